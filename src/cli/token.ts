@@ -1,0 +1,52 @@
+import { parseArgs } from "node:util";
+import { migrateDatabase, openDatabase } from "../db/client.js";
+import { loadSettings } from "../server/settings.js";
+import { ROLES } from "../services/actor.js";
+import { ensureOrganization, issueToken, revokeTokenSecret } from "../services/tokens.js";
+import type { Role } from "../services/index.js";
+
+const usage = `Usage:
+  npm run token -- --org <name> --role <VIEWER|EDITOR|PROMOTER|ADMIN> [--name <token name>]
+      creates the organization (with development → staging → production) if needed and prints a new token on its last line
+  npm run token -- --revoke <token>
+      revokes a token at once: its next request is refused
+
+On the embedded database, stop the server first (one process at a time owns ./data).`;
+
+const { values } = parseArgs({
+  options: { org: { type: "string" }, role: { type: "string" }, name: { type: "string" }, revoke: { type: "string" }, help: { type: "boolean" } },
+});
+
+if (values.help || (!values.revoke && (!values.org || !values.role))) {
+  console.error(usage);
+  process.exit(values.help ? 0 : 2);
+}
+const role = values.role?.toUpperCase() as Role | undefined;
+if (role && !ROLES.includes(role)) {
+  console.error(`--role must be one of ${ROLES.join(", ")}`);
+  process.exit(2);
+}
+
+const settings = loadSettings(process.env);
+const where = settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: settings.dataDir };
+await migrateDatabase(where);
+const database = await openDatabase(where);
+try {
+  if (values.revoke) {
+    const revoked = await revokeTokenSecret(database.db, values.revoke);
+    if (!revoked) {
+      console.error("No active token matches.");
+      process.exitCode = 1;
+    } else {
+      console.log(`Revoked token "${revoked.name}" (${revoked.role}).`);
+    }
+  } else {
+    const { organization, created } = await ensureOrganization(database.db, values.org!);
+    const name = values.name ?? `${role!.toLowerCase()}-cli`;
+    const { token } = await issueToken(database.db, { organizationId: organization.id, name, role: role! });
+    console.log(`${created ? "Created" : "Using"} organization "${organization.name}"; ${role} token "${name}":`);
+    console.log(token);
+  }
+} finally {
+  await database.close();
+}

@@ -1,0 +1,116 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { ExtractTablesWithRelations } from "drizzle-orm";
+import type { Logger } from "drizzle-orm/logger";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema.js";
+
+export type Schema = typeof schema;
+/** A drizzle database or a transaction of one: repositories take either. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+export type DatabaseKind = "pglite" | "postgres";
+
+export interface Database {
+  kind: DatabaseKind;
+  db: Db;
+  /** Answers when the database does; throws otherwise. */
+  ping(): Promise<void>;
+  /** LISTEN on a channel; resolves to a function that stops listening. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL URL; without one the embedded PGlite database is used. */
+  url?: string;
+  /** PGlite data folder; omitted: in memory. */
+  dataDir?: string;
+  /** Called with every SQL statement drizzle runs (statement counting in tests and benchmarks). */
+  onQuery?: (query: string) => void;
+  /** Connections of the postgres.js pool (default 10). */
+  poolSize?: number;
+}
+
+const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
+/** Any constant: serializes migrations of instances that start at the same time. */
+const MIGRATION_LOCK = 7_202_611;
+
+function queryLogger(onQuery?: (query: string) => void): Logger | undefined {
+  return onQuery ? { logQuery: (query) => onQuery(query) } : undefined;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  return options.url ? openPostgres(options.url, options.onQuery, options.poolSize ?? 10) : openPglite(options.dataDir, options.onQuery);
+}
+
+async function openPglite(dataDir: string | undefined, onQuery?: (query: string) => void): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const client = new PGlite(dataDir);
+  await client.waitReady;
+  const db = drizzlePglite(client, { schema, logger: queryLogger(onQuery) }) as unknown as Db;
+  return {
+    kind: "pglite",
+    db,
+    async ping() {
+      await client.query("select 1");
+    },
+    async listen(channel, onPayload) {
+      return client.listen(channel, onPayload);
+    },
+    async close() {
+      if (!client.closed) await client.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, onQuery: ((query: string) => void) | undefined, poolSize: number): Promise<Database> {
+  const client = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    connect_timeout: 10,
+  });
+  const db = drizzlePostgres(client, { schema, logger: queryLogger(onQuery) }) as unknown as Db;
+  return {
+    kind: "postgres",
+    db,
+    async ping() {
+      await client`select 1`;
+    },
+    async listen(channel, onPayload) {
+      const { unlisten } = await client.listen(channel, onPayload);
+      return unlisten;
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+/** Applies the migrations in `migrations/` (idempotent; safe when several instances start at once). */
+export async function migrateDatabase(options: Pick<OpenDatabaseOptions, "url" | "dataDir"> & { database?: Database }): Promise<void> {
+  if (!options.url) {
+    const database = options.database ?? (await openPglite(options.dataDir));
+    try {
+      await migratePglite(database.db as never, { migrationsFolder });
+    } finally {
+      if (!options.database) await database.close();
+    }
+    return;
+  }
+  // One dedicated connection, so that the advisory lock and the migration share a session.
+  const client = postgres(options.url, { max: 1, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migratePostgres(drizzlePostgres(client), { migrationsFolder });
+    await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}

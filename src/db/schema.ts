@@ -1,0 +1,232 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type { ClientSettings, JourneyDocument } from "../domain/journey-document.js";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+
+export const organizations = pgTable("organizations", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["VIEWER", "EDITOR", "PROMOTER", "ADMIN"] }).notNull(),
+    /** SHA-256 of the secret; the secret itself is shown once and never stored. */
+    tokenHash: text("token_hash").notNull().unique(),
+    createdAt: createdAt(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("api_tokens_organization_idx").on(t.organizationId)],
+);
+
+export const environments = pgTable(
+  "environments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    key: text("key").notNull(),
+    name: text("name").notNull(),
+    rank: integer("rank").notNull(),
+    isProduction: boolean("is_production").notNull().default(false),
+    editable: boolean("editable").notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique("environments_organization_key_unique").on(t.organizationId, t.key),
+    unique("environments_organization_rank_unique").on(t.organizationId, t.rank),
+    check("environments_rank_non_negative", sql`${t.rank} >= 0`),
+  ],
+);
+
+export const databases = pgTable(
+  "databases",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    name: text("name").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [unique("databases_organization_name_unique").on(t.organizationId, t.name), index("databases_environment_idx").on(t.environmentId)],
+);
+
+export const applications = pgTable(
+  "applications",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [unique("applications_organization_name_unique").on(t.organizationId, t.name)],
+);
+
+export const clients = pgTable(
+  "clients",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    applicationId: uuid("application_id")
+      .notNull()
+      .references(() => applications.id),
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    /** The generated OAuth client_id. */
+    clientId: text("client_id").notNull().unique(),
+    name: text("name").notNull(),
+    databaseId: uuid("database_id")
+      .notNull()
+      .references(() => databases.id),
+    redirectUris: jsonb("redirect_uris").$type<string[]>().notNull(),
+    allowedOrigins: jsonb("allowed_origins").$type<string[]>().notNull(),
+    /** Head of the shared settings: the current version's content, number and hash. */
+    settings: jsonb("settings").$type<ClientSettings>().notNull(),
+    settingsVersion: integer("settings_version").notNull(),
+    settingsHash: text("settings_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique("clients_application_environment_unique").on(t.applicationId, t.environmentId),
+    index("clients_environment_idx").on(t.environmentId),
+  ],
+);
+
+const versionOrigin = ["SAVE", "PROPAGATION", "CLIENT_CREATION", "RESTORE"] as const;
+
+export const clientSettingsVersions = pgTable(
+  "client_settings_versions",
+  {
+    clientId: uuid("client_id")
+      .notNull()
+      .references(() => clients.id),
+    version: integer("version").notNull(),
+    /** Always version - 1 (null for version 1): with the foreign key below, numbers are gapless by construction. */
+    previousVersion: integer("previous_version"),
+    settings: jsonb("settings").$type<ClientSettings>().notNull(),
+    hash: text("hash").notNull(),
+    origin: text("origin", { enum: versionOrigin }).notNull(),
+    savedAt: timestamp("saved_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    savedBy: text("saved_by").notNull(),
+    comment: text("comment"),
+  },
+  (t) => [
+    primaryKey({ name: "client_settings_versions_pk", columns: [t.clientId, t.version] }),
+    check(
+      "client_settings_versions_gapless",
+      sql`(${t.version} = 1 and ${t.previousVersion} is null) or ${t.previousVersion} = ${t.version} - 1`,
+    ),
+    foreignKey({
+      name: "client_settings_versions_previous_fk",
+      columns: [t.clientId, t.previousVersion],
+      foreignColumns: [t.clientId, t.version],
+    }),
+  ],
+);
+
+export const journeys = pgTable(
+  "journeys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    applicationId: uuid("application_id")
+      .notNull()
+      .references(() => applications.id),
+    key: text("key").notNull(),
+    name: text("name").notNull(),
+    type: text("type", { enum: ["LOGIN", "REGISTRATION", "PROFILE_UPDATE", "PASSWORD_RECOVERY"] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [unique("journeys_application_key_unique").on(t.applicationId, t.key)],
+);
+
+export const journeyVersions = pgTable(
+  "journey_versions",
+  {
+    journeyId: uuid("journey_id")
+      .notNull()
+      .references(() => journeys.id),
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    version: integer("version").notNull(),
+    /** Always version - 1 (null for version 1): with the foreign key below, numbers are gapless by construction. */
+    previousVersion: integer("previous_version"),
+    document: jsonb("document").$type<JourneyDocument>().notNull(),
+    hash: text("hash").notNull(),
+    origin: text("origin", { enum: versionOrigin }).notNull(),
+    savedAt: timestamp("saved_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    savedBy: text("saved_by").notNull(),
+    comment: text("comment"),
+  },
+  (t) => [
+    primaryKey({ name: "journey_versions_pk", columns: [t.journeyId, t.environmentId, t.version] }),
+    check(
+      "journey_versions_gapless",
+      sql`(${t.version} = 1 and ${t.previousVersion} is null) or ${t.previousVersion} = ${t.version} - 1`,
+    ),
+    foreignKey({
+      name: "journey_versions_previous_fk",
+      columns: [t.journeyId, t.environmentId, t.previousVersion],
+      foreignColumns: [t.journeyId, t.environmentId, t.version],
+    }),
+  ],
+);
+
+/** The current version of a journey in an environment; absent where the journey does not exist there. */
+export const journeyHeads = pgTable(
+  "journey_heads",
+  {
+    journeyId: uuid("journey_id")
+      .notNull()
+      .references(() => journeys.id),
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    version: integer("version").notNull(),
+    hash: text("hash").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "journey_heads_pk", columns: [t.journeyId, t.environmentId] }),
+    foreignKey({
+      name: "journey_heads_version_fk",
+      columns: [t.journeyId, t.environmentId, t.version],
+      foreignColumns: [journeyVersions.journeyId, journeyVersions.environmentId, journeyVersions.version],
+    }),
+    index("journey_heads_environment_idx").on(t.environmentId),
+  ],
+);

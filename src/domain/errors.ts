@@ -1,0 +1,90 @@
+import type { Problem } from "./journey-document.js";
+
+/**
+ * Expected failures. Each has a stable `code`; the GraphQL layer maps every subclass to a typed
+ * error object (mutations) or to a GraphQL error with `extensions.code` (queries).
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = "NOT_FOUND";
+  constructor(what: string, id?: string) {
+    super(id === undefined ? `${what} not found` : `No ${what} with id ${JSON.stringify(id)}`);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = "FORBIDDEN";
+  constructor(message = "Your role does not allow this") {
+    super(message);
+  }
+}
+
+export class ValidationError extends DomainError {
+  readonly code = "VALIDATION_FAILED";
+  constructor(
+    readonly problems: Problem[],
+    message = problems.map((p) => p.message).join("; ") || "Invalid input",
+  ) {
+    super(message);
+  }
+}
+
+export class EnvironmentLockedError extends DomainError {
+  readonly code = "ENVIRONMENT_LOCKED";
+  constructor(environmentName: string) {
+    super(`${environmentName} is not editable: it changes only by propagation`);
+  }
+}
+
+export class InvalidDirectionError extends DomainError {
+  readonly code = "INVALID_DIRECTION";
+  constructor(fromName: string, toName: string) {
+    super(`${fromName} is not below ${toName}: changes move only upward`);
+  }
+}
+
+export class TargetMissingError extends DomainError {
+  readonly code = "TARGET_MISSING";
+  constructor(environmentName: string) {
+    super(`The application has no client in ${environmentName}: create it first`);
+  }
+}
+
+export class AlreadyExistsError extends DomainError {
+  readonly code = "ALREADY_EXISTS";
+}
+
+export class DraftConflictError extends DomainError {
+  readonly code = "DRAFT_CONFLICT";
+}
+
+export class StaleSelectionError extends DomainError {
+  readonly code = "STALE_SELECTION";
+  constructor(readonly changeIds: string[]) {
+    super(`${changeIds.length} selected change(s) are no longer in the diff: review again`);
+  }
+}
+
+export class IncompleteSelectionError extends DomainError {
+  readonly code = "INCOMPLETE_SELECTION";
+  constructor(readonly missingChangeIds: string[]) {
+    super(`The selection lacks ${missingChangeIds.length} change(s) it requires`);
+  }
+}
+
+export class InvalidConfigurationError extends DomainError {
+  readonly code = "INVALID_CONFIGURATION";
+  constructor(readonly problems: Problem[]) {
+    super(`The result would not be a valid configuration: ${problems.map((p) => p.message).join("; ")}`);
+  }
+}
+
+export class NothingToPropagateError extends DomainError {
+  readonly code = "NOTHING_TO_PROPAGATE";
+  constructor(fromName: string, toName: string) {
+    super(`${toName} already matches ${fromName}`);
+  }
+}

@@ -1,0 +1,48 @@
+import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
+import { NotFoundError } from "../domain/errors.js";
+
+export type NodeTypeName =
+  | "Organization"
+  | "ApiToken"
+  | "Environment"
+  | "Database"
+  | "Application"
+  | "Client"
+  | "Journey"
+  | "Propagation"
+  | "SyncNotification";
+
+const LABEL: Record<NodeTypeName, string> = {
+  Organization: "organization",
+  ApiToken: "API token",
+  Environment: "environment",
+  Database: "database",
+  Application: "application",
+  Client: "client",
+  Journey: "journey",
+  Propagation: "propagation",
+  SyncNotification: "sync notification",
+};
+
+/** The type and local id of a global ID, or null when it is not one of ours. */
+export function parseGlobalId(globalId: string): { typename: NodeTypeName; id: string } | null {
+  if (typeof globalId !== "string" || globalId.length > 200) return null;
+  try {
+    const { typename, id } = decodeGlobalID(globalId);
+    if (!(typename in LABEL) || !id) return null;
+    return { typename: typename as NodeTypeName, id };
+  } catch {
+    return null;
+  }
+}
+
+/** The local id of a global ID of the expected type; anything else names nothing: NOT_FOUND. */
+export function localId(globalId: string, expected: NodeTypeName): string {
+  const parsed = parseGlobalId(globalId);
+  if (!parsed || parsed.typename !== expected) throw new NotFoundError(LABEL[expected], globalId);
+  return parsed.id;
+}
+
+export function globalId(typename: NodeTypeName, id: string): string {
+  return encodeGlobalID(typename, id);
+}

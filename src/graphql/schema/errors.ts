@@ -1,0 +1,98 @@
+import {
+  AlreadyExistsError,
+  DomainError,
+  DraftConflictError,
+  EnvironmentLockedError,
+  ForbiddenError,
+  IncompleteSelectionError,
+  InvalidConfigurationError,
+  InvalidDirectionError,
+  NothingToPropagateError,
+  NotFoundError,
+  StaleSelectionError,
+  TargetMissingError,
+  ValidationError,
+} from "../../domain/errors.js";
+import type { Problem } from "../../domain/journey-document.js";
+import { builder } from "../builder.js";
+
+export const ErrorInterface = builder.interfaceRef<DomainError>("Error").implement({
+  description: "An expected failure. Every typed error implements it; `code` is stable, `message` is for people.",
+  fields: (t) => ({
+    message: t.exposeString("message", { description: "What went wrong, in a sentence." }),
+    code: t.exposeString("code", { description: "Stable machine-readable code, e.g. NOT_FOUND." }),
+  }),
+});
+
+export const ProblemRef = builder.objectRef<Problem>("Problem").implement({
+  description: "One thing wrong with an input or a configuration, at a path.",
+  fields: (t) => ({
+    path: t.exposeString("path", { description: "Dotted path of the offending value, e.g. `steps.email-otp.settings.codeLength`." }),
+    message: t.exposeString("message", { description: "What is wrong, starting with the path." }),
+  }),
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ErrorClass<T extends DomainError> = new (...args: any[]) => T;
+
+/** An error type that adds nothing to the `Error` interface. */
+function errorType<T extends DomainError>(cls: ErrorClass<T>, name: string, description: string): ErrorClass<T> {
+  builder.objectType(cls as ErrorClass<DomainError>, {
+    name,
+    description,
+    interfaces: [ErrorInterface],
+    isTypeOf: (value) => value instanceof cls,
+    fields: () => ({}),
+  });
+  return cls;
+}
+
+export const Errors = {
+  NotFound: errorType(NotFoundError, "NotFoundError", "Code NOT_FOUND: an ID names nothing this organization has (unknown, malformed, of the wrong type or of another organization)."),
+  Forbidden: errorType(ForbiddenError, "ForbiddenError", "Code FORBIDDEN: the caller's role does not allow this."),
+  Validation: builder.objectType(ValidationError, {
+    name: "ValidationError",
+    description: "Code VALIDATION_FAILED: the input is invalid; nothing was changed.",
+    interfaces: [ErrorInterface],
+    isTypeOf: (value) => value instanceof ValidationError,
+    fields: (t) => ({
+      problems: t.field({ type: [ProblemRef], description: "Every problem found, with its path.", resolve: (e) => e.problems }),
+    }),
+  }),
+  EnvironmentLocked: errorType(EnvironmentLockedError, "EnvironmentLockedError", "Code ENVIRONMENT_LOCKED: the environment is not editable; it changes only by propagation."),
+  InvalidDirection: errorType(InvalidDirectionError, "InvalidDirectionError", "Code INVALID_DIRECTION: the source environment is not ranked below the target."),
+  TargetMissing: errorType(TargetMissingError, "TargetMissingError", "Code TARGET_MISSING: the application has no client in the target environment."),
+  AlreadyExists: errorType(AlreadyExistsError, "AlreadyExistsError", "Code ALREADY_EXISTS: something with this name or key already exists."),
+  DraftConflict: errorType(DraftConflictError, "DraftConflictError", "Code DRAFT_CONFLICT: the draft changed after it was reviewed; review it again."),
+  StaleSelection: builder.objectType(StaleSelectionError, {
+    name: "StaleSelectionError",
+    description: "Code STALE_SELECTION: selected changes are no longer in the current diff; nothing was applied.",
+    interfaces: [ErrorInterface],
+    isTypeOf: (value) => value instanceof StaleSelectionError,
+    fields: (t) => ({
+      changeIds: t.field({ type: ["ID"], description: "The selected ids that are not in the current diff.", resolve: (e) => e.changeIds }),
+    }),
+  }),
+  IncompleteSelection: builder.objectType(IncompleteSelectionError, {
+    name: "IncompleteSelectionError",
+    description: "Code INCOMPLETE_SELECTION: the selection lacks changes it requires; nothing was applied.",
+    interfaces: [ErrorInterface],
+    isTypeOf: (value) => value instanceof IncompleteSelectionError,
+    fields: (t) => ({
+      missingChangeIds: t.field({ type: ["ID"], description: "The required ids the selection lacks.", resolve: (e) => e.missingChangeIds }),
+    }),
+  }),
+  InvalidConfiguration: builder.objectType(InvalidConfigurationError, {
+    name: "InvalidConfigurationError",
+    description: "Code INVALID_CONFIGURATION: the result would not be a valid configuration; nothing was applied.",
+    interfaces: [ErrorInterface],
+    isTypeOf: (value) => value instanceof InvalidConfigurationError,
+    fields: (t) => ({
+      problems: t.field({ type: [ProblemRef], description: "What would be wrong, with paths.", resolve: (e) => e.problems }),
+    }),
+  }),
+  NothingToPropagate: errorType(NothingToPropagateError, "NothingToPropagateError", "Code NOTHING_TO_PROPAGATE: the target already matches the source."),
+};
+
+/** The errors every mutation can meet: its role, its IDs and its input. */
+export const COMMON_ERRORS = [ForbiddenError, NotFoundError, ValidationError];

@@ -1,0 +1,12 @@
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "../builder.js";
+import "./errors.js";
+import "./organization.js";
+import "./environment.js";
+import "./application.js";
+import "./journey.js";
+
+export const schema = builder.toSchema();
+
+/** The schema as committed in `schema.graphql`. */
+export const printedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -1,0 +1,148 @@
+import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
+import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import type { JourneyStepDefinition } from "../../domain/journey-document.js";
+import type { JourneyRow, JourneyVersionRow } from "../../services/index.js";
+import type { GraphQLContext } from "../context.js";
+import { builder } from "../builder.js";
+import { localId } from "../ids.js";
+import { COMMON_ERRORS, Errors } from "./errors.js";
+import { ApplicationRef, JourneyRef, JourneyTypeEnum, JourneyVersionRef, VersionOriginEnum } from "./refs.js";
+
+type StepView = JourneyStepDefinition & { key: string };
+
+export const StepTransitionRef = builder.objectRef<{ outcome: string; to: string }>("StepTransition").implement({
+  description: "Where a step leads on one outcome.",
+  fields: (t) => ({
+    outcome: t.exposeString("outcome", { description: "Outcome slug, e.g. `success`, `failure`, `high-risk`." }),
+    to: t.exposeString("to", { description: "Key of the next step, or the terminal `COMPLETE` / `DENY`." }),
+  }),
+});
+
+export const JourneyStepRef = builder.objectRef<StepView>("JourneyStep").implement({
+  description: "One node of a journey.",
+  fields: (t) => ({
+    key: t.exposeString("key", { description: "Stable key (slug), unique in the journey." }),
+    type: t.exposeString("type", { description: "Step type from the catalogue, e.g. `EMAIL_OTP`." }),
+    name: t.exposeString("name", { description: "Display name." }),
+    enabled: t.exposeBoolean("enabled", { description: "Whether the step runs." }),
+    settings: t.field({ type: "JSON", description: "Type-specific settings, defaults applied.", resolve: (s) => s.settings }),
+    transitions: t.field({
+      type: [StepTransitionRef],
+      description: "Outcome → next step, by outcome.",
+      resolve: (s) =>
+        Object.keys(s.transitions)
+          .sort()
+          .map((outcome) => ({ outcome, to: s.transitions[outcome] })),
+    }),
+  }),
+});
+
+/** The steps of a document in its display order. */
+export function stepsInOrder(document: { order: string[]; steps: Record<string, JourneyStepDefinition> }): StepView[] {
+  return document.order.filter((key) => document.steps[key]).map((key) => ({ key, ...document.steps[key] }));
+}
+
+builder.objectType(JourneyVersionRef, {
+  description: "An immutable version of a journey's configuration in one environment.",
+  fields: (t) => ({
+    version: t.exposeInt("version", { description: "Number, gapless per journey and environment, starting at 1." }),
+    hash: t.exposeString("hash", { description: "SHA-256 of the canonical JSON of the document: equal hashes mean equal configurations." }),
+    start: t.string({ description: "Key of the first step.", resolve: (v) => v.document.start }),
+    steps: t.field({ type: [JourneyStepRef], description: "The steps in display order.", resolve: (v) => stepsInOrder(v.document) }),
+    document: t.field({ type: "JSON", description: "The whole configuration document (start, order, steps).", resolve: (v) => v.document }),
+    origin: t.field({ type: VersionOriginEnum, description: "How this version came to be.", resolve: (v) => v.origin }),
+    savedAt: t.expose("savedAt", { type: "DateTime", description: "When it was written." }),
+    savedBy: t.exposeString("savedBy", { description: "Who wrote it (the token's name)." }),
+    comment: t.exposeString("comment", { nullable: true, description: "The author's comment." }),
+  }),
+});
+
+async function clientExists({ loaders }: GraphQLContext, journey: JourneyRow, environmentId: string) {
+  return (await loaders.clientsByApplication.load(journey.applicationId)).some((c) => c.environmentId === environmentId);
+}
+
+function versionCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined;
+  const n = Number(cursor);
+  if (!Number.isInteger(n) || n < 0) throw new ValidationError([{ path: "after", message: "after is not a cursor of this list" }]);
+  return n;
+}
+
+builder.node(JourneyRef, {
+  description: "A workflow of an application (login, registration…). Its configuration lives per environment as immutable versions.",
+  id: { resolve: (j) => j.id },
+  fields: (t) => ({
+    application: t.field({
+      type: ApplicationRef,
+      description: "The application.",
+      resolve: async (j, _args, { loaders }) => (await loaders.application.load(j.applicationId))!,
+    }),
+    key: t.exposeString("key", { description: "Stable slug, unique in the application, e.g. `login`." }),
+    name: t.exposeString("name", { description: "Display name." }),
+    type: t.field({ type: JourneyTypeEnum, description: "What the journey is for.", resolve: (j) => j.type }),
+    configuration: t.field({
+      type: JourneyVersionRef,
+      nullable: true,
+      description: "The current version in an environment; null where the application has no client or the journey does not exist yet.",
+      args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
+      resolve: async (j, { environmentId }, context) => {
+        const id = localId(environmentId, "Environment");
+        if (!(await clientExists(context, j, id))) return null;
+        return context.loaders.headVersion.load({ journeyId: j.id, environmentId: id });
+      },
+    }),
+    versions: t.connection({
+      type: JourneyVersionRef,
+      description: "The history in an environment, newest first.",
+      args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
+      resolve: async (j, args, { services, actor, loaders }) => {
+        const environmentId = localId(args.environmentId, "Environment");
+        if (!(await loaders.environment.load(environmentId))) throw new NotFoundError("environment", args.environmentId);
+        return resolveCursorConnection(
+          { args, toCursor: (v) => String(v.version), maxSize: 100, defaultSize: 20 },
+          ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
+            services.journeyVersions(
+              actor,
+              { journeyId: j.id, environmentId },
+              { below: versionCursor(after), above: versionCursor(before), limit, oldestFirst: inverted },
+            ),
+        );
+      },
+    }),
+  }),
+});
+
+const CreateJourneyInput = builder.inputType("CreateJourneyInput", {
+  description: "A new journey of an application; version 1 is written in the lowest environment.",
+  fields: (t) => ({
+    applicationId: t.id({ description: "Global ID of the application." }),
+    key: t.string({ description: "Slug, unique in the application (e.g. `login`)." }),
+    name: t.string({ description: "Display name (1–200 characters)." }),
+    type: t.field({ type: JourneyTypeEnum, description: "What the journey is for." }),
+    document: t.field({
+      type: "JSON",
+      required: false,
+      description: "The configuration `{ start, order, steps }` (transitions as an object); default: one IDENTIFIER step.",
+    }),
+  }),
+});
+
+const CreateJourneySuccess = builder.objectRef<{ journey: JourneyRow }>("CreateJourneySuccess").implement({
+  description: "The journey was created.",
+  fields: (t) => ({ journey: t.field({ type: JourneyRef, description: "The new journey.", resolve: (r) => r.journey }) }),
+});
+
+builder.mutationFields((t) => ({
+  createJourney: t.field({
+    type: CreateJourneySuccess,
+    description: "Creates a journey with version 1 in the lowest environment (EDITOR).",
+    authScopes: { editor: true },
+    errors: { types: [...COMMON_ERRORS, Errors.AlreadyExists, Errors.EnvironmentLocked] },
+    args: { input: t.arg({ type: CreateJourneyInput }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      journey: await services.createJourney(actor, { ...input, applicationId: localId(input.applicationId, "Application") }),
+    }),
+  }),
+}));
+
+export type { JourneyVersionRow };

@@ -1,0 +1,128 @@
+import { brandWithType } from "@pothos/core";
+import type { ApiTokenRow } from "../../services/index.js";
+import { builder } from "../builder.js";
+import { localId, parseGlobalId, type NodeTypeName } from "../ids.js";
+import type { GraphQLContext } from "../context.js";
+import { COMMON_ERRORS } from "./errors.js";
+import { ApiTokenRef, OrganizationRef, RoleEnum } from "./refs.js";
+
+builder.node(OrganizationRef, {
+  description: "A tenant. Every object belongs to one; a token sees only its own.",
+  id: { resolve: (o) => o.id },
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "Unique name of the organization." }),
+  }),
+});
+
+builder.node(ApiTokenRef, {
+  description: "A bearer token of the organization. Only its hash is stored; the secret is shown once, at creation.",
+  id: { resolve: (t) => t.id },
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "Who or what uses the token; written as the actor of audit records." }),
+    role: t.field({ type: RoleEnum, description: "What the token may do.", resolve: (row) => row.role }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the token was created." }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true, description: "When the token was revoked; null while it is valid." }),
+  }),
+});
+
+const ViewerRef = builder.objectRef<GraphQLContext["actor"]>("Viewer").implement({
+  description: "The caller: the token's organization and role.",
+  fields: (t) => ({
+    organization: t.field({
+      type: OrganizationRef,
+      description: "The organization the token belongs to.",
+      resolve: async (actor, _args, { loaders }) => (await loaders.organization.load(actor.organizationId))!,
+    }),
+    role: t.field({ type: RoleEnum, description: "The token's role.", resolve: (actor) => actor.role }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  viewer: t.field({
+    type: ViewerRef,
+    description: "Who is calling.",
+    resolve: (_root, _args, { actor }) => actor,
+  }),
+  node: t.field({
+    type: builder.nodeInterfaceRef(),
+    nullable: true,
+    description: "The object with this global ID, or null when the organization has none.",
+    args: { id: t.arg.id({ description: "A global ID." }) },
+    resolve: async (_root, { id }, context) => {
+      const parsed = parseGlobalId(id);
+      if (!parsed) return null;
+      const row = await loadNode(context, parsed.typename, parsed.id);
+      return row ? (brandWithType(row, parsed.typename as never), row) : null;
+    },
+  }),
+}));
+
+async function loadNode({ loaders }: GraphQLContext, typename: NodeTypeName, id: string): Promise<object | null> {
+  switch (typename) {
+    case "Organization":
+      return loaders.organization.load(id);
+    case "ApiToken":
+      return loaders.apiToken.load(id);
+    case "Environment":
+      return loaders.environment.load(id);
+    case "Database":
+      return loaders.database.load(id);
+    case "Application":
+      return loaders.application.load(id);
+    case "Client":
+      return loaders.client.load(id);
+    case "Journey":
+      return loaders.journey.load(id);
+    default:
+      return null;
+  }
+}
+
+const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
+  description: "A new token of the caller's organization.",
+  fields: (t) => ({
+    name: t.string({ description: "Who or what will use it (1–100 characters)." }),
+    role: t.field({ type: RoleEnum, description: "What it may do." }),
+  }),
+});
+
+const CreateApiTokenSuccess = builder.objectRef<{ token: string; apiToken: ApiTokenRow }>("CreateApiTokenSuccess").implement({
+    description: "The token was created.",
+    fields: (t) => ({
+      token: t.exposeString("token", { description: "The bearer secret. Shown only now: store it." }),
+      apiToken: t.field({ type: ApiTokenRef, description: "The token's record.", resolve: (r) => r.apiToken }),
+    }),
+  });
+
+const RevokeApiTokenInput = builder.inputType("RevokeApiTokenInput", {
+  description: "The token to revoke.",
+  fields: (t) => ({ apiTokenId: t.id({ description: "Global ID of the token." }) }),
+});
+
+const RevokeApiTokenSuccess = builder.objectRef<{ apiToken: ApiTokenRow }>("RevokeApiTokenSuccess").implement({
+  description: "The token was revoked: its next request is refused and its subscriptions end.",
+  fields: (t) => ({
+    apiToken: t.field({ type: ApiTokenRef, description: "The revoked token.", resolve: (r) => r.apiToken }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createApiToken: t.field({
+    type: CreateApiTokenSuccess,
+    description: "Creates a token of the caller's organization (ADMIN).",
+    authScopes: { admin: true },
+    errors: { types: COMMON_ERRORS },
+    args: { input: t.arg({ type: CreateApiTokenInput }) },
+    resolve: (_root, { input }, { services, actor }) => services.createApiToken(actor, input),
+  }),
+  revokeApiToken: t.field({
+    type: RevokeApiTokenSuccess,
+    description: "Revokes a token of the caller's organization (ADMIN); its open subscriptions end.",
+    authScopes: { admin: true },
+    errors: { types: COMMON_ERRORS },
+    args: { input: t.arg({ type: RevokeApiTokenInput }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      apiToken: await services.revokeApiToken(actor, localId(input.apiTokenId, "ApiToken")),
+    }),
+  }),
+}));

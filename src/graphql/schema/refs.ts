@@ -1,0 +1,51 @@
+import type {
+  ApiTokenRow,
+  ApplicationRow,
+  ClientRow,
+  DatabaseRow,
+  EnvironmentRow,
+  JourneyRow,
+  JourneyVersionRow,
+  OrganizationRow,
+} from "../../services/index.js";
+import { builder } from "../builder.js";
+
+/** Object refs declared apart from their implementations, so areas can point at each other. */
+export const OrganizationRef = builder.objectRef<OrganizationRow>("Organization");
+export const ApiTokenRef = builder.objectRef<ApiTokenRow>("ApiToken");
+export const EnvironmentRef = builder.objectRef<EnvironmentRow>("Environment");
+export const DatabaseRef = builder.objectRef<DatabaseRow>("Database");
+export const ApplicationRef = builder.objectRef<ApplicationRow>("Application");
+export const ClientRef = builder.objectRef<ClientRow>("Client");
+export const JourneyRef = builder.objectRef<JourneyRow>("Journey");
+export const JourneyVersionRef = builder.objectRef<JourneyVersionRow>("JourneyVersion");
+
+export const RoleEnum = builder.enumType("Role", {
+  description: "What a token may do. Each role includes the ones before it.",
+  values: {
+    VIEWER: { description: "Reads everything of its organization." },
+    EDITOR: { description: "Also edits drafts, saves and creates journeys in editable environments." },
+    PROMOTER: { description: "Also propagates changes into environments that are not production." },
+    ADMIN: { description: "Also propagates into production, manages environments, databases, applications, clients and tokens." },
+  } as const,
+});
+
+export const VersionOriginEnum = builder.enumType("VersionOrigin", {
+  description: "How a version came to be.",
+  values: {
+    SAVE: { description: "Saved by a person in an editable environment (\"Save in development\")." },
+    PROPAGATION: { description: "Written by a propagation from the lower environment." },
+    CLIENT_CREATION: { description: "Copied from the lower environment when the client was created here." },
+    RESTORE: { description: "An earlier version restored." },
+  } as const,
+});
+
+export const JourneyTypeEnum = builder.enumType("JourneyType", {
+  description: "What a journey is for.",
+  values: {
+    LOGIN: { description: "Signing in." },
+    REGISTRATION: { description: "Creating an account." },
+    PROFILE_UPDATE: { description: "Changing profile data." },
+    PASSWORD_RECOVERY: { description: "Recovering access after a forgotten password." },
+  } as const,
+});

@@ -1,0 +1,201 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { GraphQLError } from "graphql";
+import { createYoga, type Plugin, useReadinessCheck } from "graphql-yoga";
+import { CloseCode } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import type { Database } from "../db/client.js";
+import { DomainError } from "../domain/errors.js";
+import type { GraphQLContext } from "../graphql/context.js";
+import { schema } from "../graphql/schema/index.js";
+import { type Actor, createServices, type Services } from "../services/index.js";
+import type { Logger } from "./logger.js";
+
+export interface AppOptions {
+  database: Database;
+  logger: Logger;
+}
+
+export interface App {
+  server: Server;
+  services: Services;
+  /** Listens; resolves to the base URL (`http://host:port`). */
+  start(port: number, host?: string): Promise<string>;
+  /** Closes WebSockets, drains HTTP; the caller closes the database. */
+  stop(): Promise<void>;
+}
+
+const GRAPHQL_PATH = "/graphql";
+
+function unauthenticated(message: string) {
+  return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+}
+
+function bearer(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(value.trim());
+  return match ? match[1] : null;
+}
+
+/** A request id per operation: taken from `x-request-id` when sent, echoed in the response, on every log line. */
+function useRequestLogging(logger: Logger): Plugin<{ requestId?: string }> {
+  const ids = new WeakMap<Request, string>();
+  return {
+    onRequest({ request }) {
+      const incoming = request.headers.get("x-request-id");
+      ids.set(request, incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID());
+    },
+    onResponse({ request, response }) {
+      const id = ids.get(request);
+      if (id) response.headers.set("x-request-id", id);
+    },
+    onExecute({ args }) {
+      const started = performance.now();
+      const request = (args.contextValue as { request?: Request }).request;
+      const requestId = (request && ids.get(request)) ?? randomUUID();
+      return {
+        onExecuteDone({ result }) {
+          const errors = "errors" in result && result.errors ? result.errors.length : 0;
+          logger.info(
+            {
+              requestId,
+              operationName: args.operationName ?? null,
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+              errors,
+            },
+            "operation",
+          );
+        },
+      };
+    },
+  };
+}
+
+export function createApp({ database, logger }: AppOptions): App {
+  const services = createServices(database.db);
+
+  const yoga = createYoga<{ actor?: Actor; req?: IncomingMessage }, GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: { title: "Journey promotion API", headers: JSON.stringify({ Authorization: "Bearer <token>" }) },
+    landingPage: false,
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(" ")),
+      info: (...args) => logger.info(args.map(String).join(" ")),
+      warn: (...args) => logger.warn(args.map(String).join(" ")),
+      error: (...args) => logger.error(args.map(String).join(" ")),
+    },
+    maskedErrors: {
+      maskError(error, message) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof DomainError) {
+          const graphqlError = error as GraphQLError;
+          return new GraphQLError(original.message, {
+            nodes: graphqlError.nodes,
+            path: graphqlError.path,
+            extensions: { code: original.code },
+          });
+        }
+        if (original instanceof GraphQLError) return original;
+        if (error instanceof GraphQLError && !error.originalError) return error;
+        logger.error({ err: original }, "unexpected error");
+        return new GraphQLError(message, {
+          nodes: (error as GraphQLError).nodes,
+          path: (error as GraphQLError).path,
+          extensions: { code: "INTERNAL_SERVER_ERROR" },
+        });
+      },
+    },
+    plugins: [
+      useRequestLogging(logger),
+      useReadinessCheck({
+        endpoint: "/ready",
+        check: async () => {
+          try {
+            await database.ping();
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      }),
+    ],
+    context: async (initial) => {
+      let actor = initial.actor;
+      if (!actor) {
+        const secret = bearer(initial.request.headers.get("authorization"));
+        if (!secret) throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
+        actor = (await services.authenticate(secret)) ?? undefined;
+        if (!actor) throw unauthenticated("Invalid or revoked token");
+      }
+      return { actor, services, loaders: services.loaders(actor) };
+    },
+  });
+
+  const server = createServer(yoga);
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: 1024 * 1024 });
+
+  useServer<Record<string, unknown> | undefined, { actor?: Actor }>(
+    {
+      connectionInitWaitTimeout: 10_000,
+      execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
+      onConnect: async (ctx) => {
+        const secret = bearer(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
+        const actor = secret ? await services.authenticate(secret) : null;
+        if (!actor) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, "Unauthorized");
+          return false;
+        }
+        ctx.extra.actor = actor;
+        return true;
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          actor: ctx.extra.actor,
+        });
+        const document = parse(params.query);
+        const errors = validate(envelopedSchema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: envelopedSchema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+
+  return {
+    server,
+    services,
+    start: (port, host = "0.0.0.0") =>
+      new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          const address = server.address() as AddressInfo;
+          const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+          resolve(`http://${shown}:${address.port}`);
+        });
+      }),
+    stop: async () => {
+      for (const client of wsServer.clients) client.close(1001, "Server shutting down");
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      });
+    },
+  };
+}

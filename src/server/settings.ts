@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0"])
+  .transform((v) => v === "true" || v === "1");
+
+const settingsSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default("./data"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SEED_DEMO: booleanFlag.default(true),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+});
+
+export interface Settings {
+  port: number;
+  host: string;
+  /** PostgreSQL server; absent: the embedded database in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  logLevel: z.infer<typeof settingsSchema>["LOG_LEVEL"];
+  /** Seed the demo organization on an empty database. */
+  seedDemo: boolean;
+  databasePoolSize: number;
+}
+
+/** Configuration from environment variables; an invalid value stops the process with a clear message. */
+export function loadSettings(env: NodeJS.ProcessEnv): Settings {
+  const parsed = settingsSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const s = parsed.data;
+  return {
+    port: s.PORT,
+    host: s.HOST,
+    databaseUrl: s.DATABASE_URL,
+    dataDir: s.DATA_DIR,
+    logLevel: s.LOG_LEVEL,
+    seedDemo: s.SEED_DEMO,
+    databasePoolSize: s.DATABASE_POOL_SIZE,
+  };
+}

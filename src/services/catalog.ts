@@ -1,0 +1,197 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import {
+  findApplicationsByIds,
+  findClientsByApplicationIds,
+  findDatabasesByIds,
+  findEnvironmentsByIds,
+  insertApplication,
+  insertClient,
+  insertDatabase,
+  insertEnvironmentAtRank,
+  listEnvironments,
+} from "../db/repositories/catalog.js";
+import { appendVersion, findHeadVersions, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
+import type { ApplicationRow, ClientRow, DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
+import { canonicalHash } from "../domain/canonical-json.js";
+import { DEFAULT_CLIENT_SETTINGS } from "../domain/client-settings.js";
+import { NotFoundError, ValidationError } from "../domain/errors.js";
+import type { Actor } from "./actor.js";
+import { inputs, parseInput } from "./input.js";
+import { inTransaction, uniqueAs } from "./transaction.js";
+
+const createEnvironmentInput = z.object({
+  key: inputs.slug(40),
+  name: inputs.name(100),
+  rank: z.number().int("must be an integer").min(0, "must be 0 or more").max(1000, "must be at most 1000"),
+  isProduction: z.boolean().default(false),
+  editable: z.boolean().default(false),
+});
+
+/** Inserts an environment at `rank` (moving the ones at and above it up); a rank past the top appends. */
+export async function createEnvironment(db: Db, actor: Actor, input: unknown): Promise<EnvironmentRow> {
+  const values = parseInput(createEnvironmentInput, input);
+  return inTransaction(db, async (tx) => {
+    const existing = await listEnvironments(tx, actor.organizationId);
+    const rank = Math.min(values.rank, existing.length);
+    return uniqueAs(
+      insertEnvironmentAtRank(tx, { ...values, rank, organizationId: actor.organizationId }),
+      `An environment with key "${values.key}" already exists`,
+    );
+  });
+}
+
+const createDatabaseInput = z.object({
+  environmentId: z.string(),
+  name: inputs.slug(100),
+});
+
+export async function createDatabase(db: Db, actor: Actor, input: unknown): Promise<DatabaseRow> {
+  const values = parseInput(createDatabaseInput, input);
+  return inTransaction(db, async (tx) => {
+    const environment = await environmentOf(tx, actor, values.environmentId);
+    return uniqueAs(
+      insertDatabase(tx, { organizationId: actor.organizationId, environmentId: environment.id, name: values.name }),
+      `A database named "${values.name}" already exists`,
+    );
+  });
+}
+
+const createApplicationInput = z.object({ name: inputs.name(100) });
+
+export async function createApplication(db: Db, actor: Actor, input: unknown): Promise<ApplicationRow> {
+  const { name } = parseInput(createApplicationInput, input);
+  return uniqueAs(
+    insertApplication(db, { organizationId: actor.organizationId, name }),
+    `An application named "${name}" already exists`,
+  );
+}
+
+const url = (what: string, check: (u: URL) => boolean, hint: string) =>
+  z
+    .string()
+    .max(2000, "must be at most 2000 characters")
+    .refine((value) => {
+      try {
+        return check(new URL(value));
+      } catch {
+        return false;
+      }
+    }, `must be ${what} (${hint})`);
+
+const isWebScheme = (u: URL) => u.protocol === "https:" || (u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname));
+
+const createClientInput = z.object({
+  applicationId: z.string(),
+  environmentId: z.string(),
+  databaseId: z.string(),
+  name: inputs.name(200).optional(),
+  redirectUris: z
+    .array(url("an absolute URL", (u) => isWebScheme(u) && !u.hash, "https, or http on localhost; no fragment"))
+    .max(100, "must have at most 100 entries"),
+  allowedOrigins: z
+    .array(url("an origin", (u) => isWebScheme(u), "scheme, host and optional port").transform((o) => new URL(o).origin))
+    .max(100, "must have at most 100 entries"),
+});
+
+/** The environments below `environment`, nearest first. */
+function lowerEnvironments(all: EnvironmentRow[], environment: EnvironmentRow): EnvironmentRow[] {
+  return all.filter((e) => e.rank < environment.rank).sort((a, b) => b.rank - a.rank);
+}
+
+/** The nearest lower environment where the application has a client: where a new client copies from. */
+export function creationSource(all: EnvironmentRow[], clients: ClientRow[], environment: EnvironmentRow) {
+  for (const lower of lowerEnvironments(all, environment)) {
+    const client = clients.find((c) => c.environmentId === lower.id);
+    if (client) return { environment: lower, client };
+  }
+  return null;
+}
+
+function generateClientId(): string {
+  return randomBytes(15).toString("base64url").replace(/[-_]/g, "x");
+}
+
+/**
+ * "Create Client in <environment>": the environment-specific fields come from the input; shared
+ * settings and every journey's current configuration are copied from the nearest lower environment
+ * that has a client, so the new environment starts in sync.
+ */
+export async function createClient(db: Db, actor: Actor, input: unknown): Promise<ClientRow> {
+  const values = parseInput(createClientInput, input);
+  return inTransaction(db, async (tx) => {
+    const application = await applicationOf(tx, actor, values.applicationId);
+    const environment = await environmentOf(tx, actor, values.environmentId);
+    const [database] = await findDatabasesByIds(tx, actor.organizationId, [values.databaseId].filter(isUuid));
+    if (!database) throw new NotFoundError("database", values.databaseId);
+    if (database.environmentId !== environment.id) {
+      throw new ValidationError([
+        { path: "databaseId", message: `databaseId names database "${database.name}" of another environment than ${environment.name}` },
+      ]);
+    }
+    const all = await listEnvironments(tx, actor.organizationId);
+    const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
+    const source = creationSource(all, clients, environment);
+    const settings = source ? source.client.settings : DEFAULT_CLIENT_SETTINGS;
+    const client = await uniqueAs(
+      insertClient(
+        tx,
+        {
+          organizationId: actor.organizationId,
+          applicationId: application.id,
+          environmentId: environment.id,
+          clientId: generateClientId(),
+          name: values.name ?? `${application.name} (${environment.name})`,
+          databaseId: database.id,
+          redirectUris: values.redirectUris,
+          allowedOrigins: [...new Set(values.allowedOrigins)],
+          settings,
+          settingsHash: canonicalHash(settings),
+        },
+        { origin: "CLIENT_CREATION", savedBy: actor.name, comment: source ? `Copied from ${source.environment.name}` : null },
+      ),
+      `${application.name} already has a client in ${environment.name}`,
+    );
+    if (source) await copyJourneys(tx, actor, application.id, source.environment, environment);
+    return client;
+  });
+}
+
+async function copyJourneys(tx: Db, actor: Actor, applicationId: string, from: EnvironmentRow, to: EnvironmentRow) {
+  const journeys = await findJourneysByApplicationIds(tx, actor.organizationId, [applicationId]);
+  const keys = journeys.flatMap((j) => [
+    { journeyId: j.id, environmentId: from.id },
+    { journeyId: j.id, environmentId: to.id },
+  ]);
+  const heads = await findHeadVersions(tx, actor.organizationId, keys);
+  for (const journey of journeys) {
+    const source = heads.find((h) => h.journeyId === journey.id && h.environmentId === from.id);
+    if (!source) continue;
+    const current = heads.find((h) => h.journeyId === journey.id && h.environmentId === to.id);
+    if (current?.hash === source.hash) continue;
+    await appendVersion(tx, { journeyId: journey.id, environmentId: to.id }, current?.version ?? null, {
+      document: source.document,
+      hash: source.hash,
+      origin: "CLIENT_CREATION",
+      savedBy: actor.name,
+      comment: `Copied from ${from.name} version ${source.version}`,
+    });
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids that reach SQL must be UUIDs: anything else cannot name a row, and would be a database error. */
+export const isUuid = (id: string) => UUID.test(id);
+
+export async function environmentOf(db: Db, actor: Actor, id: string): Promise<EnvironmentRow> {
+  const [row] = isUuid(id) ? await findEnvironmentsByIds(db, actor.organizationId, [id]) : [];
+  if (!row) throw new NotFoundError("environment", id);
+  return row;
+}
+
+export async function applicationOf(db: Db, actor: Actor, id: string): Promise<ApplicationRow> {
+  const [row] = isUuid(id) ? await findApplicationsByIds(db, actor.organizationId, [id]) : [];
+  if (!row) throw new NotFoundError("application", id);
+  return row;
+}

@@ -1,0 +1,33 @@
+import type { Db } from "../db/client.js";
+import { findApplicationsByIds, listApplications } from "../db/repositories/catalog.js";
+import type { Actor } from "./actor.js";
+import * as catalog from "./catalog.js";
+import * as journeys from "./journeys.js";
+import { createLoaders } from "./loaders.js";
+import * as tokens from "./tokens.js";
+
+export type { Actor } from "./actor.js";
+export { hasRole, ROLES } from "./actor.js";
+export type { Loaders } from "./loaders.js";
+export type * from "../db/repositories/rows.js";
+
+/** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
+export function createServices(db: Db) {
+  return {
+    authenticate: (secret: string) => tokens.authenticate(db, secret),
+    loaders: (actor: Actor) => createLoaders(db, actor),
+    listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
+    applicationsByIds: (actor: Actor, ids: string[]) => findApplicationsByIds(db, actor.organizationId, ids.filter(catalog.isUuid)),
+    journeyVersions: (_actor: Actor, key: { journeyId: string; environmentId: string }, page: Parameters<typeof journeys.journeyVersions>[2]) =>
+      journeys.journeyVersions(db, key, page),
+    createEnvironment: (actor: Actor, input: unknown) => catalog.createEnvironment(db, actor, input),
+    createDatabase: (actor: Actor, input: unknown) => catalog.createDatabase(db, actor, input),
+    createApplication: (actor: Actor, input: unknown) => catalog.createApplication(db, actor, input),
+    createClient: (actor: Actor, input: unknown) => catalog.createClient(db, actor, input),
+    createJourney: (actor: Actor, input: unknown) => journeys.createJourney(db, actor, input),
+    createApiToken: (actor: Actor, input: unknown) => tokens.createApiToken(db, actor, input),
+    revokeApiToken: (actor: Actor, apiTokenId: string) => tokens.revokeApiToken(db, actor, apiTokenId),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

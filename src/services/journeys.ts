@@ -1,0 +1,65 @@
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import { listEnvironments } from "../db/repositories/catalog.js";
+import { appendVersion, insertJourney, listVersions } from "../db/repositories/journeys.js";
+import type { JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
+import { canonicalHash } from "../domain/canonical-json.js";
+import { EnvironmentLockedError, ValidationError } from "../domain/errors.js";
+import { JOURNEY_TYPES } from "../domain/journey-document.js";
+import { defaultJourneyDocument, validateJourneyDocument } from "../domain/journey-validation.js";
+import type { Actor } from "./actor.js";
+import { applicationOf } from "./catalog.js";
+import { inputs, parseInput } from "./input.js";
+import { inTransaction, uniqueAs } from "./transaction.js";
+
+const createJourneyInput = z.object({
+  applicationId: z.string(),
+  key: inputs.slug(64),
+  name: inputs.name(200),
+  type: z.enum(JOURNEY_TYPES, { message: `must be one of ${JOURNEY_TYPES.join(", ")}` }),
+  document: z.unknown().optional(),
+});
+
+/** A new journey: version 1 of its document in the lowest environment, which must be editable. */
+export async function createJourney(db: Db, actor: Actor, input: unknown): Promise<JourneyRow> {
+  const values = parseInput(createJourneyInput, input);
+  const validated =
+    values.document === undefined || values.document === null
+      ? ({ ok: true, value: defaultJourneyDocument() } as const)
+      : validateJourneyDocument(values.document);
+  if (!validated.ok) {
+    throw new ValidationError(validated.problems.map((p) => ({ path: `document.${p.path}`, message: `document.${p.message}` })));
+  }
+  const document = validated.value;
+  return inTransaction(db, async (tx) => {
+    const application = await applicationOf(tx, actor, values.applicationId);
+    const [lowest] = await listEnvironments(tx, actor.organizationId);
+    if (!lowest.editable) throw new EnvironmentLockedError(lowest.name);
+    const journey = await uniqueAs(
+      insertJourney(tx, {
+        organizationId: actor.organizationId,
+        applicationId: application.id,
+        key: values.key,
+        name: values.name,
+        type: values.type,
+      }),
+      `${application.name} already has a journey with key "${values.key}"`,
+    );
+    await appendVersion(tx, { journeyId: journey.id, environmentId: lowest.id }, null, {
+      document,
+      hash: canonicalHash(document),
+      origin: "SAVE",
+      savedBy: actor.name,
+      comment: "Journey created",
+    });
+    return journey;
+  });
+}
+
+export async function journeyVersions(
+  db: Db,
+  key: { journeyId: string; environmentId: string },
+  page: Parameters<typeof listVersions>[2],
+): Promise<JourneyVersionRow[]> {
+  return listVersions(db, key, page);
+}

@@ -1,0 +1,69 @@
+import DataLoader from "dataloader";
+import type { Db } from "../db/client.js";
+import {
+  findApplicationsByIds,
+  findClientsByApplicationIds,
+  findClientsByIds,
+  findDatabasesByEnvironmentIds,
+  findDatabasesByIds,
+  findEnvironmentsByIds,
+  listEnvironments,
+} from "../db/repositories/catalog.js";
+import {
+  findHeadVersions,
+  findJourneysByApplicationIds,
+  findJourneysByIds,
+  journeyEnvironmentKey,
+  type JourneyEnvironmentKey,
+} from "../db/repositories/journeys.js";
+import { findApiTokensByIds, findOrganizationsByIds } from "../db/repositories/organizations.js";
+import { byKeys, groupByKeys } from "../db/repositories/rows.js";
+import type { Actor } from "./actor.js";
+import { isUuid } from "./catalog.js";
+
+/**
+ * Per-request (and per-subscription-event) DataLoaders over the batch repository functions, all
+ * scoped to the caller's organization: a row of another organization is simply not found.
+ */
+export function createLoaders(db: Db, actor: Actor) {
+  const org = actor.organizationId;
+  const byId = <R extends { id: string }>(find: (db: Db, org: string, ids: readonly string[]) => Promise<R[]>) =>
+    new DataLoader<string, R | null>(async (ids) => byKeys(ids, await find(db, org, ids.filter(isUuid)), (r) => r.id));
+  const grouped = <R>(find: (db: Db, org: string, ids: readonly string[]) => Promise<R[]>, keyOf: (row: R) => string) =>
+    new DataLoader<string, R[]>(async (ids) => groupByKeys(ids, await find(db, org, ids.filter(isUuid)), keyOf));
+
+  const environment = byId(findEnvironmentsByIds);
+  const environmentList = new DataLoader<"all", Awaited<ReturnType<typeof listEnvironments>>>(async (keys) => {
+    const rows = await listEnvironments(db, org);
+    for (const row of rows) environment.prime(row.id, row);
+    return keys.map(() => rows);
+  });
+
+  return {
+    organization: new DataLoader<string, Awaited<ReturnType<typeof findOrganizationsByIds>>[number] | null>(async (ids) =>
+      byKeys(ids, await findOrganizationsByIds(db, ids.filter((id) => id === org)), (r) => r.id),
+    ),
+    apiToken: byId(findApiTokensByIds),
+    environment,
+    /** All environments of the organization, lowest first. */
+    environments: () => environmentList.load("all"),
+    database: byId(findDatabasesByIds),
+    databasesByEnvironment: grouped(findDatabasesByEnvironmentIds, (r) => r.environmentId),
+    application: byId(findApplicationsByIds),
+    client: byId(findClientsByIds),
+    clientsByApplication: grouped(findClientsByApplicationIds, (r) => r.applicationId),
+    journey: byId(findJourneysByIds),
+    journeysByApplication: grouped(findJourneysByApplicationIds, (r) => r.applicationId),
+    headVersion: new DataLoader(
+      async (keys: readonly JourneyEnvironmentKey[]) =>
+        byKeys(
+          keys.map(journeyEnvironmentKey),
+          await findHeadVersions(db, org, keys.filter((k) => isUuid(k.journeyId) && isUuid(k.environmentId))),
+          journeyEnvironmentKey,
+        ),
+      { cacheKeyFn: journeyEnvironmentKey },
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,101 @@
+import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import { insertEnvironments } from "../db/repositories/catalog.js";
+import {
+  findActiveTokenByHash,
+  findOrganizationByName,
+  insertApiToken,
+  insertOrganization,
+  revokeApiTokenByHash,
+  revokeApiTokenRow,
+} from "../db/repositories/organizations.js";
+import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
+import { NotFoundError } from "../domain/errors.js";
+import type { Actor } from "./actor.js";
+import { ROLES } from "./actor.js";
+import { inputs, parseInput } from "./input.js";
+import { inTransaction, sqlState, UNIQUE_VIOLATION } from "./transaction.js";
+
+const TOKEN_PREFIX = "jpt_";
+
+/** Only this hash is stored; the secret is shown once. */
+export function hashToken(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
+}
+
+function generateSecret(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
+}
+
+/** The pipeline every new organization starts with (DESIGN §5). */
+export const DEFAULT_PIPELINE = [
+  { key: "development", name: "Development", rank: 0, isProduction: false, editable: true },
+  { key: "staging", name: "Staging", rank: 1, isProduction: false, editable: false },
+  { key: "production", name: "Production", rank: 2, isProduction: true, editable: false },
+] as const;
+
+/** Finds the organization by name or creates it with the default pipeline. */
+export async function ensureOrganization(db: Db, name: string): Promise<{ organization: OrganizationRow; created: boolean }> {
+  const existing = await findOrganizationByName(db, name);
+  if (existing) return { organization: existing, created: false };
+  try {
+    const organization = await inTransaction(db, async (tx) => {
+      const organization = await insertOrganization(tx, name);
+      await insertEnvironments(
+        tx,
+        DEFAULT_PIPELINE.map((e) => ({ ...e, organizationId: organization.id })),
+      );
+      return organization;
+    });
+    return { organization, created: true };
+  } catch (error) {
+    // Created concurrently by someone else: use theirs.
+    if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
+    const organization = await findOrganizationByName(db, name);
+    if (!organization) throw error;
+    return { organization, created: false };
+  }
+}
+
+export async function issueToken(
+  db: Db,
+  values: { organizationId: string; name: string; role: Role },
+): Promise<{ token: string; apiToken: ApiTokenRow }> {
+  const token = generateSecret();
+  const apiToken = await insertApiToken(db, { ...values, tokenHash: hashToken(token) });
+  return { token, apiToken };
+}
+
+/** The caller a bearer secret stands for, or null when it is unknown or revoked. */
+export async function authenticate(db: Db, secret: string): Promise<Actor | null> {
+  if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
+  const found = await findActiveTokenByHash(db, hashToken(secret));
+  if (!found) return null;
+  return {
+    organizationId: found.organization.id,
+    tokenId: found.token.id,
+    role: found.token.role,
+    name: found.token.name,
+  };
+}
+
+const createApiTokenInput = z.object({
+  name: inputs.name(100),
+  role: z.enum(ROLES as [Role, ...Role[]], { message: `must be one of ${ROLES.join(", ")}` }),
+});
+
+export async function createApiToken(db: Db, actor: Actor, input: unknown) {
+  const { name, role } = parseInput(createApiTokenInput, input);
+  return issueToken(db, { organizationId: actor.organizationId, name, role });
+}
+
+export async function revokeApiToken(db: Db, actor: Actor, apiTokenId: string): Promise<ApiTokenRow> {
+  const row = await revokeApiTokenRow(db, actor.organizationId, apiTokenId);
+  if (!row) throw new NotFoundError("active API token", apiTokenId);
+  return row;
+}
+
+export async function revokeTokenSecret(db: Db, secret: string): Promise<ApiTokenRow | null> {
+  return revokeApiTokenByHash(db, hashToken(secret));
+}
