@@ -3,7 +3,7 @@ import { ValidationError } from "../../domain/errors.js";
 import type { ApplicationRow, ClientRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { localId } from "../ids.js";
-import { COMMON_ERRORS, Errors } from "./errors.js";
+import { Errors, mutationErrors } from "./errors.js";
 import { ApplicationRef, ClientRef, DatabaseRef, EnvironmentRef, JourneyRef } from "./refs.js";
 
 builder.node(ApplicationRef, {
@@ -95,7 +95,8 @@ function decodeCursor(cursor: string | undefined) {
 }
 
 builder.queryField("applications", (t) =>
-  t.connection({
+  t.connection(
+    {
     type: ApplicationRef,
     description: "The organization's applications, by name.",
     resolve: (_root, args, { services, actor }) =>
@@ -104,7 +105,10 @@ builder.queryField("applications", (t) =>
         ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
           services.listApplications(actor, { after: decodeCursor(after), before: decodeCursor(before), limit, inverted }),
       ),
-  }),
+    },
+    { name: "ApplicationConnection", description: "A page of applications." },
+    { name: "ApplicationEdge", description: "An application and its cursor." },
+  ),
 );
 
 const CreateApplicationInput = builder.inputType("CreateApplicationInput", {
@@ -144,16 +148,16 @@ builder.mutationFields((t) => ({
     type: CreateApplicationSuccess,
     description: "Creates an application (ADMIN).",
     authScopes: { admin: true },
-    errors: { types: [...COMMON_ERRORS, Errors.AlreadyExists] },
-    args: { input: t.arg({ type: CreateApplicationInput }) },
+    errors: mutationErrors("createApplication", [Errors.AlreadyExists]),
+    args: { input: t.arg({ type: CreateApplicationInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({ application: await services.createApplication(actor, input) }),
   }),
   createClient: t.field({
     type: CreateClientSuccess,
     description: "Creates the application's client in an environment (ADMIN); see CreateClientInput.",
     authScopes: { admin: true },
-    errors: { types: [...COMMON_ERRORS, Errors.AlreadyExists] },
-    args: { input: t.arg({ type: CreateClientInput }) },
+    errors: mutationErrors("createClient", [Errors.AlreadyExists]),
+    args: { input: t.arg({ type: CreateClientInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       client: await services.createClient(actor, {
         ...input,

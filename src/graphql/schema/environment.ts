@@ -1,7 +1,7 @@
 import type { DatabaseRow, EnvironmentRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { localId } from "../ids.js";
-import { COMMON_ERRORS, Errors } from "./errors.js";
+import { Errors, mutationErrors } from "./errors.js";
 import { DatabaseRef, EnvironmentRef } from "./refs.js";
 
 builder.node(EnvironmentRef, {
@@ -97,8 +97,8 @@ builder.mutationFields((t) => ({
     type: CreateEnvironmentSuccess,
     description: "Inserts an environment into the pipeline at a rank (ADMIN).",
     authScopes: { admin: true },
-    errors: { types: [...COMMON_ERRORS, Errors.AlreadyExists] },
-    args: { input: t.arg({ type: CreateEnvironmentInput }) },
+    errors: mutationErrors("createEnvironment", [Errors.AlreadyExists]),
+    args: { input: t.arg({ type: CreateEnvironmentInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       environment: await services.createEnvironment(actor, {
         ...input,
@@ -111,8 +111,8 @@ builder.mutationFields((t) => ({
     type: CreateDatabaseSuccess,
     description: "Creates a user store in an environment (ADMIN).",
     authScopes: { admin: true },
-    errors: { types: [...COMMON_ERRORS, Errors.AlreadyExists] },
-    args: { input: t.arg({ type: CreateDatabaseInput }) },
+    errors: mutationErrors("createDatabase", [Errors.AlreadyExists]),
+    args: { input: t.arg({ type: CreateDatabaseInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       database: await services.createDatabase(actor, { ...input, environmentId: localId(input.environmentId, "Environment") }),
     }),

@@ -96,3 +96,11 @@ export const Errors = {
 
 /** The errors every mutation can meet: its role, its IDs and its input. */
 export const COMMON_ERRORS = [ForbiddenError, NotFoundError, ValidationError];
+
+/** The `errors` option of a mutation: its typed errors, and a description for its result union. */
+export function mutationErrors(what: string, extra: ErrorClass<DomainError>[] = []) {
+  return {
+    types: [...COMMON_ERRORS, ...extra],
+    union: { description: `The outcome of ${what}: the success type, or a typed error when nothing was changed.` },
+  };
+}

@@ -5,7 +5,7 @@ import type { JourneyRow, JourneyVersionRow } from "../../services/index.js";
 import type { GraphQLContext } from "../context.js";
 import { builder } from "../builder.js";
 import { localId } from "../ids.js";
-import { COMMON_ERRORS, Errors } from "./errors.js";
+import { Errors, mutationErrors } from "./errors.js";
 import { ApplicationRef, JourneyRef, JourneyTypeEnum, JourneyVersionRef, VersionOriginEnum } from "./refs.js";
 
 type StepView = JourneyStepDefinition & { key: string };
@@ -91,7 +91,8 @@ builder.node(JourneyRef, {
         return context.loaders.headVersion.load({ journeyId: j.id, environmentId: id });
       },
     }),
-    versions: t.connection({
+    versions: t.connection(
+      {
       type: JourneyVersionRef,
       description: "The history in an environment, newest first.",
       args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
@@ -108,7 +109,10 @@ builder.node(JourneyRef, {
             ),
         );
       },
-    }),
+    },
+    { name: "JourneyVersionConnection", description: "A page of a journey's versions in one environment." },
+    { name: "JourneyVersionEdge", description: "A version and its cursor." },
+    ),
   }),
 });
 
@@ -137,8 +141,8 @@ builder.mutationFields((t) => ({
     type: CreateJourneySuccess,
     description: "Creates a journey with version 1 in the lowest environment (EDITOR).",
     authScopes: { editor: true },
-    errors: { types: [...COMMON_ERRORS, Errors.AlreadyExists, Errors.EnvironmentLocked] },
-    args: { input: t.arg({ type: CreateJourneyInput }) },
+    errors: mutationErrors("createJourney", [Errors.AlreadyExists, Errors.EnvironmentLocked]),
+    args: { input: t.arg({ type: CreateJourneyInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       journey: await services.createJourney(actor, { ...input, applicationId: localId(input.applicationId, "Application") }),
     }),

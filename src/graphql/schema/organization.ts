@@ -3,7 +3,7 @@ import type { ApiTokenRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { localId, parseGlobalId, type NodeTypeName } from "../ids.js";
 import type { GraphQLContext } from "../context.js";
-import { COMMON_ERRORS } from "./errors.js";
+import { mutationErrors } from "./errors.js";
 import { ApiTokenRef, OrganizationRef, RoleEnum } from "./refs.js";
 
 builder.node(OrganizationRef, {
@@ -111,16 +111,16 @@ builder.mutationFields((t) => ({
     type: CreateApiTokenSuccess,
     description: "Creates a token of the caller's organization (ADMIN).",
     authScopes: { admin: true },
-    errors: { types: COMMON_ERRORS },
-    args: { input: t.arg({ type: CreateApiTokenInput }) },
+    errors: mutationErrors("createApiToken"),
+    args: { input: t.arg({ type: CreateApiTokenInput, description: "What to do." }) },
     resolve: (_root, { input }, { services, actor }) => services.createApiToken(actor, input),
   }),
   revokeApiToken: t.field({
     type: RevokeApiTokenSuccess,
     description: "Revokes a token of the caller's organization (ADMIN); its open subscriptions end.",
     authScopes: { admin: true },
-    errors: { types: COMMON_ERRORS },
-    args: { input: t.arg({ type: RevokeApiTokenInput }) },
+    errors: mutationErrors("revokeApiToken"),
+    args: { input: t.arg({ type: RevokeApiTokenInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       apiToken: await services.revokeApiToken(actor, localId(input.apiTokenId, "ApiToken")),
     }),

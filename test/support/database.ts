@@ -1,0 +1,37 @@
+import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
+
+/** With DATABASE_URL the suite runs against that PostgreSQL server; otherwise on embedded PGlite. */
+export const databaseUrl = process.env.DATABASE_URL || undefined;
+
+const queryListeners = new Set<(query: string) => void>();
+
+let shared: Promise<Database> | undefined;
+
+/**
+ * One database per test worker (a PGlite instance takes seconds to start). Tests isolate
+ * themselves by tenant: each creates its own organization, so they never see each other's rows.
+ */
+export function testDatabase(): Promise<Database> {
+  shared ??= (async () => {
+    if (!databaseUrl) {
+      const database = await openDatabase({ onQuery: (q) => queryListeners.forEach((l) => l(q)) });
+      await migrateDatabase({ database });
+      return database;
+    }
+    await migrateDatabase({ url: databaseUrl });
+    return openDatabase({ url: databaseUrl, onQuery: (q) => queryListeners.forEach((l) => l(q)), poolSize: 5 });
+  })();
+  return shared;
+}
+
+/** Collects the SQL statements run while `work` runs. */
+export async function countQueries<T>(work: () => Promise<T>): Promise<{ result: T; queries: string[] }> {
+  const queries: string[] = [];
+  const listener = (q: string) => queries.push(q);
+  queryListeners.add(listener);
+  try {
+    return { result: await work(), queries };
+  } finally {
+    queryListeners.delete(listener);
+  }
+}
