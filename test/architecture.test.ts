@@ -1,0 +1,69 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = new URL("..", import.meta.url).pathname;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : [],
+  );
+}
+
+/** Every module specifier a file imports or re-exports, type-only ones included. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), "utf8");
+  return [...text.matchAll(/(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map(
+    (m) => m[1] ?? m[2],
+  );
+}
+
+function resolveTo(file: string, specifier: string): string {
+  return specifier.startsWith(".") ? relative(root, join(root, file, "..", specifier)) : specifier;
+}
+
+/** Which top-level folders of src/ each folder may import (DESIGN §3: domain ← db ← services ← graphql ← server). */
+const allowed: Record<string, string[]> = {
+  domain: ["domain"],
+  db: ["domain", "db"],
+  services: ["domain", "db", "services", "events"],
+  events: ["domain", "db", "events"],
+  graphql: ["domain", "services", "graphql", "events"],
+  server: ["domain", "db", "services", "graphql", "server", "events"],
+  cli: ["domain", "db", "services", "server", "cli"],
+};
+
+describe("the architecture", () => {
+  it("keeps src/domain pure: nothing outside it but zod", () => {
+    const offenders = sourceFiles("src/domain").flatMap((file) =>
+      importsOf(file)
+        .filter((s) => (s.startsWith(".") ? !resolveTo(file, s).startsWith("src/domain") : s !== "zod"))
+        .map((s) => `${file} imports ${s}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("keeps every folder to the dependency direction, and src/graphql away from src/db", () => {
+    const offenders: string[] = [];
+    for (const [folder, may] of Object.entries(allowed)) {
+      let files: string[] = [];
+      try {
+        files = sourceFiles(`src/${folder}`);
+      } catch {
+        continue;
+      }
+      for (const file of files) {
+        for (const specifier of importsOf(file).filter((s) => s.startsWith("."))) {
+          const target = resolveTo(file, specifier).split("/")[1];
+          if (!may.includes(target)) offenders.push(`${file} imports ${specifier}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it("knows every folder of src/", () => {
+    const folders = readdirSync(join(root, "src"), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(folders.filter((f) => !(f in allowed))).toEqual([]);
+  });
+});
