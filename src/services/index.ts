@@ -2,6 +2,7 @@ import type { Db } from "../db/client.js";
 import { findApplicationsByIds, listApplications } from "../db/repositories/catalog.js";
 import type { Actor } from "./actor.js";
 import * as catalog from "./catalog.js";
+import * as diffs from "./diff.js";
 import * as journeys from "./journeys.js";
 import { createLoaders } from "./loaders.js";
 import * as tokens from "./tokens.js";
@@ -10,6 +11,9 @@ export type { Actor } from "./actor.js";
 export { hasRole, ROLES } from "./actor.js";
 export type { Loaders } from "./loaders.js";
 export type * from "../db/repositories/rows.js";
+export type { ChangeView, ConfigurationDiff } from "./diff.js";
+export type { SyncState, SyncStatus } from "./sync.js";
+export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
 export function createServices(db: Db) {
@@ -20,6 +24,7 @@ export function createServices(db: Db) {
     applicationsByIds: (actor: Actor, ids: string[]) => findApplicationsByIds(db, actor.organizationId, ids.filter(catalog.isUuid)),
     journeyVersions: (_actor: Actor, key: { journeyId: string; environmentId: string }, page: Parameters<typeof journeys.journeyVersions>[2]) =>
       journeys.journeyVersions(db, key, page),
+    diff: (actor: Actor, request: diffs.DiffRequest) => diffs.diff(db, actor, request),
     createEnvironment: (actor: Actor, input: unknown) => catalog.createEnvironment(db, actor, input),
     createDatabase: (actor: Actor, input: unknown) => catalog.createDatabase(db, actor, input),
     createApplication: (actor: Actor, input: unknown) => catalog.createApplication(db, actor, input),

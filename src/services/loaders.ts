@@ -10,6 +10,7 @@ import {
   listEnvironments,
 } from "../db/repositories/catalog.js";
 import {
+  findHeadsByApplicationIds,
   findHeadVersions,
   findJourneysByApplicationIds,
   findJourneysByIds,
@@ -54,6 +55,8 @@ export function createLoaders(db: Db, actor: Actor) {
     clientsByApplication: grouped(findClientsByApplicationIds, (r) => r.applicationId),
     journey: byId(findJourneysByIds),
     journeysByApplication: grouped(findJourneysByApplicationIds, (r) => r.applicationId),
+    /** Head version numbers and hashes of every journey of an application, in every environment. */
+    headsByApplication: grouped(findHeadsByApplicationIds, (r) => r.applicationId),
     headVersion: new DataLoader(
       async (keys: readonly JourneyEnvironmentKey[]) =>
         byKeys(

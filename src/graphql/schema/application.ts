@@ -1,6 +1,7 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
 import { ValidationError } from "../../domain/errors.js";
-import type { ApplicationRow, ClientRow } from "../../services/index.js";
+import { syncStatusOfClient, type ApplicationRow, type ClientRow } from "../../services/index.js";
+import { SyncStatusEnum } from "./diff.js";
 import { builder } from "../builder.js";
 import { localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
@@ -69,6 +70,11 @@ builder.node(ClientRef, {
     }),
     redirectUris: t.stringList({ description: "Allowed OAuth redirect URIs (environment-specific).", resolve: (c) => c.redirectUris }),
     allowedOrigins: t.stringList({ description: "Allowed CORS origins (environment-specific).", resolve: (c) => c.allowedOrigins }),
+    syncStatus: t.field({
+      type: SyncStatusEnum,
+      description: "Its shared settings against the lower environment's client (IN_SYNC in the lowest environment).",
+      resolve: (c, _args, { loaders }) => syncStatusOfClient(loaders, c),
+    }),
     settings: t.field({
       type: "JSON",
       description: "Shared settings, propagated between environments: token lifetimes, grant types, PKCE, refresh token rotation.",

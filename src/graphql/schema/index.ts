@@ -5,6 +5,7 @@ import "./organization.js";
 import "./environment.js";
 import "./application.js";
 import "./journey.js";
+import "./diff.js";
 
 export const schema = builder.toSchema();
 

@@ -1,7 +1,8 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
 import type { JourneyStepDefinition } from "../../domain/journey-document.js";
-import type { JourneyRow, JourneyVersionRow } from "../../services/index.js";
+import { syncStatesOfJourney, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
+import { JourneySyncStateRef } from "./diff.js";
 import type { GraphQLContext } from "../context.js";
 import { builder } from "../builder.js";
 import { localId } from "../ids.js";
@@ -80,6 +81,11 @@ builder.node(JourneyRef, {
     key: t.exposeString("key", { description: "Stable slug, unique in the application, e.g. `login`." }),
     name: t.exposeString("name", { description: "Display name." }),
     type: t.field({ type: JourneyTypeEnum, description: "What the journey is for.", resolve: (j) => j.type }),
+    syncStates: t.field({
+      type: [JourneySyncStateRef],
+      description: "Its state in every environment that has a lower one, against that lower environment (compared by hashes).",
+      resolve: (j, _args, { loaders }) => syncStatesOfJourney(loaders, j),
+    }),
     configuration: t.field({
       type: JourneyVersionRef,
       nullable: true,

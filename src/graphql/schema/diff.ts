@@ -1,0 +1,110 @@
+import type { ChangeBundle } from "../../domain/change.js";
+import type { ChangeView, ConfigurationDiff, SyncState } from "../../services/index.js";
+import { changeCountOf, syncMessage } from "../../services/index.js";
+import { builder } from "../builder.js";
+import { localId } from "../ids.js";
+import { EnvironmentRef, JourneyRef } from "./refs.js";
+
+export const SyncStatusEnum = builder.enumType("SyncStatus", {
+  description: "How an environment's configuration compares with its lower neighbour's.",
+  values: {
+    IN_SYNC: { description: "Identical to the lower environment." },
+    OUT_OF_SYNC: { description: "Differs from the lower environment: \"Journey Configuration out of Sync\"." },
+    NOT_CREATED: { description: "The application has no client in this environment yet." },
+  } as const,
+});
+
+const ChangeKindEnum = builder.enumType("ChangeKind", {
+  description: "What a change does to the target environment.",
+  values: {
+    ADDED: { description: "Adds what the target lacks (old value null)." },
+    REMOVED: { description: "Removes what only the target has (new value null)." },
+    MODIFIED: { description: "Replaces the target's value." },
+  } as const,
+});
+
+export const ConfigChangeRef = builder.objectRef<ChangeView>("ConfigChange").implement({
+  description: "One difference between two environments, at a JSON Pointer path, with the target's old value and the source's new value.",
+  fields: (t) => ({
+    id: t.exposeID("id", {
+      description: "Content-addressed id: the same difference always has the same id; once either side moves it disappears.",
+    }),
+    path: t.exposeString("path", { description: "JSON Pointer into the application's promotable document, e.g. `/journeys/login/steps/email-otp/settings/codeLength`." }),
+    kind: t.field({ type: ChangeKindEnum, description: "Added, removed or modified in the target.", resolve: (c) => c.kind }),
+    summary: t.exposeString("summary", { description: "One line for people, e.g. \"Email code · code length: 6 → 8\"." }),
+    journey: t.field({
+      type: JourneyRef,
+      nullable: true,
+      description: "The journey it belongs to; null for client settings.",
+      resolve: (c, _args, { loaders }) => (c.journeyId ? loaders.journey.load(c.journeyId) : null),
+    }),
+    stepKey: t.exposeString("stepKey", { nullable: true, description: "The step it belongs to, if any." }),
+    oldValue: t.field({ type: "JSON", nullable: true, description: "The value in the target now (null when added).", resolve: (c) => c.oldValue }),
+    newValue: t.field({ type: "JSON", nullable: true, description: "The value it would get from the source (null when removed).", resolve: (c) => c.newValue }),
+    requires: t.field({
+      type: ["ID"],
+      description: "Ids of the changes this one cannot be applied without.",
+      resolve: (c) => c.requires,
+    }),
+    bundleId: t.exposeID("bundleId", { description: "The bundle (connected group of requires) it belongs to." }),
+  }),
+});
+
+const ChangeBundleRef = builder.objectRef<ChangeBundle>("ChangeBundle").implement({
+  description: "Changes that belong together (a connected group of `requires`): promote all of them or none.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "Content-addressed from its change ids." }),
+    label: t.exposeString("label", { description: "What the bundle enables, e.g. \"Add step Email code\"." }),
+    changeIds: t.field({ type: ["ID"], description: "Its changes, in diff order.", resolve: (b) => b.changeIds }),
+  }),
+});
+
+const ConfigurationDiffRef = builder.objectRef<ConfigurationDiff>("ConfigurationDiff").implement({
+  description: "What promoting from one environment to a higher one would change.",
+  fields: (t) => ({
+    from: t.field({ type: EnvironmentRef, description: "The source (lower) environment.", resolve: (d) => d.from }),
+    to: t.field({ type: EnvironmentRef, description: "The target (higher) environment.", resolve: (d) => d.to }),
+    status: t.field({ type: SyncStatusEnum, description: "IN_SYNC, OUT_OF_SYNC, or NOT_CREATED when the target has no client.", resolve: (d) => d.status }),
+    message: t.exposeString("message", { description: "\"Journey Configuration out of Sync\" when out of sync." }),
+    changes: t.field({ type: [ConfigChangeRef], description: "Every difference, in a stable order.", resolve: (d) => d.changes }),
+    bundles: t.field({ type: [ChangeBundleRef], description: "The changes grouped by what they enable together.", resolve: (d) => d.bundles }),
+  }),
+});
+
+export const JourneySyncStateRef = builder.objectRef<SyncState & { journeyId: string }>("JourneySyncState").implement({
+  description: "A journey's state in one environment against the environment it is promoted from.",
+  fields: (t) => ({
+    environment: t.field({ type: EnvironmentRef, description: "The environment.", resolve: (s) => s.environment }),
+    sourceEnvironment: t.field({ type: EnvironmentRef, description: "Its lower neighbour.", resolve: (s) => s.sourceEnvironment }),
+    status: t.field({ type: SyncStatusEnum, description: "Compared by stored hashes.", resolve: (s) => s.status }),
+    message: t.string({
+      description: "\"Journey Configuration out of Sync\" when out of sync.",
+      resolve: (s) => syncMessage("journey", s.status, s.environment),
+    }),
+    changeCount: t.int({
+      description: "How many changes promoting from the source would make (0 unless OUT_OF_SYNC).",
+      resolve: (s, _args, { loaders }) => changeCountOf(loaders, s),
+    }),
+  }),
+});
+
+builder.queryField("diff", (t) =>
+  t.field({
+    type: ConfigurationDiffRef,
+    description:
+      "What promoting an application from one environment to a higher one would change: the client's shared settings and every journey, or one journey.",
+    args: {
+      applicationId: t.arg.id({ description: "Global ID of the application." }),
+      fromEnvironmentId: t.arg.id({ description: "The source environment; must be ranked below the target." }),
+      toEnvironmentId: t.arg.id({ description: "The target environment." }),
+      journeyId: t.arg.id({ required: false, description: "Limit the diff to this journey (client settings are then left out)." }),
+    },
+    resolve: (_root, args, { services, actor }) =>
+      services.diff(actor, {
+        applicationId: localId(args.applicationId, "Application"),
+        fromEnvironmentId: localId(args.fromEnvironmentId, "Environment"),
+        toEnvironmentId: localId(args.toEnvironmentId, "Environment"),
+        journeyId: args.journeyId == null ? null : localId(args.journeyId, "Journey"),
+      }),
+  }),
+);

@@ -1,0 +1,126 @@
+import type { Db } from "../db/client.js";
+import { findClientsByApplicationIds, listEnvironments } from "../db/repositories/catalog.js";
+import { findHeadsByApplicationIds, findHeadVersions, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
+import type { ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
+import type { ChangeBundle, ConfigChange } from "../domain/change.js";
+import { diffApplication, type DiffSide, type JourneySide } from "../domain/diff.js";
+import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
+import type { Actor } from "./actor.js";
+import { applicationOf, environmentOf, isUuid } from "./catalog.js";
+import { type SyncStatus, syncMessage } from "./sync.js";
+
+/** A change with the journey it belongs to (null for client settings). */
+export type ChangeView = ConfigChange & { journeyId: string | null };
+
+export interface ConfigurationDiff {
+  from: EnvironmentRow;
+  to: EnvironmentRow;
+  status: SyncStatus;
+  message: string;
+  changes: ChangeView[];
+  bundles: ChangeBundle[];
+}
+
+export interface DiffRequest {
+  applicationId: string;
+  fromEnvironmentId: string;
+  toEnvironmentId: string;
+  journeyId?: string | null;
+}
+
+/** Everything a diff (and a propagation) reads about both sides, loaded in a fixed number of statements. */
+export interface DiffContext {
+  from: EnvironmentRow;
+  to: EnvironmentRow;
+  environments: EnvironmentRow[];
+  journeys: JourneyRow[];
+  fromClient: ClientRow;
+  toClient: ClientRow | null;
+  /** The journey the diff is limited to, if any. */
+  journey: JourneyRow | null;
+  fromSide: DiffSide;
+  toSide: DiffSide;
+}
+
+/**
+ * Loads both sides of a diff. Journeys whose head hashes match are left out of both sides, so
+ * their documents are never read: the diff skips them anyway.
+ */
+export async function loadDiffContext(db: Db, actor: Actor, request: DiffRequest): Promise<DiffContext> {
+  const application = await applicationOf(db, actor, request.applicationId);
+  const from = await environmentOf(db, actor, request.fromEnvironmentId);
+  const to = await environmentOf(db, actor, request.toEnvironmentId);
+  const journeys = await findJourneysByApplicationIds(db, actor.organizationId, [application.id]);
+  let journey: JourneyRow | null = null;
+  if (request.journeyId != null) {
+    journey = journeys.find((j) => j.id === request.journeyId && isUuid(request.journeyId!)) ?? null;
+    if (!journey) throw new NotFoundError("journey of this application", request.journeyId);
+  }
+  if (from.rank >= to.rank) throw new InvalidDirectionError(from.name, to.name);
+  const clients = await findClientsByApplicationIds(db, actor.organizationId, [application.id]);
+  const fromClient = clients.find((c) => c.environmentId === from.id);
+  if (!fromClient) throw new NotFoundError(`client of ${application.name} in ${from.name}`);
+  const toClient = clients.find((c) => c.environmentId === to.id) ?? null;
+
+  const inScope = journey ? [journey] : journeys;
+  const heads = await findHeadsByApplicationIds(db, actor.organizationId, [application.id]);
+  const hash = (journeyId: string, environmentId: string) =>
+    heads.find((h) => h.journeyId === journeyId && h.environmentId === environmentId)?.hash ?? null;
+  const differing = toClient ? inScope.filter((j) => hash(j.id, from.id) !== hash(j.id, to.id)) : [];
+  const documents = await findHeadVersions(
+    db,
+    actor.organizationId,
+    differing.flatMap((j) => [
+      { journeyId: j.id, environmentId: from.id },
+      { journeyId: j.id, environmentId: to.id },
+    ]),
+  );
+  const side = (environmentId: string, client: ClientRow | null): DiffSide => {
+    const sideJourneys: Record<string, JourneySide> = {};
+    for (const j of differing) {
+      const version = documents.find((d) => d.journeyId === j.id && d.environmentId === environmentId);
+      if (version) sideJourneys[j.key] = { document: version.document, hash: version.hash };
+    }
+    return { client: client && { settings: client.settings }, journeys: sideJourneys };
+  };
+  const environments = await listEnvironments(db, actor.organizationId);
+  return {
+    from,
+    to,
+    environments,
+    journeys,
+    fromClient,
+    toClient,
+    journey,
+    fromSide: side(from.id, fromClient),
+    toSide: side(to.id, toClient),
+  };
+}
+
+/** The changes promoting `from` → `to` would make, with ids, requires and bundles (DESIGN §2). */
+export function computeDiff(context: DiffContext): { changes: ChangeView[]; bundles: ChangeBundle[] } {
+  if (!context.toClient) return { changes: [], bundles: [] };
+  const result = diffApplication(context.fromSide, context.toSide, {
+    journeyKeys: context.journey ? [context.journey.key] : undefined,
+    includeClient: !context.journey,
+  });
+  const journeyIds = new Map(context.journeys.map((j) => [j.key, j.id]));
+  return {
+    changes: result.changes.map((c) => ({ ...c, journeyId: c.journeyKey === null ? null : (journeyIds.get(c.journeyKey) ?? null) })),
+    bundles: result.bundles,
+  };
+}
+
+export async function diff(db: Db, actor: Actor, request: DiffRequest): Promise<ConfigurationDiff> {
+  const context = await loadDiffContext(db, actor, request);
+  const { changes, bundles } = computeDiff(context);
+  const status: SyncStatus = !context.toClient ? "NOT_CREATED" : changes.length > 0 ? "OUT_OF_SYNC" : "IN_SYNC";
+  return {
+    from: context.from,
+    to: context.to,
+    status,
+    message: syncMessage("journey", status, context.to),
+    changes,
+    bundles,
+  };
+}
