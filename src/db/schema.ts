@@ -230,3 +230,30 @@ export const journeyHeads = pgTable(
     index("journey_heads_environment_idx").on(t.environmentId),
   ],
 );
+
+/** Pending edits of one journey in one editable environment ("Save changes" writes here). */
+export const journeyDrafts = pgTable(
+  "journey_drafts",
+  {
+    journeyId: uuid("journey_id")
+      .notNull()
+      .references(() => journeys.id),
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    /** The head version the draft was started from; saving requires the head to still be there. */
+    baseVersion: integer("base_version").notNull(),
+    /** Number of edits so far (0 before the first is applied); a save names the revision that was reviewed. */
+    revision: integer("revision").notNull(),
+    document: jsonb("document").$type<JourneyDocument>().notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    updatedBy: text("updated_by").notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "journey_drafts_pk", columns: [t.journeyId, t.environmentId] }),
+    check("journey_drafts_revision_non_negative", sql`${t.revision} >= 0`),
+  ],
+);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import {
+  appendClientSettingsVersion,
   findApplicationsByIds,
   findClientsByApplicationIds,
   findDatabasesByIds,
@@ -11,13 +12,15 @@ import {
   insertDatabase,
   insertEnvironmentAtRank,
   listEnvironments,
+  lockClient,
+  updateClientFields,
 } from "../db/repositories/catalog.js";
 import { appendVersion, findHeadVersions, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
 import type { ApplicationRow, ClientRow, DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
-import { DEFAULT_CLIENT_SETTINGS } from "../domain/client-settings.js";
-import { NotFoundError, ValidationError } from "../domain/errors.js";
-import type { Actor } from "./actor.js";
+import { DEFAULT_CLIENT_SETTINGS, mergeClientSettings } from "../domain/client-settings.js";
+import { EnvironmentLockedError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { type Actor, hasRole } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
@@ -194,4 +197,67 @@ export async function applicationOf(db: Db, actor: Actor, id: string): Promise<A
   const [row] = isUuid(id) ? await findApplicationsByIds(db, actor.organizationId, [id]) : [];
   if (!row) throw new NotFoundError("application", id);
   return row;
+}
+
+const updateClientInput = z.object({
+  clientId: z.string(),
+  name: inputs.name(200).optional(),
+  databaseId: z.string().optional(),
+  redirectUris: createClientInput.shape.redirectUris.optional(),
+  allowedOrigins: createClientInput.shape.allowedOrigins.optional(),
+  settings: z.unknown().optional(),
+  comment: inputs.comment().optional(),
+});
+
+/**
+ * Changes a client. Environment-specific fields (name, database, redirect URIs, origins) may change
+ * in any environment, by an ADMIN. Shared settings change only where the environment is editable
+ * (elsewhere they arrive by propagation) and are versioned like journeys, so they diff and propagate.
+ */
+export async function updateClient(db: Db, actor: Actor, input: unknown): Promise<ClientRow> {
+  const values = parseInput(updateClientInput, input);
+  const touchesFields = [values.name, values.databaseId, values.redirectUris, values.allowedOrigins].some((v) => v !== undefined);
+  return inTransaction(db, async (tx) => {
+    let client = isUuid(values.clientId) ? await lockClient(tx, actor.organizationId, values.clientId) : null;
+    if (!client) throw new NotFoundError("client", values.clientId);
+    if (touchesFields && !hasRole(actor, "ADMIN")) {
+      throw new ForbiddenError("Only an ADMIN may change a client's name, database, redirect URIs or origins");
+    }
+    const environment = await environmentOf(tx, actor, client.environmentId);
+    if (values.databaseId !== undefined) {
+      const [database] = isUuid(values.databaseId) ? await findDatabasesByIds(tx, actor.organizationId, [values.databaseId]) : [];
+      if (!database) throw new NotFoundError("database", values.databaseId);
+      if (database.environmentId !== environment.id) {
+        throw new ValidationError([
+          { path: "databaseId", message: `databaseId names database "${database.name}" of another environment than ${environment.name}` },
+        ]);
+      }
+    }
+    if (values.settings !== undefined) {
+      if (!environment.editable) throw new EnvironmentLockedError(environment.name);
+      const merged = mergeClientSettings(client.settings, values.settings);
+      if (!merged.ok) throw new ValidationError(merged.problems);
+      const hash = canonicalHash(merged.value);
+      if (hash !== client.settingsHash) {
+        const moved = await appendClientSettingsVersion(tx, client, {
+          settings: merged.value,
+          hash,
+          origin: "SAVE",
+          savedBy: actor.name,
+          comment: values.comment ?? null,
+        });
+        if (!moved) throw new Error("client settings head moved under a row lock");
+        client = moved;
+      }
+    }
+    if (touchesFields) {
+      client = await updateClientFields(tx, client.id, {
+        name: values.name,
+        databaseId: values.databaseId,
+        redirectUris: values.redirectUris,
+        allowedOrigins: values.allowedOrigins && [...new Set(values.allowedOrigins)],
+      });
+    }
+    return client;
+  });
 }

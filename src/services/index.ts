@@ -3,6 +3,7 @@ import { findApplicationsByIds, listApplications } from "../db/repositories/cata
 import type { Actor } from "./actor.js";
 import * as catalog from "./catalog.js";
 import * as diffs from "./diff.js";
+import * as editing from "./editing.js";
 import * as journeys from "./journeys.js";
 import { createLoaders } from "./loaders.js";
 import * as tokens from "./tokens.js";
@@ -13,6 +14,8 @@ export type { Loaders } from "./loaders.js";
 export type * from "../db/repositories/rows.js";
 export type { ChangeView, ConfigurationDiff } from "./diff.js";
 export type { SyncState, SyncStatus } from "./sync.js";
+export type { JourneyDraftRow } from "./editing.js";
+export { draftChanges, draftProblems } from "./editing.js";
 export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
@@ -30,6 +33,12 @@ export function createServices(db: Db) {
     createApplication: (actor: Actor, input: unknown) => catalog.createApplication(db, actor, input),
     createClient: (actor: Actor, input: unknown) => catalog.createClient(db, actor, input),
     createJourney: (actor: Actor, input: unknown) => journeys.createJourney(db, actor, input),
+    updateClient: (actor: Actor, input: unknown) => catalog.updateClient(db, actor, input),
+    saveJourneyStep: (actor: Actor, input: unknown) => editing.saveJourneyStep(db, actor, input),
+    removeJourneyStep: (actor: Actor, input: unknown) => editing.removeJourneyStep(db, actor, input),
+    setJourneyStart: (actor: Actor, input: unknown) => editing.setJourneyStart(db, actor, input),
+    discardJourneyDraft: (actor: Actor, input: unknown) => editing.discardJourneyDraft(db, actor, input),
+    saveJourney: (actor: Actor, input: unknown) => editing.saveJourney(db, actor, input),
     createApiToken: (actor: Actor, input: unknown) => tokens.createApiToken(db, actor, input),
     revokeApiToken: (actor: Actor, apiTokenId: string) => tokens.revokeApiToken(db, actor, apiTokenId),
   };

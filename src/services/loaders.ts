@@ -18,6 +18,7 @@ import {
   type JourneyEnvironmentKey,
 } from "../db/repositories/journeys.js";
 import { findApiTokensByIds, findOrganizationsByIds } from "../db/repositories/organizations.js";
+import { findDrafts } from "../db/repositories/drafts.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import type { Actor } from "./actor.js";
 import { isUuid } from "./catalog.js";
@@ -57,6 +58,15 @@ export function createLoaders(db: Db, actor: Actor) {
     journeysByApplication: grouped(findJourneysByApplicationIds, (r) => r.applicationId),
     /** Head version numbers and hashes of every journey of an application, in every environment. */
     headsByApplication: grouped(findHeadsByApplicationIds, (r) => r.applicationId),
+    draft: new DataLoader(
+      async (keys: readonly JourneyEnvironmentKey[]) =>
+        byKeys(
+          keys.map(journeyEnvironmentKey),
+          await findDrafts(db, org, keys.filter((k) => isUuid(k.journeyId) && isUuid(k.environmentId))),
+          journeyEnvironmentKey,
+        ),
+      { cacheKeyFn: journeyEnvironmentKey },
+    ),
     headVersion: new DataLoader(
       async (keys: readonly JourneyEnvironmentKey[]) =>
         byKeys(

@@ -146,3 +146,50 @@ export async function insertClient(
   return row;
 }
 
+
+/** Environment-specific fields of a client (never propagated). */
+export async function updateClientFields(
+  db: Db,
+  id: string,
+  fields: Partial<Pick<ClientRow, "name" | "databaseId" | "redirectUris" | "allowedOrigins">>,
+): Promise<ClientRow> {
+  const [row] = await db.update(clients).set(fields).where(eq(clients.id, id)).returning();
+  return row;
+}
+
+/**
+ * Writes the next version of a client's shared settings and moves the client's head, guarded by
+ * the head's version: returns null when someone else moved it first.
+ */
+export async function appendClientSettingsVersion(
+  db: Db,
+  client: Pick<ClientRow, "id" | "settingsVersion">,
+  values: { settings: ClientSettings; hash: string; origin: VersionOrigin; savedBy: string; comment?: string | null },
+): Promise<ClientRow | null> {
+  const version = client.settingsVersion + 1;
+  await db.insert(clientSettingsVersions).values({
+    clientId: client.id,
+    version,
+    previousVersion: client.settingsVersion,
+    settings: values.settings,
+    hash: values.hash,
+    origin: values.origin,
+    savedBy: values.savedBy,
+    comment: values.comment ?? null,
+  });
+  const [row] = await db
+    .update(clients)
+    .set({ settings: values.settings, settingsHash: values.hash, settingsVersion: version })
+    .where(and(eq(clients.id, client.id), eq(clients.settingsVersion, client.settingsVersion)))
+    .returning();
+  return row ?? null;
+}
+
+export async function lockClient(db: Db, organizationId: string, id: string): Promise<ClientRow | null> {
+  const [row] = await db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.organizationId, organizationId), eq(clients.id, id)))
+    .for("update");
+  return row ?? null;
+}

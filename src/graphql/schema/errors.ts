@@ -47,10 +47,17 @@ function errorType<T extends DomainError>(cls: ErrorClass<T>, name: string, desc
   return cls;
 }
 
+/** Registers an error type with fields of its own; returns the class, as `errors.types` wants it. */
+function registered<T extends DomainError>(cls: ErrorClass<T>, define: () => unknown): ErrorClass<T> {
+  define();
+  return cls;
+}
+
 export const Errors = {
   NotFound: errorType(NotFoundError, "NotFoundError", "Code NOT_FOUND: an ID names nothing this organization has (unknown, malformed, of the wrong type or of another organization)."),
   Forbidden: errorType(ForbiddenError, "ForbiddenError", "Code FORBIDDEN: the caller's role does not allow this."),
-  Validation: builder.objectType(ValidationError, {
+  Validation: registered(ValidationError, () =>
+    builder.objectType(ValidationError, {
     name: "ValidationError",
     description: "Code VALIDATION_FAILED: the input is invalid; nothing was changed.",
     interfaces: [ErrorInterface],
@@ -59,12 +66,14 @@ export const Errors = {
       problems: t.field({ type: [ProblemRef], description: "Every problem found, with its path.", resolve: (e) => e.problems }),
     }),
   }),
+  ),
   EnvironmentLocked: errorType(EnvironmentLockedError, "EnvironmentLockedError", "Code ENVIRONMENT_LOCKED: the environment is not editable; it changes only by propagation."),
   InvalidDirection: errorType(InvalidDirectionError, "InvalidDirectionError", "Code INVALID_DIRECTION: the source environment is not ranked below the target."),
   TargetMissing: errorType(TargetMissingError, "TargetMissingError", "Code TARGET_MISSING: the application has no client in the target environment."),
   AlreadyExists: errorType(AlreadyExistsError, "AlreadyExistsError", "Code ALREADY_EXISTS: something with this name or key already exists."),
   DraftConflict: errorType(DraftConflictError, "DraftConflictError", "Code DRAFT_CONFLICT: the draft changed after it was reviewed; review it again."),
-  StaleSelection: builder.objectType(StaleSelectionError, {
+  StaleSelection: registered(StaleSelectionError, () =>
+    builder.objectType(StaleSelectionError, {
     name: "StaleSelectionError",
     description: "Code STALE_SELECTION: selected changes are no longer in the current diff; nothing was applied.",
     interfaces: [ErrorInterface],
@@ -73,7 +82,9 @@ export const Errors = {
       changeIds: t.field({ type: ["ID"], description: "The selected ids that are not in the current diff.", resolve: (e) => e.changeIds }),
     }),
   }),
-  IncompleteSelection: builder.objectType(IncompleteSelectionError, {
+  ),
+  IncompleteSelection: registered(IncompleteSelectionError, () =>
+    builder.objectType(IncompleteSelectionError, {
     name: "IncompleteSelectionError",
     description: "Code INCOMPLETE_SELECTION: the selection lacks changes it requires; nothing was applied.",
     interfaces: [ErrorInterface],
@@ -82,7 +93,9 @@ export const Errors = {
       missingChangeIds: t.field({ type: ["ID"], description: "The required ids the selection lacks.", resolve: (e) => e.missingChangeIds }),
     }),
   }),
-  InvalidConfiguration: builder.objectType(InvalidConfigurationError, {
+  ),
+  InvalidConfiguration: registered(InvalidConfigurationError, () =>
+    builder.objectType(InvalidConfigurationError, {
     name: "InvalidConfigurationError",
     description: "Code INVALID_CONFIGURATION: the result would not be a valid configuration; nothing was applied.",
     interfaces: [ErrorInterface],
@@ -91,6 +104,7 @@ export const Errors = {
       problems: t.field({ type: [ProblemRef], description: "What would be wrong, with paths.", resolve: (e) => e.problems }),
     }),
   }),
+  ),
   NothingToPropagate: errorType(NothingToPropagateError, "NothingToPropagateError", "Code NOTHING_TO_PROPAGATE: the target already matches the source."),
 };
 

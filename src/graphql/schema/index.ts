@@ -6,6 +6,7 @@ import "./environment.js";
 import "./application.js";
 import "./journey.js";
 import "./diff.js";
+import "./editing.js";
 
 export const schema = builder.toSchema();
 

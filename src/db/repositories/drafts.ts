@@ -1,0 +1,55 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { JourneyDocument } from "../../domain/journey-document.js";
+import type { Db } from "../client.js";
+import { journeyDrafts } from "../schema.js";
+import type { JourneyEnvironmentKey } from "./journeys.js";
+
+export type JourneyDraftRow = typeof journeyDrafts.$inferSelect;
+
+const keyIs = (key: JourneyEnvironmentKey) =>
+  and(eq(journeyDrafts.journeyId, key.journeyId), eq(journeyDrafts.environmentId, key.environmentId));
+
+/** The draft, locked for the rest of the transaction: concurrent edits of one draft queue here. */
+export async function lockDraft(db: Db, key: JourneyEnvironmentKey): Promise<JourneyDraftRow | null> {
+  const [row] = await db.select().from(journeyDrafts).where(keyIs(key)).for("update");
+  return row ?? null;
+}
+
+/** Starts a draft unless one exists (a concurrent first edit may have started it), then locks it. */
+export async function startDraft(
+  db: Db,
+  values: JourneyEnvironmentKey & { organizationId: string; baseVersion: number; document: JourneyDocument; updatedBy: string },
+): Promise<JourneyDraftRow> {
+  await db
+    .insert(journeyDrafts)
+    .values({ ...values, revision: 0 })
+    .onConflictDoNothing();
+  return (await lockDraft(db, values))!;
+}
+
+export async function updateDraft(db: Db, key: JourneyEnvironmentKey, document: JourneyDocument, updatedBy: string): Promise<JourneyDraftRow> {
+  const [row] = await db
+    .update(journeyDrafts)
+    .set({ document, updatedBy, revision: sql`${journeyDrafts.revision} + 1`, updatedAt: sql`now()` })
+    .where(keyIs(key))
+    .returning();
+  return row;
+}
+
+export async function deleteDraft(db: Db, key: JourneyEnvironmentKey): Promise<void> {
+  await db.delete(journeyDrafts).where(keyIs(key));
+}
+
+export async function findDrafts(db: Db, organizationId: string, keys: readonly JourneyEnvironmentKey[]): Promise<JourneyDraftRow[]> {
+  if (keys.length === 0) return [];
+  return db
+    .select()
+    .from(journeyDrafts)
+    .where(
+      and(
+        eq(journeyDrafts.organizationId, organizationId),
+        inArray(journeyDrafts.journeyId, [...new Set(keys.map((k) => k.journeyId))]),
+        inArray(journeyDrafts.environmentId, [...new Set(keys.map((k) => k.environmentId))]),
+      ),
+    );
+}

@@ -1,0 +1,220 @@
+import { draftChanges, draftProblems, type ClientRow, type JourneyDraftRow, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
+import { builder } from "../builder.js";
+import { localId } from "../ids.js";
+import { ConfigChangeRef } from "./diff.js";
+import { Errors, mutationErrors, ProblemRef } from "./errors.js";
+import { JourneyStepRef, stepsInOrder } from "./journey.js";
+import { ClientRef, JourneyRef, JourneyVersionRef } from "./refs.js";
+
+export const JourneyDraftRef = builder.objectRef<JourneyDraftRow>("JourneyDraft").implement({
+  description: "Pending edits of a journey in an editable environment, to review and then save as the next version.",
+  fields: (t) => ({
+    baseVersion: t.exposeInt("baseVersion", { description: "The version the draft was started from." }),
+    revision: t.exposeInt("revision", { description: "Number of edits so far; pass it to saveJourney to save exactly what was reviewed." }),
+    steps: t.field({ type: [JourneyStepRef], description: "The steps in display order.", resolve: (d) => stepsInOrder(d.document) }),
+    document: t.field({ type: "JSON", description: "The whole draft document (start, order, steps).", resolve: (d) => d.document }),
+    changes: t.field({
+      type: [ConfigChangeRef],
+      description: "What saving would change against the saved version: same shape, ids and summaries as the `diff` query.",
+      resolve: (d, _args, { loaders }) => draftChanges(loaders, d),
+    }),
+    problems: t.field({
+      type: [ProblemRef],
+      description: "Whole-journey rules the draft breaks now (e.g. a transition to a removed step); saving is refused while any remain.",
+      resolve: (d) => draftProblems(d),
+    }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When it was last edited." }),
+    updatedBy: t.exposeString("updatedBy", { description: "Who edited it last." }),
+  }),
+});
+
+builder.objectFields(JourneyRef, (t) => ({
+  draft: t.field({
+    type: JourneyDraftRef,
+    nullable: true,
+    description: "The pending draft in an environment; null when there is none.",
+    args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
+    resolve: (j, { environmentId }, { loaders }) =>
+      loaders.draft.load({ journeyId: j.id, environmentId: localId(environmentId, "Environment") }),
+  }),
+}));
+
+const StepTransitionInput = builder.inputType("StepTransitionInput", {
+  description: "Where a step leads on one outcome.",
+  fields: (t) => ({
+    outcome: t.string({ description: "Outcome slug, e.g. `success`." }),
+    to: t.string({ description: "Key of an existing step of the draft (or this step), or `COMPLETE` / `DENY`." }),
+  }),
+});
+
+const JourneyStepInput = builder.inputType("JourneyStepInput", {
+  description: "A whole step, as \"Save changes\" sends it.",
+  fields: (t) => ({
+    key: t.string({ description: "Slug, unique in the journey; an existing key replaces that step." }),
+    type: t.string({ description: "Step type from the catalogue, e.g. `EMAIL_OTP`." }),
+    name: t.string({ description: "Display name." }),
+    enabled: t.boolean({ description: "Whether the step runs." }),
+    settings: t.field({ type: "JSON", description: "Type-specific settings; omitted ones take their defaults." }),
+    transitions: t.field({ type: [StepTransitionInput], description: "Outcome → next step; each outcome once." }),
+  }),
+});
+
+const SaveJourneyStepInput = builder.inputType("SaveJourneyStepInput", {
+  description: "Inserts or replaces one step in the draft (started from the saved version on the first edit).",
+  fields: (t) => ({
+    journeyId: t.id({ description: "Global ID of the journey." }),
+    environmentId: t.id({ description: "Global ID of an editable environment." }),
+    step: t.field({ type: JourneyStepInput, description: "The whole step." }),
+    position: t.int({ required: false, description: "Index in the display order; default: keep the step's place, or append a new one." }),
+  }),
+});
+
+const StepRefFields = (what: string) =>
+  builder.inputType(`${what}Input`, {
+    description: what === "RemoveJourneyStep" ? "The step to remove from the draft." : "The step to start the journey with.",
+    fields: (t) => ({
+      journeyId: t.id({ description: "Global ID of the journey." }),
+      environmentId: t.id({ description: "Global ID of an editable environment." }),
+      stepKey: t.string({ description: "Key of a step of the draft." }),
+    }),
+  });
+
+const RemoveJourneyStepInput = StepRefFields("RemoveJourneyStep");
+const SetJourneyStartInput = StepRefFields("SetJourneyStart");
+
+const DiscardJourneyDraftInput = builder.inputType("DiscardJourneyDraftInput", {
+  description: "The draft to drop.",
+  fields: (t) => ({
+    journeyId: t.id({ description: "Global ID of the journey." }),
+    environmentId: t.id({ description: "Global ID of an editable environment." }),
+  }),
+});
+
+const SaveJourneyInput = builder.inputType("SaveJourneyInput", {
+  description: "\"Save in development\": the reviewed draft becomes the next version.",
+  fields: (t) => ({
+    journeyId: t.id({ description: "Global ID of the journey." }),
+    environmentId: t.id({ description: "Global ID of an editable environment." }),
+    draftRevision: t.int({ description: "The draft revision that was reviewed; DRAFT_CONFLICT if the draft changed since." }),
+    comment: t.string({ required: false, description: "Why, for the history (at most 10,000 characters)." }),
+  }),
+});
+
+const UpdateClientInput = builder.inputType("UpdateClientInput", {
+  description:
+    "Changes a client. Name, database, redirect URIs and origins (environment-specific; ADMIN) in any environment; shared settings only in an editable environment.",
+  fields: (t) => ({
+    clientId: t.id({ description: "Global ID of the client." }),
+    name: t.string({ required: false, description: "Display name." }),
+    databaseId: t.id({ required: false, description: "A database of the client's environment." }),
+    redirectUris: t.stringList({ required: false, description: "Replaces the redirect URIs." }),
+    allowedOrigins: t.stringList({ required: false, description: "Replaces the allowed origins." }),
+    settings: t.field({
+      type: "JSON",
+      required: false,
+      description: "Shared settings to change (merged into the current ones; null resets a setting to its default). Versioned and propagated.",
+    }),
+    comment: t.string({ required: false, description: "Why, for the settings history." }),
+  }),
+});
+
+const draftSuccess = (name: string, description: string) =>
+  builder.objectRef<{ draft: JourneyDraftRow }>(name).implement({
+    description,
+    fields: (t) => ({ draft: t.field({ type: JourneyDraftRef, description: "The draft after the edit.", resolve: (r) => r.draft }) }),
+  });
+
+const SaveJourneyStepSuccess = draftSuccess("SaveJourneyStepSuccess", "The step is in the draft.");
+const RemoveJourneyStepSuccess = draftSuccess("RemoveJourneyStepSuccess", "The step is gone from the draft.");
+const SetJourneyStartSuccess = draftSuccess("SetJourneyStartSuccess", "The draft starts with the step.");
+
+const DiscardJourneyDraftSuccess = builder.objectRef<{ journey: JourneyRow }>("DiscardJourneyDraftSuccess").implement({
+  description: "The draft is gone; the saved version is unchanged.",
+  fields: (t) => ({ journey: t.field({ type: JourneyRef, description: "The journey.", resolve: (r) => r.journey }) }),
+});
+
+const SaveJourneySuccess = builder.objectRef<{ version: JourneyVersionRow }>("SaveJourneySuccess").implement({
+  description: "The draft is saved as the next version.",
+  fields: (t) => ({ version: t.field({ type: JourneyVersionRef, description: "The new version.", resolve: (r) => r.version }) }),
+});
+
+const UpdateClientSuccess = builder.objectRef<{ client: ClientRow }>("UpdateClientSuccess").implement({
+  description: "The client was changed.",
+  fields: (t) => ({ client: t.field({ type: ClientRef, description: "The client after the change.", resolve: (r) => r.client }) }),
+});
+
+const editIds = (input: { journeyId: string; environmentId: string }) => ({
+  journeyId: localId(input.journeyId, "Journey"),
+  environmentId: localId(input.environmentId, "Environment"),
+});
+
+builder.mutationFields((t) => ({
+  saveJourneyStep: t.field({
+    type: SaveJourneyStepSuccess,
+    description: "\"Save changes\" on one step: inserts or replaces it in the draft (EDITOR, editable environments).",
+    authScopes: { editor: true },
+    errors: mutationErrors("saveJourneyStep", [Errors.EnvironmentLocked]),
+    args: { input: t.arg({ type: SaveJourneyStepInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      draft: await services.saveJourneyStep(actor, { ...input, ...editIds(input), position: input.position ?? undefined }),
+    }),
+  }),
+  removeJourneyStep: t.field({
+    type: RemoveJourneyStepSuccess,
+    description: "Removes a step from the draft (EDITOR, editable environments). The start step cannot be removed.",
+    authScopes: { editor: true },
+    errors: mutationErrors("removeJourneyStep", [Errors.EnvironmentLocked]),
+    args: { input: t.arg({ type: RemoveJourneyStepInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      draft: await services.removeJourneyStep(actor, { ...input, ...editIds(input) }),
+    }),
+  }),
+  setJourneyStart: t.field({
+    type: SetJourneyStartSuccess,
+    description: "Makes a step of the draft the start (EDITOR, editable environments).",
+    authScopes: { editor: true },
+    errors: mutationErrors("setJourneyStart", [Errors.EnvironmentLocked]),
+    args: { input: t.arg({ type: SetJourneyStartInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      draft: await services.setJourneyStart(actor, { ...input, ...editIds(input) }),
+    }),
+  }),
+  discardJourneyDraft: t.field({
+    type: DiscardJourneyDraftSuccess,
+    description: "Drops the draft (EDITOR, editable environments).",
+    authScopes: { editor: true },
+    errors: mutationErrors("discardJourneyDraft", [Errors.EnvironmentLocked]),
+    args: { input: t.arg({ type: DiscardJourneyDraftInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      journey: await services.discardJourneyDraft(actor, editIds(input)),
+    }),
+  }),
+  saveJourney: t.field({
+    type: SaveJourneySuccess,
+    description: "\"Save in development\": validates the reviewed draft and writes it as the next version (EDITOR, editable environments).",
+    authScopes: { editor: true },
+    errors: mutationErrors("saveJourney", [Errors.EnvironmentLocked, Errors.DraftConflict, Errors.InvalidConfiguration]),
+    args: { input: t.arg({ type: SaveJourneyInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      version: await services.saveJourney(actor, { ...input, ...editIds(input), comment: input.comment ?? undefined }),
+    }),
+  }),
+  updateClient: t.field({
+    type: UpdateClientSuccess,
+    description: "Changes a client: environment-specific fields (ADMIN) or shared settings (EDITOR, editable environments).",
+    authScopes: { editor: true },
+    errors: mutationErrors("updateClient", [Errors.EnvironmentLocked]),
+    args: { input: t.arg({ type: UpdateClientInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      client: await services.updateClient(actor, {
+        clientId: localId(input.clientId, "Client"),
+        name: input.name ?? undefined,
+        databaseId: input.databaseId == null ? undefined : localId(input.databaseId, "Database"),
+        redirectUris: input.redirectUris ?? undefined,
+        allowedOrigins: input.allowedOrigins ?? undefined,
+        settings: input.settings ?? undefined,
+        comment: input.comment ?? undefined,
+      }),
+    }),
+  }),
+}));

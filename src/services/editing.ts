@@ -1,0 +1,224 @@
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import { findJourneysByIds, findHeadVersions, appendVersion, type JourneyEnvironmentKey } from "../db/repositories/journeys.js";
+import { deleteDraft, lockDraft, startDraft, updateDraft, type JourneyDraftRow } from "../db/repositories/drafts.js";
+import type { EnvironmentRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
+import { canonicalHash } from "../domain/canonical-json.js";
+import {
+  DraftConflictError,
+  EnvironmentLockedError,
+  InvalidConfigurationError,
+  NotFoundError,
+  ValidationError,
+} from "../domain/errors.js";
+import { TERMINALS, type JourneyDocument, type Problem } from "../domain/journey-document.js";
+import { journeyProblems, validateStep } from "../domain/journey-validation.js";
+import { diffApplication } from "../domain/diff.js";
+import type { Loaders } from "./loaders.js";
+import type { Actor } from "./actor.js";
+import { environmentOf, isUuid } from "./catalog.js";
+import { inputs, parseInput } from "./input.js";
+import { inTransaction } from "./transaction.js";
+
+export type { JourneyDraftRow };
+
+const stepInput = z.object({
+  key: z.string(),
+  type: z.string(),
+  name: z.string(),
+  enabled: z.boolean().default(true),
+  settings: z.unknown().optional(),
+  transitions: z.array(z.object({ outcome: z.string(), to: z.string() })).max(20, "must have at most 20 entries"),
+});
+
+const saveStepInput = z.object({
+  journeyId: z.string(),
+  environmentId: z.string(),
+  step: stepInput,
+  position: z.number().int("must be an integer").min(0, "must be 0 or more").optional(),
+});
+
+const stepRefInput = z.object({ journeyId: z.string(), environmentId: z.string(), stepKey: z.string().max(200) });
+const draftRefInput = z.object({ journeyId: z.string(), environmentId: z.string() });
+const saveJourneyInput = z.object({
+  journeyId: z.string(),
+  environmentId: z.string(),
+  draftRevision: z.number().int("must be an integer").min(0, "must be 0 or more"),
+  comment: inputs.comment().optional(),
+});
+
+/** The journey and the editable environment an edit targets, checked in this order: ids, then the lock. */
+async function editTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
+  const [journey] = isUuid(journeyId) ? await findJourneysByIds(tx, actor.organizationId, [journeyId]) : [];
+  if (!journey) throw new NotFoundError("journey", journeyId);
+  const environment = await environmentOf(tx, actor, environmentId);
+  if (!environment.editable) throw new EnvironmentLockedError(environment.name);
+  return { journey, environment, key: { journeyId: journey.id, environmentId: environment.id } };
+}
+
+async function headOf(tx: Db, actor: Actor, key: JourneyEnvironmentKey, environment: EnvironmentRow, journey: JourneyRow) {
+  const [head] = await findHeadVersions(tx, actor.organizationId, [key]);
+  if (!head) throw new NotFoundError(`version of journey "${journey.key}" in ${environment.name}`);
+  return head;
+}
+
+/** The draft, locked; started from the head version when there is none. */
+async function draftFor(tx: Db, actor: Actor, target: Awaited<ReturnType<typeof editTarget>>): Promise<JourneyDraftRow> {
+  const existing = await lockDraft(tx, target.key);
+  if (existing) return existing;
+  const head = await headOf(tx, actor, target.key, target.environment, target.journey);
+  return startDraft(tx, {
+    ...target.key,
+    organizationId: actor.organizationId,
+    baseVersion: head.version,
+    document: head.document,
+    updatedBy: actor.name,
+  });
+}
+
+/** "Save changes" on one step: inserts or replaces the whole step in the draft. */
+export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Promise<JourneyDraftRow> {
+  const values = parseInput(saveStepInput, input);
+  const { step } = values;
+  const problems: Problem[] = [];
+  const transitions: Record<string, string> = {};
+  for (const [index, { outcome, to }] of step.transitions.entries()) {
+    if (outcome in transitions) problems.push({ path: `step.transitions.${index}.outcome`, message: `step.transitions.${index}.outcome "${outcome.slice(0, 64)}" appears twice` });
+    transitions[outcome] = to;
+  }
+  const validated = validateStep(step.key, {
+    type: step.type,
+    name: step.name,
+    enabled: step.enabled,
+    settings: step.settings ?? {},
+    transitions,
+  });
+  if (!validated.ok || problems.length > 0) throw new ValidationError([...problems, ...(validated.ok ? [] : validated.problems)]);
+  const definition = validated.value;
+
+  return inTransaction(db, async (tx) => {
+    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    const draft = await draftFor(tx, actor, target);
+    const document = draft.document;
+    const missing = Object.entries(transitions).filter(
+      ([, to]) => to !== step.key && !(TERMINALS as readonly string[]).includes(to) && !(to in document.steps),
+    );
+    if (missing.length > 0) {
+      throw new ValidationError(
+        missing.map(([outcome, to]) => ({
+          path: `steps.${step.key}.transitions.${outcome}`,
+          message: `steps.${step.key}.transitions.${outcome} points to unknown step "${to.slice(0, 64)}": add that step first`,
+        })),
+      );
+    }
+    const order = document.order.filter((key) => key !== step.key);
+    const current = document.order.indexOf(step.key);
+    const position = values.position ?? (current >= 0 ? current : order.length);
+    if (position > order.length) {
+      throw new ValidationError([{ path: "position", message: `position must be at most ${order.length}` }]);
+    }
+    order.splice(position, 0, step.key);
+    const next: JourneyDocument = { ...document, order, steps: { ...document.steps, [step.key]: definition } };
+    return updateDraft(tx, target.key, next, actor.name);
+  });
+}
+
+/** Removes a step from the draft. What pointed at it becomes a problem of the draft, to fix before saving. */
+export async function removeJourneyStep(db: Db, actor: Actor, input: unknown): Promise<JourneyDraftRow> {
+  const values = parseInput(stepRefInput, input);
+  return inTransaction(db, async (tx) => {
+    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    const draft = await draftFor(tx, actor, target);
+    const document = draft.document;
+    if (!(values.stepKey in document.steps)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
+    if (document.start === values.stepKey) {
+      throw new ValidationError([
+        { path: "stepKey", message: `stepKey "${values.stepKey}" is the start step: set another start before removing it` },
+      ]);
+    }
+    const { [values.stepKey]: _removed, ...steps } = document.steps;
+    const next: JourneyDocument = { ...document, order: document.order.filter((k) => k !== values.stepKey), steps };
+    return updateDraft(tx, target.key, next, actor.name);
+  });
+}
+
+export async function setJourneyStart(db: Db, actor: Actor, input: unknown): Promise<JourneyDraftRow> {
+  const values = parseInput(stepRefInput, input);
+  return inTransaction(db, async (tx) => {
+    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    const draft = await draftFor(tx, actor, target);
+    if (!(values.stepKey in draft.document.steps)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
+    return updateDraft(tx, target.key, { ...draft.document, start: values.stepKey }, actor.name);
+  });
+}
+
+/** Drops the draft (if any); the head version stays as it was. */
+export async function discardJourneyDraft(db: Db, actor: Actor, input: unknown): Promise<JourneyRow> {
+  const values = parseInput(draftRefInput, input);
+  return inTransaction(db, async (tx) => {
+    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    await deleteDraft(tx, target.key);
+    return target.journey;
+  });
+}
+
+/**
+ * "Save in development": the reviewed draft becomes the next version. The draft must still be the
+ * revision the person reviewed and be based on the current head; otherwise DRAFT_CONFLICT and
+ * nothing is saved.
+ */
+export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise<JourneyVersionRow> {
+  const values = parseInput(saveJourneyInput, input);
+  return inTransaction(db, async (tx) => {
+    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    const draft = await lockDraft(tx, target.key);
+    if (!draft) throw new DraftConflictError("There is no draft to save: it was saved or discarded meanwhile. Review the journey again.");
+    if (draft.revision !== values.draftRevision) {
+      throw new DraftConflictError(
+        `The draft is at revision ${draft.revision}, not ${values.draftRevision}: it changed after your review. Review it again.`,
+      );
+    }
+    const head = await headOf(tx, actor, target.key, target.environment, target.journey);
+    if (head.version !== draft.baseVersion) {
+      throw new DraftConflictError(`The draft was started from version ${draft.baseVersion}, but version ${head.version} is current.`);
+    }
+    const problems = journeyProblems(draft.document);
+    if (problems.length > 0) throw new InvalidConfigurationError(problems);
+    const hash = canonicalHash(draft.document);
+    if (hash === head.hash) {
+      throw new ValidationError([{ path: "draftRevision", message: "Nothing to save: the draft does not change the journey" }]);
+    }
+    const version = await appendVersion(tx, target.key, head.version, {
+      document: draft.document,
+      hash,
+      origin: "SAVE",
+      savedBy: actor.name,
+      comment: values.comment ?? null,
+    });
+    if (!version) throw new DraftConflictError("The journey was saved by someone else meanwhile. Review it again.");
+    await deleteDraft(tx, target.key);
+    return version;
+  });
+}
+
+/** The draft's changes against the saved version: the same shape, ids and summaries as the `diff` query. */
+export async function draftChanges(loaders: Loaders, draft: JourneyDraftRow) {
+  const [journey, head] = await Promise.all([
+    loaders.journey.load(draft.journeyId),
+    loaders.headVersion.load({ journeyId: draft.journeyId, environmentId: draft.environmentId }),
+  ]);
+  if (!journey) return [];
+  const side = (document: JourneyDocument | undefined, hash: string) => ({
+    client: null,
+    journeys: document ? { [journey.key]: { document, hash } } : {},
+  });
+  const result = diffApplication(side(draft.document, canonicalHash(draft.document)), side(head?.document, head?.hash ?? ""), {
+    includeClient: false,
+  });
+  return result.changes.map((change) => ({ ...change, journeyId: journey.id }));
+}
+
+/** Whole-journey rules the draft breaks now; saving is refused while any remain. */
+export function draftProblems(draft: JourneyDraftRow): Problem[] {
+  return journeyProblems(draft.document);
+}
