@@ -1,5 +1,6 @@
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
 import { NotFoundError } from "../domain/errors.js";
+import type { Loaders } from "../services/index.js";
 
 export type NodeTypeName =
   | "Organization"
@@ -45,4 +46,11 @@ export function localId(globalId: string, expected: NodeTypeName): string {
 
 export function globalId(typename: NodeTypeName, id: string): string {
   return encodeGlobalID(typename, id);
+}
+
+/** The local id of an environment the caller's organization has; NOT_FOUND otherwise. */
+export async function environmentIdOf(loaders: Loaders, globalId: string): Promise<string> {
+  const id = localId(globalId, "Environment");
+  if (!(await loaders.environment.load(id))) throw new NotFoundError("environment", globalId);
+  return id;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { PothosValidationError } from "@pothos/core";
 import { GraphQLError } from "graphql";
 import { createYoga, type Plugin, useReadinessCheck } from "graphql-yoga";
 import { CloseCode } from "graphql-ws";
@@ -96,6 +97,14 @@ export function createApp({ database, logger }: AppOptions): App {
             nodes: graphqlError.nodes,
             path: graphqlError.path,
             extensions: { code: original.code },
+          });
+        }
+        if (original instanceof PothosValidationError) {
+          // Argument checks of the schema's plugins (e.g. a negative `first`): the caller's mistake.
+          return new GraphQLError(original.message, {
+            nodes: (error as GraphQLError).nodes,
+            path: (error as GraphQLError).path,
+            extensions: { code: "VALIDATION_FAILED" },
           });
         }
         if (original instanceof GraphQLError) return original;

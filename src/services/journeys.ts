@@ -28,7 +28,11 @@ export async function createJourney(db: Db, actor: Actor, input: unknown): Promi
       ? ({ ok: true, value: defaultJourneyDocument() } as const)
       : validateJourneyDocument(values.document);
   if (!validated.ok) {
-    throw new ValidationError(validated.problems.map((p) => ({ path: `document.${p.path}`, message: `document.${p.message}` })));
+    throw new ValidationError(
+      validated.problems.map((p) =>
+        p.path ? { path: `document.${p.path}`, message: `document.${p.message}` } : { path: "document", message: `document: ${p.message}` },
+      ),
+    );
   }
   const document = validated.value;
   return inTransaction(db, async (tx) => {

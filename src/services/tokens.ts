@@ -14,6 +14,7 @@ import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows
 import { NotFoundError } from "../domain/errors.js";
 import type { Actor } from "./actor.js";
 import { ROLES } from "./actor.js";
+import { isUuid } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
 import { inTransaction, sqlState, UNIQUE_VIOLATION } from "./transaction.js";
 
@@ -91,7 +92,7 @@ export async function createApiToken(db: Db, actor: Actor, input: unknown) {
 }
 
 export async function revokeApiToken(db: Db, actor: Actor, apiTokenId: string): Promise<ApiTokenRow> {
-  const row = await revokeApiTokenRow(db, actor.organizationId, apiTokenId);
+  const row = isUuid(apiTokenId) ? await revokeApiTokenRow(db, actor.organizationId, apiTokenId) : null;
   if (!row) throw new NotFoundError("active API token", apiTokenId);
   return row;
 }

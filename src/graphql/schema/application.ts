@@ -3,7 +3,7 @@ import { ValidationError } from "../../domain/errors.js";
 import { syncStatusOfClient, type ApplicationRow, type ClientRow } from "../../services/index.js";
 import { SyncStatusEnum } from "./diff.js";
 import { builder } from "../builder.js";
-import { localId } from "../ids.js";
+import { environmentIdOf, localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
 import { ApplicationRef, ClientRef, DatabaseRef, EnvironmentRef, JourneyRef } from "./refs.js";
 
@@ -27,7 +27,7 @@ builder.node(ApplicationRef, {
       description: "Its client in an environment; null where it has none.",
       args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
       resolve: async (a, { environmentId }, { loaders }) => {
-        const id = localId(environmentId, "Environment");
+        const id = await environmentIdOf(loaders, environmentId);
         return (await loaders.clientsByApplication.load(a.id)).find((c) => c.environmentId === id) ?? null;
       },
     }),

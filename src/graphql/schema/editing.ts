@@ -1,6 +1,6 @@
 import { draftChanges, draftProblems, type ClientRow, type JourneyDraftRow, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
 import { builder } from "../builder.js";
-import { localId } from "../ids.js";
+import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors, ProblemRef } from "./errors.js";
 import { JourneyStepRef, stepsInOrder } from "./journey.js";
@@ -34,8 +34,8 @@ builder.objectFields(JourneyRef, (t) => ({
     nullable: true,
     description: "The pending draft in an environment; null when there is none.",
     args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
-    resolve: (j, { environmentId }, { loaders }) =>
-      loaders.draft.load({ journeyId: j.id, environmentId: localId(environmentId, "Environment") }),
+    resolve: async (j, { environmentId }, { loaders }) =>
+      loaders.draft.load({ journeyId: j.id, environmentId: await environmentIdOf(loaders, environmentId) }),
   }),
 }));
 

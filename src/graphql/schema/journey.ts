@@ -1,11 +1,11 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
-import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import { ValidationError } from "../../domain/errors.js";
 import type { JourneyStepDefinition } from "../../domain/journey-document.js";
 import { syncStatesOfJourney, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
 import { JourneySyncStateRef } from "./diff.js";
 import type { GraphQLContext } from "../context.js";
 import { builder } from "../builder.js";
-import { localId } from "../ids.js";
+import { environmentIdOf, localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
 import { ApplicationRef, JourneyRef, JourneyTypeEnum, JourneyVersionRef, VersionOriginEnum } from "./refs.js";
 
@@ -92,7 +92,7 @@ builder.node(JourneyRef, {
       description: "The current version in an environment; null where the application has no client or the journey does not exist yet.",
       args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
       resolve: async (j, { environmentId }, context) => {
-        const id = localId(environmentId, "Environment");
+        const id = await environmentIdOf(context.loaders, environmentId);
         if (!(await clientExists(context, j, id))) return null;
         return context.loaders.headVersion.load({ journeyId: j.id, environmentId: id });
       },
@@ -103,8 +103,7 @@ builder.node(JourneyRef, {
       description: "The history in an environment, newest first.",
       args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
       resolve: async (j, args, { services, actor, loaders }) => {
-        const environmentId = localId(args.environmentId, "Environment");
-        if (!(await loaders.environment.load(environmentId))) throw new NotFoundError("environment", args.environmentId);
+        const environmentId = await environmentIdOf(loaders, args.environmentId);
         return resolveCursorConnection(
           { args, toCursor: (v) => String(v.version), maxSize: 100, defaultSize: 20 },
           ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
