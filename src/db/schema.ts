@@ -257,3 +257,54 @@ export const journeyDrafts = pgTable(
     check("journey_drafts_revision_non_negative", sql`${t.revision} >= 0`),
   ],
 );
+
+/** One item of a propagation: a change exactly as it was applied. */
+export interface PropagationItem {
+  id: string;
+  path: string;
+  kind: "ADDED" | "REMOVED" | "MODIFIED";
+  summary: string;
+  journeyKey: string | null;
+  journeyId: string | null;
+  stepKey: string | null;
+  oldValue: unknown;
+  newValue: unknown;
+  requires: string[];
+  bundleId: string;
+}
+
+/** The audit record of a propagation, written in the transaction that applied it. */
+export const propagations = pgTable(
+  "propagations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    applicationId: uuid("application_id")
+      .notNull()
+      .references(() => applications.id),
+    fromEnvironmentId: uuid("from_environment_id")
+      .notNull()
+      .references(() => environments.id),
+    toEnvironmentId: uuid("to_environment_id")
+      .notNull()
+      .references(() => environments.id),
+    mode: text("mode", { enum: ["PROMOTE_NOW", "REVIEWED"] }).notNull(),
+    items: jsonb("items").$type<PropagationItem[]>().notNull(),
+    /** Required ids added because the caller asked for them (`includeRequired`). */
+    addedChangeIds: jsonb("added_change_ids").$type<string[]>().notNull(),
+    comment: text("comment"),
+    actor: text("actor").notNull(),
+    /** Scripts retry with the same key: the first call's record is returned, nothing applied again. */
+    idempotencyKey: text("idempotency_key"),
+    /** Hash of the request a key was first used with: the same key with another request is refused. */
+    requestHash: text("request_hash"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique("propagations_organization_idempotency_key_unique").on(t.organizationId, t.idempotencyKey),
+    index("propagations_application_created_idx").on(t.applicationId, t.createdAt),
+    index("propagations_organization_created_idx").on(t.organizationId, t.createdAt),
+  ],
+);

@@ -5,6 +5,7 @@ import {
   appendClientSettingsVersion,
   findApplicationsByIds,
   findClientsByApplicationIds,
+  findDatabasesByEnvironmentIds,
   findDatabasesByIds,
   findEnvironmentsByIds,
   insertApplication,
@@ -19,9 +20,10 @@ import { appendVersion, findHeadVersions, findJourneysByApplicationIds } from ".
 import type { ApplicationRow, ClientRow, DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import { DEFAULT_CLIENT_SETTINGS, mergeClientSettings } from "../domain/client-settings.js";
-import { EnvironmentLockedError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { AlreadyExistsError, EnvironmentLockedError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { type Actor, hasRole } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
+import { lockConfigurations } from "./locks.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
 const createEnvironmentInput = z.object({
@@ -136,6 +138,7 @@ export async function createClient(db: Db, actor: Actor, input: unknown): Promis
     const all = await listEnvironments(tx, actor.organizationId);
     const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
     const source = creationSource(all, clients, environment);
+    await lockConfigurations(tx, application.id, { read: source?.environment.id, write: environment.id });
     const settings = source ? source.client.settings : DEFAULT_CLIENT_SETTINGS;
     const client = await uniqueAs(
       insertClient(
@@ -235,6 +238,7 @@ export async function updateClient(db: Db, actor: Actor, input: unknown): Promis
     }
     if (values.settings !== undefined) {
       if (!environment.editable) throw new EnvironmentLockedError(environment.name);
+      await lockConfigurations(tx, client.applicationId, { write: environment.id });
       const merged = mergeClientSettings(client.settings, values.settings);
       if (!merged.ok) throw new ValidationError(merged.problems);
       const hash = canonicalHash(merged.value);
@@ -260,4 +264,70 @@ export async function updateClient(db: Db, actor: Actor, input: unknown): Promis
     }
     return client;
   });
+}
+
+export interface ClientCreationPlan {
+  sourceEnvironment: EnvironmentRow | null;
+  requiredFields: string[];
+  mappingNotes: { field: string; note: string }[];
+}
+
+/**
+ * What "Create Client in <environment>" will do: where shared settings and journeys come from,
+ * which fields the person must give, and why each field that is not copied is not.
+ */
+export async function clientCreationPlan(db: Db, actor: Actor, request: { applicationId: string; environmentId: string }): Promise<ClientCreationPlan> {
+  const application = await applicationOf(db, actor, request.applicationId);
+  const environment = await environmentOf(db, actor, request.environmentId);
+  const all = await listEnvironments(db, actor.organizationId);
+  const clients = await findClientsByApplicationIds(db, actor.organizationId, [application.id]);
+  if (clients.some((c) => c.environmentId === environment.id)) {
+    throw new AlreadyExistsError(`${application.name} already has a client in ${environment.name}`);
+  }
+  const source = creationSource(all, clients, environment);
+  const journeys = await findJourneysByApplicationIds(db, actor.organizationId, [application.id]);
+  const sourceHeads = source
+    ? await findHeadVersions(db, actor.organizationId, journeys.map((j) => ({ journeyId: j.id, environmentId: source.environment.id })))
+    : [];
+  const databases = (await findDatabasesByEnvironmentIds(db, actor.organizationId, [environment.id])).map((d) => d.name);
+  const copied = journeys.filter((j) => sourceHeads.some((h) => h.journeyId === j.id));
+  const from = source?.environment.name;
+  return {
+    sourceEnvironment: source?.environment ?? null,
+    requiredFields: ["databaseId", "redirectUris", "allowedOrigins"],
+    mappingNotes: [
+      {
+        field: "settings",
+        note: source
+          ? `Copied from ${from}: token lifetimes, grant types, PKCE and refresh token rotation, so ${environment.name} starts in sync.`
+          : "No lower environment has a client: the default settings are used.",
+      },
+      {
+        field: "journeys",
+        note: source
+          ? copied.length > 0
+            ? `Copied from ${from} at their current versions (origin CLIENT_CREATION): ${copied.map((j) => j.key).join(", ")}.`
+            : `${from} has no journeys yet: nothing to copy.`
+          : "No lower environment has a client: no journey is copied.",
+      },
+      {
+        field: "databaseId",
+        note: `Environment-specific, never copied: user stores are separate per environment. Choose a database of ${environment.name}${
+          databases.length > 0 ? ` (${databases.join(", ")})` : " (it has none yet: create one first)"
+        }.`,
+      },
+      {
+        field: "redirectUris",
+        note: `Environment-specific, never copied: ${environment.name} serves the application from its own URLs${
+          source && source.client.redirectUris.length > 0 ? ` (${from} uses ${source.client.redirectUris.join(", ")})` : ""
+        }.`,
+      },
+      {
+        field: "allowedOrigins",
+        note: `Environment-specific, never copied: the browser origins allowed to call ${environment.name}.`,
+      },
+      { field: "clientId", note: `Generated anew: every environment has its own OAuth client_id.` },
+      { field: "name", note: `Optional; default "${application.name} (${environment.name})".` },
+    ],
+  };
 }

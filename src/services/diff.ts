@@ -1,12 +1,12 @@
 import type { Db } from "../db/client.js";
-import { findClientsByApplicationIds, listEnvironments } from "../db/repositories/catalog.js";
+import { findClientsByApplicationIds } from "../db/repositories/catalog.js";
 import { findHeadsByApplicationIds, findHeadVersions, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
-import type { ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
+import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
 import { diffApplication, type DiffSide, type JourneySide } from "../domain/diff.js";
 import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
 import type { Actor } from "./actor.js";
-import { applicationOf, environmentOf, isUuid } from "./catalog.js";
+import { applicationOf, environmentOf } from "./catalog.js";
 import { type SyncStatus, syncMessage } from "./sync.js";
 
 /** A change with the journey it belongs to (null for client settings). */
@@ -29,34 +29,44 @@ export interface DiffRequest {
 }
 
 /** Everything a diff (and a propagation) reads about both sides, loaded in a fixed number of statements. */
-export interface DiffContext {
-  from: EnvironmentRow;
-  to: EnvironmentRow;
-  environments: EnvironmentRow[];
-  journeys: JourneyRow[];
+export interface DiffContext extends DiffTarget {
   fromClient: ClientRow;
   toClient: ClientRow | null;
-  /** The journey the diff is limited to, if any. */
-  journey: JourneyRow | null;
+  /** Head version numbers in the target of the journeys that differ. */
+  targetVersions: Map<string, number>;
   fromSide: DiffSide;
   toSide: DiffSide;
 }
 
-/**
- * Loads both sides of a diff. Journeys whose head hashes match are left out of both sides, so
- * their documents are never read: the diff skips them anyway.
- */
-export async function loadDiffContext(db: Db, actor: Actor, request: DiffRequest): Promise<DiffContext> {
+/** The application, environments and (optional) journey a diff or propagation names, checked. */
+export interface DiffTarget {
+  application: ApplicationRow;
+  from: EnvironmentRow;
+  to: EnvironmentRow;
+  journeys: JourneyRow[];
+  journey: JourneyRow | null;
+}
+
+export async function resolveDiffTarget(db: Db, actor: Actor, request: DiffRequest): Promise<DiffTarget> {
   const application = await applicationOf(db, actor, request.applicationId);
   const from = await environmentOf(db, actor, request.fromEnvironmentId);
   const to = await environmentOf(db, actor, request.toEnvironmentId);
   const journeys = await findJourneysByApplicationIds(db, actor.organizationId, [application.id]);
   let journey: JourneyRow | null = null;
   if (request.journeyId != null) {
-    journey = journeys.find((j) => j.id === request.journeyId && isUuid(request.journeyId!)) ?? null;
+    journey = journeys.find((j) => j.id === request.journeyId) ?? null;
     if (!journey) throw new NotFoundError("journey of this application", request.journeyId);
   }
   if (from.rank >= to.rank) throw new InvalidDirectionError(from.name, to.name);
+  return { application, from, to, journeys, journey };
+}
+
+/**
+ * Loads both sides of a diff. Journeys whose head hashes match are left out of both sides, so
+ * their documents are never read: the diff skips them anyway.
+ */
+export async function loadDiffContext(db: Db, actor: Actor, target: DiffTarget): Promise<DiffContext> {
+  const { application, from, to, journeys, journey } = target;
   const clients = await findClientsByApplicationIds(db, actor.organizationId, [application.id]);
   const fromClient = clients.find((c) => c.environmentId === from.id);
   if (!fromClient) throw new NotFoundError(`client of ${application.name} in ${from.name}`);
@@ -64,9 +74,9 @@ export async function loadDiffContext(db: Db, actor: Actor, request: DiffRequest
 
   const inScope = journey ? [journey] : journeys;
   const heads = await findHeadsByApplicationIds(db, actor.organizationId, [application.id]);
-  const hash = (journeyId: string, environmentId: string) =>
-    heads.find((h) => h.journeyId === journeyId && h.environmentId === environmentId)?.hash ?? null;
-  const differing = toClient ? inScope.filter((j) => hash(j.id, from.id) !== hash(j.id, to.id)) : [];
+  const headOf = (journeyId: string, environmentId: string) =>
+    heads.find((h) => h.journeyId === journeyId && h.environmentId === environmentId) ?? null;
+  const differing = toClient ? inScope.filter((j) => headOf(j.id, from.id)?.hash !== headOf(j.id, to.id)?.hash) : [];
   const documents = await findHeadVersions(
     db,
     actor.organizationId,
@@ -83,15 +93,11 @@ export async function loadDiffContext(db: Db, actor: Actor, request: DiffRequest
     }
     return { client: client && { settings: client.settings }, journeys: sideJourneys };
   };
-  const environments = await listEnvironments(db, actor.organizationId);
   return {
-    from,
-    to,
-    environments,
-    journeys,
+    ...target,
     fromClient,
     toClient,
-    journey,
+    targetVersions: new Map(documents.filter((d) => d.environmentId === to.id).map((d) => [d.journeyId, d.version])),
     fromSide: side(from.id, fromClient),
     toSide: side(to.id, toClient),
   };
@@ -112,7 +118,7 @@ export function computeDiff(context: DiffContext): { changes: ChangeView[]; bund
 }
 
 export async function diff(db: Db, actor: Actor, request: DiffRequest): Promise<ConfigurationDiff> {
-  const context = await loadDiffContext(db, actor, request);
+  const context = await loadDiffContext(db, actor, await resolveDiffTarget(db, actor, request));
   const { changes, bundles } = computeDiff(context);
   const status: SyncStatus = !context.toClient ? "NOT_CREATED" : changes.length > 0 ? "OUT_OF_SYNC" : "IN_SYNC";
   return {

@@ -18,6 +18,7 @@ import type { Loaders } from "./loaders.js";
 import type { Actor } from "./actor.js";
 import { environmentOf, isUuid } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
+import { lockConfigurations } from "./locks.js";
 import { inTransaction } from "./transaction.js";
 
 export type { JourneyDraftRow };
@@ -171,6 +172,7 @@ export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise
   const values = parseInput(saveJourneyInput, input);
   return inTransaction(db, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    await lockConfigurations(tx, target.journey.applicationId, { write: target.environment.id });
     const draft = await lockDraft(tx, target.key);
     if (!draft) throw new DraftConflictError("There is no draft to save: it was saved or discarded meanwhile. Review the journey again.");
     if (draft.revision !== values.draftRevision) {

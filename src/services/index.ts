@@ -4,6 +4,8 @@ import type { Actor } from "./actor.js";
 import * as catalog from "./catalog.js";
 import * as diffs from "./diff.js";
 import * as editing from "./editing.js";
+import * as propagation from "./propagation.js";
+import { listPropagations } from "../db/repositories/propagations.js";
 import * as journeys from "./journeys.js";
 import { createLoaders } from "./loaders.js";
 import * as tokens from "./tokens.js";
@@ -16,6 +18,8 @@ export type { ChangeView, ConfigurationDiff } from "./diff.js";
 export type { SyncState, SyncStatus } from "./sync.js";
 export type { JourneyDraftRow } from "./editing.js";
 export { draftChanges, draftProblems } from "./editing.js";
+export type { PropagationRow, PropagationResult } from "./propagation.js";
+export type { ClientCreationPlan } from "./catalog.js";
 export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
@@ -39,6 +43,15 @@ export function createServices(db: Db) {
     setJourneyStart: (actor: Actor, input: unknown) => editing.setJourneyStart(db, actor, input),
     discardJourneyDraft: (actor: Actor, input: unknown) => editing.discardJourneyDraft(db, actor, input),
     saveJourney: (actor: Actor, input: unknown) => editing.saveJourney(db, actor, input),
+    clientCreationPlan: (actor: Actor, request: { applicationId: string; environmentId: string }) =>
+      catalog.clientCreationPlan(db, actor, request),
+    propagateChanges: (actor: Actor, input: unknown) => propagation.propagateChanges(db, actor, input),
+    promoteNow: (actor: Actor, input: unknown) => propagation.promoteNow(db, actor, input),
+    listPropagations: (
+      actor: Actor,
+      filter: Parameters<typeof listPropagations>[2],
+      page: Parameters<typeof listPropagations>[3],
+    ) => listPropagations(db, actor.organizationId, filter, page),
     createApiToken: (actor: Actor, input: unknown) => tokens.createApiToken(db, actor, input),
     revokeApiToken: (actor: Actor, apiTokenId: string) => tokens.revokeApiToken(db, actor, apiTokenId),
   };

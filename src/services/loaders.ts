@@ -19,6 +19,7 @@ import {
 } from "../db/repositories/journeys.js";
 import { findApiTokensByIds, findOrganizationsByIds } from "../db/repositories/organizations.js";
 import { findDrafts } from "../db/repositories/drafts.js";
+import { findPropagationsByIds } from "../db/repositories/propagations.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import type { Actor } from "./actor.js";
 import { isUuid } from "./catalog.js";
@@ -55,6 +56,7 @@ export function createLoaders(db: Db, actor: Actor) {
     client: byId(findClientsByIds),
     clientsByApplication: grouped(findClientsByApplicationIds, (r) => r.applicationId),
     journey: byId(findJourneysByIds),
+    propagation: byId(findPropagationsByIds),
     journeysByApplication: grouped(findJourneysByApplicationIds, (r) => r.applicationId),
     /** Head version numbers and hashes of every journey of an application, in every environment. */
     headsByApplication: grouped(findHeadsByApplicationIds, (r) => r.applicationId),

@@ -93,45 +93,85 @@ export async function listVersions(
     .limit(page.limit);
 }
 
+export interface NewVersion {
+  key: JourneyEnvironmentKey;
+  /** The number of the last version written (null for none): the new one is that + 1. */
+  previousVersion: number | null;
+  document: JourneyDocument;
+  hash: string;
+  origin: VersionOrigin;
+  savedBy: string;
+  comment?: string | null;
+}
+
 /**
- * Writes the next version of a journey in an environment and moves its head, guarded by the head's
- * current version: a concurrent writer makes the head update miss (returns null) or the version
- * insert collide, so a lost update cannot happen.
+ * Writes the next version of several journeys and moves (or creates) their heads in two statements,
+ * whatever their number. A head only moves from `previousVersion`: when a concurrent writer moved it
+ * first, the version insert collides (unique, gapless numbers) or the head update misses, and null
+ * is returned so the caller can roll the transaction back.
  */
+export async function appendVersions(db: Db, entries: NewVersion[]): Promise<JourneyVersionRow[] | null> {
+  if (entries.length === 0) return [];
+  const rows = await db
+    .insert(journeyVersions)
+    .values(
+      entries.map((e) => ({
+        ...e.key,
+        version: (e.previousVersion ?? 0) + 1,
+        previousVersion: e.previousVersion,
+        document: e.document,
+        hash: e.hash,
+        origin: e.origin,
+        savedBy: e.savedBy,
+        comment: e.comment ?? null,
+      })),
+    )
+    .returning();
+  const moved = await db
+    .insert(journeyHeads)
+    .values(rows.map((r) => ({ journeyId: r.journeyId, environmentId: r.environmentId, version: r.version, hash: r.hash })))
+    .onConflictDoUpdate({
+      target: [journeyHeads.journeyId, journeyHeads.environmentId],
+      set: { version: sql`excluded.version`, hash: sql`excluded.hash`, updatedAt: sql`now()` },
+      setWhere: sql`${journeyHeads.version} = excluded.version - 1`,
+    })
+    .returning({ journeyId: journeyHeads.journeyId });
+  return moved.length === entries.length ? rows : null;
+}
+
+/** Writes the next version of one journey and moves its head; null when someone moved the head first. */
 export async function appendVersion(
   db: Db,
   key: JourneyEnvironmentKey,
   expectedVersion: number | null,
   values: { document: JourneyDocument; hash: string; origin: VersionOrigin; savedBy: string; comment?: string | null },
 ): Promise<JourneyVersionRow | null> {
-  const version = (expectedVersion ?? 0) + 1;
-  const [row] = await db
-    .insert(journeyVersions)
-    .values({
-      ...key,
-      version,
-      previousVersion: expectedVersion,
-      document: values.document,
-      hash: values.hash,
-      origin: values.origin,
-      savedBy: values.savedBy,
-      comment: values.comment ?? null,
-    })
-    .returning();
-  if (expectedVersion === null) {
-    await db.insert(journeyHeads).values({ ...key, version, hash: values.hash });
-    return row;
-  }
-  const moved = await db
-    .update(journeyHeads)
-    .set({ version, hash: values.hash, updatedAt: sql`now()` })
+  const rows = await appendVersions(db, [{ key, previousVersion: expectedVersion, ...values }]);
+  return rows?.[0] ?? null;
+}
+
+/** Removes journeys from an environment: their heads go, their versions stay as history. */
+export async function deleteHeads(db: Db, keys: JourneyEnvironmentKey[]): Promise<number> {
+  if (keys.length === 0) return 0;
+  const removed = await db
+    .delete(journeyHeads)
     .where(
-      and(
-        eq(journeyHeads.journeyId, key.journeyId),
-        eq(journeyHeads.environmentId, key.environmentId),
-        eq(journeyHeads.version, expectedVersion),
-      ),
+      sql`(${journeyHeads.journeyId}, ${journeyHeads.environmentId}) in (${sql.join(
+        keys.map((k) => sql`(${k.journeyId}::uuid, ${k.environmentId}::uuid)`),
+        sql`, `,
+      )})`,
     )
-    .returning({ version: journeyHeads.version });
-  return moved.length === 1 ? row : null;
+    .returning({ journeyId: journeyHeads.journeyId });
+  return removed.length;
+}
+
+/** The last version number of each journey in an environment, head or not (a removed journey keeps its history). */
+export async function lastVersionNumbers(db: Db, environmentId: string, journeyIds: string[]): Promise<Map<string, number>> {
+  if (journeyIds.length === 0) return new Map();
+  const rows = await db
+    .select({ journeyId: journeyVersions.journeyId, last: sql<number>`max(${journeyVersions.version})` })
+    .from(journeyVersions)
+    .where(and(eq(journeyVersions.environmentId, environmentId), inArray(journeyVersions.journeyId, journeyIds)))
+    .groupBy(journeyVersions.journeyId);
+  return new Map(rows.map((r) => [r.journeyId, Number(r.last)]));
 }

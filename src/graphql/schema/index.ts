@@ -7,6 +7,7 @@ import "./application.js";
 import "./journey.js";
 import "./diff.js";
 import "./editing.js";
+import "./propagation.js";
 
 export const schema = builder.toSchema();
 

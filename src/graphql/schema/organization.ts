@@ -73,6 +73,8 @@ async function loadNode({ loaders }: GraphQLContext, typename: NodeTypeName, id:
       return loaders.client.load(id);
     case "Journey":
       return loaders.journey.load(id);
+    case "Propagation":
+      return loaders.propagation.load(id);
     default:
       return null;
   }

@@ -1,0 +1,55 @@
+import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
+import type { Db } from "../client.js";
+import { propagations } from "../schema.js";
+
+export type PropagationRow = typeof propagations.$inferSelect;
+export type NewPropagation = typeof propagations.$inferInsert;
+
+export async function insertPropagation(db: Db, values: NewPropagation): Promise<PropagationRow> {
+  const [row] = await db.insert(propagations).values(values).returning();
+  return row;
+}
+
+export async function findPropagationByIdempotencyKey(db: Db, organizationId: string, key: string): Promise<PropagationRow | null> {
+  const [row] = await db
+    .select()
+    .from(propagations)
+    .where(and(eq(propagations.organizationId, organizationId), eq(propagations.idempotencyKey, key)));
+  return row ?? null;
+}
+
+export async function findPropagationsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<PropagationRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(propagations).where(and(eq(propagations.organizationId, organizationId), inArray(propagations.id, ids)));
+}
+
+export interface PropagationPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/** Newest first; `after` continues below a position, `before` above it (read oldest first when `inverted`). */
+export async function listPropagations(
+  db: Db,
+  organizationId: string,
+  filter: { applicationId?: string; environmentId?: string },
+  page: { after?: PropagationPosition; before?: PropagationPosition; limit: number; inverted?: boolean },
+): Promise<PropagationRow[]> {
+  const position = sql`(${propagations.createdAt}, ${propagations.id})`;
+  return db
+    .select()
+    .from(propagations)
+    .where(
+      and(
+        eq(propagations.organizationId, organizationId),
+        filter.applicationId ? eq(propagations.applicationId, filter.applicationId) : undefined,
+        filter.environmentId
+          ? or(eq(propagations.toEnvironmentId, filter.environmentId), eq(propagations.fromEnvironmentId, filter.environmentId))
+          : undefined,
+        page.after ? sql`${position} < (${page.after.createdAt.toISOString()}::timestamptz, ${page.after.id}::uuid)` : undefined,
+        page.before ? sql`${position} > (${page.before.createdAt.toISOString()}::timestamptz, ${page.before.id}::uuid)` : undefined,
+      ),
+    )
+    .orderBy(...(page.inverted ? [propagations.createdAt, propagations.id] : [desc(propagations.createdAt), desc(propagations.id)]))
+    .limit(page.limit);
+}

@@ -1,0 +1,27 @@
+import type { JsonValue } from "./journey-document.js";
+
+/**
+ * Structural equality of JSON values, key order ignored: the same answer as comparing canonical
+ * JSON, without serializing. The diff uses it to skip unchanged values in one walk that stops at
+ * the first difference. Objects are expected to hold no undefined members (they are JSON).
+ */
+export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  let count = 0;
+  for (const key in a) {
+    count++;
+    const other = b[key];
+    // an absent member reads as undefined, which no JSON value equals
+    if (a[key] !== other && (other === undefined || !jsonEqual(a[key], other))) return false;
+  }
+  // every member of `a` is in `b`; equal sizes leave `b` nothing else
+  for (const _ in b) if (--count < 0) return false;
+  return count === 0;
+}

@@ -1,0 +1,232 @@
+import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
+import { ValidationError } from "../../domain/errors.js";
+import type { ClientCreationPlan, PropagationResult, PropagationRow } from "../../services/index.js";
+import { builder } from "../builder.js";
+import { environmentIdOf, localId } from "../ids.js";
+import { ConfigChangeRef } from "./diff.js";
+import { Errors, mutationErrors } from "./errors.js";
+import { ApplicationRef, EnvironmentRef } from "./refs.js";
+
+const PropagationModeEnum = builder.enumType("PropagationMode", {
+  description: "How the changes were chosen.",
+  values: {
+    PROMOTE_NOW: { description: "\"Promote now\": every change of the diff." },
+    REVIEWED: { description: "\"Review and promote\": a reviewed selection of changes." },
+  } as const,
+});
+
+export const PropagationRef = builder.objectRef<PropagationRow>("Propagation");
+
+builder.node(PropagationRef, {
+  description: "The audit record of a propagation: what was applied from a lower environment to a higher one, by whom, when and why.",
+  id: { resolve: (p) => p.id },
+  fields: (t) => ({
+    application: t.field({
+      type: ApplicationRef,
+      description: "The application.",
+      resolve: async (p, _args, { loaders }) => (await loaders.application.load(p.applicationId))!,
+    }),
+    from: t.field({
+      type: EnvironmentRef,
+      description: "The source environment.",
+      resolve: async (p, _args, { loaders }) => (await loaders.environment.load(p.fromEnvironmentId))!,
+    }),
+    to: t.field({
+      type: EnvironmentRef,
+      description: "The target environment.",
+      resolve: async (p, _args, { loaders }) => (await loaders.environment.load(p.toEnvironmentId))!,
+    }),
+    mode: t.field({ type: PropagationModeEnum, description: "Promote now, or a reviewed selection.", resolve: (p) => p.mode }),
+    items: t.field({
+      type: [ConfigChangeRef],
+      description: "Every change applied, exactly as it was reviewed: path, old value, new value.",
+      resolve: (p) => p.items.map((item) => ({ ...item, oldValue: item.oldValue as never, newValue: item.newValue as never })),
+    }),
+    comment: t.exposeString("comment", { nullable: true, description: "The promoter's comment." }),
+    actor: t.exposeString("actor", { description: "Who promoted (the token's name)." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was applied." }),
+  }),
+});
+
+function decodeCursor(cursor: string | undefined, arg: string) {
+  if (cursor === undefined) return undefined;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
+    const createdAt = new Date(String(at));
+    if (typeof id === "string" && /^[0-9a-f-]{36}$/i.test(id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
+  } catch {
+    // refused below
+  }
+  throw new ValidationError([{ path: arg, message: `${arg} is not a cursor of this list` }]);
+}
+
+const encodeCursor = (p: PropagationRow) => Buffer.from(JSON.stringify([p.createdAt.toISOString(), p.id])).toString("base64url");
+
+builder.queryField("propagations", (t) =>
+  t.connection(
+    {
+      type: PropagationRef,
+      description: "The propagation history, newest first: of an application, and/or from or into an environment.",
+      args: {
+        applicationId: t.arg.id({ required: false, description: "Only propagations of this application." }),
+        environmentId: t.arg.id({ required: false, description: "Only propagations from or into this environment." }),
+      },
+      resolve: async (_root, args, { services, actor, loaders }) => {
+        const applicationId = args.applicationId == null ? undefined : localId(args.applicationId, "Application");
+        if (applicationId && !(await loaders.application.load(applicationId))) throw new Errors.NotFound("application", args.applicationId!);
+        const environmentId = args.environmentId == null ? undefined : await environmentIdOf(loaders, args.environmentId);
+        return resolveCursorConnection(
+          { args, toCursor: encodeCursor, maxSize: 100, defaultSize: 20 },
+          ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
+            services.listPropagations(actor, { applicationId, environmentId }, {
+              after: decodeCursor(after, "after"),
+              before: decodeCursor(before, "before"),
+              limit,
+              inverted,
+            }),
+        );
+      },
+    },
+    { name: "PropagationConnection", description: "A page of propagations." },
+    { name: "PropagationEdge", description: "A propagation and its cursor." },
+  ),
+);
+
+const MappingNoteRef = builder.objectRef<{ field: string; note: string }>("MappingNote").implement({
+  description: "How one field of a new client is filled, and why.",
+  fields: (t) => ({
+    field: t.exposeString("field", { description: "The field, e.g. `databaseId`." }),
+    note: t.exposeString("note", { description: "Copied from where, or why it is not copied." }),
+  }),
+});
+
+const ClientCreationPlanRef = builder.objectRef<ClientCreationPlan>("ClientCreationPlan").implement({
+  description: "What \"Create Client in <environment>\" will copy, and what it needs from you.",
+  fields: (t) => ({
+    sourceEnvironment: t.field({
+      type: EnvironmentRef,
+      nullable: true,
+      description: "The nearest lower environment with a client, copied from; null when there is none.",
+      resolve: (p) => p.sourceEnvironment,
+    }),
+    requiredFields: t.stringList({ description: "Fields createClient needs because they are never copied.", resolve: (p) => p.requiredFields }),
+    mappingNotes: t.field({ type: [MappingNoteRef], description: "Each field: copied from where, or why not.", resolve: (p) => p.mappingNotes }),
+  }),
+});
+
+builder.queryField("clientCreationPlan", (t) =>
+  t.field({
+    type: ClientCreationPlanRef,
+    description: "What creating the application's client in an environment would copy and need. ALREADY_EXISTS when it has one.",
+    args: {
+      applicationId: t.arg.id({ description: "Global ID of the application." }),
+      environmentId: t.arg.id({ description: "Global ID of the environment." }),
+    },
+    resolve: (_root, args, { services, actor }) =>
+      services.clientCreationPlan(actor, {
+        applicationId: localId(args.applicationId, "Application"),
+        environmentId: localId(args.environmentId, "Environment"),
+      }),
+  }),
+);
+
+const commonFields = (t: PothosInputFieldBuilder) => ({
+  applicationId: t.id({ description: "Global ID of the application." }),
+  fromEnvironmentId: t.id({ description: "The source environment (ranked below the target)." }),
+  toEnvironmentId: t.id({ description: "The target environment; production needs an ADMIN." }),
+  journeyId: t.id({ required: false, description: "Limit to this journey (client settings are then left out)." }),
+  comment: t.string({ required: false, description: "Why, for the audit history (at most 10,000 characters)." }),
+  idempotencyKey: t.string({
+    required: false,
+    description: "Retry key (per organization): the same key returns the first call's propagation and applies nothing again.",
+  }),
+});
+
+type PothosInputFieldBuilder = Parameters<Parameters<typeof builder.inputType>[1]["fields"]>[0];
+
+const PromoteNowInput = builder.inputType("PromoteNowInput", {
+  description: "\"Promote now\": every change of the diff.",
+  fields: (t) => commonFields(t),
+});
+
+const PropagateChangesInput = builder.inputType("PropagateChangesInput", {
+  description: "\"Review and promote\": the reviewed changes, by id, or all of them.",
+  fields: (t) => ({
+    ...commonFields(t),
+    changeIds: t.idList({
+      required: false,
+      description: "Ids from the diff that was reviewed (at most 5,000, each once). STALE_SELECTION if any is no longer in the diff.",
+    }),
+    selectAll: t.boolean({ required: false, description: "Every change of the current diff, instead of changeIds." }),
+    includeRequired: t.boolean({
+      required: false,
+      description: "Add the changes the selection requires instead of failing with INCOMPLETE_SELECTION; they are reported in addedChangeIds.",
+    }),
+  }),
+});
+
+const PromoteNowSuccess = builder.objectRef<PropagationResult>("PromoteNowSuccess").implement({
+  description: "Every change was applied.",
+  fields: (t) => ({
+    propagation: t.field({ type: PropagationRef, description: "The audit record.", resolve: (r) => r.propagation }),
+  }),
+});
+
+const PropagateChangesSuccess = builder.objectRef<PropagationResult>("PropagateChangesSuccess").implement({
+  description: "The selection was applied.",
+  fields: (t) => ({
+    propagation: t.field({ type: PropagationRef, description: "The audit record.", resolve: (r) => r.propagation }),
+    addedChangeIds: t.field({
+      type: ["ID"],
+      description: "Changes added because the selection required them (includeRequired).",
+      resolve: (r) => r.addedChangeIds,
+    }),
+  }),
+});
+
+const propagationErrors = [
+  Errors.InvalidDirection,
+  Errors.TargetMissing,
+  Errors.StaleSelection,
+  Errors.IncompleteSelection,
+  Errors.InvalidConfiguration,
+  Errors.NothingToPropagate,
+  Errors.DraftConflict,
+];
+
+const ids = (input: { applicationId: string; fromEnvironmentId: string; toEnvironmentId: string; journeyId?: string | null }) => ({
+  applicationId: localId(input.applicationId, "Application"),
+  fromEnvironmentId: localId(input.fromEnvironmentId, "Environment"),
+  toEnvironmentId: localId(input.toEnvironmentId, "Environment"),
+  journeyId: input.journeyId == null ? undefined : localId(input.journeyId, "Journey"),
+});
+
+const optional = <T>(value: T | null | undefined) => value ?? undefined;
+
+builder.mutationFields((t) => ({
+  promoteNow: t.field({
+    type: PromoteNowSuccess,
+    description: "Applies every change of the diff to the target, atomically, with an audit record (PROMOTER; ADMIN into production).",
+    authScopes: { promoter: true },
+    errors: mutationErrors("promoteNow", propagationErrors),
+    args: { input: t.arg({ type: PromoteNowInput, description: "What to do." }) },
+    resolve: (_root, { input }, { services, actor }) =>
+      services.promoteNow(actor, { ...ids(input), comment: optional(input.comment), idempotencyKey: optional(input.idempotencyKey) }),
+  }),
+  propagateChanges: t.field({
+    type: PropagateChangesSuccess,
+    description: "Applies a reviewed selection of the diff to the target, atomically, with an audit record (PROMOTER; ADMIN into production).",
+    authScopes: { promoter: true },
+    errors: mutationErrors("propagateChanges", propagationErrors),
+    args: { input: t.arg({ type: PropagateChangesInput, description: "What to do." }) },
+    resolve: (_root, { input }, { services, actor }) =>
+      services.propagateChanges(actor, {
+        ...ids(input),
+        comment: optional(input.comment),
+        idempotencyKey: optional(input.idempotencyKey),
+        changeIds: optional(input.changeIds),
+        selectAll: optional(input.selectAll),
+        includeRequired: optional(input.includeRequired),
+      }),
+  }),
+}));

@@ -1,0 +1,17 @@
+import type { Db } from "../db/client.js";
+import { lockNames } from "../db/repositories/locks.js";
+
+const configuration = (applicationId: string, environmentId: string) => `configuration:${applicationId}:${environmentId}`;
+
+/**
+ * Locks an application's configuration in environments for the rest of the transaction: `write`
+ * exclusively (saves, settings edits, client creation, propagation targets), `read` shared (a
+ * propagation's source), always source before target. Environments are ranked and changes only move
+ * upward, so every transaction locks in rank order and none can deadlock.
+ */
+export function lockConfigurations(tx: Db, applicationId: string, environments: { read?: string; write: string }): Promise<void> {
+  return lockNames(tx, [
+    ...(environments.read ? [{ name: configuration(applicationId, environments.read), shared: true }] : []),
+    { name: configuration(applicationId, environments.write), shared: false },
+  ]);
+}
