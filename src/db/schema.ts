@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigserial,
   boolean,
   check,
   foreignKey,
@@ -307,4 +308,35 @@ export const propagations = pgTable(
     index("propagations_application_created_idx").on(t.applicationId, t.createdAt),
     index("propagations_organization_created_idx").on(t.organizationId, t.createdAt),
   ],
+);
+
+/**
+ * A persisted event: the sync status (or its content) of a journey — or of the client settings when
+ * `journeyId` is null — in an environment changed. `id` orders them: rows of one organization are
+ * inserted under a transaction-scoped lock held to commit, so commit order is id order and a
+ * subscriber resuming after a cursor can miss nothing.
+ */
+export const syncNotifications = pgTable(
+  "sync_notifications",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    applicationId: uuid("application_id")
+      .notNull()
+      .references(() => applications.id),
+    journeyId: uuid("journey_id").references(() => journeys.id),
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    sourceEnvironmentId: uuid("source_environment_id")
+      .notNull()
+      .references(() => environments.id),
+    status: text("status", { enum: ["IN_SYNC", "OUT_OF_SYNC", "NOT_CREATED"] }).notNull(),
+    message: text("message").notNull(),
+    changeCount: integer("change_count").notNull(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("sync_notifications_organization_id_idx").on(t.organizationId, t.id)],
 );

@@ -13,6 +13,8 @@ import type { GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema/index.js";
 import { type Actor, createServices, type Services } from "../services/index.js";
 import type { Logger } from "./logger.js";
+import { EventHub } from "../events/hub.js";
+import { startEventRelay } from "../events/relay.js";
 
 export interface AppOptions {
   database: Database;
@@ -75,7 +77,10 @@ function useRequestLogging(logger: Logger): Plugin<{ requestId?: string }> {
 }
 
 export function createApp({ database, logger }: AppOptions): App {
-  const services = createServices(database.db);
+  const hub = new EventHub();
+  const services = createServices(database.db, hub);
+  // LISTEN starts with the server: an instance relays what every instance commits.
+  let stopRelay: (() => Promise<void>) | undefined;
 
   const yoga = createYoga<{ actor?: Actor; req?: IncomingMessage }, GraphQLContext>({
     schema,
@@ -188,16 +193,19 @@ export function createApp({ database, logger }: AppOptions): App {
   return {
     server,
     services,
-    start: (port, host = "0.0.0.0") =>
-      new Promise((resolve, reject) => {
+    start: async (port, host = "0.0.0.0") => {
+      stopRelay = await startEventRelay(database, hub, (error) => logger.error({ err: error }, "event relay failed"));
+      return new Promise<string>((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, host, () => {
           const address = server.address() as AddressInfo;
           const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host;
           resolve(`http://${shown}:${address.port}`);
         });
-      }),
+      });
+    },
     stop: async () => {
+      await stopRelay?.();
       for (const client of wsServer.clients) client.close(1001, "Server shutting down");
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       await new Promise<void>((resolve) => {

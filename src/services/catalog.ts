@@ -24,6 +24,7 @@ import { AlreadyExistsError, EnvironmentLockedError, ForbiddenError, NotFoundErr
 import { type Actor, hasRole } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
+import { recordSyncChanges, syncSnapshot } from "./notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
 const createEnvironmentInput = z.object({
@@ -139,6 +140,7 @@ export async function createClient(db: Db, actor: Actor, input: unknown): Promis
     const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
     const source = creationSource(all, clients, environment);
     await lockConfigurations(tx, application.id, { read: source?.environment.id, write: environment.id });
+    const before = await syncSnapshot(tx, actor, application.id);
     const settings = source ? source.client.settings : DEFAULT_CLIENT_SETTINGS;
     const client = await uniqueAs(
       insertClient(
@@ -160,6 +162,7 @@ export async function createClient(db: Db, actor: Actor, input: unknown): Promis
       `${application.name} already has a client in ${environment.name}`,
     );
     if (source) await copyJourneys(tx, actor, application.id, source.environment, environment);
+    await recordSyncChanges(tx, actor, application.id, before);
     return client;
   });
 }
@@ -239,6 +242,7 @@ export async function updateClient(db: Db, actor: Actor, input: unknown): Promis
     if (values.settings !== undefined) {
       if (!environment.editable) throw new EnvironmentLockedError(environment.name);
       await lockConfigurations(tx, client.applicationId, { write: environment.id });
+      const before = await syncSnapshot(tx, actor, client.applicationId);
       const merged = mergeClientSettings(client.settings, values.settings);
       if (!merged.ok) throw new ValidationError(merged.problems);
       const hash = canonicalHash(merged.value);
@@ -252,6 +256,7 @@ export async function updateClient(db: Db, actor: Actor, input: unknown): Promis
         });
         if (!moved) throw new Error("client settings head moved under a row lock");
         client = moved;
+        await recordSyncChanges(tx, actor, client.applicationId, before);
       }
     }
     if (touchesFields) {

@@ -19,6 +19,7 @@ import type { Actor } from "./actor.js";
 import { environmentOf, isUuid } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
+import { recordSyncChanges, syncSnapshot } from "./notifications.js";
 import { inTransaction } from "./transaction.js";
 
 export type { JourneyDraftRow };
@@ -187,6 +188,7 @@ export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise
     const problems = journeyProblems(draft.document);
     if (problems.length > 0) throw new InvalidConfigurationError(problems);
     const hash = canonicalHash(draft.document);
+    const before = await syncSnapshot(tx, actor, target.journey.applicationId);
     if (hash === head.hash) {
       throw new ValidationError([{ path: "draftRevision", message: "Nothing to save: the draft does not change the journey" }]);
     }
@@ -199,6 +201,7 @@ export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise
     });
     if (!version) throw new DraftConflictError("The journey was saved by someone else meanwhile. Review it again.");
     await deleteDraft(tx, target.key);
+    await recordSyncChanges(tx, actor, target.journey.applicationId, before);
     return version;
   });
 }

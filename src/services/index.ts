@@ -5,6 +5,9 @@ import * as catalog from "./catalog.js";
 import * as diffs from "./diff.js";
 import * as editing from "./editing.js";
 import * as propagation from "./propagation.js";
+import * as notifications from "./notifications.js";
+import { listNotifications, type NotificationFilter } from "../db/repositories/notifications.js";
+import type { EventHub } from "../events/hub.js";
 import { listPropagations } from "../db/repositories/propagations.js";
 import * as journeys from "./journeys.js";
 import { createLoaders } from "./loaders.js";
@@ -20,10 +23,11 @@ export type { JourneyDraftRow } from "./editing.js";
 export { draftChanges, draftProblems } from "./editing.js";
 export type { PropagationRow, PropagationResult } from "./propagation.js";
 export type { ClientCreationPlan } from "./catalog.js";
+export type { SyncNotificationRow } from "../db/repositories/notifications.js";
 export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
-export function createServices(db: Db) {
+export function createServices(db: Db, hub: EventHub) {
   return {
     authenticate: (secret: string) => tokens.authenticate(db, secret),
     loaders: (actor: Actor) => createLoaders(db, actor),
@@ -52,6 +56,10 @@ export function createServices(db: Db) {
       filter: Parameters<typeof listPropagations>[2],
       page: Parameters<typeof listPropagations>[3],
     ) => listPropagations(db, actor.organizationId, filter, page),
+    listSyncNotifications: (actor: Actor, filter: NotificationFilter, page: { after?: number; limit: number }) =>
+      listNotifications(db, actor.organizationId, filter, page),
+    syncNotificationStream: (actor: Actor, filter: NotificationFilter, after: number | undefined) =>
+      notifications.syncNotificationStream(db, hub, actor, filter, after),
     createApiToken: (actor: Actor, input: unknown) => tokens.createApiToken(db, actor, input),
     revokeApiToken: (actor: Actor, apiTokenId: string) => tokens.revokeApiToken(db, actor, apiTokenId),
   };

@@ -10,6 +10,8 @@ import { defaultJourneyDocument, validateJourneyDocument } from "../domain/journ
 import type { Actor } from "./actor.js";
 import { applicationOf } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
+import { lockConfigurations } from "./locks.js";
+import { recordSyncChanges, syncSnapshot } from "./notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
 const createJourneyInput = z.object({
@@ -39,6 +41,8 @@ export async function createJourney(db: Db, actor: Actor, input: unknown): Promi
     const application = await applicationOf(tx, actor, values.applicationId);
     const [lowest] = await listEnvironments(tx, actor.organizationId);
     if (!lowest.editable) throw new EnvironmentLockedError(lowest.name);
+    await lockConfigurations(tx, application.id, { write: lowest.id });
+    const before = await syncSnapshot(tx, actor, application.id);
     const journey = await uniqueAs(
       insertJourney(tx, {
         organizationId: actor.organizationId,
@@ -56,6 +60,7 @@ export async function createJourney(db: Db, actor: Actor, input: unknown): Promi
       savedBy: actor.name,
       comment: "Journey created",
     });
+    await recordSyncChanges(tx, actor, application.id, before);
     return journey;
   });
 }

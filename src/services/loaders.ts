@@ -20,6 +20,7 @@ import {
 import { findApiTokensByIds, findOrganizationsByIds } from "../db/repositories/organizations.js";
 import { findDrafts } from "../db/repositories/drafts.js";
 import { findPropagationsByIds } from "../db/repositories/propagations.js";
+import { findNotificationsOfOrganization } from "../db/repositories/notifications.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import type { Actor } from "./actor.js";
 import { isUuid } from "./catalog.js";
@@ -57,6 +58,10 @@ export function createLoaders(db: Db, actor: Actor) {
     clientsByApplication: grouped(findClientsByApplicationIds, (r) => r.applicationId),
     journey: byId(findJourneysByIds),
     propagation: byId(findPropagationsByIds),
+    syncNotification: new DataLoader<string, Awaited<ReturnType<typeof findNotificationsOfOrganization>>[number] | null>(async (ids) => {
+      const numbers = ids.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+      return byKeys(ids, await findNotificationsOfOrganization(db, org, numbers), (r) => String(r.id));
+    }),
     journeysByApplication: grouped(findJourneysByApplicationIds, (r) => r.applicationId),
     /** Head version numbers and hashes of every journey of an application, in every environment. */
     headsByApplication: grouped(findHeadsByApplicationIds, (r) => r.applicationId),

@@ -23,6 +23,7 @@ import { type Actor, hasRole } from "./actor.js";
 import { computeDiff, loadDiffContext, resolveDiffTarget, type ChangeView } from "./diff.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
+import { recordSyncChanges, syncSnapshot } from "./notifications.js";
 import { inTransaction } from "./transaction.js";
 
 export type { PropagationRow };
@@ -114,6 +115,7 @@ async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: Com
     }
     // Source read shared, target written exclusively, in rank order: no deadlock, no lost update.
     await lockConfigurations(tx, target.application.id, { read: target.from.id, write: target.to.id });
+    const before = await syncSnapshot(tx, actor, target.application.id);
     const context = await loadDiffContext(tx, actor, target);
     if (!context.toClient) throw new TargetMissingError(target.to.name);
     const toClient = context.toClient;
@@ -195,6 +197,7 @@ async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: Com
       idempotencyKey: input.idempotencyKey ?? null,
       requestHash: input.idempotencyKey === undefined ? null : requestHash,
     });
+    await recordSyncChanges(tx, actor, target.application.id, before);
     return { propagation, addedChangeIds: resolved.addedChangeIds };
   });
 }

@@ -108,3 +108,19 @@ export async function changeCountOf(loaders: Loaders, state: SyncState & { journ
     diffApplication(side(source), side(target), { includeClient: false }).changes.length,
   );
 }
+
+/** The client settings' state in every environment that has a lower one (see clientSyncStatus). */
+export function clientSyncStates(environments: EnvironmentRow[], clients: ClientRow[]): SyncState[] {
+  return environments.slice(1).map((environment, index) => {
+    const sourceEnvironment = environments[index];
+    const client = clients.find((c) => c.environmentId === environment.id);
+    const source = clients.find((c) => c.environmentId === sourceEnvironment.id);
+    return {
+      environment,
+      sourceEnvironment,
+      status: client ? clientSyncStatus(environments, clients, client) : "NOT_CREATED",
+      sourceHash: source?.settingsHash ?? null,
+      targetHash: client?.settingsHash ?? null,
+    };
+  });
+}

@@ -12,6 +12,7 @@ import {
 } from "../db/repositories/organizations.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
 import { NotFoundError } from "../domain/errors.js";
+import { notifyTokenRevoked } from "../db/repositories/notifications.js";
 import type { Actor } from "./actor.js";
 import { ROLES } from "./actor.js";
 import { isUuid } from "./catalog.js";
@@ -92,11 +93,18 @@ export async function createApiToken(db: Db, actor: Actor, input: unknown) {
 }
 
 export async function revokeApiToken(db: Db, actor: Actor, apiTokenId: string): Promise<ApiTokenRow> {
-  const row = isUuid(apiTokenId) ? await revokeApiTokenRow(db, actor.organizationId, apiTokenId) : null;
-  if (!row) throw new NotFoundError("active API token", apiTokenId);
-  return row;
+  return inTransaction(db, async (tx) => {
+    const row = isUuid(apiTokenId) ? await revokeApiTokenRow(tx, actor.organizationId, apiTokenId) : null;
+    if (!row) throw new NotFoundError("active API token", apiTokenId);
+    await notifyTokenRevoked(tx, row.id);
+    return row;
+  });
 }
 
 export async function revokeTokenSecret(db: Db, secret: string): Promise<ApiTokenRow | null> {
-  return revokeApiTokenByHash(db, hashToken(secret));
+  return inTransaction(db, async (tx) => {
+    const row = await revokeApiTokenByHash(tx, hashToken(secret));
+    if (row) await notifyTokenRevoked(tx, row.id);
+    return row;
+  });
 }

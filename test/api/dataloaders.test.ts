@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EventHub } from "../../src/events/hub.js";
 import { createServices } from "../../src/services/index.js";
 import type { Actor } from "../../src/services/index.js";
 import { countQueries, testDatabase } from "../support/database.js";
@@ -21,7 +22,7 @@ const DASHBOARD = `query Dashboard($env: ID!) {
 async function tenantWithApplications(count: number) {
   const tenant = await createTenant(`dashboard-${count}`);
   const { db } = await testDatabase();
-  const services = createServices(db);
+  const services = createServices(db, new EventHub());
   const actor: Actor = { organizationId: tenant.organizationId, tokenId: "", role: "ADMIN", name: "fixture" };
   const environments = await services.loaders(actor).environments();
   const databases = await Promise.all(

@@ -8,6 +8,7 @@ import "./journey.js";
 import "./diff.js";
 import "./editing.js";
 import "./propagation.js";
+import "./notifications.js";
 
 export const schema = builder.toSchema();
 

@@ -75,6 +75,8 @@ async function loadNode({ loaders }: GraphQLContext, typename: NodeTypeName, id:
       return loaders.journey.load(id);
     case "Propagation":
       return loaders.propagation.load(id);
+    case "SyncNotification":
+      return loaders.syncNotification.load(id);
     default:
       return null;
   }

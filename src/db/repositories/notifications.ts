@@ -1,0 +1,65 @@
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import type { Db } from "../client.js";
+import { syncNotifications } from "../schema.js";
+
+export type SyncNotificationRow = typeof syncNotifications.$inferSelect;
+export type NewSyncNotification = typeof syncNotifications.$inferInsert;
+
+/** The channel a committed batch of notifications is announced on: `{"organizationId", "ids"}`. */
+export const SYNC_CHANNEL = "journey_sync_notifications";
+/** The channel a revoked token's id is announced on. */
+export const TOKEN_REVOKED_CHANNEL = "journey_token_revoked";
+
+/** Inserts notifications and announces them; NOTIFY is delivered only if the transaction commits. */
+export async function insertNotifications(db: Db, organizationId: string, rows: NewSyncNotification[]): Promise<SyncNotificationRow[]> {
+  if (rows.length === 0) return [];
+  // Commit order must be id order within an organization: hold this lock until commit.
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${organizationId}`}, 0))`);
+  const inserted = await db.insert(syncNotifications).values(rows).returning();
+  await db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ organizationId, ids: inserted.map((r) => r.id) })})`);
+  return inserted;
+}
+
+export async function notifyTokenRevoked(db: Db, tokenId: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${TOKEN_REVOKED_CHANNEL}, ${tokenId})`);
+}
+
+export async function findNotificationsByIds(db: Db, ids: readonly number[]): Promise<SyncNotificationRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(syncNotifications).where(inArray(syncNotifications.id, [...ids])).orderBy(asc(syncNotifications.id));
+}
+
+export async function findNotificationsOfOrganization(db: Db, organizationId: string, ids: readonly number[]): Promise<SyncNotificationRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(syncNotifications)
+    .where(and(eq(syncNotifications.organizationId, organizationId), inArray(syncNotifications.id, [...ids])));
+}
+
+export interface NotificationFilter {
+  environmentId?: string;
+  applicationId?: string;
+}
+
+/** Notifications after a cursor, oldest first. */
+export async function listNotifications(
+  db: Db,
+  organizationId: string,
+  filter: NotificationFilter,
+  page: { after?: number; limit: number },
+): Promise<SyncNotificationRow[]> {
+  return db
+    .select()
+    .from(syncNotifications)
+    .where(
+      and(
+        eq(syncNotifications.organizationId, organizationId),
+        filter.environmentId ? eq(syncNotifications.environmentId, filter.environmentId) : undefined,
+        filter.applicationId ? eq(syncNotifications.applicationId, filter.applicationId) : undefined,
+        page.after === undefined ? undefined : gt(syncNotifications.id, page.after),
+      ),
+    )
+    .orderBy(asc(syncNotifications.id))
+    .limit(page.limit);
+}

@@ -1,0 +1,113 @@
+import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import type { SyncNotificationRow } from "../../services/index.js";
+import { builder } from "../builder.js";
+import type { GraphQLContext } from "../context.js";
+import { environmentIdOf, localId } from "../ids.js";
+import { SyncStatusEnum } from "./diff.js";
+import { ApplicationRef, EnvironmentRef, JourneyRef } from "./refs.js";
+
+export const SyncNotificationRef = builder.objectRef<SyncNotificationRow>("SyncNotification");
+
+builder.node(SyncNotificationRef, {
+  description:
+    "A persisted event: the sync status (or its content) of a journey — or of the client settings — in an environment changed. Ordered by cursor.",
+  id: { resolve: (n) => String(n.id) },
+  fields: (t) => ({
+    cursor: t.string({ description: "Its position: pass it as `after` to get everything that followed.", resolve: (n) => String(n.id) }),
+    application: t.field({
+      type: ApplicationRef,
+      description: "The application.",
+      resolve: async (n, _args, { loaders }) => (await loaders.application.load(n.applicationId))!,
+    }),
+    journey: t.field({
+      type: JourneyRef,
+      nullable: true,
+      description: "The journey; null for the client settings.",
+      resolve: (n, _args, { loaders }) => (n.journeyId ? loaders.journey.load(n.journeyId) : null),
+    }),
+    environment: t.field({
+      type: EnvironmentRef,
+      description: "The environment whose state changed.",
+      resolve: async (n, _args, { loaders }) => (await loaders.environment.load(n.environmentId))!,
+    }),
+    sourceEnvironment: t.field({
+      type: EnvironmentRef,
+      description: "The lower environment it is compared with.",
+      resolve: async (n, _args, { loaders }) => (await loaders.environment.load(n.sourceEnvironmentId))!,
+    }),
+    status: t.field({ type: SyncStatusEnum, description: "The new status.", resolve: (n) => n.status }),
+    message: t.exposeString("message", { description: "\"Journey Configuration out of Sync\" / \"Journey Configuration in Sync\"." }),
+    changeCount: t.exposeInt("changeCount", { description: "How many changes promoting from the source would make." }),
+    occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the change was committed." }),
+  }),
+});
+
+/** A notification cursor is its sequence number. */
+function cursorOf(value: string | null | undefined, arg: string): number | undefined {
+  if (value == null) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new ValidationError([{ path: arg, message: `${arg} is not a notification cursor` }]);
+  return Number(value);
+}
+
+async function filterOf(context: GraphQLContext, args: { environmentId?: string | null; applicationId?: string | null }) {
+  const environmentId = args.environmentId == null ? undefined : await environmentIdOf(context.loaders, args.environmentId);
+  let applicationId: string | undefined;
+  if (args.applicationId != null) {
+    applicationId = localId(args.applicationId, "Application");
+    if (!(await context.loaders.application.load(applicationId))) throw new NotFoundError("application", args.applicationId);
+  }
+  return { environmentId, applicationId };
+}
+
+builder.queryField("syncNotifications", (t) =>
+  t.connection(
+    {
+      type: SyncNotificationRef,
+      description: "Sync notifications in the order they happened, after a cursor: the history a dashboard resumes from.",
+      args: {
+        environmentId: t.arg.id({ required: false, description: "Only this environment's." }),
+        applicationId: t.arg.id({ required: false, description: "Only this application's." }),
+      },
+      resolve: async (_root, args, context) => {
+        const filter = await filterOf(context, args);
+        const after = cursorOf(args.after, "after");
+        const limit = Math.min(Math.max(args.first ?? 50, 0), 500);
+        const rows = await context.services.listSyncNotifications(context.actor, filter, { after, limit: limit + 1 });
+        return {
+          edges: rows.slice(0, limit).map((node) => ({ node, cursor: String(node.id) })),
+          pageInfo: {
+            hasNextPage: rows.length > limit,
+            hasPreviousPage: after !== undefined,
+            startCursor: rows.length > 0 ? String(rows[0].id) : null,
+            endCursor: rows.length > 0 ? String(rows[Math.min(rows.length, limit) - 1].id) : (args.after ?? null),
+          },
+        };
+      },
+    },
+    { name: "SyncNotificationConnection", description: "A page of sync notifications, oldest first." },
+    { name: "SyncNotificationEdge", description: "A notification and its cursor." },
+  ),
+);
+
+builder.subscriptionType({ description: "Live events, over graphql-ws (WebSocket) or server-sent events." });
+
+builder.subscriptionField("syncStatusChanged", (t) =>
+  t.field({
+    type: SyncNotificationRef,
+    description:
+      "Sync status changes of the organization as they commit, on any instance. With `after`, first every stored notification after that cursor, then live ones: no gap, no duplicate. Ends when the token is revoked.",
+    args: {
+      environmentId: t.arg.id({ required: false, description: "Only this environment's." }),
+      applicationId: t.arg.id({ required: false, description: "Only this application's." }),
+      after: t.arg.string({ required: false, description: "Resume after this cursor (the last notification seen)." }),
+    },
+    subscribe: async (_root, args, context) =>
+      context.services.syncNotificationStream(context.actor, await filterOf(context, args), cursorOf(args.after, "after")),
+    resolve: (notification, _args, context) => {
+      // Each event is resolved with fresh DataLoaders: the objects it names may have changed since the last one.
+      context.loaders = context.services.loaders(context.actor);
+      return notification;
+    },
+  }),
+);
+

@@ -1,0 +1,159 @@
+import type { Db } from "../db/client.js";
+import { findClientsByApplicationIds, listEnvironments } from "../db/repositories/catalog.js";
+import { findHeadsByApplicationIds, findHeadVersions } from "../db/repositories/journeys.js";
+import {
+  insertNotifications,
+  listNotifications,
+  type NewSyncNotification,
+  type NotificationFilter,
+  type SyncNotificationRow,
+} from "../db/repositories/notifications.js";
+import type { EventHub } from "../events/hub.js";
+import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
+import type { ClientRow, EnvironmentRow, JourneyHeadRow } from "../db/repositories/rows.js";
+import { diffApplication, type DiffSide } from "../domain/diff.js";
+import type { Actor } from "./actor.js";
+import { clientSyncStates, journeySyncStates, memoizedChangeCount, syncMessage, type SyncState } from "./sync.js";
+
+/** The stored facts sync states are computed from, for one application: three statements. */
+export interface SyncSnapshot {
+  environments: EnvironmentRow[];
+  clients: ClientRow[];
+  heads: JourneyHeadRow[];
+}
+
+export async function syncSnapshot(tx: Db, actor: Actor, applicationId: string): Promise<SyncSnapshot> {
+  return {
+    environments: await listEnvironments(tx, actor.organizationId),
+    clients: await findClientsByApplicationIds(tx, actor.organizationId, [applicationId]),
+    heads: await findHeadsByApplicationIds(tx, actor.organizationId, [applicationId]),
+  };
+}
+
+type Keyed = SyncState & { journeyId: string | null };
+
+function statesOf(snapshot: SyncSnapshot): Map<string, Keyed> {
+  const states = new Map<string, Keyed>();
+  const journeyIds = [...new Set(snapshot.heads.map((h) => h.journeyId))];
+  for (const journeyId of journeyIds) {
+    const heads = snapshot.heads.filter((h) => h.journeyId === journeyId);
+    for (const state of journeySyncStates(snapshot.environments, snapshot.clients, heads)) {
+      states.set(`${journeyId}:${state.environment.id}`, { ...state, journeyId });
+    }
+  }
+  for (const state of clientSyncStates(snapshot.environments, snapshot.clients)) {
+    states.set(`client:${state.environment.id}`, { ...state, journeyId: null });
+  }
+  return states;
+}
+
+/**
+ * Whether a state is unchanged for its watchers: the same status and, when out of sync, the same
+ * pair of configurations (so the same changes). In sync, or without a client, content is moot; a
+ * journey that just appeared where there is no client yet is no news either.
+ */
+const same = (a: Keyed | undefined, b: Keyed) =>
+  a === undefined
+    ? b.status === "NOT_CREATED"
+    : a.status === b.status &&
+  (b.status !== "OUT_OF_SYNC" || (a.sourceHash === b.sourceHash && a.targetHash === b.targetHash));
+
+/**
+ * Compares the application's sync states after a write with those before it and records a
+ * notification for each state whose status or content changed (an unchanged state notifies
+ * nobody), in the write's transaction. Statements: a constant few, whatever the number of changes.
+ */
+export async function recordSyncChanges(tx: Db, actor: Actor, applicationId: string, before: SyncSnapshot): Promise<void> {
+  const after = await syncSnapshot(tx, actor, applicationId);
+  const previous = statesOf(before);
+  const changed = [...statesOf(after).entries()].filter(([key, state]) => !same(previous.get(key), state)).map(([, s]) => s);
+  if (changed.length === 0) return;
+
+  const outOfSyncJourneys = changed.filter((s) => s.journeyId !== null && s.status === "OUT_OF_SYNC");
+  const documents = await findHeadVersions(
+    tx,
+    actor.organizationId,
+    outOfSyncJourneys.flatMap((s) => [
+      { journeyId: s.journeyId!, environmentId: s.sourceEnvironment.id },
+      { journeyId: s.journeyId!, environmentId: s.environment.id },
+    ]),
+  );
+  const journeySide = (journeyId: string, environmentId: string): DiffSide => {
+    const version = documents.find((d) => d.journeyId === journeyId && d.environmentId === environmentId);
+    return { client: null, journeys: version ? { journey: { document: version.document, hash: version.hash } } : {} };
+  };
+  const clientSide = (environmentId: string): DiffSide => {
+    const client = after.clients.find((c) => c.environmentId === environmentId);
+    return { client: client ? { settings: client.settings } : null, journeys: {} };
+  };
+  const changeCount = (s: Keyed) => {
+    if (s.status !== "OUT_OF_SYNC") return 0;
+    const [from, to] =
+      s.journeyId === null
+        ? [clientSide(s.sourceEnvironment.id), clientSide(s.environment.id)]
+        : [journeySide(s.journeyId, s.sourceEnvironment.id), journeySide(s.journeyId, s.environment.id)];
+    return memoizedChangeCount(s.sourceHash ?? "absent", s.targetHash ?? "absent", () => diffApplication(from, to).changes.length);
+  };
+
+  const rows: NewSyncNotification[] = changed.map((s) => ({
+    organizationId: actor.organizationId,
+    applicationId,
+    journeyId: s.journeyId,
+    environmentId: s.environment.id,
+    sourceEnvironmentId: s.sourceEnvironment.id,
+    status: s.status,
+    message: syncMessage(s.journeyId === null ? "client" : "journey", s.status, s.environment),
+    changeCount: changeCount(s),
+  }));
+  await insertNotifications(tx, actor.organizationId, rows);
+}
+
+const CATCH_UP_PAGE = 500;
+
+/**
+ * The subscription stream: with `after`, every stored notification after that cursor in order,
+ * then live ones — no gap and no duplicate at the seam, because the live listener is registered
+ * before history is read and anything at or below the last delivered id is skipped. Ends when the
+ * caller's token is revoked, or when the subscriber leaves.
+ */
+export function syncNotificationStream(
+  db: Db,
+  hub: EventHub,
+  actor: Actor,
+  filter: NotificationFilter,
+  after: number | undefined,
+): AsyncIterableIterator<SyncNotificationRow> {
+  const matches = (row: SyncNotificationRow) =>
+    (!filter.environmentId || row.environmentId === filter.environmentId) &&
+    (!filter.applicationId || row.applicationId === filter.applicationId);
+  return new Repeater<SyncNotificationRow>(async (push, stop) => {
+    let last = after ?? 0;
+    let caughtUp = false;
+    const early: SyncNotificationRow[] = [];
+    const deliver = (row: SyncNotificationRow) => {
+      if (row.id <= last) return;
+      last = row.id;
+      if (matches(row)) void push(row);
+    };
+    const stopLive = hub.listen(`sync:${actor.organizationId}`, (row) => (caughtUp ? deliver(row) : early.push(row)));
+    const stopRevoked = hub.listen(`revoked:${actor.tokenId}`, () => stop());
+    try {
+      if (after !== undefined) {
+        for (let page: SyncNotificationRow[] = []; ; ) {
+          page = await listNotifications(db, actor.organizationId, filter, { after: last, limit: CATCH_UP_PAGE });
+          for (const row of page) {
+            last = row.id;
+            await push(row);
+          }
+          if (page.length < CATCH_UP_PAGE) break;
+        }
+      }
+      caughtUp = true;
+      early.forEach(deliver);
+      await stop;
+    } finally {
+      stopLive();
+      stopRevoked();
+    }
+  }, new FixedBuffer(1_000));
+}

@@ -1,0 +1,273 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/server/app.js";
+import { createLogger } from "../../src/server/logger.js";
+import { openDatabase } from "../../src/db/client.js";
+import { apiAs, createCatalogue, createClient, operation, type Api, type Catalogue } from "../support/fixtures.js";
+import { databaseUrl } from "../support/database.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { subscribeSse, subscribeWs, wsClient } from "../support/subscriptions.js";
+import { createTenant, type Tenant } from "../support/tenant.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+const SUBSCRIPTION = operation(`subscription Sync($env: ID, $app: ID, $after: String) {
+  syncStatusChanged(environmentId: $env, applicationId: $app, after: $after) {
+    id cursor status message changeCount occurredAt
+    application { name } journey { key } environment { key } sourceEnvironment { key } } }`);
+
+const NOTIFICATIONS = operation(`query Notifications($env: ID, $app: ID, $after: String, $first: Int) {
+  syncNotifications(environmentId: $env, applicationId: $app, after: $after, first: $first) {
+    edges { cursor node { cursor status changeCount journey { key } environment { key } } }
+    pageInfo { hasNextPage endCursor } } }`);
+
+const SAVE_STEP = operation(`mutation SaveStep($input: SaveJourneyStepInput!) {
+  saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } } }`);
+const SAVE = operation(`mutation Save($input: SaveJourneyInput!) {
+  saveJourney(input: $input) { __typename ... on SaveJourneySuccess { version { version } } } }`);
+const PROMOTE_NOW = operation(`mutation PromoteNow($input: PromoteNowInput!) {
+  promoteNow(input: $input) { __typename ... on PromoteNowSuccess { propagation { id } } ... on Error { code } } }`);
+const UPDATE_CLIENT = operation(`mutation UpdateClient($input: UpdateClientInput!) {
+  updateClient(input: $input) { __typename } }`);
+const REVOKE = operation(`mutation Revoke($id: ID!) { revokeApiToken(input: { apiTokenId: $id }) { __typename } }`);
+const CREATE_TOKEN = operation(`mutation Token { createApiToken(input: { name: "dashboard", role: VIEWER }) {
+  ... on CreateApiTokenSuccess { token apiToken { id } } } }`);
+
+interface World {
+  tenant: Tenant;
+  admin: Api;
+  catalogue: Catalogue;
+  env: Catalogue["environments"];
+}
+
+async function world(endpoint = server.endpoint): Promise<World> {
+  const tenant = await createTenant("realtime");
+  const admin = apiAs(endpoint, tenant, "ADMIN");
+  const catalogue = await createCatalogue(admin);
+  await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+  return { tenant, admin, catalogue, env: catalogue.environments };
+}
+
+/** Saves a new minLength for the login journey's password step in development. */
+async function saveLogin(w: World, minLength: number, api = w.admin) {
+  const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.env.development };
+  const step = {
+    key: "password",
+    type: "PASSWORD",
+    name: "Password",
+    enabled: true,
+    settings: { minLength },
+    transitions: [
+      { outcome: "success", to: "email-otp" },
+      { outcome: "failure", to: "DENY" },
+    ],
+  };
+  const revision = (await api.data(SAVE_STEP, { input: { ...ids, step } })).saveJourneyStep.draft.revision;
+  expect((await api.data(SAVE, { input: { ...ids, draftRevision: revision } })).saveJourney.__typename).toBe("SaveJourneySuccess");
+}
+
+const promote = (w: World, from: string, to: string, api = w.admin) =>
+  api.data(PROMOTE_NOW, { input: { applicationId: w.catalogue.applicationId, fromEnvironmentId: from, toEnvironmentId: to } });
+
+/** The cursor of the organization's latest notification ("0" when there is none). */
+async function latestCursor(w: World): Promise<string> {
+  let after: string | undefined;
+  for (;;) {
+    const page = (await w.admin.data(NOTIFICATIONS, { after, first: 500 })).syncNotifications;
+    if (page.edges.length === 0) return after ?? "0";
+    after = page.pageInfo.endCursor;
+    if (!page.pageInfo.hasNextPage) return after!;
+  }
+}
+
+describe("sync notifications over graphql-ws", () => {
+  it("notifies a save that puts staging out of sync, and the propagation that brings it back", async () => {
+    const w = await world();
+    const ws = wsClient(server.wsEndpoint, w.tenant.tokens.VIEWER);
+    const sub = await subscribeWs(ws, SUBSCRIPTION, { env: w.env.staging, after: await latestCursor(w) });
+    try {
+      await saveLogin(w, 16);
+      const [outOfSync] = await sub.waitFor(1);
+      expect(outOfSync.syncStatusChanged).toMatchObject({
+        status: "OUT_OF_SYNC",
+        message: "Journey Configuration out of Sync",
+        changeCount: 1,
+        application: { name: "Customer Portal" },
+        journey: { key: "login" },
+        environment: { key: "staging" },
+        sourceEnvironment: { key: "development" },
+      });
+      await promote(w, w.env.development, w.env.staging);
+      const [, inSync] = await sub.waitFor(2);
+      expect(inSync.syncStatusChanged).toMatchObject({ status: "IN_SYNC", message: "Journey Configuration in Sync", changeCount: 0 });
+      expect(Number(inSync.syncStatusChanged.cursor)).toBeGreaterThan(Number(outOfSync.syncStatusChanged.cursor));
+    } finally {
+      await sub.stop();
+      await ws.dispose();
+    }
+  });
+
+  it("does not notify a state that did not change, filters by environment and application, and never leaks across organizations", async () => {
+    const w = await world();
+    const stranger = await world();
+    const ws = wsClient(server.wsEndpoint, w.tenant.tokens.VIEWER);
+    const strangerWs = wsClient(server.wsEndpoint, stranger.tenant.tokens.VIEWER);
+    const all = await subscribeWs(ws, SUBSCRIPTION, { after: await latestCursor(w) });
+    const production = await subscribeWs(ws, SUBSCRIPTION, { env: w.env.production, after: await latestCursor(w) });
+    const otherApp = await subscribeWs(ws, SUBSCRIPTION, { app: w.catalogue.applicationId });
+    const strangers = await subscribeWs(strangerWs, SUBSCRIPTION, {});
+    try {
+      await saveLogin(w, 16); // staging: out of sync
+      await saveLogin(w, 17); // staging: still out of sync, other content: notifies
+      // Client settings in sync are untouched by a journey save; production has no client: unchanged.
+      await w.admin.data(UPDATE_CLIENT, { input: { clientId: w.catalogue.clientId, name: "renamed" } });
+      const events = await all.waitFor(2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(all.events).toHaveLength(2);
+      expect(events.map((e) => [e.syncStatusChanged.environment.key, e.syncStatusChanged.status])).toEqual([
+        ["staging", "OUT_OF_SYNC"],
+        ["staging", "OUT_OF_SYNC"],
+      ]);
+      expect(production.events).toHaveLength(0);
+      expect(otherApp.events).toHaveLength(2);
+      expect(strangers.events).toHaveLength(0);
+    } finally {
+      await Promise.all([all.stop(), production.stop(), otherApp.stop(), strangers.stop()]);
+      await ws.dispose();
+      await strangerWs.dispose();
+    }
+  });
+
+  it("refuses a filter naming another organization's environment", async () => {
+    const w = await world();
+    const stranger = await world();
+    const ws = wsClient(server.wsEndpoint, w.tenant.tokens.VIEWER);
+    const sub = await subscribeWs(ws, SUBSCRIPTION, { env: stranger.env.staging });
+    await expect(sub.completed).rejects.toThrow(/NOT_FOUND|No environment/);
+    await ws.dispose();
+  });
+});
+
+describe("resuming without loss", () => {
+  it("after a disconnect and three writes, the resumed subscriber gets exactly those three, then live ones", async () => {
+    const w = await world();
+    let ws = wsClient(server.wsEndpoint, w.tenant.tokens.VIEWER);
+    let sub = await subscribeWs(ws, SUBSCRIPTION, { after: await latestCursor(w) });
+    await saveLogin(w, 16);
+    const [first] = await sub.waitFor(1);
+    const cursor = first.syncStatusChanged.cursor;
+    await sub.stop();
+    await ws.dispose();
+
+    await saveLogin(w, 17);
+    await promote(w, w.env.development, w.env.staging);
+    await saveLogin(w, 18);
+
+    ws = wsClient(server.wsEndpoint, w.tenant.tokens.VIEWER);
+    sub = await subscribeWs(ws, SUBSCRIPTION, { after: cursor });
+    try {
+      const missed = await sub.waitFor(3);
+      expect(missed.map((e) => e.syncStatusChanged.status)).toEqual(["OUT_OF_SYNC", "IN_SYNC", "OUT_OF_SYNC"]);
+      await saveLogin(w, 19);
+      const [, , , live] = await sub.waitFor(4);
+      expect(live.syncStatusChanged).toMatchObject({ status: "OUT_OF_SYNC", changeCount: 1 });
+      const cursors = sub.events.map((e) => Number(e.syncStatusChanged.cursor));
+      expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+      expect(new Set(cursors).size).toBe(cursors.length);
+      expect(cursors[0]).toBeGreaterThan(Number(cursor));
+    } finally {
+      await sub.stop();
+      await ws.dispose();
+    }
+  });
+
+  it("loses nothing across a server restart between writes", async () => {
+    const w = await world();
+    const cursor = await latestCursor(w);
+    await server.stop();
+    // Writes while the subscriber's server is down, through another instance on the same database.
+    const other = await startTestServer();
+    const viaOther = apiAs(other.endpoint, w.tenant, "ADMIN");
+    await saveLogin(w, 21, viaOther);
+    await saveLogin(w, 22, viaOther);
+    await other.stop();
+    server = await startTestServer();
+    const ws = wsClient(server.wsEndpoint, w.tenant.tokens.VIEWER);
+    const sub = await subscribeWs(ws, SUBSCRIPTION, { after: cursor });
+    try {
+      const events = await sub.waitFor(2);
+      expect(events.map((e) => e.syncStatusChanged.changeCount)).toEqual([1, 1]);
+    } finally {
+      await sub.stop();
+      await ws.dispose();
+    }
+  });
+
+  it("pages through stored notifications with syncNotifications", async () => {
+    const w = await world();
+    const start = await latestCursor(w);
+    await saveLogin(w, 16);
+    await promote(w, w.env.development, w.env.staging);
+    await saveLogin(w, 17);
+    const first = (await w.admin.data(NOTIFICATIONS, { after: start, first: 2 })).syncNotifications;
+    expect(first.edges.map((e: { node: { status: string } }) => e.node.status)).toEqual(["OUT_OF_SYNC", "IN_SYNC"]);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = (await w.admin.data(NOTIFICATIONS, { after: first.pageInfo.endCursor, first: 2 })).syncNotifications;
+    expect(second.edges.map((e: { node: { status: string } }) => e.node.status)).toEqual(["OUT_OF_SYNC"]);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+    const bad = await w.admin.request(NOTIFICATIONS, { after: "not-a-cursor" });
+    expect(bad.errors?.[0].extensions?.code).toBe("VALIDATION_FAILED");
+  });
+});
+
+describe("sync notifications over server-sent events", () => {
+  it("delivers the same events to an SSE subscriber", async () => {
+    const w = await world();
+    const sub = await subscribeSse(server.endpoint, w.tenant.tokens.VIEWER, SUBSCRIPTION, { env: w.env.staging, after: await latestCursor(w) });
+    try {
+      await saveLogin(w, 16);
+      const [event] = await sub.waitFor(1);
+      expect(event.syncStatusChanged).toMatchObject({ status: "OUT_OF_SYNC", environment: { key: "staging" }, journey: { key: "login" } });
+    } finally {
+      await sub.stop();
+    }
+  });
+});
+
+describe("connection auth", () => {
+  it("ends a revoked token's subscriptions", async () => {
+    const w = await world();
+    const { createApiToken } = await w.admin.data(CREATE_TOKEN);
+    const ws = wsClient(server.wsEndpoint, createApiToken.token);
+    const sub = await subscribeWs(ws, SUBSCRIPTION, {});
+    const sse = await subscribeSse(server.endpoint, createApiToken.token, SUBSCRIPTION, {});
+    await w.admin.data(REVOKE, { id: createApiToken.apiToken.id });
+    await sub.completed;
+    await sse.completed;
+    await ws.dispose();
+  });
+});
+
+describe.runIf(databaseUrl)("two instances on one PostgreSQL server", () => {
+  it("delivers a mutation sent to one instance to the subscribers of the other", async () => {
+    const databases = await Promise.all([openDatabase({ url: databaseUrl }), openDatabase({ url: databaseUrl })]);
+    const apps = databases.map((database) => createApp({ database, logger: createLogger("silent") }));
+    const [urlA, urlB] = await Promise.all(apps.map((app) => app.start(0, "127.0.0.1")));
+    try {
+      const w = await world(`${urlA}/graphql`);
+      const ws = wsClient(`${urlB.replace("http", "ws")}/graphql`, w.tenant.tokens.VIEWER);
+      const sub = await subscribeWs(ws, SUBSCRIPTION, { after: await latestCursor(w) });
+      await saveLogin(w, 30);
+      const [event] = await sub.waitFor(1);
+      expect(event.syncStatusChanged).toMatchObject({ status: "OUT_OF_SYNC", environment: { key: "staging" } });
+      await sub.stop();
+      await ws.dispose();
+    } finally {
+      await Promise.all(apps.map((app) => app.stop()));
+      await Promise.all(databases.map((d) => d.close()));
+    }
+  });
+});
