@@ -22,6 +22,11 @@ export interface Database {
   db: Db;
   /** Answers when the database does; throws otherwise. */
   ping(): Promise<void>;
+  /**
+   * Refreshes the planner's statistics. PGlite has no autovacuum daemon, so without this its plans
+   * are made for empty tables forever; on a PostgreSQL server autovacuum does it and this is a no-op.
+   */
+  analyze(): Promise<void>;
   /** LISTEN on a channel; resolves to a function that stops listening. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -39,6 +44,8 @@ export interface OpenDatabaseOptions {
 }
 
 const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
+/** How often the embedded database refreshes its planner statistics. */
+const ANALYZE_EVERY_MS = 5 * 60_000;
 /** Any constant: serializes migrations of instances that start at the same time. */
 const MIGRATION_LOCK = 7_202_611;
 
@@ -55,9 +62,15 @@ async function openPglite(dataDir: string | undefined, onQuery?: (query: string)
   const client = new PGlite(dataDir);
   await client.waitReady;
   const db = drizzlePglite(client, { schema, logger: queryLogger(onQuery) }) as unknown as Db;
+  const analyze = async () => {
+    if (!client.closed) await client.exec("analyze");
+  };
+  const timer = setInterval(() => void analyze().catch(() => {}), ANALYZE_EVERY_MS);
+  timer.unref();
   return {
     kind: "pglite",
     db,
+    analyze,
     async ping() {
       await client.query("select 1");
     },
@@ -65,6 +78,7 @@ async function openPglite(dataDir: string | undefined, onQuery?: (query: string)
       return client.listen(channel, onPayload);
     },
     async close() {
+      clearInterval(timer);
       if (!client.closed) await client.close();
     },
   };
@@ -83,6 +97,7 @@ async function openPostgres(url: string, onQuery: ((query: string) => void) | un
     async ping() {
       await client`select 1`;
     },
+    async analyze() {},
     async listen(channel, onPayload) {
       const { unlisten } = await client.listen(channel, onPayload);
       return unlisten;

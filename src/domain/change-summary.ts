@@ -105,7 +105,7 @@ function orderSummary(before: string[], after: string[]): string {
     const [key] = moved;
     const verb = beforeSet.has(key) ? "moved" : "placed";
     const next = after[after.indexOf(key) + 1];
-    return next === undefined ? `Step order: ${key} ${verb} at the end` : `Step order: ${key} ${verb} before ${next}`;
+    return next === undefined ? `Step order: ${key} ${verb} last` : `Step order: ${key} ${verb} before ${next}`;
   }
   const shown = moved.slice(0, 3).join(", ");
   return moved.length > 3 ? `Step order: ${shown} and ${moved.length - 3} more moved` : `Step order: ${shown} moved`;

@@ -212,7 +212,7 @@ function referencesToRemoved(
   if (removed.has(to.start)) add(to.start, changePath({ kind: "start", journeyKey }));
   for (const stepKey in to.steps) {
     const transitions = to.steps[stepKey].transitions;
-    const replacedWhole = removed.has(stepKey);
+    const replacedWhole = removed.has(stepKey) || from.steps[stepKey].type !== to.steps[stepKey].type;
     for (const outcome in transitions) {
       const next = transitions[outcome];
       if (next === stepKey || !removed.has(next)) continue;
@@ -288,22 +288,19 @@ function changedKeys(f: Readonly<Record<string, JsonValue>>, t: Readonly<Record<
  * Without an order change, apply keeps `to`'s order of the steps that stay and appends the added
  * steps in `from`'s order (then normalizes). An order change exists exactly when that differs
  * from `from`'s order: the steps present on both sides are in another relative order, or an added
- * step is not at the end.
+ * step is not at the end. For `from`'s order to be the implied one, it must begin with the steps
+ * that stay, in `to`'s order, and continue with added steps only.
  */
 function orderChanged(from: JourneyDocument, to: JourneyDocument, added: ReadonlySet<string>): boolean {
-  let i = 0;
   const expected = from.order;
+  let i = 0;
   for (const key of to.order) {
     if (!has(from.steps, key)) continue;
     if (expected[i] !== key) return true;
     i++;
   }
-  for (const key of from.order) {
-    if (!added.has(key)) continue;
-    if (expected[i] !== key) return true;
-    i++;
-  }
-  return i !== expected.length;
+  for (; i < expected.length; i++) if (!added.has(expected[i])) return true;
+  return false;
 }
 
 /**

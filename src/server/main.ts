@@ -18,6 +18,7 @@ if (settings.seedDemo && (await isEmpty(database.db))) {
   logger.info("seeded the demo organization");
 }
 
+await database.analyze();
 const url = await app.start(settings.port, settings.host);
 logger.info({ url: `${url}/graphql`, database: database.kind }, "listening");
 console.log(`\nGraphiQL: ${url}/graphql`);

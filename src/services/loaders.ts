@@ -6,12 +6,13 @@ import {
   findClientsByIds,
   findDatabasesByEnvironmentIds,
   findDatabasesByIds,
-  findEnvironmentsByIds,
   listEnvironments,
 } from "../db/repositories/catalog.js";
 import {
+  findHeads,
   findHeadsByApplicationIds,
   findHeadVersions,
+  findVersions,
   findJourneysByApplicationIds,
   findJourneysByIds,
   journeyEnvironmentKey,
@@ -36,11 +37,15 @@ export function createLoaders(db: Db, actor: Actor) {
   const grouped = <R>(find: (db: Db, org: string, ids: readonly string[]) => Promise<R[]>, keyOf: (row: R) => string) =>
     new DataLoader<string, R[]>(async (ids) => groupByKeys(ids, await find(db, org, ids.filter(isUuid)), keyOf));
 
-  const environment = byId(findEnvironmentsByIds);
+  // An organization has a handful of environments: every environment lookup reads them all, once.
   const environmentList = new DataLoader<"all", Awaited<ReturnType<typeof listEnvironments>>>(async (keys) => {
     const rows = await listEnvironments(db, org);
-    for (const row of rows) environment.prime(row.id, row);
     return keys.map(() => rows);
+  });
+  const environments = () => environmentList.load("all");
+  const environment = new DataLoader<string, Awaited<ReturnType<typeof listEnvironments>>[number] | null>(async (ids) => {
+    const rows = await environments();
+    return ids.map((id) => rows.find((e) => e.id === id) ?? null);
   });
 
   return {
@@ -50,7 +55,7 @@ export function createLoaders(db: Db, actor: Actor) {
     apiToken: byId(findApiTokensByIds),
     environment,
     /** All environments of the organization, lowest first. */
-    environments: () => environmentList.load("all"),
+    environments,
     database: byId(findDatabasesByIds),
     databasesByEnvironment: grouped(findDatabasesByEnvironmentIds, (r) => r.environmentId),
     application: byId(findApplicationsByIds),
@@ -74,6 +79,22 @@ export function createLoaders(db: Db, actor: Actor) {
         ),
       { cacheKeyFn: journeyEnvironmentKey },
     ),
+    /** Head version number and hash only: enough for `configuration { version hash }`, without the document. */
+    head: new DataLoader(
+      async (keys: readonly JourneyEnvironmentKey[]) =>
+        byKeys(
+          keys.map(journeyEnvironmentKey),
+          await findHeads(db, org, keys.filter((k) => isUuid(k.journeyId) && isUuid(k.environmentId))),
+          journeyEnvironmentKey,
+        ),
+      { cacheKeyFn: journeyEnvironmentKey },
+    ),
+    /** A version row (with its document), by journey, environment and number. */
+    version: new DataLoader(
+      async (keys: readonly (JourneyEnvironmentKey & { version: number })[]) =>
+        byKeys(keys.map(versionKey), await findVersions(db, org, keys), versionKey),
+      { cacheKeyFn: versionKey },
+    ),
     headVersion: new DataLoader(
       async (keys: readonly JourneyEnvironmentKey[]) =>
         byKeys(
@@ -85,5 +106,7 @@ export function createLoaders(db: Db, actor: Actor) {
     ),
   };
 }
+
+const versionKey = (k: JourneyEnvironmentKey & { version: number }) => `${k.journeyId}:${k.environmentId}:${k.version}`;
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -52,11 +52,11 @@ function statesOf(snapshot: SyncSnapshot): Map<string, Keyed> {
  * pair of configurations (so the same changes). In sync, or without a client, content is moot; a
  * journey that just appeared where there is no client yet is no news either.
  */
-const same = (a: Keyed | undefined, b: Keyed) =>
-  a === undefined
-    ? b.status === "NOT_CREATED"
-    : a.status === b.status &&
-  (b.status !== "OUT_OF_SYNC" || (a.sourceHash === b.sourceHash && a.targetHash === b.targetHash));
+function same(a: Keyed | undefined, b: Keyed): boolean {
+  if (a === undefined) return b.status === "NOT_CREATED";
+  if (a.status !== b.status) return false;
+  return b.status !== "OUT_OF_SYNC" || (a.sourceHash === b.sourceHash && a.targetHash === b.targetHash);
+}
 
 /**
  * Compares the application's sync states after a write with those before it and records a

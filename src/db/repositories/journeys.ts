@@ -61,6 +61,46 @@ export async function findHeadVersions(db: Db, organizationId: string, keys: rea
   return rows.map((r) => r.version);
 }
 
+/** Heads (version and hash, no document) of the given (journey, environment) pairs. */
+export async function findHeads(db: Db, organizationId: string, keys: readonly JourneyEnvironmentKey[]): Promise<JourneyHeadRow[]> {
+  if (keys.length === 0) return [];
+  const rows = await db
+    .select({ head: journeyHeads })
+    .from(journeyHeads)
+    .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
+    .where(
+      and(
+        eq(journeys.organizationId, organizationId),
+        inArray(journeyHeads.journeyId, [...new Set(keys.map((k) => k.journeyId))]),
+        inArray(journeyHeads.environmentId, [...new Set(keys.map((k) => k.environmentId))]),
+      ),
+    );
+  return rows.map((r) => r.head);
+}
+
+/** Version rows by (journey, environment, number). */
+export async function findVersions(
+  db: Db,
+  organizationId: string,
+  keys: readonly (JourneyEnvironmentKey & { version: number })[],
+): Promise<JourneyVersionRow[]> {
+  if (keys.length === 0) return [];
+  const rows = await db
+    .select({ version: journeyVersions })
+    .from(journeyVersions)
+    .innerJoin(journeys, eq(journeys.id, journeyVersions.journeyId))
+    .where(
+      and(
+        eq(journeys.organizationId, organizationId),
+        sql`(${journeyVersions.journeyId}, ${journeyVersions.environmentId}, ${journeyVersions.version}) in (${sql.join(
+          keys.map((k) => sql`(${k.journeyId}::uuid, ${k.environmentId}::uuid, ${k.version}::int)`),
+          sql`, `,
+        )})`,
+      ),
+    );
+  return rows.map((r) => r.version);
+}
+
 /** Heads (version and hash only) of every journey of the given applications, in every environment. */
 export async function findHeadsByApplicationIds(db: Db, organizationId: string, applicationIds: readonly string[]): Promise<(JourneyHeadRow & { applicationId: string })[]> {
   if (applicationIds.length === 0) return [];

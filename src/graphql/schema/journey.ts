@@ -7,7 +7,7 @@ import type { GraphQLContext } from "../context.js";
 import { builder } from "../builder.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
-import { ApplicationRef, JourneyRef, JourneyTypeEnum, JourneyVersionRef, VersionOriginEnum } from "./refs.js";
+import { ApplicationRef, JourneyRef, JourneyTypeEnum, JourneyVersionRef, type JourneyVersionView, VersionOriginEnum } from "./refs.js";
 
 type StepView = JourneyStepDefinition & { key: string };
 
@@ -43,18 +43,34 @@ export function stepsInOrder(document: { order: string[]; steps: Record<string, 
   return document.order.filter((key) => document.steps[key]).map((key) => ({ key, ...document.steps[key] }));
 }
 
+/** The whole version row of a view: a head's row is loaded (batched) only when a field needs it. */
+async function row(v: JourneyVersionView, { loaders }: GraphQLContext): Promise<JourneyVersionRow> {
+  if ("document" in v) return v;
+  const loaded = await loaders.version.load({ journeyId: v.journeyId, environmentId: v.environmentId, version: v.version });
+  if (!loaded) throw new Error(`version ${v.version} of journey ${v.journeyId} is missing`);
+  return loaded;
+}
+
 builder.objectType(JourneyVersionRef, {
   description: "An immutable version of a journey's configuration in one environment.",
   fields: (t) => ({
     version: t.exposeInt("version", { description: "Number, gapless per journey and environment, starting at 1." }),
     hash: t.exposeString("hash", { description: "SHA-256 of the canonical JSON of the document: equal hashes mean equal configurations." }),
-    start: t.string({ description: "Key of the first step.", resolve: (v) => v.document.start }),
-    steps: t.field({ type: [JourneyStepRef], description: "The steps in display order.", resolve: (v) => stepsInOrder(v.document) }),
-    document: t.field({ type: "JSON", description: "The whole configuration document (start, order, steps).", resolve: (v) => v.document }),
-    origin: t.field({ type: VersionOriginEnum, description: "How this version came to be.", resolve: (v) => v.origin }),
-    savedAt: t.expose("savedAt", { type: "DateTime", description: "When it was written." }),
-    savedBy: t.exposeString("savedBy", { description: "Who wrote it (the token's name)." }),
-    comment: t.exposeString("comment", { nullable: true, description: "The author's comment." }),
+    start: t.string({ description: "Key of the first step.", resolve: async (v, _a, c) => (await row(v, c)).document.start }),
+    steps: t.field({
+      type: [JourneyStepRef],
+      description: "The steps in display order.",
+      resolve: async (v, _a, c) => stepsInOrder((await row(v, c)).document),
+    }),
+    document: t.field({
+      type: "JSON",
+      description: "The whole configuration document (start, order, steps).",
+      resolve: async (v, _a, c) => (await row(v, c)).document,
+    }),
+    origin: t.field({ type: VersionOriginEnum, description: "How this version came to be.", resolve: async (v, _a, c) => (await row(v, c)).origin }),
+    savedAt: t.field({ type: "DateTime", description: "When it was written.", resolve: async (v, _a, c) => (await row(v, c)).savedAt }),
+    savedBy: t.string({ description: "Who wrote it (the token's name).", resolve: async (v, _a, c) => (await row(v, c)).savedBy }),
+    comment: t.string({ nullable: true, description: "The author's comment.", resolve: async (v, _a, c) => (await row(v, c)).comment }),
   }),
 });
 
@@ -94,7 +110,7 @@ builder.node(JourneyRef, {
       resolve: async (j, { environmentId }, context) => {
         const id = await environmentIdOf(context.loaders, environmentId);
         if (!(await clientExists(context, j, id))) return null;
-        return context.loaders.headVersion.load({ journeyId: j.id, environmentId: id });
+        return context.loaders.head.load({ journeyId: j.id, environmentId: id });
       },
     }),
     versions: t.connection(

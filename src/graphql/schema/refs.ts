@@ -4,6 +4,7 @@ import type {
   ClientRow,
   DatabaseRow,
   EnvironmentRow,
+  JourneyHeadRow,
   JourneyRow,
   JourneyVersionRow,
   OrganizationRow,
@@ -18,7 +19,9 @@ export const DatabaseRef = builder.objectRef<DatabaseRow>("Database");
 export const ApplicationRef = builder.objectRef<ApplicationRow>("Application");
 export const ClientRef = builder.objectRef<ClientRow>("Client");
 export const JourneyRef = builder.objectRef<JourneyRow>("Journey");
-export const JourneyVersionRef = builder.objectRef<JourneyVersionRow>("JourneyVersion");
+/** A whole version row, or just a head (number and hash) whose other fields load on demand. */
+export type JourneyVersionView = JourneyVersionRow | JourneyHeadRow;
+export const JourneyVersionRef = builder.objectRef<JourneyVersionView>("JourneyVersion");
 
 export const RoleEnum = builder.enumType("Role", {
   description: "What a token may do. Each role includes the ones before it.",
