@@ -7,6 +7,7 @@ import {
   createApiToken,
   createApplication,
   createCatalogue,
+  createClient,
   operation,
   tenantRows,
 } from "../support/fixtures.js";
@@ -46,7 +47,43 @@ const MUTATIONS = {
   revokeApiToken: operation(`
     mutation RevokeApiToken($input: RevokeApiTokenInput!) { revokeApiToken(input: $input) { ${RESULT_FIELDS} } }
   `),
+  updateClient: operation(`mutation UpdateClient($input: UpdateClientInput!) { updateClient(input: $input) { ${RESULT_FIELDS} } }`),
+  saveJourneyStep: operation(`mutation SaveJourneyStep($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ${RESULT_FIELDS} } }`),
+  removeJourneyStep: operation(`mutation RemoveJourneyStep($input: RemoveJourneyStepInput!) { removeJourneyStep(input: $input) { ${RESULT_FIELDS} } }`),
+  setJourneyStart: operation(`mutation SetJourneyStart($input: SetJourneyStartInput!) { setJourneyStart(input: $input) { ${RESULT_FIELDS} } }`),
+  discardJourneyDraft: operation(`mutation DiscardJourneyDraft($input: DiscardJourneyDraftInput!) { discardJourneyDraft(input: $input) { ${RESULT_FIELDS} } }`),
+  saveJourney: operation(`mutation SaveJourney($input: SaveJourneyInput!) { saveJourney(input: $input) { ${RESULT_FIELDS} } }`),
+  promoteNow: operation(`mutation PromoteNow($input: PromoteNowInput!) { promoteNow(input: $input) { ${RESULT_FIELDS} } }`),
+  propagateChanges: operation(`mutation PropagateChanges($input: PropagateChangesInput!) { propagateChanges(input: $input) { ${RESULT_FIELDS} } }`),
 };
+
+const PREPARE_STEP = operation(`mutation Prepare($input: SaveJourneyStepInput!) {
+  saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`);
+const PREPARE_SAVE = operation(`mutation PrepareSave($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
+const PREPARE_DIFF = operation(`query PrepareDiff($a: ID!, $from: ID!, $to: ID!) {
+  diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { changes { id } } }`);
+
+/** Adds step `extra-<n>` to the login journey's development draft; returns the draft revision. */
+async function draftWithStep(n: number): Promise<number> {
+  const result = await admin.data(PREPARE_STEP, {
+    input: {
+      journeyId: catalogue.journeys.login,
+      environmentId: catalogue.environments.development,
+      step: { key: `extra-${n}`, type: "EMAIL_OTP", name: `Extra ${n}`, enabled: true, settings: {}, transitions: [{ outcome: "success", to: "COMPLETE" }] },
+    },
+  });
+  return result.saveJourneyStep.draft.revision;
+}
+
+/** Saves a new version of the login journey in development, so staging has something to receive. */
+async function developmentChange(n: number): Promise<void> {
+  const revision = await draftWithStep(n);
+  await admin.data(PREPARE_SAVE, {
+    input: { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development, draftRevision: revision },
+  });
+}
+
+const editIds = () => ({ journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development });
 type MutationName = keyof typeof MUTATIONS;
 
 let server: TestServer;
@@ -60,6 +97,9 @@ beforeAll(async () => {
   tenant = await createTenant("roles");
   admin = apiAs(server.endpoint, tenant);
   catalogue = await createCatalogue(admin);
+  for (const key of ["staging", "production"] as const) {
+    await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments[key], databaseId: catalogue.databases[key] });
+  }
 });
 afterAll(() => server.stop());
 
@@ -90,7 +130,68 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
     allowed: ["ADMIN"],
     input: async (n) => ({ apiTokenId: (await createApiToken(admin, { name: `to-revoke-${n}`, role: "VIEWER" })).id }),
   },
+  updateClient: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => ({ clientId: catalogue.clientId, settings: { accessTokenTtlSeconds: 600 + n } }),
+  },
+  saveJourneyStep: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => ({
+      ...editIds(),
+      step: { key: `step-${n}`, type: "PASSWORD", name: `Step ${n}`, enabled: true, settings: {}, transitions: [{ outcome: "success", to: "COMPLETE" }] },
+    }),
+  },
+  removeJourneyStep: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => (await draftWithStep(n), { ...editIds(), stepKey: `extra-${n}` }),
+  },
+  setJourneyStart: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => (await draftWithStep(n), { ...editIds(), stepKey: "identify" }),
+  },
+  discardJourneyDraft: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => (await draftWithStep(n), editIds()),
+  },
+  saveJourney: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => ({ ...editIds(), draftRevision: await draftWithStep(n) }),
+  },
+  promoteNow: {
+    allowed: ["PROMOTER", "ADMIN"],
+    input: async (n) => (
+      await developmentChange(n),
+      { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging }
+    ),
+  },
+  propagateChanges: {
+    allowed: ["PROMOTER", "ADMIN"],
+    input: async (n) => {
+      await developmentChange(n);
+      const ids = { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging };
+      const { diff } = await admin.data(PREPARE_DIFF, { a: ids.applicationId, from: ids.fromEnvironmentId, to: ids.toEnvironmentId });
+      return { ...ids, changeIds: diff.changes.map((c: { id: string }) => c.id) };
+    },
+  },
 };
+
+describe("promotion into production by role", () => {
+  it("lets only an ADMIN promote into production", async () => {
+    const ids = { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.staging, toEnvironmentId: catalogue.environments.production };
+    await developmentChange(++calls);
+    await admin.data(MUTATIONS.promoteNow, {
+      input: { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging },
+    });
+    for (const role of ["VIEWER", "EDITOR", "PROMOTER"] as const) {
+      const before = await tenantRows(tenant.organizationId);
+      const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.promoteNow, { input: ids });
+      expect(response.data.promoteNow).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+      expect(await tenantRows(tenant.organizationId)).toEqual(before);
+    }
+    const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.promoteNow, { input: ids });
+    expect(allowed.data.promoteNow).toEqual({ __typename: "PromoteNowSuccess" });
+  });
+});
 
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -183,6 +284,29 @@ const READS: [string, string, () => Record<string, unknown>][] = [
       }
     `),
     () => ({ id: catalogue.journeys.login, environmentId: catalogue.environments.development }),
+  ],
+  [
+    "diff",
+    operation(`query ($a: ID!, $from: ID!, $to: ID!) { diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) {
+      status message from { key } to { key } changes { id path kind summary oldValue newValue requires bundleId journey { key } stepKey } bundles { id label changeIds } } }`),
+    () => ({ a: catalogue.applicationId, from: catalogue.environments.development, to: catalogue.environments.staging }),
+  ],
+  [
+    "sync states, drafts and client status",
+    operation(`query ($j: ID!, $c: ID!, $env: ID!) {
+      journey: node(id: $j) { ... on Journey { syncStates { environment { key } sourceEnvironment { key } status message changeCount } draft(environmentId: $env) { revision } } }
+      client: node(id: $c) { ... on Client { syncStatus } } }`),
+    () => ({ j: catalogue.journeys.login, c: catalogue.clientId, env: catalogue.environments.development }),
+  ],
+  [
+    "propagations",
+    operation(`query { propagations(first: 5) { edges { node { id mode comment actor createdAt from { key } to { key } application { name } items { id path } } } } }`),
+    () => ({}),
+  ],
+  [
+    "syncNotifications",
+    operation(`query { syncNotifications(first: 5) { edges { cursor node { id cursor status message changeCount occurredAt environment { key } sourceEnvironment { key } application { name } journey { key } } } } }`),
+    () => ({}),
   ],
   ["Environment node", operation(`query ($id: ID!) { node(id: $id) { id ... on Environment { key } } }`), () => ({ id: catalogue.environments.production })],
   ["Database node", operation(`query ($id: ID!) { node(id: $id) { id ... on Database { name environment { id } } } }`), () => ({ id: catalogue.databases.staging })],
