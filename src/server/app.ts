@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PothosValidationError } from "@pothos/core";
 import { GraphQLError } from "graphql";
@@ -13,12 +13,15 @@ import type { GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema/index.js";
 import { type Actor, createServices, type Services } from "../services/index.js";
 import type { Logger } from "./logger.js";
+import { disableIntrospection, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, operationLimits } from "./limits.js";
 import { EventHub } from "../events/hub.js";
 import { startEventRelay } from "../events/relay.js";
 
 export interface AppOptions {
   database: Database;
   logger: Logger;
+  /** Answer introspection queries (default true). */
+  introspection?: boolean;
 }
 
 export interface App {
@@ -76,7 +79,18 @@ function useRequestLogging(logger: Logger): Plugin<{ requestId?: string }> {
   };
 }
 
-export function createApp({ database, logger }: AppOptions): App {
+/**
+ * Bodies are bounded before yoga reads them: a declared length over the limit is refused at once
+ * (413), and a body without a declared length (chunked) is refused too (411), since its size is
+ * only known once it has been read. GraphQL clients and browsers always declare the length.
+ */
+function refuseBody(response: ServerResponse, status: 411 | 413) {
+  const message = status === 413 ? `Request body larger than ${MAX_BODY_BYTES} bytes` : "Send a Content-Length with the request body";
+  response.writeHead(status, { "content-type": "application/json", connection: "close" });
+  response.end(JSON.stringify({ errors: [{ message, extensions: { code: status === 413 ? "PAYLOAD_TOO_LARGE" : "LENGTH_REQUIRED" } }] }));
+}
+
+export function createApp({ database, logger, introspection = true }: AppOptions): App {
   const hub = new EventHub();
   const services = createServices(database.db, hub);
   // LISTEN starts with the server: an instance relays what every instance commits.
@@ -124,6 +138,8 @@ export function createApp({ database, logger }: AppOptions): App {
     },
     plugins: [
       useRequestLogging(logger),
+      operationLimits(),
+      ...(introspection ? [] : [disableIntrospection()]),
       useReadinessCheck({
         endpoint: "/ready",
         check: async () => {
@@ -148,8 +164,12 @@ export function createApp({ database, logger }: AppOptions): App {
     },
   });
 
-  const server = createServer(yoga);
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: 1024 * 1024 });
+  const server = createServer((request, response) => {
+    if (Number(request.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return refuseBody(response, 413);
+    if (request.headers["transfer-encoding"] && request.headers["content-length"] === undefined) return refuseBody(response, 411);
+    return yoga(request, response);
+  });
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: MAX_WS_MESSAGE_BYTES });
 
   useServer<Record<string, unknown> | undefined, { actor?: Actor }>(
     {

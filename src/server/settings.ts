@@ -12,6 +12,7 @@ const settingsSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SEED_DEMO: booleanFlag.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  INTROSPECTION: booleanFlag.default(true),
 });
 
 export interface Settings {
@@ -24,6 +25,8 @@ export interface Settings {
   /** Seed the demo organization on an empty database. */
   seedDemo: boolean;
   databasePoolSize: number;
+  /** Answer introspection queries (turn off in production). */
+  introspection: boolean;
 }
 
 /** Configuration from environment variables; an invalid value stops the process with a clear message. */
@@ -42,5 +45,6 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     logLevel: s.LOG_LEVEL,
     seedDemo: s.SEED_DEMO,
     databasePoolSize: s.DATABASE_POOL_SIZE,
+    introspection: s.INTROSPECTION,
   };
 }
