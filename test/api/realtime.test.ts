@@ -76,7 +76,7 @@ const promote = (w: World, from: string, to: string, api = w.admin) =>
 async function latestCursor(w: World): Promise<string> {
   let after: string | undefined;
   for (;;) {
-    const page = (await w.admin.data(NOTIFICATIONS, { after, first: 500 })).syncNotifications;
+    const page = (await w.admin.data(NOTIFICATIONS, { after, first: 100 })).syncNotifications;
     if (page.edges.length === 0) return after ?? "0";
     after = page.pageInfo.endCursor;
     if (!page.pageInfo.hasNextPage) return after!;

@@ -71,7 +71,7 @@ builder.queryField("syncNotifications", (t) =>
       resolve: async (_root, args, context) => {
         const filter = await filterOf(context, args);
         const after = cursorOf(args.after, "after");
-        const limit = Math.min(Math.max(args.first ?? 50, 0), 500);
+        const limit = Math.min(Math.max(args.first ?? 50, 0), 100);
         const rows = await context.services.listSyncNotifications(context.actor, filter, { after, limit: limit + 1 });
         return {
           edges: rows.slice(0, limit).map((node) => ({ node, cursor: String(node.id) })),
