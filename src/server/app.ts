@@ -12,6 +12,7 @@ import { DomainError } from "../domain/errors.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema/index.js";
 import { type Actor, createServices, type Services } from "../services/index.js";
+import { sqlState } from "../services/transaction.js";
 import type { Logger } from "./logger.js";
 import { disableIntrospection, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, operationLimits } from "./limits.js";
 import { EventHub } from "../events/hub.js";
@@ -37,6 +38,14 @@ const GRAPHQL_PATH = "/graphql";
 
 function unauthenticated(message: string) {
   return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+}
+
+/** Failures of the connection rather than of the statement: the transaction rolled back, a retry may succeed. */
+function isConnectionLoss(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state && (state.startsWith("08") || ["57P01", "57P02", "57P03"].includes(state))) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNREFUSED", "ECONNRESET"].includes(code);
 }
 
 function bearer(value: unknown): string | null {
@@ -128,6 +137,14 @@ export function createApp({ database, logger, introspection = true }: AppOptions
         }
         if (original instanceof GraphQLError) return original;
         if (error instanceof GraphQLError && !error.originalError) return error;
+        if (isConnectionLoss(original)) {
+          logger.warn({ err: original }, "database connection lost");
+          return new GraphQLError("The database connection was lost; nothing was applied. Retry the request.", {
+            nodes: (error as GraphQLError).nodes,
+            path: (error as GraphQLError).path,
+            extensions: { code: "DATABASE_UNAVAILABLE" },
+          });
+        }
         logger.error({ err: original }, "unexpected error");
         return new GraphQLError(message, {
           nodes: (error as GraphQLError).nodes,

@@ -1,0 +1,126 @@
+import { createServer, type Server, type Socket, connect } from "node:net";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/client.js";
+import { createApp } from "../../src/server/app.js";
+import { createLogger } from "../../src/server/logger.js";
+import { databaseUrl } from "../support/database.js";
+import { apiAs, createCatalogue, createClient, operation, tenantRows } from "../support/fixtures.js";
+import { gql } from "../support/graphql.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { createTenant } from "../support/tenant.js";
+
+const SAVE_STEP = operation(`mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`);
+const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
+const PROMOTE = operation(`mutation($input: PromoteNowInput!) {
+  promoteNow(input: $input) { __typename ... on PromoteNowSuccess { propagation { id } } ... on Error { code } } }`);
+
+/** A TCP relay in front of the database server, to take "the database" away and bring it back. */
+function relay(target: { host: string; port: number }) {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  return {
+    port: 0,
+    async start(port = 0) {
+      server = createServer((client) => {
+        const upstream = connect(target.port, target.host);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on("close", () => sockets.delete(s));
+          s.on("error", () => s.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
+      this.port = (server.address() as { port: number }).port;
+    },
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+    },
+  };
+}
+
+describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
+  let server: TestServer;
+  let admin: postgres.Sql;
+  beforeAll(async () => {
+    server = await startTestServer();
+    admin = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await admin.end();
+  });
+
+  it("kills a propagation's connection mid-way: nothing of it remains, the caller gets a clean error, and the retry succeeds", async () => {
+    const tenant = await createTenant("faults");
+    const api = apiAs(server.endpoint, tenant);
+    const catalogue = await createCatalogue(api);
+    await createClient(api, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+    const edit = { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development };
+    const step = { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: { minLength: 20 }, transitions: [{ outcome: "success", to: "email-otp" }, { outcome: "failure", to: "DENY" }] };
+    const revision = (await api.data(SAVE_STEP, { input: { ...edit, step } })).saveJourneyStep.draft.revision;
+    await api.data(SAVE, { input: { ...edit, draftRevision: revision } });
+    const input = { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging, comment: "fault" };
+    const before = await tenantRows(tenant.organizationId);
+
+    // Hold the target's lock so the propagation's transaction waits, mid-way, where we can find it.
+    const rows = await tenantRows(tenant.organizationId);
+    const app = rows.applications[0].id;
+    const staging = rows.environments.find((e) => e.key === "staging")!.id;
+    const lockName = `configuration:${app}:${staging}`;
+    await admin`select pg_advisory_lock(hashtextextended(${lockName}, 0))`;
+    const pending = api.request(PROMOTE, { input });
+    let victim: number | undefined;
+    for (let i = 0; i < 100 && victim === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const [row] = await admin<{ pid: number }[]>`
+        select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%pg_advisory_xact_lock%' and pid <> pg_backend_pid()`;
+      victim = row?.pid;
+    }
+    expect(victim).toBeDefined();
+    await admin`select pg_terminate_backend(${victim!})`;
+    await admin`select pg_advisory_unlock(hashtextextended(${lockName}, 0))`;
+
+    const failed = await pending;
+    expect(failed.status).toBeLessThan(500);
+    expect(failed.errors?.[0].extensions?.code).toBe("DATABASE_UNAVAILABLE");
+    expect(failed.errors?.[0].message).not.toMatch(/terminat|postgres|57P01/i);
+    expect(await tenantRows(tenant.organizationId)).toEqual(before);
+
+    // The server keeps serving, and the same call succeeds when retried.
+    expect((await gql(server.endpoint, tenant.tokens.VIEWER, "{ viewer { role } }")).data.viewer.role).toBe("VIEWER");
+    const retried = await api.data(PROMOTE, { input });
+    expect(retried.promoteNow.__typename).toBe("PromoteNowSuccess");
+  });
+
+  it("answers /ready false while the database is away and true once it is back, without a restart", async () => {
+    const target = new URL(databaseUrl!);
+    const proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.start();
+    const viaProxy = new URL(databaseUrl!);
+    viaProxy.port = String(proxy.port);
+    const database = await openDatabase({ url: viaProxy.toString(), poolSize: 2 });
+    const app = createApp({ database, logger: createLogger("silent") });
+    const url = await app.start(0, "127.0.0.1");
+    try {
+      expect((await fetch(`${url}/ready`)).status).toBe(200);
+      const port = proxy.port;
+      await proxy.stop();
+      expect((await fetch(`${url}/ready`)).status).toBe(503);
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      await proxy.start(port);
+      let ready = 0;
+      for (let i = 0; i < 50 && ready !== 200; i++) {
+        ready = (await fetch(`${url}/ready`)).status;
+        if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).toBe(200);
+    } finally {
+      await app.stop();
+      await database.close();
+      await proxy.stop().catch(() => {});
+    }
+  });
+});
