@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
@@ -269,5 +270,24 @@ describe.runIf(databaseUrl)("two instances on one PostgreSQL server", () => {
       await Promise.all(apps.map((app) => app.stop()));
       await Promise.all(databases.map((d) => d.close()));
     }
+  });
+});
+
+describe.runIf(databaseUrl)("revocation from the command line", () => {
+  it("ends the token's open subscriptions and refuses its next request", async () => {
+    const w = await world();
+    const { createApiToken } = await w.admin.data(CREATE_TOKEN);
+    const token: string = createApiToken.token;
+    const ws = wsClient(server.wsEndpoint, token);
+    const sub = await subscribeWs(ws, SUBSCRIPTION, {});
+    const root = new URL("../..", import.meta.url).pathname;
+    const cli = spawnSync(`${root}node_modules/.bin/tsx`, [`${root}src/cli/token.ts`, "--revoke", token], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      encoding: "utf8",
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    await sub.completed;
+    expect((await apiAs(server.endpoint, { ...w.tenant, tokens: { ...w.tenant.tokens, VIEWER: token } }, "VIEWER").request("{ viewer { role } }")).status).toBe(401);
+    await ws.dispose();
   });
 });
