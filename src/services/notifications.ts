@@ -4,6 +4,7 @@ import { findHeadsByApplicationIds, findHeadVersions } from "../db/repositories/
 import {
   insertNotifications,
   listNotifications,
+  lockNotifications,
   type NewSyncNotification,
   type NotificationFilter,
   type SyncNotificationRow,
@@ -64,6 +65,8 @@ function same(a: Keyed | undefined, b: Keyed): boolean {
  * nobody), in the write's transaction. Statements: a constant few, whatever the number of changes.
  */
 export async function recordSyncChanges(tx: Db, actor: Actor, applicationId: string, before: SyncSnapshot): Promise<void> {
+  // Before reading what to report: a concurrent writer's report must not be overtaken by a staler one.
+  await lockNotifications(tx, actor.organizationId);
   const after = await syncSnapshot(tx, actor, applicationId);
   const previous = statesOf(before);
   const changed = [...statesOf(after).entries()].filter(([key, state]) => !same(previous.get(key), state)).map(([, s]) => s);

@@ -10,11 +10,18 @@ export const SYNC_CHANNEL = "journey_sync_notifications";
 /** The channel a revoked token's id is announced on. */
 export const TOKEN_REVOKED_CHANNEL = "journey_token_revoked";
 
-/** Inserts notifications and announces them; NOTIFY is delivered only if the transaction commits. */
+/**
+ * Serializes, until commit, the transactions of an organization that record notifications: taken
+ * before the states they report are read, so commit order is id order and the last notification
+ * of a state is always its current one.
+ */
+export async function lockNotifications(db: Db, organizationId: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${organizationId}`}, 0))`);
+}
+
+/** Inserts notifications (under lockNotifications) and announces them; NOTIFY is delivered only on commit. */
 export async function insertNotifications(db: Db, organizationId: string, rows: NewSyncNotification[]): Promise<SyncNotificationRow[]> {
   if (rows.length === 0) return [];
-  // Commit order must be id order within an organization: hold this lock until commit.
-  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${organizationId}`}, 0))`);
   const inserted = await db.insert(syncNotifications).values(rows).returning();
   await db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ organizationId, ids: inserted.map((r) => r.id) })})`);
   return inserted;

@@ -1,0 +1,599 @@
+import { sql, type SQL } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseUrl, testDatabase } from "../support/database.js";
+import { apiAs, createCatalogue, createClient, operation, tenantRows, type Api, type Catalogue } from "../support/fixtures.js";
+import type { GraphQLResponse } from "../support/graphql.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { createTenant, type Tenant } from "../support/tenant.js";
+
+/**
+ * Competing writers on one application, through the real HTTP API. On PGlite (one connection) the
+ * transactions serialize in arrival order; on a PostgreSQL server (DATABASE_URL) they truly overlap,
+ * which is what the advisory locks, row locks and gapless-version constraints are for.
+ */
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+const ITEM_FIELDS = "id path kind oldValue newValue journey { key }";
+
+const DIFF = operation(`query Diff($a: ID!, $from: ID!, $to: ID!) {
+  diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { status changes { id path requires } } }`);
+
+const PROPAGATE = operation(`mutation Propagate($input: PropagateChangesInput!) {
+  propagateChanges(input: $input) {
+    __typename
+    ... on PropagateChangesSuccess { propagation { id comment actor items { ${ITEM_FIELDS} } } }
+    ... on Error { code message }
+  } }`);
+
+const PROMOTE_NOW = operation(`mutation PromoteNow($input: PromoteNowInput!) {
+  promoteNow(input: $input) {
+    __typename
+    ... on PromoteNowSuccess { propagation { id comment actor items { ${ITEM_FIELDS} } } }
+    ... on Error { code message }
+  } }`);
+
+const SAVE_STEP = operation(`mutation SaveStep($input: SaveJourneyStepInput!) {
+  saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } ... on Error { code message } } }`);
+
+const SAVE = operation(`mutation Save($input: SaveJourneyInput!) {
+  saveJourney(input: $input) { __typename ... on SaveJourneySuccess { version { version comment } } ... on Error { code message } } }`);
+
+const UPDATE_CLIENT = operation(`mutation UpdateClient($input: UpdateClientInput!) {
+  updateClient(input: $input) { __typename ... on UpdateClientSuccess { client { settings } } ... on Error { code message } } }`);
+
+const HISTORY = operation(`query History($a: ID!) {
+  propagations(applicationId: $a, first: 30) {
+    edges { node { id comment actor from { key } to { key } items { ${ITEM_FIELDS} } } }
+    pageInfo { hasNextPage } } }`);
+
+const SYNC_STATES = operation(`query SyncStates($a: ID!) {
+  node(id: $a) { ... on Application {
+    journeys { key syncStates { environment { key } status changeCount } }
+    clients { environment { key } syncStatus }
+  } } }`);
+
+const NOTIFICATIONS = operation(`query Notifications($a: ID!, $after: String) {
+  syncNotifications(applicationId: $a, first: 80, after: $after) {
+    edges { node { status changeCount journey { key } environment { key } } }
+    pageInfo { hasNextPage endCursor } } }`);
+
+/** The only refusals a competing writer may meet: its view of the configuration moved under it. */
+const RACE_CODES = ["NOTHING_TO_PROPAGATE", "STALE_SELECTION", "DRAFT_CONFLICT", "INCOMPLETE_SELECTION"];
+
+type EnvironmentKey = "development" | "staging" | "production";
+
+interface Item {
+  id: string;
+  path: string;
+  kind: string;
+  oldValue: unknown;
+  newValue: unknown;
+  journey: { key: string } | null;
+}
+
+interface Propagation {
+  id: string;
+  comment: string;
+  actor: string;
+  items: Item[];
+}
+
+/** One request of the storm and what it got back, kept whole so a failure shows everything. */
+interface Outcome {
+  label: string;
+  kind: "step" | "save" | "client" | "propagation";
+  /** For propagations: the environments it moves between. */
+  route?: { from: EnvironmentKey; to: EnvironmentKey };
+  status: number;
+  errors: GraphQLResponse["errors"];
+  result: { __typename: string; code?: string; message?: string; propagation?: Propagation; draft?: { revision: number } } | undefined;
+}
+
+const succeeded = (o: Outcome) => o.result?.__typename.endsWith("Success") === true;
+
+interface World {
+  tenant: Tenant;
+  admin: Api;
+  editor: Api;
+  promoter: Api;
+  catalogue: Catalogue;
+  env: Catalogue["environments"];
+  /** Propagations committed before the storm (their audit records are in the history too). */
+  earlier: Propagation[];
+}
+
+const step = (key: string, type: string, name: string, settings: object, transitions: [string, string][]) => ({
+  key,
+  type,
+  name,
+  enabled: true,
+  settings,
+  transitions: transitions.map(([outcome, to]) => ({ outcome, to })),
+});
+
+/** The login password step as development has it once the risk check is in. */
+const passwordStep = (minLength: number) => step("password", "PASSWORD", "Password", { minLength }, [["success", "risk"], ["failure", "DENY"]]);
+/** The registration identifier step with the identifiers development has before the storm. */
+const identifyStep = (name: string) => step("identify", "IDENTIFIER", name, { identifiers: ["email", "phone"] }, [["success", "COMPLETE"]]);
+
+async function mutate(api: Api, query: string, input: object, field: string, outcome: Omit<Outcome, "status" | "errors" | "result">): Promise<Outcome> {
+  const response = await api.request(query, { input });
+  return { ...outcome, status: response.status, errors: response.errors, result: response.data?.[field] };
+}
+
+/** Step saves then "Save in development", one editor's flow: sequential inside, so the save names the revision it saw. */
+async function editAndSave(w: World, journeyId: string, steps: object[], comment: string): Promise<Outcome[]> {
+  const ids = { journeyId, environmentId: w.env.development };
+  const outcomes: Outcome[] = [];
+  for (const s of steps) {
+    const outcome = await mutate(w.editor, SAVE_STEP, { ...ids, step: s }, "saveJourneyStep", { label: `${comment}: step`, kind: "step" });
+    outcomes.push(outcome);
+    if (!succeeded(outcome)) return outcomes;
+  }
+  const revision = outcomes.at(-1)!.result!.draft!.revision;
+  outcomes.push(await mutate(w.editor, SAVE, { ...ids, draftRevision: revision, comment }, "saveJourney", { label: comment, kind: "save" }));
+  return outcomes;
+}
+
+const diffOf = async (w: World, from: EnvironmentKey, to: EnvironmentKey): Promise<{ status: string; changes: { id: string; path: string; requires: string[] }[] }> =>
+  (await w.admin.data(DIFF, { a: w.catalogue.applicationId, from: w.env[from], to: w.env[to] })).diff;
+
+async function promote(api: Api, w: World, from: EnvironmentKey, to: EnvironmentKey, comment: string) {
+  const input = { applicationId: w.catalogue.applicationId, fromEnvironmentId: w.env[from], toEnvironmentId: w.env[to], comment };
+  return mutate(api, PROMOTE_NOW, input, "promoteNow", { label: comment, kind: "propagation", route: { from, to } });
+}
+
+/** A fresh tenant whose application has clients in development, staging and production, all in sync. */
+async function tenantWithClients(): Promise<World> {
+  const tenant = await createTenant("concurrency");
+  const admin = apiAs(server.endpoint, tenant, "ADMIN");
+  const catalogue = await createCatalogue(admin);
+  for (const key of ["staging", "production"] as const) {
+    await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments[key], databaseId: catalogue.databases[key] });
+  }
+  return {
+    tenant,
+    admin,
+    editor: apiAs(server.endpoint, tenant, "EDITOR"),
+    promoter: apiAs(server.endpoint, tenant, "PROMOTER"),
+    catalogue,
+    env: catalogue.environments,
+    earlier: [],
+  };
+}
+
+const expectCommitted = (outcomes: Outcome[]) => expect(outcomes.every(succeeded), JSON.stringify(outcomes)).toBe(true);
+
+/**
+ * Staging one promotion behind development (a risk check on login, phone sign-up on registration)
+ * and production one behind staging (login's password length): every pair of neighbours has
+ * something to promote when the storm starts.
+ */
+async function world(): Promise<World> {
+  const w = await tenantWithClients();
+  const { login, registration } = w.catalogue.journeys;
+  expectCommitted(await editAndSave(w, login, [step("password", "PASSWORD", "Password", { minLength: 14 }, [["success", "email-otp"], ["failure", "DENY"]])], "longer passwords"));
+  const first = await promote(w.promoter, w, "development", "staging", "before the storm");
+  expectCommitted([first]);
+  w.earlier.push(first.result!.propagation!);
+  expectCommitted(
+    await editAndSave(w, login, [step("risk", "RISK_CHECK", "Risk check", {}, [["success", "email-otp"], ["high-risk", "DENY"]]), passwordStep(14)], "risk check"),
+  );
+  expectCommitted(await editAndSave(w, registration, [identifyStep("Enter email")], "phone sign-up"));
+  return w;
+}
+
+/**
+ * Twenty requests at once: six editor flows (three per journey, on one shared draft each), two
+ * client settings saves, and twelve propagations of every kind up both steps of the pipeline,
+ * some of them with a selection reviewed before the storm started.
+ */
+async function storm(w: World): Promise<Outcome[]> {
+  const review = await diffOf(w, "development", "staging");
+  const byPath = (suffix: string) => review.changes.find((c) => c.path.endsWith(suffix))!.id;
+  const addRisk = byPath("/journeys/login/steps/risk");
+  const toRisk = byPath("/journeys/login/steps/password/transitions/success");
+  const phone = byPath("/journeys/registration/steps/identify/settings/identifiers");
+  expect(review.changes.find((c) => c.id === toRisk)!.requires).toEqual([addRisk]);
+
+  const reviewed = (
+    label: string,
+    selection: string[] | "all",
+    { api = w.promoter, from = "development", to = "staging", journeyId }: { api?: Api; from?: EnvironmentKey; to?: EnvironmentKey; journeyId?: string } = {},
+  ) =>
+    mutate(
+      api,
+      PROPAGATE,
+      {
+        applicationId: w.catalogue.applicationId,
+        fromEnvironmentId: w.env[from],
+        toEnvironmentId: w.env[to],
+        journeyId,
+        comment: label,
+        ...(selection === "all" ? { selectAll: true } : { changeIds: selection }),
+      },
+      "propagateChanges",
+      { label, kind: "propagation", route: { from, to } },
+    );
+  const { login, registration } = w.catalogue.journeys;
+  const settingsSave = (i: number) =>
+    mutate(w.editor, UPDATE_CLIENT, { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 1800 + 60 * i }, comment: `storm settings ${i}` }, "updateClient", {
+      label: `storm settings ${i}`,
+      kind: "client",
+    });
+
+  // Interleaved so that, even where transactions run in arrival order (PGlite), reviewed selections,
+  // saves and promotions of both steps of the pipeline alternate and each meets a moved configuration.
+  const calls: (() => Promise<Outcome | Outcome[]>)[] = [
+    () => reviewed("storm reviewed transition alone", [toRisk]),
+    () => reviewed("storm reviewed risk check", [addRisk, toRisk]),
+    () => promote(w.admin, w, "staging", "production", "storm promote production 0"),
+    () => editAndSave(w, login, [passwordStep(20)], "storm save login 0"),
+    () => editAndSave(w, registration, [identifyStep("Enter email 0")], "storm save registration 0"),
+    () => reviewed("storm reviewed phone sign-up", [phone]),
+    () => settingsSave(0),
+    () => reviewed("storm reviewed everything", [addRisk, toRisk, phone]),
+    () => editAndSave(w, login, [passwordStep(21)], "storm save login 1"),
+    () => promote(w.promoter, w, "development", "staging", "storm promote staging 0"),
+    () => reviewed("storm select all production", "all", { api: w.admin, from: "staging", to: "production" }),
+    () => editAndSave(w, registration, [identifyStep("Enter email 1")], "storm save registration 1"),
+    () => reviewed("storm select all staging 0", "all"),
+    () => settingsSave(1),
+    () => reviewed("storm select registration", "all", { journeyId: registration }),
+    () => editAndSave(w, login, [passwordStep(22)], "storm save login 2"),
+    () => promote(w.admin, w, "staging", "production", "storm promote production 1"),
+    () => editAndSave(w, registration, [identifyStep("Enter email 2")], "storm save registration 2"),
+    () => reviewed("storm select all staging 1", "all"),
+    () => promote(w.promoter, w, "development", "staging", "storm promote staging 1"),
+  ];
+  expect(calls).toHaveLength(20);
+  return (await Promise.all(calls.map((call) => call()))).flat();
+}
+
+/** Every propagation in the application's audit history (a storm makes far fewer than a page). */
+async function history(w: World): Promise<(Propagation & { from: { key: string }; to: { key: string } })[]> {
+  const page = (await w.admin.data(HISTORY, { a: w.catalogue.applicationId })).propagations;
+  expect(page.pageInfo.hasNextPage).toBe(false);
+  return page.edges.map((e: { node: Propagation }) => e.node);
+}
+
+/** The value a change path names inside a journey document or client settings (null where absent, as in a change). */
+function valueAt(root: unknown, tokens: string[]): unknown {
+  let value = root;
+  for (const token of tokens) {
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, token)) return null;
+    value = (value as Record<string, unknown>)[token];
+  }
+  return value;
+}
+
+const tokensOf = (path: string) => path.split("/").slice(1).map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+
+/** JSON with sorted keys: jsonb and GraphQL return objects in different key orders. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The smallest paths a change can name in a journey document, with their values. `order` is left
+ * out: it is normalized when applied, so appending an added step moves it without a change of its own.
+ */
+function leaves(document: unknown, prefix: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!document) return out;
+  const doc = document as { start: string; steps: Record<string, Record<string, unknown>> };
+  out.set(`${prefix}/start`, canonical(doc.start));
+  for (const [key, s] of Object.entries(doc.steps)) {
+    for (const field of ["type", "name", "enabled"]) out.set(`${prefix}/steps/${key}/${field}`, canonical(s[field]));
+    for (const group of ["settings", "transitions"]) {
+      for (const [name, value] of Object.entries(s[group] as Record<string, unknown>)) out.set(`${prefix}/steps/${key}/${group}/${name}`, canonical(value));
+    }
+  }
+  return out;
+}
+
+function changedPaths(before: Map<string, string>, after: Map<string, string>): string[] {
+  return [...new Set([...before.keys(), ...after.keys()])].filter((path) => before.get(path) !== after.get(path));
+}
+
+/**
+ * Checks that a version written by a propagation is exactly its predecessor with the propagation's
+ * items applied: every item's old value was there before and its new value is there after, and
+ * nothing changed that no item names.
+ */
+function expectAppliedExactly(items: Item[], prefix: string, before: unknown, after: unknown, leavesOf: (document: unknown) => Map<string, string>) {
+  const prefixLength = tokensOf(prefix).length;
+  for (const item of items) {
+    if (item.path.endsWith("/order")) continue;
+    const tokens = tokensOf(item.path).slice(prefixLength);
+    expect(valueAt(before, tokens), `old value of ${item.path}`).toEqual(item.oldValue);
+    expect(valueAt(after, tokens), `new value of ${item.path}`).toEqual(item.newValue);
+  }
+  for (const path of changedPaths(leavesOf(before), leavesOf(after))) {
+    expect(
+      items.some((item) => path === item.path || path.startsWith(`${item.path}/`)),
+      `${path} changed without an item of the propagation`,
+    ).toBe(true);
+  }
+}
+
+describe("20 competing propagations and saves on one application", () => {
+  let w: World;
+  let outcomes: Outcome[];
+  beforeAll(async () => {
+    w = await world();
+    outcomes = await storm(w);
+  });
+
+  const committed = () => outcomes.filter((o) => o.kind === "propagation" && succeeded(o)).map((o) => ({ ...o.result!.propagation!, route: o.route! }));
+
+  it("answers every call with its success or a typed refusal, never an unexpected error", () => {
+    const report = JSON.stringify(outcomes, null, 1);
+    for (const outcome of outcomes) {
+      expect(outcome.status, report).toBe(200);
+      expect(outcome.errors, report).toBeUndefined();
+      const typename = outcome.result?.__typename ?? "";
+      if (typename.endsWith("Success")) continue;
+      expect(typename, `${outcome.label}: ${report}`).toMatch(/Error$/);
+      expect(RACE_CODES, `${outcome.label}: ${outcome.result?.code} ${outcome.result?.message}`).toContain(outcome.result?.code);
+    }
+    // A step save meets no race: it queues on the draft's row lock.
+    expect(outcomes.filter((o) => o.kind === "step").every(succeeded)).toBe(true);
+    // Three editors share each journey's draft: the one who edited it last finds it as reviewed, unless another save already won.
+    for (const journey of ["login", "registration"]) {
+      expect(outcomes.some((o) => o.kind === "save" && o.label.includes(journey) && succeeded(o)), journey).toBe(true);
+    }
+  });
+
+  it("keeps the version numbers of every journey and client settings in every environment gapless", async () => {
+    const rows = await tenantRows(w.tenant.organizationId);
+    const groups = new Map<string, typeof rows.journeyVersions>();
+    for (const v of rows.journeyVersions) groups.set(`${v.journeyId}:${v.environmentId}`, [...(groups.get(`${v.journeyId}:${v.environmentId}`) ?? []), v]);
+    expect(groups.size).toBe(6);
+    for (const [key, versions] of groups) {
+      expect(versions.map((v) => v.version), key).toEqual(versions.map((_, i) => i + 1));
+      expect(versions.map((v) => v.previousVersion), key).toEqual(versions.map((_, i) => (i === 0 ? null : i)));
+    }
+    for (const client of rows.clients) {
+      const versions = rows.clientSettingsVersions.filter((v) => v.clientId === client.id);
+      expect(versions.map((v) => v.version)).toEqual(versions.map((_, i) => i + 1));
+      expect(client.settingsVersion).toBe(versions.length);
+    }
+    // Each successful save wrote one version in development, each refused one none.
+    const development = rows.environments.find((e) => e.key === "development")!;
+    const saves = outcomes.filter((o) => o.kind === "save");
+    const stormSaves = rows.journeyVersions.filter((v) => v.environmentId === development.id && v.comment?.startsWith("storm save"));
+    expect(stormSaves.map((v) => v.comment).sort()).toEqual(saves.filter(succeeded).map((o) => o.label).sort());
+  });
+
+  it("records each committed propagation exactly once, and its versions hold exactly its items", async () => {
+    const audit = await history(w);
+    const mine = [...w.earlier.map((p) => p.id), ...committed().map((p) => p.id)];
+    expect(audit.map((p) => p.id).sort()).toEqual(mine.sort());
+    for (const call of committed()) {
+      const record = audit.find((p) => p.id === call.id)!;
+      expect({ from: record.from.key, to: record.to.key, comment: record.comment, actor: record.actor }).toEqual({
+        ...call.route,
+        comment: call.comment,
+        actor: call.actor,
+      });
+    }
+
+    const rows = await tenantRows(w.tenant.organizationId);
+    const environmentKey = new Map(rows.environments.map((e) => [e.id, e.key]));
+    const journeyKey = new Map(rows.journeys.map((j) => [j.id, j.key]));
+    const written = rows.journeyVersions.filter((v) => v.origin === "PROPAGATION");
+    const settingsWritten = rows.clientSettingsVersions.filter((v) => v.origin === "PROPAGATION");
+    // No refused propagation left a version behind.
+    const comments = new Set(audit.map((p) => p.comment));
+    expect([...written, ...settingsWritten].filter((v) => !comments.has(v.comment!))).toEqual([]);
+
+    for (const propagation of audit) {
+      const target = rows.environments.find((e) => e.key === propagation.to.key)!;
+      const journeys = new Set(propagation.items.filter((i) => i.journey).map((i) => i.journey!.key));
+      const versions = written.filter((v) => v.comment === propagation.comment && v.environmentId === target.id);
+      expect(versions.map((v) => journeyKey.get(v.journeyId)).sort(), propagation.comment).toEqual([...journeys].sort());
+      for (const version of versions) {
+        const key = journeyKey.get(version.journeyId)!;
+        expect(version.savedBy).toBe(propagation.actor);
+        const previous = rows.journeyVersions.find((v) => v.journeyId === version.journeyId && v.environmentId === version.environmentId && v.version === version.version - 1)!;
+        const prefix = `/journeys/${key}`;
+        expectAppliedExactly(
+          propagation.items.filter((i) => i.journey?.key === key),
+          prefix,
+          previous.document,
+          version.document,
+          (document) => leaves(document, prefix),
+        );
+      }
+
+      const settingsItems = propagation.items.filter((i) => i.path.startsWith("/client/"));
+      const targetClient = rows.clients.find((c) => c.environmentId === target.id)!;
+      const settingsVersions = settingsWritten.filter((v) => v.comment === propagation.comment && v.clientId === targetClient.id);
+      expect(settingsVersions, `${propagation.comment} in ${environmentKey.get(target.id)}`).toHaveLength(settingsItems.length > 0 ? 1 : 0);
+      for (const version of settingsVersions) {
+        expect(version.savedBy).toBe(propagation.actor);
+        const previous = rows.clientSettingsVersions.find((v) => v.clientId === version.clientId && v.version === version.version - 1)!;
+        const settingsLeaves = (settings: unknown) =>
+          new Map(Object.entries(settings as Record<string, unknown>).map(([k, v]) => [`/client/settings/${k}`, canonical(v)]));
+        expectAppliedExactly(settingsItems, "/client/settings", previous.settings, version.settings, settingsLeaves);
+      }
+    }
+  });
+
+  it("brings staging and production to development's configuration when everything left is promoted", async () => {
+    // What the storm left to promote is exactly what a promotion now applies, nothing more.
+    for (const [from, to, api] of [["development", "staging", w.promoter], ["staging", "production", w.admin]] as const) {
+      const left = await diffOf(w, from, to);
+      const outcome = await promote(api, w, from, to, `after the storm: ${to}`);
+      if (left.status === "IN_SYNC") {
+        expect(outcome.result?.code, JSON.stringify(outcome)).toBe("NOTHING_TO_PROPAGATE");
+      } else {
+        expect(outcome.result?.__typename, JSON.stringify(outcome)).toBe("PromoteNowSuccess");
+        expect(outcome.result!.propagation!.items.map((i) => i.id).sort()).toEqual(left.changes.map((c) => c.id).sort());
+      }
+      expect((await diffOf(w, from, to)).status).toBe("IN_SYNC");
+    }
+
+    const rows = await tenantRows(w.tenant.organizationId);
+    const environmentId = (key: EnvironmentKey) => rows.environments.find((e) => e.key === key)!.id;
+    for (const journey of rows.journeys) {
+      const hashes = (["development", "staging", "production"] as const).map(
+        (key) => rows.journeyHeads.find((h) => h.journeyId === journey.id && h.environmentId === environmentId(key))?.hash,
+      );
+      expect(hashes[0], journey.key).toBeDefined();
+      expect(hashes, journey.key).toEqual([hashes[0], hashes[0], hashes[0]]);
+    }
+    const settingsHashes = (["development", "staging", "production"] as const).map((key) => rows.clients.find((c) => c.environmentId === environmentId(key))!.settingsHash);
+    expect(settingsHashes).toEqual([settingsHashes[0], settingsHashes[0], settingsHashes[0]]);
+    // Development kept the last save of each journey: the storm's saves were not undone by anything.
+    const development = environmentId("development");
+    for (const journey of rows.journeys) {
+      const last = rows.journeyVersions.filter((v) => v.journeyId === journey.id && v.environmentId === development).at(-1)!;
+      expect(rows.journeyHeads.find((h) => h.journeyId === journey.id && h.environmentId === development)!.hash).toBe(last.hash);
+    }
+  });
+});
+
+describe("heads under competing writers", () => {
+  it("points the head of every journey in every environment at its latest version", async () => {
+    const w = await world();
+    await storm(w);
+    const rows = await tenantRows(w.tenant.organizationId);
+    expect(rows.journeyHeads).toHaveLength(6);
+    for (const head of rows.journeyHeads) {
+      const versions = rows.journeyVersions.filter((v) => v.journeyId === head.journeyId && v.environmentId === head.environmentId);
+      const latest = versions.reduce((a, b) => (b.version > a.version ? b : a));
+      expect({ version: head.version, hash: head.hash }).toEqual({ version: latest.version, hash: latest.hash });
+    }
+    for (const client of rows.clients) {
+      const latest = rows.clientSettingsVersions.filter((v) => v.clientId === client.id).at(-1)!;
+      expect({ version: client.settingsVersion, hash: client.settingsHash }).toEqual({ version: latest.version, hash: latest.hash });
+    }
+  });
+});
+
+type SyncStateView = { status: string; changeCount?: number };
+
+/** What the stored notifications say last about each journey (and the client settings) in each environment. */
+async function lastNotified(w: World): Promise<Record<string, SyncStateView>> {
+  const last: Record<string, SyncStateView> = {};
+  for (let after: string | null = null; ; ) {
+    const page: {
+      edges: { node: { status: string; changeCount: number; journey: { key: string } | null; environment: { key: string } } }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string };
+    } = (await w.admin.data(NOTIFICATIONS, { a: w.catalogue.applicationId, after })).syncNotifications;
+    for (const { node } of page.edges) {
+      const subject = node.journey?.key ?? "client settings";
+      last[`${subject} in ${node.environment.key}`] = node.journey ? { status: node.status, changeCount: node.changeCount } : { status: node.status };
+    }
+    if (!page.pageInfo.hasNextPage) return last;
+    after = page.pageInfo.endCursor;
+  }
+}
+
+/** The sync state of each journey (and the client settings) in each upper environment, as the API computes it now. */
+async function currentStates(w: World): Promise<Record<string, SyncStateView>> {
+  const application = (await w.admin.data(SYNC_STATES, { a: w.catalogue.applicationId })).node;
+  const current: Record<string, SyncStateView> = {};
+  for (const journey of application.journeys) {
+    for (const state of journey.syncStates) current[`${journey.key} in ${state.environment.key}`] = { status: state.status, changeCount: state.changeCount };
+  }
+  for (const client of application.clients) {
+    if (client.environment.key !== "development") current[`client settings in ${client.environment.key}`] = { status: client.syncStatus };
+  }
+  return current;
+}
+
+/** Runs a statement in a transaction of its own on a separate connection and keeps it open until released. */
+async function holdOpen(statement: SQL): Promise<{ pid: number; release(): Promise<void> }> {
+  const { db } = await testDatabase();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let started!: (pid: number) => void;
+  const pid = new Promise<number>((resolve) => (started = resolve));
+  const done = db.transaction(async (tx) => {
+    await tx.execute(statement);
+    started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
+    await gate;
+  });
+  return { pid: await pid, release: () => (release(), done) };
+}
+
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
+
+/** Waits until `count` server processes wait for a lock that process `pid` holds (or queues ahead of them). */
+async function waitForWaiters(pid: number, count: number): Promise<void> {
+  const { db } = await testDatabase();
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const [{ waiting }] = rowsOf<{ waiting: number }>(
+      await db.execute(sql`select count(*)::int as waiting from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))`),
+    );
+    if (waiting >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`fewer than ${count} transactions ever waited for process ${pid}`);
+}
+
+describe("sync notifications under competing writers", () => {
+  it("leaves as the last stored notification of every journey and client settings in every environment its current sync state", async () => {
+    const w = await world();
+    await storm(w);
+    const current = await currentStates(w);
+    expect(Object.keys(current)).toHaveLength(6);
+    expect(await lastNotified(w)).toEqual(current);
+  });
+
+  /*
+   * A write must report the states it sees only once no other writer of the organization can
+   * report after it: a staging → production propagation that observed a development edit, undone
+   * before it commits, would otherwise store a stale OUT_OF_SYNC last, and a dashboard resuming from
+   * a cursor would stay wrong. This test forces that interleaving with a row lock and the
+   * notification lock held from outside (PostgreSQL only: on PGlite's single connection an open
+   * outside transaction blocks the server).
+   */
+  it.runIf(databaseUrl)("keeps the last notification current when a propagation observes an edit that is undone before it commits", async () => {
+    const w = await tenantWithClients();
+    const { login, registration } = w.catalogue.journeys;
+    // Staging is ahead of production on registration only; login is the same everywhere.
+    expectCommitted(await editAndSave(w, registration, [identifyStep("Sign up")], "staging ahead"));
+    expectCommitted([await promote(w.promoter, w, "development", "staging", "staging ahead")]);
+    const rows = await tenantRows(w.tenant.organizationId);
+    const journeyId = (key: string) => rows.journeys.find((j) => j.key === key)!.id;
+    const production = rows.environments.find((e) => e.key === "production")!.id;
+    const password = (minLength: number) => step("password", "PASSWORD", "Password", { minLength }, [["success", "email-otp"], ["failure", "DENY"]]);
+
+    // The propagation to production stops between its two snapshots, on registration's production head.
+    const head = await holdOpen(sql`select 1 from journey_heads where journey_id = ${journeyId("registration")} and environment_id = ${production} for update`);
+    const observer = promote(w.admin, w, "staging", "production", "observer");
+    await waitForWaiters(head.pid, 1);
+    // An edit of login in development commits meanwhile...
+    expectCommitted(await editAndSave(w, login, [password(13)], "edit"));
+    // ...and its undo is ready to commit, queued on the notification lock.
+    const notifications = await holdOpen(sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${w.tenant.organizationId}`}, 0))`);
+    const undoStep = await mutate(w.editor, SAVE_STEP, { journeyId: login, environmentId: w.env.development, step: password(12) }, "saveJourneyStep", { label: "undo", kind: "step" });
+    const undo = mutate(w.editor, SAVE, { journeyId: login, environmentId: w.env.development, draftRevision: undoStep.result!.draft!.revision }, "saveJourney", { label: "undo", kind: "save" });
+    await waitForWaiters(notifications.pid, 1);
+    // The propagation takes its second snapshot (the edit, not the undo) and queues behind the undo.
+    await head.release();
+    await waitForWaiters(notifications.pid, 2);
+    await notifications.release();
+    expect([(await undo).result?.__typename, (await observer).result?.__typename]).toEqual(["SaveJourneySuccess", "PromoteNowSuccess"]);
+
+    const current = await currentStates(w);
+    expect(current["login in staging"]).toEqual({ status: "IN_SYNC", changeCount: 0 });
+    expect(await lastNotified(w)).toEqual(current);
+  });
+});
