@@ -1,12 +1,13 @@
 import type { Db } from "../db/client.js";
 import { findClientsByApplicationIds } from "../db/repositories/catalog.js";
-import { findHeadsByApplicationIds, findHeadVersions, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
+import { findHeadsByApplicationIds, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
 import { diffApplication, type DiffSide, type JourneySide } from "../domain/diff.js";
 import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
 import type { Actor } from "./actor.js";
 import { applicationOf, environmentOf } from "./catalog.js";
+import { documentsOf } from "./documents.js";
 import { type SyncStatus, syncMessage } from "./sync.js";
 
 /** A change with the journey it belongs to (null for client settings). */
@@ -77,19 +78,13 @@ export async function loadDiffContext(db: Db, actor: Actor, target: DiffTarget):
   const headOf = (journeyId: string, environmentId: string) =>
     heads.find((h) => h.journeyId === journeyId && h.environmentId === environmentId) ?? null;
   const differing = toClient ? inScope.filter((j) => headOf(j.id, from.id)?.hash !== headOf(j.id, to.id)?.hash) : [];
-  const documents = await findHeadVersions(
-    db,
-    actor.organizationId,
-    differing.flatMap((j) => [
-      { journeyId: j.id, environmentId: from.id },
-      { journeyId: j.id, environmentId: to.id },
-    ]),
-  );
+  const differingHeads = differing.flatMap((j) => [headOf(j.id, from.id), headOf(j.id, to.id)]).filter((h) => h !== null);
+  const documents = await documentsOf(db, actor.organizationId, differingHeads);
   const side = (environmentId: string, client: ClientRow | null): DiffSide => {
     const sideJourneys: Record<string, JourneySide> = {};
     for (const j of differing) {
-      const version = documents.find((d) => d.journeyId === j.id && d.environmentId === environmentId);
-      if (version) sideJourneys[j.key] = { document: version.document, hash: version.hash };
+      const head = headOf(j.id, environmentId);
+      if (head) sideJourneys[j.key] = { document: documents.get(head.hash)!, hash: head.hash };
     }
     return { client: client && { settings: client.settings }, journeys: sideJourneys };
   };
@@ -97,7 +92,7 @@ export async function loadDiffContext(db: Db, actor: Actor, target: DiffTarget):
     ...target,
     fromClient,
     toClient,
-    targetVersions: new Map(documents.filter((d) => d.environmentId === to.id).map((d) => [d.journeyId, d.version])),
+    targetVersions: new Map(differingHeads.filter((h) => h.environmentId === to.id).map((h) => [h.journeyId, h.version])),
     fromSide: side(from.id, fromClient),
     toSide: side(to.id, toClient),
   };

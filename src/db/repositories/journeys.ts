@@ -152,21 +152,19 @@ export interface NewVersion {
  */
 export async function appendVersions(db: Db, entries: NewVersion[]): Promise<JourneyVersionRow[] | null> {
   if (entries.length === 0) return [];
-  const rows = await db
-    .insert(journeyVersions)
-    .values(
-      entries.map((e) => ({
-        ...e.key,
-        version: (e.previousVersion ?? 0) + 1,
-        previousVersion: e.previousVersion,
-        document: e.document,
-        hash: e.hash,
-        origin: e.origin,
-        savedBy: e.savedBy,
-        comment: e.comment ?? null,
-      })),
-    )
-    .returning();
+  const values = entries.map((e) => ({
+    ...e.key,
+    version: (e.previousVersion ?? 0) + 1,
+    previousVersion: e.previousVersion,
+    document: e.document,
+    hash: e.hash,
+    origin: e.origin,
+    savedBy: e.savedBy,
+    comment: e.comment ?? null,
+  }));
+  // The documents are not read back: the caller has them, and they are the bulk of the bytes.
+  const written = await db.insert(journeyVersions).values(values).returning({ savedAt: journeyVersions.savedAt });
+  const rows: JourneyVersionRow[] = values.map((v, i) => ({ ...v, savedAt: written[i].savedAt }));
   const moved = await db
     .insert(journeyHeads)
     .values(rows.map((r) => ({ journeyId: r.journeyId, environmentId: r.environmentId, version: r.version, hash: r.hash })))
