@@ -85,7 +85,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Pro
   const problems: Problem[] = [];
   const transitions: Record<string, string> = {};
   for (const [index, { outcome, to }] of step.transitions.entries()) {
-    if (outcome in transitions) problems.push({ path: `step.transitions.${index}.outcome`, message: `step.transitions.${index}.outcome "${outcome.slice(0, 64)}" appears twice` });
+    if (Object.hasOwn(transitions, outcome)) problems.push({ path: `step.transitions.${index}.outcome`, message: `step.transitions.${index}.outcome "${outcome.slice(0, 64)}" appears twice` });
     transitions[outcome] = to;
   }
   const validated = validateStep(step.key, {
@@ -103,7 +103,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Pro
     const draft = await draftFor(tx, actor, target);
     const document = draft.document;
     const missing = Object.entries(transitions).filter(
-      ([, to]) => to !== step.key && !(TERMINALS as readonly string[]).includes(to) && !(to in document.steps),
+      ([, to]) => to !== step.key && !(TERMINALS as readonly string[]).includes(to) && !Object.hasOwn(document.steps, to),
     );
     if (missing.length > 0) {
       throw new ValidationError(
@@ -132,7 +132,7 @@ export async function removeJourneyStep(db: Db, actor: Actor, input: unknown): P
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
     const document = draft.document;
-    if (!(values.stepKey in document.steps)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
+    if (!Object.hasOwn(document.steps, values.stepKey)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
     if (document.start === values.stepKey) {
       throw new ValidationError([
         { path: "stepKey", message: `stepKey "${values.stepKey}" is the start step: set another start before removing it` },
@@ -149,7 +149,7 @@ export async function setJourneyStart(db: Db, actor: Actor, input: unknown): Pro
   return inTransaction(db, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
-    if (!(values.stepKey in draft.document.steps)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
+    if (!Object.hasOwn(draft.document.steps, values.stepKey)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
     return updateDraft(tx, target.key, { ...draft.document, start: values.stepKey }, actor.name);
   });
 }

@@ -1,0 +1,1011 @@
+import { eq } from "drizzle-orm";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { propagations, syncNotifications } from "../../src/db/schema.js";
+import { parseGlobalId, type NodeTypeName } from "../../src/graphql/ids.js";
+import { MAX_BODY_BYTES } from "../../src/server/limits.js";
+import {
+  boundaryInt,
+  deepJsonArb,
+  displayName,
+  type FieldSpec,
+  hostileJson,
+  hostileText,
+  inputOf,
+  listOf,
+  malformedId,
+  ref,
+  Ref,
+  type RefVariant,
+  resolveRefs,
+  slug,
+  spellId,
+  wrongType,
+} from "../support/arbitraries.js";
+import { testDatabase } from "../support/database.js";
+import {
+  apiAs,
+  type Api,
+  createApiToken,
+  createApplication,
+  createCatalogue,
+  createClient,
+  LOGIN_DOCUMENT,
+  operation,
+  tenantRows,
+} from "../support/fixtures.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { createTenant, type Tenant } from "../support/tenant.js";
+
+/**
+ * Fuzzed input, every mutation (issue 7, item 5). fast-check generates the `input` variable from
+ * valid, boundary and hostile values: the tenant's real IDs, IDs of the wrong type, of another
+ * organization and malformed ones, huge strings, deep JSON, unicode, numbers out of range, wrong
+ * types, missing and extra fields. For every call:
+ *
+ * - the HTTP status is 200 (400 for variables GraphQL refuses), the body is JSON;
+ * - nothing internal leaks (SQL, driver messages, stack traces, file paths) and nothing is masked:
+ *   an INTERNAL_SERVER_ERROR means an expected failure was not typed;
+ * - a mutation answers with its Success type or a typed error (never an execution error);
+ * - a refused call leaves every row of the tenant as it was; a call that succeeds may write, and
+ *   what it wrote keeps the stored journeys well-formed.
+ *
+ * Runs are seeded: FUZZ_SEED=<seed> replays a run (fast-check prints the seed and the
+ * counterexample on failure), FUZZ_RUNS=<n> sets the runs per mutation, FUZZ_STATS=1 prints how
+ * the calls were answered (success, which typed error, request error) per mutation.
+ */
+
+const SEED = Number(process.env.FUZZ_SEED ?? 70505);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+
+const ERROR_CODES: Record<string, string> = {
+  NotFoundError: "NOT_FOUND",
+  ForbiddenError: "FORBIDDEN",
+  ValidationError: "VALIDATION_FAILED",
+  EnvironmentLockedError: "ENVIRONMENT_LOCKED",
+  InvalidDirectionError: "INVALID_DIRECTION",
+  TargetMissingError: "TARGET_MISSING",
+  AlreadyExistsError: "ALREADY_EXISTS",
+  DraftConflictError: "DRAFT_CONFLICT",
+  StaleSelectionError: "STALE_SELECTION",
+  IncompleteSelectionError: "INCOMPLETE_SELECTION",
+  InvalidConfigurationError: "INVALID_CONFIGURATION",
+  NothingToPropagateError: "NOTHING_TO_PROPAGATE",
+};
+
+/** What a response must never show: the database, the driver, the code, or the masked message. */
+const INTERNALS = [
+  /postgres/i,
+  /pglite/i,
+  /\bSQL\b/,
+  /SQLSTATE/i,
+  /syntax error at/i,
+  /relation/i,
+  /violates/i,
+  /duplicate key/i,
+  /invalid input syntax/i,
+  /invalid byte sequence/i,
+  /unsupported Unicode escape/i,
+  /Failed query/i,
+  /drizzle/i,
+  / {4}at /,
+  /file:\/\//,
+  /node_modules/,
+  /\/(?:src|dist|test)\/[\w./-]+\.[cm]?[jt]s\b/,
+  /\.[cm]?[jt]s:\d+:\d+/,
+  /Unexpected error/i,
+  /INTERNAL_SERVER_ERROR/,
+];
+
+/** The problems of the errors that list them: their paths and messages are checked for leaks too. */
+const PROBLEMS = `... on ValidationError { problems { path message } }`;
+const CONFIGURATION_PROBLEMS = `${PROBLEMS} ... on InvalidConfigurationError { problems { path message } }`;
+const mutation = (name: string, inputType: string, problems = PROBLEMS) =>
+  operation(`
+    mutation Fuzz${inputType.replace(/Input$/, "")}($input: ${inputType}!) {
+      ${name}(input: $input) { __typename ... on Error { code message } ${problems} }
+    }
+  `);
+
+const MUTATIONS = {
+  createEnvironment: mutation("createEnvironment", "CreateEnvironmentInput"),
+  createDatabase: mutation("createDatabase", "CreateDatabaseInput"),
+  createApplication: mutation("createApplication", "CreateApplicationInput"),
+  createClient: mutation("createClient", "CreateClientInput"),
+  updateClient: mutation("updateClient", "UpdateClientInput"),
+  createJourney: mutation("createJourney", "CreateJourneyInput"),
+  saveJourneyStep: mutation("saveJourneyStep", "SaveJourneyStepInput"),
+  removeJourneyStep: mutation("removeJourneyStep", "RemoveJourneyStepInput"),
+  setJourneyStart: mutation("setJourneyStart", "SetJourneyStartInput"),
+  discardJourneyDraft: mutation("discardJourneyDraft", "DiscardJourneyDraftInput"),
+  saveJourney: mutation("saveJourney", "SaveJourneyInput", CONFIGURATION_PROBLEMS),
+  promoteNow: mutation("promoteNow", "PromoteNowInput", CONFIGURATION_PROBLEMS),
+  propagateChanges: mutation("propagateChanges", "PropagateChangesInput", CONFIGURATION_PROBLEMS),
+  createApiToken: mutation("createApiToken", "CreateApiTokenInput"),
+  revokeApiToken: mutation("revokeApiToken", "RevokeApiTokenInput"),
+};
+type MutationName = keyof typeof MUTATIONS;
+
+const SAVE_STEP = operation(`
+  mutation FuzzFixtureSaveStep($input: SaveJourneyStepInput!) {
+    saveJourneyStep(input: $input) { __typename ... on Error { code message } }
+  }
+`);
+
+const SAVE = operation(`
+  mutation FuzzFixtureSave($input: SaveJourneyInput!) {
+    saveJourney(input: $input) { __typename ... on Error { code message } }
+  }
+`);
+
+const DIFF = operation(`
+  query FuzzDiff($a: ID!, $from: ID!, $to: ID!) { diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { changes { id } } }
+`);
+
+// ---------------------------------------------------------------------------------------------
+// The world a property runs in
+// ---------------------------------------------------------------------------------------------
+
+/** The IDs a generated input may name, by type: `ref(name)` resolves to the tenant's row. */
+const REFS = {
+  Environment: ["env:development", "env:staging", "env:production"],
+  Database: ["db:development", "db:staging", "db:production"],
+  Application: ["app:main", "app:bare"],
+  Client: ["client:development", "client:staging"],
+  Journey: ["journey:login", "journey:registration"],
+  ApiToken: ["token:spare-1", "token:spare-2"],
+} satisfies Partial<Record<NodeTypeName, string[]>>;
+type RefType = keyof typeof REFS;
+
+type Snapshot = Awaited<ReturnType<typeof snapshot>>;
+
+interface World {
+  tenant: Tenant;
+  admin: Api;
+  /** Global IDs by ref name. */
+  ids: Map<string, string>;
+  /** The rows after the last call, when nothing can have changed them since. */
+  last?: Snapshot;
+}
+
+let server: TestServer;
+/** Another organization: its IDs must name nothing for the tenant under test, and it must never change. */
+let foreign: World;
+let foreignBaseline: Snapshot;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  foreign = await createWorld("fuzz-foreign");
+  foreignBaseline = await snapshot(foreign.tenant.organizationId);
+});
+afterAll(() => server.stop());
+
+/** Sends a fixture mutation and fails loudly unless it succeeded. */
+async function succeeded(api: Api, query: string, input: Record<string, unknown>) {
+  const data = await api.data(query, { input });
+  const result = Object.values(data)[0] as { __typename: string; message?: string };
+  if (!result.__typename.endsWith("Success")) throw new Error(`fixture failed: ${result.__typename} ${result.message}`);
+}
+
+/**
+ * DESIGN §1's catalogue, a staging client, two spare tokens, a saved edit in development (so there
+ * is something to promote) and an open draft of `registration` (so there is something to save).
+ */
+async function createWorld(label: string): Promise<World> {
+  const tenant = await createTenant(label);
+  const admin = apiAs(server.endpoint, tenant);
+  const catalogue = await createCatalogue(admin);
+  const bare = await createApplication(admin, "Bare application");
+  const stagingClient = await createClient(admin, {
+    applicationId: catalogue.applicationId,
+    environmentId: catalogue.environments.staging,
+    databaseId: catalogue.databases.staging,
+  });
+  const spare = [await createApiToken(admin, { name: "spare-1", role: "VIEWER" }), await createApiToken(admin, { name: "spare-2", role: "EDITOR" })];
+  const development = catalogue.environments.development;
+  const login = { journeyId: catalogue.journeys.login, environmentId: development };
+  // Three changes to promote, one requiring another: minLength 12 → 14, a new risk step, password → risk.
+  const password = { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: { minLength: 14 } };
+  const edits = [
+    { ...password, transitions: [{ outcome: "success", to: "email-otp" }, { outcome: "failure", to: "DENY" }] },
+    {
+      key: "risk",
+      type: "RISK_CHECK",
+      name: "Risk check",
+      enabled: true,
+      settings: {},
+      transitions: [{ outcome: "success", to: "email-otp" }, { outcome: "high-risk", to: "DENY" }],
+    },
+    { ...password, transitions: [{ outcome: "success", to: "risk" }, { outcome: "failure", to: "DENY" }] },
+  ];
+  for (const step of edits) await succeeded(admin, SAVE_STEP, { ...login, step });
+  await succeeded(admin, SAVE, { ...login, draftRevision: edits.length, comment: "Risk check" });
+  const identify = { key: "identify", type: "IDENTIFIER", name: "Email or phone", enabled: true, settings: { identifiers: ["email", "phone"] } };
+  await succeeded(admin, SAVE_STEP, {
+    journeyId: catalogue.journeys.registration,
+    environmentId: development,
+    step: { ...identify, transitions: [{ outcome: "success", to: "COMPLETE" }] },
+  });
+  const ids = new Map<string, string>([
+    ...(["development", "staging", "production"] as const).flatMap((key) => [
+      [`env:${key}`, catalogue.environments[key]] as const,
+      [`db:${key}`, catalogue.databases[key]] as const,
+    ]),
+    ["app:main", catalogue.applicationId],
+    ["app:bare", bare],
+    ["client:development", catalogue.clientId],
+    ["client:staging", stagingClient],
+    ["journey:login", catalogue.journeys.login],
+    ["journey:registration", catalogue.journeys.registration],
+    ["token:spare-1", spare[0].id],
+    ["token:spare-2", spare[1].id],
+  ]);
+  return { tenant, admin, ids };
+}
+
+/** Every row of the organization: tenantRows and the audit and notification rows beside them. */
+async function snapshot(organizationId: string) {
+  const { db } = await testDatabase();
+  return {
+    ...(await tenantRows(organizationId)),
+    propagations: await db.select().from(propagations).where(eq(propagations.organizationId, organizationId)).orderBy(propagations.id),
+    syncNotifications: await db
+      .select()
+      .from(syncNotifications)
+      .where(eq(syncNotifications.organizationId, organizationId))
+      .orderBy(syncNotifications.id),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+// ---------------------------------------------------------------------------------------------
+
+const REF_VARIANTS: RefVariant[] = ["raw", "upper", "unpadded"];
+
+/**
+ * An ID field: the tenant's IDs of the type (or `valid`, where a name may repeat to weigh it);
+ * hostile: IDs of other types, another organization's, spelled wrong, malformed.
+ */
+function idField(typename: RefType, options: { optional?: boolean; valid?: string[] } = {}): FieldSpec {
+  const own = REFS[typename];
+  const otherTypes = (Object.keys(REFS) as RefType[]).filter((t) => t !== typename);
+  return {
+    optional: options.optional,
+    valid: fc.constantFrom(...(options.valid ?? own)).map((name) => ref(name)),
+    hostile: fc.oneof(
+      fc.constantFrom(...otherTypes.flatMap((t) => REFS[t])).map((name) => ref(name)),
+      fc.constantFrom(...own).map((name) => ref(`foreign:${name}`)),
+      fc
+        .tuple(fc.constantFrom(...own), fc.constantFrom<RefVariant>(...REF_VARIANTS, ...otherTypes.map((t) => `as ${t}` as const)))
+        .map(([name, variant]) => ref(name, variant)),
+      malformedId(typename),
+      // GraphQL's ID accepts integers.
+      fc.integer(),
+    ),
+  };
+}
+
+const textField = (valid: fc.Arbitrary<string>, options: { optional?: boolean } = {}): FieldSpec => ({
+  valid,
+  hostile: hostileText,
+  optional: options.optional,
+});
+
+const slugField = (max: number, taken: string[] = []): FieldSpec => ({
+  valid: slug(Math.min(max, 24)),
+  hostile: fc.oneof(
+    hostileText,
+    fc.constantFrom("a".repeat(max), "a".repeat(max + 1), "Upper", "two--dashes", "-lead", "trail-", "with space", "ünïcode", ...taken),
+  ),
+});
+
+const intField = (valid: fc.Arbitrary<number | Ref>, options: { optional?: boolean } = {}): FieldSpec => ({
+  valid,
+  hostile: boundaryInt,
+  optional: options.optional,
+});
+
+const boolField = (options: { optional?: boolean } = {}): FieldSpec => ({ valid: fc.boolean(), hostile: fc.boolean(), optional: options.optional });
+
+const enumField = (values: string[]): FieldSpec => ({
+  valid: fc.constantFrom(...values),
+  hostile: fc.constantFrom(...values.map((v) => v.toLowerCase()), "ROOT", "", `${values[0]} `, "__proto__", "null"),
+});
+
+const jsonField = (valid: fc.Arbitrary<unknown>, hostile: fc.Arbitrary<unknown>, options: { optional?: boolean } = {}): FieldSpec => ({
+  valid,
+  hostile,
+  optional: options.optional,
+});
+
+const comment = textField(displayName, { optional: true });
+
+const REDIRECT_URIS = [
+  "https://portal.example.com/callback",
+  "http://localhost:3000/callback",
+  "https://例え.jp/パス?q=🙂",
+  "http://127.0.0.1:8080/cb",
+  "http://[::1]/cb",
+  "https://portal.example.com/callback?state=a&x=%20",
+];
+const ORIGINS = ["https://portal.example.com", "http://localhost:3000", "https://例え.jp", "https://portal.example.com:8443"];
+const BAD_URLS = [
+  "javascript:alert(1)",
+  "https://portal.example.com/cb#top",
+  "http://evil.example.com/cb",
+  "/callback",
+  "",
+  "ftp://files.example.com",
+  "https://",
+  `https://portal.example.com/${"a".repeat(2000)}`,
+  "data:text/html,<script>alert(1)</script>",
+  "https://user:pass@portal.example.com/cb",
+  "HTTPS://PORTAL.EXAMPLE.COM/CB",
+];
+const badUrl = fc.oneof(fc.constantFrom(...BAD_URLS), hostileText, hostileText.map((text) => `https://portal.example.com/${text}`));
+const urlList = (valid: string[], optional = false): FieldSpec => ({ ...listOf(fc.constantFrom(...valid), badUrl), optional });
+
+const STEP_TYPES = [
+  "IDENTIFIER",
+  "PASSWORD",
+  "EMAIL_OTP",
+  "SMS_OTP",
+  "TOTP",
+  "PASSKEY",
+  "SOCIAL_LOGIN",
+  "CONSENT",
+  "PROFILE_COMPLETION",
+  "RISK_CHECK",
+  "WEBHOOK",
+] as const;
+type StepType = (typeof STEP_TYPES)[number];
+
+const some = <T>(values: T[]) => fc.subarray(values, { minLength: 1 });
+const optionalKeys = { requiredKeys: [] as never[] };
+
+/** Settings each step type accepts (omitted ones take their defaults). */
+const VALID_SETTINGS: Record<StepType, fc.Arbitrary<Record<string, unknown>>> = {
+  IDENTIFIER: fc.record({ identifiers: some(["email", "phone", "username"]), rememberMe: fc.boolean() }, optionalKeys),
+  PASSWORD: fc.record({ minLength: fc.integer({ min: 8, max: 128 }), allowReset: fc.boolean() }, optionalKeys),
+  EMAIL_OTP: fc.record({ codeLength: fc.integer({ min: 4, max: 10 }), ttlSeconds: fc.integer({ min: 30, max: 3600 }) }, optionalKeys),
+  SMS_OTP: fc.record({ codeLength: fc.integer({ min: 4, max: 10 }), senderId: fc.constantFrom("Acme", "ACME-ID", "Ünïcode 🙂") }, optionalKeys),
+  TOTP: fc.record({ digits: fc.constantFrom(6, 8), issuer: displayName }, optionalKeys),
+  PASSKEY: fc.record({ userVerification: fc.constantFrom("required", "preferred", "discouraged") }, optionalKeys),
+  SOCIAL_LOGIN: fc.record({ providers: some(["google", "apple", "microsoft", "facebook", "github"]) }),
+  CONSENT: fc.record({
+    documents: fc.uniqueArray(fc.record({ id: slug(), version: fc.constantFrom("1", "2024-01", "v2 🙂") }), { minLength: 1, maxLength: 3, selector: (d) => d.id }),
+    required: fc.boolean(),
+  }),
+  PROFILE_COMPLETION: fc.record({ fields: fc.uniqueArray(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.-]{0,10}$/), { minLength: 1, maxLength: 4 }) }),
+  RISK_CHECK: fc.record({ threshold: fc.integer({ min: 0, max: 100 }), action: fc.constantFrom("challenge", "deny") }, optionalKeys),
+  WEBHOOK: fc.record({ url: fc.constantFrom("https://hooks.example.com/decide", "https://例え.jp/hook"), timeoutMs: fc.integer({ min: 100, max: 10_000 }) }),
+};
+
+const SETTING_KEYS = [
+  "identifiers",
+  "rememberMe",
+  "minLength",
+  "allowReset",
+  "codeLength",
+  "ttlSeconds",
+  "senderId",
+  "digits",
+  "issuer",
+  "userVerification",
+  "providers",
+  "documents",
+  "required",
+  "fields",
+  "threshold",
+  "action",
+  "url",
+  "timeoutMs",
+];
+
+/** Settings out of range, of the wrong type, unknown, or not an object at all. */
+const hostileSettings = fc.oneof(
+  fc.dictionary(fc.constantFrom(...SETTING_KEYS), fc.oneof(boundaryInt, wrongType, hostileText, fc.constantFrom([], [""], ["email", "email"])), {
+    minKeys: 1,
+    maxKeys: 3,
+  }),
+  hostileJson,
+);
+
+const STEP_KEYS = ["identify", "password", "email-otp", "risk", "otp-2"];
+const stepKey = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...STEP_KEYS) }, { weight: 1, arbitrary: slug() });
+const target = fc.oneof({ weight: 2, arbitrary: fc.constantFrom("COMPLETE", "DENY") }, { weight: 1, arbitrary: fc.constantFrom(...STEP_KEYS) });
+const outcome = fc.constantFrom("success", "failure", "high-risk", "timeout");
+
+const validTransitions = fc.uniqueArray(fc.record({ outcome, to: target }), { maxLength: 3, selector: (t) => t.outcome });
+const hostileTransitions = fc.oneof(
+  fc.array(fc.record({ outcome: fc.oneof(outcome, hostileText), to: fc.oneof(target, hostileText) }), { minLength: 1, maxLength: 4 }),
+  fc.constant([{ outcome: "success", to: "COMPLETE" }, { outcome: "success", to: "DENY" }]),
+  fc.constantFrom(20, 21, 100).map((n) => Array.from({ length: n }, (_, i) => ({ outcome: `o${i}`, to: "COMPLETE" }))),
+);
+
+/** A whole step as "Save changes" sends it, valid for its type. */
+const validStep = fc.constantFrom(...STEP_TYPES).chain((type) =>
+  fc.record({ key: stepKey, type: fc.constant(type), name: displayName, enabled: fc.boolean(), settings: VALID_SETTINGS[type], transitions: validTransitions }),
+);
+
+const stepFields: Record<string, FieldSpec> = {
+  key: { valid: stepKey, hostile: fc.oneof(hostileText, fc.constantFrom("a".repeat(64), "a".repeat(65), "Password", "COMPLETE", "DENY")) },
+  type: { valid: fc.constantFrom(...STEP_TYPES), hostile: fc.oneof(hostileText, fc.constantFrom("FINGERPRINT", "identifier", "IDENTIFIER ", "")) },
+  name: textField(displayName),
+  enabled: boolField(),
+  settings: jsonField(fc.constantFrom(...STEP_TYPES).chain((type) => VALID_SETTINGS[type]), hostileSettings),
+  transitions: { valid: validTransitions, hostile: hostileTransitions },
+};
+
+/** A valid journey document of 1 to 4 steps, each leading to the next, the last to a terminal. */
+const validDocument = fc.integer({ min: 1, max: 4 }).chain((n) => {
+  const keys = Array.from({ length: n }, (_, i) => (i === 0 ? "start" : `step-${i}`));
+  const step = (i: number) =>
+    fc.constantFrom(...STEP_TYPES).chain((type) =>
+      fc.record({
+        type: fc.constant(type),
+        name: displayName,
+        enabled: fc.boolean(),
+        settings: VALID_SETTINGS[type],
+        transitions: fc.boolean().map((deny) => ({ success: keys[i + 1] ?? "COMPLETE", ...(deny ? { failure: "DENY" } : {}) })),
+      }),
+    );
+  return fc.record({
+    start: fc.constantFrom(...keys),
+    order: fc.shuffledSubarray(keys, { minLength: n, maxLength: n }),
+    steps: fc.tuple(...keys.map((_, i) => step(i))).map((steps) => Object.fromEntries(keys.map((key, i) => [key, steps[i]]))),
+  });
+});
+
+/** A chain of `n` IDENTIFIER steps: 200 is the most a journey may have. */
+function longDocument(n: number) {
+  const keys = Array.from({ length: n }, (_, i) => `s${i}`);
+  return {
+    start: keys[0],
+    order: keys,
+    steps: Object.fromEntries(
+      keys.map((key, i) => [key, { type: "IDENTIFIER", name: `Step ${i}`, enabled: true, settings: {}, transitions: { success: keys[i + 1] ?? "COMPLETE" } }]),
+    ),
+  };
+}
+
+type Document = { start: unknown; order: unknown; steps: Record<string, unknown> };
+
+/** A valid document with one thing wrong in it. */
+const brokenDocument = fc.tuple(validDocument, fc.nat()).chain(([document, pick]: [Document, number]) => {
+  const keys = Object.keys(document.steps);
+  const key = keys[pick % keys.length];
+  const step = document.steps[key] as Record<string, unknown>;
+  const withStep = (change: Record<string, unknown>) => ({ ...document, steps: { ...document.steps, [key]: { ...step, ...change } } });
+  return fc.oneof(
+    hostileText.map((start) => ({ ...document, start })),
+    fc.oneof(hostileJson, fc.constant([...keys, ...keys]), fc.constant(keys.slice(1))).map((order) => ({ ...document, order })),
+    hostileJson.map((steps) => ({ ...document, steps })),
+    fc.tuple(hostileText, hostileJson).map(([extra, value]) => ({ ...document, [extra]: value })),
+    fc.oneof(hostileText, fc.constantFrom("FINGERPRINT", "identifier")).map((type) => withStep({ type })),
+    hostileSettings.map((settings) => withStep({ settings })),
+    fc.oneof(hostileJson, fc.dictionary(hostileText, fc.oneof(target, hostileText), { maxKeys: 3 })).map((transitions) => withStep({ transitions })),
+    fc.oneof(hostileText, wrongType).map((name) => withStep({ name })),
+    wrongType.map((enabled) => withStep({ enabled })),
+    hostileText.map((renamed) => ({ ...document, steps: { ...Object.fromEntries(Object.entries(document.steps).filter(([k]) => k !== key)), [renamed]: step } })),
+    fc.constantFrom("start", "order", "steps").map((missing) => Object.fromEntries(Object.entries(document).filter(([k]) => k !== missing))),
+  );
+});
+
+const documentField = jsonField(
+  fc.oneof({ weight: 3, arbitrary: validDocument }, { weight: 1, arbitrary: fc.constant(LOGIN_DOCUMENT) }),
+  fc.oneof(
+    { weight: 4, arbitrary: brokenDocument },
+    { weight: 2, arbitrary: hostileJson },
+    { weight: 1, arbitrary: fc.constantFrom(longDocument(200), longDocument(201), [LOGIN_DOCUMENT], "login") },
+    {
+      weight: 1,
+      arbitrary: deepJsonArb.map((deep) => ({
+        ...LOGIN_DOCUMENT,
+        steps: { ...LOGIN_DOCUMENT.steps, identify: { ...LOGIN_DOCUMENT.steps.identify, settings: deep } },
+      })),
+    },
+  ),
+  { optional: true },
+);
+
+const CLIENT_SETTING_KEYS = ["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "grantTypes", "pkceRequired", "refreshTokenRotation"];
+const orReset = <T>(value: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: value }, { weight: 1, arbitrary: fc.constant(null) });
+const clientSettingsField = jsonField(
+  fc.record(
+    {
+      accessTokenTtlSeconds: orReset(fc.integer({ min: 60, max: 86_400 })),
+      refreshTokenTtlSeconds: orReset(fc.integer({ min: 0, max: 31_536_000 })),
+      grantTypes: orReset(some(["authorization_code", "refresh_token", "client_credentials"])),
+      pkceRequired: orReset(fc.boolean()),
+      refreshTokenRotation: orReset(fc.boolean()),
+    },
+    optionalKeys,
+  ),
+  fc.oneof(
+    fc.dictionary(
+      fc.constantFrom(...CLIENT_SETTING_KEYS),
+      fc.oneof(boundaryInt, wrongType, hostileText, fc.constantFrom(31_536_001, [], ["implicit"], ["refresh_token", "refresh_token"])),
+      { minKeys: 1, maxKeys: 3 },
+    ),
+    hostileJson,
+  ),
+  { optional: true },
+);
+
+const idempotencyKey: FieldSpec = {
+  valid: slug(),
+  hostile: fc.oneof(hostileText, fc.constantFrom("", "a".repeat(200), "a".repeat(201))),
+  optional: true,
+};
+
+const changeIds: FieldSpec = {
+  valid: fc.subarray([0, 1, 2, 3], { minLength: 1 }).map((picks) => picks.map((i) => ref(`change:${i}`))),
+  hostile: fc.oneof(
+    fc.array(fc.oneof(hostileText, fc.constant(ref("change:0"))), { maxLength: 4 }),
+    fc.constant([ref("change:0"), ref("change:0")]),
+    fc.constantFrom(5_000, 5_001).map((n) => Array.from({ length: n }, (_, i) => `chg_${i}`)),
+    fc.constantFrom(100, 101).map((n) => ["c".repeat(n)]),
+  ),
+  optional: true,
+};
+
+// Leaning towards the pair that has something to promote (development → staging of the main application).
+const propagationFields = {
+  applicationId: idField("Application", { valid: ["app:main", "app:main", "app:main", "app:bare"] }),
+  fromEnvironmentId: idField("Environment", { valid: ["env:development", "env:development", "env:development", "env:staging"] }),
+  toEnvironmentId: idField("Environment", { valid: ["env:staging", "env:staging", "env:staging", "env:production", "env:development"] }),
+  journeyId: idField("Journey", { optional: true }),
+  comment,
+  idempotencyKey,
+};
+
+// Leaning towards development, the environment that accepts edits.
+const editFields = {
+  journeyId: idField("Journey"),
+  environmentId: idField("Environment", { valid: ["env:development", "env:development", "env:development", "env:staging", "env:production"] }),
+};
+
+const stepKeyField: FieldSpec = {
+  valid: fc.constantFrom(...STEP_KEYS),
+  hostile: fc.oneof(hostileText, slug(), fc.constantFrom("a".repeat(200), "a".repeat(201), "COMPLETE", "Identify")),
+};
+
+const INPUTS: Record<MutationName, fc.Arbitrary<unknown>> = {
+  createEnvironment: inputOf({
+    key: slugField(40, ["development", "staging", "production"]),
+    name: textField(displayName),
+    rank: intField(fc.integer({ min: 0, max: 5 })),
+    isProduction: boolField({ optional: true }),
+    editable: boolField({ optional: true }),
+  }),
+  createDatabase: inputOf({ environmentId: idField("Environment"), name: slugField(100, ["acme-users-development"]) }),
+  createApplication: inputOf({
+    name: { valid: displayName, hostile: fc.oneof(hostileText, fc.constantFrom("Customer Portal", "  Customer Portal ", "customer portal")) },
+  }),
+  createClient: inputOf({
+    applicationId: idField("Application"),
+    environmentId: idField("Environment"),
+    databaseId: idField("Database"),
+    redirectUris: urlList(REDIRECT_URIS),
+    allowedOrigins: urlList(ORIGINS),
+    name: textField(displayName, { optional: true }),
+  }),
+  updateClient: inputOf({
+    clientId: idField("Client"),
+    name: textField(displayName, { optional: true }),
+    databaseId: idField("Database", { optional: true }),
+    redirectUris: urlList(REDIRECT_URIS, true),
+    allowedOrigins: urlList(ORIGINS, true),
+    settings: clientSettingsField,
+    comment,
+  }),
+  createJourney: inputOf({
+    applicationId: idField("Application"),
+    key: slugField(64, ["login", "registration"]),
+    name: textField(displayName),
+    type: enumField(["LOGIN", "REGISTRATION", "PROFILE_UPDATE", "PASSWORD_RECOVERY"]),
+    document: documentField,
+  }),
+  saveJourneyStep: inputOf({
+    ...editFields,
+    step: { valid: validStep, hostile: inputOf(stepFields) },
+    position: intField(fc.integer({ min: 0, max: 4 }), { optional: true }),
+  }),
+  removeJourneyStep: inputOf({ ...editFields, stepKey: stepKeyField }),
+  setJourneyStart: inputOf({ ...editFields, stepKey: stepKeyField }),
+  discardJourneyDraft: inputOf(editFields),
+  saveJourney: inputOf({
+    ...editFields,
+    draftRevision: intField(fc.oneof({ weight: 3, arbitrary: fc.constant(ref("draftRevision")) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) })),
+    comment,
+  }),
+  promoteNow: inputOf(propagationFields),
+  propagateChanges: inputOf({
+    ...propagationFields,
+    changeIds,
+    selectAll: boolField({ optional: true }),
+    includeRequired: boolField({ optional: true }),
+  }),
+  createApiToken: inputOf({ name: textField(displayName), role: enumField(["VIEWER", "EDITOR", "PROMOTER", "ADMIN"]) }),
+  revokeApiToken: inputOf({ apiTokenId: idField("ApiToken") }),
+};
+
+const ROLE = fc.oneof(
+  { weight: 6, arbitrary: fc.constant("ADMIN" as const) },
+  { weight: 1, arbitrary: fc.constantFrom("PROMOTER" as const, "EDITOR" as const, "VIEWER" as const) },
+);
+type RoleName = keyof Tenant["tokens"];
+
+// ---------------------------------------------------------------------------------------------
+// Inputs the dedicated tests at the bottom aim at (found by this file, fixed since)
+// ---------------------------------------------------------------------------------------------
+
+/** Fields stored as jsonb, where PostgreSQL refuses an escaped lone surrogate. */
+const JSONB_FIELDS: Partial<Record<MutationName, string[]>> = {
+  createJourney: ["document"],
+  saveJourneyStep: ["step"],
+  createClient: ["redirectUris"],
+  updateClient: ["redirectUris"],
+};
+/** Names every plain object answers `in` for: Object.prototype's. */
+const INHERITED_NAMES = Object.getOwnPropertyNames(Object.prototype);
+
+const field = (value: unknown, name: string): unknown =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
+
+/** Generated text that happens to read like an internal detail would make the leak check meaningless. */
+const looksInternal = (input: unknown) => {
+  const json = JSON.stringify(input) ?? "";
+  return INTERNALS.some((pattern) => pattern.test(json));
+};
+
+// ---------------------------------------------------------------------------------------------
+// One call and what must hold of it
+// ---------------------------------------------------------------------------------------------
+
+/** How the calls were answered, per mutation: printed with FUZZ_STATS=1, to see what the inputs reach. */
+const answers = new Map<string, number>();
+const tally = (mutationName: MutationName, answer: string) => answers.set(`${mutationName}: ${answer}`, (answers.get(`${mutationName}: ${answer}`) ?? 0) + 1);
+afterAll(() => {
+  if (process.env.FUZZ_STATS) console.log([...answers].sort(([a], [b]) => a.localeCompare(b)).map(([answer, n]) => `${String(n).padStart(4)}  ${answer}`).join("\n"));
+});
+
+const unexpectedErrorsLogged = () => server.logs.filter((line) => line.msg === "unexpected error").length;
+
+/** The change ids of the diff the input names (or development → staging), for `ref(change:<n>)`. */
+async function changeIdsFor(world: World, input: unknown): Promise<string[]> {
+  const names = [field(input, "applicationId"), field(input, "fromEnvironmentId"), field(input, "toEnvironmentId")];
+  const fallback = [world.ids.get("app:main"), world.ids.get("env:development"), world.ids.get("env:staging")];
+  for (const [a, from, to] of [names, fallback]) {
+    if (![a, from, to].every((id) => typeof id === "string")) continue;
+    const response = await world.admin.request(DIFF, { a, from, to });
+    if (response.data?.diff) return response.data.diff.changes.map((c: { id: string }) => c.id);
+  }
+  return [];
+}
+
+const localIdOf = (id: unknown) => (typeof id === "string" ? parseGlobalId(id)?.id.toLowerCase() : undefined);
+
+/** Resolves the input's refs: IDs first, then what depends on them (draft revision, change ids). */
+async function resolveInput(world: World, raw: unknown, before: Snapshot): Promise<unknown> {
+  const ids = resolveRefs(raw, (r) => {
+    if (r.name === "draftRevision" || r.name.startsWith("change:")) return r;
+    const [owner, name] = r.name.startsWith("foreign:") ? [foreign, r.name.slice("foreign:".length)] : [world, r.name];
+    const id = owner.ids.get(name);
+    if (!id) throw new Error(`unknown ref ${r.name}`);
+    return spellId(id, r.variant);
+  });
+  const changes = JSON.stringify(raw)?.includes('"change:') ? await changeIdsFor(world, ids) : [];
+  return resolveRefs(ids, (r) => {
+    if (r.name === "draftRevision") {
+      const [journeyId, environmentId] = [localIdOf(field(ids, "journeyId")), localIdOf(field(ids, "environmentId"))];
+      return before.journeyDrafts.find((d) => d.journeyId === journeyId && d.environmentId === environmentId)?.revision ?? 0;
+    }
+    return changes[Number(r.name.slice("change:".length))] ?? "chg_00000000000000000000000000";
+  });
+}
+
+interface JourneyDocumentLike {
+  start: string;
+  order: string[];
+  steps: Record<string, { transitions: Record<string, string> }>;
+}
+
+const TERMINALS = ["COMPLETE", "DENY"];
+const isStep = (document: JourneyDocumentLike, key: unknown) => typeof key === "string" && Object.hasOwn(document.steps, key);
+
+/** What makes a stored document well-formed, checked with own keys only (independently of src/domain). */
+function documentProblems(document: JourneyDocumentLike, { draft }: { draft: boolean }): string[] {
+  const problems: string[] = [];
+  const keys = Object.keys(document.steps);
+  if (!isStep(document, document.start)) problems.push(`start ${JSON.stringify(document.start)} is no step`);
+  if (document.order.length !== keys.length || !keys.every((k) => document.order.includes(k))) problems.push("order does not list every step once");
+  if (!draft) {
+    for (const [key, step] of Object.entries(document.steps)) {
+      for (const [outcomeName, to] of Object.entries(step.transitions)) {
+        if (!TERMINALS.includes(to) && !isStep(document, to)) problems.push(`steps.${key}.transitions.${outcomeName} → ${JSON.stringify(to)} is no step`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Saved versions are valid configurations; drafts start at one of their steps and order all of them; heads match their version. */
+function expectWellFormed(rows: Snapshot) {
+  for (const version of rows.journeyVersions) {
+    expect(documentProblems(version.document as JourneyDocumentLike, { draft: false }), `version ${version.version} of ${version.journeyId}`).toEqual([]);
+  }
+  for (const draft of rows.journeyDrafts) {
+    expect(documentProblems(draft.document as JourneyDocumentLike, { draft: true }), `draft of ${draft.journeyId}`).toEqual([]);
+  }
+  for (const head of rows.journeyHeads) {
+    const version = rows.journeyVersions.find((v) => v.journeyId === head.journeyId && v.environmentId === head.environmentId && v.version === head.version);
+    expect(version?.hash, `head of ${head.journeyId}`).toBe(head.hash);
+  }
+}
+
+/** The document an edit of (journey, environment) works on: the draft, else the saved head. */
+function workingDocument(rows: Snapshot, input: unknown): JourneyDocumentLike | undefined {
+  const [journeyId, environmentId] = [localIdOf(field(input, "journeyId")), localIdOf(field(input, "environmentId"))];
+  const draft = rows.journeyDrafts.find((d) => d.journeyId === journeyId && d.environmentId === environmentId);
+  if (draft) return draft.document as JourneyDocumentLike;
+  const head = rows.journeyHeads.find((h) => h.journeyId === journeyId && h.environmentId === environmentId);
+  const version = rows.journeyVersions.find((v) => v.journeyId === journeyId && v.environmentId === environmentId && v.version === head?.version);
+  return version?.document as JourneyDocumentLike | undefined;
+}
+
+/** What a draft edit that succeeded must have done. */
+function expectEditApplied(mutation: MutationName, input: unknown, before: Snapshot, after: Snapshot) {
+  const previous = workingDocument(before, input);
+  const draft = workingDocument(after, input);
+  if (!previous || !draft) throw new Error(`${mutation} succeeded without a journey to edit`);
+  if (mutation === "saveJourneyStep") {
+    const step = field(input, "step");
+    const key = field(step, "key") as string;
+    expect(isStep(draft, key), `step ${JSON.stringify(key)} is in the draft`).toBe(true);
+    for (const transition of field(step, "transitions") as { to: string }[]) {
+      const named = TERMINALS.includes(transition.to) || transition.to === key || isStep(previous, transition.to);
+      expect(named, `transition to ${JSON.stringify(transition.to)} names a step`).toBe(true);
+    }
+  }
+  if (mutation === "removeJourneyStep") {
+    const key = field(input, "stepKey");
+    expect(isStep(previous, key), `removed step ${JSON.stringify(key)} existed`).toBe(true);
+    expect(isStep(draft, key), `removed step ${JSON.stringify(key)} is gone`).toBe(false);
+  }
+  if (mutation === "setJourneyStart") {
+    const key = field(input, "stepKey");
+    expect(isStep(previous, key), `start ${JSON.stringify(key)} is a step`).toBe(true);
+    expect(draft.start).toBe(key);
+  }
+}
+
+const upperFirst = (s: string) => s[0].toUpperCase() + s.slice(1);
+
+/**
+ * Sends one generated input and checks everything the file promises of it. The rows after a call
+ * are kept as the next call's "before": nothing else writes to the world's organization.
+ */
+async function call(world: World, mutationName: MutationName, role: RoleName, raw: unknown): Promise<void> {
+  const before = world.last ?? (await snapshot(world.tenant.organizationId));
+  world.last = undefined;
+  const input = await resolveInput(world, raw, before);
+  const unexpectedBefore = unexpectedErrorsLogged();
+  const body = JSON.stringify({ query: MUTATIONS[mutationName], variables: { input } });
+  const response = await fetch(server.endpoint, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json, application/json",
+      authorization: `Bearer ${world.tenant.tokens[role]}`,
+    },
+    body,
+  });
+  const text = await response.text();
+  const shown = text.length > 2_000 ? `${text.slice(0, 2_000)}…` : text;
+
+  const allowed = Buffer.byteLength(body) > MAX_BODY_BYTES ? [413] : [200, 400];
+  expect(allowed, `HTTP ${response.status}: ${shown}`).toContain(response.status);
+  let result: {
+    data?: Record<string, { __typename: string; code?: string; message?: string }> | null;
+    errors?: { message: string; path?: unknown; extensions?: Record<string, unknown> }[];
+  };
+  try {
+    result = JSON.parse(text);
+  } catch {
+    throw new Error(`The body is not JSON: ${shown}`);
+  }
+  for (const pattern of INTERNALS) expect(text, `${pattern} in ${shown}`).not.toMatch(pattern);
+  expect(unexpectedErrorsLogged(), `an unexpected error was logged for ${shown}`).toBe(unexpectedBefore);
+
+  let rejected = true;
+  if (result.errors?.length) {
+    // Only a request error (GraphQL refused the variables): a mutation answers everything else with a type.
+    for (const error of result.errors) {
+      expect(error.path, `an execution error instead of a typed result: ${shown}`).toBeUndefined();
+      expect(error.extensions?.code).not.toBe("INTERNAL_SERVER_ERROR");
+      expect(error.message).toMatch(/\S/);
+    }
+    expect(result.data ?? null).toBeNull();
+  } else {
+    const outcome = result.data?.[mutationName];
+    expect(outcome, shown).toBeTruthy();
+    if (outcome!.__typename === `${upperFirst(mutationName)}Success`) {
+      rejected = false;
+    } else {
+      expect(Object.keys(ERROR_CODES), `an unknown result type: ${shown}`).toContain(outcome!.__typename);
+      expect(outcome!.code).toBe(ERROR_CODES[outcome!.__typename]);
+      expect(outcome!.message).toMatch(/\S/);
+    }
+  }
+
+  tally(mutationName, result.errors?.length ? `request error (HTTP ${response.status})` : result.data![mutationName].__typename);
+  const after = await snapshot(world.tenant.organizationId);
+  if (rejected) expect(after, `a refused call changed rows: ${shown}`).toEqual(before);
+  else if (["saveJourneyStep", "removeJourneyStep", "setJourneyStart"].includes(mutationName)) expectEditApplied(mutationName, input, before, after);
+  expectWellFormed(after);
+  world.last = after;
+}
+
+const MUTATION_NAMES = Object.keys(MUTATIONS) as MutationName[];
+
+
+describe("fuzzed mutation input", () => {
+  it.each(MUTATION_NAMES)(
+    "%s answers every input with its result type or a request error, leaks nothing, and writes nothing when it refuses",
+    async (mutationName) => {
+      const world = await createWorld(`fuzz-${mutationName}`);
+      const inputs = INPUTS[mutationName].filter((input) => !looksInternal(input));
+      await fc.assert(
+      fc.asyncProperty(ROLE, inputs, (role, input) => call(world, mutationName, role, input)),
+        { numRuns: RUNS, seed: SEED },
+      );
+      expect(await snapshot(foreign.tenant.organizationId), "another organization's rows").toEqual(foreignBaseline);
+    },
+    120_000,
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bugs this file found (fixed): each test states the behaviour the API owes.
+// ---------------------------------------------------------------------------------------------
+
+/** Text with the given characters somewhere inside. */
+const textWith = (chars: string[]) =>
+  fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom(...chars), fc.string({ maxLength: 6 })).map(([a, c, b]) => `${a}${c}${b}`);
+
+const FOUND_BUG_RUNS = { numRuns: 5, seed: SEED, endOnFailure: true };
+
+
+/** Development → staging of the main application: there is something to promote. */
+const PROMOTION = { applicationId: ref("app:main"), fromEnvironmentId: ref("env:development"), toEnvironmentId: ref("env:staging") };
+
+/** Valid inputs of a mutation with `text` placed in one free-text field. */
+const TEXT_FIELDS: [MutationName, string, (text: string) => unknown][] = [
+  ["createEnvironment", "name", (text) => ({ key: "qa", name: `QA ${text}`, rank: 9 })],
+  ["createApplication", "name", (text) => ({ name: `Portal ${text}` })],
+  ["createApiToken", "name", (text) => ({ name: `bot ${text}`, role: "VIEWER" })],
+  [
+    "createClient",
+    "name",
+    (text) => ({
+      applicationId: ref("app:bare"),
+      environmentId: ref("env:development"),
+      databaseId: ref("db:development"),
+      redirectUris: [],
+      allowedOrigins: [],
+      name: `Portal ${text}`,
+    }),
+  ],
+  [
+    "createClient",
+    "redirectUris",
+    (text) => ({
+      applicationId: ref("app:bare"),
+      environmentId: ref("env:development"),
+      databaseId: ref("db:development"),
+      redirectUris: [`https://portal.example.com/cb${text}`],
+      allowedOrigins: [],
+    }),
+  ],
+  ["updateClient", "name", (text) => ({ clientId: ref("client:development"), name: `Portal ${text}` })],
+  ["updateClient", "redirectUris", (text) => ({ clientId: ref("client:development"), redirectUris: [`https://portal.example.com/cb${text}`] })],
+  ["updateClient", "comment", (text) => ({ clientId: ref("client:development"), settings: { accessTokenTtlSeconds: 7_200 }, comment: text })],
+  ["createJourney", "name", (text) => ({ applicationId: ref("app:main"), key: "checkout", name: `Checkout ${text}`, type: "LOGIN" })],
+  [
+    "createJourney",
+    "document",
+    (text) => ({
+      applicationId: ref("app:main"),
+      key: "checkout",
+      name: "Checkout",
+      type: "LOGIN",
+      document: { ...LOGIN_DOCUMENT, steps: { ...LOGIN_DOCUMENT.steps, identify: { ...LOGIN_DOCUMENT.steps.identify, name: `Enter email ${text}` } } },
+    }),
+  ],
+  [
+    "saveJourneyStep",
+    "step.name",
+    (text) => ({
+      journeyId: ref("journey:login"),
+      environmentId: ref("env:development"),
+      step: { key: "password", type: "PASSWORD", name: `Password ${text}`, enabled: true, settings: {}, transitions: [{ outcome: "success", to: "email-otp" }] },
+    }),
+  ],
+  ["saveJourney", "comment", (text) => ({ journeyId: ref("journey:registration"), environmentId: ref("env:development"), draftRevision: ref("draftRevision"), comment: text })],
+  ["promoteNow", "comment", (text) => ({ ...PROMOTION, comment: text })],
+  ["promoteNow", "idempotencyKey", (text) => ({ ...PROMOTION, idempotencyKey: `deploy-${text}` })],
+  ["propagateChanges", "comment", (text) => ({ ...PROMOTION, selectAll: true, comment: text })],
+];
+
+describe("a NUL character in any text is refused as VALIDATION_FAILED, not a database error", () => {
+  // PostgreSQL text and jsonb cannot hold U+0000; before inputs were checked for it, the insert failed
+  // and the caller got a masked INTERNAL_SERVER_ERROR (e.g. createApplication(input: { name: "a\u0000b" })).
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld("fuzz-nul");
+  });
+
+  it.each(TEXT_FIELDS)("%s refuses a NUL character in %s with a typed error", async (mutationName, _field, build) => {
+    await fc.assert(
+      fc.asyncProperty(textWith(["\u0000"]), (text) => call(world, mutationName, "ADMIN", build(text))),
+      FOUND_BUG_RUNS,
+    );
+  });
+});
+
+describe("an unpaired surrogate in text stored as JSON is refused as VALIDATION_FAILED, not a database error", () => {
+  // JSON.stringify escapes an unpaired surrogate ("\ud800"), which PostgreSQL's jsonb refuses; before
+  // inputs were checked for it, the caller got a masked INTERNAL_SERVER_ERROR.
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld("fuzz-surrogate");
+  });
+
+  const JSONB_TEXT_FIELDS = TEXT_FIELDS.filter(([mutationName, name]) => (JSONB_FIELDS[mutationName] ?? []).some((f) => name.startsWith(f)));
+
+  it.each(JSONB_TEXT_FIELDS)("%s refuses a lone surrogate in %s with a typed error", async (mutationName, _field, build) => {
+    await fc.assert(
+      fc.asyncProperty(textWith(["\uD800", "\uDBFF", "\uDC00", "\uDFFF"]), (text) => call(world, mutationName, "ADMIN", build(text))),
+      FOUND_BUG_RUNS,
+    );
+  });
+});
+
+describe("Object.prototype's names never pass for steps of a draft", () => {
+  // `key in document.steps` is true for "constructor", "toString", "__proto__"…: draft edits once took
+  // them for steps (removeJourneyStep("constructor") succeeded, setJourneyStart("toString") too).
+  let world: World;
+  beforeAll(async () => {
+    world = await createWorld("fuzz-inherited");
+  });
+  const draft = { journeyId: ref("journey:login"), environmentId: ref("env:development") };
+
+  it("removeJourneyStep refuses a step key that names no step", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...INHERITED_NAMES), (stepKey) => call(world, "removeJourneyStep", "EDITOR", { ...draft, stepKey })),
+      FOUND_BUG_RUNS,
+    );
+  });
+
+  it("setJourneyStart refuses a step key that names no step", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...INHERITED_NAMES), (stepKey) => call(world, "setJourneyStart", "EDITOR", { ...draft, stepKey })),
+      FOUND_BUG_RUNS,
+    );
+  });
+
+  it("saveJourneyStep refuses a transition to a step that does not exist", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("constructor"), (to) =>
+          call(world, "saveJourneyStep", "EDITOR", {
+            ...draft,
+            step: { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: {}, transitions: [{ outcome: "success", to }] },
+          }),
+        ),
+      FOUND_BUG_RUNS,
+    );
+  });
+});
