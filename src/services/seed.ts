@@ -10,7 +10,8 @@ import { sql } from "drizzle-orm";
 
 export const DEMO_ORGANIZATION = "Demo";
 
-const LOGIN: JourneyDocument = {
+/** The login journey of DESIGN §1: identify → password → email code. */
+export const DEMO_LOGIN: JourneyDocument = {
   start: "identify",
   order: ["identify", "password", "email-otp"],
   steps: {
@@ -38,7 +39,8 @@ const LOGIN: JourneyDocument = {
   },
 };
 
-const REGISTRATION: JourneyDocument = {
+/** Sign-up: identify → terms → profile. */
+export const DEMO_REGISTRATION: JourneyDocument = {
   start: "identify",
   order: ["identify", "consent", "profile"],
   steps: {
@@ -97,13 +99,13 @@ export async function seedDemo(db: Db): Promise<{ token: string; organizationId:
     redirectUris: ["http://localhost:3000/callback"],
     allowedOrigins: ["http://localhost:3000"],
   });
-  await createJourney(db, actor, { applicationId: application.id, key: "login", name: "Login", type: "LOGIN", document: LOGIN });
+  await createJourney(db, actor, { applicationId: application.id, key: "login", name: "Login", type: "LOGIN", document: DEMO_LOGIN });
   await createJourney(db, actor, {
     applicationId: application.id,
     key: "registration",
     name: "Registration",
     type: "REGISTRATION",
-    document: REGISTRATION,
+    document: DEMO_REGISTRATION,
   });
   await createClient(db, actor, {
     applicationId: application.id,

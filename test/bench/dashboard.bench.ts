@@ -13,6 +13,7 @@ import { createLogger } from "../../src/server/logger.js";
 import type { Actor } from "../../src/services/actor.js";
 import { createApplication, createClient, createDatabase } from "../../src/services/catalog.js";
 import { createJourney } from "../../src/services/journeys.js";
+import { DEMO_LOGIN, DEMO_REGISTRATION } from "../../src/services/seed.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 import { type Figures, formatFigures, loadFigures, machine, round } from "./figures.js";
 
@@ -43,62 +44,6 @@ const DASHBOARD = `query Dashboard($env: ID!) {
 
 const CEILING = "{ __typename }";
 
-/** The login journey of DESIGN §1. */
-const LOGIN: JourneyDocument = {
-  start: "identify",
-  order: ["identify", "password", "email-otp"],
-  steps: {
-    identify: {
-      type: "IDENTIFIER",
-      name: "Enter email",
-      enabled: true,
-      settings: { identifiers: ["email"], rememberMe: true },
-      transitions: { success: "password" },
-    },
-    password: {
-      type: "PASSWORD",
-      name: "Password",
-      enabled: true,
-      settings: { minLength: 12 },
-      transitions: { success: "email-otp", failure: "DENY" },
-    },
-    "email-otp": {
-      type: "EMAIL_OTP",
-      name: "Email code",
-      enabled: true,
-      settings: { codeLength: 6, ttlSeconds: 300 },
-      transitions: { success: "COMPLETE", failure: "DENY" },
-    },
-  },
-};
-
-const REGISTRATION: JourneyDocument = {
-  start: "identify",
-  order: ["identify", "consent", "profile"],
-  steps: {
-    identify: {
-      type: "IDENTIFIER",
-      name: "Enter email",
-      enabled: true,
-      settings: { identifiers: ["email"] },
-      transitions: { success: "consent" },
-    },
-    consent: {
-      type: "CONSENT",
-      name: "Terms of use",
-      enabled: true,
-      settings: { documents: [{ id: "terms", version: "2026-01" }] },
-      transitions: { success: "profile", failure: "DENY" },
-    },
-    profile: {
-      type: "PROFILE_COMPLETION",
-      name: "Your details",
-      enabled: true,
-      settings: { fields: ["givenName", "familyName"] },
-      transitions: { success: "COMPLETE" },
-    },
-  },
-};
 
 const PASSWORD_RECOVERY: JourneyDocument = {
   start: "identify",
@@ -129,9 +74,9 @@ const PASSWORD_RECOVERY: JourneyDocument = {
 };
 
 const JOURNEYS = [
-  { key: "login", name: "Login", type: "LOGIN", document: LOGIN },
+  { key: "login", name: "Login", type: "LOGIN", document: DEMO_LOGIN },
   { key: "password-recovery", name: "Password recovery", type: "PASSWORD_RECOVERY", document: PASSWORD_RECOVERY },
-  { key: "registration", name: "Registration", type: "REGISTRATION", document: REGISTRATION },
+  { key: "registration", name: "Registration", type: "REGISTRATION", document: DEMO_REGISTRATION },
 ] as const;
 
 const ENVIRONMENT_KEYS = ["development", "staging", "production"] as const;

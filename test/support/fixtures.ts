@@ -13,6 +13,7 @@ import {
   journeyVersions,
 } from "../../src/db/schema.js";
 import { schema } from "../../src/graphql/schema/index.js";
+import { DEMO_LOGIN } from "../../src/services/seed.js";
 import { testDatabase } from "./database.js";
 import { client, type GraphQLResponse } from "./graphql.js";
 import type { Tenant } from "./tenant.js";
@@ -39,34 +40,8 @@ export function apiAs(endpoint: string, tenant: Tenant, role: keyof Tenant["toke
   return client(endpoint, tenant.tokens[role]);
 }
 
-/** The journey document of DESIGN §1: identify → password → email code. */
-export const LOGIN_DOCUMENT = {
-  start: "identify",
-  order: ["identify", "password", "email-otp"],
-  steps: {
-    identify: {
-      type: "IDENTIFIER",
-      name: "Enter email",
-      enabled: true,
-      settings: { identifiers: ["email"], rememberMe: true },
-      transitions: { success: "password" },
-    },
-    password: {
-      type: "PASSWORD",
-      name: "Password",
-      enabled: true,
-      settings: { minLength: 12 },
-      transitions: { success: "email-otp", failure: "DENY" },
-    },
-    "email-otp": {
-      type: "EMAIL_OTP",
-      name: "Email code",
-      enabled: true,
-      settings: { codeLength: 6, ttlSeconds: 300 },
-      transitions: { success: "COMPLETE", failure: "DENY" },
-    },
-  },
-};
+/** The journey document of DESIGN §1 (the demo's login): identify → password → email code. */
+export const LOGIN_DOCUMENT = DEMO_LOGIN;
 
 /** LOGIN_DOCUMENT as stored: every setting the example leaves out takes its default. */
 export const LOGIN_DOCUMENT_STORED = {
