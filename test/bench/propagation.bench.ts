@@ -11,27 +11,15 @@
  *
  * A propagation changes its target, so every run needs the same starting point: after each one,
  * staging's old documents are written back as new versions (untimed), which brings back the same
- * 1,000 changes with the same ids. Also timed, in-process: the phases of a propagation (a replica
- * of services/propagation.ts's steps in one transaction, rolled back), to show where the time goes.
+ * 1,000 changes with the same ids.
  *
  *   npx tsx test/bench/propagation.bench.ts          (DATABASE_URL set: also once on PostgreSQL)
  */
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Db } from "../../src/db/client.js";
-import { appendVersions, lastVersionNumbers, type NewVersion } from "../../src/db/repositories/journeys.js";
-import { insertPropagation } from "../../src/db/repositories/propagations.js";
-import { applyChanges } from "../../src/domain/apply.js";
-import { canonicalHash } from "../../src/domain/canonical-json.js";
 import type { JourneyDocument, JourneyStepDefinition, JsonObject } from "../../src/domain/journey-document.js";
 import { validateJourneyDocument } from "../../src/domain/journey-validation.js";
-import { resolveSelection } from "../../src/domain/selection.js";
-import type { Actor } from "../../src/services/actor.js";
-import { computeDiff, loadDiffContext, resolveDiffTarget, type ChangeView } from "../../src/services/diff.js";
-import { lockConfigurations } from "../../src/services/locks.js";
-import { recordSyncChanges, syncSnapshot } from "../../src/services/notifications.js";
-import { inTransaction } from "../../src/services/transaction.js";
 import { formatFigures, machine, round } from "./figures.js";
 import {
   benchTargets,
@@ -175,8 +163,6 @@ export interface PropagationFigures {
   statements: Record<`of${number}`, number>;
   /** no selection runs more statements than the smallest */
   statementsDoNotGrow: boolean;
-  /** in-process phases of one propagation of 1,000 changes, medians in milliseconds (replica, rolled back) */
-  phasesMs: Record<string, number>;
   targetMedianMs: number;
   meetsTarget: boolean;
   /** the machine's 1-minute load average at the end of the run (2 CPUs: above 2 means queued work) */
@@ -268,7 +254,6 @@ async function runOn(target: DatabaseTarget): Promise<PropagationFigures> {
     const smallest = statements[`of${COUNTED_SIZES[0]}`];
     const statementsDoNotGrow = Object.values(statements).every((count) => count <= smallest);
 
-    const phasesMs = await timePhases(bench, stored, ids);
     const medianMs = median(times);
     console.log(`propagation on ${bench.label}: statements of one propagation of ${SELECTION} changes`);
     console.log(statementLines(lists.get(SELECTION)!).join("\n"));
@@ -294,7 +279,6 @@ async function runOn(target: DatabaseTarget): Promise<PropagationFigures> {
       },
       statements,
       statementsDoNotGrow,
-      phasesMs,
       targetMedianMs: TARGET_MEDIAN_MS,
       meetsTarget: medianMs < TARGET_MEDIAN_MS,
       loadAverage: round(loadavg()[0], 2),
@@ -306,112 +290,6 @@ async function runOn(target: DatabaseTarget): Promise<PropagationFigures> {
 }
 
 class RolledBack extends Error {}
-
-/**
- * The steps of services/propagation.ts's propagate() for a selection by ids, timed one by one in a
- * transaction that is then rolled back (so the target needs no reset). A replica: keep it in step
- * with the service when that changes.
- */
-async function timePhases(bench: BenchDatabase, stored: StoredApplication, ids: string[]): Promise<Record<string, number>> {
-  const { db } = bench.database;
-  const actor: Actor = stored.actor;
-  const request = { applicationId: stored.applicationId, fromEnvironmentId: stored.development.id, toEnvironmentId: stored.staging.id };
-  const samples = new Map<string, number[]>();
-  const phase = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
-    const started = performance.now();
-    const result = await work();
-    const list = samples.get(name) ?? [];
-    list.push(performance.now() - started);
-    samples.set(name, list);
-    return result;
-  };
-
-  for (let run = 0; run < PHASE_RUNS + 2; run++) {
-    if (run === 2) samples.clear(); // two warm-up runs
-    const started = performance.now();
-    try {
-      await inTransaction(db, async (tx: Db) => {
-        const target = await phase("1 resolve target + locks", async () => {
-          const t = await resolveDiffTarget(tx, actor, request);
-          await lockConfigurations(tx, t.application.id, { read: t.from.id, write: t.to.id });
-          return t;
-        });
-        const before = await phase("2 sync snapshot before", () => syncSnapshot(tx, actor, target.application.id));
-        const context = await phase("3 load diff context", () => loadDiffContext(tx, actor, target));
-        const { changes } = await phase("4 compute diff", () => computeDiff(context));
-        const selected = await phase("5 resolve selection", () => resolveSelection(changes, ids).changes as ChangeView[]);
-        const toClient = context.toClient!;
-        const targetDocument = {
-          client: { settings: toClient.settings },
-          journeys: Object.fromEntries(Object.entries(context.toSide.journeys).map(([key, side]) => [key, side.document])),
-        };
-        const applied = await phase("6 apply + validate", () => applyChanges(targetDocument, selected));
-        if (!applied.ok) throw new Error(`invalid: ${applied.problems[0]?.message}`);
-        await phase("6b of which validate (alone)", () => {
-          for (const document of Object.values(applied.value.journeys)) validateJourneyDocument(document);
-        });
-        const journeyByKey = new Map(context.journeys.map((j) => [j.key, j]));
-        const written = await phase("7 hash new documents", () =>
-          [...new Set(selected.map((c) => c.journeyKey!))].map((key) => {
-            const document = applied.value.journeys[key];
-            return {
-              key: { journeyId: journeyByKey.get(key)!.id, environmentId: target.to.id },
-              document,
-              hash: canonicalHash(document),
-              origin: "PROPAGATION" as const,
-              savedBy: actor.name,
-              comment: "bench",
-            };
-          }),
-        );
-        await phase("8 write versions + heads", async () => {
-          const absent = written.filter((w) => !context.targetVersions.has(w.key.journeyId)).map((w) => w.key.journeyId);
-          const history = await lastVersionNumbers(tx, target.to.id, absent);
-          const entries: NewVersion[] = written.map((w) => ({
-            ...w,
-            previousVersion: context.targetVersions.get(w.key.journeyId) ?? history.get(w.key.journeyId) ?? null,
-          }));
-          if (!(await appendVersions(tx, entries))) throw new Error("target moved");
-        });
-        await phase("9 insert propagation record", () =>
-          insertPropagation(tx, {
-            organizationId: actor.organizationId,
-            applicationId: target.application.id,
-            fromEnvironmentId: target.from.id,
-            toEnvironmentId: target.to.id,
-            mode: "REVIEWED",
-            items: selected.map((c) => ({
-              id: c.id,
-              path: c.path,
-              kind: c.kind,
-              summary: c.summary,
-              journeyKey: c.journeyKey,
-              journeyId: c.journeyId,
-              stepKey: c.stepKey,
-              oldValue: c.oldValue,
-              newValue: c.newValue,
-              requires: c.requires,
-              bundleId: c.bundleId,
-            })),
-            addedChangeIds: [],
-            comment: "bench",
-            actor: actor.name,
-            idempotencyKey: null,
-            requestHash: null,
-          }),
-        );
-        await phase("10 sync notifications", () => recordSyncChanges(tx, actor, target.application.id, before));
-        throw new RolledBack();
-      });
-    } catch (error) {
-      if (!(error instanceof RolledBack)) throw error;
-    }
-    const list = samples.get("total (in transaction, with rollback)") ?? [];
-    list.push(performance.now() - started);
-    samples.set("total (in transaction, with rollback)", list);
-  }
-  return Object.fromEntries([...samples].map(([name, list]) => [name, round(median(list), 2)]));
-}
 
 export async function runPropagationBench(): Promise<PropagationBenchFigures> {
   const results: PropagationBenchFigures = {};
@@ -435,8 +313,6 @@ export function formatPropagationBench(f: PropagationBenchFigures): string {
       `    SQL statements per propagation request: ${Object.entries(r.statements)
         .map(([size, count]) => `${size.slice(2)} changes → ${count}`)
         .join(", ")} (${r.statementsDoNotGrow ? "does not grow with the selection" : "GROWS with the selection"})`,
-      `    in-process phases (medians, ms):`,
-      formatFigures(r.phasesMs, "      "),
       `    target: median under ${r.targetMedianMs} ms${target === "embedded" ? "" : " (the embedded database is the target)"}: ` +
         `${r.meetsTarget ? "met" : "MISSED"}; statement count does not grow: ${r.statementsDoNotGrow ? "met" : "MISSED"} ` +
         `(load average at the end of the run ${r.loadAverage})`,
