@@ -33,6 +33,7 @@ export function createServices(db: Db, hub: EventHub) {
     loaders: (actor: Actor) => createLoaders(db, actor),
     listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
     applicationsByIds: (actor: Actor, ids: string[]) => findApplicationsByIds(db, actor.organizationId, ids.filter(catalog.isUuid)),
+    /** The caller got the journey through its organization's loaders: the key is already scoped. */
     journeyVersions: (_actor: Actor, key: { journeyId: string; environmentId: string }, page: Parameters<typeof journeys.journeyVersions>[2]) =>
       journeys.journeyVersions(db, key, page),
     diff: (actor: Actor, request: diffs.DiffRequest) => diffs.diff(db, actor, request),

@@ -142,11 +142,9 @@ const CreateClientInput = builder.inputType("CreateClientInput", {
   }),
 });
 
-const ClientSuccessFields = { description: "The client.", resolve: (r: { client: ClientRow }) => r.client };
-
 const CreateClientSuccess = builder.objectRef<{ client: ClientRow }>("CreateClientSuccess").implement({
   description: "The client was created.",
-  fields: (t) => ({ client: t.field({ type: ClientRef, ...ClientSuccessFields }) }),
+  fields: (t) => ({ client: t.field({ type: ClientRef, description: "The new client.", resolve: (r) => r.client }) }),
 });
 
 builder.mutationFields((t) => ({

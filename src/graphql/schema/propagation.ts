@@ -1,5 +1,5 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
-import { ValidationError } from "../../domain/errors.js";
+import { NotFoundError, ValidationError } from "../../domain/errors.js";
 import type { ClientCreationPlan, PropagationResult, PropagationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { environmentIdOf, localId } from "../ids.js";
@@ -73,7 +73,7 @@ builder.queryField("propagations", (t) =>
       },
       resolve: async (_root, args, { services, actor, loaders }) => {
         const applicationId = args.applicationId == null ? undefined : localId(args.applicationId, "Application");
-        if (applicationId && !(await loaders.application.load(applicationId))) throw new Errors.NotFound("application", args.applicationId!);
+        if (applicationId && !(await loaders.application.load(applicationId))) throw new NotFoundError("application", args.applicationId!);
         const environmentId = args.environmentId == null ? undefined : await environmentIdOf(loaders, args.environmentId);
         return resolveCursorConnection(
           { args, toCursor: encodeCursor, maxSize: 100, defaultSize: 20 },
