@@ -10,7 +10,7 @@ import { listNotifications, type NotificationFilter } from "../db/repositories/n
 import type { EventHub } from "../events/hub.js";
 import { listPropagations } from "../db/repositories/propagations.js";
 import * as journeys from "./journeys.js";
-import { createLoaders } from "./loaders.js";
+import { createLoaders, type Loaders } from "./loaders.js";
 import * as tokens from "./tokens.js";
 
 export type { Actor } from "./actor.js";
@@ -28,9 +28,16 @@ export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } f
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
 export function createServices(db: Db, hub: EventHub) {
+  const eventLoaders = new WeakMap<object, Loaders>();
   return {
     authenticate: (secret: string) => tokens.authenticate(db, secret),
     loaders: (actor: Actor) => createLoaders(db, actor),
+    /** The loaders of one delivered event, shared by all its subscribers (same organization, same row object). */
+    eventLoaders: (event: object, actor: Actor) => {
+      let loaders = eventLoaders.get(event);
+      if (!loaders) eventLoaders.set(event, (loaders = createLoaders(db, actor)));
+      return loaders;
+    },
     listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
     applicationsByIds: (actor: Actor, ids: string[]) => findApplicationsByIds(db, actor.organizationId, ids.filter(catalog.isUuid)),
     /** The caller got the journey through its organization's loaders: the key is already scoped. */

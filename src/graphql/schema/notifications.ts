@@ -1,7 +1,6 @@
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
-import type { SyncNotificationRow } from "../../services/index.js";
+import type { Loaders, SyncNotificationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
-import type { GraphQLContext } from "../context.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { SyncStatusEnum } from "./diff.js";
 import { ApplicationRef, EnvironmentRef, JourneyRef } from "./refs.js";
@@ -49,12 +48,12 @@ function cursorOf(value: string | null | undefined, arg: string): number | undef
   return Number(value);
 }
 
-async function filterOf(context: GraphQLContext, args: { environmentId?: string | null; applicationId?: string | null }) {
-  const environmentId = args.environmentId == null ? undefined : await environmentIdOf(context.loaders, args.environmentId);
+async function filterOf(loaders: Loaders, args: { environmentId?: string | null; applicationId?: string | null }) {
+  const environmentId = args.environmentId == null ? undefined : await environmentIdOf(loaders, args.environmentId);
   let applicationId: string | undefined;
   if (args.applicationId != null) {
     applicationId = localId(args.applicationId, "Application");
-    if (!(await context.loaders.application.load(applicationId))) throw new NotFoundError("application", args.applicationId);
+    if (!(await loaders.application.load(applicationId))) throw new NotFoundError("application", args.applicationId);
   }
   return { environmentId, applicationId };
 }
@@ -69,7 +68,7 @@ builder.queryField("syncNotifications", (t) =>
         applicationId: t.arg.id({ required: false, description: "Only this application's." }),
       },
       resolve: async (_root, args, context) => {
-        const filter = await filterOf(context, args);
+        const filter = await filterOf(context.loaders, args);
         const after = cursorOf(args.after, "after");
         const limit = Math.min(Math.max(args.first ?? 50, 0), 100);
         const rows = await context.services.listSyncNotifications(context.actor, filter, { after, limit: limit + 1 });
@@ -101,11 +100,15 @@ builder.subscriptionField("syncStatusChanged", (t) =>
       applicationId: t.arg.id({ required: false, description: "Only this application's." }),
       after: t.arg.string({ required: false, description: "Resume after this cursor (the last notification seen)." }),
     },
-    subscribe: async (_root, args, context) =>
-      context.services.syncNotificationStream(context.actor, await filterOf(context, args), cursorOf(args.after, "after")),
+    subscribe: async (_root, args, context) => {
+      // Loaders only for checking the filter's IDs, released once it is checked.
+      const filter = await filterOf(context.services.loaders(context.actor), args);
+      return context.services.syncNotificationStream(context.actor, filter, cursorOf(args.after, "after"));
+    },
     resolve: (notification, _args, context) => {
-      // Each event is resolved with fresh DataLoaders: the objects it names may have changed since the last one.
-      context.loaders = context.services.loaders(context.actor);
+      // Each event is resolved with fresh DataLoaders (what it names may have changed since the last
+      // one), shared by every subscriber of the organization: one batch of reads per event, not per subscriber.
+      context.loaders = context.services.eventLoaders(notification, context.actor);
       return notification;
     },
   }),
