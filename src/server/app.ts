@@ -10,7 +10,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Database } from "../db/client.js";
 import { DomainError } from "../domain/errors.js";
-import { createContext, type GraphQLContext } from "../graphql/context.js";
+import type { GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema/index.js";
 import { type Actor, createServices, type Services } from "../services/index.js";
 import { sqlState } from "../services/transaction.js";
@@ -185,7 +185,7 @@ export function createApp({ database, logger, introspection = true }: AppOptions
         actor = (await services.authenticate(secret)) ?? undefined;
         if (!actor) throw unauthenticated("Invalid or revoked token");
       }
-      return createContext(actor, services);
+      return { actor, services, loaders: services.loaders(actor) };
     },
   });
 

@@ -26,87 +26,149 @@ import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import type { Actor } from "./actor.js";
 import { isUuid } from "./catalog.js";
 
-/**
- * Per-request (and per-subscription-event) DataLoaders over the batch repository functions, all
- * scoped to the caller's organization: a row of another organization is simply not found.
- */
-export function createLoaders(db: Db, actor: Actor) {
-  const org = actor.organizationId;
-  const byId = <R extends { id: string }>(find: (db: Db, org: string, ids: readonly string[]) => Promise<R[]>) =>
-    new DataLoader<string, R | null>(async (ids) => byKeys(ids, await find(db, org, ids.filter(isUuid)), (r) => r.id));
-  const grouped = <R>(find: (db: Db, org: string, ids: readonly string[]) => Promise<R[]>, keyOf: (row: R) => string) =>
-    new DataLoader<string, R[]>(async (ids) => groupByKeys(ids, await find(db, org, ids.filter(isUuid)), keyOf));
+type Environment = Awaited<ReturnType<typeof listEnvironments>>[number];
+type Finder<R> = (db: Db, org: string, ids: readonly string[]) => Promise<R[]>;
+type KeyedFinder<R> = (db: Db, org: string, keys: readonly JourneyEnvironmentKey[]) => Promise<R[]>;
 
-  // An organization has a handful of environments: every environment lookup reads them all, once.
-  const environmentList = new DataLoader<"all", Awaited<ReturnType<typeof listEnvironments>>>(async (keys) => {
-    const rows = await listEnvironments(db, org);
-    return keys.map(() => rows);
-  });
-  const environments = () => environmentList.load("all");
-  const environment = new DataLoader<string, Awaited<ReturnType<typeof listEnvironments>>[number] | null>(async (ids) => {
-    const rows = await environments();
-    return ids.map((id) => rows.find((e) => e.id === id) ?? null);
-  });
+const versionKey = (k: JourneyEnvironmentKey & { version: number }) => `${k.journeyId}:${k.environmentId}:${k.version}`;
+const validKeys = (keys: readonly JourneyEnvironmentKey[]) => keys.filter((k) => isUuid(k.journeyId) && isUuid(k.environmentId));
 
-  return {
-    organization: new DataLoader<string, Awaited<ReturnType<typeof findOrganizationsByIds>>[number] | null>(async (ids) =>
+const byId = <R extends { id: string }>(db: Db, org: string, find: Finder<R>) =>
+  new DataLoader<string, R | null>(async (ids) => byKeys(ids, await find(db, org, ids.filter(isUuid)), (r) => r.id));
+
+const grouped = <R>(db: Db, org: string, find: Finder<R>, keyOf: (row: R) => string) =>
+  new DataLoader<string, R[]>(async (ids) => groupByKeys(ids, await find(db, org, ids.filter(isUuid)), keyOf));
+
+const byJourneyEnvironment = <R extends JourneyEnvironmentKey>(db: Db, org: string, find: KeyedFinder<R>) =>
+  new DataLoader<JourneyEnvironmentKey, R | null, string>(
+    async (keys) => byKeys(keys.map(journeyEnvironmentKey), await find(db, org, validKeys(keys)), journeyEnvironmentKey),
+    { cacheKeyFn: journeyEnvironmentKey },
+  );
+
+/** How each loader is made; a `Loaders` makes one on its first use. */
+const FACTORIES = {
+  environmentList: (db: Db, org: string) =>
+    new DataLoader<"all", Environment[]>(async (keys) => {
+      const rows = await listEnvironments(db, org);
+      return keys.map(() => rows);
+    }),
+  environment: (_db: Db, _org: string, loaders: Loaders) =>
+    new DataLoader<string, Environment | null>(async (ids) => {
+      const rows = await loaders.environments();
+      return ids.map((id) => rows.find((e) => e.id === id) ?? null);
+    }),
+  organization: (db: Db, org: string) =>
+    new DataLoader<string, Awaited<ReturnType<typeof findOrganizationsByIds>>[number] | null>(async (ids) =>
       byKeys(ids, await findOrganizationsByIds(db, ids.filter((id) => id === org)), (r) => r.id),
     ),
-    apiToken: byId(findApiTokensByIds),
-    environment,
-    /** All environments of the organization, lowest first. */
-    environments,
-    database: byId(findDatabasesByIds),
-    databasesByEnvironment: grouped(findDatabasesByEnvironmentIds, (r) => r.environmentId),
-    application: byId(findApplicationsByIds),
-    client: byId(findClientsByIds),
-    clientsByApplication: grouped(findClientsByApplicationIds, (r) => r.applicationId),
-    journey: byId(findJourneysByIds),
-    propagation: byId(findPropagationsByIds),
-    syncNotification: new DataLoader<string, Awaited<ReturnType<typeof findNotificationsOfOrganization>>[number] | null>(async (ids) => {
+  apiToken: (db: Db, org: string) => byId(db, org, findApiTokensByIds),
+  database: (db: Db, org: string) => byId(db, org, findDatabasesByIds),
+  databasesByEnvironment: (db: Db, org: string) => grouped(db, org, findDatabasesByEnvironmentIds, (r) => r.environmentId),
+  application: (db: Db, org: string) => byId(db, org, findApplicationsByIds),
+  client: (db: Db, org: string) => byId(db, org, findClientsByIds),
+  clientsByApplication: (db: Db, org: string) => grouped(db, org, findClientsByApplicationIds, (r) => r.applicationId),
+  journey: (db: Db, org: string) => byId(db, org, findJourneysByIds),
+  journeysByApplication: (db: Db, org: string) => grouped(db, org, findJourneysByApplicationIds, (r) => r.applicationId),
+  propagation: (db: Db, org: string) => byId(db, org, findPropagationsByIds),
+  syncNotification: (db: Db, org: string) =>
+    new DataLoader<string, Awaited<ReturnType<typeof findNotificationsOfOrganization>>[number] | null>(async (ids) => {
       const numbers = ids.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
       return byKeys(ids, await findNotificationsOfOrganization(db, org, numbers), (r) => String(r.id));
     }),
-    journeysByApplication: grouped(findJourneysByApplicationIds, (r) => r.applicationId),
-    /** Head version numbers and hashes of every journey of an application, in every environment. */
-    headsByApplication: grouped(findHeadsByApplicationIds, (r) => r.applicationId),
-    draft: new DataLoader(
-      async (keys: readonly JourneyEnvironmentKey[]) =>
-        byKeys(
-          keys.map(journeyEnvironmentKey),
-          await findDrafts(db, org, keys.filter((k) => isUuid(k.journeyId) && isUuid(k.environmentId))),
-          journeyEnvironmentKey,
-        ),
-      { cacheKeyFn: journeyEnvironmentKey },
-    ),
-    /** Head version number and hash only: enough for `configuration { version hash }`, without the document. */
-    head: new DataLoader(
-      async (keys: readonly JourneyEnvironmentKey[]) =>
-        byKeys(
-          keys.map(journeyEnvironmentKey),
-          await findHeads(db, org, keys.filter((k) => isUuid(k.journeyId) && isUuid(k.environmentId))),
-          journeyEnvironmentKey,
-        ),
-      { cacheKeyFn: journeyEnvironmentKey },
-    ),
-    /** A version row (with its document), by journey, environment and number. */
-    version: new DataLoader(
-      async (keys: readonly (JourneyEnvironmentKey & { version: number })[]) =>
-        byKeys(keys.map(versionKey), await findVersions(db, org, keys), versionKey),
+  headsByApplication: (db: Db, org: string) => grouped(db, org, findHeadsByApplicationIds, (r) => r.applicationId),
+  draft: (db: Db, org: string) => byJourneyEnvironment(db, org, findDrafts),
+  head: (db: Db, org: string) => byJourneyEnvironment(db, org, findHeads),
+  headVersion: (db: Db, org: string) => byJourneyEnvironment(db, org, findHeadVersions),
+  version: (db: Db, org: string) =>
+    new DataLoader<JourneyEnvironmentKey & { version: number }, Awaited<ReturnType<typeof findVersions>>[number] | null, string>(
+      async (keys) => byKeys(keys.map(versionKey), await findVersions(db, org, keys), versionKey),
       { cacheKeyFn: versionKey },
     ),
-    headVersion: new DataLoader(
-      async (keys: readonly JourneyEnvironmentKey[]) =>
-        byKeys(
-          keys.map(journeyEnvironmentKey),
-          await findHeadVersions(db, org, keys.filter((k) => isUuid(k.journeyId) && isUuid(k.environmentId))),
-          journeyEnvironmentKey,
-        ),
-      { cacheKeyFn: journeyEnvironmentKey },
-    ),
-  };
+};
+
+type Made = { [K in keyof typeof FACTORIES]?: ReturnType<(typeof FACTORIES)[K]> };
+
+/**
+ * Per-request (and per-subscription-event) DataLoaders over the batch repository functions, all
+ * scoped to the caller's organization: a row of another organization is simply not found. Each
+ * loader is made on first use, so a context that reads little (an idle subscription) costs little.
+ */
+export class Loaders {
+  readonly #db: Db;
+  readonly #org: string;
+  #made?: Made;
+
+  constructor(db: Db, organizationId: string) {
+    this.#db = db;
+    this.#org = organizationId;
+  }
+
+  #get<K extends keyof typeof FACTORIES>(key: K): NonNullable<Made[K]> {
+    const made = (this.#made ??= {});
+    return (made[key] ??= FACTORIES[key](this.#db, this.#org, this) as Made[K]) as NonNullable<Made[K]>;
+  }
+
+  /** All environments of the organization, lowest first: read once, every environment lookup uses them. */
+  environments(): Promise<Environment[]> {
+    return this.#get("environmentList").load("all");
+  }
+  get environment() {
+    return this.#get("environment");
+  }
+  get organization() {
+    return this.#get("organization");
+  }
+  get apiToken() {
+    return this.#get("apiToken");
+  }
+  get database() {
+    return this.#get("database");
+  }
+  get databasesByEnvironment() {
+    return this.#get("databasesByEnvironment");
+  }
+  get application() {
+    return this.#get("application");
+  }
+  get client() {
+    return this.#get("client");
+  }
+  get clientsByApplication() {
+    return this.#get("clientsByApplication");
+  }
+  get journey() {
+    return this.#get("journey");
+  }
+  get journeysByApplication() {
+    return this.#get("journeysByApplication");
+  }
+  get propagation() {
+    return this.#get("propagation");
+  }
+  get syncNotification() {
+    return this.#get("syncNotification");
+  }
+  /** Head version numbers and hashes of every journey of an application, in every environment. */
+  get headsByApplication() {
+    return this.#get("headsByApplication");
+  }
+  get draft() {
+    return this.#get("draft");
+  }
+  /** Head version number and hash only: enough for `configuration { version hash }`, without the document. */
+  get head() {
+    return this.#get("head");
+  }
+  /** The head version row, with its document. */
+  get headVersion() {
+    return this.#get("headVersion");
+  }
+  /** A version row (with its document), by journey, environment and number. */
+  get version() {
+    return this.#get("version");
+  }
 }
 
-const versionKey = (k: JourneyEnvironmentKey & { version: number }) => `${k.journeyId}:${k.environmentId}:${k.version}`;
-
-export type Loaders = ReturnType<typeof createLoaders>;
+export function createLoaders(db: Db, actor: Actor): Loaders {
+  return new Loaders(db, actor.organizationId);
+}
