@@ -1,0 +1,237 @@
+/**
+ * The server of the soak benchmark (issue 7), in a process of its own: an embedded PGlite database
+ * in a temporary folder, migrated and seeded through the services — an organization with the
+ * default pipeline, a database per environment, `SOAK_APPLICATIONS` (default 20) applications, each
+ * with a client in development, three journeys (login, registration, password recovery) and a
+ * client in staging (which copies the journeys up, so staging starts in sync) — then `createApp` on
+ * a free port. Prints one JSON line (`SoakServerInfo`: URLs, tokens, global IDs) and serves a probe
+ * (`process-probe.ts`) on another port, which also reports what the server logged at warn level or
+ * above. Stops on SIGTERM.
+ *
+ * Run with `--expose-gc`: the probe's memory figures are taken after full collections.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { listEnvironments } from "../../src/db/repositories/catalog.js";
+import { migrateDatabase, openDatabase } from "../../src/db/client.js";
+import type { JourneyDocument } from "../../src/domain/journey-document.js";
+import { EventHub } from "../../src/events/hub.js";
+import { globalId } from "../../src/graphql/ids.js";
+import { createApp } from "../../src/server/app.js";
+import { createLogger } from "../../src/server/logger.js";
+import type { Actor } from "../../src/services/actor.js";
+import { createApplication, createClient, createDatabase } from "../../src/services/catalog.js";
+import { createJourney } from "../../src/services/journeys.js";
+import { DEMO_LOGIN, DEMO_REGISTRATION } from "../../src/services/seed.js";
+import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
+import { announce, startProbe, type ProbeCounters } from "./process-probe.js";
+
+const APPLICATIONS = Number(process.env.SOAK_APPLICATIONS ?? 20);
+
+/** Password recovery: identify → risk check → email code. */
+const PASSWORD_RECOVERY: JourneyDocument = {
+  start: "identify",
+  order: ["identify", "risk", "email-otp"],
+  steps: {
+    identify: {
+      type: "IDENTIFIER",
+      name: "Enter email",
+      enabled: true,
+      settings: { identifiers: ["email", "username"] },
+      transitions: { success: "risk" },
+    },
+    risk: {
+      type: "RISK_CHECK",
+      name: "Risk check",
+      enabled: true,
+      settings: { threshold: 80, action: "deny" },
+      transitions: { success: "email-otp", "high-risk": "DENY" },
+    },
+    "email-otp": {
+      type: "EMAIL_OTP",
+      name: "Email code",
+      enabled: true,
+      settings: { codeLength: 8, ttlSeconds: 600 },
+      transitions: { success: "COMPLETE", failure: "DENY" },
+    },
+  },
+};
+
+const JOURNEYS = [
+  { key: "login", name: "Login", type: "LOGIN", document: DEMO_LOGIN },
+  { key: "registration", name: "Registration", type: "REGISTRATION", document: DEMO_REGISTRATION },
+  { key: "password-recovery", name: "Password recovery", type: "PASSWORD_RECOVERY", document: PASSWORD_RECOVERY },
+] as const;
+
+/** The step the soak's saves edit: every seeded journey starts with it. */
+const EDITED_STEP = "identify";
+
+/** A step as `saveJourneyStep` takes it (transitions as a list). */
+export interface StepInput {
+  key: string;
+  type: string;
+  name: string;
+  enabled: boolean;
+  settings: Record<string, unknown>;
+  transitions: { outcome: string; to: string }[];
+}
+
+/** What the soak server announces on its first stdout line. */
+export interface SoakServerInfo {
+  url: string;
+  wsUrl: string;
+  probeUrl: string;
+  /** VIEWER: dashboards, diffs, subscribers. */
+  viewerToken: string;
+  /** PROMOTER: saves in development and propagations into staging. */
+  promoterToken: string;
+  environments: { development: string; staging: string; production: string };
+  applications: { id: string; name: string; journeys: { id: string; key: string; step: StepInput }[] }[];
+}
+
+/** What the probe reports beyond the memory and CPU figures. */
+export interface SoakCounters extends ProbeCounters {
+  /** Log lines at warn level or above, by level name. */
+  logged: Record<string, number>;
+  /** The first few of them, as logged. */
+  loggedSamples: string[];
+  /** SQL statements run since the start, by their first words. */
+  statements: Record<string, number>;
+  /** The event loop's longest delay and its 99th percentile since the previous reading, ms: stalls show here. */
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+}
+
+/**
+ * Counts the live subscriptions to sync topics, so that the bench can wait until every subscriber
+ * is registered. Wraps the hub's method from outside; nothing in src/ changes.
+ */
+let liveSubscriptions = 0;
+const listen = EventHub.prototype.listen;
+EventHub.prototype.listen = function countedListen(this: EventHub, topic, handler) {
+  const stop = listen.call(this, topic, handler as never);
+  if (!String(topic).startsWith("sync:")) return stop;
+  liveSubscriptions++;
+  let stopped = false;
+  return () => {
+    if (!stopped) liveSubscriptions--;
+    stopped = true;
+    stop();
+  };
+} as typeof listen;
+
+/** Warnings and errors the server logs (unexpected errors are masked in responses, but logged): counted, a few kept. */
+const logged: Record<string, number> = {};
+const loggedSamples: string[] = [];
+const LEVELS: Record<number, string> = { 40: "warn", 50: "error", 60: "fatal" };
+const logDestination = {
+  write(line: string) {
+    const level = LEVELS[(JSON.parse(line) as { level: number }).level] ?? "other";
+    logged[level] = (logged[level] ?? 0) + 1;
+    if (loggedSamples.length < 5) loggedSamples.push(line.trim().slice(0, 2_000));
+  },
+};
+
+function stepInput(key: string, document: JourneyDocument): StepInput {
+  const { transitions, ...step } = document.steps[key];
+  return { key, ...step, settings: { ...step.settings }, transitions: Object.entries(transitions).map(([outcome, to]) => ({ outcome, to })) };
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), "soak-bench-"));
+let sqlStatements = 0;
+const statements: Record<string, number> = {};
+const database = await openDatabase({
+  dataDir,
+  onQuery: (query) => {
+    sqlStatements++;
+    const shape = query.replace(/\s+/g, " ").replace(/\$\d+(, \$\d+)*/g, "$n").slice(0, 110);
+    statements[shape] = (statements[shape] ?? 0) + 1;
+  },
+});
+await migrateDatabase({ database });
+
+const { db } = database;
+const { organization } = await ensureOrganization(db, "Soak bench");
+const admin = await issueToken(db, { organizationId: organization.id, name: "soak-admin", role: "ADMIN" });
+const promoter = await issueToken(db, { organizationId: organization.id, name: "soak-promoter", role: "PROMOTER" });
+const viewer = await issueToken(db, { organizationId: organization.id, name: "soak-viewer", role: "VIEWER" });
+const actor: Actor = { organizationId: organization.id, tokenId: admin.apiToken.id, role: "ADMIN", name: "soak-admin" };
+const environments = await listEnvironments(db, organization.id);
+if (environments.map((e) => e.key).join() !== "development,staging,production") throw new Error("unexpected default pipeline");
+const [development, staging, production] = environments;
+const databases = await Promise.all(
+  environments.map((e) => createDatabase(db, actor, { environmentId: e.id, name: `soak-users-${e.key}` })),
+);
+
+const applications: SoakServerInfo["applications"] = [];
+for (let n = 1; n <= APPLICATIONS; n++) {
+  const name = `Application ${String(n).padStart(2, "0")}`;
+  const application = await createApplication(db, actor, { name });
+  const clientIn = (index: 0 | 1) =>
+    createClient(db, actor, {
+      applicationId: application.id,
+      environmentId: environments[index].id,
+      databaseId: databases[index].id,
+      redirectUris: [`https://${environments[index].key}.app-${n}.example.com/callback`],
+      allowedOrigins: [`https://${environments[index].key}.app-${n}.example.com`],
+    });
+  await clientIn(0);
+  const journeys = [];
+  for (const journey of JOURNEYS) {
+    const row = await createJourney(db, actor, { applicationId: application.id, ...journey });
+    journeys.push({ id: globalId("Journey", row.id), key: journey.key, step: stepInput(EDITED_STEP, journey.document) });
+  }
+  // Copies every journey's configuration up: staging starts in sync.
+  await clientIn(1);
+  applications.push({ id: globalId("Application", application.id), name, journeys });
+}
+// As npm start does after seeding: PGlite has no autovacuum to gather planner statistics.
+await database.analyze();
+
+const app = createApp({ database, logger: createLogger("warn", logDestination) });
+const url = await app.start(0, "127.0.0.1");
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const counters = (): SoakCounters => {
+  const figures = {
+    subscribers: liveSubscriptions,
+    sqlStatements,
+    logged,
+    loggedSamples,
+    statements,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+  };
+  loopDelay.reset();
+  return figures;
+};
+const probeUrl = await startProbe(counters);
+
+const info: SoakServerInfo = {
+  url: `${url}/graphql`,
+  wsUrl: `${url.replace(/^http/, "ws")}/graphql`,
+  probeUrl,
+  viewerToken: viewer.token,
+  promoterToken: promoter.token,
+  environments: {
+    development: globalId("Environment", development.id),
+    staging: globalId("Environment", staging.id),
+    production: globalId("Environment", production.id),
+  },
+  applications,
+};
+announce({ ...info });
+
+process.once("SIGTERM", () => {
+  void (async () => {
+    try {
+      await app.stop();
+      await database.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    }
+  })();
+});
