@@ -104,6 +104,28 @@ function refuseBody(response: ServerResponse, status: 411 | 413) {
   response.end(JSON.stringify({ errors: [{ message, extensions: { code: status === 413 ? "PAYLOAD_TOO_LARGE" : "LENGTH_REQUIRED" } }] }));
 }
 
+/**
+ * A subscription's context lives as long as the subscription; each event resolves with the loaders
+ * it shares with the event's other subscribers. Once its result is out, the context lets them go,
+ * or thousands of idle subscribers would each keep the last event's loaders and what they cached.
+ */
+function useReleaseEventLoaders(): Plugin {
+  return {
+    onSubscribe() {
+      return {
+        onSubscribeResult({ args }) {
+          const context = args.contextValue as unknown as GraphQLContext;
+          return {
+            onNext() {
+              context.loaders = context.services.loaders(context.actor);
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
 export function createApp({ database, logger, introspection = true }: AppOptions): App {
   const hub = new EventHub();
   const services = createServices(database.db, hub);
@@ -160,6 +182,7 @@ export function createApp({ database, logger, introspection = true }: AppOptions
     },
     plugins: [
       useRequestLogging(logger),
+      useReleaseEventLoaders(),
       operationLimits(),
       // Queries and mutations run as compiled functions (graphql-jit): the dashboard resolves over a
       // thousand fields per request. Subscriptions keep graphql-js's executor.
