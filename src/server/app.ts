@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { PothosValidationError } from "@pothos/core";
 import { useGraphQlJit } from "@envelop/graphql-jit";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { type DocumentNode, GraphQLError, Kind } from "graphql";
 import { createYoga, type Plugin, useReadinessCheck } from "graphql-yoga";
 import { CloseCode } from "graphql-ws";
@@ -183,6 +184,9 @@ export function createApp({ database, logger, introspection = true }: AppOptions
     plugins: [
       useRequestLogging(logger),
       useReleaseEventLoaders(),
+      // A browser sends a "simple" request (GET, form or text/plain body) cross-site without a CORS
+      // preflight; ours must carry a header such a request cannot have. Authorization is one.
+      useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),
       operationLimits(),
       // Queries and mutations run as compiled functions (graphql-jit): the dashboard resolves over a
       // thousand fields per request. Subscriptions keep graphql-js's executor.

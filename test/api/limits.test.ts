@@ -128,3 +128,20 @@ describe("introspection", () => {
     }
   });
 });
+
+describe("CSRF prevention for browsers", () => {
+  const get = (headers: Record<string, string>) =>
+    fetch(`${server.endpoint}?query=${encodeURIComponent("{ viewer { role } }")}`, { headers: { accept: "application/json", ...headers } });
+
+  it("refuses a simple cross-site request (GET or a text/plain POST without a custom header) with 403", async () => {
+    expect((await get({})).status).toBe(403);
+    const form = await fetch(server.endpoint, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ query: "{ viewer { role } }" }) });
+    expect(form.status).toBe(403);
+  });
+
+  it("serves a GET that carries the bearer token, which no simple request can", async () => {
+    const response = await get({ authorization: `Bearer ${tenant.tokens.VIEWER}` });
+    expect(response.status).toBe(200);
+    expect((await response.json()).data.viewer.role).toBe("VIEWER");
+  });
+});
