@@ -6,15 +6,14 @@ import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
-import type { JourneyDocument } from "../../src/domain/journey-document.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import type { Actor } from "../../src/services/actor.js";
 import { createApplication, createClient, createDatabase } from "../../src/services/catalog.js";
 import { createJourney } from "../../src/services/journeys.js";
-import { DEMO_LOGIN, DEMO_REGISTRATION } from "../../src/services/seed.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
+import { BENCH_JOURNEYS } from "./journeys.js";
 import { type Figures, formatFigures, loadFigures, machine, round } from "./figures.js";
 
 const APPLICATIONS = 200;
@@ -45,39 +44,7 @@ const DASHBOARD = `query Dashboard($env: ID!) {
 const CEILING = "{ __typename }";
 
 
-const PASSWORD_RECOVERY: JourneyDocument = {
-  start: "identify",
-  order: ["identify", "risk", "email-otp"],
-  steps: {
-    identify: {
-      type: "IDENTIFIER",
-      name: "Enter email",
-      enabled: true,
-      settings: { identifiers: ["email", "username"] },
-      transitions: { success: "risk" },
-    },
-    risk: {
-      type: "RISK_CHECK",
-      name: "Risk check",
-      enabled: true,
-      settings: { threshold: 80, action: "deny" },
-      transitions: { success: "email-otp", "high-risk": "DENY" },
-    },
-    "email-otp": {
-      type: "EMAIL_OTP",
-      name: "Email code",
-      enabled: true,
-      settings: { codeLength: 8, ttlSeconds: 600 },
-      transitions: { success: "COMPLETE", failure: "DENY" },
-    },
-  },
-};
-
-const JOURNEYS = [
-  { key: "login", name: "Login", type: "LOGIN", document: DEMO_LOGIN },
-  { key: "password-recovery", name: "Password recovery", type: "PASSWORD_RECOVERY", document: PASSWORD_RECOVERY },
-  { key: "registration", name: "Registration", type: "REGISTRATION", document: DEMO_REGISTRATION },
-] as const;
+const JOURNEYS = BENCH_JOURNEYS;
 
 const ENVIRONMENT_KEYS = ["development", "staging", "production"] as const;
 

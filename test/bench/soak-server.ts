@@ -24,46 +24,13 @@ import { createLogger } from "../../src/server/logger.js";
 import type { Actor } from "../../src/services/actor.js";
 import { createApplication, createClient, createDatabase } from "../../src/services/catalog.js";
 import { createJourney } from "../../src/services/journeys.js";
-import { DEMO_LOGIN, DEMO_REGISTRATION } from "../../src/services/seed.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
+import { BENCH_JOURNEYS } from "./journeys.js";
 import { announce, startProbe, type ProbeCounters } from "./process-probe.js";
 
 const APPLICATIONS = Number(process.env.SOAK_APPLICATIONS ?? 20);
 
-/** Password recovery: identify → risk check → email code. */
-const PASSWORD_RECOVERY: JourneyDocument = {
-  start: "identify",
-  order: ["identify", "risk", "email-otp"],
-  steps: {
-    identify: {
-      type: "IDENTIFIER",
-      name: "Enter email",
-      enabled: true,
-      settings: { identifiers: ["email", "username"] },
-      transitions: { success: "risk" },
-    },
-    risk: {
-      type: "RISK_CHECK",
-      name: "Risk check",
-      enabled: true,
-      settings: { threshold: 80, action: "deny" },
-      transitions: { success: "email-otp", "high-risk": "DENY" },
-    },
-    "email-otp": {
-      type: "EMAIL_OTP",
-      name: "Email code",
-      enabled: true,
-      settings: { codeLength: 8, ttlSeconds: 600 },
-      transitions: { success: "COMPLETE", failure: "DENY" },
-    },
-  },
-};
-
-const JOURNEYS = [
-  { key: "login", name: "Login", type: "LOGIN", document: DEMO_LOGIN },
-  { key: "registration", name: "Registration", type: "REGISTRATION", document: DEMO_REGISTRATION },
-  { key: "password-recovery", name: "Password recovery", type: "PASSWORD_RECOVERY", document: PASSWORD_RECOVERY },
-] as const;
+const JOURNEYS = BENCH_JOURNEYS;
 
 /** The step the soak's saves edit: every seeded journey starts with it. */
 const EDITED_STEP = "identify";

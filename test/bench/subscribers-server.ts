@@ -13,7 +13,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
-import type { JourneyDocument } from "../../src/domain/journey-document.js";
 import { EventHub } from "../../src/events/hub.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { type App, createApp } from "../../src/server/app.js";
@@ -21,37 +20,10 @@ import { createLogger } from "../../src/server/logger.js";
 import type { Actor } from "../../src/services/actor.js";
 import { createApplication, createClient, createDatabase } from "../../src/services/catalog.js";
 import { createJourney } from "../../src/services/journeys.js";
+import { DEMO_LOGIN } from "../../src/services/seed.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 import { announce, exitWithParent, startProbe } from "./process-probe.js";
 
-/** The login journey of DESIGN §1. */
-const LOGIN: JourneyDocument = {
-  start: "identify",
-  order: ["identify", "password", "email-otp"],
-  steps: {
-    identify: {
-      type: "IDENTIFIER",
-      name: "Enter email",
-      enabled: true,
-      settings: { identifiers: ["email"], rememberMe: true },
-      transitions: { success: "password" },
-    },
-    password: {
-      type: "PASSWORD",
-      name: "Password",
-      enabled: true,
-      settings: { minLength: 12 },
-      transitions: { success: "email-otp", failure: "DENY" },
-    },
-    "email-otp": {
-      type: "EMAIL_OTP",
-      name: "Email code",
-      enabled: true,
-      settings: { codeLength: 6, ttlSeconds: 300 },
-      transitions: { success: "COMPLETE", failure: "DENY" },
-    },
-  },
-};
 
 /**
  * Counts the live subscriptions to sync topics: the bench waits for every subscriber to be
@@ -115,7 +87,7 @@ async function seed(db: Database["db"]) {
     redirectUris: ["https://development.portal.example.com/callback"],
     allowedOrigins: ["https://development.portal.example.com"],
   });
-  const login = await createJourney(db, actor, { applicationId: application.id, key: "login", name: "Login", type: "LOGIN", document: LOGIN });
+  const login = await createJourney(db, actor, { applicationId: application.id, key: "login", name: "Login", type: "LOGIN", document: DEMO_LOGIN });
   // Creating the staging client copies the journey up: staging starts in sync.
   await createClient(db, actor, {
     applicationId: application.id,
