@@ -10,7 +10,9 @@ import { listNotifications, type NotificationFilter } from "../db/repositories/n
 import type { EventHub } from "../events/hub.js";
 import { listPropagations } from "../db/repositories/propagations.js";
 import * as journeys from "./journeys.js";
-import { createLoaders, type Loaders } from "./loaders.js";
+import { createLoaders } from "./loaders.js";
+import { deliveredEvent, type DeliveredEvent } from "./notifications.js";
+import type { SyncNotificationRow } from "../db/repositories/notifications.js";
 import * as tokens from "./tokens.js";
 
 export type { Actor } from "./actor.js";
@@ -24,19 +26,23 @@ export { draftChanges, draftProblems } from "./editing.js";
 export type { PropagationRow, PropagationResult } from "./propagation.js";
 export type { ClientCreationPlan } from "./catalog.js";
 export type { SyncNotificationRow } from "../db/repositories/notifications.js";
+export type { NotificationRelations } from "./notifications.js";
 export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
 export function createServices(db: Db, hub: EventHub) {
-  const eventLoaders = new WeakMap<object, Loaders>();
+  const events = new WeakMap<SyncNotificationRow, DeliveredEvent>();
   return {
     authenticate: (secret: string) => tokens.authenticate(db, secret),
     loaders: (actor: Actor) => createLoaders(db, actor),
-    /** The loaders of one delivered event, shared by all its subscribers (same organization, same row object). */
-    eventLoaders: (event: object, actor: Actor) => {
-      let loaders = eventLoaders.get(event);
-      if (!loaders) eventLoaders.set(event, (loaders = createLoaders(db, actor)));
-      return loaders;
+    /**
+     * What one delivered event needs, made once and shared by all its subscribers (same
+     * organization, same row object): fresh loaders, and the rows the notification names.
+     */
+    deliveredEvent: (event: SyncNotificationRow, actor: Actor): DeliveredEvent => {
+      let delivered = events.get(event);
+      if (!delivered) events.set(event, (delivered = deliveredEvent(createLoaders(db, actor), event)));
+      return delivered;
     },
     listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
     applicationsByIds: (actor: Actor, ids: string[]) => findApplicationsByIds(db, actor.organizationId, ids.filter(catalog.isUuid)),

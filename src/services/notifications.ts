@@ -11,7 +11,8 @@ import {
 } from "../db/repositories/notifications.js";
 import type { EventHub } from "../events/hub.js";
 import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
-import type { ClientRow, EnvironmentRow, JourneyHeadRow } from "../db/repositories/rows.js";
+import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyHeadRow, JourneyRow } from "../db/repositories/rows.js";
+import type { Loaders } from "./loaders.js";
 import { diffApplication, type DiffSide } from "../domain/diff.js";
 import type { Actor } from "./actor.js";
 import { clientSyncStates, journeySyncStates, memoizedChangeCount, syncMessage, type SyncState } from "./sync.js";
@@ -159,4 +160,31 @@ export function syncNotificationStream(
       stopRevoked();
     }
   }, new FixedBuffer(1_000));
+}
+
+/** An event as its subscribers resolve it: loaders of its own, and the rows it names, read once. */
+export interface DeliveredEvent {
+  loaders: Loaders;
+  related: Promise<NotificationRelations>;
+}
+
+export interface NotificationRelations {
+  application: ApplicationRow | null;
+  journey: JourneyRow | null;
+  environment: EnvironmentRow | null;
+  sourceEnvironment: EnvironmentRow | null;
+}
+
+export function deliveredEvent(loaders: Loaders, row: SyncNotificationRow): DeliveredEvent {
+  const related = (async () => {
+    const [application, journey, environment, sourceEnvironment] = await Promise.all([
+      loaders.application.load(row.applicationId),
+      row.journeyId ? loaders.journey.load(row.journeyId) : null,
+      loaders.environment.load(row.environmentId),
+      loaders.environment.load(row.sourceEnvironmentId),
+    ]);
+    return { application, journey, environment, sourceEnvironment };
+  })();
+  related.catch(() => {});
+  return { loaders, related };
 }

@@ -1,11 +1,14 @@
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
-import type { Loaders, SyncNotificationRow } from "../../services/index.js";
+import type { Loaders, NotificationRelations, SyncNotificationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { SyncStatusEnum } from "./diff.js";
 import { ApplicationRef, EnvironmentRef, JourneyRef } from "./refs.js";
 
-export const SyncNotificationRef = builder.objectRef<SyncNotificationRow>("SyncNotification");
+/** A stored notification; a delivered one carries the rows it names, read once for all its subscribers. */
+type NotificationView = SyncNotificationRow & { related?: NotificationRelations };
+
+export const SyncNotificationRef = builder.objectRef<NotificationView>("SyncNotification");
 
 builder.node(SyncNotificationRef, {
   description:
@@ -16,23 +19,24 @@ builder.node(SyncNotificationRef, {
     application: t.field({
       type: ApplicationRef,
       description: "The application.",
-      resolve: async (n, _args, { loaders }) => (await loaders.application.load(n.applicationId))!,
+      resolve: (n, _args, { loaders }) => n.related?.application ?? loaders.application.load(n.applicationId).then((a) => a!),
     }),
     journey: t.field({
       type: JourneyRef,
       nullable: true,
       description: "The journey; null for the client settings.",
-      resolve: (n, _args, { loaders }) => (n.journeyId ? loaders.journey.load(n.journeyId) : null),
+      resolve: (n, _args, { loaders }) => (n.related ? n.related.journey : n.journeyId ? loaders.journey.load(n.journeyId) : null),
     }),
     environment: t.field({
       type: EnvironmentRef,
       description: "The environment whose state changed.",
-      resolve: async (n, _args, { loaders }) => (await loaders.environment.load(n.environmentId))!,
+      resolve: (n, _args, { loaders }) => n.related?.environment ?? loaders.environment.load(n.environmentId).then((e) => e!),
     }),
     sourceEnvironment: t.field({
       type: EnvironmentRef,
       description: "The lower environment it is compared with.",
-      resolve: async (n, _args, { loaders }) => (await loaders.environment.load(n.sourceEnvironmentId))!,
+      resolve: (n, _args, { loaders }) =>
+        n.related?.sourceEnvironment ?? loaders.environment.load(n.sourceEnvironmentId).then((e) => e!),
     }),
     status: t.field({ type: SyncStatusEnum, description: "The new status.", resolve: (n) => n.status }),
     message: t.exposeString("message", { description: "\"Journey Configuration out of Sync\" / \"Journey Configuration in Sync\"." }),
@@ -105,11 +109,12 @@ builder.subscriptionField("syncStatusChanged", (t) =>
       const filter = await filterOf(context.services.loaders(context.actor), args);
       return context.services.syncNotificationStream(context.actor, filter, cursorOf(args.after, "after"));
     },
-    resolve: (notification, _args, context) => {
+    resolve: async (notification, _args, context) => {
       // Each event is resolved with fresh DataLoaders (what it names may have changed since the last
       // one), shared by every subscriber of the organization: one batch of reads per event, not per subscriber.
-      context.loaders = context.services.eventLoaders(notification, context.actor);
-      return notification;
+      const delivered = context.services.deliveredEvent(notification, context.actor);
+      context.loaders = delivered.loaders;
+      return { ...notification, related: await delivered.related };
     },
   }),
 );
