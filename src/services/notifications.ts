@@ -67,6 +67,8 @@ function same(a: Keyed | undefined, b: Keyed): boolean {
  */
 export async function recordSyncChanges(tx: Db, actor: Actor, applicationId: string, before: SyncSnapshot): Promise<void> {
   // Before reading what to report: a concurrent writer's report must not be overtaken by a staler one.
+  // (`before` was read earlier, so a change another writer committed in between is reported by both:
+  // a duplicate with the same status, never a wrong last one.)
   await lockNotifications(tx, actor.organizationId);
   const after = await syncSnapshot(tx, actor, applicationId);
   const previous = statesOf(before);
