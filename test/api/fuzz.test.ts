@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
+import { STEP_TYPES, type StepType } from "../../src/domain/step-catalogue.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { propagations, syncNotifications } from "../../src/db/schema.js";
 import { parseGlobalId, type NodeTypeName } from "../../src/graphql/ids.js";
@@ -346,20 +347,6 @@ const BAD_URLS = [
 const badUrl = fc.oneof(fc.constantFrom(...BAD_URLS), hostileText, hostileText.map((text) => `https://portal.example.com/${text}`));
 const urlList = (valid: string[], optional = false): FieldSpec => ({ ...listOf(fc.constantFrom(...valid), badUrl), optional });
 
-const STEP_TYPES = [
-  "IDENTIFIER",
-  "PASSWORD",
-  "EMAIL_OTP",
-  "SMS_OTP",
-  "TOTP",
-  "PASSKEY",
-  "SOCIAL_LOGIN",
-  "CONSENT",
-  "PROFILE_COMPLETION",
-  "RISK_CHECK",
-  "WEBHOOK",
-] as const;
-type StepType = (typeof STEP_TYPES)[number];
 
 const some = <T>(values: T[]) => fc.subarray(values, { minLength: 1 });
 const optionalKeys = { requiredKeys: [] as never[] };
