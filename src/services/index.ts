@@ -1,18 +1,17 @@
 import type { Db } from "../db/client.js";
-import { findApplicationsByIds, listApplications } from "../db/repositories/catalog.js";
+import { listApplications } from "../db/repositories/catalog.js";
+import { listNotifications, type NotificationFilter, type SyncNotificationRow } from "../db/repositories/notifications.js";
+import { listPropagations } from "../db/repositories/propagations.js";
+import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
 import * as catalog from "./catalog.js";
 import * as diffs from "./diff.js";
 import * as editing from "./editing.js";
-import * as propagation from "./propagation.js";
-import * as notifications from "./notifications.js";
-import { listNotifications, type NotificationFilter } from "../db/repositories/notifications.js";
-import type { EventHub } from "../events/hub.js";
-import { listPropagations } from "../db/repositories/propagations.js";
 import * as journeys from "./journeys.js";
 import { createLoaders } from "./loaders.js";
-import { deliveredEvent, type DeliveredEvent } from "./notifications.js";
-import type { SyncNotificationRow } from "../db/repositories/notifications.js";
+import * as notifications from "./notifications.js";
+import type { DeliveredEvent } from "./notifications.js";
+import * as propagation from "./propagation.js";
 import * as tokens from "./tokens.js";
 
 export type { Actor } from "./actor.js";
@@ -41,11 +40,10 @@ export function createServices(db: Db, hub: EventHub) {
      */
     deliveredEvent: (event: SyncNotificationRow, actor: Actor): DeliveredEvent => {
       let delivered = events.get(event);
-      if (!delivered) events.set(event, (delivered = deliveredEvent(createLoaders(db, actor), event)));
+      if (!delivered) events.set(event, (delivered = notifications.deliveredEvent(createLoaders(db, actor), event)));
       return delivered;
     },
     listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
-    applicationsByIds: (actor: Actor, ids: string[]) => findApplicationsByIds(db, actor.organizationId, ids.filter(catalog.isUuid)),
     /** The caller got the journey through its organization's loaders: the key is already scoped. */
     journeyVersions: (_actor: Actor, key: { journeyId: string; environmentId: string }, page: Parameters<typeof journeys.journeyVersions>[2]) =>
       journeys.journeyVersions(db, key, page),
