@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { writeFile } from "node:fs/promises";
 import { writeHeapSnapshot } from "node:v8";
+import { EventHub } from "../../src/events/hub.js";
 
 /** What a benchmarked server process reports about itself. */
 export interface ProcessStats {
@@ -113,4 +114,26 @@ export function exitWithParent(): void {
   setInterval(() => {
     if (process.ppid !== parent) process.kill(process.pid, "SIGTERM");
   }, 1_000).unref();
+}
+
+/**
+ * Counts the live subscriptions to sync topics, so that a bench can wait until every subscriber is
+ * registered before it measures. Wraps the hub's method from outside; nothing in src/ changes.
+ * Returns the function that reads the count.
+ */
+export function countLiveSubscriptions(): () => number {
+  let live = 0;
+  const listen = EventHub.prototype.listen;
+  EventHub.prototype.listen = function countedListen(this: EventHub, topic, handler) {
+    const stop = listen.call(this, topic, handler as never);
+    if (!String(topic).startsWith("sync:")) return stop;
+    live++;
+    let stopped = false;
+    return () => {
+      if (!stopped) live--;
+      stopped = true;
+      stop();
+    };
+  } as typeof listen;
+  return () => live;
 }

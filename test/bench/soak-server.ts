@@ -17,7 +17,6 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { migrateDatabase, openDatabase } from "../../src/db/client.js";
 import type { JourneyDocument } from "../../src/domain/journey-document.js";
-import { EventHub } from "../../src/events/hub.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
@@ -26,7 +25,7 @@ import { createApplication, createClient, createDatabase } from "../../src/servi
 import { createJourney } from "../../src/services/journeys.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 import { BENCH_JOURNEYS } from "./journeys.js";
-import { announce, startProbe, type ProbeCounters } from "./process-probe.js";
+import { announce, startProbe, type ProbeCounters, countLiveSubscriptions } from "./process-probe.js";
 
 const APPLICATIONS = Number(process.env.SOAK_APPLICATIONS ?? 20);
 
@@ -71,23 +70,7 @@ export interface SoakCounters extends ProbeCounters {
   loopDelayP99Ms: number;
 }
 
-/**
- * Counts the live subscriptions to sync topics, so that the bench can wait until every subscriber
- * is registered. Wraps the hub's method from outside; nothing in src/ changes.
- */
-let liveSubscriptions = 0;
-const listen = EventHub.prototype.listen;
-EventHub.prototype.listen = function countedListen(this: EventHub, topic, handler) {
-  const stop = listen.call(this, topic, handler as never);
-  if (!String(topic).startsWith("sync:")) return stop;
-  liveSubscriptions++;
-  let stopped = false;
-  return () => {
-    if (!stopped) liveSubscriptions--;
-    stopped = true;
-    stop();
-  };
-} as typeof listen;
+const liveSubscriptions = countLiveSubscriptions();
 
 /** Warnings and errors the server logs (unexpected errors are masked in responses, but logged): counted, a few kept. */
 const logged: Record<string, number> = {};
@@ -163,7 +146,7 @@ const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 const counters = (): SoakCounters => {
   const figures = {
-    subscribers: liveSubscriptions,
+    subscribers: liveSubscriptions(),
     sqlStatements,
     logged,
     loggedSamples,

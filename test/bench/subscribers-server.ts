@@ -13,7 +13,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
-import { EventHub } from "../../src/events/hub.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { type App, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
@@ -22,26 +21,10 @@ import { createApplication, createClient, createDatabase } from "../../src/servi
 import { createJourney } from "../../src/services/journeys.js";
 import { DEMO_LOGIN } from "../../src/services/seed.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
-import { announce, exitWithParent, startProbe } from "./process-probe.js";
+import { announce, exitWithParent, startProbe, countLiveSubscriptions } from "./process-probe.js";
 
 
-/**
- * Counts the live subscriptions to sync topics: the bench waits for every subscriber to be
- * registered before it measures. Wraps the hub's method from outside; nothing in src/ changes.
- */
-let liveSubscriptions = 0;
-const listen = EventHub.prototype.listen;
-EventHub.prototype.listen = function countedListen(this: EventHub, topic, handler) {
-  const stop = listen.call(this, topic, handler as never);
-  if (!String(topic).startsWith("sync:")) return stop;
-  liveSubscriptions++;
-  let stopped = false;
-  return () => {
-    if (!stopped) liveSubscriptions--;
-    stopped = true;
-    stop();
-  };
-} as typeof listen;
+const liveSubscriptions = countLiveSubscriptions();
 
 const dataDir = await mkdtemp(join(tmpdir(), "subscribers-bench-"));
 let sqlStatements = 0;
@@ -113,7 +96,7 @@ try {
   await database.analyze();
   app = createApp({ database, logger: createLogger("silent") });
   const url = await app.start(0, "127.0.0.1");
-  const probeUrl = await startProbe(() => ({ subscribers: liveSubscriptions, sqlStatements }));
+  const probeUrl = await startProbe(() => ({ subscribers: liveSubscriptions(), sqlStatements }));
   announce({ url: `${url}/graphql`, wsUrl: `${url.replace(/^http/, "ws")}/graphql`, probeUrl, ...seeded });
 } catch (error) {
   console.error(error);
