@@ -19,6 +19,7 @@ import type { Logger } from "./logger.js";
 import { disableIntrospection, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, operationLimits } from "./limits.js";
 import { EventHub } from "../events/hub.js";
 import { startEventRelay } from "../events/relay.js";
+import { useSharedEventExecution } from "./shared-events.js";
 
 export interface AppOptions {
   database: Database;
@@ -184,6 +185,12 @@ export function createApp({ database, logger, introspection = true }: AppOptions
     plugins: [
       useRequestLogging(logger),
       useReleaseEventLoaders(),
+      // A live event resolves once per organization, role, document and variables, not once per
+      // subscriber: nothing a subscription selects depends on the token beyond these.
+      useSharedEventExecution((context) => {
+        const { actor } = context as GraphQLContext;
+        return `${actor.organizationId}:${actor.role}`;
+      }),
       // A browser sends a "simple" request (GET, form or text/plain body) cross-site without a CORS
       // preflight; ours must carry a header such a request cannot have. Authorization is one.
       useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),
