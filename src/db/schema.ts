@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -22,6 +23,11 @@ export const organizations = pgTable("organizations", {
   id: uuid("id").primaryKey().defaultRandom(),
   name: text("name").notNull().unique(),
   createdAt: createdAt(),
+  /**
+   * Counts the organization's committed write transactions: each one raises it as its last
+   * statement. A response computed at revision n is exact for as long as the revision is n.
+   */
+  revision: bigint("revision", { mode: "number" }).notNull().default(0),
 });
 
 export const apiTokens = pgTable(

@@ -5,4 +5,6 @@ export interface GraphQLContext {
   actor: Actor;
   services: Services;
   loaders: Loaders;
+  /** The organization's revision as the token was checked (HTTP requests; a WebSocket's is not kept). */
+  organizationRevision?: number;
 }

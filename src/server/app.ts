@@ -19,6 +19,7 @@ import type { Logger } from "./logger.js";
 import { disableIntrospection, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, operationLimits } from "./limits.js";
 import { EventHub } from "../events/hub.js";
 import { startEventRelay } from "../events/relay.js";
+import { useResponseCache } from "./response-cache.js";
 import { useSharedEventExecution } from "./shared-events.js";
 
 export interface AppOptions {
@@ -26,6 +27,8 @@ export interface AppOptions {
   logger: Logger;
   /** Answer introspection queries (default true). */
   introspection?: boolean;
+  /** Cache query responses per token and organization revision (default true). */
+  responseCache?: boolean;
 }
 
 export interface App {
@@ -53,6 +56,15 @@ function isConnectionLoss(error: unknown): boolean {
   if (state && (state.startsWith("08") || ["57P01", "57P02", "57P03"].includes(state))) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNREFUSED", "ECONNRESET"].includes(code);
+}
+
+/**
+ * Whom a response is for, as far as responses can differ: the organization (all data is its own)
+ * and the role (scopes decide what is answered). Nothing in the schema depends on the token itself
+ * (`viewer` is the organization and the role), so two tokens of one audience can share responses.
+ */
+function audienceOf(actor: Actor): string {
+  return `${actor.organizationId}:${actor.role}`;
 }
 
 function bearer(value: unknown): string | null {
@@ -128,7 +140,7 @@ function useReleaseEventLoaders(): Plugin {
   };
 }
 
-export function createApp({ database, logger, introspection = true }: AppOptions): App {
+export function createApp({ database, logger, introspection = true, responseCache = true }: AppOptions): App {
   const hub = new EventHub();
   const services = createServices(database.db, hub);
   // LISTEN starts with the server: an instance relays what every instance commits.
@@ -185,16 +197,22 @@ export function createApp({ database, logger, introspection = true }: AppOptions
     plugins: [
       useRequestLogging(logger),
       useReleaseEventLoaders(),
-      // A live event resolves once per organization, role, document and variables, not once per
-      // subscriber: nothing a subscription selects depends on the token beyond these.
-      useSharedEventExecution((context) => {
-        const { actor } = context as GraphQLContext;
-        return `${actor.organizationId}:${actor.role}`;
-      }),
+      // A live event resolves once per audience, document and variables, not once per subscriber.
+      useSharedEventExecution((context) => audienceOf((context as GraphQLContext).actor)),
       // A browser sends a "simple" request (GET, form or text/plain body) cross-site without a CORS
       // preflight; ours must carry a header such a request cannot have. Authorization is one.
       useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),
       operationLimits(),
+      ...(responseCache
+        ? [
+            useResponseCache({
+              scopeOf: (context) => {
+                const { actor, organizationRevision } = context as GraphQLContext;
+                return organizationRevision === undefined ? null : { audience: audienceOf(actor), revision: organizationRevision };
+              },
+            }),
+          ]
+        : []),
       // Queries and mutations run as compiled functions (graphql-jit): the dashboard resolves over a
       // thousand fields per request. Subscriptions keep graphql-js's executor.
       useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }),
@@ -212,14 +230,14 @@ export function createApp({ database, logger, introspection = true }: AppOptions
       }),
     ],
     context: async (initial) => {
-      let actor = initial.actor;
-      if (!actor) {
-        const secret = bearer(initial.request.headers.get("authorization"));
-        if (!secret) throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
-        actor = (await services.authenticate(secret)) ?? undefined;
-        if (!actor) throw unauthenticated("Invalid or revoked token");
-      }
-      return { actor, services, loaders: services.loaders(actor) };
+      // A WebSocket's operations come with the actor its connection authenticated.
+      if (initial.actor) return { actor: initial.actor, services, loaders: services.loaders(initial.actor) };
+      const secret = bearer(initial.request.headers.get("authorization"));
+      if (!secret) throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
+      const authentication = await services.authenticate(secret);
+      if (!authentication) throw unauthenticated("Invalid or revoked token");
+      const { actor, organizationRevision } = authentication;
+      return { actor, organizationRevision, services, loaders: services.loaders(actor) };
     },
   });
 
@@ -237,12 +255,12 @@ export function createApp({ database, logger, introspection = true }: AppOptions
       subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
       onConnect: async (ctx) => {
         const secret = bearer(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
-        const actor = secret ? await services.authenticate(secret) : null;
-        if (!actor) {
+        const authentication = secret ? await services.authenticate(secret) : null;
+        if (!authentication) {
           ctx.extra.socket.close(CloseCode.Unauthorized, "Unauthorized");
           return false;
         }
-        ctx.extra.actor = actor;
+        ctx.extra.actor = authentication.actor;
         return true;
       },
       onSubscribe: async (ctx, _id, params) => {

@@ -38,7 +38,7 @@ const createEnvironmentInput = z.object({
 /** Inserts an environment at `rank` (moving the ones at and above it up); a rank past the top appends. */
 export async function createEnvironment(db: Db, actor: Actor, input: unknown): Promise<EnvironmentRow> {
   const values = parseInput(createEnvironmentInput, input);
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const existing = await listEnvironments(tx, actor.organizationId);
     const rank = Math.min(values.rank, existing.length);
     return uniqueAs(
@@ -55,7 +55,7 @@ const createDatabaseInput = z.object({
 
 export async function createDatabase(db: Db, actor: Actor, input: unknown): Promise<DatabaseRow> {
   const values = parseInput(createDatabaseInput, input);
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const environment = await environmentOf(tx, actor, values.environmentId);
     return uniqueAs(
       insertDatabase(tx, { organizationId: actor.organizationId, environmentId: environment.id, name: values.name }),
@@ -68,9 +68,8 @@ const createApplicationInput = z.object({ name: inputs.name(100) });
 
 export async function createApplication(db: Db, actor: Actor, input: unknown): Promise<ApplicationRow> {
   const { name } = parseInput(createApplicationInput, input);
-  return uniqueAs(
-    insertApplication(db, { organizationId: actor.organizationId, name }),
-    `An application named "${name}" already exists`,
+  return inTransaction(db, actor.organizationId, (tx) =>
+    uniqueAs(insertApplication(tx, { organizationId: actor.organizationId, name }), `An application named "${name}" already exists`),
   );
 }
 
@@ -126,7 +125,7 @@ function generateClientId(): string {
  */
 export async function createClient(db: Db, actor: Actor, input: unknown): Promise<ClientRow> {
   const values = parseInput(createClientInput, input);
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const application = await applicationOf(tx, actor, values.applicationId);
     const environment = await environmentOf(tx, actor, values.environmentId);
     const [database] = await findDatabasesByIds(tx, actor.organizationId, [values.databaseId].filter(isUuid));
@@ -223,7 +222,7 @@ const updateClientInput = z.object({
 export async function updateClient(db: Db, actor: Actor, input: unknown): Promise<ClientRow> {
   const values = parseInput(updateClientInput, input);
   const touchesFields = [values.name, values.databaseId, values.redirectUris, values.allowedOrigins].some((v) => v !== undefined);
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     let client = isUuid(values.clientId) ? await lockClient(tx, actor.organizationId, values.clientId) : null;
     if (!client) throw new NotFoundError("client", values.clientId);
     if (touchesFields && !hasRole(actor, "ADMIN")) {

@@ -98,7 +98,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Pro
   if (!validated.ok || problems.length > 0) throw new ValidationError([...problems, ...(validated.ok ? [] : validated.problems)]);
   const definition = validated.value;
 
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
     const document = draft.document;
@@ -128,7 +128,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Pro
 /** Removes a step from the draft. What pointed at it becomes a problem of the draft, to fix before saving. */
 export async function removeJourneyStep(db: Db, actor: Actor, input: unknown): Promise<JourneyDraftRow> {
   const values = parseInput(stepRefInput, input);
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
     const document = draft.document;
@@ -146,7 +146,7 @@ export async function removeJourneyStep(db: Db, actor: Actor, input: unknown): P
 
 export async function setJourneyStart(db: Db, actor: Actor, input: unknown): Promise<JourneyDraftRow> {
   const values = parseInput(stepRefInput, input);
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
     if (!Object.hasOwn(draft.document.steps, values.stepKey)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
@@ -157,7 +157,7 @@ export async function setJourneyStart(db: Db, actor: Actor, input: unknown): Pro
 /** Drops the draft (if any); the head version stays as it was. */
 export async function discardJourneyDraft(db: Db, actor: Actor, input: unknown): Promise<JourneyRow> {
   const values = parseInput(draftRefInput, input);
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     await deleteDraft(tx, target.key);
     return target.journey;
@@ -171,7 +171,7 @@ export async function discardJourneyDraft(db: Db, actor: Actor, input: unknown):
  */
 export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise<JourneyVersionRow> {
   const values = parseInput(saveJourneyInput, input);
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     await lockConfigurations(tx, target.journey.applicationId, { write: target.environment.id });
     const draft = await lockDraft(tx, target.key);

@@ -37,7 +37,7 @@ export async function createJourney(db: Db, actor: Actor, input: unknown): Promi
     );
   }
   const document = validated.value;
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const application = await applicationOf(tx, actor, values.applicationId);
     const [lowest] = await listEnvironments(tx, actor.organizationId);
     if (!lowest.editable) throw new EnvironmentLockedError(lowest.name);

@@ -95,7 +95,7 @@ type CommonInput = z.infer<typeof promoteNowInput>;
 
 async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: CommonInput, selection: Selection): Promise<PropagationResult> {
   const requestHash = canonicalHash([mode, { ...input, idempotencyKey: undefined }, selection]);
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     if (input.idempotencyKey !== undefined) {
       await lockNames(tx, [{ name: `idempotency:${actor.organizationId}:${input.idempotencyKey}`, shared: false }]);
       const earlier = await findPropagationByIdempotencyKey(tx, actor.organizationId, input.idempotencyKey);

@@ -42,7 +42,7 @@ export async function ensureOrganization(db: Db, name: string): Promise<{ organi
   const existing = await findOrganizationByName(db, name);
   if (existing) return { organization: existing, created: false };
   try {
-    const organization = await inTransaction(db, async (tx) => {
+    const organization = await inTransaction(db, (created: OrganizationRow) => created.id, async (tx) => {
       const organization = await insertOrganization(tx, name);
       await insertEnvironments(
         tx,
@@ -65,20 +65,30 @@ export async function issueToken(
   values: { organizationId: string; name: string; role: Role },
 ): Promise<{ token: string; apiToken: ApiTokenRow }> {
   const token = generateSecret();
-  const apiToken = await insertApiToken(db, { ...values, tokenHash: hashToken(token) });
+  const apiToken = await inTransaction(db, values.organizationId, (tx) => insertApiToken(tx, { ...values, tokenHash: hashToken(token) }));
   return { token, apiToken };
 }
 
+/** Who a bearer secret stands for, and its organization's revision as the secret was checked. */
+export interface Authentication {
+  actor: Actor;
+  /** Raised by every committed write of the organization (see `inTransaction`). */
+  organizationRevision: number;
+}
+
 /** The caller a bearer secret stands for, or null when it is unknown or revoked. */
-export async function authenticate(db: Db, secret: string): Promise<Actor | null> {
+export async function authenticate(db: Db, secret: string): Promise<Authentication | null> {
   if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
   const found = await findActiveTokenByHash(db, hashToken(secret));
   if (!found) return null;
   return {
-    organizationId: found.organization.id,
-    tokenId: found.token.id,
-    role: found.token.role,
-    name: found.token.name,
+    actor: {
+      organizationId: found.organization.id,
+      tokenId: found.token.id,
+      role: found.token.role,
+      name: found.token.name,
+    },
+    organizationRevision: found.organization.revision,
   };
 }
 
@@ -93,7 +103,7 @@ export async function createApiToken(db: Db, actor: Actor, input: unknown) {
 }
 
 export async function revokeApiToken(db: Db, actor: Actor, apiTokenId: string): Promise<ApiTokenRow> {
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, actor.organizationId, async (tx) => {
     const row = isUuid(apiTokenId) ? await revokeApiTokenRow(tx, actor.organizationId, apiTokenId) : null;
     if (!row) throw new NotFoundError("active API token", apiTokenId);
     await notifyTokenRevoked(tx, row.id);
@@ -102,7 +112,7 @@ export async function revokeApiToken(db: Db, actor: Actor, apiTokenId: string): 
 }
 
 export async function revokeTokenSecret(db: Db, secret: string): Promise<ApiTokenRow | null> {
-  return inTransaction(db, async (tx) => {
+  return inTransaction(db, (revoked: ApiTokenRow | null) => revoked?.organizationId ?? null, async (tx) => {
     const row = await revokeApiTokenByHash(tx, hashToken(secret));
     if (row) await notifyTokenRevoked(tx, row.id);
     return row;

@@ -1,9 +1,29 @@
 import type { Db } from "../db/client.js";
+import { raiseOrganizationRevision } from "../db/repositories/organizations.js";
 import { AlreadyExistsError } from "../domain/errors.js";
 
-/** Runs one use-case in one transaction: everything it writes commits together or not at all. */
-export function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
-  return db.transaction((tx) => work(tx as unknown as Db));
+/**
+ * Runs one use-case of an organization in one transaction: everything it writes commits together
+ * or not at all. Its last statement raises the organization's revision, so a response computed
+ * before the commit is never taken for a current one (src/server/response-cache.ts). Last, so the
+ * organization's row is locked only while the transaction commits: a writer holding it waits for
+ * nothing, and no lock order can deadlock on it.
+ *
+ * `organization` is the organization's id, or how to read it off the result (null: nothing was written).
+ * Every write of the application goes through here.
+ */
+export function inTransaction<T>(
+  db: Db,
+  organization: string | ((result: T) => string | null),
+  work: (tx: Db) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (transaction) => {
+    const tx = transaction as unknown as Db;
+    const result = await work(tx);
+    const organizationId = typeof organization === "string" ? organization : organization(result);
+    if (organizationId !== null) await raiseOrganizationRevision(tx, organizationId);
+    return result;
+  });
 }
 
 /** The SQLSTATE of a driver error (postgres.js and PGlite both expose `code`; drizzle wraps it in `cause`). */

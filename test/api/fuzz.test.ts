@@ -1,8 +1,9 @@
+import { isDeepStrictEqual } from "node:util";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { STEP_TYPES, type StepType } from "../../src/domain/step-catalogue.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { propagations, syncNotifications } from "../../src/db/schema.js";
+import { organizations, propagations, syncNotifications } from "../../src/db/schema.js";
 import { parseGlobalId, type NodeTypeName } from "../../src/graphql/ids.js";
 import { MAX_BODY_BYTES } from "../../src/server/limits.js";
 import {
@@ -49,7 +50,7 @@ import { createTenant, type Tenant } from "../support/tenant.js";
  *   an INTERNAL_SERVER_ERROR means an expected failure was not typed;
  * - a mutation answers with its Success type or a typed error (never an execution error);
  * - a refused call leaves every row of the tenant as it was; a call that succeeds may write, and
- *   what it wrote keeps the stored journeys well-formed.
+ *   what it wrote keeps the stored journeys well-formed and raised the organization's revision.
  *
  * Runs are seeded: FUZZ_SEED=<seed> replays a run (fast-check prints the seed and the
  * counterexample on failure), FUZZ_RUNS=<n> sets the runs per mutation, FUZZ_STATS=1 prints how
@@ -244,10 +245,12 @@ async function createWorld(label: string): Promise<World> {
   return { tenant, admin, ids };
 }
 
-/** Every row of the organization: tenantRows and the audit and notification rows beside them. */
+/** Every row of the organization: tenantRows and the audit and notification rows beside them, and its revision. */
 async function snapshot(organizationId: string) {
   const { db } = await testDatabase();
+  const [{ revision }] = await db.select({ revision: organizations.revision }).from(organizations).where(eq(organizations.id, organizationId));
   return {
+    revision,
     ...(await tenantRows(organizationId)),
     propagations: await db.select().from(propagations).where(eq(propagations.organizationId, organizationId)).orderBy(propagations.id),
     syncNotifications: await db
@@ -831,6 +834,10 @@ async function call(world: World, mutationName: MutationName, role: RoleName, ra
   tally(mutationName, result.errors?.length ? `request error (HTTP ${response.status})` : result.data![mutationName].__typename);
   const after = await snapshot(world.tenant.organizationId);
   if (rejected) expect(after, `a refused call changed rows: ${shown}`).toEqual(before);
+  else if (!isDeepStrictEqual({ ...after, revision: 0 }, { ...before, revision: 0 })) {
+    // Cached responses are exact only while the revision stands for the rows (src/server/response-cache.ts).
+    expect(after.revision, `a call wrote without raising the organization's revision: ${shown}`).toBeGreaterThan(before.revision);
+  }
   else if (["saveJourneyStep", "removeJourneyStep", "setJourneyStart"].includes(mutationName)) expectEditApplied(mutationName, input, before, after);
   expectWellFormed(after);
   world.last = after;

@@ -40,7 +40,7 @@ function world() {
               listeners.delete(push);
             });
           },
-          resolve: (event: object) => {
+          resolve: (event: unknown) => {
             executions++;
             return event;
           },

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { apiTokens, organizations } from "../schema.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "./rows.js";
@@ -11,6 +11,14 @@ export async function findOrganizationByName(db: Db, name: string): Promise<Orga
 export async function insertOrganization(db: Db, name: string): Promise<OrganizationRow> {
   const [row] = await db.insert(organizations).values({ name }).returning();
   return row;
+}
+
+/** One more committed write transaction of the organization (see `inTransaction`). */
+export async function raiseOrganizationRevision(db: Db, organizationId: string): Promise<void> {
+  await db
+    .update(organizations)
+    .set({ revision: sql`${organizations.revision} + 1` })
+    .where(eq(organizations.id, organizationId));
 }
 
 export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Promise<OrganizationRow[]> {

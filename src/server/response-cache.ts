@@ -1,0 +1,64 @@
+import { type DocumentNode, type ExecutionResult, getOperationAST } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import { LRUCache } from "lru-cache";
+
+/** What a cached response is exact for: whom it is for and the state of its organization's data. */
+export interface CacheScope {
+  /** Whom it is for: callers of one audience get the same response to the same request. */
+  audience: string;
+  /** The organization's revision read as the caller was authenticated, in the same statement. */
+  revision: number;
+}
+
+export interface ResponseCacheOptions {
+  /** The scope of a request, or null when it must not be cached. */
+  scopeOf: (context: unknown) => CacheScope | null;
+  /** Most responses kept (default 1,000). */
+  maxEntries?: number;
+  /** Most bytes of JSON kept (default 64 MiB). */
+  maxBytes?: number;
+}
+
+/**
+ * Query responses, cached per audience and organization revision. Every write transaction raises
+ * the organization's revision as it commits (`inTransaction`), on whichever instance it runs, and
+ * every request reads the revision with its token. So a response cached at revision n answers only
+ * requests that authenticated while the revision was n: the data cannot have changed in between,
+ * and there is nothing to invalidate, across instances or otherwise. A write makes the entries of
+ * older revisions unreachable; the LRU drops them.
+ *
+ * Entity-based invalidation (as in @envelop/response-cache) cannot see writes made by another
+ * instance; the revision can. Only queries over HTTP are cached, only results without errors
+ * (an error may be passing, like a lost connection), and results are shared, never changed.
+ */
+export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 1024 * 1024 }: ResponseCacheOptions): Plugin {
+  const cache = new LRUCache<string, ExecutionResult>({
+    max: maxEntries,
+    maxSize: maxBytes,
+    sizeCalculation: (result) => Math.max(1, JSON.stringify(result).length),
+  });
+  // The parser cache hands every request with the same query text the same document object.
+  const documentIds = new WeakMap<DocumentNode, number>();
+  let nextDocumentId = 0;
+
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const scope = scopeOf(args.contextValue);
+      if (!scope || getOperationAST(args.document, args.operationName)?.operation !== "query") return;
+      let documentId = documentIds.get(args.document);
+      if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
+      const key = [scope.audience, scope.revision, documentId, args.operationName ?? "", JSON.stringify(args.variableValues ?? {})].join("\u0000");
+      const cached = cache.get(key);
+      if (cached) {
+        setResultAndStopExecution(cached);
+        return;
+      }
+      return {
+        onExecuteDone({ result }) {
+          if (Symbol.asyncIterator in result || result.errors?.length) return;
+          cache.set(key, result);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { organizations } from "../../src/db/schema.js";
+import { globalId } from "../../src/graphql/ids.js";
+import { createApp } from "../../src/server/app.js";
+import { createLogger } from "../../src/server/logger.js";
+import { apiAs, type Api, type Catalogue, createApiToken, createApplication, createCatalogue, operation } from "../support/fixtures.js";
+import { countQueries, testDatabase } from "../support/database.js";
+import { client, gql } from "../support/graphql.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { createTenant, type Tenant } from "../support/tenant.js";
+
+/**
+ * Query responses are cached per token and organization revision (src/server/response-cache.ts).
+ * Two servers over one database stand for two instances: what one writes, the other's next query
+ * shows. That every mutation raises the revision when it writes (and only then) is checked for
+ * every generated input in fuzz.test.ts.
+ */
+let one: TestServer;
+let two: TestServer;
+beforeAll(async () => {
+  one = await startTestServer();
+  two = await startTestServer();
+});
+afterAll(async () => {
+  await one.stop();
+  await two.stop();
+});
+
+const DASHBOARD = operation(`query Dashboard($env: ID!) {
+  applications(first: 50) { edges { node { name
+    clients { environment { key } clientId }
+    journeys { key configuration(environmentId: $env) { version hash } } } } } }`);
+
+const LOGIN_PASSWORD = operation(`query Login($journey: ID!, $env: ID!) {
+  node(id: $journey) { ... on Journey { configuration(environmentId: $env) { version
+    steps { key settings } } } } }`);
+
+const SAVE_STEP = operation(`mutation SaveStep($input: SaveJourneyStepInput!) {
+  saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } } }`);
+const SAVE = operation(`mutation Save($input: SaveJourneyInput!) {
+  saveJourney(input: $input) { __typename ... on SaveJourneySuccess { version { version } } } }`);
+
+interface World {
+  tenant: Tenant;
+  admin: Api;
+  catalogue: Catalogue;
+}
+
+async function world(label: string): Promise<World> {
+  const tenant = await createTenant(label);
+  const admin = apiAs(one.endpoint, tenant);
+  return { tenant, admin, catalogue: await createCatalogue(admin) };
+}
+
+async function revisionOf(tenant: Tenant): Promise<number> {
+  const { db } = await testDatabase();
+  const [row] = await db.select({ revision: organizations.revision }).from(organizations).where(eq(organizations.id, tenant.organizationId));
+  return row.revision;
+}
+
+const dashboard = (server: TestServer, w: World, token = w.tenant.tokens.VIEWER) =>
+  gql(server.endpoint, token, DASHBOARD, { env: w.catalogue.environments.development });
+
+describe("the query response cache", () => {
+  it("answers a repeated query with only the token lookup, and the same response", async () => {
+    const w = await world("cache-repeat");
+    const first = await countQueries(() => dashboard(one, w));
+    expect(first.result.errors).toBeUndefined();
+    expect(first.queries.length).toBeGreaterThan(1);
+    const again = await countQueries(() => dashboard(one, w));
+    expect(again.result).toEqual(first.result);
+    expect(again.queries).toHaveLength(1);
+    expect(again.queries[0]).toMatch(/from "api_tokens"/);
+  });
+
+  it("shows a write made through another instance in the very next query", async () => {
+    const w = await world("cache-instances");
+    const before = await dashboard(one, w);
+    expect(before.data.applications.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(["Customer Portal"]);
+    await dashboard(one, w);
+    await createApplication(apiAs(two.endpoint, w.tenant), "Billing");
+    const after = await dashboard(one, w);
+    expect(after.data.applications.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(["Billing", "Customer Portal"]);
+  });
+
+  it("shows a saved journey version at once, on both instances", async () => {
+    const w = await world("cache-save");
+    const variables = { journey: w.catalogue.journeys.login, env: w.catalogue.environments.development };
+    const viewerOne = client(one.endpoint, w.tenant.tokens.VIEWER);
+    const viewerTwo = client(two.endpoint, w.tenant.tokens.VIEWER);
+    const password = (result: { node: { configuration: { steps: { key: string; settings: { minLength?: number } }[] } } }) =>
+      result.node.configuration.steps.find((s) => s.key === "password")!.settings.minLength;
+    const initial = password(await viewerOne.data(LOGIN_PASSWORD, variables));
+    expect(password(await viewerTwo.data(LOGIN_PASSWORD, variables))).toBe(initial);
+
+    const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.catalogue.environments.development };
+    const step = {
+      key: "password",
+      type: "PASSWORD",
+      name: "Password",
+      enabled: true,
+      settings: { minLength: initial! + 3 },
+      transitions: [
+        { outcome: "success", to: "email-otp" },
+        { outcome: "failure", to: "DENY" },
+      ],
+    };
+    const editor = apiAs(two.endpoint, w.tenant, "EDITOR");
+    const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step } })).saveJourneyStep.draft;
+    expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe("SaveJourneySuccess");
+
+    expect(password(await viewerOne.data(LOGIN_PASSWORD, variables))).toBe(initial! + 3);
+    expect(password(await viewerTwo.data(LOGIN_PASSWORD, variables))).toBe(initial! + 3);
+  });
+
+  it("keeps each organization's and each role's responses to themselves", async () => {
+    const w = await world("cache-audience");
+    const other = await world("cache-audience-other");
+    const second = await createApiToken(w.admin, { name: "second viewer", role: "VIEWER" });
+    const VIEWER = operation(`{ viewer { role organization { name } } }`);
+    const viewerOf = async (token: string) => (await gql(one.endpoint, token, VIEWER)).data.viewer;
+    for (let round = 0; round < 2; round++) {
+      expect(await viewerOf(w.tenant.tokens.VIEWER)).toEqual({ role: "VIEWER", organization: { name: w.tenant.name } });
+      expect(await viewerOf(w.tenant.tokens.ADMIN)).toEqual({ role: "ADMIN", organization: { name: w.tenant.name } });
+      expect(await viewerOf(other.tenant.tokens.VIEWER)).toEqual({ role: "VIEWER", organization: { name: other.tenant.name } });
+    }
+    // Another token of the same organization and role: the same response, from the cache.
+    const shared = await countQueries(() => viewerOf(second.token));
+    expect(shared.result).toEqual({ role: "VIEWER", organization: { name: w.tenant.name } });
+    expect(shared.queries).toHaveLength(1);
+  });
+
+  it("never serves a revoked token, even a response it was given before", async () => {
+    const w = await world("cache-revoked");
+    const spare = await createApiToken(w.admin, { name: "spare", role: "VIEWER" });
+    expect((await dashboard(one, w, spare.token)).errors).toBeUndefined();
+    const revoke = operation(`mutation Revoke($id: ID!) { revokeApiToken(input: { apiTokenId: $id }) { __typename } }`);
+    expect((await w.admin.data(revoke, { id: spare.id })).revokeApiToken.__typename).toBe("RevokeApiTokenSuccess");
+    const refused = await dashboard(one, w, spare.token);
+    expect(refused.status).toBe(401);
+    expect(refused.data ?? null).toBeNull();
+  });
+
+  it("does not cache responses with errors, nor mutations", async () => {
+    const w = await world("cache-errors");
+    const NOTIFICATIONS = operation(`query Notifications($env: ID) { syncNotifications(environmentId: $env) { edges { cursor } } }`);
+    const variables = { env: globalId("Environment", randomUUID()) };
+    const failed = await gql(one.endpoint, w.tenant.tokens.VIEWER, NOTIFICATIONS, variables);
+    expect(failed.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    const again = await countQueries(() => gql(one.endpoint, w.tenant.tokens.VIEWER, NOTIFICATIONS, variables));
+    expect(again.result.errors).toEqual(failed.errors);
+    // Executed again: more than the token lookup.
+    expect(again.queries.length).toBeGreaterThan(1);
+
+    const revision = await revisionOf(w.tenant);
+    const create = operation(`mutation Create($input: CreateApplicationInput!) { createApplication(input: $input) { __typename } }`);
+    const input = { input: { name: "Twice" } };
+    expect((await w.admin.data(create, input)).createApplication.__typename).toBe("CreateApplicationSuccess");
+    expect((await w.admin.data(create, input)).createApplication.__typename).toBe("AlreadyExistsError");
+    // One committed write: the refused one rolled back its revision with the rest.
+    expect(await revisionOf(w.tenant)).toBe(revision + 1);
+  });
+
+  it("can be turned off: every request executes", async () => {
+    const w = await world("cache-off");
+    const app = createApp({ database: await testDatabase(), logger: createLogger("silent"), responseCache: false });
+    const endpoint = `${await app.start(0, "127.0.0.1")}/graphql`;
+    try {
+      const query = () => gql(endpoint, w.tenant.tokens.VIEWER, DASHBOARD, { env: w.catalogue.environments.development });
+      const first = await countQueries(query);
+      const again = await countQueries(query);
+      expect(again.result).toEqual(first.result);
+      expect(again.queries).toHaveLength(first.queries.length);
+      expect(again.queries.length).toBeGreaterThan(1);
+    } finally {
+      await app.stop();
+    }
+  });
+});
