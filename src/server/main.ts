@@ -10,7 +10,7 @@ const where = settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: 
 
 await migrateDatabase(where);
 const database = await openDatabase({ ...where, poolSize: settings.databasePoolSize });
-const app = createApp({ database, logger, introspection: settings.introspection });
+const app = createApp({ database, logger, introspection: settings.introspection, responseCache: settings.responseCache });
 
 let seeded: string | null = null;
 if (settings.seedDemo && (await isEmpty(database.db))) {

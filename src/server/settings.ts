@@ -13,6 +13,7 @@ const settingsSchema = z.object({
   SEED_DEMO: booleanFlag.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   INTROSPECTION: booleanFlag.default(true),
+  RESPONSE_CACHE: booleanFlag.default(true),
 });
 
 export interface Settings {
@@ -27,6 +28,8 @@ export interface Settings {
   databasePoolSize: number;
   /** Answer introspection queries (turn off in production). */
   introspection: boolean;
+  /** Cache query responses per organization revision (exact: any write of the organization ends them). */
+  responseCache: boolean;
 }
 
 /** Configuration from environment variables; an invalid value stops the process with a clear message. */
@@ -46,5 +49,6 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     seedDemo: s.SEED_DEMO,
     databasePoolSize: s.DATABASE_POOL_SIZE,
     introspection: s.INTROSPECTION,
+    responseCache: s.RESPONSE_CACHE,
   };
 }

@@ -242,9 +242,13 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** The real server (createApp, silent logger) on a free port, and a client that keeps its connection alive. */
+/**
+ * The real server (createApp, silent logger) on a free port, and a client that keeps its connection
+ * alive. Without the response cache: these benches time the work of each request, which a repeated
+ * identical query would otherwise skip.
+ */
 export async function startBenchServer(database: Database, token: string): Promise<BenchServer> {
-  const app = createApp({ database, logger: createLogger("silent") });
+  const app = createApp({ database, logger: createLogger("silent"), responseCache: false });
   const endpoint = `${await app.start(0, "127.0.0.1")}/graphql`;
   const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
   return {
