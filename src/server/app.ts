@@ -27,7 +27,7 @@ export interface AppOptions {
   logger: Logger;
   /** Answer introspection queries (default true). */
   introspection?: boolean;
-  /** Cache query responses per token and organization revision (default true). */
+  /** Cache query responses per audience (organization and role) and organization revision (default true). */
   responseCache?: boolean;
 }
 

@@ -27,8 +27,10 @@ export interface ResponseCacheOptions {
  * and there is nothing to invalidate, across instances or otherwise. A write makes the entries of
  * older revisions unreachable; the LRU drops them.
  *
- * Entity-based invalidation (as in @envelop/response-cache) cannot see writes made by another
- * instance; the revision can. Only queries over HTTP are cached, only results without errors
+ * An in-memory cache invalidated by the entities a mutation returns (as @envelop/response-cache
+ * does by default) cannot see writes made by another instance; the revision can, with no shared
+ * store. Writes made around the application (SQL by hand, a restored backup) do not raise it:
+ * restart the instances after one, or run with RESPONSE_CACHE=false. Only queries over HTTP are cached, only results without errors
  * (an error may be passing, like a lost connection), and results are shared, never changed.
  */
 export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 1024 * 1024 }: ResponseCacheOptions): Plugin {

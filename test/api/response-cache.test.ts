@@ -12,10 +12,10 @@ import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
 /**
- * Query responses are cached per token and organization revision (src/server/response-cache.ts).
- * Two servers over one database stand for two instances: what one writes, the other's next query
- * shows. That every mutation raises the revision when it writes (and only then) is checked for
- * every generated input in fuzz.test.ts.
+ * Query responses are cached per audience (organization and role) and organization revision
+ * (src/server/response-cache.ts). Two servers over one database stand for two instances: what one
+ * writes, the other's next query shows. That every mutation call that writes raises the revision,
+ * and a refused one does not, is checked for every generated input in fuzz.test.ts.
  */
 let one: TestServer;
 let two: TestServer;
@@ -109,6 +109,10 @@ describe("the query response cache", () => {
     };
     const editor = apiAs(two.endpoint, w.tenant, "EDITOR");
     const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step } })).saveJourneyStep.draft;
+    // A draft is not a version yet: both instances answer (and cache) the unchanged configuration…
+    expect(password(await viewerOne.data(LOGIN_PASSWORD, variables))).toBe(initial);
+    expect(password(await viewerTwo.data(LOGIN_PASSWORD, variables))).toBe(initial);
+    // …until the save.
     expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe("SaveJourneySuccess");
 
     expect(password(await viewerOne.data(LOGIN_PASSWORD, variables))).toBe(initial! + 3);
@@ -132,7 +136,7 @@ describe("the query response cache", () => {
     expect(shared.queries).toHaveLength(1);
   });
 
-  it("never serves a revoked token, even a response it was given before", async () => {
+  it("refuses a revoked token before any cached response is looked up", async () => {
     const w = await world("cache-revoked");
     const spare = await createApiToken(w.admin, { name: "spare", role: "VIEWER" });
     expect((await dashboard(one, w, spare.token)).errors).toBeUndefined();
@@ -159,8 +163,12 @@ describe("the query response cache", () => {
     const input = { input: { name: "Twice" } };
     expect((await w.admin.data(create, input)).createApplication.__typename).toBe("CreateApplicationSuccess");
     expect((await w.admin.data(create, input)).createApplication.__typename).toBe("AlreadyExistsError");
-    // One committed write: the refused one rolled back its revision with the rest.
+    // One committed write: the refused one rolled back its revision with the rest…
     expect(await revisionOf(w.tenant)).toBe(revision + 1);
+    // …so the refused mutation, sent again at the same revision, runs again rather than being answered from a cache.
+    const repeated = await countQueries(() => w.admin.data(create, input));
+    expect(repeated.result.createApplication.__typename).toBe("AlreadyExistsError");
+    expect(repeated.queries.length).toBeGreaterThan(1);
   });
 
   it("can be turned off: every request executes", async () => {
