@@ -198,7 +198,11 @@ export function createApp({ database, logger, introspection = true, responseCach
       useRequestLogging(logger),
       useReleaseEventLoaders(),
       // A live event resolves once per audience, document and variables, not once per subscriber.
-      useSharedEventExecution((context) => audienceOf((context as GraphQLContext).actor)),
+      // syncStatusChanged's arguments (filters, the resume cursor) only choose which events arrive.
+      useSharedEventExecution({
+        audienceOf: (context) => audienceOf((context as GraphQLContext).actor),
+        filterOnlyFields: new Set(["syncStatusChanged"]),
+      }),
       // A browser sends a "simple" request (GET, form or text/plain body) cross-site without a CORS
       // preflight; ours must carry a header such a request cannot have. Authorization is one.
       useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),

@@ -1,4 +1,14 @@
-import { createSourceEventStream, type DocumentNode, execute, type ExecutionArgs, type ExecutionResult } from "graphql";
+import {
+  type ASTNode,
+  createSourceEventStream,
+  type DocumentNode,
+  execute,
+  type ExecutionArgs,
+  type ExecutionResult,
+  getOperationAST,
+  Kind,
+  visit,
+} from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { mapAsyncIterator } from "@whatwg-node/promise-helpers";
 
@@ -8,11 +18,45 @@ import { mapAsyncIterator } from "@whatwg-node/promise-helpers";
  */
 export type AudienceOf = (context: unknown) => string | null;
 
+export interface SharedEventOptions {
+  /** Whom a subscriber's results are for. */
+  audienceOf: AudienceOf;
+  /**
+   * Subscription fields whose arguments only choose which events arrive (they are read when
+   * subscribing) and never change how an event resolves: variables used nowhere but in those
+   * arguments are left out of the key, so dashboards that resumed from different cursors, or
+   * filter differently, still share.
+   */
+  filterOnlyFields?: ReadonlySet<string>;
+}
+
+/**
+ * The names of the variables an event's execution can depend on: every variable of the operation
+ * but those used only in arguments of `filterOnlyFields` at its root.
+ */
+function variablesOfEvents(document: DocumentNode, operationName: string | null | undefined, filterOnlyFields: ReadonlySet<string>): string[] {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return [];
+  const filters = new Set<ASTNode>();
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind === Kind.FIELD && filterOnlyFields.has(selection.name.value)) selection.arguments?.forEach((a) => filters.add(a));
+  }
+  const names = new Set<string>();
+  visit(document, {
+    VariableDefinition: () => false,
+    Argument: (node) => (filters.has(node) ? false : undefined),
+    Variable: (node) => {
+      names.add(node.name.value);
+    },
+  });
+  return [...names].sort();
+}
+
 /**
  * One event, thousands of subscribers: an organization's dashboards subscribe with the same
- * document and variables, and what an event resolves to depends only on the event, the document,
- * the variables and the subscriber's audience (organization and role). So a live event is executed
- * once per such key and its result handed to every subscriber of that key, instead of one
+ * document, and what an event resolves to depends only on the event, the document, the variables
+ * the selection uses and the subscriber's audience (organization and role). So a live event is
+ * executed once per such key and its result handed to every subscriber of that key, instead of one
  * execution per subscriber.
  *
  * Subscribing stays per subscriber (graphql-js's `createSourceEventStream`: arguments, scopes and
@@ -21,15 +65,20 @@ export type AudienceOf = (context: unknown) => string | null;
  * and executes as before. Results are shared, never changed: later hooks (error masking) make new
  * ones. A result is kept as long as its event object lives, so nothing outlives the event.
  */
-export function useSharedEventExecution(audienceOf: AudienceOf): Plugin {
+export function useSharedEventExecution({ audienceOf, filterOnlyFields = new Set() }: SharedEventOptions): Plugin {
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
-  const documentIds = new WeakMap<DocumentNode, number>();
+  /** Per document: its number, and per operation the variables its events depend on. */
+  const documents = new WeakMap<DocumentNode, { id: number; variables: Map<string, string[]> }>();
   let nextDocumentId = 0;
 
-  function documentId(document: DocumentNode): number {
-    let id = documentIds.get(document);
-    if (id === undefined) documentIds.set(document, (id = nextDocumentId++));
-    return id;
+  /** What identifies the execution of an event for this subscriber, but for the event and audience. */
+  function operationKey({ document, operationName, variableValues }: ExecutionArgs): string {
+    let known = documents.get(document);
+    if (!known) documents.set(document, (known = { id: nextDocumentId++, variables: new Map() }));
+    let names = known.variables.get(operationName ?? "");
+    if (!names) known.variables.set(operationName ?? "", (names = variablesOfEvents(document, operationName, filterOnlyFields)));
+    const values = names.map((name) => (variableValues ?? {})[name] ?? null);
+    return `${known.id}\u0000${operationName ?? ""}\u0000${JSON.stringify(values)}`;
   }
 
   function executeShared(args: ExecutionArgs, key: string | null, event: unknown): Promise<ExecutionResult> {
@@ -49,10 +98,7 @@ export function useSharedEventExecution(audienceOf: AudienceOf): Plugin {
         if (!(Symbol.asyncIterator in stream)) return stream;
         const audience = audienceOf(args.contextValue);
         // The parser cache hands every subscriber of one query text the same document object.
-        const key =
-          audience === null
-            ? null
-            : `${audience}\u0000${documentId(args.document)}\u0000${args.operationName ?? ""}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+        const key = audience === null ? null : `${audience}\u0000${operationKey(args)}`;
         return mapAsyncIterator(stream, (event) => executeShared(args, key, event));
       });
     },

@@ -31,7 +31,7 @@ function world() {
       fields: {
         event: {
           type: Event,
-          args: { kind: { type: GraphQLString } },
+          args: { kind: { type: GraphQLString }, after: { type: GraphQLString } },
           subscribe: (_root, args: { kind?: string }) => {
             if (args.kind === "missing") throw new GraphQLError("no such kind");
             return new Repeater<object>(async (push, stop) => {
@@ -48,7 +48,10 @@ function world() {
       },
     }),
   });
-  const yoga = createYoga<Context>({ schema, plugins: [useSharedEventExecution((context) => (context as Context).audience)] });
+  const yoga = createYoga<Context>({
+    schema,
+    plugins: [useSharedEventExecution({ audienceOf: (context) => (context as Context).audience, filterOnlyFields: new Set(["event"]) })],
+  });
 
   async function subscribe(audience: string | null, query: string, variables: Record<string, unknown> = {}) {
     const { parse, validate, subscribe: run, contextFactory, schema: enveloped } = yoga.getEnveloped({ audience });
@@ -112,6 +115,30 @@ describe("shared execution of live events", () => {
       { event: { id: "2", audience: "org-a:ADMIN", kind: "x" } },
       { event: { id: "2", audience: "org-a:VIEWER", kind: "y" } },
       { event: { id: "2", audience: "org-a:VIEWER" } },
+    ]);
+    await Promise.all(streams.map((s) => s.return?.()));
+  });
+
+  it("leaves variables used only in the subscription field's arguments out of the key", async () => {
+    const w = world();
+    const RESUMED = `subscription Resumed($after: String, $kind: String) { event(after: $after, kind: $kind) { id audience } }`;
+    const streams = [
+      iterator(await w.subscribe("org-a:VIEWER", RESUMED, { after: "1", kind: "x" })),
+      iterator(await w.subscribe("org-a:VIEWER", RESUMED, { after: "7" })),
+      iterator(await w.subscribe("org-a:VIEWER", RESUMED, {})),
+      // $kind also selects below the root: subscribers with other values execute on their own.
+      iterator(await w.subscribe("org-a:VIEWER", QUERY, { kind: "x" })),
+      iterator(await w.subscribe("org-a:VIEWER", QUERY, { kind: "y" })),
+    ];
+    const received = streams.map((s) => s.next());
+    await untilListening(w, 5);
+    w.publish({ id: "6" });
+    const results = (await Promise.all(received)).map((r) => r.value as ExecutionResult);
+    expect(w.executions()).toBe(3);
+    expect(results.slice(0, 3).map((r) => r.data)).toEqual(Array(3).fill({ event: { id: "6", audience: "org-a:VIEWER" } }));
+    expect(results.slice(3).map((r) => r.data)).toEqual([
+      { event: { id: "6", audience: "org-a:VIEWER", kind: "x" } },
+      { event: { id: "6", audience: "org-a:VIEWER", kind: "y" } },
     ]);
     await Promise.all(streams.map((s) => s.return?.()));
   });
