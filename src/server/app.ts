@@ -212,7 +212,8 @@ export function createApp({ database, logger, introspection = true, responseCach
             useResponseCache({
               scopeOf: (context) => {
                 const { actor, organizationRevision } = context as GraphQLContext;
-                return organizationRevision === undefined ? null : { audience: audienceOf(actor), revision: organizationRevision };
+                if (organizationRevision === undefined) return null;
+                return { organization: actor.organizationId, audience: audienceOf(actor), revision: organizationRevision };
               },
             }),
           ]

@@ -4,6 +4,8 @@ import { LRUCache } from "lru-cache";
 
 /** What a cached response is exact for: whom it is for and the state of its organization's data. */
 export interface CacheScope {
+  /** The organization whose data the response shows. */
+  organization: string;
   /** Whom it is for: callers of one audience get the same response to the same request. */
   audience: string;
   /** The organization's revision read as the caller was authenticated, in the same statement. */
@@ -19,46 +21,85 @@ export interface ResponseCacheOptions {
   maxBytes?: number;
 }
 
+export type ResponseCachePlugin = Plugin & {
+  /** How many responses are kept (for tests and diagnostics). */
+  entries(): number;
+};
+
+interface Entry {
+  result: ExecutionResult;
+  organization: string;
+}
+
 /**
  * Query responses, cached per audience and organization revision. Every write transaction raises
  * the organization's revision as it commits (`inTransaction`), on whichever instance it runs, and
  * every request reads the revision with its token. So a response cached at revision n answers only
  * requests that authenticated while the revision was n: the data cannot have changed in between,
- * and there is nothing to invalidate, across instances or otherwise. A write makes the entries of
- * older revisions unreachable; the LRU drops them.
+ * and there is nothing to invalidate, across instances or otherwise.
+ *
+ * Only the organization's latest revision seen is kept: the first request that brings a newer one
+ * drops the older responses, and a request still running at an older revision is answered but not
+ * kept. Memory follows the distinct queries of the current state, not the number of writes.
  *
  * An in-memory cache invalidated by the entities a mutation returns (as @envelop/response-cache
  * does by default) cannot see writes made by another instance; the revision can, with no shared
  * store. Writes made around the application (SQL by hand, a restored backup) do not raise it:
- * restart the instances after one, or run with RESPONSE_CACHE=false. Only queries over HTTP are cached, only results without errors
- * (an error may be passing, like a lost connection), and results are shared, never changed.
+ * restart the instances after one, or run with RESPONSE_CACHE=false. Only queries over HTTP are
+ * cached, only results without errors (an error may be passing, like a lost connection), and
+ * results are shared, never changed.
  */
-export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 1024 * 1024 }: ResponseCacheOptions): Plugin {
-  const cache = new LRUCache<string, ExecutionResult>({
+export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 1024 * 1024 }: ResponseCacheOptions): ResponseCachePlugin {
+  /** Per organization: the latest revision seen and the keys of its responses kept. */
+  const latest = new Map<string, { revision: number; keys: Set<string> }>();
+  const cache = new LRUCache<string, Entry>({
     max: maxEntries,
     maxSize: maxBytes,
-    sizeCalculation: (result) => Math.max(1, JSON.stringify(result).length),
+    sizeCalculation: (entry) => Math.max(1, JSON.stringify(entry.result).length),
+    dispose: (entry, key, reason) => {
+      if (reason === "set") return; // replaced by a response to the same key: still kept
+      const kept = latest.get(entry.organization);
+      if (!kept?.keys.delete(key) || kept.keys.size > 0) return;
+      latest.delete(entry.organization);
+    },
   });
   // The parser cache hands every request with the same query text the same document object.
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
 
+  /** The organization's kept responses if `scope` is of its latest revision; null for an older one. */
+  function keptAt(scope: CacheScope) {
+    let kept = latest.get(scope.organization);
+    if (kept && scope.revision < kept.revision) return null;
+    if (!kept || scope.revision > kept.revision) {
+      for (const key of kept ? [...kept.keys] : []) cache.delete(key);
+      latest.set(scope.organization, (kept = { revision: scope.revision, keys: new Set() }));
+    }
+    return kept;
+  }
+
   return {
+    entries: () => cache.size,
     onExecute({ args, setResultAndStopExecution }) {
       const scope = scopeOf(args.contextValue);
       if (!scope || getOperationAST(args.document, args.operationName)?.operation !== "query") return;
+      if (!keptAt(scope)) return;
       let documentId = documentIds.get(args.document);
       if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
       const key = [scope.audience, scope.revision, documentId, args.operationName ?? "", JSON.stringify(args.variableValues ?? {})].join("\u0000");
       const cached = cache.get(key);
       if (cached) {
-        setResultAndStopExecution(cached);
+        setResultAndStopExecution(cached.result);
         return;
       }
       return {
         onExecuteDone({ result }) {
           if (Symbol.asyncIterator in result || result.errors?.length) return;
-          cache.set(key, result);
+          // A write may have been seen while this request ran: keep only a response of the latest revision.
+          const kept = keptAt(scope);
+          if (!kept || kept.revision !== scope.revision) return;
+          cache.set(key, { result, organization: scope.organization });
+          if (cache.has(key)) kept.keys.add(key);
         },
       };
     },

@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
+import { GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
+import { createYoga } from "graphql-yoga";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { organizations } from "../../src/db/schema.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
+import { type CacheScope, useResponseCache } from "../../src/server/response-cache.js";
 import { apiAs, type Api, type Catalogue, createApiToken, createApplication, createCatalogue, operation } from "../support/fixtures.js";
 import { countQueries, testDatabase } from "../support/database.js";
 import { client, gql } from "../support/graphql.js";
@@ -185,5 +188,83 @@ describe("the query response cache", () => {
     } finally {
       await app.stop();
     }
+  });
+});
+
+/**
+ * What the cache keeps, on a yoga instance of its own whose context takes the scope from request
+ * headers and whose one field counts its executions.
+ */
+describe("what the response cache keeps", () => {
+  function cacheWorld() {
+    let executions = 0;
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: "Query",
+        fields: {
+          value: {
+            type: GraphQLString,
+            args: { name: { type: GraphQLString } },
+            resolve: (_root, args: { name?: string }, context: { scope: CacheScope }) => {
+              executions++;
+              return `${context.scope.organization}@${context.scope.revision}:${args.name ?? ""}`;
+            },
+          },
+        },
+      }),
+    });
+    const cache = useResponseCache({ scopeOf: (context) => (context as { scope: CacheScope }).scope });
+    const yoga = createYoga({
+      schema,
+      plugins: [cache],
+      context: ({ request }) => ({
+        scope: {
+          organization: request.headers.get("x-organization")!,
+          audience: `${request.headers.get("x-organization")}:VIEWER`,
+          revision: Number(request.headers.get("x-revision")),
+        },
+      }),
+    });
+    async function ask(organization: string, revision: number, name: string) {
+      const response = await yoga.fetch("http://yoga/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-organization": organization, "x-revision": String(revision) },
+        body: JSON.stringify({ query: "query Value($name: String) { value(name: $name) }", variables: { name } }),
+      });
+      return ((await response.json()) as { data: { value: string } }).data.value;
+    }
+    return { ask, entries: () => cache.entries(), executions: () => executions };
+  }
+
+  it("keeps the latest revision of each organization only", async () => {
+    const w = cacheWorld();
+    expect(await w.ask("a", 1, "x")).toBe("a@1:x");
+    expect(await w.ask("a", 1, "y")).toBe("a@1:y");
+    expect(await w.ask("b", 5, "x")).toBe("b@5:x");
+    expect(await w.ask("a", 1, "x")).toBe("a@1:x");
+    expect(w.executions()).toBe(3);
+    expect(w.entries()).toBe(3);
+
+    // Organization a wrote: its revision-1 responses go, b's stay.
+    expect(await w.ask("a", 2, "x")).toBe("a@2:x");
+    expect(w.entries()).toBe(2);
+    expect(await w.ask("b", 5, "x")).toBe("b@5:x");
+    expect(w.executions()).toBe(4);
+
+    // A request that authenticated before the write: answered, not kept, and it drops nothing.
+    expect(await w.ask("a", 1, "y")).toBe("a@1:y");
+    expect(await w.ask("a", 1, "y")).toBe("a@1:y");
+    expect(w.executions()).toBe(6);
+    expect(w.entries()).toBe(2);
+    expect(await w.ask("a", 2, "x")).toBe("a@2:x");
+    expect(w.executions()).toBe(6);
+  });
+
+  it("stays as large as the current state's distinct queries, however many writes", async () => {
+    const w = cacheWorld();
+    for (let revision = 1; revision <= 200; revision++) {
+      for (const name of ["dashboard", "diff", "notifications"]) await w.ask("a", revision, name);
+    }
+    expect(w.entries()).toBe(3);
   });
 });
