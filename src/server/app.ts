@@ -41,6 +41,7 @@ export interface App {
 }
 
 const GRAPHQL_PATH = "/graphql";
+const KEEP_ALIVE_MS = 65_000;
 
 function unauthenticated(message: string) {
   return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
@@ -251,6 +252,11 @@ export function createApp({ database, logger, introspection = true, responseCach
     if (request.headers["transfer-encoding"] && request.headers["content-length"] === undefined) return refuseBody(response, 411);
     return yoga(request, response);
   });
+  // An idle keep-alive connection is closed by the client or the proxy in front, not by us: a
+  // server that closes first races a request the client is already sending on it (ECONNRESET).
+  // Longer than common load balancers' idle timeouts (60 s); stop() still closes idle ones at once.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: MAX_WS_MESSAGE_BYTES });
 
   useServer<Record<string, unknown> | undefined, { actor?: Actor }>(
