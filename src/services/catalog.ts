@@ -12,6 +12,7 @@ import {
   insertClient,
   insertDatabase,
   insertEnvironmentAtRank,
+  listApplicationIds,
   listEnvironments,
   lockClient,
   updateClientFields,
@@ -35,16 +36,23 @@ const createEnvironmentInput = z.object({
   editable: z.boolean().default(false),
 });
 
-/** Inserts an environment at `rank` (moving the ones at and above it up); a rank past the top appends. */
+/**
+ * Inserts an environment at `rank` (moving the ones at and above it up); a rank past the top appends.
+ * Inserted below the top, it becomes what the environment above it is compared with: every
+ * application's states there may change, and each change is notified like any other.
+ */
 export async function createEnvironment(db: Db, actor: Actor, input: unknown): Promise<EnvironmentRow> {
   const values = parseInput(createEnvironmentInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const existing = await listEnvironments(tx, actor.organizationId);
     const rank = Math.min(values.rank, existing.length);
-    return uniqueAs(
+    const before = rank < existing.length ? await syncSnapshot(tx, actor, await listApplicationIds(tx, actor.organizationId)) : null;
+    const environment = await uniqueAs(
       insertEnvironmentAtRank(tx, { ...values, rank, organizationId: actor.organizationId }),
       `An environment with key "${values.key}" already exists`,
     );
+    if (before) await recordSyncChanges(tx, actor, before);
+    return environment;
   });
 }
 
@@ -139,7 +147,7 @@ export async function createClient(db: Db, actor: Actor, input: unknown): Promis
     const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
     const source = creationSource(all, clients, environment);
     await lockConfigurations(tx, application.id, { read: source?.environment.id, write: environment.id });
-    const before = await syncSnapshot(tx, actor, application.id);
+    const before = await syncSnapshot(tx, actor, [application.id]);
     const settings = source ? source.client.settings : DEFAULT_CLIENT_SETTINGS;
     const client = await uniqueAs(
       insertClient(
@@ -161,7 +169,7 @@ export async function createClient(db: Db, actor: Actor, input: unknown): Promis
       `${application.name} already has a client in ${environment.name}`,
     );
     if (source) await copyJourneys(tx, actor, application.id, source.environment, environment);
-    await recordSyncChanges(tx, actor, application.id, before);
+    await recordSyncChanges(tx, actor, before);
     return client;
   });
 }
@@ -241,7 +249,7 @@ export async function updateClient(db: Db, actor: Actor, input: unknown): Promis
     if (values.settings !== undefined) {
       if (!environment.editable) throw new EnvironmentLockedError(environment.name);
       await lockConfigurations(tx, client.applicationId, { write: environment.id });
-      const before = await syncSnapshot(tx, actor, client.applicationId);
+      const before = await syncSnapshot(tx, actor, [client.applicationId]);
       const merged = mergeClientSettings(client.settings, values.settings);
       if (!merged.ok) throw new ValidationError(merged.problems);
       const hash = canonicalHash(merged.value);
@@ -255,7 +263,7 @@ export async function updateClient(db: Db, actor: Actor, input: unknown): Promis
         });
         if (!moved) throw new Error("client settings head moved under a row lock");
         client = moved;
-        await recordSyncChanges(tx, actor, client.applicationId, before);
+        await recordSyncChanges(tx, actor, before);
       }
     }
     if (touchesFields) {

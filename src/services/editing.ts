@@ -188,7 +188,7 @@ export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise
     const problems = journeyProblems(draft.document);
     if (problems.length > 0) throw new InvalidConfigurationError(problems);
     const hash = canonicalHash(draft.document);
-    const before = await syncSnapshot(tx, actor, target.journey.applicationId);
+    const before = await syncSnapshot(tx, actor, [target.journey.applicationId]);
     if (hash === head.hash) {
       throw new ValidationError([{ path: "draftRevision", message: "Nothing to save: the draft does not change the journey" }]);
     }
@@ -201,7 +201,7 @@ export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise
     });
     if (!version) throw new DraftConflictError("The journey was saved by someone else meanwhile. Review it again.");
     await deleteDraft(tx, target.key);
-    await recordSyncChanges(tx, actor, target.journey.applicationId, before);
+    await recordSyncChanges(tx, actor, before);
     return version;
   });
 }

@@ -42,7 +42,7 @@ export async function createJourney(db: Db, actor: Actor, input: unknown): Promi
     const [lowest] = await listEnvironments(tx, actor.organizationId);
     if (!lowest.editable) throw new EnvironmentLockedError(lowest.name);
     await lockConfigurations(tx, application.id, { write: lowest.id });
-    const before = await syncSnapshot(tx, actor, application.id);
+    const before = await syncSnapshot(tx, actor, [application.id]);
     const journey = await uniqueAs(
       insertJourney(tx, {
         organizationId: actor.organizationId,
@@ -60,7 +60,7 @@ export async function createJourney(db: Db, actor: Actor, input: unknown): Promi
       savedBy: actor.name,
       comment: "Journey created",
     });
-    await recordSyncChanges(tx, actor, application.id, before);
+    await recordSyncChanges(tx, actor, before);
     return journey;
   });
 }

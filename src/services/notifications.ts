@@ -17,34 +17,39 @@ import { diffApplication, type DiffSide } from "../domain/diff.js";
 import type { Actor } from "./actor.js";
 import { clientSyncStates, journeySyncStates, memoizedChangeCount, syncMessage, type SyncState } from "./sync.js";
 
-/** The stored facts sync states are computed from, for one application: three statements. */
+/** The stored facts sync states are computed from, for some applications: three statements. */
 export interface SyncSnapshot {
+  applicationIds: readonly string[];
   environments: EnvironmentRow[];
   clients: ClientRow[];
-  heads: JourneyHeadRow[];
+  heads: (JourneyHeadRow & { applicationId: string })[];
 }
 
-export async function syncSnapshot(tx: Db, actor: Actor, applicationId: string): Promise<SyncSnapshot> {
+export async function syncSnapshot(tx: Db, actor: Actor, applicationIds: readonly string[]): Promise<SyncSnapshot> {
   return {
+    applicationIds,
     environments: await listEnvironments(tx, actor.organizationId),
-    clients: await findClientsByApplicationIds(tx, actor.organizationId, [applicationId]),
-    heads: await findHeadsByApplicationIds(tx, actor.organizationId, [applicationId]),
+    clients: await findClientsByApplicationIds(tx, actor.organizationId, applicationIds),
+    heads: await findHeadsByApplicationIds(tx, actor.organizationId, applicationIds),
   };
 }
 
-type Keyed = SyncState & { journeyId: string | null };
+type Keyed = SyncState & { applicationId: string; journeyId: string | null };
 
 function statesOf(snapshot: SyncSnapshot): Map<string, Keyed> {
   const states = new Map<string, Keyed>();
-  const journeyIds = [...new Set(snapshot.heads.map((h) => h.journeyId))];
-  for (const journeyId of journeyIds) {
-    const heads = snapshot.heads.filter((h) => h.journeyId === journeyId);
-    for (const state of journeySyncStates(snapshot.environments, snapshot.clients, heads)) {
-      states.set(`${journeyId}:${state.environment.id}`, { ...state, journeyId });
+  for (const applicationId of snapshot.applicationIds) {
+    const clients = snapshot.clients.filter((c) => c.applicationId === applicationId);
+    const heads = snapshot.heads.filter((h) => h.applicationId === applicationId);
+    for (const journeyId of new Set(heads.map((h) => h.journeyId))) {
+      const own = heads.filter((h) => h.journeyId === journeyId);
+      for (const state of journeySyncStates(snapshot.environments, clients, own)) {
+        states.set(`${journeyId}:${state.environment.id}`, { ...state, applicationId, journeyId });
+      }
     }
-  }
-  for (const state of clientSyncStates(snapshot.environments, snapshot.clients)) {
-    states.set(`client:${state.environment.id}`, { ...state, journeyId: null });
+    for (const state of clientSyncStates(snapshot.environments, clients)) {
+      states.set(`${applicationId}:client:${state.environment.id}`, { ...state, applicationId, journeyId: null });
+    }
   }
   return states;
 }
@@ -61,16 +66,17 @@ function same(a: Keyed | undefined, b: Keyed): boolean {
 }
 
 /**
- * Compares the application's sync states after a write with those before it and records a
- * notification for each state whose status or content changed (an unchanged state notifies
- * nobody), in the write's transaction. Statements: a constant few, whatever the number of changes.
+ * Compares the sync states of the snapshot's applications after a write with those before it and
+ * records a notification for each state whose status or content changed (an unchanged state
+ * notifies nobody), in the write's transaction. Statements: a constant few, whatever the number of
+ * changes or applications.
  */
-export async function recordSyncChanges(tx: Db, actor: Actor, applicationId: string, before: SyncSnapshot): Promise<void> {
+export async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapshot): Promise<void> {
   // Before reading what to report: a concurrent writer's report must not be overtaken by a staler one.
   // (`before` was read earlier, so a change another writer committed in between is reported by both:
   // a duplicate with the same status, never a wrong last one.)
   await lockNotifications(tx, actor.organizationId);
-  const after = await syncSnapshot(tx, actor, applicationId);
+  const after = await syncSnapshot(tx, actor, before.applicationIds);
   const previous = statesOf(before);
   const changed = [...statesOf(after).entries()].filter(([key, state]) => !same(previous.get(key), state)).map(([, s]) => s);
   if (changed.length === 0) return;
@@ -88,22 +94,22 @@ export async function recordSyncChanges(tx: Db, actor: Actor, applicationId: str
     const version = documents.find((d) => d.journeyId === journeyId && d.environmentId === environmentId);
     return { client: null, journeys: version ? { journey: { document: version.document, hash: version.hash } } : {} };
   };
-  const clientSide = (environmentId: string): DiffSide => {
-    const client = after.clients.find((c) => c.environmentId === environmentId);
+  const clientSide = (applicationId: string, environmentId: string): DiffSide => {
+    const client = after.clients.find((c) => c.applicationId === applicationId && c.environmentId === environmentId);
     return { client: client ? { settings: client.settings } : null, journeys: {} };
   };
   const changeCount = (s: Keyed) => {
     if (s.status !== "OUT_OF_SYNC") return 0;
     const [from, to] =
       s.journeyId === null
-        ? [clientSide(s.sourceEnvironment.id), clientSide(s.environment.id)]
+        ? [clientSide(s.applicationId, s.sourceEnvironment.id), clientSide(s.applicationId, s.environment.id)]
         : [journeySide(s.journeyId, s.sourceEnvironment.id), journeySide(s.journeyId, s.environment.id)];
     return memoizedChangeCount(s.sourceHash ?? "absent", s.targetHash ?? "absent", () => diffApplication(from, to).changes.length);
   };
 
   const rows: NewSyncNotification[] = changed.map((s) => ({
     organizationId: actor.organizationId,
-    applicationId,
+    applicationId: s.applicationId,
     journeyId: s.journeyId,
     environmentId: s.environment.id,
     sourceEnvironmentId: s.sourceEnvironment.id,

@@ -115,7 +115,7 @@ async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: Com
     }
     // Source read shared, target written exclusively, in rank order: no deadlock, no lost update.
     await lockConfigurations(tx, target.application.id, { read: target.from.id, write: target.to.id });
-    const before = await syncSnapshot(tx, actor, target.application.id);
+    const before = await syncSnapshot(tx, actor, [target.application.id]);
     const context = await loadDiffContext(tx, actor, target);
     if (!context.toClient) throw new TargetMissingError(target.to.name);
     const toClient = context.toClient;
@@ -197,7 +197,7 @@ async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: Com
       idempotencyKey: input.idempotencyKey ?? null,
       requestHash: input.idempotencyKey === undefined ? null : requestHash,
     });
-    await recordSyncChanges(tx, actor, target.application.id, before);
+    await recordSyncChanges(tx, actor, before);
     return { propagation, addedChangeIds: resolved.addedChangeIds };
   });
 }

@@ -142,6 +142,35 @@ describe("sync notifications over graphql-ws", () => {
     }
   });
 
+  it("notifies the states an environment inserted below them changes, and nothing for one appended on top", async () => {
+    const w = await world();
+    const ws = wsClient(server.wsEndpoint, w.tenant.tokens.VIEWER);
+    const sub = await subscribeWs(ws, SUBSCRIPTION, { after: await latestCursor(w) });
+    const CREATE_ENVIRONMENT = operation(`mutation CreateEnvironment($input: CreateEnvironmentInput!) {
+      createEnvironment(input: $input) { __typename ... on Error { code message } } }`);
+    try {
+      // Appended above production: nothing compares with it, nothing changes.
+      const appended = await w.admin.data(CREATE_ENVIRONMENT, { input: { key: "archive", name: "Archive", rank: 99 } });
+      expect(appended.createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
+      // Between development and staging: staging's journeys are now compared with an empty "qa".
+      const inserted = await w.admin.data(CREATE_ENVIRONMENT, { input: { key: "qa", name: "QA", rank: 1 } });
+      expect(inserted.createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
+      const events = await sub.waitFor(2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sub.events).toHaveLength(2);
+      expect(
+        events.map((e) => [e.syncStatusChanged.journey?.key, e.syncStatusChanged.environment.key, e.syncStatusChanged.sourceEnvironment.key, e.syncStatusChanged.status]).sort(),
+      ).toEqual([
+        ["login", "staging", "qa", "OUT_OF_SYNC"],
+        ["registration", "staging", "qa", "OUT_OF_SYNC"],
+      ]);
+      for (const event of events) expect(event.syncStatusChanged.changeCount).toBeGreaterThan(0);
+    } finally {
+      await sub.stop();
+      await ws.dispose();
+    }
+  });
+
   it("refuses a filter naming another organization's environment", async () => {
     const w = await world();
     const stranger = await world();

@@ -58,6 +58,12 @@ export async function insertDatabase(db: Db, values: { organizationId: string; e
   return row;
 }
 
+/** The ids of every application of the organization. */
+export async function listApplicationIds(db: Db, organizationId: string): Promise<string[]> {
+  const rows = await db.select({ id: applications.id }).from(applications).where(eq(applications.organizationId, organizationId));
+  return rows.map((r) => r.id);
+}
+
 export async function findApplicationsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<ApplicationRow[]> {
   if (ids.length === 0) return [];
   return db
