@@ -2,8 +2,8 @@ import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
 import {
   findApplicationsByIds,
-  findClientsByApplicationIds,
   findClientsByIds,
+  findClientSummariesByApplicationIds,
   findDatabasesByEnvironmentIds,
   findDatabasesByIds,
   listEnvironments,
@@ -66,7 +66,8 @@ const FACTORIES = {
   databasesByEnvironment: (db: Db, org: string) => grouped(db, org, findDatabasesByEnvironmentIds, (r) => r.environmentId),
   application: (db: Db, org: string) => byId(db, org, findApplicationsByIds),
   client: (db: Db, org: string) => byId(db, org, findClientsByIds),
-  clientsByApplication: (db: Db, org: string) => grouped(db, org, findClientsByApplicationIds, (r) => r.applicationId),
+  // Lists and sync states need no settings: those load by id (`client`) when a field asks for them.
+  clientsByApplication: (db: Db, org: string) => grouped(db, org, findClientSummariesByApplicationIds, (r) => r.applicationId),
   journey: (db: Db, org: string) => byId(db, org, findJourneysByIds),
   journeysByApplication: (db: Db, org: string) => grouped(db, org, findJourneysByApplicationIds, (r) => r.applicationId),
   propagation: (db: Db, org: string) => byId(db, org, findPropagationsByIds),

@@ -1,4 +1,4 @@
-import type { ClientRow, EnvironmentRow, JourneyHeadRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
+import type { ClientSummaryRow, EnvironmentRow, JourneyHeadRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
 import { diffApplication, type DiffSide } from "../domain/diff.js";
 import type { Loaders } from "./loaders.js";
 
@@ -30,7 +30,7 @@ export interface SyncState {
  */
 export function journeySyncStates(
   environments: EnvironmentRow[],
-  clients: ClientRow[],
+  clients: ClientSummaryRow[],
   heads: Pick<JourneyHeadRow, "environmentId" | "hash">[],
 ): SyncState[] {
   const hashIn = new Map(heads.map((h) => [h.environmentId, h.hash]));
@@ -49,7 +49,7 @@ export function journeySyncStates(
  * The lowest environment, or one whose lower neighbour has no client, has nothing to be out of
  * sync with.
  */
-export function clientSyncStatus(environments: EnvironmentRow[], clients: ClientRow[], client: ClientRow): SyncStatus {
+export function clientSyncStatus(environments: EnvironmentRow[], clients: ClientSummaryRow[], client: ClientSummaryRow): SyncStatus {
   const index = environments.findIndex((e) => e.id === client.environmentId);
   if (index <= 0) return "IN_SYNC";
   const lower = clients.find((c) => c.environmentId === environments[index - 1].id);
@@ -86,7 +86,7 @@ export async function syncStatesOfJourney(loaders: Loaders, journey: JourneyRow)
   return journeySyncStates(environments, clients, own).map((s) => ({ ...s, journeyId: journey.id }));
 }
 
-export async function syncStatusOfClient(loaders: Loaders, client: ClientRow): Promise<SyncStatus> {
+export async function syncStatusOfClient(loaders: Loaders, client: ClientSummaryRow): Promise<SyncStatus> {
   const [environments, clients] = await Promise.all([loaders.environments(), loaders.clientsByApplication.load(client.applicationId)]);
   return clientSyncStatus(environments, clients, client);
 }
@@ -110,7 +110,7 @@ export async function changeCountOf(loaders: Loaders, state: SyncState & { journ
 }
 
 /** The client settings' state in every environment that has a lower one (see clientSyncStatus). */
-export function clientSyncStates(environments: EnvironmentRow[], clients: ClientRow[]): SyncState[] {
+export function clientSyncStates(environments: EnvironmentRow[], clients: ClientSummaryRow[]): SyncState[] {
   return environments.slice(1).map((environment, index) => {
     const sourceEnvironment = environments[index];
     const client = clients.find((c) => c.environmentId === environment.id);

@@ -54,25 +54,41 @@ async function tenantWithApplications(count: number) {
   return { tenant, productionId: production.data.environments.find((e: { key: string }) => e.key === "production").id };
 }
 
-async function dashboardStatements(count: number) {
-  const { tenant, productionId } = await tenantWithApplications(count);
-  const { result, queries } = await countQueries(() => gql(server.endpoint, tenant.tokens.VIEWER, DASHBOARD, { env: productionId }));
+/** The README's dashboard: the clients' settings and URI lists too (loaded by id, in one batch). */
+const DASHBOARD_WITH_SETTINGS = `query Dashboard($env: ID!) {
+  applications(first: 50) { edges { node { name
+    clients { environment { key } clientId settings redirectUris allowedOrigins syncStatus }
+    journeys { key configuration(environmentId: $env) { version hash } } } } } }`;
+
+async function dashboardStatements(world: Awaited<ReturnType<typeof tenantWithApplications>>, count: number, query: string) {
+  const { tenant, productionId } = world;
+  const { result, queries } = await countQueries(() => gql(server.endpoint, tenant.tokens.VIEWER, query, { env: productionId }));
   expect(result.errors).toBeUndefined();
   const edges = result.data.applications.edges;
   expect(edges).toHaveLength(count);
   for (const { node } of edges) {
     expect(node.clients.map((c: { environment: { key: string } }) => c.environment.key)).toEqual(["development", "staging", "production"]);
     expect(node.journeys.map((j: { configuration: { version: number } }) => j.configuration.version)).toEqual([1, 1]);
+    for (const client of node.clients) if ("settings" in client) expect(client.settings).toMatchObject({ pkceRequired: expect.any(Boolean) });
   }
   return queries;
 }
 
 describe("the dashboard query", () => {
   it("runs the same number of SQL statements for 5 and for 50 applications", async () => {
-    const five = await dashboardStatements(5);
-    const fifty = await dashboardStatements(50);
-    expect(fifty.length).toBe(five.length);
-    // token lookup, page of applications, clients, journeys, environments, head versions
-    expect(five.length).toBeLessThanOrEqual(6);
+    const five = await tenantWithApplications(5);
+    const fifty = await tenantWithApplications(50);
+    const statements = {
+      five: await dashboardStatements(five, 5, DASHBOARD),
+      fifty: await dashboardStatements(fifty, 50, DASHBOARD),
+      fiveWithSettings: await dashboardStatements(five, 5, DASHBOARD_WITH_SETTINGS),
+      fiftyWithSettings: await dashboardStatements(fifty, 50, DASHBOARD_WITH_SETTINGS),
+    };
+    expect(statements.fifty.length).toBe(statements.five.length);
+    // token lookup, page of applications, client summaries, journeys, environments, head versions
+    expect(statements.five.length).toBeLessThanOrEqual(6);
+    // …and the clients' whole rows, in one batch
+    expect(statements.fiftyWithSettings.length).toBe(statements.fiveWithSettings.length);
+    expect(statements.fiveWithSettings.length).toBeLessThanOrEqual(7);
   });
 });

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, gte, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gte, inArray, sql } from "drizzle-orm";
 import type { ClientSettings } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { applications, clients, clientSettingsVersions, databases, environments } from "../schema.js";
-import type { ApplicationRow, ClientRow, DatabaseRow, EnvironmentRow, VersionOrigin } from "./rows.js";
+import type { ApplicationRow, ClientRow, ClientSummaryRow, DatabaseRow, EnvironmentRow, VersionOrigin } from "./rows.js";
 
 export async function listEnvironments(db: Db, organizationId: string): Promise<EnvironmentRow[]> {
   return db.select().from(environments).where(eq(environments.organizationId, organizationId)).orderBy(asc(environments.rank));
@@ -109,6 +109,21 @@ export async function insertApplication(db: Db, values: { organizationId: string
 export async function findClientsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<ClientRow[]> {
   if (ids.length === 0) return [];
   return db.select().from(clients).where(and(eq(clients.organizationId, organizationId), inArray(clients.id, ids)));
+}
+
+const { settings: _settings, redirectUris: _redirectUris, allowedOrigins: _allowedOrigins, ...CLIENT_SUMMARY } = getTableColumns(clients);
+
+/** The clients of these applications without their settings and URI lists (see ClientSummaryRow). */
+export async function findClientSummariesByApplicationIds(
+  db: Db,
+  organizationId: string,
+  applicationIds: readonly string[],
+): Promise<ClientSummaryRow[]> {
+  if (applicationIds.length === 0) return [];
+  return db
+    .select(CLIENT_SUMMARY)
+    .from(clients)
+    .where(and(eq(clients.organizationId, organizationId), inArray(clients.applicationId, applicationIds)));
 }
 
 export async function findClientsByApplicationIds(db: Db, organizationId: string, applicationIds: readonly string[]): Promise<ClientRow[]> {

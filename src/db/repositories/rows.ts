@@ -6,6 +6,8 @@ export type EnvironmentRow = typeof schema.environments.$inferSelect;
 export type DatabaseRow = typeof schema.databases.$inferSelect;
 export type ApplicationRow = typeof schema.applications.$inferSelect;
 export type ClientRow = typeof schema.clients.$inferSelect;
+/** A client without its settings and URI lists: what lists of clients and sync states need. */
+export type ClientSummaryRow = Omit<ClientRow, "settings" | "redirectUris" | "allowedOrigins">;
 export type ClientSettingsVersionRow = typeof schema.clientSettingsVersions.$inferSelect;
 export type JourneyRow = typeof schema.journeys.$inferSelect;
 export type JourneyVersionRow = typeof schema.journeyVersions.$inferSelect;

@@ -1,6 +1,6 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
 import { ValidationError } from "../../domain/errors.js";
-import { syncStatusOfClient, type ApplicationRow, type ClientRow } from "../../services/index.js";
+import { syncStatusOfClient, type ApplicationRow, type ClientRow, type ClientSummaryRow, type Loaders } from "../../services/index.js";
 import { SyncStatusEnum } from "./diff.js";
 import { builder } from "../builder.js";
 import { environmentIdOf, localId } from "../ids.js";
@@ -46,6 +46,12 @@ builder.node(ApplicationRef, {
   }),
 });
 
+/** The whole row of a client that may be a summary (from `Application.clients`): one batch by id. */
+async function fullClient(loaders: Loaders, client: ClientSummaryRow): Promise<ClientRow> {
+  if ("settings" in client) return client as ClientRow;
+  return (await loaders.client.load(client.id))!;
+}
+
 builder.node(ClientRef, {
   description:
     "An application's presence in one environment: its OAuth client, environment-specific fields (never propagated) and shared settings (propagated).",
@@ -68,8 +74,14 @@ builder.node(ClientRef, {
       description: "The user store it authenticates against (environment-specific).",
       resolve: async (c, _args, { loaders }) => (await loaders.database.load(c.databaseId))!,
     }),
-    redirectUris: t.stringList({ description: "Allowed OAuth redirect URIs (environment-specific).", resolve: (c) => c.redirectUris }),
-    allowedOrigins: t.stringList({ description: "Allowed CORS origins (environment-specific).", resolve: (c) => c.allowedOrigins }),
+    redirectUris: t.stringList({
+      description: "Allowed OAuth redirect URIs (environment-specific).",
+      resolve: async (c, _args, { loaders }) => (await fullClient(loaders, c)).redirectUris,
+    }),
+    allowedOrigins: t.stringList({
+      description: "Allowed CORS origins (environment-specific).",
+      resolve: async (c, _args, { loaders }) => (await fullClient(loaders, c)).allowedOrigins,
+    }),
     syncStatus: t.field({
       type: SyncStatusEnum,
       description: "Its shared settings against the lower environment's client (IN_SYNC in the lowest environment).",
@@ -78,7 +90,7 @@ builder.node(ClientRef, {
     settings: t.field({
       type: "JSON",
       description: "Shared settings, propagated between environments: token lifetimes, grant types, PKCE, refresh token rotation.",
-      resolve: (c) => c.settings,
+      resolve: async (c, _args, { loaders }) => (await fullClient(loaders, c)).settings,
     }),
   }),
 });

@@ -1,7 +1,7 @@
 import type {
   ApiTokenRow,
   ApplicationRow,
-  ClientRow,
+  ClientSummaryRow,
   DatabaseRow,
   EnvironmentRow,
   JourneyHeadRow,
@@ -17,7 +17,8 @@ export const ApiTokenRef = builder.objectRef<ApiTokenRow>("ApiToken");
 export const EnvironmentRef = builder.objectRef<EnvironmentRow>("Environment");
 export const DatabaseRef = builder.objectRef<DatabaseRow>("Database");
 export const ApplicationRef = builder.objectRef<ApplicationRow>("Application");
-export const ClientRef = builder.objectRef<ClientRow>("Client");
+/** A full client row, or a summary from a list: the settings and URI lists then load by id. */
+export const ClientRef = builder.objectRef<ClientSummaryRow>("Client");
 export const JourneyRef = builder.objectRef<JourneyRow>("Journey");
 /** A whole version row, or just a head (number and hash) whose other fields load on demand. */
 export type JourneyVersionView = JourneyVersionRow | JourneyHeadRow;
