@@ -45,6 +45,7 @@ const SUBSCRIPTION = operation(`subscription($after: String) { syncStatusChanged
 const LATEST = operation(`query($after: String) { syncNotifications(after: $after, first: 100) { pageInfo { endCursor hasNextPage } } }`);
 const SAVE_STEP = operation(`mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`);
 const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
+const STATES = operation(`query($journey: ID!) { node(id: $journey) { ... on Journey { syncStates { environment { key } status } } } }`);
 
 async function latest(api: Api): Promise<string> {
   let after: string | undefined;
@@ -71,13 +72,23 @@ async function tenantWorld(url: string): Promise<{ tenant: Tenant; api: Api; cat
 }
 
 describe.runIf(databaseUrl)("server processes on one PostgreSQL server", () => {
-  it("delivers a mutation sent to one process to the subscribers of another", { timeout: 60_000 }, async () => {
+  it("delivers a mutation sent to one process to the subscribers of another, and to its next query", { timeout: 60_000 }, async () => {
     const [a, b] = await Promise.all([startProcess(), startProcess()]);
     try {
       const { tenant, api, catalogue } = await tenantWorld(a.url);
       const ws = wsClient(`${b.url.replace("http", "ws")}/graphql`, tenant.tokens.VIEWER);
       const sub = await subscribeWs(ws, SUBSCRIPTION, { after: await latest(api) });
+      // Process b answers (and caches) the states before the save…
+      const viewerOfB = apiAs(`${b.url}/graphql`, tenant, "VIEWER");
+      const staging = async () =>
+        (await viewerOfB.data(STATES, { journey: catalogue.journeys.login })).node.syncStates.find(
+          (s: { environment: { key: string } }) => s.environment.key === "staging",
+        ).status;
+      expect(await staging()).toBe("IN_SYNC");
+      expect(await staging()).toBe("IN_SYNC");
       await save(api, catalogue, 18);
+      // …and answers the new state as soon as process a's save has committed.
+      expect(await staging()).toBe("OUT_OF_SYNC");
       const [event] = await sub.waitFor(1);
       expect(event.syncStatusChanged).toMatchObject({ status: "OUT_OF_SYNC", environment: { key: "staging" } });
       await sub.stop();
