@@ -68,7 +68,7 @@ export function createServices(db: Db, hub: EventHub) {
       filter: Parameters<typeof listPropagations>[2],
       page: Parameters<typeof listPropagations>[3],
     ) => listPropagations(db, actor.organizationId, filter, page),
-    listSyncNotifications: (actor: Actor, filter: NotificationFilter, page: { after?: number; limit: number }) =>
+    listSyncNotifications: (actor: Actor, filter: NotificationFilter, page: Parameters<typeof listNotifications>[3]) =>
       listNotifications(db, actor.organizationId, filter, page),
     syncNotificationStream: (actor: Actor, filter: NotificationFilter, after: number | undefined) =>
       notifications.syncNotificationStream(db, hub, actor, filter, after),

@@ -250,6 +250,20 @@ describe("resuming without loss", () => {
     expect(second.pageInfo.hasNextPage).toBe(false);
     const bad = await w.admin.request(NOTIFICATIONS, { after: "not-a-cursor" });
     expect(bad.errors?.[0].extensions?.code).toBe("VALIDATION_FAILED");
+
+    // Backward from the newest: the same three, oldest first within each page.
+    const BACKWARD = operation(`query Backward($last: Int, $before: String, $first: Int) {
+      syncNotifications(last: $last, before: $before, first: $first) {
+        edges { cursor node { status } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`);
+    const newest = (await w.admin.data(BACKWARD, { last: 2 })).syncNotifications;
+    expect(newest.edges.map((e: { node: { status: string } }) => e.node.status)).toEqual(["IN_SYNC", "OUT_OF_SYNC"]);
+    expect(newest.edges.map((e: { cursor: string }) => e.cursor)).toEqual([...first.edges.slice(1), ...second.edges].map((e: { cursor: string }) => e.cursor));
+    expect(newest.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    const older = (await w.admin.data(BACKWARD, { last: 1, before: newest.pageInfo.startCursor })).syncNotifications;
+    expect(older.edges.map((e: { cursor: string }) => e.cursor)).toEqual([first.edges[0].cursor]);
+    expect(older.pageInfo.hasNextPage).toBe(true);
+    const both = await w.admin.request(BACKWARD, { last: 1, first: 1 });
+    expect(both.errors?.[0].extensions?.code).toBe("VALIDATION_FAILED");
   });
 });
 

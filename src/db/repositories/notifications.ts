@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { syncNotifications } from "../schema.js";
 
@@ -54,7 +54,7 @@ export async function listNotifications(
   db: Db,
   organizationId: string,
   filter: NotificationFilter,
-  page: { after?: number; limit: number },
+  page: { after?: number; before?: number; limit: number; newestFirst?: boolean },
 ): Promise<SyncNotificationRow[]> {
   return db
     .select()
@@ -65,8 +65,9 @@ export async function listNotifications(
         filter.environmentId ? eq(syncNotifications.environmentId, filter.environmentId) : undefined,
         filter.applicationId ? eq(syncNotifications.applicationId, filter.applicationId) : undefined,
         page.after === undefined ? undefined : gt(syncNotifications.id, page.after),
+        page.before === undefined ? undefined : lt(syncNotifications.id, page.before),
       ),
     )
-    .orderBy(asc(syncNotifications.id))
+    .orderBy(page.newestFirst ? desc(syncNotifications.id) : asc(syncNotifications.id))
     .limit(page.limit);
 }

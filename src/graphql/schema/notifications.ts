@@ -66,7 +66,8 @@ builder.queryField("syncNotifications", (t) =>
   t.connection(
     {
       type: SyncNotificationRef,
-      description: "Sync notifications in the order they happened, after a cursor: the history a dashboard resumes from.",
+      description:
+        "Sync notifications, oldest first: `first`/`after` page forward from a cursor (the history a dashboard resumes from), `last`/`before` back from the newest.",
       args: {
         environmentId: t.arg.id({ required: false, description: "Only this environment's." }),
         applicationId: t.arg.id({ required: false, description: "Only this application's." }),
@@ -74,15 +75,24 @@ builder.queryField("syncNotifications", (t) =>
       resolve: async (_root, args, context) => {
         const filter = await filterOf(context.loaders, args);
         const after = cursorOf(args.after, "after");
-        const limit = Math.min(Math.max(args.first ?? 50, 0), 100);
-        const rows = await context.services.listSyncNotifications(context.actor, filter, { after, limit: limit + 1 });
+        const before = cursorOf(args.before, "before");
+        if (args.first != null && args.last != null) {
+          throw new ValidationError([{ path: "last", message: "pass first or last, not both" }]);
+        }
+        // Forward (first, default 50) from the oldest after `after`; backward (last) from the newest before `before`.
+        const backward = args.last != null;
+        const limit = Math.min(Math.max((backward ? args.last : args.first) ?? 50, 0), 100);
+        const rows = await context.services.listSyncNotifications(context.actor, filter, { after, before, limit: limit + 1, newestFirst: backward });
+        const more = rows.length > limit;
+        const page = backward ? rows.slice(0, limit).reverse() : rows.slice(0, limit);
         return {
-          edges: rows.slice(0, limit).map((node) => ({ node, cursor: String(node.id) })),
+          edges: page.map((node) => ({ node, cursor: String(node.id) })),
           pageInfo: {
-            hasNextPage: rows.length > limit,
-            hasPreviousPage: after !== undefined,
-            startCursor: rows.length > 0 ? String(rows[0].id) : null,
-            endCursor: rows.length > 0 ? String(rows[Math.min(rows.length, limit) - 1].id) : (args.after ?? null),
+            hasNextPage: backward ? before !== undefined : more,
+            hasPreviousPage: backward ? more : after !== undefined,
+            startCursor: page.length > 0 ? String(page[0].id) : null,
+            // An empty page keeps the cursor it was asked from, so a dashboard can poll with it.
+            endCursor: page.length > 0 ? String(page[page.length - 1].id) : backward ? null : (args.after ?? null),
           },
         };
       },
