@@ -63,7 +63,8 @@ export const environments = pgTable(
   },
   (t) => [
     unique("environments_organization_key_unique").on(t.organizationId, t.key),
-    unique("environments_organization_rank_unique").on(t.organizationId, t.rank),
+    // Ranks are unique per organization by an exclusion constraint checked at commit
+    // (environments_organization_rank_exclusive, migration 0005): drizzle cannot express it.
     check("environments_rank_non_negative", sql`${t.rank} >= 0`),
   ],
 );

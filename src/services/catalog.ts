@@ -24,7 +24,7 @@ import { DEFAULT_CLIENT_SETTINGS, mergeClientSettings } from "../domain/client-s
 import { AlreadyExistsError, EnvironmentLockedError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { type Actor, hasRole } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
-import { lockConfigurations } from "./locks.js";
+import { lockConfigurations, lockPipeline } from "./locks.js";
 import { recordSyncChanges, syncSnapshot } from "./notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
@@ -44,6 +44,8 @@ const createEnvironmentInput = z.object({
 export async function createEnvironment(db: Db, actor: Actor, input: unknown): Promise<EnvironmentRow> {
   const values = parseInput(createEnvironmentInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
+    // One insertion at a time: each reads the ranks the one before it left.
+    await lockPipeline(tx, actor.organizationId);
     const existing = await listEnvironments(tx, actor.organizationId);
     const rank = Math.min(values.rank, existing.length);
     const before = rank < existing.length ? await syncSnapshot(tx, actor, await listApplicationIds(tx, actor.organizationId)) : null;

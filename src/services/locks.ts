@@ -3,6 +3,11 @@ import { lockNames } from "../db/repositories/locks.js";
 
 const configuration = (applicationId: string, environmentId: string) => `configuration:${applicationId}:${environmentId}`;
 
+/** Serializes changes of an organization's pipeline (the environments and their ranks). */
+export function lockPipeline(tx: Db, organizationId: string): Promise<void> {
+  return lockNames(tx, [{ name: `pipeline:${organizationId}`, shared: false }]);
+}
+
 /**
  * Locks an application's configuration in environments for the rest of the transaction: `write`
  * exclusively (saves, settings edits, client creation, propagation targets), `read` shared (a

@@ -5,6 +5,8 @@ import { apiAs, createCatalogue, createClient, operation, tenantRows, type Api, 
 import type { GraphQLResponse } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
+import { insertNotifications, lockNotifications } from "../../src/db/repositories/notifications.js";
+import { parseGlobalId } from "../../src/graphql/ids.js";
 
 /**
  * Competing writers on one application, through the real HTTP API. On PGlite (one connection) the
@@ -595,5 +597,95 @@ describe("sync notifications under competing writers", () => {
     const current = await currentStates(w);
     expect(current["login in staging"]).toEqual({ status: "IN_SYNC", changeCount: 0 });
     expect(await lastNotified(w)).toEqual(current);
+  });
+});
+
+/**
+ * An environment inserted mid-pipeline moves the ranks of the environments above it and records
+ * the sync changes that causes, while other writers record theirs: on a PostgreSQL server the two
+ * must not wait for each other in a cycle (a deadlock aborts one of them).
+ */
+describe.runIf(databaseUrl)("environments inserted while journeys are saved and promoted", () => {
+  it("lets every writer finish: no deadlock, no unexpected error", { timeout: 60_000 }, async () => {
+    const tenant = await createTenant("concurrent-environments");
+    const admin = apiAs(server.endpoint, tenant);
+    const catalogue = await createCatalogue(admin);
+    await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+    const CREATE_ENVIRONMENT = operation(`mutation CreateEnvironment($input: CreateEnvironmentInput!) {
+      createEnvironment(input: $input) { __typename ... on Error { code message } } }`);
+    const edit = (journey: "login" | "registration") => ({ journeyId: catalogue.journeys[journey], environmentId: catalogue.environments.development });
+    const saveOnce = async (journey: "login" | "registration", n: number) => {
+      const stepResult = await admin.request(SAVE_STEP, {
+        input: { ...edit(journey), step: step(`extra-${n}`, "CONSENT", `Consent ${n}`, {}, [["success", "COMPLETE"], ["failure", "DENY"]]) },
+      });
+      const draft = stepResult.data?.saveJourneyStep;
+      if (!draft?.draft) return [stepResult];
+      return [stepResult, await admin.request(SAVE, { input: { ...edit(journey), draftRevision: draft.draft.revision } })];
+    };
+    const responses = (
+      await Promise.all([
+        ...Array.from({ length: 6 }, (_, n) => saveOnce(n % 2 === 0 ? "login" : "registration", n)),
+        ...Array.from({ length: 4 }, (_, n) =>
+          admin.request(CREATE_ENVIRONMENT, { input: { key: `qa-${n}`, name: `QA ${n}`, rank: 1 } }).then((r) => [r]),
+        ),
+        ...Array.from({ length: 3 }, () =>
+          admin
+            .request(PROMOTE_NOW, {
+              input: { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging },
+            })
+            .then((r) => [r]),
+        ),
+      ])
+    ).flat();
+    for (const response of responses) {
+      expect(response.errors, JSON.stringify(response)).toBeUndefined();
+      const result = Object.values(response.data as Record<string, { __typename: string; code?: string }>)[0];
+      if (!result.__typename.endsWith("Success")) expect([...RACE_CODES, "VALIDATION_FAILED"], JSON.stringify(result)).toContain(result.code);
+    }
+    const created = responses.filter((r) => (r.data as Record<string, { __typename: string }>).createEnvironment?.__typename === "CreateEnvironmentSuccess");
+    expect(created).toHaveLength(4);
+  });
+
+  it("does not deadlock with a writer that holds the notification lock and then records a notification above the insertion", { timeout: 30_000 }, async () => {
+    // The interleaving the storm above may or may not meet, made certain: the writer takes the
+    // organization's notification lock first, the insertion moves the ranks above it and waits for
+    // that lock, then the writer records a notification referencing a moved environment.
+    const tenant = await createTenant("environment-deadlock");
+    const admin = apiAs(server.endpoint, tenant);
+    const catalogue = await createCatalogue(admin);
+    const { db } = await testDatabase();
+    const local = (id: string) => parseGlobalId(id)!.id;
+    const CREATE_ENVIRONMENT = operation(`mutation CreateEnvironment($input: CreateEnvironmentInput!) {
+      createEnvironment(input: $input) { __typename ... on Error { code message } } }`);
+    let insertion: Promise<unknown> | undefined;
+    await db.transaction(async (tx) => {
+      await lockNotifications(tx as never, tenant.organizationId);
+      insertion = admin.request(CREATE_ENVIRONMENT, { input: { key: "qa", name: "QA", rank: 1 } });
+      // Until the insertion has moved the ranks and waits for the notification lock.
+      await expect
+        .poll(async () => {
+          const waiting = await db.execute(
+            sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
+              and ((classid::bigint << 32) | objid::bigint) = hashtextextended(${`notifications:${tenant.organizationId}`}, 0)`,
+          );
+          return (waiting as unknown as { n: number }[])[0]?.n ?? (waiting as unknown as { rows: { n: number }[] }).rows?.[0]?.n;
+        }, { timeout: 10_000 })
+        .toBeGreaterThan(0);
+      await insertNotifications(tx as never, tenant.organizationId, [
+        {
+          organizationId: tenant.organizationId,
+          applicationId: local(catalogue.applicationId),
+          journeyId: local(catalogue.journeys.login),
+          environmentId: local(catalogue.environments.staging),
+          sourceEnvironmentId: local(catalogue.environments.development),
+          status: "IN_SYNC",
+          message: "Journey Configuration in Sync",
+          changeCount: 0,
+        },
+      ]);
+    });
+    const response = (await insertion) as GraphQLResponse;
+    expect(response.errors, JSON.stringify(response)).toBeUndefined();
+    expect((response.data as { createEnvironment: { __typename: string } }).createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
   });
 });

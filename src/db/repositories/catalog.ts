@@ -21,13 +21,11 @@ export async function insertEnvironmentAtRank(
   db: Db,
   values: { organizationId: string; key: string; name: string; rank: number; isProduction: boolean; editable: boolean },
 ): Promise<EnvironmentRow> {
-  // Two steps, because a unique constraint is checked row by row: first out of the way, then back down.
-  const shifted = and(eq(environments.organizationId, values.organizationId), gte(environments.rank, values.rank));
-  await db.update(environments).set({ rank: sql`${environments.rank} + 1000001` }).where(shifted);
+  // The rank constraint is checked at commit (migration 0005): ranks may collide until then.
   await db
     .update(environments)
-    .set({ rank: sql`${environments.rank} - 1000000` })
-    .where(and(eq(environments.organizationId, values.organizationId), gte(environments.rank, 1000001)));
+    .set({ rank: sql`${environments.rank} + 1` })
+    .where(and(eq(environments.organizationId, values.organizationId), gte(environments.rank, values.rank)));
   const [row] = await db.insert(environments).values(values).returning();
   return row;
 }
