@@ -24,6 +24,8 @@ export interface ResponseCacheOptions {
 export type ResponseCachePlugin = Plugin & {
   /** How many responses are kept (for tests and diagnostics). */
   entries(): number;
+  /** How many organizations have responses kept (for tests and diagnostics). */
+  organizations(): number;
 };
 
 interface Entry {
@@ -80,6 +82,7 @@ export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 
 
   return {
     entries: () => cache.size,
+    organizations: () => latest.size,
     onExecute({ args, setResultAndStopExecution }) {
       const scope = scopeOf(args.contextValue);
       if (!scope || getOperationAST(args.document, args.operationName)?.operation !== "query") return;
@@ -98,8 +101,13 @@ export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 
           // A write may have been seen while this request ran: keep only a response of the latest revision.
           const kept = keptAt(scope);
           if (!kept || kept.revision !== scope.revision) return;
+          // Counted before it is stored: storing may evict the organization's other responses, and
+          // an organization without any would be forgotten, this one with it.
+          kept.keys.add(key);
           cache.set(key, { result, organization: scope.organization });
-          if (cache.has(key)) kept.keys.add(key);
+          if (cache.has(key)) return;
+          kept.keys.delete(key); // too large to keep
+          if (kept.keys.size === 0 && latest.get(scope.organization) === kept) latest.delete(scope.organization);
         },
       };
     },

@@ -196,7 +196,7 @@ describe("the query response cache", () => {
  * headers and whose one field counts its executions.
  */
 describe("what the response cache keeps", () => {
-  function cacheWorld() {
+  function cacheWorld(maxEntries?: number) {
     let executions = 0;
     const schema = new GraphQLSchema({
       query: new GraphQLObjectType({
@@ -213,7 +213,7 @@ describe("what the response cache keeps", () => {
         },
       }),
     });
-    const cache = useResponseCache({ scopeOf: (context) => (context as { scope: CacheScope }).scope });
+    const cache = useResponseCache({ scopeOf: (context) => (context as { scope: CacheScope }).scope, maxEntries });
     const yoga = createYoga({
       schema,
       plugins: [cache],
@@ -233,7 +233,7 @@ describe("what the response cache keeps", () => {
       });
       return ((await response.json()) as { data: { value: string } }).data.value;
     }
-    return { ask, entries: () => cache.entries(), executions: () => executions };
+    return { ask, entries: () => cache.entries(), organizations: () => cache.organizations(), executions: () => executions };
   }
 
   it("keeps the latest revision of each organization only", async () => {
@@ -258,6 +258,24 @@ describe("what the response cache keeps", () => {
     expect(w.entries()).toBe(2);
     expect(await w.ask("a", 2, "x")).toBe("a@2:x");
     expect(w.executions()).toBe(6);
+  });
+
+  it("keeps track of what it keeps when storing evicts other responses", async () => {
+    const w = cacheWorld(1);
+    await w.ask("a", 1, "x");
+    // Storing b's response evicts a's only one: a is forgotten, b kept.
+    await w.ask("b", 1, "x");
+    expect([w.entries(), w.organizations()]).toEqual([1, 1]);
+    // Storing a's second response evicts its first: a still has one, tracked.
+    await w.ask("a", 1, "x");
+    await w.ask("a", 1, "y");
+    expect([w.entries(), w.organizations()]).toEqual([1, 1]);
+    // a writes: its tracked response goes, nothing of an older revision is left behind.
+    await w.ask("a", 2, "x");
+    expect([w.entries(), w.organizations()]).toEqual([1, 1]);
+    const before = w.executions();
+    expect(await w.ask("a", 2, "x")).toBe("a@2:x");
+    expect(w.executions()).toBe(before);
   });
 
   it("stays as large as the current state's distinct queries, however many writes", async () => {
