@@ -1,6 +1,7 @@
-import { type DocumentNode, type ExecutionResult, getOperationAST } from "graphql";
+import { type ExecutionResult, getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
+import { documentNumber } from "./document-number.js";
 
 /** What a cached response is exact for: whom it is for and the state of its organization's data. */
 export interface CacheScope {
@@ -65,10 +66,6 @@ export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 
       latest.delete(entry.organization);
     },
   });
-  // The parser cache hands every request with the same query text the same document object.
-  const documentIds = new WeakMap<DocumentNode, number>();
-  let nextDocumentId = 0;
-
   /** The organization's kept responses if `scope` is of its latest revision; null for an older one. */
   function keptAt(scope: CacheScope) {
     let kept = latest.get(scope.organization);
@@ -87,9 +84,7 @@ export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 
       const scope = scopeOf(args.contextValue);
       if (!scope || getOperationAST(args.document, args.operationName)?.operation !== "query") return;
       if (!keptAt(scope)) return;
-      let documentId = documentIds.get(args.document);
-      if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
-      const key = [scope.audience, scope.revision, documentId, args.operationName ?? "", JSON.stringify(args.variableValues ?? {})].join("\u0000");
+      const key = [scope.audience, scope.revision, documentNumber(args.document), args.operationName ?? "", JSON.stringify(args.variableValues ?? {})].join("\u0000");
       const cached = cache.get(key);
       if (cached) {
         setResultAndStopExecution(cached.result);

@@ -11,6 +11,7 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { mapAsyncIterator } from "@whatwg-node/promise-helpers";
+import { documentNumber } from "./document-number.js";
 
 /**
  * Who a subscriber's results are for, as far as they can differ: two subscribers with the same
@@ -67,18 +68,17 @@ function variablesOfEvents(document: DocumentNode, operationName: string | null 
  */
 export function useSharedEventExecution({ audienceOf, filterOnlyFields = new Set() }: SharedEventOptions): Plugin {
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
-  /** Per document: its number, and per operation the variables its events depend on. */
-  const documents = new WeakMap<DocumentNode, { id: number; variables: Map<string, string[]> }>();
-  let nextDocumentId = 0;
+  /** Per document and operation: the variables its events depend on. */
+  const variablesOf = new WeakMap<DocumentNode, Map<string, string[]>>();
 
   /** What identifies the execution of an event for this subscriber, but for the event and audience. */
   function operationKey({ document, operationName, variableValues }: ExecutionArgs): string {
-    let known = documents.get(document);
-    if (!known) documents.set(document, (known = { id: nextDocumentId++, variables: new Map() }));
-    let names = known.variables.get(operationName ?? "");
-    if (!names) known.variables.set(operationName ?? "", (names = variablesOfEvents(document, operationName, filterOnlyFields)));
+    let byOperation = variablesOf.get(document);
+    if (!byOperation) variablesOf.set(document, (byOperation = new Map()));
+    let names = byOperation.get(operationName ?? "");
+    if (!names) byOperation.set(operationName ?? "", (names = variablesOfEvents(document, operationName, filterOnlyFields)));
     const values = names.map((name) => (variableValues ?? {})[name] ?? null);
-    return `${known.id}\u0000${operationName ?? ""}\u0000${JSON.stringify(values)}`;
+    return `${documentNumber(document)}\u0000${operationName ?? ""}\u0000${JSON.stringify(values)}`;
   }
 
   function executeShared(args: ExecutionArgs, key: string | null, event: unknown): Promise<ExecutionResult> {
@@ -97,7 +97,6 @@ export function useSharedEventExecution({ audienceOf, filterOnlyFields = new Set
         const stream = await createSourceEventStream(args);
         if (!(Symbol.asyncIterator in stream)) return stream;
         const audience = audienceOf(args.contextValue);
-        // The parser cache hands every subscriber of one query text the same document object.
         const key = audience === null ? null : `${audience}\u0000${operationKey(args)}`;
         return mapAsyncIterator(stream, (event) => executeShared(args, key, event));
       });

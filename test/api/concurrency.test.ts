@@ -606,13 +606,14 @@ describe("sync notifications under competing writers", () => {
  * must not wait for each other in a cycle (a deadlock aborts one of them).
  */
 describe.runIf(databaseUrl)("environments inserted while journeys are saved and promoted", () => {
+  const CREATE_ENVIRONMENT = operation(`mutation CreateEnvironment($input: CreateEnvironmentInput!) {
+    createEnvironment(input: $input) { __typename ... on Error { code message } } }`);
+
   it("lets every writer finish: no deadlock, no unexpected error", { timeout: 60_000 }, async () => {
     const tenant = await createTenant("concurrent-environments");
     const admin = apiAs(server.endpoint, tenant);
     const catalogue = await createCatalogue(admin);
     await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
-    const CREATE_ENVIRONMENT = operation(`mutation CreateEnvironment($input: CreateEnvironmentInput!) {
-      createEnvironment(input: $input) { __typename ... on Error { code message } } }`);
     const edit = (journey: "login" | "registration") => ({ journeyId: catalogue.journeys[journey], environmentId: catalogue.environments.development });
     const saveOnce = async (journey: "login" | "registration", n: number) => {
       const stepResult = await admin.request(SAVE_STEP, {
@@ -655,8 +656,6 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
     const catalogue = await createCatalogue(admin);
     const { db } = await testDatabase();
     const local = (id: string) => parseGlobalId(id)!.id;
-    const CREATE_ENVIRONMENT = operation(`mutation CreateEnvironment($input: CreateEnvironmentInput!) {
-      createEnvironment(input: $input) { __typename ... on Error { code message } } }`);
     let insertion: Promise<unknown> | undefined;
     await db.transaction(async (tx) => {
       await lockNotifications(tx as never, tenant.organizationId);
