@@ -14,6 +14,7 @@ import {
 import { TERMINALS, type JourneyDocument, type Problem } from "../domain/journey-document.js";
 import { journeyProblems, validateStep } from "../domain/journey-validation.js";
 import { diffApplication } from "../domain/diff.js";
+import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
 import type { Loaders } from "./loaders.js";
 import type { Actor } from "./actor.js";
 import { environmentOf, isUuid } from "./catalog.js";
@@ -85,7 +86,9 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Pro
   const problems: Problem[] = [];
   const transitions: Record<string, string> = {};
   for (const [index, { outcome, to }] of step.transitions.entries()) {
-    if (Object.hasOwn(transitions, outcome)) problems.push({ path: `step.transitions.${index}.outcome`, message: `step.transitions.${index}.outcome "${outcome.slice(0, 64)}" appears twice` });
+    // Outcomes become keys: a "__proto__" one would vanish in the assignment below.
+    if (outcome === PROTOTYPE_KEY) problems.push(prototypeKeyProblem(`step.transitions.${index}.outcome`, "an outcome"));
+    else if (Object.hasOwn(transitions, outcome)) problems.push({ path: `step.transitions.${index}.outcome`, message: `step.transitions.${index}.outcome "${outcome.slice(0, 64)}" appears twice` });
     transitions[outcome] = to;
   }
   const validated = validateStep(step.key, {

@@ -1,10 +1,14 @@
 import { z } from "zod";
 import { ValidationError } from "../domain/errors.js";
 import type { Problem } from "../domain/journey-document.js";
+import { prototypeKeyProblems } from "../domain/prototype-key.js";
 
-/** Parses untrusted input with a zod schema; every problem becomes a `Problem` with its dotted path. */
+/**
+ * Parses untrusted input with a zod schema; every problem becomes a `Problem` with its dotted path.
+ * Text the database cannot store and `__proto__` keys are refused first, wherever they are.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const unstorable = unstorableText(input, "");
+  const unstorable = [...unstorableText(input, ""), ...prototypeKeyProblems(input, "")];
   if (unstorable.length > 0) throw new ValidationError(unstorable.slice(0, 50));
   const result = schema.safeParse(input);
   if (result.success) return result.data;

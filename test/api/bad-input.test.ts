@@ -517,3 +517,134 @@ describe.each([
     await expectNotFound(environmentId);
   });
 });
+
+/**
+ * A `__proto__` key is a prototype, not a key, wherever code assigns it: once it reached a plain
+ * object it vanished without a word. Anywhere in a JSON input value, sent as a variable or written
+ * as a literal, it is refused with VALIDATION_FAILED at its path, and nothing is written.
+ */
+describe("JSON input refuses __proto__ keys", () => {
+  const PROTO_MUTATIONS = {
+    updateClient: operation(`mutation UpdateClient($input: UpdateClientInput!) { updateClient(input: $input) { ${ERROR_FIELDS} } }`),
+    saveJourneyStep: operation(`mutation SaveJourneyStep($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ${ERROR_FIELDS} } }`),
+    createJourney: MUTATIONS.createJourney,
+  };
+  type ProtoMutation = keyof typeof PROTO_MUTATIONS;
+
+  /** A JSON text parsed as a server parses it: `__proto__` stays an own key. */
+  const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
+  /** A value as a GraphQL literal (keys written as names); the input's own `type` is an enum value. */
+  const literal = (value: unknown, top = false): string =>
+    Array.isArray(value)
+      ? `[${value.map((v) => literal(v)).join(", ")}]`
+      : value !== null && typeof value === "object"
+        ? `{ ${Object.entries(value).map(([key, v]) => `${key}: ${top && key === "type" ? v : literal(v)}`).join(", ")} }`
+        : JSON.stringify(value);
+
+  const step = (settings: Record<string, unknown>, transitions = [{ outcome: "success", to: "COMPLETE" }]) => ({
+    key: "password",
+    type: "PASSWORD",
+    name: "Password",
+    enabled: true,
+    settings,
+    transitions,
+  });
+  const identifyOnly = `"start": "identify", "steps": { "identify": { "type": "IDENTIFIER", "name": "Enter email", "transitions": { "success": "COMPLETE" } } }`;
+
+  const CASES: [string, ProtoMutation, () => Record<string, unknown>, string][] = [
+    ["client settings", "updateClient", () => ({ clientId: catalogue.clientId, settings: json(`{ "__proto__": { "pkceRequired": false } }`) }), "settings.__proto__"],
+    [
+      "step settings",
+      "saveJourneyStep",
+      () => ({ journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development, step: step(json(`{ "minLength": 14, "__proto__": { "minLength": 20 } }`)) }),
+      "step.settings.__proto__",
+    ],
+    [
+      "a transition's outcome",
+      "saveJourneyStep",
+      () => ({
+        journeyId: catalogue.journeys.login,
+        environmentId: catalogue.environments.development,
+        step: step({ minLength: 14 }, [{ outcome: "success", to: "COMPLETE" }, { outcome: "__proto__", to: "DENY" }]),
+      }),
+      "step.transitions.1.outcome",
+    ],
+    ["a journey document", "createJourney", () => ({ applicationId: bareApplicationId, key: "proto", name: "Proto", type: "LOGIN", document: json(`{ ${identifyOnly}, "__proto__": { "start": "x" } }`) }), "document.__proto__"],
+    [
+      "a document's steps",
+      "createJourney",
+      () => ({
+        applicationId: bareApplicationId,
+        key: "proto",
+        name: "Proto",
+        type: "LOGIN",
+        document: json(`{ "start": "identify", "steps": { "identify": { "type": "IDENTIFIER", "name": "Enter email", "transitions": { "success": "COMPLETE" } }, "__proto__": { "type": "PASSWORD", "name": "P", "transitions": {} } } }`),
+      }),
+      "document.steps.__proto__",
+    ],
+    [
+      "a step's transitions in a document",
+      "createJourney",
+      () => ({
+        applicationId: bareApplicationId,
+        key: "proto",
+        name: "Proto",
+        type: "LOGIN",
+        document: json(`{ "start": "identify", "steps": { "identify": { "type": "IDENTIFIER", "name": "Enter email", "transitions": { "success": "COMPLETE", "__proto__": "DENY" } } } }`),
+      }),
+      "document.steps.identify.transitions.__proto__",
+    ],
+    [
+      "an object in a list of settings",
+      "createJourney",
+      () => ({
+        applicationId: bareApplicationId,
+        key: "proto",
+        name: "Proto",
+        type: "REGISTRATION",
+        document: json(
+          `{ "start": "consent", "steps": { "consent": { "type": "CONSENT", "name": "Terms", "settings": { "documents": [{ "id": "terms", "version": "1", "__proto__": { "id": "x" } }] }, "transitions": { "success": "COMPLETE" } } } }`,
+        ),
+      }),
+      "document.steps.consent.settings.documents.0.__proto__",
+    ],
+  ];
+
+  it.each(CASES)("refuses a __proto__ key in %s sent as a variable with a typed VALIDATION_FAILED at its path", async (_label, mutation, input, path) => {
+    const response = await unchanged(() => gql(server.endpoint, tenant.tokens.ADMIN, PROTO_MUTATIONS[mutation], { input: input() }));
+    expect(response.status).toBe(200);
+    expect(response.errors).toBeUndefined();
+    const result = response.data[mutation];
+    expect(result).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED" });
+    for (const problem of result.problems) expect(problem.message.startsWith(problem.path)).toBe(true);
+    expect(result.problems.map((p: { path: string }) => p.path)).toContain(path);
+  });
+
+  it.each(CASES.filter(([, , , path]) => path.endsWith(".__proto__")))(
+    "refuses a __proto__ key in %s written as a literal with a VALIDATION_FAILED error",
+    async (_label, mutation, input, path) => {
+      const literalInput = literal(input(), true);
+      const response = await unchanged(() => gql(server.endpoint, tenant.tokens.ADMIN, `mutation { ${mutation}(input: ${literalInput}) { ${ERROR_FIELDS} } }`));
+      expect(response.data?.[mutation]).toBeUndefined();
+      expect(errorCodes(response)).toEqual(["VALIDATION_FAILED"]);
+      const jsonPath = path.replace(/^(step\.settings|settings|document)\./, "");
+      expect(response.errors![0].extensions?.problems).toEqual([{ path: jsonPath, message: expect.stringMatching(/^\S/) }]);
+    },
+  );
+
+  it("refuses a __proto__ outcome written as a literal with a typed VALIDATION_FAILED at its path", async () => {
+    const [, mutation, input, path] = CASES.find(([label]) => label === "a transition's outcome")!;
+    const response = await unchanged(() => gql(server.endpoint, tenant.tokens.ADMIN, `mutation { ${mutation}(input: ${literal(input(), true)}) { ${ERROR_FIELDS} } }`));
+    expect(response.data[mutation]).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED", problems: [{ path }] });
+  });
+
+  /** Runs a request that must be refused: no unexpected error logged, and no row of either tenant changed. */
+  async function unchanged<T>(send: () => Promise<T>): Promise<T> {
+    const before = [await tenantRows(tenant.organizationId), await tenantRows(other.organizationId)];
+    const unexpectedBefore = unexpectedErrorsLogged();
+    const response = await send();
+    expect(unexpectedErrorsLogged()).toBe(unexpectedBefore);
+    expect([await tenantRows(tenant.organizationId), await tenantRows(other.organizationId)]).toEqual(before);
+    return response;
+  }
+});
