@@ -319,17 +319,20 @@ export const propagations = pgTable(
 
 /**
  * A persisted event: the sync status (or its content) of a journey — or of the client settings when
- * `journeyId` is null — in an environment changed. `id` orders them: rows of one organization are
- * inserted under a transaction-scoped lock held to commit, so commit order is id order and a
+ * `journeyId` is null — in an environment changed. Rows of one organization are inserted under a
+ * transaction-scoped lock held to commit, so commit order is `seq` order (and `id` order) and a
  * subscriber resuming after a cursor can miss nothing.
  */
 export const syncNotifications = pgTable(
   "sync_notifications",
   {
+    /** Internal: shared by all organizations, so never shown (its gaps would show other tenants' activity). */
     id: bigserial("id", { mode: "number" }).primaryKey(),
     organizationId: uuid("organization_id")
       .notNull()
       .references(() => organizations.id),
+    /** 1, 2, 3… per organization, without gaps: the cursor and the ID clients see. */
+    seq: bigint("seq", { mode: "number" }).notNull(),
     applicationId: uuid("application_id")
       .notNull()
       .references(() => applications.id),
@@ -345,5 +348,5 @@ export const syncNotifications = pgTable(
     changeCount: integer("change_count").notNull(),
     occurredAt: timestamp("occurred_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [index("sync_notifications_organization_id_idx").on(t.organizationId, t.id)],
+  (t) => [unique("sync_notifications_organization_seq_unique").on(t.organizationId, t.seq)],
 );

@@ -54,3 +54,17 @@ export async function environmentIdOf(loaders: Loaders, globalId: string): Promi
   if (!(await loaders.environment.load(id))) throw new NotFoundError("environment", globalId);
   return id;
 }
+
+/**
+ * A sync notification's local id: its organization and its number there. Numbers repeat from one
+ * organization to the next; the organization keeps the global ID unique.
+ */
+export function notificationLocalId(notification: { organizationId: string; seq: number }): string {
+  return `${notification.organizationId}/${notification.seq}`;
+}
+
+/** The organization and number a notification's local id names, or null when it is not one. */
+export function parseNotificationLocalId(id: string): { organizationId: string; seq: number } | null {
+  const match = /^([0-9a-f-]{36})\/([1-9]\d{0,14})$/i.exec(id);
+  return match ? { organizationId: match[1].toLowerCase(), seq: Number(match[2]) } : null;
+}

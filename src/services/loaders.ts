@@ -21,7 +21,7 @@ import {
 import { findApiTokensByIds, findOrganizationsByIds } from "../db/repositories/organizations.js";
 import { findDrafts } from "../db/repositories/drafts.js";
 import { findPropagationsByIds } from "../db/repositories/propagations.js";
-import { findNotificationsOfOrganization } from "../db/repositories/notifications.js";
+import { findNotificationsBySeqs } from "../db/repositories/notifications.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import type { Actor } from "./actor.js";
 import { isUuid } from "./catalog.js";
@@ -71,10 +71,11 @@ const FACTORIES = {
   journey: (db: Db, org: string) => byId(db, org, findJourneysByIds),
   journeysByApplication: (db: Db, org: string) => grouped(db, org, findJourneysByApplicationIds, (r) => r.applicationId),
   propagation: (db: Db, org: string) => byId(db, org, findPropagationsByIds),
+  /** By number in the organization (`seq`). */
   syncNotification: (db: Db, org: string) =>
-    new DataLoader<string, Awaited<ReturnType<typeof findNotificationsOfOrganization>>[number] | null>(async (ids) => {
-      const numbers = ids.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
-      return byKeys(ids, await findNotificationsOfOrganization(db, org, numbers), (r) => String(r.id));
+    new DataLoader<number, Awaited<ReturnType<typeof findNotificationsBySeqs>>[number] | null>(async (seqs) => {
+      const valid = seqs.filter((n) => Number.isSafeInteger(n) && n > 0);
+      return byKeys(seqs, await findNotificationsBySeqs(db, org, valid), (r) => r.seq);
     }),
   headsByApplication: (db: Db, org: string) => grouped(db, org, findHeadsByApplicationIds, (r) => r.applicationId),
   draft: (db: Db, org: string) => byJourneyEnvironment(db, org, findDrafts),

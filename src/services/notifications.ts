@@ -123,10 +123,10 @@ export async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapsh
 const CATCH_UP_PAGE = 500;
 
 /**
- * The subscription stream: with `after`, every stored notification after that cursor in order,
- * then live ones — no gap and no duplicate at the seam, because the live listener is registered
- * before history is read and anything at or below the last delivered id is skipped. Ends when the
- * caller's token is revoked, or when the subscriber leaves.
+ * The subscription stream: with `after` (a number of the organization), every stored notification
+ * after it in order, then live ones — no gap and no duplicate at the seam, because the live listener
+ * is registered before history is read and anything at or below the last delivered number is
+ * skipped. Ends when the caller's token is revoked, or when the subscriber leaves.
  */
 export function syncNotificationStream(
   db: Db,
@@ -143,8 +143,8 @@ export function syncNotificationStream(
     let caughtUp = false;
     const early: SyncNotificationRow[] = [];
     const deliver = (row: SyncNotificationRow) => {
-      if (row.id <= last) return;
-      last = row.id;
+      if (row.seq <= last) return;
+      last = row.seq;
       if (matches(row)) void push(row);
     };
     const stopLive = hub.listen(`sync:${actor.organizationId}`, (row) => (caughtUp ? deliver(row) : early.push(row)));
@@ -154,7 +154,7 @@ export function syncNotificationStream(
         for (let page: SyncNotificationRow[] = []; ; ) {
           page = await listNotifications(db, actor.organizationId, filter, { after: last, limit: CATCH_UP_PAGE });
           for (const row of page) {
-            last = row.id;
+            last = row.seq;
             await push(row);
           }
           if (page.length < CATCH_UP_PAGE) break;

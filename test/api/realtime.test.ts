@@ -267,6 +267,70 @@ describe("resuming without loss", () => {
   });
 });
 
+/** Every notification of the organization, oldest first: cursors and node IDs. */
+async function allNotifications(w: World): Promise<{ cursor: string; id: string }[]> {
+  const ALL = operation(`query AllNotifications($after: String) {
+    syncNotifications(after: $after, first: 100) { edges { cursor node { id cursor } } pageInfo { hasNextPage endCursor } } }`);
+  const found: { cursor: string; id: string }[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = (await w.admin.data(ALL, { after })).syncNotifications;
+    for (const edge of page.edges) {
+      expect(edge.node.cursor).toBe(edge.cursor);
+      found.push({ cursor: edge.cursor, id: edge.node.id });
+    }
+    if (!page.pageInfo.hasNextPage) return found;
+    after = page.pageInfo.endCursor;
+  }
+}
+
+describe("cursors per organization", () => {
+  it("numbers each organization's notifications 1, 2, 3… however their writes interleave", async () => {
+    const [a, b] = [await world(), await world()];
+    for (const minLength of [16, 17, 18]) {
+      await saveLogin(a, minLength);
+      await saveLogin(b, minLength);
+      await promote(b, b.env.development, b.env.staging);
+      await promote(a, a.env.development, a.env.staging);
+    }
+    for (const w of [a, b]) {
+      const cursors = (await allNotifications(w)).map((n) => n.cursor);
+      expect(cursors.length).toBeGreaterThanOrEqual(6);
+      expect(cursors).toEqual(cursors.map((_, i) => String(i + 1)));
+    }
+  });
+
+  it("resumes a subscription from the organization's own cursor, whatever the other organization writes", async () => {
+    const [a, b] = [await world(), await world()];
+    await saveLogin(a, 16);
+    const cursor = await latestCursor(a);
+    const ws = wsClient(server.wsEndpoint, a.tenant.tokens.VIEWER);
+    const sub = await subscribeWs(ws, SUBSCRIPTION, { after: cursor });
+    try {
+      await saveLogin(b, 16);
+      await promote(a, a.env.development, a.env.staging);
+      await promote(b, b.env.development, b.env.staging);
+      await saveLogin(a, 17);
+      const events = await sub.waitFor(2);
+      expect(events.map((e) => e.syncStatusChanged.cursor)).toEqual([String(Number(cursor) + 1), String(Number(cursor) + 2)]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sub.events).toHaveLength(2);
+    } finally {
+      await sub.stop();
+      await ws.dispose();
+    }
+  });
+
+  it("finds a notification by its node ID only in its own organization", async () => {
+    const [a, b] = [await world(), await world()];
+    const NODE = operation(`query NotificationNode($id: ID!) { node(id: $id) { id ... on SyncNotification { cursor } } }`);
+    const [own] = await allNotifications(a);
+    expect((await a.admin.data(NODE, { id: own.id })).node).toEqual({ id: own.id, cursor: own.cursor });
+    expect((await b.admin.data(NODE, { id: own.id })).node).toBeNull();
+    // b has a notification with the same cursor: a's ID does not name it.
+    expect((await allNotifications(b)).map((n) => n.cursor)).toContain(own.cursor);
+  });
+});
+
 describe("sync notifications over server-sent events", () => {
   it("delivers the same events to an SSE subscriber", async () => {
     const w = await world();

@@ -3,7 +3,8 @@ import type { Db } from "../client.js";
 import { syncNotifications } from "../schema.js";
 
 export type SyncNotificationRow = typeof syncNotifications.$inferSelect;
-export type NewSyncNotification = typeof syncNotifications.$inferInsert;
+/** A notification to record; its `seq` is assigned as it is inserted. */
+export type NewSyncNotification = Omit<typeof syncNotifications.$inferInsert, "id" | "seq">;
 
 /** The channel a committed batch of notifications is announced on: `{"organizationId", "ids"}`. */
 export const SYNC_CHANNEL = "journey_sync_notifications";
@@ -12,17 +13,25 @@ export const TOKEN_REVOKED_CHANNEL = "journey_token_revoked";
 
 /**
  * Serializes, until commit, the transactions of an organization that record notifications: taken
- * before the states they report are read, so commit order is id order and the last notification
- * of a state is always its current one.
+ * before the states they report are read, so commit order is `seq` order (gapless: the next number
+ * is read under the lock) and the last notification of a state is always its current one.
  */
 export async function lockNotifications(db: Db, organizationId: string): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${organizationId}`}, 0))`);
 }
 
-/** Inserts notifications (under lockNotifications) and announces them; NOTIFY is delivered only on commit. */
+/**
+ * Inserts notifications (under lockNotifications) numbered after the organization's last one, and
+ * announces them; NOTIFY is delivered only on commit.
+ */
 export async function insertNotifications(db: Db, organizationId: string, rows: NewSyncNotification[]): Promise<SyncNotificationRow[]> {
   if (rows.length === 0) return [];
-  const inserted = await db.insert(syncNotifications).values(rows).returning();
+  // Every row's subquery reads the same snapshot: the last number before this statement.
+  const last = sql<number>`(select coalesce(max(${syncNotifications.seq}), 0) from ${syncNotifications} where ${syncNotifications.organizationId} = ${organizationId})`;
+  const inserted = await db
+    .insert(syncNotifications)
+    .values(rows.map((row, i) => ({ ...row, organizationId, seq: sql<number>`${last} + ${i + 1}` })))
+    .returning();
   await db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ organizationId, ids: inserted.map((r) => r.id) })})`);
   return inserted;
 }
@@ -36,12 +45,13 @@ export async function findNotificationsByIds(db: Db, ids: readonly number[]): Pr
   return db.select().from(syncNotifications).where(inArray(syncNotifications.id, [...ids])).orderBy(asc(syncNotifications.id));
 }
 
-export async function findNotificationsOfOrganization(db: Db, organizationId: string, ids: readonly number[]): Promise<SyncNotificationRow[]> {
-  if (ids.length === 0) return [];
+/** Notifications of an organization by their numbers in it. */
+export async function findNotificationsBySeqs(db: Db, organizationId: string, seqs: readonly number[]): Promise<SyncNotificationRow[]> {
+  if (seqs.length === 0) return [];
   return db
     .select()
     .from(syncNotifications)
-    .where(and(eq(syncNotifications.organizationId, organizationId), inArray(syncNotifications.id, [...ids])));
+    .where(and(eq(syncNotifications.organizationId, organizationId), inArray(syncNotifications.seq, [...seqs])));
 }
 
 export interface NotificationFilter {
@@ -49,7 +59,7 @@ export interface NotificationFilter {
   applicationId?: string;
 }
 
-/** Notifications after a cursor, oldest first. */
+/** Notifications after (or before) a number of the organization, oldest first unless `newestFirst`. */
 export async function listNotifications(
   db: Db,
   organizationId: string,
@@ -64,10 +74,10 @@ export async function listNotifications(
         eq(syncNotifications.organizationId, organizationId),
         filter.environmentId ? eq(syncNotifications.environmentId, filter.environmentId) : undefined,
         filter.applicationId ? eq(syncNotifications.applicationId, filter.applicationId) : undefined,
-        page.after === undefined ? undefined : gt(syncNotifications.id, page.after),
-        page.before === undefined ? undefined : lt(syncNotifications.id, page.before),
+        page.after === undefined ? undefined : gt(syncNotifications.seq, page.after),
+        page.before === undefined ? undefined : lt(syncNotifications.seq, page.before),
       ),
     )
-    .orderBy(page.newestFirst ? desc(syncNotifications.id) : asc(syncNotifications.id))
+    .orderBy(page.newestFirst ? desc(syncNotifications.seq) : asc(syncNotifications.seq))
     .limit(page.limit);
 }

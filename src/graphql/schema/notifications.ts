@@ -1,7 +1,7 @@
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
 import type { Loaders, NotificationRelations, SyncNotificationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
-import { environmentIdOf, localId } from "../ids.js";
+import { environmentIdOf, localId, notificationLocalId } from "../ids.js";
 import { SyncStatusEnum } from "./diff.js";
 import { ApplicationRef, EnvironmentRef, JourneyRef } from "./refs.js";
 
@@ -13,9 +13,12 @@ export const SyncNotificationRef = builder.objectRef<NotificationView>("SyncNoti
 builder.node(SyncNotificationRef, {
   description:
     "A persisted event: the sync status (or its content) of a journey — or of the client settings — in an environment changed. Ordered by cursor.",
-  id: { resolve: (n) => String(n.id) },
+  id: { resolve: notificationLocalId },
   fields: (t) => ({
-    cursor: t.string({ description: "Its position: pass it as `after` to get everything that followed.", resolve: (n) => String(n.id) }),
+    cursor: t.string({
+      description: "Its number in the organization (1, 2, 3…, without gaps): pass it as `after` to get everything that followed.",
+      resolve: (n) => String(n.seq),
+    }),
     application: t.field({
       type: ApplicationRef,
       description: "The application.",
@@ -45,7 +48,7 @@ builder.node(SyncNotificationRef, {
   }),
 });
 
-/** A notification cursor is its sequence number. */
+/** A notification cursor is its number in the organization. */
 function cursorOf(value: string | null | undefined, arg: string): number | undefined {
   if (value == null) return undefined;
   if (!/^\d{1,15}$/.test(value)) throw new ValidationError([{ path: arg, message: `${arg} is not a notification cursor` }]);
@@ -86,13 +89,13 @@ builder.queryField("syncNotifications", (t) =>
         const more = rows.length > limit;
         const page = backward ? rows.slice(0, limit).reverse() : rows.slice(0, limit);
         return {
-          edges: page.map((node) => ({ node, cursor: String(node.id) })),
+          edges: page.map((node) => ({ node, cursor: String(node.seq) })),
           pageInfo: {
             hasNextPage: backward ? before !== undefined : more,
             hasPreviousPage: backward ? more : after !== undefined,
-            startCursor: page.length > 0 ? String(page[0].id) : null,
+            startCursor: page.length > 0 ? String(page[0].seq) : null,
             // An empty page keeps the cursor it was asked from, so a dashboard can poll with it.
-            endCursor: page.length > 0 ? String(page[page.length - 1].id) : backward ? null : (args.after ?? null),
+            endCursor: page.length > 0 ? String(page[page.length - 1].seq) : backward ? null : (args.after ?? null),
           },
         };
       },

@@ -1,7 +1,7 @@
 import { brandWithType } from "@pothos/core";
 import type { ApiTokenRow } from "../../services/index.js";
 import { builder } from "../builder.js";
-import { localId, parseGlobalId, type NodeTypeName } from "../ids.js";
+import { localId, parseGlobalId, parseNotificationLocalId, type NodeTypeName } from "../ids.js";
 import type { GraphQLContext } from "../context.js";
 import { mutationErrors } from "./errors.js";
 import { ApiTokenRef, OrganizationRef, RoleEnum } from "./refs.js";
@@ -57,7 +57,7 @@ builder.queryFields((t) => ({
   }),
 }));
 
-async function loadNode({ loaders }: GraphQLContext, typename: NodeTypeName, id: string): Promise<object | null> {
+async function loadNode({ loaders, actor }: GraphQLContext, typename: NodeTypeName, id: string): Promise<object | null> {
   switch (typename) {
     case "Organization":
       return loaders.organization.load(id);
@@ -75,8 +75,10 @@ async function loadNode({ loaders }: GraphQLContext, typename: NodeTypeName, id:
       return loaders.journey.load(id);
     case "Propagation":
       return loaders.propagation.load(id);
-    case "SyncNotification":
-      return loaders.syncNotification.load(id);
+    case "SyncNotification": {
+      const notification = parseNotificationLocalId(id);
+      return notification?.organizationId === actor.organizationId ? loaders.syncNotification.load(notification.seq) : null;
+    }
     default:
       return null;
   }
