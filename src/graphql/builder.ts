@@ -1,4 +1,5 @@
 import SchemaBuilder from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
@@ -6,6 +7,7 @@ import { ForbiddenError } from "../domain/errors.js";
 import type { JsonValue } from "../domain/journey-document.js";
 import { hasRole } from "../services/index.js";
 import type { GraphQLContext } from "./context.js";
+import { UNDECLARED_LIST_SIZE } from "./cost.js";
 import { parseJsonLiteral } from "./json-literal.js";
 
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -26,7 +28,10 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: JsonValue; Output: unknown };
   };
 }>({
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, ComplexityPlugin],
+  // Each field costs 1; a list multiplies what is selected in it by its declared size (src/graphql/cost.ts).
+  // The server checks the cost of every operation with its variables (src/server/operation-cost.ts).
+  complexity: { defaultComplexity: 1, defaultListMultiplier: UNDECLARED_LIST_SIZE },
   defaultFieldNullability: false,
   defaultInputFieldRequiredness: true,
   scopeAuth: {
@@ -54,7 +59,8 @@ export const builder = new SchemaBuilder<{
     idFieldOptions: { description: "Globally unique, opaque identifier." },
     cursorFieldOptions: { description: "Opaque position of this edge, for `after`." },
     nodeFieldOptions: { description: "The item at the end of the edge." },
-    edgesFieldOptions: { description: "The items of this page, with their cursors." },
+    // The connection field multiplies by its page size; its edges add no second multiplier.
+    edgesFieldOptions: { description: "The items of this page, with their cursors.", complexity: { field: 1, multiplier: 1 } },
     pageInfoFieldOptions: { description: "Where this page sits in the whole list." },
     hasNextPageFieldOptions: { description: "True when more items follow this page." },
     hasPreviousPageFieldOptions: { description: "True when items precede this page." },

@@ -1,18 +1,23 @@
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { NoSchemaIntrospectionCustomRule } from "graphql";
+import { type GraphQLError, NoSchemaIntrospectionCustomRule } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
 /**
- * What one operation may ask for. Generous for every query the product's clients send (the
- * dashboard is depth 7, cost ~200); tight enough that a hostile document is refused at validation,
- * before a resolver or the database sees it.
+ * What one operation may ask for. Generous for every query the product's clients send (the README's
+ * dashboard of 50 applications costs 27,213 with the `__typename` and `id` fields clients add; see
+ * src/graphql/cost.ts for the model); tight enough that a hostile document is refused before a
+ * resolver or the database sees it (`journeys { application { journeys { application { journeys
+ * … } } } }` three lists deep costs 132,652).
  */
 export const OPERATION_LIMITS = {
   depth: 12,
   aliases: 20,
   tokens: 3_000,
   directives: 20,
-  cost: 5_000,
+  /** Operation cost with the request's variables (src/graphql/cost.ts). */
+  cost: 50_000,
+  /** Time a query may run before it is stopped with OPERATION_TIMEOUT (the last line behind the cost). */
+  queryTimeMs: 10_000,
 } as const;
 
 /** Largest request body accepted (a 10,000-character comment and 5,000 change ids fit easily). */
@@ -20,13 +25,27 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Largest WebSocket message accepted. */
 export const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
 
+/**
+ * graphql-armor labels every refusal "Syntax Error"; ours say what was refused, with the code
+ * clients branch on (QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_TOKENS, TOO_MANY_DIRECTIVES).
+ */
+function refusedWith(code: string) {
+  return [
+    (_context: unknown, error: GraphQLError) => {
+      error.message = error.message.replace(/^Syntax Error: /, "");
+      (error.extensions as Record<string, unknown>).code = code;
+    },
+  ];
+}
+
 export function operationLimits(): Plugin {
   return EnvelopArmorPlugin({
-    maxDepth: { n: OPERATION_LIMITS.depth, ignoreIntrospection: true, exposeLimits: true },
-    maxAliases: { n: OPERATION_LIMITS.aliases, exposeLimits: true },
-    maxTokens: { n: OPERATION_LIMITS.tokens, exposeLimits: true },
-    maxDirectives: { n: OPERATION_LIMITS.directives, exposeLimits: true },
-    costLimit: { maxCost: OPERATION_LIMITS.cost, ignoreIntrospection: true, exposeLimits: true },
+    maxDepth: { n: OPERATION_LIMITS.depth, ignoreIntrospection: true, exposeLimits: true, onReject: refusedWith("QUERY_TOO_DEEP") },
+    maxAliases: { n: OPERATION_LIMITS.aliases, exposeLimits: true, onReject: refusedWith("TOO_MANY_ALIASES") },
+    maxTokens: { n: OPERATION_LIMITS.tokens, exposeLimits: true, onReject: refusedWith("TOO_MANY_TOKENS") },
+    maxDirectives: { n: OPERATION_LIMITS.directives, exposeLimits: true, onReject: refusedWith("TOO_MANY_DIRECTIVES") },
+    // The cost is ours: computed with the variables (src/server/operation-cost.ts).
+    costLimit: { enabled: false },
     // Suggestions ("Did you mean …?") would map the schema for someone probing without introspection.
     blockFieldSuggestion: { enabled: true },
   }) as Plugin;

@@ -82,9 +82,12 @@ export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 
     organizations: () => latest.size,
     onExecute({ args, setResultAndStopExecution }) {
       const scope = scopeOf(args.contextValue);
-      if (!scope || getOperationAST(args.document, args.operationName)?.operation !== "query") return;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!scope || operation?.operation !== "query") return;
       if (!keptAt(scope)) return;
-      const key = [scope.audience, scope.revision, documentNumber(args.document), args.operationName ?? "", JSON.stringify(args.variableValues ?? {})].join("\u0000");
+      // Only the variables the operation declares can change its result: others are not in the key.
+      const variables = (operation.variableDefinitions ?? []).map((d) => args.variableValues?.[d.variable.name.value] ?? null);
+      const key = [scope.audience, scope.revision, documentNumber(args.document), args.operationName ?? "", JSON.stringify(variables)].join("\u0000");
       const cached = cache.get(key);
       if (cached) {
         setResultAndStopExecution(cached.result);

@@ -3,6 +3,7 @@ import { ValidationError } from "../../domain/errors.js";
 import { syncStatusOfClient, type ApplicationRow, type ClientRow, type ClientSummaryRow, type Loaders } from "../../services/index.js";
 import { SyncStatusEnum } from "./diff.js";
 import { builder } from "../builder.js";
+import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
 import { ApplicationRef, ClientRef, DatabaseRef, EnvironmentRef, JourneyRef } from "./refs.js";
@@ -14,6 +15,7 @@ builder.node(ApplicationRef, {
     name: t.exposeString("name", { description: "Unique name within the organization." }),
     clients: t.field({
       type: [ClientRef],
+      complexity: listCost(LIST_SIZES.environments),
       description: "Its clients, one per environment where it exists, lowest environment first.",
       resolve: async (a, _args, { loaders }) => {
         const [clients, environments] = await Promise.all([loaders.clientsByApplication.load(a.id), loaders.environments()]);
@@ -33,6 +35,7 @@ builder.node(ApplicationRef, {
     }),
     journeys: t.field({
       type: [JourneyRef],
+      complexity: listCost(LIST_SIZES.journeys),
       description: "Its journeys, by key.",
       resolve: (a, _args, { loaders }) => loaders.journeysByApplication.load(a.id),
     }),
@@ -117,6 +120,7 @@ builder.queryField("applications", (t) =>
     {
     type: ApplicationRef,
     description: "The organization's applications, by name.",
+    complexity: pageCost(20),
     resolve: (_root, args, { services, actor }) =>
       resolveCursorConnection(
         { args, toCursor: encodeCursor, maxSize: PAGE_MAX, defaultSize: 20 },

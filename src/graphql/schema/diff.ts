@@ -2,6 +2,7 @@ import type { ChangeBundle } from "../../domain/change.js";
 import type { ChangeView, ConfigurationDiff, SyncState } from "../../services/index.js";
 import { changeCountOf, syncMessage } from "../../services/index.js";
 import { builder } from "../builder.js";
+import { LIST_SIZES, listCost } from "../cost.js";
 import { localId } from "../ids.js";
 import { EnvironmentRef, JourneyRef } from "./refs.js";
 
@@ -66,8 +67,8 @@ const ConfigurationDiffRef = builder.objectRef<ConfigurationDiff>("Configuration
     to: t.field({ type: EnvironmentRef, description: "The target (higher) environment.", resolve: (d) => d.to }),
     status: t.field({ type: SyncStatusEnum, description: "IN_SYNC, OUT_OF_SYNC, or NOT_CREATED when the target has no client.", resolve: (d) => d.status }),
     message: t.exposeString("message", { description: "\"Journey Configuration out of Sync\" when out of sync." }),
-    changes: t.field({ type: [ConfigChangeRef], description: "Every difference, in a stable order.", resolve: (d) => d.changes }),
-    bundles: t.field({ type: [ChangeBundleRef], description: "The changes grouped by what they enable together.", resolve: (d) => d.bundles }),
+    changes: t.field({ type: [ConfigChangeRef], complexity: listCost(LIST_SIZES.changes), description: "Every difference, in a stable order.", resolve: (d) => d.changes }),
+    bundles: t.field({ type: [ChangeBundleRef], complexity: listCost(LIST_SIZES.bundles), description: "The changes grouped by what they enable together.", resolve: (d) => d.bundles }),
   }),
 });
 

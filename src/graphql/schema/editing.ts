@@ -1,5 +1,6 @@
 import { draftChanges, draftProblems, type ClientRow, type JourneyDraftRow, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
 import { builder } from "../builder.js";
+import { LIST_SIZES, listCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors, ProblemRef } from "./errors.js";
@@ -11,15 +12,17 @@ export const JourneyDraftRef = builder.objectRef<JourneyDraftRow>("JourneyDraft"
   fields: (t) => ({
     baseVersion: t.exposeInt("baseVersion", { description: "The version the draft was started from." }),
     revision: t.exposeInt("revision", { description: "Number of edits so far; pass it to saveJourney to save exactly what was reviewed." }),
-    steps: t.field({ type: [JourneyStepRef], description: "The steps in display order.", resolve: (d) => stepsInOrder(d.document) }),
+    steps: t.field({ type: [JourneyStepRef], complexity: listCost(LIST_SIZES.steps), description: "The steps in display order.", resolve: (d) => stepsInOrder(d.document) }),
     document: t.field({ type: "JSON", description: "The whole draft document (start, order, steps).", resolve: (d) => d.document }),
     changes: t.field({
       type: [ConfigChangeRef],
+      complexity: listCost(LIST_SIZES.changes),
       description: "What saving would change against the saved version: same shape, ids and summaries as the `diff` query.",
       resolve: (d, _args, { loaders }) => draftChanges(loaders, d),
     }),
     problems: t.field({
       type: [ProblemRef],
+      complexity: listCost(LIST_SIZES.problems),
       description: "Whole-journey rules the draft breaks now (e.g. a transition to a removed step); saving is refused while any remain.",
       resolve: (d) => draftProblems(d),
     }),

@@ -1,5 +1,6 @@
 import type { DatabaseRow, EnvironmentRow } from "../../services/index.js";
 import { builder } from "../builder.js";
+import { LIST_SIZES, listCost } from "../cost.js";
 import { localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
 import { DatabaseRef, EnvironmentRef } from "./refs.js";
@@ -27,6 +28,7 @@ builder.node(EnvironmentRef, {
     }),
     databases: t.field({
       type: [DatabaseRef],
+      complexity: listCost(LIST_SIZES.databases),
       description: "The user stores of this environment, by name.",
       resolve: (e, _args, { loaders }) => loaders.databasesByEnvironment.load(e.id),
     }),
@@ -54,6 +56,7 @@ builder.node(DatabaseRef, {
 builder.queryField("environments", (t) =>
   t.field({
     type: [EnvironmentRef],
+    complexity: listCost(LIST_SIZES.environments),
     description: "The organization's environments, lowest first.",
     resolve: (_root, _args, { loaders }) => loaders.environments(),
   }),

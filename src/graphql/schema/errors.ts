@@ -15,6 +15,7 @@ import {
 } from "../../domain/errors.js";
 import type { Problem } from "../../domain/journey-document.js";
 import { builder } from "../builder.js";
+import { LIST_SIZES, listCost } from "../cost.js";
 
 export const ErrorInterface = builder.interfaceRef<DomainError>("Error").implement({
   description: "An expected failure. Every typed error implements it; `code` is stable, `message` is for people.",
@@ -63,7 +64,7 @@ export const Errors = {
     interfaces: [ErrorInterface],
     isTypeOf: (value) => value instanceof ValidationError,
     fields: (t) => ({
-      problems: t.field({ type: [ProblemRef], description: "Every problem found, with its path.", resolve: (e) => e.problems }),
+      problems: t.field({ type: [ProblemRef], complexity: listCost(LIST_SIZES.problems), description: "Every problem found, with its path.", resolve: (e) => e.problems }),
     }),
   }),
   ),
@@ -101,7 +102,7 @@ export const Errors = {
     interfaces: [ErrorInterface],
     isTypeOf: (value) => value instanceof InvalidConfigurationError,
     fields: (t) => ({
-      problems: t.field({ type: [ProblemRef], description: "What would be wrong, with paths.", resolve: (e) => e.problems }),
+      problems: t.field({ type: [ProblemRef], complexity: listCost(LIST_SIZES.problems), description: "What would be wrong, with paths.", resolve: (e) => e.problems }),
     }),
   }),
   ),

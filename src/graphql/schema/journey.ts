@@ -5,6 +5,7 @@ import { syncStatesOfJourney, type JourneyRow, type JourneyVersionRow } from "..
 import { JourneySyncStateRef } from "./diff.js";
 import type { GraphQLContext } from "../context.js";
 import { builder } from "../builder.js";
+import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
 import { ApplicationRef, JourneyRef, JourneyTypeEnum, JourneyVersionRef, type JourneyVersionView, VersionOriginEnum } from "./refs.js";
@@ -29,6 +30,7 @@ export const JourneyStepRef = builder.objectRef<StepView>("JourneyStep").impleme
     settings: t.field({ type: "JSON", description: "Type-specific settings, defaults applied.", resolve: (s) => s.settings }),
     transitions: t.field({
       type: [StepTransitionRef],
+      complexity: listCost(LIST_SIZES.transitions),
       description: "Outcome → next step, by outcome.",
       resolve: (s) =>
         Object.keys(s.transitions)
@@ -59,6 +61,7 @@ builder.objectType(JourneyVersionRef, {
     start: t.string({ description: "Key of the first step.", resolve: async (v, _a, c) => (await row(v, c)).document.start }),
     steps: t.field({
       type: [JourneyStepRef],
+      complexity: listCost(LIST_SIZES.steps),
       description: "The steps in display order.",
       resolve: async (v, _a, c) => stepsInOrder((await row(v, c)).document),
     }),
@@ -99,6 +102,7 @@ builder.node(JourneyRef, {
     type: t.field({ type: JourneyTypeEnum, description: "What the journey is for.", resolve: (j) => j.type }),
     syncStates: t.field({
       type: [JourneySyncStateRef],
+      complexity: listCost(LIST_SIZES.environments),
       description: "Its state in every environment that has a lower one, against that lower environment (compared by hashes).",
       resolve: (j, _args, { loaders }) => syncStatesOfJourney(loaders, j),
     }),
@@ -117,6 +121,7 @@ builder.node(JourneyRef, {
       {
       type: JourneyVersionRef,
       description: "The history in an environment, newest first.",
+      complexity: pageCost(20),
       args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
       resolve: async (j, args, { services, actor, loaders }) => {
         const environmentId = await environmentIdOf(loaders, args.environmentId);

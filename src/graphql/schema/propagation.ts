@@ -2,6 +2,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@poth
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
 import type { ClientCreationPlan, PropagationResult, PropagationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
+import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors } from "./errors.js";
@@ -39,6 +40,7 @@ builder.node(PropagationRef, {
     mode: t.field({ type: PropagationModeEnum, description: "Promote now, or a reviewed selection.", resolve: (p) => p.mode }),
     items: t.field({
       type: [ConfigChangeRef],
+      complexity: listCost(LIST_SIZES.changes),
       description: "Every change applied, exactly as it was reviewed: path, old value, new value.",
       resolve: (p) => p.items.map((item) => ({ ...item, oldValue: item.oldValue as never, newValue: item.newValue as never })),
     }),
@@ -66,6 +68,7 @@ builder.queryField("propagations", (t) =>
   t.connection(
     {
       type: PropagationRef,
+      complexity: pageCost(20),
       description: "The propagation history, newest first: of an application, and/or from or into an environment.",
       args: {
         applicationId: t.arg.id({ required: false, description: "Only propagations of this application." }),
@@ -110,7 +113,7 @@ const ClientCreationPlanRef = builder.objectRef<ClientCreationPlan>("ClientCreat
       resolve: (p) => p.sourceEnvironment,
     }),
     requiredFields: t.stringList({ description: "Fields createClient needs because they are never copied.", resolve: (p) => p.requiredFields }),
-    mappingNotes: t.field({ type: [MappingNoteRef], description: "Each field: copied from where, or why not.", resolve: (p) => p.mappingNotes }),
+    mappingNotes: t.field({ type: [MappingNoteRef], complexity: listCost(LIST_SIZES.mappingNotes), description: "Each field: copied from where, or why not.", resolve: (p) => p.mappingNotes }),
   }),
 });
 

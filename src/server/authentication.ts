@@ -1,0 +1,52 @@
+import { GraphQLError } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Services } from "../services/index.js";
+import type { Authentication } from "../services/tokens.js";
+
+export const MISSING_TOKEN = "Authentication required: send Authorization: Bearer <token>";
+export const INVALID_TOKEN = "Invalid or revoked token";
+
+/** The secret of an `Authorization: Bearer <secret>` value, or null. */
+export function bearer(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(value.trim());
+  return match ? match[1] : null;
+}
+
+export function unauthenticated(message: string) {
+  return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+}
+
+function unauthorizedResponse(message: string): Response {
+  return new Response(JSON.stringify({ errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }), {
+    status: 401,
+    headers: { "content-type": "application/json; charset=utf-8", "www-authenticate": 'Bearer realm="graphql"' },
+  });
+}
+
+/**
+ * Every GraphQL request over HTTP authenticates before its body is read: without a valid token the
+ * answer is the same 401 whatever the request holds — no parsing, no validation, so neither the
+ * cost of a hostile body nor a validation message ("Cannot query field …") reaches an anonymous
+ * caller. The authentication is kept for the request's context.
+ */
+export function useAuthentication(services: Services) {
+  const authenticated = new WeakMap<Request, Authentication>();
+  const plugin: Plugin = {
+    async onRequestParse({ request, endResponse }) {
+      const secret = bearer(request.headers.get("authorization"));
+      const authentication = secret ? await services.authenticate(secret) : null;
+      if (!authentication) return endResponse(unauthorizedResponse(secret ? INVALID_TOKEN : MISSING_TOKEN));
+      authenticated.set(request, authentication);
+    },
+  };
+  return {
+    plugin,
+    /** The authentication of a request that passed the plugin. */
+    of(request: Request): Authentication {
+      const authentication = authenticated.get(request);
+      if (!authentication) throw unauthenticated(MISSING_TOKEN);
+      return authentication;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { PothosValidationError } from "@pothos/core";
+import { GraphQLError } from "graphql";
+import { DomainError } from "../domain/errors.js";
+import { sqlState } from "../services/transaction.js";
+import { loggableError } from "./error-log.js";
+import type { Logger } from "./logger.js";
+
+/** Failures of the connection rather than of the statement: the transaction rolled back, a retry may succeed. */
+function isConnectionLoss(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state && (state.startsWith("08") || ["57P01", "57P02", "57P03"].includes(state))) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNREFUSED", "ECONNRESET"].includes(code);
+}
+
+/**
+ * What a caller sees of an error: domain refusals and argument checks with their code, a lost
+ * database connection as DATABASE_UNAVAILABLE, anything else as INTERNAL_SERVER_ERROR with nothing
+ * of its inside (the log gets its name, message and stack, never SQL or its parameters).
+ */
+export function errorMask(logger: Logger) {
+  return (error: unknown, message: string): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    const located = (code: string, text: string) =>
+      new GraphQLError(text, { nodes: (error as GraphQLError).nodes, path: (error as GraphQLError).path, extensions: { code } });
+    if (original instanceof DomainError) return located(original.code, original.message);
+    // Argument checks of the schema's plugins (e.g. a negative `first`): the caller's mistake.
+    if (original instanceof PothosValidationError) return located("VALIDATION_FAILED", original.message);
+    if (original instanceof GraphQLError) return original;
+    if (error instanceof GraphQLError && !error.originalError) return error;
+    if (isConnectionLoss(original)) {
+      logger.warn({ err: loggableError(original) }, "database connection lost");
+      return located("DATABASE_UNAVAILABLE", "The database connection was lost; nothing was applied. Retry the request.");
+    }
+    logger.error({ err: loggableError(original) }, "unexpected error");
+    return located("INTERNAL_SERVER_ERROR", message);
+  };
+}

@@ -1,0 +1,57 @@
+import { createComplexityRule } from "@pothos/plugin-complexity";
+import { type DocumentNode, GraphQLError, type GraphQLSchema, validate } from "graphql";
+import type { Plugin } from "graphql-yoga";
+
+export interface CostedOperation {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName?: string | null;
+  variableValues?: Record<string, unknown> | null;
+  contextValue: unknown;
+}
+
+/**
+ * The cost of the operation to run, by the schema's own field declarations (src/graphql/cost.ts)
+ * with the request's variables: `first: $n` costs what `first: 100` costs. One walk of the
+ * document; fragments used twice are costed once and counted twice. null when the variables do not
+ * fit the operation (execution refuses them with its own error).
+ */
+export function operationCost({ schema, document, operationName, variableValues, contextValue }: CostedOperation): number | null {
+  let cost: number | null = null;
+  const rule = createComplexityRule({
+    context: contextValue as object,
+    variableValues: (variableValues ?? {}) as Record<string, unknown>,
+    operationName: operationName ?? undefined,
+    validate: () => {},
+    onResult: (state) => {
+      cost = Math.max(cost ?? 0, state.complexity);
+    },
+  });
+  validate(schema, document, [rule]);
+  return cost;
+}
+
+export function tooComplex(cost: number, maxCost: number) {
+  return new GraphQLError(`Operation cost ${cost} exceeds the limit of ${maxCost}; ask for fewer items (first/last) or fewer nested lists`, {
+    extensions: { code: "QUERY_TOO_COMPLEX", cost, maxCost },
+  });
+}
+
+/**
+ * Refuses, before anything resolves, an operation whose cost is over `maxCost`: QUERY_TOO_COMPLEX
+ * with the computed cost. Over HTTP, WebSocket and SSE alike (every transport executes through here).
+ */
+export function useOperationCost({ maxCost }: { maxCost: number }): Plugin {
+  const check = (args: CostedOperation, refuse: (result: { errors: GraphQLError[] }) => void) => {
+    const cost = operationCost(args);
+    if (cost !== null && cost > maxCost) refuse({ errors: [tooComplex(cost, maxCost)] });
+  };
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      check(args, setResultAndStopExecution);
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      check(args, setResultAndStopExecution);
+    },
+  };
+}

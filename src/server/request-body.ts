@@ -1,0 +1,84 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { GraphQLError } from "graphql";
+import type { GraphQLParams, Plugin } from "graphql-yoga";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
+import { MAX_BODY_BYTES } from "./limits.js";
+
+function badRequest(message: string, code: string) {
+  return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+}
+
+/** Parses JSON text that was checked for depth first: nothing recursive sees deeper input. */
+function boundedJson(text: string, what: string): unknown {
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw badRequest(`${what} nests deeper than ${MAX_JSON_DEPTH} levels`, "JSON_TOO_DEEP");
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest(`${what} is not valid JSON`, "BAD_REQUEST");
+  }
+}
+
+function isContentType(request: Request, type: string): boolean {
+  const header = request.headers.get("content-type")?.split(",")[0]?.trim() ?? "";
+  return header === type || header.startsWith(`${type};`);
+}
+
+/** The GraphQL parameters of a query string or form body (`variables` and `extensions` are JSON). */
+function paramsOf(search: URLSearchParams): GraphQLParams {
+  const variables = search.get("variables");
+  const extensions = search.get("extensions");
+  return {
+    operationName: search.get("operationName") || undefined,
+    query: search.get("query") || undefined,
+    // Shapes are checked by yoga next, as for any request.
+    variables: variables ? (boundedJson(variables, "variables") as GraphQLParams["variables"]) : undefined,
+    extensions: extensions ? (boundedJson(extensions, "extensions") as GraphQLParams["extensions"]) : undefined,
+  };
+}
+
+async function parseJsonBody(request: Request) {
+  const body = boundedJson(await request.text(), "The request body");
+  if (body === null || typeof body !== "object") throw badRequest("The request body must be a JSON object or a batch", "BAD_REQUEST");
+  return body as Record<string, unknown>;
+}
+
+/**
+ * Request bodies and parameters are read with a bound on their nesting ({@link MAX_JSON_DEPTH}):
+ * deeper JSON is refused with 400 and code JSON_TOO_DEEP after one linear scan, before it is parsed,
+ * so no parser, validator, cache key or serializer ever recurses over an attacker's depth.
+ * (Multipart bodies are off: nothing here uploads files.)
+ */
+export function useBoundedRequestJson(): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (!requestParser) return;
+      if (request.method === "GET") {
+        setRequestParser((r) => paramsOf(new URL(r.url, "http://localhost").searchParams));
+      } else if (request.method === "POST" && (isContentType(request, "application/json") || isContentType(request, "application/graphql+json"))) {
+        setRequestParser(parseJsonBody);
+      } else if (request.method === "POST" && isContentType(request, "application/x-www-form-urlencoded")) {
+        setRequestParser(async (r) => paramsOf(new URLSearchParams(await r.text())));
+      }
+    },
+  };
+}
+
+/**
+ * Bodies are bounded before yoga reads them: a declared length over the limit is refused at once
+ * (413), and a body without a declared length (chunked) is refused too (411), since its size is
+ * only known once it has been read. GraphQL clients and browsers always declare the length.
+ * Returns true when it answered.
+ */
+export function refuseUnboundedBody(request: IncomingMessage, response: ServerResponse): boolean {
+  const tooLarge = Number(request.headers["content-length"] ?? 0) > MAX_BODY_BYTES;
+  const unknownLength = request.headers["transfer-encoding"] !== undefined && request.headers["content-length"] === undefined;
+  if (!tooLarge && !unknownLength) return false;
+  const [status, code, message] = tooLarge
+    ? [413, "PAYLOAD_TOO_LARGE", `Request body larger than ${MAX_BODY_BYTES} bytes`]
+    : [411, "LENGTH_REQUIRED", "Send a Content-Length with the request body"];
+  response.writeHead(status, { "content-type": "application/json", connection: "close" });
+  response.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  return true;
+}
