@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { cpus, loadavg, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
 import type autocannon from "autocannon";
 
 /** What a bench returns to the runner: named results, each a number (unit in the name) or a short text. */
@@ -40,4 +42,16 @@ export function formatFigures(figures: Figures, indent = "  "): string {
   return Object.entries(figures)
     .map(([name, value]) => `${indent}${name.padEnd(width)}  ${value}`)
     .join("\n");
+}
+
+/** The code measured: the repository moves while benches run. */
+export function commit(): string {
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" }).trim();
+    return dirty ? `${head} (src/ modified)` : head;
+  } catch {
+    return "unknown";
+  }
 }

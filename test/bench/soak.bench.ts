@@ -39,18 +39,17 @@
  *   SOAK_PROFILE=/tmp/soak.cpuprofile npx tsx test/bench/soak.bench.ts
  *     (also writes the server's CPU profile of the measured run: Chrome DevTools or speedscope)
  */
-import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { createClient as createWsClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { type Figures, formatFigures, machine, round } from "./figures.js";
+import { commit, type Figures, formatFigures, machine, round } from "./figures.js";
 import { percentile } from "./large-application.js";
 import type { ProcessStats } from "./process-probe.js";
+import { startServerProcess } from "./server-process.js";
 import type { SoakCounters, SoakServerInfo } from "./soak-server.js";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -78,8 +77,6 @@ const ERROR_SAMPLES = 5;
 type Kind = keyof typeof MIX;
 const KINDS = Object.keys(MIX) as Kind[];
 
-const folder = fileURLToPath(new URL(".", import.meta.url));
-const root = resolve(folder, "../..");
 
 const DASHBOARD_PAGE = 50;
 const DASHBOARD = `query Dashboard($env: ID!) {
@@ -145,17 +142,6 @@ class OperationError extends Error {
   }
 }
 
-/** The code measured: the repository moves while benches run. */
-function commit(): string {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" }).trim();
-    return dirty ? `${head} (src/ modified)` : head;
-  } catch {
-    return "unknown";
-  }
-}
-
 /** Deterministic random numbers (mulberry32), one stream per client. */
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -171,39 +157,8 @@ function random(seed: number): () => number {
 // ---------------------------------------------------------------------------------------------
 // The server child process
 
-async function startServer() {
-  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", join(folder, "soak-server.ts")], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const lines = createInterface({ input: child.stdout });
-  const info = await new Promise<SoakServerInfo>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("soak-server.ts did not start within 300 s")), 300_000);
-    lines.once("line", (line) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(line) as SoakServerInfo);
-    });
-    void exited.then((code) => reject(new Error(`soak-server.ts exited with ${code} before it started`)));
-  });
-  lines.on("line", (line) => console.log(`[server] ${line}`));
-  const probe = async <T>(path: string, method: "GET" | "POST" = "GET"): Promise<T> => {
-    const response = await fetch(`${info.probeUrl}${path}`, { method });
-    if (!response.ok) throw new Error(`probe ${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
-  };
-  return {
-    info,
-    stats: (gc = false) => probe<ProcessStats & SoakCounters>(`/stats${gc ? "?gc=1" : ""}`),
-    profile: (path?: string) => probe(path ? `/profile/stop?path=${encodeURIComponent(path)}` : "/profile/start", "POST"),
-    heapSnapshot: (path: string) => probe<{ path: string }>(`/heap-snapshot?path=${encodeURIComponent(path)}`, "POST"),
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+function startServer() {
+  return startServerProcess<SoakServerInfo, ProcessStats & SoakCounters>("soak-server.ts", { label: "server", startTimeoutMs: 300_000 });
 }
 
 type Server = Awaited<ReturnType<typeof startServer>>;

@@ -27,16 +27,16 @@
  *     (also writes each server's CPU profile of its first measured round, and at the end a heap
  *     snapshot with its subscribers, into that folder)
  */
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
 import { type Figures, formatFigures, machine, round } from "./figures.js";
 import type { ProcessStats } from "./process-probe.js";
+import { startServerProcess } from "./server-process.js";
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 5_000);
 /** Opened before the memory baseline, so that what the first connection costs once is not counted per subscriber. */
@@ -53,8 +53,6 @@ const SETTLE_MS = 2_000;
 const TARGET_RATIO = 1.5;
 const PROFILE_DIR = process.env.SUBSCRIBERS_BENCH_PROFILE || undefined;
 
-const folder = fileURLToPath(new URL(".", import.meta.url));
-const root = resolve(folder, "../..");
 
 /** What a dashboard selects: the same document for both stacks (the ceiling's schema has the same fields). */
 const SUBSCRIPTION = `subscription Sync($env: ID!) {
@@ -152,40 +150,9 @@ const CEILING: Stack = {
   },
 };
 
-/** A server in a child process: started with the TypeScript loader and `--expose-gc`, read from its first stdout line. */
-async function startServer(stack: Stack) {
-  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", join(folder, stack.script)], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const lines = createInterface({ input: child.stdout });
-  const info = await new Promise<ServerInfo>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${stack.script} did not start within 180 s`)), 180_000);
-    lines.once("line", (line) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(line) as ServerInfo);
-    });
-    void exited.then((code) => reject(new Error(`${stack.script} exited with ${code} before it started`)));
-  });
-  // Anything it prints later is passed through.
-  lines.on("line", (line) => console.log(`[${stack.name}] ${line}`));
-  const probe = async <T>(path: string, method: "GET" | "POST" = "GET"): Promise<T> => {
-    const response = await fetch(`${info.probeUrl}${path}`, { method });
-    if (!response.ok) throw new Error(`probe ${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as T;
-  };
-  return {
-    info,
-    stats: (gc = false) => probe<ProcessStats>(`/stats${gc ? "?gc=1" : ""}`),
-    probe,
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+/** A server in a child process (`server-process.ts`), read from its first stdout line. */
+function startServer(stack: Stack) {
+  return startServerProcess<ServerInfo>(stack.script, { label: stack.name, startTimeoutMs: 180_000 });
 }
 
 /**

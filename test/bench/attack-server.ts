@@ -1,0 +1,224 @@
+/**
+ * The server of the attack benchmark (issue 11), in a process of its own, on the database of
+ * `ATTACK_BENCH_TARGET` (`embedded`: PGlite in a temporary folder; `postgres`: a scratch database
+ * on DATABASE_URL's server, dropped at the end — `openBenchDatabase` of `large-application.ts`),
+ * migrated and seeded through the services with two organizations that share nothing:
+ *
+ * - the victim: the default pipeline, a database per environment, one application with a client
+ *   in development and staging and three journeys, and a VIEWER token (its dashboard's);
+ * - the attacker: the same pipeline, one application with a client in development and staging and
+ *   20 journeys (`ATTACK_JOURNEYS`), VIEWER and ADMIN tokens, and a history of `ATTACK_HISTORY`
+ *   (default 3,000) sync notifications of its journeys in staging — written through the
+ *   notification repository in batches, under its lock, as saves and promotions would have
+ *   (thousands of saves through the services would take minutes).
+ *
+ * Then `createApp` (the real server: limits, caches, WebSocket) on a free port, logging at warn
+ * level into a counter. Prints one JSON line (`AttackServerInfo`) and serves a probe
+ * (`process-probe.ts`, with `AttackCounters`) on another port. Stops on SIGTERM.
+ */
+import { randomBytes } from "node:crypto";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { listEnvironments } from "../../src/db/repositories/catalog.js";
+import { insertNotifications, lockNotifications, type NewSyncNotification } from "../../src/db/repositories/notifications.js";
+import type { Db } from "../../src/db/client.js";
+import { globalId } from "../../src/graphql/ids.js";
+import { type App, createApp } from "../../src/server/app.js";
+import { createLogger } from "../../src/server/logger.js";
+import type { Actor } from "../../src/services/actor.js";
+import { createApplication, createClient, createDatabase } from "../../src/services/catalog.js";
+import { createJourney } from "../../src/services/journeys.js";
+import { syncMessage } from "../../src/services/sync.js";
+import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
+import { inTransaction } from "../../src/services/transaction.js";
+import { BENCH_JOURNEYS } from "./journeys.js";
+import { type BenchDatabase, type DatabaseTarget, openBenchDatabase } from "./large-application.js";
+import { announce, countLiveSubscriptions, exitWithParent, type ProbeCounters, startProbe } from "./process-probe.js";
+
+const TARGET: DatabaseTarget = process.env.ATTACK_BENCH_TARGET === "postgres" ? "postgres" : "embedded";
+const JOURNEYS = Number(process.env.ATTACK_JOURNEYS ?? 20);
+const HISTORY = Number(process.env.ATTACK_HISTORY ?? 3_000);
+/** Notifications per insert: the insert announces its ids with pg_notify, whose payload is limited to 8,000 bytes. */
+const HISTORY_BATCH = 400;
+
+/** What the attack server announces on its first stdout line. */
+export interface AttackServerInfo {
+  url: string;
+  wsUrl: string;
+  probeUrl: string;
+  /** What the figures were taken on. */
+  database: string;
+  victim: { viewerToken: string; applicationId: string };
+  attacker: {
+    viewerToken: string;
+    adminToken: string;
+    applicationId: string;
+    developmentId: string;
+    stagingId: string;
+    journeys: number;
+    /** Sync notifications stored for the attacker's organization. */
+    history: number;
+  };
+  seedSeconds: number;
+}
+
+/** What the probe reports beyond the memory and CPU figures. */
+export interface AttackCounters extends ProbeCounters {
+  /** Lines the server logged at warn level or above, by level name, since it started. */
+  logged: Record<string, number>;
+  /** The first few of them. */
+  loggedSamples: string[];
+  /** The event loop's longest delay since the previous reading, ms. */
+  loopDelayMaxMs: number;
+}
+
+const liveSubscriptions = countLiveSubscriptions();
+
+const logged: Record<string, number> = {};
+const loggedSamples: string[] = [];
+const LEVELS: Record<number, string> = { 40: "warn", 50: "error", 60: "fatal" };
+const logDestination = {
+  write(line: string) {
+    let level = "unparsed";
+    try {
+      level = LEVELS[(JSON.parse(line) as { level: number }).level] ?? "other";
+    } catch {
+      // counted as unparsed
+    }
+    logged[level] = (logged[level] ?? 0) + 1;
+    if (loggedSamples.length < 5) loggedSamples.push(line.trim().slice(0, 1_000));
+  },
+};
+
+let bench: BenchDatabase | undefined;
+let app: App | undefined;
+let stopped: Promise<void> | undefined;
+/** Stops the server and drops (or removes) the database, however the process is asked to end. */
+async function shutdown(code: number): Promise<never> {
+  stopped ??= (async () => {
+    try {
+      await app?.stop();
+    } finally {
+      await bench?.close();
+    }
+  })();
+  await stopped.catch((error: unknown) => console.error(error));
+  process.exit(code);
+}
+process.once("SIGTERM", () => void shutdown(0));
+// The bench stopped reading (it is gone): nobody is left to stop this server.
+process.stdout.on("error", () => void shutdown(1));
+exitWithParent();
+
+/** An organization with the default pipeline, a database per environment, an ADMIN and a VIEWER token. */
+async function organization(db: Db, name: string) {
+  const { organization } = await ensureOrganization(db, `${name} ${new Date().toISOString()} ${randomBytes(3).toString("hex")}`);
+  const admin = await issueToken(db, { organizationId: organization.id, name: `${name} admin`, role: "ADMIN" });
+  const viewer = await issueToken(db, { organizationId: organization.id, name: `${name} viewer`, role: "VIEWER" });
+  const actor: Actor = { organizationId: organization.id, tokenId: admin.apiToken.id, role: "ADMIN", name: `${name} admin` };
+  const environments = await listEnvironments(db, organization.id);
+  const [development, staging] = environments;
+  if (development?.key !== "development" || staging?.key !== "staging") throw new Error("unexpected default pipeline");
+  const databases = await Promise.all(
+    [development, staging].map((e) => createDatabase(db, actor, { environmentId: e.id, name: `${name.toLowerCase()}-users-${e.key}` })),
+  );
+  return { organization, admin, viewer, actor, development, staging, databases };
+}
+
+/** An application with a client in development, the journeys, then a client in staging (which copies them up: in sync). */
+async function application(db: Db, org: Awaited<ReturnType<typeof organization>>, name: string, journeys: number) {
+  const { actor, development, staging, databases } = org;
+  const application = await createApplication(db, actor, { name });
+  const clientIn = (environment: typeof development, index: 0 | 1) =>
+    createClient(db, actor, {
+      applicationId: application.id,
+      environmentId: environment.id,
+      databaseId: databases[index].id,
+      redirectUris: [`https://${environment.key}.example.com/callback`],
+      allowedOrigins: [`https://${environment.key}.example.com`],
+    });
+  await clientIn(development, 0);
+  const created = [];
+  for (let n = 0; n < journeys; n++) {
+    const template = BENCH_JOURNEYS[n % BENCH_JOURNEYS.length];
+    const suffix = journeys > BENCH_JOURNEYS.length ? `-${String(n + 1).padStart(2, "0")}` : "";
+    created.push(await createJourney(db, actor, { ...template, applicationId: application.id, key: `${template.key}${suffix}`, name: `${template.name}${suffix}` }));
+  }
+  await clientIn(staging, 1);
+  return { application, journeys: created };
+}
+
+/** The attacker's history: its journeys going out of sync in staging and back, alternately. */
+async function storeHistory(db: Db, org: Awaited<ReturnType<typeof organization>>, applicationId: string, journeyIds: string[]) {
+  const { organization, development, staging } = org;
+  for (let start = 0; start < HISTORY; start += HISTORY_BATCH) {
+    const rows: NewSyncNotification[] = [];
+    for (let n = start; n < Math.min(HISTORY, start + HISTORY_BATCH); n++) {
+      const status = Math.floor(n / journeyIds.length) % 2 === 0 ? "OUT_OF_SYNC" : "IN_SYNC";
+      rows.push({
+        organizationId: organization.id,
+        applicationId,
+        journeyId: journeyIds[n % journeyIds.length],
+        environmentId: staging.id,
+        sourceEnvironmentId: development.id,
+        status,
+        message: syncMessage("journey", status, staging),
+        changeCount: status === "OUT_OF_SYNC" ? 1 : 0,
+      });
+    }
+    await inTransaction(db, organization.id, async (tx) => {
+      await lockNotifications(tx, organization.id);
+      await insertNotifications(tx, organization.id, rows);
+    });
+  }
+}
+
+try {
+  const started = performance.now();
+  bench = await openBenchDatabase(TARGET, "attack");
+  const { database } = bench;
+  const { db } = database;
+
+  const victim = await organization(db, "Victim");
+  const victimApplication = await application(db, victim, "Victim portal", BENCH_JOURNEYS.length);
+  const attacker = await organization(db, "Attacker");
+  const attackerApplication = await application(db, attacker, "Attacker application", JOURNEYS);
+  await storeHistory(
+    db,
+    attacker,
+    attackerApplication.application.id,
+    attackerApplication.journeys.map((j) => j.id),
+  );
+  // As npm start does after seeding: PGlite has no autovacuum to gather planner statistics.
+  await database.analyze();
+
+  app = createApp({ database, logger: createLogger("warn", logDestination) });
+  const url = await app.start(0, "127.0.0.1");
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const probeUrl = await startProbe((): AttackCounters => {
+    const counters = { subscribers: liveSubscriptions(), logged, loggedSamples, loopDelayMaxMs: loopDelay.max / 1e6 };
+    loopDelay.reset();
+    return counters;
+  });
+  const info: AttackServerInfo = {
+    url: `${url}/graphql`,
+    wsUrl: `${url.replace(/^http/, "ws")}/graphql`,
+    probeUrl,
+    database: bench.label,
+    victim: { viewerToken: victim.viewer.token, applicationId: globalId("Application", victimApplication.application.id) },
+    attacker: {
+      viewerToken: attacker.viewer.token,
+      adminToken: attacker.admin.token,
+      applicationId: globalId("Application", attackerApplication.application.id),
+      developmentId: globalId("Environment", attacker.development.id),
+      stagingId: globalId("Environment", attacker.staging.id),
+      journeys: attackerApplication.journeys.length,
+      history: HISTORY,
+    },
+    seedSeconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  announce({ ...info });
+} catch (error) {
+  console.error(error);
+  await shutdown(1);
+}

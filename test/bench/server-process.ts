@@ -1,0 +1,105 @@
+import { spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { ProcessStats } from "./process-probe.js";
+
+const folder = fileURLToPath(new URL(".", import.meta.url));
+const root = resolve(folder, "../..");
+
+export interface ServerProcessOptions {
+  /** Prefix of the lines it prints after its first one. */
+  label: string;
+  /** How long it may take to print its first line (migrations and seeding included). */
+  startTimeoutMs: number;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * What to do with each line it prints to stdout or stderr after its first stdout line (stderr
+   * before it is shown). Default: passed through, prefixed with the label (stderr is then inherited
+   * as is).
+   */
+  onOutput?: (line: string, stream: "stdout" | "stderr") => void;
+}
+
+export interface ServerProcess<Info, Stats> {
+  /** What it announced on its first stdout line. */
+  info: Info;
+  /** A request to its probe (`process-probe.ts`). */
+  probe<T>(path: string, method?: "GET" | "POST"): Promise<T>;
+  /** Its figures (after full collections with `gc`). */
+  stats(gc?: boolean): Promise<Stats>;
+  /** Without `path`: starts a CPU profile; with `path`: stops it and writes it there. */
+  profile(path?: string): Promise<unknown>;
+  heapSnapshot(path: string): Promise<{ path: string }>;
+  /** Its exit code once it has exited (null: killed by a signal); undefined while it runs. */
+  exitCode(): number | null | undefined;
+  /** SIGTERM (so that it cleans up), SIGKILL after 10 s; resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A benchmarked server in a child process of its own: `script` (a file of this folder) started with
+ * the TypeScript loader and `--expose-gc`, its first stdout line read as the JSON it announces
+ * (`announce` of `process-probe.ts`: URLs, tokens, IDs, its probe's URL).
+ */
+export async function startServerProcess<Info extends { probeUrl: string }, Stats = ProcessStats>(
+  script: string,
+  options: ServerProcessOptions,
+): Promise<ServerProcess<Info, Stats>> {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", join(folder, script)], {
+    cwd: root,
+    env: options.env ? { ...process.env, ...options.env } : process.env,
+    stdio: ["ignore", "pipe", options.onOutput ? "pipe" : "inherit"],
+  });
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
+  const lines = createInterface({ input: child.stdout! });
+  let started = false;
+  if (options.onOutput && child.stderr) {
+    const onOutput = options.onOutput;
+    // Until it has started, what it prints on stderr is why it did not: shown as is.
+    createInterface({ input: child.stderr }).on("line", (line) => (started ? onOutput(line, "stderr") : console.error(`[${options.label}] ${line}`)));
+  }
+  const info = await new Promise<Info>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM");
+      reject(new Error(`${script} did not start within ${options.startTimeoutMs / 1000} s`));
+    }, options.startTimeoutMs);
+    lines.once("line", (line) => {
+      clearTimeout(timer);
+      started = true;
+      resolve(JSON.parse(line) as Info);
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before it started`));
+    });
+  });
+  // Anything it prints later is passed through (or handed to onOutput).
+  lines.on("line", (line) => (options.onOutput ? options.onOutput(line, "stdout") : console.log(`[${options.label}] ${line}`)));
+  const probe = async <T>(path: string, method: "GET" | "POST" = "GET"): Promise<T> => {
+    const response = await fetch(`${info.probeUrl}${path}`, { method });
+    if (!response.ok) throw new Error(`probe ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  return {
+    info,
+    probe,
+    stats: (gc = false) => probe<Stats>(`/stats${gc ? "?gc=1" : ""}`),
+    profile: (path?: string) => probe(path ? `/profile/stop?path=${encodeURIComponent(path)}` : "/profile/start", "POST"),
+    heapSnapshot: (path: string) => probe<{ path: string }>(`/heap-snapshot?path=${encodeURIComponent(path)}`, "POST"),
+    exitCode: () => exitCode,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
