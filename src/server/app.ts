@@ -31,6 +31,10 @@ export interface AppOptions {
   introspection?: boolean;
   /** Cache query responses per audience (organization and role) and organization revision (default true). */
   responseCache?: boolean;
+  /** Open subscriptions allowed per connection and per token (default SUBSCRIPTION_LIMITS). */
+  subscriptionLimits?: { perConnection: number; perToken: number };
+  /** Time a query may run before it is stopped with OPERATION_TIMEOUT (default OPERATION_LIMITS.queryTimeMs). */
+  queryTimeMs?: number;
 }
 
 export interface App {
@@ -58,7 +62,7 @@ const audienceOf = (context: unknown) => {
 };
 
 /** The HTTP and WebSocket server: yoga with our plugins, in the order they must run. */
-export function createApp({ database, logger, introspection = true, responseCache = true }: AppOptions): App {
+export function createApp({ database, logger, introspection = true, responseCache = true, subscriptionLimits = SUBSCRIPTION_LIMITS, queryTimeMs = OPERATION_LIMITS.queryTimeMs }: AppOptions): App {
   const hub = new EventHub();
   const services = createServices(database.db, hub);
   const authentication = useAuthentication(services);
@@ -90,7 +94,7 @@ export function createApp({ database, logger, introspection = true, responseCach
       ...(introspection ? [] : [disableIntrospection()]),
       useOperationCost({ maxCost: OPERATION_LIMITS.cost }),
       useSubscriptionLimits({
-        ...SUBSCRIPTION_LIMITS,
+        ...subscriptionLimits,
         connectionOf: (context) => (context as { socket?: object; request: object }).socket ?? (context as { request: object }).request,
         tokenOf: (context) => (context as GraphQLContext).actor.tokenId,
       }),
@@ -108,7 +112,7 @@ export function createApp({ database, logger, introspection = true, responseCach
             }),
           ]
         : []),
-      useExecutionBudget({ schema, ms: OPERATION_LIMITS.queryTimeMs }),
+      useExecutionBudget({ schema, ms: queryTimeMs }),
       // Queries and mutations run as compiled functions (graphql-jit); subscriptions keep graphql-js's executor.
       useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }),
       useReadinessCheck({ endpoint: "/ready", check: () => database.ping().then(() => true, () => false) }),

@@ -12,6 +12,7 @@ import { createLoaders } from "./loaders.js";
 import * as notifications from "./notifications.js";
 import type { DeliveredEvent } from "./notifications.js";
 import * as propagation from "./propagation.js";
+import { ReadQueue } from "./read-queue.js";
 import * as tokens from "./tokens.js";
 
 export type { Actor } from "./actor.js";
@@ -31,6 +32,8 @@ export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } f
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
 export function createServices(db: Db, hub: EventHub) {
   const events = new WeakMap<SyncNotificationRow, DeliveredEvent>();
+  // History of resumed subscriptions: one read at a time per organization, two in all.
+  const historyReads = new ReadQueue(1, 2);
   return {
     authenticate: (secret: string) => tokens.authenticate(db, secret),
     loaders: (actor: Actor) => createLoaders(db, actor),
@@ -71,7 +74,7 @@ export function createServices(db: Db, hub: EventHub) {
     listSyncNotifications: (actor: Actor, filter: NotificationFilter, page: Parameters<typeof listNotifications>[3]) =>
       listNotifications(db, actor.organizationId, filter, page),
     syncNotificationStream: (actor: Actor, filter: NotificationFilter, after: number | undefined) =>
-      notifications.syncNotificationStream(db, hub, actor, filter, after),
+      notifications.syncNotificationStream(db, hub, historyReads, actor, filter, after),
     createApiToken: (actor: Actor, input: unknown) => tokens.createApiToken(db, actor, input),
     revokeApiToken: (actor: Actor, apiTokenId: string) => tokens.revokeApiToken(db, actor, apiTokenId),
   };

@@ -15,6 +15,7 @@ import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyHeadRow, Journey
 import type { Loaders } from "./loaders.js";
 import { diffApplication, type DiffSide } from "../domain/diff.js";
 import type { Actor } from "./actor.js";
+import type { ReadQueue } from "./read-queue.js";
 import { clientSyncStates, journeySyncStates, memoizedChangeCount, syncMessage, type SyncState } from "./sync.js";
 
 /** The stored facts sync states are computed from, for some applications: three statements. */
@@ -131,6 +132,7 @@ const CATCH_UP_PAGE = 500;
 export function syncNotificationStream(
   db: Db,
   hub: EventHub,
+  historyReads: ReadQueue,
   actor: Actor,
   filter: NotificationFilter,
   after: number | undefined,
@@ -149,10 +151,16 @@ export function syncNotificationStream(
     };
     const stopLive = hub.listen(`sync:${actor.organizationId}`, (row) => (caughtUp ? deliver(row) : early.push(row)));
     const stopRevoked = hub.listen(`revoked:${actor.tokenId}`, () => stop());
+    let stopped = false;
+    void stop.then(() => (stopped = true));
     try {
       if (after !== undefined) {
-        for (let page: SyncNotificationRow[] = []; ; ) {
-          page = await listNotifications(db, actor.organizationId, filter, { after: last, limit: CATCH_UP_PAGE });
+        // Page by page, queued with the organization's other history reads; a subscriber that
+        // left stops its catch-up at the next page.
+        for (let page: SyncNotificationRow[] = []; !stopped; ) {
+          page = await historyReads.run(actor.organizationId, () =>
+            listNotifications(db, actor.organizationId, filter, { after: last, limit: CATCH_UP_PAGE }),
+          );
           for (const row of page) {
             last = row.seq;
             await push(row);

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { ReadQueue } from "../../../src/services/read-queue.js";
+
+/** A read that finishes when told to, recording that it started. */
+function controlled(log: string[], name: string) {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  return { read: async () => (log.push(name), await done, name), finish };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("the read queue", () => {
+  it("runs one read at a time per key, in arrival order", async () => {
+    const queue = new ReadQueue(1, 10);
+    const log: string[] = [];
+    const [a, b, c] = ["a1", "a2", "a3"].map((n) => controlled(log, n));
+    const results = [queue.run("a", a.read), queue.run("a", b.read), queue.run("a", c.read)];
+    await settle();
+    expect(log).toEqual(["a1"]);
+    a.finish();
+    await settle();
+    expect(log).toEqual(["a1", "a2"]);
+    b.finish();
+    c.finish();
+    expect(await Promise.all(results)).toEqual(["a1", "a2", "a3"]);
+    expect(queue.queued).toBe(0);
+  });
+
+  it("lets another key's read pass a busy key's queue, up to the total", async () => {
+    const queue = new ReadQueue(1, 2);
+    const log: string[] = [];
+    const reads = ["a1", "a2", "a3", "b1", "c1"].map((n) => ({ n, ...controlled(log, n) }));
+    const results = reads.map(({ n, read }) => queue.run(n[0], read));
+    await settle();
+    expect(log).toEqual(["a1", "b1"]);
+    expect(queue.queued).toBe(3);
+    reads.find((r) => r.n === "b1")!.finish();
+    await settle();
+    expect(log).toEqual(["a1", "b1", "c1"]);
+    reads.forEach((r) => r.finish());
+    await Promise.all(results);
+    expect(log).toEqual(["a1", "b1", "c1", "a2", "a3"]);
+  });
+
+  it("frees the room of a read that failed", async () => {
+    const queue = new ReadQueue(1, 1);
+    await expect(queue.run("a", () => Promise.reject(new Error("lost")))).rejects.toThrow("lost");
+    expect(await queue.run("a", async () => "next")).toBe("next");
+  });
+});
