@@ -18,8 +18,10 @@ afterAll(() => server.stop());
 
 const run = (query: string, variables?: Record<string, unknown>) => gql(server.endpoint, tenant.tokens.VIEWER, query, variables);
 const accepted = (r: Awaited<ReturnType<typeof run>>) => r.errors === undefined && r.data !== undefined;
-const refusedWith = (r: Awaited<ReturnType<typeof run>>, pattern: RegExp) =>
-  r.data === undefined && (r.errors ?? []).some((e) => pattern.test(e.message));
+/** Refused as a whole, with the limit's code and a message that says which limit (never "Syntax Error"). */
+const refusedWith = (r: Awaited<ReturnType<typeof run>>, pattern: RegExp, code: string) =>
+  r.data === undefined &&
+  (r.errors ?? []).some((e) => pattern.test(e.message) && e.extensions?.code === code && !/syntax error/i.test(e.message));
 
 /** `environments { lower { lower { … { key } } } }`: `depth` nested fields below the root field, as graphql-armor counts. */
 function nested(depth: number): string {
@@ -49,25 +51,25 @@ function withTokens(n: number): string {
 describe("operation limits", () => {
   it(`accepts depth ${OPERATION_LIMITS.depth} and refuses depth ${OPERATION_LIMITS.depth + 1}`, async () => {
     expect(accepted(await run(nested(OPERATION_LIMITS.depth)))).toBe(true);
-    expect(refusedWith(await run(nested(OPERATION_LIMITS.depth + 1)), /depth/i)).toBe(true);
+    expect(refusedWith(await run(nested(OPERATION_LIMITS.depth + 1)), /depth/i, "QUERY_TOO_DEEP")).toBe(true);
   });
 
   it(`accepts ${OPERATION_LIMITS.aliases} aliases and refuses ${OPERATION_LIMITS.aliases + 1}`, async () => {
     const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: viewer { role }`).join(" ")} }`;
     expect(accepted(await run(aliases(OPERATION_LIMITS.aliases)))).toBe(true);
-    expect(refusedWith(await run(aliases(OPERATION_LIMITS.aliases + 1)), /aliases/i)).toBe(true);
+    expect(refusedWith(await run(aliases(OPERATION_LIMITS.aliases + 1)), /aliases/i, "TOO_MANY_ALIASES")).toBe(true);
   });
 
   it(`accepts ${OPERATION_LIMITS.directives} directives and refuses ${OPERATION_LIMITS.directives + 1}`, async () => {
     const directives = (n: number) => `{ viewer { ${Array.from({ length: n }, () => "role @include(if: true)").join(" ")} } }`;
     expect(accepted(await run(directives(OPERATION_LIMITS.directives)))).toBe(true);
-    expect(refusedWith(await run(directives(OPERATION_LIMITS.directives + 1)), /directives/i)).toBe(true);
+    expect(refusedWith(await run(directives(OPERATION_LIMITS.directives + 1)), /directives/i, "TOO_MANY_DIRECTIVES")).toBe(true);
   });
 
   it(`accepts ${OPERATION_LIMITS.tokens} tokens and refuses more`, async () => {
     expect(tokenCount(withTokens(OPERATION_LIMITS.tokens))).toBe(OPERATION_LIMITS.tokens);
     expect(accepted(await run(withTokens(OPERATION_LIMITS.tokens)))).toBe(true);
-    expect(refusedWith(await run(withTokens(OPERATION_LIMITS.tokens + 1)), /token/i)).toBe(true);
+    expect(refusedWith(await run(withTokens(OPERATION_LIMITS.tokens + 1)), /token/i, "TOO_MANY_TOKENS")).toBe(true);
   });
 
   it(`refuses an operation whose cost is over ${OPERATION_LIMITS.cost}`, async () => {
@@ -78,7 +80,7 @@ describe("operation limits", () => {
     const costly = await run(
       `query { ${Array.from({ length: 19 }, (_, i) => `a${i}: environments { lower { upper { lower { upper { databases { environment { databases { environment { key name rank isProduction editable } } } } } } } } }`).join(" ")} }`,
     );
-    expect(refusedWith(costly, /cost/i)).toBe(true);
+    expect(refusedWith(costly, /cost/i, "QUERY_TOO_COMPLEX")).toBe(true);
   });
 
   it("does not suggest field names to a caller who guesses", async () => {
