@@ -2,12 +2,13 @@ import { parseArgs } from "node:util";
 import { migrateDatabase, openDatabase } from "../db/client.js";
 import { loadSettings } from "../server/settings.js";
 import { ROLES } from "../services/actor.js";
-import { ensureOrganization, issueToken, revokeTokenSecret } from "../services/tokens.js";
+import { ensureOrganization, issueTokenWithFreeName, revokeTokenSecret } from "../services/tokens.js";
 import type { Role } from "../services/index.js";
 
 const usage = `Usage:
   npm run token -- --org <name> --role <VIEWER|EDITOR|PROMOTER|ADMIN> [--name <token name>]
-      creates the organization (with development → staging → production) if needed and prints a new token on its last line
+      creates the organization (with development → staging → production) if needed and prints a new token on its last line;
+      when an active token already has the name, the new one is named "<name> (2)", "<name> (3)"…
   npm run token -- --revoke <token>
       revokes a token at once: its next request is refused
 
@@ -43,8 +44,8 @@ try {
   } else {
     const { organization, created } = await ensureOrganization(database.db, values.org!);
     const name = values.name ?? `${role!.toLowerCase()}-cli`;
-    const { token } = await issueToken(database.db, { organizationId: organization.id, name, role: role! });
-    console.log(`${created ? "Created" : "Using"} organization "${organization.name}"; ${role} token "${name}":`);
+    const { token, apiToken } = await issueTokenWithFreeName(database.db, { organizationId: organization.id, name, role: role! });
+    console.log(`${created ? "Created" : "Using"} organization "${organization.name}"; ${role} token "${apiToken.name}":`);
     console.log(token);
   }
 } finally {

@@ -13,6 +13,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 import type { ClientSettings, JourneyDocument } from "../domain/journey-document.js";
@@ -37,6 +38,7 @@ export const apiTokens = pgTable(
     organizationId: uuid("organization_id")
       .notNull()
       .references(() => organizations.id),
+    /** Unique among the organization's active tokens: audit records name their author by it. */
     name: text("name").notNull(),
     role: text("role", { enum: ["VIEWER", "EDITOR", "PROMOTER", "ADMIN"] }).notNull(),
     /** SHA-256 of the secret; the secret itself is shown once and never stored. */
@@ -44,7 +46,10 @@ export const apiTokens = pgTable(
     createdAt: createdAt(),
     revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [index("api_tokens_organization_idx").on(t.organizationId)],
+  (t) => [
+    index("api_tokens_organization_idx").on(t.organizationId),
+    uniqueIndex("api_tokens_organization_active_name_unique").on(t.organizationId, t.name).where(sql`${t.revokedAt} is null`),
+  ],
 );
 
 export const environments = pgTable(

@@ -5,7 +5,7 @@ import type { Actor } from "./actor.js";
 import { createApplication, createClient, createDatabase } from "./catalog.js";
 import { createJourney } from "./journeys.js";
 import { listEnvironments } from "../db/repositories/catalog.js";
-import { ensureOrganization, issueToken } from "./tokens.js";
+import { ensureOrganization, issueTokenWithFreeName } from "./tokens.js";
 import { sql } from "drizzle-orm";
 
 export const DEMO_ORGANIZATION = "Demo";
@@ -82,9 +82,9 @@ export async function isEmpty(db: Db): Promise<boolean> {
 export async function seedDemo(db: Db): Promise<{ token: string; organizationId: string }> {
   const existing = await findOrganizationByName(db, DEMO_ORGANIZATION);
   const { organization } = existing ? { organization: existing } : await ensureOrganization(db, DEMO_ORGANIZATION);
-  const { token, apiToken } = await issueToken(db, { organizationId: organization.id, name: "demo-admin", role: "ADMIN" });
+  const { token, apiToken } = await issueTokenWithFreeName(db, { organizationId: organization.id, name: "demo-admin", role: "ADMIN" });
   if (existing) return { token, organizationId: organization.id };
-  const actor: Actor = { organizationId: organization.id, tokenId: apiToken.id, role: "ADMIN", name: "demo-admin" };
+  const actor: Actor = { organizationId: organization.id, tokenId: apiToken.id, role: "ADMIN", name: apiToken.name };
   const [development, staging, production] = await listEnvironments(db, organization.id);
   const databases = {
     development: await createDatabase(db, actor, { environmentId: development.id, name: "demo-users-dev" }),

@@ -4,6 +4,7 @@ import type { Db } from "../db/client.js";
 import { insertEnvironments } from "../db/repositories/catalog.js";
 import {
   findActiveTokenByHash,
+  findActiveTokenNamesLike,
   findOrganizationByName,
   insertApiToken,
   insertOrganization,
@@ -11,13 +12,13 @@ import {
   revokeApiTokenRow,
 } from "../db/repositories/organizations.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
-import { NotFoundError } from "../domain/errors.js";
+import { AlreadyExistsError, NotFoundError } from "../domain/errors.js";
 import { notifyTokenRevoked } from "../db/repositories/notifications.js";
 import type { Actor } from "./actor.js";
 import { ROLES } from "./actor.js";
 import { isUuid } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
-import { inTransaction, sqlState, UNIQUE_VIOLATION } from "./transaction.js";
+import { inTransaction, sqlState, uniqueAs, UNIQUE_VIOLATION } from "./transaction.js";
 
 const TOKEN_PREFIX = "jpt_";
 
@@ -60,13 +61,37 @@ export async function ensureOrganization(db: Db, name: string): Promise<{ organi
   }
 }
 
+/** A new token; ALREADY_EXISTS when an active token of the organization has its name (checked by a unique index). */
 export async function issueToken(
   db: Db,
   values: { organizationId: string; name: string; role: Role },
 ): Promise<{ token: string; apiToken: ApiTokenRow }> {
   const token = generateSecret();
-  const apiToken = await inTransaction(db, values.organizationId, (tx) => insertApiToken(tx, { ...values, tokenHash: hashToken(token) }));
+  const apiToken = await inTransaction(db, values.organizationId, (tx) =>
+    uniqueAs(insertApiToken(tx, { ...values, tokenHash: hashToken(token) }), `An active token of the organization is already named "${values.name}"`),
+  );
   return { token, apiToken };
+}
+
+/**
+ * A new token named `name`, or — when an active token has that name — the first free
+ * `name (2)`, `name (3)`…: for callers that issue tokens again and again (the CLI, the demo seed).
+ */
+export async function issueTokenWithFreeName(
+  db: Db,
+  values: { organizationId: string; name: string; role: Role },
+): Promise<{ token: string; apiToken: ApiTokenRow }> {
+  for (let attempt = 1; ; attempt++) {
+    const taken = new Set(await findActiveTokenNamesLike(db, values.organizationId, values.name));
+    let name = values.name;
+    for (let n = 2; taken.has(name); n++) name = `${values.name} (${n})`;
+    try {
+      return await issueToken(db, { ...values, name });
+    } catch (error) {
+      // Taken in between by a concurrent caller: look again.
+      if (!(error instanceof AlreadyExistsError) || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** Who a bearer secret stands for, and its organization's revision as the secret was checked. */

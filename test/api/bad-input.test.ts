@@ -435,6 +435,12 @@ describe("createApiToken refuses bad input", () => {
   ])("refuses %s with VALIDATION_FAILED", async (_label, name) => {
     await expectRefused("createApiToken", { name, role: "VIEWER" }, { typename: "ValidationError", paths: ["name"] });
   });
+
+  it("refuses a name an active token of the organization already has with ALREADY_EXISTS, however it is padded", async () => {
+    await createApiToken(api, { name: "deploy-bot", role: "VIEWER" });
+    await expectRefused("createApiToken", { name: "deploy-bot", role: "ADMIN" }, { typename: "AlreadyExistsError" });
+    await expectRefused("createApiToken", { name: "  deploy-bot ", role: "VIEWER" }, { typename: "AlreadyExistsError" });
+  });
 });
 
 describe("revokeApiToken refuses bad input", () => {

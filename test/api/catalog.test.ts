@@ -1006,4 +1006,15 @@ describe("API tokens", () => {
     });
     expect((await gql(server.endpoint, token.token, VIEWER)).status).toBe(401);
   });
+
+  it("frees a token's name when it is revoked, and lets another organization use any name", async () => {
+    const { api } = await tenantWithApi("tokens");
+    const { api: otherApi } = await tenantWithApi("tokens-other");
+    const first = await createApiToken(api, { name: "ci-bot", role: "VIEWER" });
+    await api.data(REVOKE_API_TOKEN, { input: { apiTokenId: first.id } });
+    const second = await api.data(CREATE_API_TOKEN, { input: { name: "ci-bot", role: "EDITOR" } });
+    expect(second.createApiToken).toMatchObject({ __typename: "CreateApiTokenSuccess", apiToken: { name: "ci-bot", role: "EDITOR" } });
+    const elsewhere = await otherApi.data(CREATE_API_TOKEN, { input: { name: "ci-bot", role: "VIEWER" } });
+    expect(elsewhere.createApiToken).toMatchObject({ __typename: "CreateApiTokenSuccess", apiToken: { name: "ci-bot" } });
+  });
 });

@@ -688,3 +688,22 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
     expect((response.data as { createEnvironment: { __typename: string } }).createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
   });
 });
+
+describe("token names under competing creators", () => {
+  const CREATE_API_TOKEN = operation(`mutation CreateApiToken($input: CreateApiTokenInput!) {
+    createApiToken(input: $input) { __typename ... on CreateApiTokenSuccess { apiToken { id name } } ... on Error { code message } } }`);
+
+  it("lets one of two simultaneous createApiToken calls with one name succeed and answers the other ALREADY_EXISTS", async () => {
+    const tenant = await createTenant("token-names");
+    const admin = apiAs(server.endpoint, tenant);
+    for (const round of [1, 2, 3]) {
+      const name = `deploy-bot-${round}`;
+      const responses = await Promise.all([1, 2].map(() => admin.request(CREATE_API_TOKEN, { input: { name, role: "VIEWER" } })));
+      const results = responses.map((r) => (expect(r.errors, JSON.stringify(r)).toBeUndefined(), r.data.createApiToken));
+      expect(results.map((r) => r.__typename).sort()).toEqual(["AlreadyExistsError", "CreateApiTokenSuccess"]);
+      expect(results.find((r) => r.__typename === "AlreadyExistsError")).toMatchObject({ code: "ALREADY_EXISTS" });
+      const active = (await tenantRows(tenant.organizationId)).apiTokens.filter((t) => t.name === name && t.revokedAt === null);
+      expect(active).toHaveLength(1);
+    }
+  });
+});

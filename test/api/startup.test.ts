@@ -110,6 +110,16 @@ describe("npm run token", () => {
     expect(revoke.output()).toMatch(/Revoked/);
   });
 
+  it("gives the token of a repeated call a name of its own, so every call prints a working token", async () => {
+    const names: string[] = [];
+    for (const _call of [1, 2]) {
+      const cli = run("src/cli/token.ts", ["--org", "Repeat", "--role", "VIEWER"]);
+      expect(await cli.exited).toBe(0);
+      names.push(cli.output().match(/VIEWER token "([^"]+)"/)![1]);
+    }
+    expect(names).toEqual(["viewer-cli", "viewer-cli (2)"]);
+  });
+
   it("refuses an unknown role with a usage message", async () => {
     const cli = run("src/cli/token.ts", ["--org", "Acme", "--role", "OWNER"]);
     expect(await cli.exited).toBe(2);

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, like, or, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { apiTokens, organizations } from "../schema.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "./rows.js";
@@ -32,6 +32,22 @@ export async function insertApiToken(
 ): Promise<ApiTokenRow> {
   const [row] = await db.insert(apiTokens).values(values).returning();
   return row;
+}
+
+/** The names of the organization's active tokens that are `name` or `name (<suffix>)`. */
+export async function findActiveTokenNamesLike(db: Db, organizationId: string, name: string): Promise<string[]> {
+  const escaped = name.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const rows = await db
+    .select({ name: apiTokens.name })
+    .from(apiTokens)
+    .where(
+      and(
+        eq(apiTokens.organizationId, organizationId),
+        isNull(apiTokens.revokedAt),
+        or(eq(apiTokens.name, name), like(apiTokens.name, `${escaped} (%)`)),
+      ),
+    );
+  return rows.map((r) => r.name);
 }
 
 /** The live token with this hash, with its organization. */

@@ -3,7 +3,7 @@ import type { ApiTokenRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { localId, parseGlobalId, parseNotificationLocalId, type NodeTypeName } from "../ids.js";
 import type { GraphQLContext } from "../context.js";
-import { mutationErrors } from "./errors.js";
+import { Errors, mutationErrors } from "./errors.js";
 import { ApiTokenRef, OrganizationRef, RoleEnum } from "./refs.js";
 
 builder.node(OrganizationRef, {
@@ -18,7 +18,9 @@ builder.node(ApiTokenRef, {
   description: "A bearer token of the organization. Only its hash is stored; the secret is shown once, at creation.",
   id: { resolve: (t) => t.id },
   fields: (t) => ({
-    name: t.exposeString("name", { description: "Who or what uses the token; written as the actor of audit records." }),
+    name: t.exposeString("name", {
+      description: "Who or what uses the token, unique among the organization's active tokens; written as the actor of audit records.",
+    }),
     role: t.field({ type: RoleEnum, description: "What the token may do.", resolve: (row) => row.role }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the token was created." }),
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true, description: "When the token was revoked; null while it is valid." }),
@@ -87,7 +89,7 @@ async function loadNode({ loaders, actor }: GraphQLContext, typename: NodeTypeNa
 const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
   description: "A new token of the caller's organization.",
   fields: (t) => ({
-    name: t.string({ description: "Who or what will use it (1–100 characters)." }),
+    name: t.string({ description: "Who or what will use it (1–100 characters); no other active token of the organization may have it." }),
     role: t.field({ type: RoleEnum, description: "What it may do." }),
   }),
 });
@@ -115,9 +117,9 @@ const RevokeApiTokenSuccess = builder.objectRef<{ apiToken: ApiTokenRow }>("Revo
 builder.mutationFields((t) => ({
   createApiToken: t.field({
     type: CreateApiTokenSuccess,
-    description: "Creates a token of the caller's organization (ADMIN).",
+    description: "Creates a token of the caller's organization (ADMIN). Its name must differ from every active token's of the organization.",
     authScopes: { admin: true },
-    errors: mutationErrors("createApiToken"),
+    errors: mutationErrors("createApiToken", [Errors.AlreadyExists]),
     args: { input: t.arg({ type: CreateApiTokenInput, description: "What to do." }) },
     resolve: (_root, { input }, { services, actor }) => services.createApiToken(actor, input),
   }),
