@@ -19,6 +19,8 @@ import {
 import type { ClientSettings, JourneyDocument } from "../domain/journey-document.js";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+/** The token an audit record was written with, beside its name. */
+const authorToken = (name: string) => uuid(name).references(() => apiTokens.id);
 
 export const organizations = pgTable("organizations", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -151,7 +153,10 @@ export const clientSettingsVersions = pgTable(
     hash: text("hash").notNull(),
     origin: text("origin", { enum: versionOrigin }).notNull(),
     savedAt: timestamp("saved_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** The token's name as it was. */
     savedBy: text("saved_by").notNull(),
+    /** The token itself (names repeat once a token is revoked); null for versions written before it was kept. */
+    savedByTokenId: authorToken("saved_by_token_id"),
     comment: text("comment"),
   },
   (t) => [
@@ -202,7 +207,10 @@ export const journeyVersions = pgTable(
     hash: text("hash").notNull(),
     origin: text("origin", { enum: versionOrigin }).notNull(),
     savedAt: timestamp("saved_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** The token's name as it was. */
     savedBy: text("saved_by").notNull(),
+    /** The token itself (names repeat once a token is revoked); null for versions written before it was kept. */
+    savedByTokenId: authorToken("saved_by_token_id"),
     comment: text("comment"),
   },
   (t) => [
@@ -263,7 +271,10 @@ export const journeyDrafts = pgTable(
     revision: integer("revision").notNull(),
     document: jsonb("document").$type<JourneyDocument>().notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** The token's name as it was. */
     updatedBy: text("updated_by").notNull(),
+    /** The token itself; null for drafts last edited before it was kept. */
+    updatedByTokenId: authorToken("updated_by_token_id"),
   },
   (t) => [
     primaryKey({ name: "journey_drafts_pk", columns: [t.journeyId, t.environmentId] }),
@@ -308,7 +319,10 @@ export const propagations = pgTable(
     /** Required ids added because the caller asked for them (`includeRequired`). */
     addedChangeIds: jsonb("added_change_ids").$type<string[]>().notNull(),
     comment: text("comment"),
+    /** The token's name as it was. */
     actor: text("actor").notNull(),
+    /** The token itself; null for propagations recorded before it was kept. */
+    actorTokenId: authorToken("actor_token_id"),
     /** Scripts retry with the same key: the first call's record is returned, nothing applied again. */
     idempotencyKey: text("idempotency_key"),
     /** Hash of the request a key was first used with: the same key with another request is refused. */

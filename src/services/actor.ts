@@ -5,9 +5,15 @@ export interface Actor {
   organizationId: string;
   tokenId: string;
   role: Role;
-  /** Written as `savedBy` / `actor` in audit records. */
+  /** Written as `savedBy` / `updatedBy` / `actor` in audit records, beside `tokenId`. */
   name: string;
 }
+
+/** How a version records its author: the token's name as it is now, and the token. */
+export const savedBy = (actor: Actor) => ({ savedBy: actor.name, savedByTokenId: actor.tokenId });
+
+/** How a draft records who edited it last. */
+export const updatedBy = (actor: Actor) => ({ updatedBy: actor.name, updatedByTokenId: actor.tokenId });
 
 const ROLE_RANK: Record<Role, number> = { VIEWER: 0, EDITOR: 1, PROMOTER: 2, ADMIN: 3 };
 

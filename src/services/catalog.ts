@@ -22,7 +22,7 @@ import type { ApplicationRow, ClientRow, DatabaseRow, EnvironmentRow } from "../
 import { canonicalHash } from "../domain/canonical-json.js";
 import { DEFAULT_CLIENT_SETTINGS, mergeClientSettings } from "../domain/client-settings.js";
 import { AlreadyExistsError, EnvironmentLockedError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
-import { type Actor, hasRole } from "./actor.js";
+import { type Actor, hasRole, savedBy } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations, lockPipeline } from "./locks.js";
 import { recordSyncChanges, syncSnapshot } from "./notifications.js";
@@ -166,7 +166,7 @@ export async function createClient(db: Db, actor: Actor, input: unknown): Promis
           settings,
           settingsHash: canonicalHash(settings),
         },
-        { origin: "CLIENT_CREATION", savedBy: actor.name, comment: source ? `Copied from ${source.environment.name}` : null },
+        { origin: "CLIENT_CREATION", ...savedBy(actor), comment: source ? `Copied from ${source.environment.name}` : null },
       ),
       `${application.name} already has a client in ${environment.name}`,
     );
@@ -192,7 +192,7 @@ async function copyJourneys(tx: Db, actor: Actor, applicationId: string, from: E
       document: source.document,
       hash: source.hash,
       origin: "CLIENT_CREATION",
-      savedBy: actor.name,
+      ...savedBy(actor),
       comment: `Copied from ${from.name} version ${source.version}`,
     });
   }
@@ -260,7 +260,7 @@ export async function updateClient(db: Db, actor: Actor, input: unknown): Promis
           settings: merged.value,
           hash,
           origin: "SAVE",
-          savedBy: actor.name,
+          ...savedBy(actor),
           comment: values.comment ?? null,
         });
         if (!moved) throw new Error("client settings head moved under a row lock");

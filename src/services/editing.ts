@@ -16,7 +16,7 @@ import { journeyProblems, validateStep } from "../domain/journey-validation.js";
 import { diffApplication } from "../domain/diff.js";
 import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
 import type { Loaders } from "./loaders.js";
-import type { Actor } from "./actor.js";
+import { type Actor, savedBy, updatedBy } from "./actor.js";
 import { environmentOf, isUuid } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
@@ -75,7 +75,7 @@ async function draftFor(tx: Db, actor: Actor, target: Awaited<ReturnType<typeof 
     organizationId: actor.organizationId,
     baseVersion: head.version,
     document: head.document,
-    updatedBy: actor.name,
+    ...updatedBy(actor),
   });
 }
 
@@ -124,7 +124,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Pro
     }
     order.splice(position, 0, step.key);
     const next: JourneyDocument = { ...document, order, steps: { ...document.steps, [step.key]: definition } };
-    return updateDraft(tx, target.key, next, actor.name);
+    return updateDraft(tx, target.key, next, updatedBy(actor));
   });
 }
 
@@ -143,7 +143,7 @@ export async function removeJourneyStep(db: Db, actor: Actor, input: unknown): P
     }
     const { [values.stepKey]: _removed, ...steps } = document.steps;
     const next: JourneyDocument = { ...document, order: document.order.filter((k) => k !== values.stepKey), steps };
-    return updateDraft(tx, target.key, next, actor.name);
+    return updateDraft(tx, target.key, next, updatedBy(actor));
   });
 }
 
@@ -153,7 +153,7 @@ export async function setJourneyStart(db: Db, actor: Actor, input: unknown): Pro
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
     if (!Object.hasOwn(draft.document.steps, values.stepKey)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
-    return updateDraft(tx, target.key, { ...draft.document, start: values.stepKey }, actor.name);
+    return updateDraft(tx, target.key, { ...draft.document, start: values.stepKey }, updatedBy(actor));
   });
 }
 
@@ -199,7 +199,7 @@ export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise
       document: draft.document,
       hash,
       origin: "SAVE",
-      savedBy: actor.name,
+      ...savedBy(actor),
       comment: values.comment ?? null,
     });
     if (!version) throw new DraftConflictError("The journey was saved by someone else meanwhile. Review it again.");

@@ -7,7 +7,7 @@ import { canonicalHash } from "../domain/canonical-json.js";
 import { EnvironmentLockedError, ValidationError } from "../domain/errors.js";
 import { JOURNEY_TYPES } from "../domain/journey-document.js";
 import { defaultJourneyDocument, validateJourneyDocument } from "../domain/journey-validation.js";
-import type { Actor } from "./actor.js";
+import { type Actor, savedBy } from "./actor.js";
 import { applicationOf } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
@@ -57,7 +57,7 @@ export async function createJourney(db: Db, actor: Actor, input: unknown): Promi
       document,
       hash: canonicalHash(document),
       origin: "SAVE",
-      savedBy: actor.name,
+      ...savedBy(actor),
       comment: "Journey created",
     });
     await recordSyncChanges(tx, actor, before);

@@ -19,7 +19,7 @@ import {
   ValidationError,
 } from "../domain/errors.js";
 import { resolveSelection } from "../domain/selection.js";
-import { type Actor, hasRole } from "./actor.js";
+import { type Actor, hasRole, savedBy } from "./actor.js";
 import { computeDiff, loadDiffContext, resolveDiffTarget, type ChangeView } from "./diff.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
@@ -149,7 +149,7 @@ async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: Com
       }
       const hash = canonicalHash(document);
       if (hash === context.toSide.journeys[key]?.hash) continue;
-      written.push({ key: jeKey, document, hash, origin: "PROPAGATION", savedBy: actor.name, comment });
+      written.push({ key: jeKey, document, hash, origin: "PROPAGATION", ...savedBy(actor), comment });
     }
     const absent = written.filter((w) => !context.targetVersions.has(w.key.journeyId)).map((w) => w.key.journeyId);
     const history = await lastVersionNumbers(tx, target.to.id, absent);
@@ -167,7 +167,7 @@ async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: Com
     if (settings) {
       const hash = canonicalHash(settings);
       if (hash !== toClient.settingsHash) {
-        const moved = await appendClientSettingsVersion(tx, toClient, { settings, hash, origin: "PROPAGATION", savedBy: actor.name, comment });
+        const moved = await appendClientSettingsVersion(tx, toClient, { settings, hash, origin: "PROPAGATION", ...savedBy(actor), comment });
         if (!moved) throw new DraftConflictError("The target's client settings changed while promoting; review the diff again.");
       }
     }
@@ -194,6 +194,7 @@ async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: Com
       addedChangeIds: resolved.addedChangeIds,
       comment,
       actor: actor.name,
+      actorTokenId: actor.tokenId,
       idempotencyKey: input.idempotencyKey ?? null,
       requestHash: input.idempotencyKey === undefined ? null : requestHash,
     });

@@ -855,6 +855,7 @@ async function appendVersionsDirectly(journeyGlobalId: string, environmentGlobal
       hash: sha256OfCanonical(document),
       origin: "SAVE",
       savedBy: "fixture",
+      savedByTokenId: null,
       comment: `version ${head.version + 1}`,
     });
   }

@@ -161,6 +161,41 @@ describe("mutations", () => {
   });
 });
 
+describe("notification cursors", () => {
+  it("count each organization's own notifications, so no cursor tells of the other organization's", async () => {
+    for (const w of [mine, theirs]) {
+      const edges = (await w.admin.data(LATEST)).syncNotifications.edges as { node: { id: string } }[];
+      const page = (await w.admin.data(`query { syncNotifications(first: 100) { edges { cursor node { id } } } }`)).syncNotifications.edges;
+      expect(page.map((e: { cursor: string }) => e.cursor)).toEqual(edges.map((_, i) => String(i + 1)));
+      for (const edge of edges) expect(parseGlobalId(edge.node.id)!.id.startsWith(`${w.tenant.organizationId}/`)).toBe(true);
+    }
+  });
+});
+
+describe("audit records", () => {
+  const AUDIT = operation(`query Audit($j: ID!, $e: ID!) {
+    node(id: $j) { ... on Journey {
+      versions(environmentId: $e, first: 10) { edges { node { savedByApiToken { id } } } }
+      draft(environmentId: $e) { updatedByApiToken { id } } } }
+    propagations(first: 10) { edges { node { actorApiToken { id } } } } }`);
+
+  it("name only tokens of their own organization, which the other organization cannot load", async () => {
+    for (const [w, other] of [[mine, theirs], [theirs, mine]]) {
+      const data = await w.admin.data(AUDIT, { j: w.catalogue.journeys.login, e: w.catalogue.environments.development });
+      const tokens = [
+        ...data.node.versions.edges.map((e: { node: { savedByApiToken: { id: string } } }) => e.node.savedByApiToken),
+        data.node.draft.updatedByApiToken,
+        ...data.propagations.edges.map((e: { node: { actorApiToken: { id: string } } }) => e.node.actorApiToken),
+      ];
+      expect(tokens.length).toBeGreaterThanOrEqual(3);
+      for (const id of new Set(tokens.map((t) => t.id))) {
+        expect((await w.admin.data(`query($id: ID!) { node(id: $id) { id } }`, { id })).node).toEqual({ id });
+        expect((await other.admin.data(`query($id: ID!) { node(id: $id) { id } }`, { id })).node).toBeNull();
+      }
+    }
+  });
+});
+
 describe("subscriptions", () => {
   it("refuses a subscription filtered on the other organization's environment or application", async () => {
     const ws = wsClient(server.wsEndpoint, mine.tenant.tokens.VIEWER);

@@ -276,7 +276,7 @@ const READS: [string, string, () => Record<string, unknown>][] = [
           ... on Journey {
             key name type application { id }
             configuration(environmentId: $environmentId) {
-              version hash start document origin savedAt savedBy comment steps { key type name enabled settings transitions { outcome to } }
+              version hash start document origin savedAt savedBy savedByApiToken { id name role } comment steps { key type name enabled settings transitions { outcome to } }
             }
             versions(environmentId: $environmentId, first: 5) { edges { cursor node { version } } pageInfo { hasNextPage endCursor } }
           }
@@ -294,13 +294,13 @@ const READS: [string, string, () => Record<string, unknown>][] = [
   [
     "sync states, drafts and client status",
     operation(`query ($j: ID!, $c: ID!, $env: ID!) {
-      journey: node(id: $j) { ... on Journey { syncStates { environment { key } sourceEnvironment { key } status message changeCount } draft(environmentId: $env) { revision } } }
+      journey: node(id: $j) { ... on Journey { syncStates { environment { key } sourceEnvironment { key } status message changeCount } draft(environmentId: $env) { revision updatedBy updatedByApiToken { id name } } } }
       client: node(id: $c) { ... on Client { syncStatus } } }`),
     () => ({ j: catalogue.journeys.login, c: catalogue.clientId, env: catalogue.environments.development }),
   ],
   [
     "propagations",
-    operation(`query { propagations(first: 5) { edges { node { id mode comment actor createdAt from { key } to { key } application { name } items { id path } } } } }`),
+    operation(`query { propagations(first: 5) { edges { node { id mode comment actor actorApiToken { id name } createdAt from { key } to { key } application { name } items { id path } } } } }`),
     () => ({}),
   ],
   [

@@ -170,6 +170,7 @@ export async function storeApplication(database: Database, journeys: readonly St
         hash: canonicalHash(document),
         origin: "SAVE",
         savedBy: actor.name,
+        savedByTokenId: actor.tokenId,
         comment: "Bench setup",
       };
     });
@@ -223,6 +224,7 @@ export async function writeDocuments(
       hash,
       origin: "RESTORE",
       savedBy: stored.actor.name,
+      savedByTokenId: stored.actor.tokenId,
       comment: "Bench reset",
     });
   }

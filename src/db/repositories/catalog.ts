@@ -146,7 +146,7 @@ export async function insertClient(
     settings: ClientSettings;
     settingsHash: string;
   },
-  audit: { origin: VersionOrigin; savedBy: string; comment?: string | null },
+  audit: { origin: VersionOrigin; savedBy: string; savedByTokenId: string | null; comment?: string | null },
 ): Promise<ClientRow> {
   const [row] = await db
     .insert(clients)
@@ -160,6 +160,7 @@ export async function insertClient(
     hash: values.settingsHash,
     origin: audit.origin,
     savedBy: audit.savedBy,
+    savedByTokenId: audit.savedByTokenId,
     comment: audit.comment ?? null,
   });
   return row;
@@ -183,7 +184,7 @@ export async function updateClientFields(
 export async function appendClientSettingsVersion(
   db: Db,
   client: Pick<ClientRow, "id" | "settingsVersion">,
-  values: { settings: ClientSettings; hash: string; origin: VersionOrigin; savedBy: string; comment?: string | null },
+  values: { settings: ClientSettings; hash: string; origin: VersionOrigin; savedBy: string; savedByTokenId: string | null; comment?: string | null },
 ): Promise<ClientRow | null> {
   const version = client.settingsVersion + 1;
   await db.insert(clientSettingsVersions).values({
@@ -194,6 +195,7 @@ export async function appendClientSettingsVersion(
     hash: values.hash,
     origin: values.origin,
     savedBy: values.savedBy,
+    savedByTokenId: values.savedByTokenId,
     comment: values.comment ?? null,
   });
   const [row] = await db

@@ -5,6 +5,8 @@ import { journeyDrafts } from "../schema.js";
 import type { JourneyEnvironmentKey } from "./journeys.js";
 
 export type JourneyDraftRow = typeof journeyDrafts.$inferSelect;
+/** Who edited a draft: the token's name, and the token. */
+export type DraftAuthor = Pick<JourneyDraftRow, "updatedBy" | "updatedByTokenId">;
 
 const keyIs = (key: JourneyEnvironmentKey) =>
   and(eq(journeyDrafts.journeyId, key.journeyId), eq(journeyDrafts.environmentId, key.environmentId));
@@ -18,7 +20,7 @@ export async function lockDraft(db: Db, key: JourneyEnvironmentKey): Promise<Jou
 /** Starts a draft unless one exists (a concurrent first edit may have started it), then locks it. */
 export async function startDraft(
   db: Db,
-  values: JourneyEnvironmentKey & { organizationId: string; baseVersion: number; document: JourneyDocument; updatedBy: string },
+  values: JourneyEnvironmentKey & DraftAuthor & { organizationId: string; baseVersion: number; document: JourneyDocument },
 ): Promise<JourneyDraftRow> {
   await db
     .insert(journeyDrafts)
@@ -27,10 +29,10 @@ export async function startDraft(
   return (await lockDraft(db, values))!;
 }
 
-export async function updateDraft(db: Db, key: JourneyEnvironmentKey, document: JourneyDocument, updatedBy: string): Promise<JourneyDraftRow> {
+export async function updateDraft(db: Db, key: JourneyEnvironmentKey, document: JourneyDocument, author: DraftAuthor): Promise<JourneyDraftRow> {
   const [row] = await db
     .update(journeyDrafts)
-    .set({ document, updatedBy, revision: sql`${journeyDrafts.revision} + 1`, updatedAt: sql`now()` })
+    .set({ document, ...author, revision: sql`${journeyDrafts.revision} + 1`, updatedAt: sql`now()` })
     .where(keyIs(key))
     .returning();
   return row;

@@ -141,6 +141,7 @@ export interface NewVersion {
   hash: string;
   origin: VersionOrigin;
   savedBy: string;
+  savedByTokenId: string | null;
   comment?: string | null;
 }
 
@@ -160,6 +161,7 @@ export async function appendVersions(db: Db, entries: NewVersion[]): Promise<Jou
     hash: e.hash,
     origin: e.origin,
     savedBy: e.savedBy,
+    savedByTokenId: e.savedByTokenId,
     comment: e.comment ?? null,
   }));
   // The documents are not read back: the caller has them, and they are the bulk of the bytes.
@@ -182,7 +184,7 @@ export async function appendVersion(
   db: Db,
   key: JourneyEnvironmentKey,
   expectedVersion: number | null,
-  values: { document: JourneyDocument; hash: string; origin: VersionOrigin; savedBy: string; comment?: string | null },
+  values: { document: JourneyDocument; hash: string; origin: VersionOrigin; savedBy: string; savedByTokenId: string | null; comment?: string | null },
 ): Promise<JourneyVersionRow | null> {
   const rows = await appendVersions(db, [{ key, previousVersion: expectedVersion, ...values }]);
   return rows?.[0] ?? null;

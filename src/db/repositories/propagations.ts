@@ -5,7 +5,10 @@ import { propagations } from "../schema.js";
 export type PropagationRow = typeof propagations.$inferSelect;
 export type NewPropagation = typeof propagations.$inferInsert;
 
-export async function insertPropagation(db: Db, values: NewPropagation & { comment: string | null; idempotencyKey: string | null; requestHash: string | null }): Promise<PropagationRow> {
+export async function insertPropagation(
+  db: Db,
+  values: NewPropagation & { comment: string | null; actorTokenId: string | null; idempotencyKey: string | null; requestHash: string | null },
+): Promise<PropagationRow> {
   // The items are not read back: the caller has them, and they are the bulk of the bytes.
   const [row] = await db.insert(propagations).values(values).returning({ id: propagations.id, createdAt: propagations.createdAt });
   return { ...values, ...row };

@@ -5,7 +5,7 @@ import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors, ProblemRef } from "./errors.js";
 import { JourneyStepRef, stepsInOrder } from "./journey.js";
-import { ClientRef, JourneyRef, JourneyVersionRef } from "./refs.js";
+import { ApiTokenRef, ClientRef, JourneyRef, JourneyVersionRef } from "./refs.js";
 
 export const JourneyDraftRef = builder.objectRef<JourneyDraftRow>("JourneyDraft").implement({
   description: "Pending edits of a journey in an editable environment, to review and then save as the next version.",
@@ -27,7 +27,14 @@ export const JourneyDraftRef = builder.objectRef<JourneyDraftRow>("JourneyDraft"
       resolve: (d) => draftProblems(d),
     }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When it was last edited." }),
-    updatedBy: t.exposeString("updatedBy", { description: "Who edited it last." }),
+    updatedBy: t.exposeString("updatedBy", { description: "Who edited it last (the token's name)." }),
+    updatedByApiToken: t.field({
+      type: ApiTokenRef,
+      nullable: true,
+      description:
+        "The token that edited it last (revoked or not): names repeat once a token is revoked, the token does not. Null for drafts last edited before audit records kept the token.",
+      resolve: (d, _args, { loaders }) => (d.updatedByTokenId ? loaders.apiToken.load(d.updatedByTokenId) : null),
+    }),
   }),
 });
 

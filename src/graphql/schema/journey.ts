@@ -8,7 +8,7 @@ import { builder } from "../builder.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
-import { ApplicationRef, JourneyRef, JourneyTypeEnum, JourneyVersionRef, type JourneyVersionView, VersionOriginEnum } from "./refs.js";
+import { ApiTokenRef, ApplicationRef, JourneyRef, JourneyTypeEnum, JourneyVersionRef, type JourneyVersionView, VersionOriginEnum } from "./refs.js";
 
 type StepView = JourneyStepDefinition & { key: string };
 
@@ -73,6 +73,16 @@ builder.objectType(JourneyVersionRef, {
     origin: t.field({ type: VersionOriginEnum, description: "How this version came to be.", resolve: async (v, _a, c) => (await row(v, c)).origin }),
     savedAt: t.field({ type: "DateTime", description: "When it was written.", resolve: async (v, _a, c) => (await row(v, c)).savedAt }),
     savedBy: t.string({ description: "Who wrote it (the token's name).", resolve: async (v, _a, c) => (await row(v, c)).savedBy }),
+    savedByApiToken: t.field({
+      type: ApiTokenRef,
+      nullable: true,
+      description:
+        "The token that wrote it (revoked or not): names repeat once a token is revoked, the token does not. Null for versions written before audit records kept the token.",
+      resolve: async (v, _a, c) => {
+        const tokenId = (await row(v, c)).savedByTokenId;
+        return tokenId ? c.loaders.apiToken.load(tokenId) : null;
+      },
+    }),
     comment: t.string({ nullable: true, description: "The author's comment.", resolve: async (v, _a, c) => (await row(v, c)).comment }),
   }),
 });

@@ -6,7 +6,7 @@ import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors } from "./errors.js";
-import { ApplicationRef, EnvironmentRef } from "./refs.js";
+import { ApiTokenRef, ApplicationRef, EnvironmentRef } from "./refs.js";
 
 const PropagationModeEnum = builder.enumType("PropagationMode", {
   description: "How the changes were chosen.",
@@ -46,6 +46,13 @@ builder.node(PropagationRef, {
     }),
     comment: t.exposeString("comment", { nullable: true, description: "The promoter's comment." }),
     actor: t.exposeString("actor", { description: "Who promoted (the token's name)." }),
+    actorApiToken: t.field({
+      type: ApiTokenRef,
+      nullable: true,
+      description:
+        "The token that promoted (revoked or not): names repeat once a token is revoked, the token does not. Null for propagations recorded before audit records kept the token.",
+      resolve: (p, _args, { loaders }) => (p.actorTokenId ? loaders.apiToken.load(p.actorTokenId) : null),
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was applied." }),
   }),
 });
