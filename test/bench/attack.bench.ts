@@ -34,9 +34,11 @@
  * stopped. Every attacker connection is closed when its phase ends; a phase that cannot stop is cut
  * off; nothing waits without a timeout.
  *
- * The quiet phase is measured again after the attacks: when the two differ much, the machine's
- * other load moved the figures. Sizes: `ATTACK_SECONDS` (10), `ATTACK_CONCURRENCY` (4),
- * `ATTACK_SUBSCRIPTIONS` (1,000), and for the server `ATTACK_JOURNEYS` (20), `ATTACK_HISTORY` (3,000).
+ * The quiet phase is measured again after the attacks, and the ratios are to the lower p99 of the
+ * two (a quiet phase slowed by the machine's other load must not make a target easy); when the two
+ * differ much, that load moved the figures. Sizes: `ATTACK_SECONDS` (10), `ATTACK_CONCURRENCY` (4),
+ * `ATTACK_SUBSCRIPTIONS` (1,000), and for the server `ATTACK_JOURNEYS` (20), `ATTACK_HISTORY`
+ * (3,000); `ATTACK_ONLY=flood,nested` runs only the attacks whose key contains one of the words.
  *
  *   npm run bench -- attack
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench -- attack
@@ -56,6 +58,8 @@ import type { ProcessStats } from "./process-probe.js";
 import { type ServerProcess, startServerProcess } from "./server-process.js";
 
 const SECONDS = Number(process.env.ATTACK_SECONDS ?? 10);
+/** Only the attacks whose key contains one of these (comma-separated): `ATTACK_ONLY=flood,nested`. */
+const ONLY = (process.env.ATTACK_ONLY ?? "").split(",").filter(Boolean);
 const WARMUP_SECONDS = 2;
 /** Attacker connections of the HTTP attacks. */
 const CONCURRENCY = Number(process.env.ATTACK_CONCURRENCY ?? 4);
@@ -76,6 +80,8 @@ const ATTACK_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 /** After the phase, the server must answer three `{ __typename }` in a row quickly within this. */
 const RECOVERY_TIMEOUT_MS = 60_000;
+/** After a phase, how long the server may take to let go of the attacker's subscriptions. */
+const RELEASE_TIMEOUT_MS = 10_000;
 /** A subscription wave is over when no message arrived for this long. */
 const FLOOD_IDLE_MS = 1_000;
 /** Bytes of a response read for its error code; the rest is counted, not kept. */
@@ -445,8 +451,8 @@ async function badDocumentsOverWebSocket(info: AttackServerInfo, outcomes: Outco
 }
 
 /**
- * Waves of `SUBSCRIPTIONS` resumed subscriptions on one socket: each wave is sent at once; when no
- * message has arrived for `FLOOD_IDLE_MS` (the history is out, or the server stalls), every
+ * Waves of `SUBSCRIPTIONS` resumed subscriptions on one socket: each wave is sent at once; once
+ * the server has answered and then sent nothing for `FLOOD_IDLE_MS` (the history is out), every
  * subscription still open is completed and the next wave goes out. `next` messages are counted
  * from their first bytes (the attacker's side must cost little); anything else is read whole.
  */
@@ -464,26 +470,37 @@ async function subscriptionFlood(context: AttackContext, outcomes: Outcomes, sig
     }
     let closed: number | undefined;
     let lastMessage = performance.now();
+    let messagesOfWave = 0;
     const ended = new Set<string>();
+    const refused = new Set<string>();
     const streamed = new Set<string>();
     socket.on("message", (data: Buffer) => {
       lastMessage = performance.now();
-      const head = data.subarray(0, 100).toString("latin1");
+      messagesOfWave++;
+      outcomes.bytes += data.length;
+      const head = data.subarray(0, 160).toString("latin1");
       const type = /"type":"(\w+)"/.exec(head)?.[1];
       const id = /"id":"([^"]+)"/.exec(head)?.[1];
-      if (type === "next") {
+      if (type === "next" && head.includes('"payload":{"data":{"syncStatusChanged":{')) {
         outcomes.extra["history messages received"]++;
-        outcomes.bytes += data.length;
         if (id) streamed.add(id);
         return;
       }
       if (type === "ping") return socket.send('{"type":"pong"}');
-      const message = parse<{ id?: string; type: string; payload?: GraphQLErrorShape[] }>(data);
+      const message = parse<{ id?: string; type: string; payload?: GraphQLErrorShape[] | { errors?: GraphQLErrorShape[] } }>(data);
       if (!message) return outcomes.add("message not JSON");
-      if (message.id) ended.add(message.id);
-      if (message.type === "error") outcomes.add(`subscription refused ${codeOf(message.payload)}`, { sample: message.payload?.[0]?.message });
-      else if (message.type === "complete") outcomes.add("subscription completed by the server");
-      else outcomes.add(`message ${message.type}`);
+      // A refusal comes as an `error` message, or as a `next` carrying the error (then `complete`).
+      const errors = Array.isArray(message.payload) ? message.payload : message.payload?.errors;
+      if (message.type === "error" || (message.type === "next" && errors?.length)) {
+        if (message.id) {
+          ended.add(message.id);
+          refused.add(message.id);
+        }
+        outcomes.add(`subscription refused (${message.type} message) ${codeOf(errors)}`, { sample: errors?.[0]?.message });
+      } else if (message.type === "complete") {
+        if (message.id) ended.add(message.id);
+        if (!message.id || !refused.has(message.id)) outcomes.add("subscription completed by the server");
+      } else outcomes.add(`unexpected ${message.type} message`, { sample: data.toString().slice(0, 200) });
     });
     socket.on("close", (code) => (closed = code));
     socket.on("error", () => {});
@@ -492,10 +509,13 @@ async function subscriptionFlood(context: AttackContext, outcomes: Outcomes, sig
       outcomes.extra["waves sent"]++;
       const ids = Array.from({ length: SUBSCRIPTIONS }, (_, i) => `${wave}-${i}`);
       lastMessage = performance.now();
+      messagesOfWave = 0;
       for (const id of ids) {
         socket.send(JSON.stringify({ id, type: "subscribe", payload: { query: FLOOD_SUBSCRIPTION, variables: { after: resumeCursor } } }));
       }
-      while (!signal.aborted && closed === undefined && performance.now() - lastMessage < FLOOD_IDLE_MS && !ids.every((id) => ended.has(id))) {
+      // Over once the server has answered and then gone quiet (a server that has not answered yet gets no more).
+      const over = () => (messagesOfWave > 0 && performance.now() - lastMessage >= FLOOD_IDLE_MS) || ids.every((id) => ended.has(id));
+      while (!signal.aborted && closed === undefined && !over()) {
         await sleep(50);
       }
       // Whatever the server did not end itself was accepted: count it, and end it.
@@ -633,7 +653,7 @@ interface PhaseFigures {
   loopDelayMaxMs?: number;
   logLines?: number;
   outputLines: number;
-  liveSubscriptionsAfter?: number;
+  liveSubscriptionsAfter?: string;
   recoverySeconds?: number;
   stopped: boolean;
   serverExited?: number | null;
@@ -661,6 +681,18 @@ async function runPhase(server: Server, output: ServerOutput, latency: LatencyCl
   const exited = server.exitCode();
   const recoverySeconds = exited === undefined ? await recovery(info, fastMs) : undefined;
   const afterRecovery = exited === undefined ? await within(server.stats(), 30_000) : undefined;
+  // The server lets go of the attacker's subscriptions once their sockets are gone: how long that takes.
+  let released: string | undefined;
+  if (afterRecovery) {
+    const since = performance.now();
+    let live = afterRecovery.subscribers;
+    while (live > 0 && performance.now() - since < RELEASE_TIMEOUT_MS) {
+      await sleep(200);
+      live = (await within(server.stats(), 5_000))?.subscribers ?? live;
+    }
+    const waited = round((performance.now() - since) / 1000, 1);
+    released = live === 0 ? (waited === 0 ? "0" : `0 (after ${waited} s more)`) : `${live} STILL LIVE after ${waited} s more`;
+  }
   return {
     victim,
     outcomes,
@@ -669,7 +701,7 @@ async function runPhase(server: Server, output: ServerOutput, latency: LatencyCl
     loopDelayMaxMs: after ? round(after.loopDelayMaxMs) : undefined,
     logLines: before && afterRecovery ? logged(afterRecovery)! - logged(before)! : undefined,
     outputLines: output.lines - outputBefore,
-    liveSubscriptionsAfter: afterRecovery?.subscribers,
+    liveSubscriptionsAfter: released,
     recoverySeconds,
     stopped,
     serverExited: exited,
@@ -738,10 +770,14 @@ function quietFigures(quiet: Record<string, VictimFigures>): Figures {
 interface TargetFigures {
   database: string;
   setup: Figures;
+  /** The commit measured (taken as the server started: the repository moves while benches run). */
+  code: string;
   quiet: Figures;
-  attacks: Record<string, Figures>;
-  /** The quiet phase again after the attacks: how much the machine's other load moved the figures (the ratios use the first). */
+  /** The quiet phase again after the attacks: how much the machine's other load moved the figures. */
   quietAgain: Figures;
+  /** What the ratios are to: per query, the lower p99 of the two quiet phases. */
+  quietBasis: Figures;
+  attacks: Record<string, Figures>;
   /** Per attack: "met", or the targets it missed. */
   verdicts: Record<string, string>;
   /** Samples of the attacker's answers (first of each kind), of the victim's failures, of the server's output. */
@@ -750,6 +786,7 @@ interface TargetFigures {
 
 export interface AttackBenchFigures {
   machine: Figures;
+  /** The commit at the end of the run (each database's figures name the one its server started on). */
   commit: string;
   settings: Figures;
   databases: Partial<Record<DatabaseTarget, TargetFigures>>;
@@ -759,6 +796,7 @@ export interface AttackBenchFigures {
 async function runTarget(target: DatabaseTarget, latency: LatencyClient): Promise<TargetFigures> {
   const output = new ServerOutput();
   const started = performance.now();
+  const code = commit();
   const server: Server = await startServerProcess<AttackServerInfo, ProcessStats & AttackCounters>("attack-server.ts", {
     label: `attack ${target}`,
     startTimeoutMs: 180_000,
@@ -791,7 +829,9 @@ async function runTarget(target: DatabaseTarget, latency: LatencyClient): Promis
     const fastMs = Math.max(25, TARGET_RATIO * quiet["{ __typename }"].p99);
     const attacks: Record<string, Figures> = {};
     const verdicts: Record<string, string> = {};
+    const phases: { name: string; attack: Attack; phase: PhaseFigures }[] = [];
     for (const [index, attack] of ATTACKS.entries()) {
+      if (ONLY.length > 0 && !ONLY.some((part) => attack.key.includes(part))) continue;
       const name = `${index + 1}. ${attack.key}`;
       if (server.exitCode() !== undefined) {
         attacks[name] = { skipped: `the server exited (${server.exitCode()})` };
@@ -799,19 +839,36 @@ async function runTarget(target: DatabaseTarget, latency: LatencyClient): Promis
         continue;
       }
       const phase = await runPhase(server, output, latency, context, attack, fastMs);
-      const { figures, missed } = phaseFigures(phase, quiet, target, attack);
-      attacks[name] = figures;
-      verdicts[name] = missed.length === 0 ? "met" : `MISSED (${missed.join("; ")})`;
+      phases.push({ name, attack, phase });
       for (const [label, sample] of phase.outcomes.samples) samples[`${attack.key}: ${label}`] = sample;
       for (const [name, v] of Object.entries(phase.victim)) v.samples.forEach((s, i) => (samples[`${attack.key}: victim ${name} failure ${i + 1}`] = s));
     }
-    let quietAgain: Figures = { skipped: "the server exited" };
+    let again: Record<string, VictimFigures> | undefined;
     if (server.exitCode() === undefined) {
       console.error(`[attack] ${target}: quiet again ${SECONDS} s`);
-      quietAgain = quietFigures(await measureVictim(latency, info, SECONDS));
+      again = await measureVictim(latency, info, SECONDS);
+    }
+    // The ratios' basis: the lower p99 of the two quiet phases (a quiet phase slowed by the machine's other load must not make a target easy).
+    const basis = Object.fromEntries(
+      Object.entries(quiet).map(([name, v]) => [name, { ...v, p99: Math.min(v.p99, again?.[name]?.p99 ?? Number.POSITIVE_INFINITY) }]),
+    );
+    for (const { name, attack, phase } of phases) {
+      const { figures, missed } = phaseFigures(phase, basis, target, attack);
+      attacks[name] = figures;
+      verdicts[name] = missed.length === 0 ? "met" : `MISSED (${missed.join("; ")})`;
     }
     output.samples.forEach((line, i) => (samples[`server output ${i + 1}`] = line));
-    return { database: info.database, setup, quiet: quietFigures(quiet), attacks, quietAgain, verdicts, samples };
+    return {
+      database: info.database,
+      code,
+      setup,
+      quiet: quietFigures(quiet),
+      quietAgain: again ? quietFigures(again) : { skipped: "the server exited" },
+      quietBasis: Object.fromEntries(Object.entries(basis).map(([name, v]) => [`victim ${name} quiet p99 ms (the lower of the two)`, v.p99])),
+      attacks,
+      verdicts,
+      samples,
+    };
   } finally {
     await server.stop();
   }
@@ -847,17 +904,25 @@ export async function runAttackBench(): Promise<AttackBenchFigures> {
 export function formatAttackBench(figures: AttackBenchFigures): string {
   const lines = [
     `Attack benchmark: another tenant's latency (victim) while an attacker runs each attack at full speed for ${SECONDS} s, against the quiet latency;`,
-    `target: victim p99 ≤ ${TARGET_RATIO}× quiet p99 under every attack, and < ${FLOOD_TARGET_MS} ms under the subscription flood on PostgreSQL`,
-    formatFigures({ ...figures.machine, commit: figures.commit }),
+    `target: victim p99 ≤ ${TARGET_RATIO}× quiet p99 (the lower of the two quiet phases) under every attack, and < ${FLOOD_TARGET_MS} ms under the subscription flood on PostgreSQL`,
+    formatFigures({ ...figures.machine, "commit at the end": figures.commit }),
     formatFigures(figures.settings),
   ];
   for (const [target, f] of Object.entries(figures.databases)) {
-    lines.push(`\n  === ${target}: ${f.database} ===`, formatFigures(f.setup, "    "), "    quiet:", formatFigures(f.quiet, "      "));
+    lines.push(
+      `\n  === ${target}: ${f.database}, code ${f.code} ===`,
+      formatFigures(f.setup, "    "),
+      "    quiet:",
+      formatFigures(f.quiet, "      "),
+      "    quiet again, after the attacks:",
+      formatFigures(f.quietAgain, "      "),
+      "    the ratios' basis:",
+      formatFigures(f.quietBasis, "      "),
+    );
     for (const [name, phase] of Object.entries(f.attacks)) {
       const attack = ATTACKS.find((a) => name.endsWith(a.key));
       lines.push(`    ${name}${attack ? ` — ${attack.title}` : ""}:`, formatFigures(phase, "      "));
     }
-    lines.push("    quiet again, after the attacks (the ratios are to the first quiet phase):", formatFigures(f.quietAgain, "      "));
     if (Object.keys(f.samples).length > 0) lines.push("    samples:", formatFigures(f.samples, "      "));
   }
   lines.push("\n  targets:", formatFigures(figures.targets, "    "));
