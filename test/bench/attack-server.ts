@@ -37,6 +37,8 @@ import { announce, countLiveSubscriptions, exitWithParent, type ProbeCounters, s
 const TARGET: DatabaseTarget = process.env.ATTACK_BENCH_TARGET === "postgres" ? "postgres" : "embedded";
 const JOURNEYS = Number(process.env.ATTACK_JOURNEYS ?? 20);
 const HISTORY = Number(process.env.ATTACK_HISTORY ?? 3_000);
+/** How long stopping the server may take before the database is closed and removed regardless (the bench kills at 10 s). */
+const STOP_TIMEOUT_MS = 5_000;
 /** Notifications per insert: the insert announces its ids with pg_notify, whose payload is limited to 8,000 bytes. */
 const HISTORY_BATCH = 400;
 
@@ -96,7 +98,8 @@ let stopped: Promise<void> | undefined;
 async function shutdown(code: number): Promise<never> {
   stopped ??= (async () => {
     try {
-      await app?.stop();
+      // A server still busy (after a flood, say) may not drain: the database is closed and dropped anyway.
+      await Promise.race([app?.stop(), new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS))]);
     } finally {
       await bench?.close();
     }
