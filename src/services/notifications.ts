@@ -158,8 +158,13 @@ export function syncNotificationStream(
         // Page by page, queued with the organization's other history reads; a subscriber that
         // left stops its catch-up at the next page.
         for (let page: SyncNotificationRow[] = []; !stopped; ) {
-          page = await historyReads.run(actor.organizationId, () =>
-            listNotifications(db, actor.organizationId, filter, { after: last, limit: CATCH_UP_PAGE }),
+          // Subscribers resuming alike share one read, and so the same rows: each event then
+          // executes once for all of them (src/server/shared-events.ts).
+          const after = last;
+          page = await historyReads.run(
+            actor.organizationId,
+            () => listNotifications(db, actor.organizationId, filter, { after, limit: CATCH_UP_PAGE }),
+            JSON.stringify([filter.environmentId ?? null, filter.applicationId ?? null, after]),
           );
           for (const row of page) {
             last = row.seq;

@@ -8,16 +8,42 @@ export class ReadQueue {
   private readonly running = new Map<string, number>();
   private runningTotal = 0;
   private readonly waiting: { key: string; start: () => void }[] = [];
+  /** Reads that wait, by key and share: a later identical read joins them. */
+  private readonly sharedWaiting = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly perKey: number,
     private readonly total: number,
   ) {}
 
-  async run<T>(key: string, read: () => Promise<T>): Promise<T> {
-    // A waiting read is started with its room already taken (see startWaiting).
-    if (this.hasRoom(key)) this.take(key);
-    else await new Promise<void>((start) => this.waiting.push({ key, start }));
+  /**
+   * Runs `read` when there is room. With `share`, a read that has to wait joins an identical one
+   * (same key and share) that is still waiting, and gets its result: that read starts after both
+   * asked, so the joined result is as fresh as its own would have been.
+   */
+  run<T>(key: string, read: () => Promise<T>, share?: string): Promise<T> {
+    if (this.hasRoom(key)) {
+      this.take(key);
+      return this.execute(key, read);
+    }
+    const shareKey = share === undefined ? undefined : `${key}\u0000${share}`;
+    const joined = shareKey === undefined ? undefined : this.sharedWaiting.get(shareKey);
+    if (joined) return joined as Promise<T>;
+    // Started with its room already taken (see startWaiting).
+    const result = new Promise<void>((start) => this.waiting.push({ key, start })).then(() => {
+      if (shareKey !== undefined) this.sharedWaiting.delete(shareKey);
+      return this.execute(key, read);
+    });
+    if (shareKey !== undefined) this.sharedWaiting.set(shareKey, result);
+    return result;
+  }
+
+  /** Reads waiting for room (for tests and diagnostics). */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  private async execute<T>(key: string, read: () => Promise<T>): Promise<T> {
     try {
       return await read();
     } finally {
@@ -27,11 +53,6 @@ export class ReadQueue {
       this.runningTotal--;
       this.startWaiting();
     }
-  }
-
-  /** Reads waiting for room (for tests and diagnostics). */
-  get queued(): number {
-    return this.waiting.length;
   }
 
   private hasRoom(key: string): boolean {

@@ -49,3 +49,25 @@ describe("the read queue", () => {
     expect(await queue.run("a", async () => "next")).toBe("next");
   });
 });
+
+describe("shared reads", () => {
+  it("joins a waiting read with the same share, and never a running one", async () => {
+    const queue = new ReadQueue(1, 1);
+    const log: string[] = [];
+    const running = controlled(log, "running");
+    const first = queue.run("a", running.read, "page-1");
+    const waiting = controlled(log, "waiting");
+    const second = queue.run("a", waiting.read, "page-1");
+    const joiner = queue.run("a", controlled(log, "joiner").read, "page-1");
+    const other = controlled(log, "other");
+    const third = queue.run("a", other.read, "page-2");
+    expect(joiner).toBe(second);
+    running.finish();
+    await settle();
+    waiting.finish();
+    await settle();
+    other.finish();
+    expect(await Promise.all([first, second, joiner, third])).toEqual(["running", "waiting", "waiting", "other"]);
+    expect(log).toEqual(["running", "waiting", "other"]);
+  });
+});
