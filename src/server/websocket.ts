@@ -33,6 +33,19 @@ export interface WebSocketOptions {
 
 const KEEP_ALIVE_MS = 12_000;
 
+/** The error with `code` unless it has one (a limit's own code stays), as HTTP answers it. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (error.extensions.code !== undefined) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+}
+
 function closeUnauthorized(socket: WebSocket, reason: string) {
   if (socket.readyState === WebSocket.OPEN) socket.close(CloseCode.Unauthorized, reason);
 }
@@ -86,11 +99,11 @@ export function startWebSocketServer({ server, path, maxPayload, yoga, services,
       try {
         document = parse(params.query);
       } catch (error) {
-        if (error instanceof GraphQLError) return [withoutSuggestions(error)];
+        if (error instanceof GraphQLError) return [withCode(withoutSuggestions(error), "GRAPHQL_PARSE_FAILED")];
         throw error;
       }
       const errors = validate(schema, document);
-      if (errors.length > 0) return errors.map(withoutSuggestions);
+      if (errors.length > 0) return errors.map((error: GraphQLError) => withCode(withoutSuggestions(error), "GRAPHQL_VALIDATION_FAILED"));
       return {
         schema,
         operationName: params.operationName,

@@ -97,6 +97,8 @@ describe("errors over WebSocket", () => {
     const byId = Object.fromEntries(messages.filter((m) => m.type === "error").map((m) => [m.id, m.payload[0].message as string]));
     expect(byId.syntax).toMatch(/Syntax Error/);
     expect(byId.invalid).toMatch(/Cannot query field "rol"/);
+    const codes = Object.fromEntries(messages.filter((m) => m.type === "error").map((m) => [m.id, m.payload[0].extensions?.code]));
+    expect(codes).toEqual({ syntax: "GRAPHQL_PARSE_FAILED", invalid: "GRAPHQL_VALIDATION_FAILED", enum: "GRAPHQL_VALIDATION_FAILED" });
     for (const message of Object.values(byId)) expect(message).not.toMatch(/did you mean/i);
     socket.send(JSON.stringify({ id: "ok", type: "subscribe", payload: { query: "{ viewer { role } }" } }));
     await expect.poll(() => messages.find((m) => m.id === "ok" && m.type === "next")?.payload).toEqual({ data: { viewer: { role: "VIEWER" } } });
