@@ -1,5 +1,3 @@
-import { sqlState } from "../services/transaction.js";
-
 /** What of an unexpected error a log line holds. */
 export interface LoggableError {
   /** The error's class, e.g. `PostgresError`, `DrizzleQueryError`, `TypeError`. */
@@ -15,6 +13,8 @@ export interface LoggableError {
 /** How many causes are followed: a chain is a driver error under a wrapper or two. */
 const MAX_CAUSES = 5;
 const MAX_MESSAGE = 2_000;
+/** PostgreSQL's error codes (postgres.js and PGlite put them on `code`; drizzle wraps that error in `cause`). */
+const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 /**
  * An unexpected error as it may be logged. A failed query carries its SQL and its parameter values
@@ -36,7 +36,8 @@ export function loggableError(error: unknown): LoggableError {
     .slice(0, MAX_MESSAGE);
   const name = nameOf(chain[0]);
   const frames = typeof chain[0].stack === "string" ? chain[0].stack.split("\n").filter((line) => /^\s+at /.test(line)) : [];
-  const code = sqlState(error) ?? chain.map((e) => e.code).find((c): c is string => typeof c === "string");
+  const codes = chain.map((e) => e.code).filter((c): c is string => typeof c === "string");
+  const code = codes.find((c) => SQLSTATE.test(c)) ?? codes[0];
   return plain({
     name,
     message,

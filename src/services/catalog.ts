@@ -22,6 +22,7 @@ import type { ApplicationRow, ClientRow, DatabaseRow, EnvironmentRow } from "../
 import { canonicalHash } from "../domain/canonical-json.js";
 import { DEFAULT_CLIENT_SETTINGS, mergeClientSettings } from "../domain/client-settings.js";
 import { AlreadyExistsError, EnvironmentLockedError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { isUuid } from "../domain/uuid.js";
 import { type Actor, hasRole, savedBy } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations, lockPipeline } from "./locks.js";
@@ -197,10 +198,6 @@ async function copyJourneys(tx: Db, actor: Actor, applicationId: string, from: E
     });
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids that reach SQL must be UUIDs: anything else cannot name a row, and would be a database error. */
-export const isUuid = (id: string) => UUID.test(id);
 
 export async function environmentOf(db: Db, actor: Actor, id: string): Promise<EnvironmentRow> {
   const [row] = isUuid(id) ? await findEnvironmentsByIds(db, actor.organizationId, [id]) : [];

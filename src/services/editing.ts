@@ -15,9 +15,10 @@ import { TERMINALS, type JourneyDocument, type Problem } from "../domain/journey
 import { journeyProblems, validateStep } from "../domain/journey-validation.js";
 import { diffApplication } from "../domain/diff.js";
 import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
+import { isUuid } from "../domain/uuid.js";
 import type { Loaders } from "./loaders.js";
 import { type Actor, savedBy, updatedBy } from "./actor.js";
-import { environmentOf, isUuid } from "./catalog.js";
+import { environmentOf } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
 import { recordSyncChanges, syncSnapshot } from "./notifications.js";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ValidationError } from "../domain/errors.js";
 import type { Problem } from "../domain/journey-document.js";
+import { isStorableText } from "../domain/storable-text.js";
 import { prototypeKeyProblems } from "../domain/prototype-key.js";
 
 /**
@@ -15,19 +16,16 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   throw new ValidationError(result.error.issues.slice(0, 50).map(toProblem));
 }
 
-/** NUL, or half of a surrogate pair: text PostgreSQL cannot store (in text and in jsonb). */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** Every string of an input (keys included) that could not be stored, with its path. */
 function unstorableText(value: unknown, path: string, depth = 0): Problem[] {
   const at = (key: string) => (path ? `${path}.${key}` : key);
   if (typeof value === "string") {
-    return UNSTORABLE.test(value) ? [{ path: path || "input", message: `${path || "input"} contains a NUL character or an unpaired surrogate` }] : [];
+    return !isStorableText(value) ? [{ path: path || "input", message: `${path || "input"} contains a NUL character or an unpaired surrogate` }] : [];
   }
   if (value === null || typeof value !== "object" || depth > 1_000) return [];
   const problems: Problem[] = [];
   for (const [key, child] of Object.entries(value)) {
-    if (UNSTORABLE.test(key)) problems.push({ path: path || "input", message: `${path || "input"} has a key with a NUL character or an unpaired surrogate` });
+    if (!isStorableText(key)) problems.push({ path: path || "input", message: `${path || "input"} has a key with a NUL character or an unpaired surrogate` });
     problems.push(...unstorableText(child, at(key), depth + 1));
     if (problems.length >= 50) break;
   }

@@ -23,8 +23,8 @@ import { findDrafts } from "../db/repositories/drafts.js";
 import { findPropagationsByIds } from "../db/repositories/propagations.js";
 import { findNotificationsBySeqs } from "../db/repositories/notifications.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
+import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
-import { isUuid } from "./catalog.js";
 
 type Environment = Awaited<ReturnType<typeof listEnvironments>>[number];
 type Finder<R> = (db: Db, org: string, ids: readonly string[]) => Promise<R[]>;

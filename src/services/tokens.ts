@@ -14,9 +14,9 @@ import {
 import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
 import { AlreadyExistsError, NotFoundError } from "../domain/errors.js";
 import { notifyTokenRevoked } from "../db/repositories/notifications.js";
+import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
 import { ROLES } from "./actor.js";
-import { isUuid } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
 import { inTransaction, sqlState, uniqueAs, UNIQUE_VIOLATION } from "./transaction.js";
 

@@ -1,8 +1,8 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
-import { ValidationError } from "../../domain/errors.js";
 import { syncStatusOfClient, type ApplicationRow, type ClientRow, type ClientSummaryRow, type Loaders } from "../../services/index.js";
 import { SyncStatusEnum } from "./diff.js";
 import { builder } from "../builder.js";
+import { applicationCursor, pagePositions } from "../cursors.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
@@ -100,33 +100,19 @@ builder.node(ClientRef, {
 
 const PAGE_MAX = 100;
 
-function encodeCursor(a: ApplicationRow): string {
-  return Buffer.from(JSON.stringify([a.name, a.id])).toString("base64url");
-}
-
-function decodeCursor(cursor: string | undefined) {
-  if (cursor === undefined) return undefined;
-  try {
-    const [name, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    if (typeof name === "string" && typeof id === "string" && /^[0-9a-f-]{36}$/i.test(id)) return { name, id };
-  } catch {
-    // fall through to the refusal below
-  }
-  throw new ValidationError([{ path: "after", message: "after is not a cursor of this list" }]);
-}
-
 builder.queryField("applications", (t) =>
   t.connection(
     {
     type: ApplicationRef,
     description: "The organization's applications, by name.",
     complexity: pageCost(20),
-    resolve: (_root, args, { services, actor }) =>
-      resolveCursorConnection(
-        { args, toCursor: encodeCursor, maxSize: PAGE_MAX, defaultSize: 20 },
-        ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
-          services.listApplications(actor, { after: decodeCursor(after), before: decodeCursor(before), limit, inverted }),
-      ),
+    resolve: (_root, args, { services, actor }) => {
+      const positions = pagePositions(applicationCursor, args);
+      return resolveCursorConnection(
+        { args, toCursor: applicationCursor.encode, maxSize: PAGE_MAX, defaultSize: 20 },
+        ({ limit, inverted }: ResolveCursorConnectionArgs) => services.listApplications(actor, { ...positions, limit, inverted }),
+      );
+    },
     },
     { name: "ApplicationConnection", description: "A page of applications." },
     { name: "ApplicationEdge", description: "An application and its cursor." },

@@ -1,10 +1,10 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
-import { ValidationError } from "../../domain/errors.js";
 import type { JourneyStepDefinition } from "../../domain/journey-document.js";
 import { syncStatesOfJourney, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
 import { JourneySyncStateRef } from "./diff.js";
 import type { GraphQLContext } from "../context.js";
 import { builder } from "../builder.js";
+import { pagePositions, versionCursor } from "../cursors.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
@@ -91,13 +91,6 @@ async function clientExists({ loaders }: GraphQLContext, journey: JourneyRow, en
   return (await loaders.clientsByApplication.load(journey.applicationId)).some((c) => c.environmentId === environmentId);
 }
 
-function versionCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  const n = Number(cursor);
-  if (!Number.isInteger(n) || n < 0) throw new ValidationError([{ path: "after", message: "after is not a cursor of this list" }]);
-  return n;
-}
-
 builder.node(JourneyRef, {
   description: "A workflow of an application (login, registration…). Its configuration lives per environment as immutable versions.",
   id: { resolve: (j) => j.id },
@@ -134,15 +127,12 @@ builder.node(JourneyRef, {
       complexity: pageCost(20),
       args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
       resolve: async (j, args, { services, actor, loaders }) => {
+        const { after, before } = pagePositions(versionCursor, args);
         const environmentId = await environmentIdOf(loaders, args.environmentId);
         return resolveCursorConnection(
-          { args, toCursor: (v) => String(v.version), maxSize: 100, defaultSize: 20 },
-          ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
-            services.journeyVersions(
-              actor,
-              { journeyId: j.id, environmentId },
-              { below: versionCursor(after), above: versionCursor(before), limit, oldestFirst: inverted },
-            ),
+          { args, toCursor: (v) => versionCursor.encode(v.version), maxSize: 100, defaultSize: 20 },
+          ({ limit, inverted }: ResolveCursorConnectionArgs) =>
+            services.journeyVersions(actor, { journeyId: j.id, environmentId }, { below: after, above: before, limit, oldestFirst: inverted }),
         );
       },
     },

@@ -1,7 +1,8 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
-import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import { NotFoundError } from "../../domain/errors.js";
 import type { ClientCreationPlan, PropagationResult, PropagationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
+import { pagePositions, propagationCursor } from "../cursors.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
@@ -57,20 +58,6 @@ builder.node(PropagationRef, {
   }),
 });
 
-function decodeCursor(cursor: string | undefined, arg: string) {
-  if (cursor === undefined) return undefined;
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    const createdAt = new Date(String(at));
-    if (typeof id === "string" && /^[0-9a-f-]{36}$/i.test(id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
-  } catch {
-    // refused below
-  }
-  throw new ValidationError([{ path: arg, message: `${arg} is not a cursor of this list` }]);
-}
-
-const encodeCursor = (p: PropagationRow) => Buffer.from(JSON.stringify([p.createdAt.toISOString(), p.id])).toString("base64url");
-
 builder.queryField("propagations", (t) =>
   t.connection(
     {
@@ -82,18 +69,14 @@ builder.queryField("propagations", (t) =>
         environmentId: t.arg.id({ required: false, description: "Only propagations from or into this environment." }),
       },
       resolve: async (_root, args, { services, actor, loaders }) => {
+        const positions = pagePositions(propagationCursor, args);
         const applicationId = args.applicationId == null ? undefined : localId(args.applicationId, "Application");
         if (applicationId && !(await loaders.application.load(applicationId))) throw new NotFoundError("application", args.applicationId!);
         const environmentId = args.environmentId == null ? undefined : await environmentIdOf(loaders, args.environmentId);
         return resolveCursorConnection(
-          { args, toCursor: encodeCursor, maxSize: 100, defaultSize: 20 },
-          ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) =>
-            services.listPropagations(actor, { applicationId, environmentId }, {
-              after: decodeCursor(after, "after"),
-              before: decodeCursor(before, "before"),
-              limit,
-              inverted,
-            }),
+          { args, toCursor: propagationCursor.encode, maxSize: 100, defaultSize: 20 },
+          ({ limit, inverted }: ResolveCursorConnectionArgs) =>
+            services.listPropagations(actor, { applicationId, environmentId }, { ...positions, limit, inverted }),
         );
       },
     },
