@@ -99,6 +99,18 @@ describe("operation cost", () => {
     }
   });
 
+  it.each([
+    ["applications", (n: number) => `{ applications(first: ${n}) { edges { node { name } } } }`],
+    ["propagations", (n: number) => `{ propagations(first: ${n}) { edges { node { comment } } } }`],
+    ["syncNotifications", (n: number) => `{ syncNotifications(first: ${n}) { edges { node { status } } } }`],
+    ["Journey.versions", (n: number) => `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { versions(environmentId: $e, first: ${n}) { edges { node { version } } } } } }`],
+  ])("multiplies what %s selects by its page size", (_name, query) => {
+    const variables = { j: "j", e: "e" };
+    const one = costOf(query(1), variables);
+    expect(costOf(query(11), variables) - one).toBe(10 * (costOf(query(2), variables) - one));
+    expect(costOf(query(11), variables)).toBeGreaterThan(one);
+  });
+
   it("costs fragments, inline fragments and aliases as the fields they stand for", () => {
     const plain = costOf("{ environments { key databases { name } } }");
     expect(costOf("{ environments { ...E } } fragment E on Environment { key databases { name } }")).toBe(plain);

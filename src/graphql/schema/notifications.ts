@@ -1,6 +1,7 @@
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
 import type { Loaders, NotificationRelations, SyncNotificationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
+import { pageCost } from "../cost.js";
 import { environmentIdOf, localId, notificationLocalId } from "../ids.js";
 import { SyncStatusEnum } from "./diff.js";
 import { ApplicationRef, EnvironmentRef, JourneyRef } from "./refs.js";
@@ -69,6 +70,7 @@ builder.queryField("syncNotifications", (t) =>
   t.connection(
     {
       type: SyncNotificationRef,
+      complexity: pageCost(50),
       description:
         "Sync notifications, oldest first: `first`/`after` page forward from a cursor (the history a dashboard resumes from), `last`/`before` back from the newest.",
       args: {
