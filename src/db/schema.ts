@@ -327,7 +327,11 @@ export const propagations = pgTable(
     idempotencyKey: text("idempotency_key"),
     /** Hash of the request a key was first used with: the same key with another request is refused. */
     requestHash: text("request_hash"),
-    createdAt: createdAt(),
+    /**
+     * In milliseconds, as JavaScript dates and the history's cursors hold it: a cursor names the
+     * exact time stored, so paging neither repeats nor skips a row written in the same millisecond.
+     */
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     unique("propagations_organization_idempotency_key_unique").on(t.organizationId, t.idempotencyKey),
