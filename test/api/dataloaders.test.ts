@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventHub } from "../../src/events/hub.js";
 import { createServices } from "../../src/services/index.js";
+import { issueToken } from "../../src/services/tokens.js";
 import type { Actor } from "../../src/services/index.js";
 import { countQueries, testDatabase } from "../support/database.js";
 import { gql } from "../support/graphql.js";
@@ -23,7 +24,9 @@ async function tenantWithApplications(count: number) {
   const tenant = await createTenant(`dashboard-${count}`);
   const { db } = await testDatabase();
   const services = createServices(db, new EventHub());
-  const actor: Actor = { organizationId: tenant.organizationId, tokenId: "", role: "ADMIN", name: "fixture" };
+  // Audit records reference the token that wrote them: the fixture writes with a token of its own.
+  const { apiToken } = await issueToken(db, { organizationId: tenant.organizationId, name: "fixture", role: "ADMIN" });
+  const actor: Actor = { organizationId: tenant.organizationId, tokenId: apiToken.id, role: "ADMIN", name: apiToken.name };
   const environments = await services.loaders(actor).environments();
   const databases = await Promise.all(
     environments.map((e) => services.createDatabase(actor, { environmentId: e.id, name: `users-${e.key}` })),
