@@ -394,7 +394,7 @@ describe.runIf(databaseUrl)("revocation from the command line", () => {
       encoding: "utf8",
     });
     expect(cli.status, cli.stderr).toBe(0);
-    await sub.completed;
+    await sub.completed.catch((closed: { code?: number }) => expect(closed.code).toBe(4401));
     expect((await apiAs(server.endpoint, { ...w.tenant, tokens: { ...w.tenant.tokens, VIEWER: token } }, "VIEWER").request("{ viewer { role } }")).status).toBe(401);
     await ws.dispose();
   });
