@@ -66,6 +66,11 @@ export function createApp({ database, logger, introspection = true, responseCach
   const hub = new EventHub();
   const services = createServices(database.db, hub);
   const authentication = useAuthentication(services);
+  const subscriptionCaps = useSubscriptionLimits({
+    ...subscriptionLimits,
+    connectionOf: (context) => (context as { socket?: object; request: object }).socket ?? (context as { request: object }).request,
+    tokenOf: (context) => (context as GraphQLContext).actor.tokenId,
+  });
   let stopRelay: (() => Promise<void>) | undefined;
 
   const yoga = createYoga<{ actor?: Actor }, GraphQLContext>({
@@ -93,11 +98,7 @@ export function createApp({ database, logger, introspection = true, responseCach
       operationLimits(),
       ...(introspection ? [] : [disableIntrospection()]),
       useOperationCost({ maxCost: OPERATION_LIMITS.cost }),
-      useSubscriptionLimits({
-        ...subscriptionLimits,
-        connectionOf: (context) => (context as { socket?: object; request: object }).socket ?? (context as { request: object }).request,
-        tokenOf: (context) => (context as GraphQLContext).actor.tokenId,
-      }),
+      subscriptionCaps,
       // A live event resolves once per audience, document and variables, not once per subscriber.
       // syncStatusChanged's arguments (filters, the resume cursor) only choose which events arrive.
       useSharedEventExecution({ audienceOf, filterOnlyFields: new Set(["syncStatusChanged"]) }),
@@ -130,7 +131,17 @@ export function createApp({ database, logger, introspection = true, responseCach
   // server that closes first races a request the client is already sending on it (ECONNRESET).
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.headersTimeout = KEEP_ALIVE_MS + 1_000;
-  const webSockets = startWebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: MAX_WS_MESSAGE_BYTES, yoga, services, hub, logger });
+  const webSockets = startWebSocketServer({
+    server,
+    path: GRAPHQL_PATH,
+    maxPayload: MAX_WS_MESSAGE_BYTES,
+    yoga,
+    services,
+    hub,
+    logger,
+    subscriptionsOpenOn: subscriptionCaps.openOn,
+    maxSubscriptionsPerConnection: subscriptionLimits.perConnection,
+  });
 
   return {
     server,

@@ -19,7 +19,7 @@ export interface SubscriptionLimitOptions {
   tokenOf: (context: unknown) => string;
 }
 
-function tooMany(limit: number, per: string) {
+export function tooManySubscriptions(limit: number, per: string) {
   return new GraphQLError(`Too many open subscriptions: at most ${limit} ${per}; complete some first`, {
     extensions: { code: "TOO_MANY_SUBSCRIPTIONS", limit },
   });
@@ -31,18 +31,25 @@ function tooMany(limit: number, per: string) {
  * over SSE) before it subscribes, reads history or holds anything. A subscription counts from the
  * moment it asks until its stream ends, however it ends.
  */
-export function useSubscriptionLimits({ perConnection, perToken, connectionOf, tokenOf }: SubscriptionLimitOptions): Plugin {
+export function useSubscriptionLimits({
+  perConnection,
+  perToken,
+  connectionOf,
+  tokenOf,
+}: SubscriptionLimitOptions): Plugin & { openOn: (connection: object) => number } {
   const byConnection = new WeakMap<object, number>();
   const byToken = new Map<string, number>();
 
   return {
+    /** Subscriptions counted on a connection now. */
+    openOn: (connection) => byConnection.get(connection) ?? 0,
     onSubscribe({ args, setResultAndStopExecution }) {
       const connection = connectionOf(args.contextValue);
       const token = tokenOf(args.contextValue);
       const onConnection = byConnection.get(connection) ?? 0;
       const ofToken = byToken.get(token) ?? 0;
       if (onConnection >= perConnection || ofToken >= perToken) {
-        const error = onConnection >= perConnection ? tooMany(perConnection, "per connection") : tooMany(perToken, "per token");
+        const error = onConnection >= perConnection ? tooManySubscriptions(perConnection, "per connection") : tooManySubscriptions(perToken, "per token");
         setResultAndStopExecution({ errors: [error] });
         return;
       }

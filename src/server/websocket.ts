@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
-import { type DocumentNode, GraphQLError } from "graphql";
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
+import { type DocumentNode, type ExecutionArgs, getOperationAST, GraphQLError } from "graphql";
+import { CloseCode, handleProtocols, makeServer, type ServerOptions, type SubscribePayload } from "graphql-ws";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocket, WebSocketServer } from "ws";
 import type { EventHub } from "../events/hub.js";
@@ -9,6 +9,7 @@ import { bearer, INVALID_TOKEN } from "./authentication.js";
 import { loggableError } from "./error-log.js";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
 import type { Logger } from "./logger.js";
+import { tooManySubscriptions } from "./subscription-limits.js";
 import { withoutSuggestions } from "./suggestions.js";
 
 /** What a connection carries: its socket, and once authenticated, its secret and caller. */
@@ -18,6 +19,8 @@ interface Extra {
   secret?: string;
   actor?: Actor;
   stopWatchingRevocation?: () => void;
+  /** The setup of the operation sent last: the next one waits for it. */
+  setup: Promise<unknown>;
 }
 
 export interface WebSocketOptions {
@@ -29,9 +32,19 @@ export interface WebSocketOptions {
   services: Services;
   hub: EventHub;
   logger: Logger;
+  /** Subscriptions open on a socket now (counted by the subscription limits). */
+  subscriptionsOpenOn: (socket: WebSocket) => number;
+  maxSubscriptionsPerConnection: number;
 }
 
 const KEEP_ALIVE_MS = 12_000;
+
+/** A turn of the event loop: I/O and timers waiting run before what follows. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function isSubscription(document: DocumentNode, operationName: string | null | undefined): boolean {
+  return getOperationAST(document, operationName)?.operation === "subscription";
+}
 
 /** The error with `code` unless it has one (a limit's own code stays), as HTTP answers it. */
 function withCode(error: GraphQLError, code: string): GraphQLError {
@@ -60,8 +73,49 @@ function closeUnauthorized(socket: WebSocket, reason: string) {
  * - A message that nests deeper than {@link MAX_JSON_DEPTH} closes the socket with 4400 before it
  *   is parsed. Failures are logged as one JSON line each, never printed.
  */
-export function startWebSocketServer({ server, path, maxPayload, yoga, services, hub, logger }: WebSocketOptions) {
+export function startWebSocketServer({
+  server,
+  path,
+  maxPayload,
+  yoga,
+  services,
+  hub,
+  logger,
+  subscriptionsOpenOn,
+  maxSubscriptionsPerConnection,
+}: WebSocketOptions) {
   const wsServer = new WebSocketServer({ server, path, maxPayload, handleProtocols });
+
+  /** Authenticates an operation again, parses, validates and builds its context; errors are the operation's. */
+  async function prepare(extra: Extra, params: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    const enveloped = yoga.getEnveloped({ req: extra.request, socket: extra.socket, params });
+    let document: DocumentNode;
+    try {
+      document = enveloped.parse(params.query);
+    } catch (error) {
+      if (error instanceof GraphQLError) return [withCode(withoutSuggestions(error), "GRAPHQL_PARSE_FAILED")];
+      throw error;
+    }
+    // Over the cap already: refused before the database is asked anything.
+    if (isSubscription(document, params.operationName) && subscriptionsOpenOn(extra.socket) >= maxSubscriptionsPerConnection) {
+      return [tooManySubscriptions(maxSubscriptionsPerConnection, "per connection")];
+    }
+    const authentication = extra.secret ? await services.authenticate(extra.secret) : null;
+    if (!authentication) {
+      closeUnauthorized(extra.socket, "Token revoked");
+      return [new GraphQLError(INVALID_TOKEN, { extensions: { code: "UNAUTHENTICATED" } })];
+    }
+    const errors = enveloped.validate(enveloped.schema, document);
+    if (errors.length > 0) return errors.map((error: GraphQLError) => withCode(withoutSuggestions(error), "GRAPHQL_VALIDATION_FAILED"));
+    return {
+      schema: enveloped.schema,
+      operationName: params.operationName,
+      document,
+      variableValues: params.variables,
+      contextValue: await enveloped.contextFactory({ actor: authentication.actor }),
+      rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+    };
+  }
 
   const options: ServerOptions<Record<string, unknown> | undefined, Extra> = {
     connectionInitWaitTimeout: 10_000,
@@ -82,36 +136,13 @@ export function startWebSocketServer({ server, path, maxPayload, yoga, services,
       return true;
     },
     onClose: (ctx) => ctx.extra.stopWatchingRevocation?.(),
-    onSubscribe: async (ctx, _id, params) => {
-      const authentication = ctx.extra.secret ? await services.authenticate(ctx.extra.secret) : null;
-      if (!authentication) {
-        closeUnauthorized(ctx.extra.socket, "Token revoked");
-        return [new GraphQLError(INVALID_TOKEN, { extensions: { code: "UNAUTHENTICATED" } })];
-      }
-      const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-        ...ctx,
-        req: ctx.extra.request,
-        socket: ctx.extra.socket,
-        params,
-        actor: authentication.actor,
-      });
-      let document: DocumentNode;
-      try {
-        document = parse(params.query);
-      } catch (error) {
-        if (error instanceof GraphQLError) return [withCode(withoutSuggestions(error), "GRAPHQL_PARSE_FAILED")];
-        throw error;
-      }
-      const errors = validate(schema, document);
-      if (errors.length > 0) return errors.map((error: GraphQLError) => withCode(withoutSuggestions(error), "GRAPHQL_VALIDATION_FAILED"));
-      return {
-        schema,
-        operationName: params.operationName,
-        document,
-        variableValues: params.variables,
-        contextValue: await contextFactory(),
-        rootValue: { execute, subscribe },
-      };
+    // A socket's operations are set up one at a time, each after a turn of the event loop: a flood
+    // of messages on one socket waits its turn instead of holding the server (and the database) for
+    // everyone else. Only the setup is serial; the operations then run side by side.
+    onSubscribe: (ctx, _id, params) => {
+      const setup = ctx.extra.setup.then(turn).then(() => prepare(ctx.extra, params));
+      ctx.extra.setup = setup.catch(() => {});
+      return setup;
     },
     onNext: (_ctx, _id, _payload, _args, result) => {
       result.errors?.forEach(withoutSuggestions);
@@ -137,10 +168,12 @@ export function startWebSocketServer({ server, path, maxPayload, yoga, services,
     const closed = graphqlWs.opened(
       {
         protocol: socket.protocol,
+        // Each message sent gives the event loop a turn before the next of this socket: a
+        // subscriber streaming history never keeps other connections waiting.
         send: (data) =>
           new Promise<void>((resolve, reject) => {
             if (socket.readyState !== WebSocket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
+            socket.send(data, (error) => (error ? reject(error) : setImmediate(resolve)));
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
@@ -158,7 +191,7 @@ export function startWebSocketServer({ server, path, maxPayload, yoga, services,
             }
           }),
       },
-      { socket, request },
+      { socket, request, setup: Promise.resolve() },
     );
     socket.once("close", (code, reason) => {
       clearInterval(ping);

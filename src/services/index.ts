@@ -12,6 +12,7 @@ import { createLoaders } from "./loaders.js";
 import * as notifications from "./notifications.js";
 import type { DeliveredEvent } from "./notifications.js";
 import * as propagation from "./propagation.js";
+import { TokenBuckets } from "./rate.js";
 import { ReadQueue } from "./read-queue.js";
 import * as tokens from "./tokens.js";
 
@@ -29,11 +30,29 @@ export type { SyncNotificationRow } from "../db/repositories/notifications.js";
 export type { NotificationRelations } from "./notifications.js";
 export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 
+/** History events a resumed subscription gets at once per organization, and then per second. */
+export const HISTORY_BURST = 5_000;
+export const HISTORY_PER_SECOND = 2_000;
+
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
 export function createServices(db: Db, hub: EventHub) {
   const events = new WeakMap<SyncNotificationRow, DeliveredEvent>();
+  /**
+   * Readies events for delivery with one set of loaders for all of them: a live event alone, a page
+   * of history (up to 500 events) together, so the rows a page names are read in a few batched
+   * statements instead of a few per event.
+   */
+  const prepareEvents = (rows: readonly SyncNotificationRow[], actor: Actor) => {
+    const fresh = rows.filter((row) => !events.has(row));
+    if (fresh.length === 0) return;
+    const loaders = createLoaders(db, actor);
+    for (const row of fresh) events.set(row, notifications.deliveredEvent(loaders, row));
+  };
   // History of resumed subscriptions: one read at a time per organization, two in all.
   const historyReads = new ReadQueue(1, 2);
+  // History delivered per organization: 5,000 events at once (a dashboard resuming after a long
+  // disconnect), then 2,000 a second (a flood of resumes is served, without holding the server).
+  const historyRate = new TokenBuckets(HISTORY_BURST, HISTORY_PER_SECOND);
   return {
     authenticate: (secret: string) => tokens.authenticate(db, secret),
     loaders: (actor: Actor) => createLoaders(db, actor),
@@ -42,9 +61,8 @@ export function createServices(db: Db, hub: EventHub) {
      * organization, same row object): fresh loaders, and the rows the notification names.
      */
     deliveredEvent: (event: SyncNotificationRow, actor: Actor): DeliveredEvent => {
-      let delivered = events.get(event);
-      if (!delivered) events.set(event, (delivered = notifications.deliveredEvent(createLoaders(db, actor), event)));
-      return delivered;
+      if (!events.has(event)) prepareEvents([event], actor);
+      return events.get(event)!;
     },
     listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
     /** The caller got the journey through its organization's loaders: the key is already scoped. */
@@ -74,7 +92,7 @@ export function createServices(db: Db, hub: EventHub) {
     listSyncNotifications: (actor: Actor, filter: NotificationFilter, page: Parameters<typeof listNotifications>[3]) =>
       listNotifications(db, actor.organizationId, filter, page),
     syncNotificationStream: (actor: Actor, filter: NotificationFilter, after: number | undefined) =>
-      notifications.syncNotificationStream(db, hub, historyReads, actor, filter, after),
+      notifications.syncNotificationStream(db, hub, historyReads, historyRate, actor, filter, after, (page) => prepareEvents(page, actor)),
     createApiToken: (actor: Actor, input: unknown) => tokens.createApiToken(db, actor, input),
     revokeApiToken: (actor: Actor, apiTokenId: string) => tokens.revokeApiToken(db, actor, apiTokenId),
   };

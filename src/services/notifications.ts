@@ -15,6 +15,7 @@ import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyHeadRow, Journey
 import type { Loaders } from "./loaders.js";
 import { diffApplication, type DiffSide } from "../domain/diff.js";
 import type { Actor } from "./actor.js";
+import type { TokenBuckets } from "./rate.js";
 import type { ReadQueue } from "./read-queue.js";
 import { clientSyncStates, journeySyncStates, memoizedChangeCount, syncMessage, type SyncState } from "./sync.js";
 
@@ -133,9 +134,12 @@ export function syncNotificationStream(
   db: Db,
   hub: EventHub,
   historyReads: ReadQueue,
+  historyRate: TokenBuckets,
   actor: Actor,
   filter: NotificationFilter,
   after: number | undefined,
+  /** Called with each page of history before its rows are delivered. */
+  onHistoryPage: (page: readonly SyncNotificationRow[]) => void = () => {},
 ): AsyncIterableIterator<SyncNotificationRow> {
   const matches = (row: SyncNotificationRow) =>
     (!filter.environmentId || row.environmentId === filter.environmentId) &&
@@ -166,6 +170,10 @@ export function syncNotificationStream(
             () => listNotifications(db, actor.organizationId, filter, { after, limit: CATCH_UP_PAGE }),
             JSON.stringify([filter.environmentId ?? null, filter.applicationId ?? null, after]),
           );
+          // Delivered at the organization's history rate: a flood of resumes is served, slowly.
+          await historyRate.take(actor.organizationId, page.length);
+          if (stopped) break;
+          onHistoryPage(page);
           for (const row of page) {
             last = row.seq;
             await push(row);

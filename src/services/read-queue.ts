@@ -45,6 +45,9 @@ export class ReadQueue {
 
   private async execute<T>(key: string, read: () => Promise<T>): Promise<T> {
     try {
+      // A turn of the event loop first: on the embedded database a read runs in this thread, and
+      // reads started one after the other would otherwise hold it without a break.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       return await read();
     } finally {
       const left = (this.running.get(key) ?? 1) - 1;
