@@ -17,10 +17,15 @@ export function unauthenticated(message: string) {
   return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
 }
 
-function unauthorizedResponse(message: string): Response {
+/** A 401; a request with a body unread gets its connection closed instead of the body drained. */
+function unauthorizedResponse(message: string, hasBody: boolean): Response {
   return new Response(JSON.stringify({ errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }), {
     status: 401,
-    headers: { "content-type": "application/json; charset=utf-8", "www-authenticate": 'Bearer realm="graphql"' },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "www-authenticate": 'Bearer realm="graphql"',
+      ...(hasBody ? { connection: "close" } : {}),
+    },
   });
 }
 
@@ -36,7 +41,10 @@ export function useAuthentication(services: Services) {
     async onRequestParse({ request, endResponse }) {
       const secret = bearer(request.headers.get("authorization"));
       const authentication = secret ? await services.authenticate(secret) : null;
-      if (!authentication) return endResponse(unauthorizedResponse(secret ? INVALID_TOKEN : MISSING_TOKEN));
+      if (!authentication) {
+        const hasBody = Number(request.headers.get("content-length") ?? 0) > 0;
+        return endResponse(unauthorizedResponse(secret ? INVALID_TOKEN : MISSING_TOKEN, hasBody));
+      }
       authenticated.set(request, authentication);
     },
   };

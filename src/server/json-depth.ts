@@ -14,24 +14,35 @@ const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 
 /**
- * Whether JSON text nests deeper than `max`: one pass over the characters, constant memory, no
- * parsing (strings are skipped, their escapes too). Text that is not JSON is left to the parser.
+ * Follows the nesting of JSON text given in pieces (a body as it arrives): one pass over the
+ * characters, constant memory, no parsing (strings and their escapes are skipped). Text that is not
+ * JSON is left to the parser.
  */
-export function nestsDeeperThan(text: string, max: number = MAX_JSON_DEPTH): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
-    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
-      if (++depth > max) return true;
-    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
-      depth--;
+export class JsonDepthScanner {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  constructor(private readonly max: number = MAX_JSON_DEPTH) {}
+
+  /** Reads the next piece; true once the text nests deeper than the bound. */
+  deeperAfter(piece: string): boolean {
+    for (let i = 0; i < piece.length; i++) {
+      const c = piece.charCodeAt(i);
+      if (this.escaped) this.escaped = false;
+      else if (this.inString) {
+        if (c === BACKSLASH) this.escaped = true;
+        else if (c === QUOTE) this.inString = false;
+      } else if (c === QUOTE) this.inString = true;
+      else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+        if (++this.depth > this.max) return true;
+      } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) this.depth--;
     }
+    return false;
   }
-  return false;
+}
+
+/** Whether JSON text nests deeper than `max`. */
+export function nestsDeeperThan(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  return new JsonDepthScanner(max).deeperAfter(text);
 }

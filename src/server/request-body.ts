@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GraphQLError } from "graphql";
 import type { GraphQLParams, Plugin } from "graphql-yoga";
-import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
+import { JsonDepthScanner, MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
 import { MAX_BODY_BYTES } from "./limits.js";
 
 function badRequest(message: string, code: string) {
@@ -38,8 +38,38 @@ function paramsOf(search: URLSearchParams): GraphQLParams {
   };
 }
 
+/**
+ * The body's text, read as it arrives and refused as soon as it nests too deep: a hostile body is
+ * turned away after its first few dozen bytes, and the connection closed rather than drained.
+ */
+async function boundedBodyText(request: Request): Promise<string> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const decoder = new TextDecoder();
+  const scanner = new JsonDepthScanner(MAX_JSON_DEPTH);
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    const piece = done ? decoder.decode() : decoder.decode(value, { stream: true });
+    if (scanner.deeperAfter(piece)) {
+      void reader.cancel().catch(() => {});
+      throw new GraphQLError(`The request body nests deeper than ${MAX_JSON_DEPTH} levels`, {
+        extensions: { code: "JSON_TOO_DEEP", http: { status: 400, headers: { connection: "close" } } },
+      });
+    }
+    text += piece;
+    if (done) return text;
+  }
+}
+
 async function parseJsonBody(request: Request) {
-  const body = boundedJson(await request.text(), "The request body");
+  let body: unknown;
+  try {
+    body = JSON.parse(await boundedBodyText(request));
+  } catch (error) {
+    if (error instanceof GraphQLError) throw error;
+    throw badRequest("The request body is not valid JSON", "BAD_REQUEST");
+  }
   if (body === null || typeof body !== "object") throw badRequest("The request body must be a JSON object or a batch", "BAD_REQUEST");
   return body as Record<string, unknown>;
 }
