@@ -17,6 +17,7 @@ import { disableIntrospection, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, OPERATION_L
 import type { Logger } from "./logger.js";
 import { useOperationCost } from "./operation-cost.js";
 import { refuseUnboundedBody, useBoundedRequestJson } from "./request-body.js";
+import { refusalThrottle } from "./refusal-throttle.js";
 import { useRequestLogging } from "./request-logging.js";
 import { useResponseCache } from "./response-cache.js";
 import { useSharedEventExecution } from "./shared-events.js";
@@ -66,6 +67,7 @@ export function createApp({ database, logger, introspection = true, responseCach
   const hub = new EventHub();
   const services = createServices(database.db, hub);
   const authentication = useAuthentication(services);
+  const throttle = refusalThrottle();
   const subscriptionCaps = useSubscriptionLimits({
     ...subscriptionLimits,
     connectionOf: (context) => (context as { socket?: object; request: object }).socket ?? (context as { request: object }).request,
@@ -92,6 +94,7 @@ export function createApp({ database, logger, introspection = true, responseCach
       // A browser sends a "simple" request (GET, form or text/plain body) cross-site without a CORS
       // preflight; ours must carry a header such a request cannot have. Authorization is one.
       useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),
+      throttle.plugin,
       authentication.plugin,
       useBoundedRequestJson(),
       useNoSuggestions(),
@@ -140,6 +143,7 @@ export function createApp({ database, logger, introspection = true, responseCach
     hub,
     logger,
     subscriptionsOpenOn: subscriptionCaps.openOn,
+    throttle,
     maxSubscriptionsPerConnection: subscriptionLimits.perConnection,
   });
 

@@ -9,6 +9,7 @@ import { bearer, INVALID_TOKEN } from "./authentication.js";
 import { loggableError } from "./error-log.js";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
 import type { Logger } from "./logger.js";
+import type { refusalThrottle } from "./refusal-throttle.js";
 import { tooManySubscriptions } from "./subscription-limits.js";
 import { withoutSuggestions } from "./suggestions.js";
 
@@ -35,6 +36,8 @@ export interface WebSocketOptions {
   /** Subscriptions open on a socket now (counted by the subscription limits). */
   subscriptionsOpenOn: (socket: WebSocket) => number;
   maxSubscriptionsPerConnection: number;
+  /** Slows down a token that keeps meeting the limits, as over HTTP. */
+  throttle: Pick<ReturnType<typeof refusalThrottle>, "refusalFor" | "charge">;
 }
 
 const KEEP_ALIVE_MS = 12_000;
@@ -83,11 +86,14 @@ export function startWebSocketServer({
   logger,
   subscriptionsOpenOn,
   maxSubscriptionsPerConnection,
+  throttle,
 }: WebSocketOptions) {
   const wsServer = new WebSocketServer({ server, path, maxPayload, handleProtocols });
 
   /** Authenticates an operation again, parses, validates and builds its context; errors are the operation's. */
   async function prepare(extra: Extra, params: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    const throttled = extra.secret ? throttle.refusalFor(extra.secret) : null;
+    if (throttled) return [throttled];
     const enveloped = yoga.getEnveloped({ req: extra.request, socket: extra.socket, params });
     let document: DocumentNode;
     try {
@@ -144,11 +150,14 @@ export function startWebSocketServer({
       ctx.extra.setup = setup.catch(() => {});
       return setup;
     },
-    onNext: (_ctx, _id, _payload, _args, result) => {
-      result.errors?.forEach(withoutSuggestions);
+    onNext: (ctx, _id, _payload, _args, result) => {
+      if (!result.errors) return;
+      result.errors.forEach(withoutSuggestions);
+      if (ctx.extra.secret) throttle.charge(ctx.extra.secret, result.errors);
     },
-    onError: (_ctx, _id, _payload, errors) => {
+    onError: (ctx, _id, _payload, errors) => {
       errors.forEach(withoutSuggestions);
+      if (ctx.extra.secret) throttle.charge(ctx.extra.secret, errors);
     },
   };
   const graphqlWs = makeServer(options);

@@ -1,7 +1,8 @@
 /**
- * Token buckets by key: `take` waits until the key's bucket holds what is taken. A bucket starts
- * full (`capacity`) and refills at `perSecond`; a take larger than what is left reserves it ahead,
- * so later takers wait behind it, in order.
+ * Token buckets by key. A bucket starts full (`capacity`) and refills at `perSecond`. `take` waits
+ * until the bucket holds what is taken (a take larger than what is left reserves it ahead, so later
+ * takers wait behind it, in order); `charge` takes without waiting, and `wait` tells how long until
+ * a bucket holds one again. A bucket full again is forgotten: idle keys hold nothing.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -13,14 +14,24 @@ export class TokenBuckets {
 
   /** Resolves once `amount` is taken from the key's bucket: at once while it holds enough. */
   async take(key: string, amount: number): Promise<void> {
-    const now = performance.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.capacity, at: now };
-    bucket.tokens = Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond) - amount;
-    bucket.at = now;
+    const tokens = this.charge(key, amount);
+    if (tokens < 0) await new Promise((resolve) => setTimeout(resolve, (-tokens / this.perSecond) * 1000));
+  }
+
+  /** Takes `amount` at once, even below empty; returns what the bucket holds then. */
+  charge(key: string, amount: number): number {
+    const bucket = this.refilled(key);
+    bucket.tokens -= amount;
     this.buckets.set(key, bucket);
-    // Forgotten once full again: an idle key holds nothing.
-    setTimeout(() => this.forgetIfFull(key), (this.capacity - bucket.tokens) / this.perSecond * 1000 + 1).unref();
-    if (bucket.tokens < 0) await new Promise((resolve) => setTimeout(resolve, (-bucket.tokens / this.perSecond) * 1000));
+    setTimeout(() => this.forgetIfFull(key), ((this.capacity - bucket.tokens) / this.perSecond) * 1000 + 1).unref();
+    return bucket.tokens;
+  }
+
+  /** Seconds until the key's bucket holds at least one: 0 while it does. */
+  wait(key: string): number {
+    if (!this.buckets.has(key)) return 0;
+    const { tokens } = this.refilled(key);
+    return tokens >= 1 ? 0 : (1 - tokens) / this.perSecond;
   }
 
   /** Keys with a bucket that is not full (for tests and diagnostics). */
@@ -28,10 +39,15 @@ export class TokenBuckets {
     return this.buckets.size;
   }
 
+  private refilled(key: string) {
+    const now = performance.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.capacity, at: now };
+    bucket.tokens = Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
+    bucket.at = now;
+    return bucket;
+  }
+
   private forgetIfFull(key: string) {
-    const bucket = this.buckets.get(key);
-    if (!bucket) return;
-    const tokens = bucket.tokens + ((performance.now() - bucket.at) / 1000) * this.perSecond;
-    if (tokens >= this.capacity) this.buckets.delete(key);
+    if (this.buckets.has(key) && this.refilled(key).tokens >= this.capacity) this.buckets.delete(key);
   }
 }
