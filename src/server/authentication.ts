@@ -5,6 +5,8 @@ import type { Authentication } from "../services/tokens.js";
 
 export const MISSING_TOKEN = "Authentication required: send Authorization: Bearer <token>";
 export const INVALID_TOKEN = "Invalid or revoked token";
+/** How long a failed authentication waits before its 401 (HTTP) or 4401 (WebSocket). */
+export const FAILED_AUTHENTICATION_PAUSE_MS = 100;
 
 /** The secret of an `Authorization: Bearer <secret>` value, or null. */
 export function bearer(value: unknown): string | null {
@@ -42,6 +44,9 @@ export function useAuthentication(services: Services) {
       const secret = bearer(request.headers.get("authorization"));
       const authentication = secret ? await services.authenticate(secret) : null;
       if (!authentication) {
+        // A failed authentication is answered after a pause: guessing tokens, or flooding the
+        // server with anonymous requests, goes at a few requests a second per connection.
+        await new Promise((resolve) => setTimeout(resolve, FAILED_AUTHENTICATION_PAUSE_MS));
         const hasBody = Number(request.headers.get("content-length") ?? 0) > 0;
         return endResponse(unauthorizedResponse(secret ? INVALID_TOKEN : MISSING_TOKEN, hasBody));
       }

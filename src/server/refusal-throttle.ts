@@ -26,19 +26,23 @@ function codesOf(result: unknown): string[] {
   );
 }
 
+/** Waits `seconds`, a second at most. */
+export const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 1) * 1000));
+
 function tooManyRequests(wait: number): Response {
   const seconds = Math.max(1, Math.ceil(wait));
   return new Response(
     JSON.stringify({ errors: [{ message: `Too many refused requests; retry in ${seconds} s`, extensions: { code: "TOO_MANY_REQUESTS", retryAfter: seconds } }] }),
-    { status: 429, headers: { "content-type": "application/json; charset=utf-8", "retry-after": String(seconds), connection: "close" } },
+    { status: 429, headers: { "content-type": "application/json; charset=utf-8", "retry-after": String(seconds) } },
   );
 }
 
 /**
  * A token whose requests keep meeting the server's limits (cost, depth, nesting, time…) is slowed
  * down: each such refusal takes one from the token's allowance ({@link REFUSAL_ALLOWANCE}), and
- * while it is spent the token's requests are answered 429 TOO_MANY_REQUESTS with Retry-After —
- * before the database, the body or the document are looked at. Clients that stay within the limits
+ * while it is spent the token's requests are held until it is back (a second at most) and answered
+ * 429 TOO_MANY_REQUESTS with Retry-After — before the database, the body or the document are
+ * looked at. Clients that stay within the limits
  * never meet it; one that runs a hostile document in a loop costs the server next to nothing.
  */
 export function refusalThrottle({ burst, perSecond }: { burst: number; perSecond: number } = REFUSAL_ALLOWANCE) {
@@ -48,10 +52,14 @@ export function refusalThrottle({ burst, perSecond }: { burst: number; perSecond
     if (refused > 0) allowance.charge(secret, refused);
   };
   const plugin: Plugin = {
-    onRequestParse({ request, endResponse }) {
+    async onRequestParse({ request, endResponse }) {
       const secret = bearer(request.headers.get("authorization"));
       const wait = secret ? allowance.wait(secret) : 0;
-      if (wait > 0) endResponse(tooManyRequests(wait));
+      if (wait === 0) return;
+      // Held until the allowance is back (a second at most): a client looping on refusals waits
+      // instead of costing the server a request a millisecond.
+      await pause(wait);
+      endResponse(tooManyRequests(wait));
     },
     onResultProcess({ request, result }) {
       const secret = bearer(request.headers.get("authorization"));
@@ -61,9 +69,10 @@ export function refusalThrottle({ burst, perSecond }: { burst: number; perSecond
   return {
     plugin,
     /** For the WebSocket server: the refusal of an operation while the secret's allowance is spent, or null. */
-    refusalFor(secret: string): GraphQLError | null {
+    async refusalFor(secret: string): Promise<GraphQLError | null> {
       const wait = allowance.wait(secret);
       if (wait === 0) return null;
+      await pause(wait);
       const seconds = Math.max(1, Math.ceil(wait));
       return new GraphQLError(`Too many refused requests; retry in ${seconds} s`, { extensions: { code: "TOO_MANY_REQUESTS", retryAfter: seconds } });
     },

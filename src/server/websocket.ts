@@ -5,7 +5,7 @@ import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocket, WebSocketServer } from "ws";
 import type { EventHub } from "../events/hub.js";
 import type { Actor, Services } from "../services/index.js";
-import { bearer, INVALID_TOKEN } from "./authentication.js";
+import { bearer, FAILED_AUTHENTICATION_PAUSE_MS, INVALID_TOKEN } from "./authentication.js";
 import { loggableError } from "./error-log.js";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
 import type { Logger } from "./logger.js";
@@ -92,7 +92,8 @@ export function startWebSocketServer({
 
   /** Authenticates an operation again, parses, validates and builds its context; errors are the operation's. */
   async function prepare(extra: Extra, params: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
-    const throttled = extra.secret ? throttle.refusalFor(extra.secret) : null;
+    // Held first (the socket's next operations wait behind it), as over HTTP.
+    const throttled = extra.secret ? await throttle.refusalFor(extra.secret) : null;
     if (throttled) return [throttled];
     const enveloped = yoga.getEnveloped({ req: extra.request, socket: extra.socket, params });
     let document: DocumentNode;
@@ -131,6 +132,7 @@ export function startWebSocketServer({
       const secret = bearer(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
       const authentication = secret ? await services.authenticate(secret) : null;
       if (!secret || !authentication) {
+        await new Promise((resolve) => setTimeout(resolve, FAILED_AUTHENTICATION_PAUSE_MS));
         closeUnauthorized(ctx.extra.socket, "Unauthorized");
         return false;
       }
