@@ -31,8 +31,8 @@ export type { NotificationRelations } from "./notifications.js";
 export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 
 /** History events a resumed subscription gets at once per organization, and then per second. */
-export const HISTORY_BURST = 5_000;
-export const HISTORY_PER_SECOND = 2_000;
+export const HISTORY_BURST = 2_000;
+export const HISTORY_PER_SECOND = 1_000;
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
 export function createServices(db: Db, hub: EventHub) {
@@ -50,8 +50,8 @@ export function createServices(db: Db, hub: EventHub) {
   };
   // History of resumed subscriptions: one read at a time per organization, two in all.
   const historyReads = new ReadQueue(1, 2);
-  // History delivered per organization: 5,000 events at once (a dashboard resuming after a long
-  // disconnect), then 2,000 a second (a flood of resumes is served, without holding the server).
+  // History delivered per organization: 2,000 events at once (a dashboard resuming after a long
+  // disconnect), then 1,000 a second (a flood of resumes is served, without holding the server).
   const historyRate = new TokenBuckets(HISTORY_BURST, HISTORY_PER_SECOND);
   return {
     authenticate: (secret: string) => tokens.authenticate(db, secret),
