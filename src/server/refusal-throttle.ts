@@ -16,7 +16,7 @@ const LIMIT_CODES = new Set([
 ]);
 
 /** How many limit refusals a token may meet at once, and then per second. */
-export const REFUSAL_ALLOWANCE = { burst: 20, perSecond: 1 } as const;
+export const REFUSAL_ALLOWANCE = { burst: 100, perSecond: 10 } as const;
 
 function codesOf(result: unknown): string[] {
   return (Array.isArray(result) ? result : [result]).flatMap((one) =>

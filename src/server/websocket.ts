@@ -170,6 +170,7 @@ export function startWebSocketServer({
       socket.terminate();
     });
     let pongWait: NodeJS.Timeout | undefined;
+    let refused = false;
     const ping = setInterval(() => {
       if (socket.readyState !== WebSocket.OPEN) return;
       pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
@@ -190,8 +191,11 @@ export function startWebSocketServer({
         onMessage: (handle) =>
           socket.on("message", async (data) => {
             const text = String(data);
+            if (refused) return;
             if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
-              socket.close(CloseCode.BadRequest, `Message nests deeper than ${MAX_JSON_DEPTH} levels`);
+              // Closed after a pause, nothing more read from it: reconnecting to try again is slow.
+              refused = true;
+              setTimeout(() => socket.close(CloseCode.BadRequest, `Message nests deeper than ${MAX_JSON_DEPTH} levels`), FAILED_AUTHENTICATION_PAUSE_MS);
               return;
             }
             try {
