@@ -92,6 +92,8 @@ export function startWebSocketServer({
 
   /** Authenticates an operation again, parses, validates and builds its context; errors are the operation's. */
   async function prepare(extra: Extra, params: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    // Operations still queued when their socket closed are dropped unread.
+    if (extra.socket.readyState !== WebSocket.OPEN) return [new GraphQLError("The connection closed", { extensions: { code: "CONNECTION_CLOSED" } })];
     // Held first (the socket's next operations wait behind it), as over HTTP.
     const throttled = extra.secret ? await throttle.refusalFor(extra.secret) : null;
     if (throttled) return [throttled];
