@@ -54,7 +54,9 @@ exitWithParent();
 async function seed(db: Database["db"]) {
   const { organization } = await ensureOrganization(db, "Subscribers bench");
   const admin = await issueToken(db, { organizationId: organization.id, name: "bench-admin", role: "ADMIN" });
-  const viewer = await issueToken(db, { organizationId: organization.id, name: "bench-dashboard", role: "VIEWER" });
+  // A token holds at most 1,000 subscriptions at once: one dashboard token per thousand subscribers.
+  const viewers = [];
+  for (let i = 0; i < 10; i++) viewers.push(await issueToken(db, { organizationId: organization.id, name: `bench-dashboard-${i}`, role: "VIEWER" }));
   const actor: Actor = { organizationId: organization.id, tokenId: admin.apiToken.id, role: "ADMIN", name: "bench-admin" };
   const [development, staging] = await listEnvironments(db, organization.id);
   if (development?.key !== "development" || staging?.key !== "staging") throw new Error("unexpected default pipeline");
@@ -81,7 +83,7 @@ async function seed(db: Database["db"]) {
   });
   return {
     adminToken: admin.token,
-    viewerToken: viewer.token,
+    viewerTokens: viewers.map((v) => v.token),
     applicationId: globalId("Application", application.id),
     journeyId: globalId("Journey", login.id),
     developmentId: globalId("Environment", development.id),

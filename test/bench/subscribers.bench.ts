@@ -78,7 +78,8 @@ interface ServerInfo {
   wsUrl: string;
   probeUrl: string;
   adminToken?: string;
-  viewerToken?: string;
+  /** Dashboard tokens: a token may hold 1,000 subscriptions at once on an instance. */
+  viewerTokens?: string[];
   journeyId?: string;
   developmentId?: string;
   stagingId?: string;
@@ -88,7 +89,8 @@ interface ServerInfo {
 interface Stack {
   name: "ours" | "ceiling";
   script: string;
-  connectionParams(info: ServerInfo): Record<string, unknown>;
+  /** The connection_init payload of the `index`th subscriber. */
+  connectionParams(info: ServerInfo, index: number): Record<string, unknown>;
   environmentId(info: ServerInfo): string;
   /** Sends what changes staging's status to `status`; resolves when the response of the mutation that commits it has arrived. */
   change(info: ServerInfo, status: Status, round: number): Promise<void>;
@@ -114,7 +116,7 @@ function succeeded<T extends { __typename: string; code?: string; message?: stri
 const OURS: Stack = {
   name: "ours",
   script: "subscribers-server.ts",
-  connectionParams: (info) => ({ authorization: `Bearer ${info.viewerToken}` }),
+  connectionParams: (info, index) => ({ authorization: `Bearer ${info.viewerTokens![index % info.viewerTokens!.length]}` }),
   environmentId: (info) => info.stagingId!,
   async change(info, status, roundNumber) {
     if (status === "IN_SYNC") {
@@ -170,7 +172,7 @@ class Subscribers {
 
   constructor(
     private readonly wsUrl: string,
-    private readonly connectionParams: Record<string, unknown>,
+    private readonly connectionParams: (index: number) => Record<string, unknown>,
     private readonly variables: Record<string, unknown>,
   ) {}
 
@@ -192,7 +194,7 @@ class Subscribers {
     this.sockets.push(socket);
     return new Promise<void>((resolve, reject) => {
       let subscribed = false;
-      socket.once("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: this.connectionParams })));
+      socket.once("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: this.connectionParams(index) })));
       socket.on("message", (data: Buffer) => {
         if (subscribed) {
           const at = performance.now();
@@ -374,7 +376,7 @@ class StackRun {
   /** Starts the server, opens every subscriber and takes the idle memory figures. */
   async open(): Promise<void> {
     const server = (this.server = await startServer(this.stack));
-    const subscribers = (this.subscribers = new Subscribers(server.info.wsUrl, this.stack.connectionParams(server.info), {
+    const subscribers = (this.subscribers = new Subscribers(server.info.wsUrl, (index) => this.stack.connectionParams(server.info, index), {
       env: this.stack.environmentId(server.info),
     }));
     const opening = performance.now();
