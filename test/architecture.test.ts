@@ -13,9 +13,7 @@ function sourceFiles(dir: string): string[] {
 /** Every module specifier a file imports or re-exports, type-only ones included. */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(root, file), "utf8");
-  return [...text.matchAll(/(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map(
-    (m) => m[1] ?? m[2],
-  );
+  return [...text.matchAll(/(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2]);
 }
 
 function resolveTo(file: string, specifier: string): string {
@@ -63,7 +61,9 @@ describe("the architecture", () => {
   });
 
   it("knows every folder of src/", () => {
-    const folders = readdirSync(join(root, "src"), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(join(root, "src"), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(folders.filter((f) => !(f in allowed))).toEqual([]);
   });
 });

@@ -2,8 +2,8 @@ import { parseArgs } from "node:util";
 import { migrateDatabase, openDatabase } from "../db/client.js";
 import { loadSettings } from "../server/settings.js";
 import { ROLES } from "../services/actor.js";
-import { ensureOrganization, issueTokenWithFreeName, revokeTokenSecret } from "../services/tokens.js";
 import type { Role } from "../services/index.js";
+import { ensureOrganization, issueTokenWithFreeName, revokeTokenSecret } from "../services/tokens.js";
 
 const usage = `Usage:
   npm run token -- --org <name> --role <VIEWER|EDITOR|PROMOTER|ADMIN> [--name <token name>]
@@ -15,7 +15,13 @@ const usage = `Usage:
 On the embedded database, stop the server first (one process at a time owns ./data).`;
 
 const { values } = parseArgs({
-  options: { org: { type: "string" }, role: { type: "string" }, name: { type: "string" }, revoke: { type: "string" }, help: { type: "boolean" } },
+  options: {
+    org: { type: "string" },
+    role: { type: "string" },
+    name: { type: "string" },
+    revoke: { type: "string" },
+    help: { type: "boolean" },
+  },
 });
 
 if (values.help || (!values.revoke && (!values.org || !values.role))) {

@@ -89,7 +89,10 @@ export const databases = pgTable(
     name: text("name").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [unique("databases_organization_name_unique").on(t.organizationId, t.name), index("databases_environment_idx").on(t.environmentId)],
+  (t) => [
+    unique("databases_organization_name_unique").on(t.organizationId, t.name),
+    index("databases_environment_idx").on(t.environmentId),
+  ],
 );
 
 export const applications = pgTable(
@@ -215,10 +218,7 @@ export const journeyVersions = pgTable(
   },
   (t) => [
     primaryKey({ name: "journey_versions_pk", columns: [t.journeyId, t.environmentId, t.version] }),
-    check(
-      "journey_versions_gapless",
-      sql`(${t.version} = 1 and ${t.previousVersion} is null) or ${t.previousVersion} = ${t.version} - 1`,
-    ),
+    check("journey_versions_gapless", sql`(${t.version} = 1 and ${t.previousVersion} is null) or ${t.previousVersion} = ${t.version} - 1`),
     foreignKey({
       name: "journey_versions_previous_fk",
       columns: [t.journeyId, t.environmentId, t.previousVersion],

@@ -1,15 +1,8 @@
-import { parseChangePath, type ChangeTarget } from "./change-path.js";
 import type { ApplicationDocument, ConfigChange } from "./change.js";
+import { type ChangeTarget, parseChangePath } from "./change-path.js";
 import { validateClientSettings } from "./client-settings.js";
 import { StaleSelectionError } from "./errors.js";
-import type {
-  ClientSettings,
-  JourneyDocument,
-  JsonObject,
-  JsonValue,
-  Problem,
-  Validated,
-} from "./journey-document.js";
+import type { ClientSettings, JourneyDocument, JsonObject, JsonValue, Problem, Validated } from "./journey-document.js";
 import { normalizeOrder, validateJourneyDocument } from "./journey-validation.js";
 import { jsonEqual } from "./json-equal.js";
 

@@ -1,5 +1,5 @@
-import { parseChangePath, type ChangeTarget } from "./change-path.js";
 import type { ChangeKind, UnbundledChange } from "./change.js";
+import { type ChangeTarget, parseChangePath } from "./change-path.js";
 import { clientSettingLabel } from "./client-settings.js";
 import type { JsonValue } from "./journey-document.js";
 import { settingLabel, stepTypeLabel } from "./step-catalogue.js";

@@ -52,12 +52,7 @@ export function clientSettingLabel(key: string): string {
 
 /** Validates untrusted client settings; settings not given take their default. */
 export function validateClientSettings(input: unknown): Validated<ClientSettings> {
-  return parseWithProblems(
-    clientSettingsSchema,
-    input,
-    "settings",
-    (keyPath) => `${keyPath} is not a known client setting`,
-  );
+  return parseWithProblems(clientSettingsSchema, input, "settings", (keyPath) => `${keyPath} is not a known client setting`);
 }
 
 /**

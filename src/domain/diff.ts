@@ -1,21 +1,9 @@
 import { bundleChanges } from "./bundles.js";
-import { changePath, type ChangeTarget } from "./change-path.js";
-import { stepDisplayName, summarizeChange } from "./change-summary.js";
-import {
-  changeId,
-  type ApplicationDocument,
-  type ChangeBundle,
-  type ChangeKind,
-  type ConfigChange,
-} from "./change.js";
 import { canonicalHash } from "./canonical-json.js";
-import type {
-  ClientSettings,
-  JourneyDocument,
-  JourneyStepDefinition,
-  JsonObject,
-  JsonValue,
-} from "./journey-document.js";
+import { type ApplicationDocument, type ChangeBundle, type ChangeKind, type ConfigChange, changeId } from "./change.js";
+import { type ChangeTarget, changePath } from "./change-path.js";
+import { stepDisplayName, summarizeChange } from "./change-summary.js";
+import type { ClientSettings, JourneyDocument, JourneyStepDefinition, JsonObject, JsonValue } from "./journey-document.js";
 import { jsonEqual } from "./json-equal.js";
 
 /**

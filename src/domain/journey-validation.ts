@@ -1,10 +1,10 @@
 import { z } from "zod";
 import {
-  TERMINALS,
   type JourneyDocument,
   type JourneyStepDefinition,
   type JsonObject,
   type Problem,
+  TERMINALS,
   type Validated,
 } from "./journey-document.js";
 import { STEP_CATALOGUE, stepTypeOf } from "./step-catalogue.js";
@@ -256,9 +256,7 @@ function checkTransitions(path: string, input: unknown, problems: Problem[]): Re
   }
   const outcomes = Object.keys(input);
   if (outcomes.length > JOURNEY_LIMITS.transitionsPerStep) {
-    problems.push(
-      problem(path, `must not contain more than ${JOURNEY_LIMITS.transitionsPerStep} transitions (it has ${outcomes.length})`),
-    );
+    problems.push(problem(path, `must not contain more than ${JOURNEY_LIMITS.transitionsPerStep} transitions (it has ${outcomes.length})`));
     return transitions;
   }
   for (const outcome of outcomes) {
@@ -270,9 +268,7 @@ function checkTransitions(path: string, input: unknown, problems: Problem[]): Re
       transitions[outcome] = target;
     } else {
       const found = typeof target === "string" ? quote(target) : kindOf(target);
-      problems.push(
-        problem(joinPath(path, [outcome]), `must name a step key or the terminal COMPLETE or DENY, not ${found}`),
-      );
+      problems.push(problem(joinPath(path, [outcome]), `must name a step key or the terminal COMPLETE or DENY, not ${found}`));
     }
   }
   return transitions;
@@ -365,9 +361,7 @@ function structureProblems({ start, order, steps }: JourneyStructure, problems: 
     for (const [outcome, target] of Object.entries(transitions)) {
       if (!isTerminal(target) && !steps.has(target)) {
         const hint = isTerminal(target.toUpperCase()) ? ` (the terminals are written COMPLETE and DENY)` : "";
-        problems.add(
-          problem(joinPath("steps", [key, "transitions", outcome]), `points to unknown step ${quote(target)}${hint}`),
-        );
+        problems.add(problem(joinPath("steps", [key, "transitions", outcome]), `points to unknown step ${quote(target)}${hint}`));
       }
     }
     if (problems.full) return;

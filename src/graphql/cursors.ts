@@ -73,7 +73,8 @@ export const applicationCursor = jsonCursor<{ name: string; id: string }>(
   (a) => [a.name, a.id],
   (parts) => {
     const [name, id] = parts;
-    if (parts.length !== 2 || typeof name !== "string" || name.length > MAX_NAME_LENGTH || !isStorableText(name) || !isRowId(id)) return null;
+    if (parts.length !== 2 || typeof name !== "string" || name.length > MAX_NAME_LENGTH || !isStorableText(name) || !isRowId(id))
+      return null;
     return { name, id };
   },
 );

@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, type ValueNode } from "graphql";
-import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
 import type { JsonValue } from "../domain/journey-document.js";
+import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
 
 /**
  * A JSON value written inline in a query (`settings: { minLength: 12 }`). A `__proto__` key is
@@ -25,7 +25,10 @@ export function parseJsonLiteral(ast: ValueNode, variables?: Record<string, unkn
           const at = path ? `${path}.${f.name.value}` : f.name.value;
           if (f.name.value === PROTOTYPE_KEY) {
             const problem = prototypeKeyProblem(at);
-            throw new GraphQLError(`JSON value: ${problem.message}`, { nodes: f, extensions: { code: "VALIDATION_FAILED", problems: [problem] } });
+            throw new GraphQLError(`JSON value: ${problem.message}`, {
+              nodes: f,
+              extensions: { code: "VALIDATION_FAILED", problems: [problem] },
+            });
           }
           return [f.name.value, parseJsonLiteral(f.value, variables, at)];
         }),

@@ -16,8 +16,8 @@ import { useExecutionBudget } from "./execution-budget.js";
 import { disableIntrospection, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, OPERATION_LIMITS, operationLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
 import { useOperationCost } from "./operation-cost.js";
-import { refuseUnboundedBody, useBoundedRequestJson } from "./request-body.js";
 import { refusalThrottle } from "./refusal-throttle.js";
+import { refuseUnboundedBody, useBoundedRequestJson } from "./request-body.js";
 import { useRequestLogging } from "./request-logging.js";
 import { useResponseCache } from "./response-cache.js";
 import { useSharedEventExecution } from "./shared-events.js";
@@ -63,7 +63,14 @@ const audienceOf = (context: unknown) => {
 };
 
 /** The HTTP and WebSocket server: yoga with our plugins, in the order they must run. */
-export function createApp({ database, logger, introspection = true, responseCache = true, subscriptionLimits = SUBSCRIPTION_LIMITS, queryTimeMs = OPERATION_LIMITS.queryTimeMs }: AppOptions): App {
+export function createApp({
+  database,
+  logger,
+  introspection = true,
+  responseCache = true,
+  subscriptionLimits = SUBSCRIPTION_LIMITS,
+  queryTimeMs = OPERATION_LIMITS.queryTimeMs,
+}: AppOptions): App {
   const hub = new EventHub();
   const services = createServices(database.db, hub);
   const authentication = useAuthentication(services);
@@ -119,7 +126,14 @@ export function createApp({ database, logger, introspection = true, responseCach
       useExecutionBudget({ schema, ms: queryTimeMs }),
       // Queries and mutations run as compiled functions (graphql-jit); subscriptions keep graphql-js's executor.
       useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }),
-      useReadinessCheck({ endpoint: "/ready", check: () => database.ping().then(() => true, () => false) }),
+      useReadinessCheck({
+        endpoint: "/ready",
+        check: () =>
+          database.ping().then(
+            () => true,
+            () => false,
+          ),
+      }),
     ],
     context: (initial) => {
       // A WebSocket's operations come with the actor their connection authenticated (again) for them.

@@ -10,7 +10,10 @@ function isConnectionLoss(error: unknown): boolean {
   const state = sqlState(error);
   if (state && (state.startsWith("08") || ["57P01", "57P02", "57P03"].includes(state))) return true;
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNREFUSED", "ECONNRESET"].includes(code);
+  return (
+    typeof code === "string" &&
+    ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNREFUSED", "ECONNRESET"].includes(code)
+  );
 }
 
 /**

@@ -1,10 +1,10 @@
 import {
   type ExecutionResult,
-  getNamedType,
-  getOperationAST,
   GraphQLError,
   type GraphQLFieldResolver,
   type GraphQLSchema,
+  getNamedType,
+  getOperationAST,
   isLeafType,
   isListType,
   isNonNullType,

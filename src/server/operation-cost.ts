@@ -32,9 +32,12 @@ export function operationCost({ schema, document, operationName, variableValues,
 }
 
 export function tooComplex(cost: number, maxCost: number) {
-  return new GraphQLError(`Operation cost ${cost} exceeds the limit of ${maxCost}; ask for fewer items (first/last) or fewer nested lists`, {
-    extensions: { code: "QUERY_TOO_COMPLEX", cost, maxCost },
-  });
+  return new GraphQLError(
+    `Operation cost ${cost} exceeds the limit of ${maxCost}; ask for fewer items (first/last) or fewer nested lists`,
+    {
+      extensions: { code: "QUERY_TOO_COMPLEX", cost, maxCost },
+    },
+  );
 }
 
 /**

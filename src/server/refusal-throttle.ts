@@ -32,7 +32,11 @@ export const pause = (seconds: number) => new Promise((resolve) => setTimeout(re
 function tooManyRequests(wait: number): Response {
   const seconds = Math.max(1, Math.ceil(wait));
   return new Response(
-    JSON.stringify({ errors: [{ message: `Too many refused requests; retry in ${seconds} s`, extensions: { code: "TOO_MANY_REQUESTS", retryAfter: seconds } }] }),
+    JSON.stringify({
+      errors: [
+        { message: `Too many refused requests; retry in ${seconds} s`, extensions: { code: "TOO_MANY_REQUESTS", retryAfter: seconds } },
+      ],
+    }),
     { status: 429, headers: { "content-type": "application/json; charset=utf-8", "retry-after": String(seconds) } },
   );
 }
@@ -74,7 +78,9 @@ export function refusalThrottle({ burst, perSecond }: { burst: number; perSecond
       if (wait === 0) return null;
       await pause(wait);
       const seconds = Math.max(1, Math.ceil(wait));
-      return new GraphQLError(`Too many refused requests; retry in ${seconds} s`, { extensions: { code: "TOO_MANY_REQUESTS", retryAfter: seconds } });
+      return new GraphQLError(`Too many refused requests; retry in ${seconds} s`, {
+        extensions: { code: "TOO_MANY_REQUESTS", retryAfter: seconds },
+      });
     },
     /** For the WebSocket server: counts the limit refusals among an operation's errors. */
     charge: (secret: string, errors: readonly GraphQLError[]) => charge(secret, codesOf({ errors })),

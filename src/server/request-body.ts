@@ -86,7 +86,10 @@ export function useBoundedRequestJson(): Plugin {
       if (!requestParser) return;
       if (request.method === "GET") {
         setRequestParser((r) => paramsOf(new URL(r.url, "http://localhost").searchParams));
-      } else if (request.method === "POST" && (isContentType(request, "application/json") || isContentType(request, "application/graphql+json"))) {
+      } else if (
+        request.method === "POST" &&
+        (isContentType(request, "application/json") || isContentType(request, "application/graphql+json"))
+      ) {
         setRequestParser(parseJsonBody);
       } else if (request.method === "POST" && isContentType(request, "application/x-www-form-urlencoded")) {
         setRequestParser(async (r) => paramsOf(new URLSearchParams(await r.text())));

@@ -22,7 +22,12 @@ export function useRequestLogging(logger: Logger): Plugin {
         onExecuteDone({ result }) {
           const errors = "errors" in result && result.errors ? result.errors.length : 0;
           logger.info(
-            { requestId, operationName: args.operationName ?? null, durationMs: Math.round((performance.now() - started) * 10) / 10, errors },
+            {
+              requestId,
+              operationName: args.operationName ?? null,
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+              errors,
+            },
             "operation",
           );
         },

@@ -87,7 +87,9 @@ export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 
       if (!keptAt(scope)) return;
       // Only the variables the operation declares can change its result: others are not in the key.
       const variables = (operation.variableDefinitions ?? []).map((d) => args.variableValues?.[d.variable.name.value] ?? null);
-      const key = [scope.audience, scope.revision, documentNumber(args.document), args.operationName ?? "", JSON.stringify(variables)].join("\u0000");
+      const key = [scope.audience, scope.revision, documentNumber(args.document), args.operationName ?? "", JSON.stringify(variables)].join(
+        "\u0000",
+      );
       const cached = cache.get(key);
       if (cached) {
         setResultAndStopExecution(cached.result);

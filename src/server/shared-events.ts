@@ -1,16 +1,16 @@
+import { mapAsyncIterator } from "@whatwg-node/promise-helpers";
 import {
   type ASTNode,
   createSourceEventStream,
   type DocumentNode,
-  execute,
   type ExecutionArgs,
   type ExecutionResult,
+  execute,
   getOperationAST,
   Kind,
   visit,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { mapAsyncIterator } from "@whatwg-node/promise-helpers";
 import { documentNumber } from "./document-number.js";
 
 /**
@@ -35,7 +35,11 @@ export interface SharedEventOptions {
  * The names of the variables an event's execution can depend on: every variable of the operation
  * but those used only in arguments of `filterOnlyFields` at its root.
  */
-function variablesOfEvents(document: DocumentNode, operationName: string | null | undefined, filterOnlyFields: ReadonlySet<string>): string[] {
+function variablesOfEvents(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  filterOnlyFields: ReadonlySet<string>,
+): string[] {
   const operation = getOperationAST(document, operationName);
   if (!operation) return [];
   const filters = new Set<ASTNode>();

@@ -49,7 +49,10 @@ export function useSubscriptionLimits({
       const onConnection = byConnection.get(connection) ?? 0;
       const ofToken = byToken.get(token) ?? 0;
       if (onConnection >= perConnection || ofToken >= perToken) {
-        const error = onConnection >= perConnection ? tooManySubscriptions(perConnection, "per connection") : tooManySubscriptions(perToken, "per token");
+        const error =
+          onConnection >= perConnection
+            ? tooManySubscriptions(perConnection, "per connection")
+            : tooManySubscriptions(perToken, "per token");
         setResultAndStopExecution({ errors: [error] });
         return;
       }

@@ -1,4 +1,4 @@
-import { GraphQLError } from "graphql";
+import type { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from "node:http";
-import { type DocumentNode, type ExecutionArgs, getOperationAST, GraphQLError } from "graphql";
+import { type DocumentNode, type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { CloseCode, handleProtocols, makeServer, type ServerOptions, type SubscribePayload } from "graphql-ws";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocket, WebSocketServer } from "ws";
@@ -93,7 +93,8 @@ export function startWebSocketServer({
   /** Authenticates an operation again, parses, validates and builds its context; errors are the operation's. */
   async function prepare(extra: Extra, params: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
     // Operations still queued when their socket closed are dropped unread.
-    if (extra.socket.readyState !== WebSocket.OPEN) return [new GraphQLError("The connection closed", { extensions: { code: "CONNECTION_CLOSED" } })];
+    if (extra.socket.readyState !== WebSocket.OPEN)
+      return [new GraphQLError("The connection closed", { extensions: { code: "CONNECTION_CLOSED" } })];
     // Held first (the socket's next operations wait behind it), as over HTTP.
     const throttled = extra.secret ? await throttle.refusalFor(extra.secret) : null;
     if (throttled) return [throttled];
@@ -197,7 +198,10 @@ export function startWebSocketServer({
             if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
               // Closed after a pause, nothing more read from it: reconnecting to try again is slow.
               refused = true;
-              setTimeout(() => socket.close(CloseCode.BadRequest, `Message nests deeper than ${MAX_JSON_DEPTH} levels`), FAILED_AUTHENTICATION_PAUSE_MS);
+              setTimeout(
+                () => socket.close(CloseCode.BadRequest, `Message nests deeper than ${MAX_JSON_DEPTH} levels`),
+                FAILED_AUTHENTICATION_PAUSE_MS,
+              );
               return;
             }
             try {

@@ -96,7 +96,8 @@ const url = (what: string, check: (u: URL) => boolean, hint: string) =>
       }
     }, `must be ${what} (${hint})`);
 
-const isWebScheme = (u: URL) => u.protocol === "https:" || (u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname));
+const isWebScheme = (u: URL) =>
+  u.protocol === "https:" || (u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname));
 
 const createClientInput = z.object({
   applicationId: z.string(),
@@ -287,7 +288,11 @@ export interface ClientCreationPlan {
  * What "Create Client in <environment>" will do: where shared settings and journeys come from,
  * which fields the person must give, and why each field that is not copied is not.
  */
-export async function clientCreationPlan(db: Db, actor: Actor, request: { applicationId: string; environmentId: string }): Promise<ClientCreationPlan> {
+export async function clientCreationPlan(
+  db: Db,
+  actor: Actor,
+  request: { applicationId: string; environmentId: string },
+): Promise<ClientCreationPlan> {
   const application = await applicationOf(db, actor, request.applicationId);
   const environment = await environmentOf(db, actor, request.environmentId);
   const all = await listEnvironments(db, actor.organizationId);
@@ -298,7 +303,11 @@ export async function clientCreationPlan(db: Db, actor: Actor, request: { applic
   const source = creationSource(all, clients, environment);
   const journeys = await findJourneysByApplicationIds(db, actor.organizationId, [application.id]);
   const sourceHeads = source
-    ? await findHeadVersions(db, actor.organizationId, journeys.map((j) => ({ journeyId: j.id, environmentId: source.environment.id })))
+    ? await findHeadVersions(
+        db,
+        actor.organizationId,
+        journeys.map((j) => ({ journeyId: j.id, environmentId: source.environment.id })),
+      )
     : [];
   const databases = (await findDatabasesByEnvironmentIds(db, actor.organizationId, [environment.id])).map((d) => d.name);
   const copied = journeys.filter((j) => sourceHeads.some((h) => h.journeyId === j.id));

@@ -3,7 +3,7 @@ import { findClientsByApplicationIds } from "../db/repositories/catalog.js";
 import { findHeadsByApplicationIds, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
-import { diffApplication, type DiffSide, type JourneySide } from "../domain/diff.js";
+import { type DiffSide, diffApplication, type JourneySide } from "../domain/diff.js";
 import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
 import type { Actor } from "./actor.js";
 import { applicationOf, environmentOf } from "./catalog.js";

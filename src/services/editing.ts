@@ -1,25 +1,19 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { findJourneysByIds, findHeadVersions, appendVersion, type JourneyEnvironmentKey } from "../db/repositories/journeys.js";
-import { deleteDraft, lockDraft, startDraft, updateDraft, type JourneyDraftRow } from "../db/repositories/drafts.js";
+import { deleteDraft, type JourneyDraftRow, lockDraft, startDraft, updateDraft } from "../db/repositories/drafts.js";
+import { appendVersion, findHeadVersions, findJourneysByIds, type JourneyEnvironmentKey } from "../db/repositories/journeys.js";
 import type { EnvironmentRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
-import {
-  DraftConflictError,
-  EnvironmentLockedError,
-  InvalidConfigurationError,
-  NotFoundError,
-  ValidationError,
-} from "../domain/errors.js";
-import { TERMINALS, type JourneyDocument, type Problem } from "../domain/journey-document.js";
-import { journeyProblems, validateStep } from "../domain/journey-validation.js";
 import { diffApplication } from "../domain/diff.js";
+import { DraftConflictError, EnvironmentLockedError, InvalidConfigurationError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { type JourneyDocument, type Problem, TERMINALS } from "../domain/journey-document.js";
+import { journeyProblems, validateStep } from "../domain/journey-validation.js";
 import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
 import { isUuid } from "../domain/uuid.js";
-import type { Loaders } from "./loaders.js";
 import { type Actor, savedBy, updatedBy } from "./actor.js";
 import { environmentOf } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
+import type { Loaders } from "./loaders.js";
 import { lockConfigurations } from "./locks.js";
 import { recordSyncChanges, syncSnapshot } from "./notifications.js";
 import { inTransaction } from "./transaction.js";
@@ -89,7 +83,11 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Pro
   for (const [index, { outcome, to }] of step.transitions.entries()) {
     // Outcomes become keys: a "__proto__" one would vanish in the assignment below.
     if (outcome === PROTOTYPE_KEY) problems.push(prototypeKeyProblem(`step.transitions.${index}.outcome`, "an outcome"));
-    else if (Object.hasOwn(transitions, outcome)) problems.push({ path: `step.transitions.${index}.outcome`, message: `step.transitions.${index}.outcome "${outcome.slice(0, 64)}" appears twice` });
+    else if (Object.hasOwn(transitions, outcome))
+      problems.push({
+        path: `step.transitions.${index}.outcome`,
+        message: `step.transitions.${index}.outcome "${outcome.slice(0, 64)}" appears twice`,
+      });
     transitions[outcome] = to;
   }
   const validated = validateStep(step.key, {
@@ -153,7 +151,8 @@ export async function setJourneyStart(db: Db, actor: Actor, input: unknown): Pro
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
-    if (!Object.hasOwn(draft.document.steps, values.stepKey)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
+    if (!Object.hasOwn(draft.document.steps, values.stepKey))
+      throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
     return updateDraft(tx, target.key, { ...draft.document, start: values.stepKey }, updatedBy(actor));
   });
 }

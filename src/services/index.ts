@@ -9,25 +9,25 @@ import * as diffs from "./diff.js";
 import * as editing from "./editing.js";
 import * as journeys from "./journeys.js";
 import { createLoaders } from "./loaders.js";
-import * as notifications from "./notifications.js";
 import type { DeliveredEvent } from "./notifications.js";
+import * as notifications from "./notifications.js";
 import * as propagation from "./propagation.js";
 import { TokenBuckets } from "./rate.js";
 import { ReadQueue } from "./read-queue.js";
 import * as tokens from "./tokens.js";
 
+export type { SyncNotificationRow } from "../db/repositories/notifications.js";
+export type * from "../db/repositories/rows.js";
 export type { Actor } from "./actor.js";
 export { hasRole, ROLES } from "./actor.js";
-export type { Loaders } from "./loaders.js";
-export type * from "../db/repositories/rows.js";
+export type { ClientCreationPlan } from "./catalog.js";
 export type { ChangeView, ConfigurationDiff } from "./diff.js";
-export type { SyncState, SyncStatus } from "./sync.js";
 export type { JourneyDraftRow } from "./editing.js";
 export { draftChanges, draftProblems } from "./editing.js";
-export type { PropagationRow, PropagationResult } from "./propagation.js";
-export type { ClientCreationPlan } from "./catalog.js";
-export type { SyncNotificationRow } from "../db/repositories/notifications.js";
+export type { Loaders } from "./loaders.js";
 export type { NotificationRelations } from "./notifications.js";
+export type { PropagationResult, PropagationRow } from "./propagation.js";
+export type { SyncState, SyncStatus } from "./sync.js";
 export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 
 /** History events a resumed subscription gets at once per organization, and then per second. */
@@ -66,8 +66,11 @@ export function createServices(db: Db, hub: EventHub) {
     },
     listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
     /** The caller got the journey through its organization's loaders: the key is already scoped. */
-    journeyVersions: (_actor: Actor, key: { journeyId: string; environmentId: string }, page: Parameters<typeof journeys.journeyVersions>[2]) =>
-      journeys.journeyVersions(db, key, page),
+    journeyVersions: (
+      _actor: Actor,
+      key: { journeyId: string; environmentId: string },
+      page: Parameters<typeof journeys.journeyVersions>[2],
+    ) => journeys.journeyVersions(db, key, page),
     diff: (actor: Actor, request: diffs.DiffRequest) => diffs.diff(db, actor, request),
     createEnvironment: (actor: Actor, input: unknown) => catalog.createEnvironment(db, actor, input),
     createDatabase: (actor: Actor, input: unknown) => catalog.createDatabase(db, actor, input),
@@ -84,11 +87,8 @@ export function createServices(db: Db, hub: EventHub) {
       catalog.clientCreationPlan(db, actor, request),
     propagateChanges: (actor: Actor, input: unknown) => propagation.propagateChanges(db, actor, input),
     promoteNow: (actor: Actor, input: unknown) => propagation.promoteNow(db, actor, input),
-    listPropagations: (
-      actor: Actor,
-      filter: Parameters<typeof listPropagations>[2],
-      page: Parameters<typeof listPropagations>[3],
-    ) => listPropagations(db, actor.organizationId, filter, page),
+    listPropagations: (actor: Actor, filter: Parameters<typeof listPropagations>[2], page: Parameters<typeof listPropagations>[3]) =>
+      listPropagations(db, actor.organizationId, filter, page),
     listSyncNotifications: (actor: Actor, filter: NotificationFilter, page: Parameters<typeof listNotifications>[3]) =>
       listNotifications(db, actor.organizationId, filter, page),
     syncNotificationStream: (actor: Actor, filter: NotificationFilter, after: number | undefined) =>

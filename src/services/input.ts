@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ValidationError } from "../domain/errors.js";
 import type { Problem } from "../domain/journey-document.js";
-import { isStorableText } from "../domain/storable-text.js";
 import { prototypeKeyProblems } from "../domain/prototype-key.js";
+import { isStorableText } from "../domain/storable-text.js";
 
 /**
  * Parses untrusted input with a zod schema; every problem becomes a `Problem` with its dotted path.
@@ -20,12 +20,15 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 function unstorableText(value: unknown, path: string, depth = 0): Problem[] {
   const at = (key: string) => (path ? `${path}.${key}` : key);
   if (typeof value === "string") {
-    return !isStorableText(value) ? [{ path: path || "input", message: `${path || "input"} contains a NUL character or an unpaired surrogate` }] : [];
+    return !isStorableText(value)
+      ? [{ path: path || "input", message: `${path || "input"} contains a NUL character or an unpaired surrogate` }]
+      : [];
   }
   if (value === null || typeof value !== "object" || depth > 1_000) return [];
   const problems: Problem[] = [];
   for (const [key, child] of Object.entries(value)) {
-    if (!isStorableText(key)) problems.push({ path: path || "input", message: `${path || "input"} has a key with a NUL character or an unpaired surrogate` });
+    if (!isStorableText(key))
+      problems.push({ path: path || "input", message: `${path || "input"} has a key with a NUL character or an unpaired surrogate` });
     problems.push(...unstorableText(child, at(key), depth + 1));
     if (problems.length >= 50) break;
   }
@@ -40,16 +43,8 @@ function toProblem(issue: z.core.$ZodIssue): Problem {
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export const inputs = {
-  name: (max = 200) =>
-    z
-      .string()
-      .trim()
-      .min(1, "must not be empty")
-      .max(max, `must be at most ${max} characters`),
+  name: (max = 200) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`),
   slug: (max = 64) =>
-    z
-      .string()
-      .max(max, `must be at most ${max} characters`)
-      .regex(SLUG, "must be a slug: lower-case letters, digits and single dashes"),
+    z.string().max(max, `must be at most ${max} characters`).regex(SLUG, "must be a slug: lower-case letters, digits and single dashes"),
   comment: () => z.string().max(10_000, "must be at most 10000 characters"),
 };

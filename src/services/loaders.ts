@@ -2,26 +2,26 @@ import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
 import {
   findApplicationsByIds,
-  findClientsByIds,
   findClientSummariesByApplicationIds,
+  findClientsByIds,
   findDatabasesByEnvironmentIds,
   findDatabasesByIds,
   listEnvironments,
 } from "../db/repositories/catalog.js";
+import { findDrafts } from "../db/repositories/drafts.js";
 import {
   findHeads,
   findHeadsByApplicationIds,
   findHeadVersions,
-  findVersions,
   findJourneysByApplicationIds,
   findJourneysByIds,
-  journeyEnvironmentKey,
+  findVersions,
   type JourneyEnvironmentKey,
+  journeyEnvironmentKey,
 } from "../db/repositories/journeys.js";
-import { findApiTokensByIds, findOrganizationsByIds } from "../db/repositories/organizations.js";
-import { findDrafts } from "../db/repositories/drafts.js";
-import { findPropagationsByIds } from "../db/repositories/propagations.js";
 import { findNotificationsBySeqs } from "../db/repositories/notifications.js";
+import { findApiTokensByIds, findOrganizationsByIds } from "../db/repositories/organizations.js";
+import { findPropagationsByIds } from "../db/repositories/propagations.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
@@ -59,7 +59,14 @@ const FACTORIES = {
     }),
   organization: (db: Db, org: string) =>
     new DataLoader<string, Awaited<ReturnType<typeof findOrganizationsByIds>>[number] | null>(async (ids) =>
-      byKeys(ids, await findOrganizationsByIds(db, ids.filter((id) => id === org)), (r) => r.id),
+      byKeys(
+        ids,
+        await findOrganizationsByIds(
+          db,
+          ids.filter((id) => id === org),
+        ),
+        (r) => r.id,
+      ),
     ),
   apiToken: (db: Db, org: string) => byId(db, org, findApiTokensByIds),
   database: (db: Db, org: string) => byId(db, org, findDatabasesByIds),

@@ -1,3 +1,4 @@
+import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
 import type { Db } from "../db/client.js";
 import { findClientsByApplicationIds, listEnvironments } from "../db/repositories/catalog.js";
 import { findHeadsByApplicationIds, findHeadVersions } from "../db/repositories/journeys.js";
@@ -9,15 +10,14 @@ import {
   type NotificationFilter,
   type SyncNotificationRow,
 } from "../db/repositories/notifications.js";
-import type { EventHub } from "../events/hub.js";
-import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyHeadRow, JourneyRow } from "../db/repositories/rows.js";
-import type { Loaders } from "./loaders.js";
-import { diffApplication, type DiffSide } from "../domain/diff.js";
+import { type DiffSide, diffApplication } from "../domain/diff.js";
+import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
+import type { Loaders } from "./loaders.js";
 import type { TokenBuckets } from "./rate.js";
 import type { ReadQueue } from "./read-queue.js";
-import { clientSyncStates, journeySyncStates, memoizedChangeCount, syncMessage, type SyncState } from "./sync.js";
+import { clientSyncStates, journeySyncStates, memoizedChangeCount, type SyncState, syncMessage } from "./sync.js";
 
 /** The stored facts sync states are computed from, for some applications: three statements. */
 export interface SyncSnapshot {

@@ -3,11 +3,7 @@ import type { Db } from "../db/client.js";
 import { appendClientSettingsVersion } from "../db/repositories/catalog.js";
 import { appendVersions, deleteHeads, lastVersionNumbers, type NewVersion } from "../db/repositories/journeys.js";
 import { lockNames } from "../db/repositories/locks.js";
-import {
-  findPropagationByIdempotencyKey,
-  insertPropagation,
-  type PropagationRow,
-} from "../db/repositories/propagations.js";
+import { findPropagationByIdempotencyKey, insertPropagation, type PropagationRow } from "../db/repositories/propagations.js";
 import { applyChanges } from "../domain/apply.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import {
@@ -20,7 +16,7 @@ import {
 } from "../domain/errors.js";
 import { resolveSelection } from "../domain/selection.js";
 import { type Actor, hasRole, savedBy } from "./actor.js";
-import { computeDiff, loadDiffContext, resolveDiffTarget, type ChangeView } from "./diff.js";
+import { type ChangeView, computeDiff, loadDiffContext, resolveDiffTarget } from "./diff.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
 import { recordSyncChanges, syncSnapshot } from "./notifications.js";
@@ -43,11 +39,7 @@ const common = {
   toEnvironmentId: z.string(),
   journeyId: z.string().optional(),
   comment: inputs.comment().optional(),
-  idempotencyKey: z
-    .string()
-    .min(1, "must not be empty")
-    .max(200, "must be at most 200 characters")
-    .optional(),
+  idempotencyKey: z.string().min(1, "must not be empty").max(200, "must be at most 200 characters").optional(),
 };
 
 const propagateInput = z
@@ -93,7 +85,13 @@ interface Selection {
 
 type CommonInput = z.infer<typeof promoteNowInput>;
 
-async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: CommonInput, selection: Selection): Promise<PropagationResult> {
+async function propagate(
+  db: Db,
+  actor: Actor,
+  mode: PropagationMode,
+  input: CommonInput,
+  selection: Selection,
+): Promise<PropagationResult> {
   const requestHash = canonicalHash([mode, { ...input, idempotencyKey: undefined }, selection]);
   return inTransaction(db, actor.organizationId, async (tx) => {
     if (input.idempotencyKey !== undefined) {
@@ -101,9 +99,7 @@ async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: Com
       const earlier = await findPropagationByIdempotencyKey(tx, actor.organizationId, input.idempotencyKey);
       if (earlier) {
         if (earlier.requestHash !== requestHash) {
-          throw new ValidationError([
-            { path: "idempotencyKey", message: "idempotencyKey was already used for a different request" },
-          ]);
+          throw new ValidationError([{ path: "idempotencyKey", message: "idempotencyKey was already used for a different request" }]);
         }
         return { propagation: earlier, addedChangeIds: earlier.addedChangeIds };
       }
@@ -167,7 +163,13 @@ async function propagate(db: Db, actor: Actor, mode: PropagationMode, input: Com
     if (settings) {
       const hash = canonicalHash(settings);
       if (hash !== toClient.settingsHash) {
-        const moved = await appendClientSettingsVersion(tx, toClient, { settings, hash, origin: "PROPAGATION", ...savedBy(actor), comment });
+        const moved = await appendClientSettingsVersion(tx, toClient, {
+          settings,
+          hash,
+          origin: "PROPAGATION",
+          ...savedBy(actor),
+          comment,
+        });
         if (!moved) throw new DraftConflictError("The target's client settings changed while promoting; review the diff again.");
       }
     }

@@ -1,12 +1,12 @@
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { listEnvironments } from "../db/repositories/catalog.js";
 import { findOrganizationByName } from "../db/repositories/organizations.js";
 import type { JourneyDocument } from "../domain/journey-document.js";
 import type { Actor } from "./actor.js";
 import { createApplication, createClient, createDatabase } from "./catalog.js";
 import { createJourney } from "./journeys.js";
-import { listEnvironments } from "../db/repositories/catalog.js";
 import { ensureOrganization, issueTokenWithFreeName } from "./tokens.js";
-import { sql } from "drizzle-orm";
 
 export const DEMO_ORGANIZATION = "Demo";
 

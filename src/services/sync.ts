@@ -1,5 +1,5 @@
 import type { ClientSummaryRow, EnvironmentRow, JourneyHeadRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
-import { diffApplication, type DiffSide } from "../domain/diff.js";
+import { type DiffSide, diffApplication } from "../domain/diff.js";
 import type { Loaders } from "./loaders.js";
 
 export type SyncStatus = "IN_SYNC" | "OUT_OF_SYNC" | "NOT_CREATED";
@@ -104,8 +104,10 @@ export async function changeCountOf(loaders: Loaders, state: SyncState & { journ
     client: null,
     journeys: version ? { journey: { document: version.document, hash: version.hash } } : {},
   });
-  return memoizedChangeCount(state.sourceHash ?? "absent", state.targetHash ?? "absent", () =>
-    diffApplication(side(source), side(target), { includeClient: false }).changes.length,
+  return memoizedChangeCount(
+    state.sourceHash ?? "absent",
+    state.targetHash ?? "absent",
+    () => diffApplication(side(source), side(target), { includeClient: false }).changes.length,
   );
 }
 

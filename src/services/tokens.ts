@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { insertEnvironments } from "../db/repositories/catalog.js";
+import { notifyTokenRevoked } from "../db/repositories/notifications.js";
 import {
   findActiveTokenByHash,
   findActiveTokenNamesLike,
@@ -13,12 +14,11 @@ import {
 } from "../db/repositories/organizations.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
 import { AlreadyExistsError, NotFoundError } from "../domain/errors.js";
-import { notifyTokenRevoked } from "../db/repositories/notifications.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
 import { ROLES } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
-import { inTransaction, sqlState, uniqueAs, UNIQUE_VIOLATION } from "./transaction.js";
+import { inTransaction, sqlState, UNIQUE_VIOLATION, uniqueAs } from "./transaction.js";
 
 const TOKEN_PREFIX = "jpt_";
 
@@ -43,14 +43,18 @@ export async function ensureOrganization(db: Db, name: string): Promise<{ organi
   const existing = await findOrganizationByName(db, name);
   if (existing) return { organization: existing, created: false };
   try {
-    const organization = await inTransaction(db, (created: OrganizationRow) => created.id, async (tx) => {
-      const organization = await insertOrganization(tx, name);
-      await insertEnvironments(
-        tx,
-        DEFAULT_PIPELINE.map((e) => ({ ...e, organizationId: organization.id })),
-      );
-      return organization;
-    });
+    const organization = await inTransaction(
+      db,
+      (created: OrganizationRow) => created.id,
+      async (tx) => {
+        const organization = await insertOrganization(tx, name);
+        await insertEnvironments(
+          tx,
+          DEFAULT_PIPELINE.map((e) => ({ ...e, organizationId: organization.id })),
+        );
+        return organization;
+      },
+    );
     return { organization, created: true };
   } catch (error) {
     // Created concurrently by someone else: use theirs.
@@ -68,7 +72,10 @@ export async function issueToken(
 ): Promise<{ token: string; apiToken: ApiTokenRow }> {
   const token = generateSecret();
   const apiToken = await inTransaction(db, values.organizationId, (tx) =>
-    uniqueAs(insertApiToken(tx, { ...values, tokenHash: hashToken(token) }), `An active token of the organization is already named "${values.name}"`),
+    uniqueAs(
+      insertApiToken(tx, { ...values, tokenHash: hashToken(token) }),
+      `An active token of the organization is already named "${values.name}"`,
+    ),
   );
   return { token, apiToken };
 }
@@ -137,9 +144,13 @@ export async function revokeApiToken(db: Db, actor: Actor, apiTokenId: string): 
 }
 
 export async function revokeTokenSecret(db: Db, secret: string): Promise<ApiTokenRow | null> {
-  return inTransaction(db, (revoked: ApiTokenRow | null) => revoked?.organizationId ?? null, async (tx) => {
-    const row = await revokeApiTokenByHash(tx, hashToken(secret));
-    if (row) await notifyTokenRevoked(tx, row.id);
-    return row;
-  });
+  return inTransaction(
+    db,
+    (revoked: ApiTokenRow | null) => revoked?.organizationId ?? null,
+    async (tx) => {
+      const row = await revokeApiTokenByHash(tx, hashToken(secret));
+      if (row) await notifyTokenRevoked(tx, row.id);
+      return row;
+    },
+  );
 }

@@ -12,11 +12,7 @@ import { AlreadyExistsError } from "../domain/errors.js";
  * `organization` is the organization's id, or how to read it off the result (null: nothing was written).
  * Every write of the application goes through here.
  */
-export function inTransaction<T>(
-  db: Db,
-  organization: string | ((result: T) => string | null),
-  work: (tx: Db) => Promise<T>,
-): Promise<T> {
+export function inTransaction<T>(db: Db, organization: string | ((result: T) => string | null), work: (tx: Db) => Promise<T>): Promise<T> {
   return db.transaction(async (transaction) => {
     const tx = transaction as unknown as Db;
     const result = await work(tx);

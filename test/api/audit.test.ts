@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiAs, createApiToken, createCatalogue, createClient, operation, type Api, type Catalogue } from "../support/fixtures.js";
+import { type Api, apiAs, type Catalogue, createApiToken, createCatalogue, createClient, operation } from "../support/fixtures.js";
 import { client } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -50,7 +50,11 @@ async function world(): Promise<World> {
   const tenant = await createTenant("audit");
   const admin = apiAs(server.endpoint, tenant);
   const catalogue = await createCatalogue(admin);
-  await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+  await createClient(admin, {
+    applicationId: catalogue.applicationId,
+    environmentId: catalogue.environments.staging,
+    databaseId: catalogue.databases.staging,
+  });
   return { tenant, admin, catalogue };
 }
 
@@ -86,9 +90,16 @@ describe("audit records keep the token that wrote them", () => {
     expect(draft).toMatchObject({ updatedBy: "ci-editor", updatedByApiToken: ciEditor });
     expect(version).toMatchObject({ savedBy: "ci-editor", savedByApiToken: ciEditor });
     const { promoteNow } = await client(server.endpoint, promoter.token).data(PROMOTE_NOW, {
-      input: { applicationId: w.catalogue.applicationId, fromEnvironmentId: w.catalogue.environments.development, toEnvironmentId: w.catalogue.environments.staging },
+      input: {
+        applicationId: w.catalogue.applicationId,
+        fromEnvironmentId: w.catalogue.environments.development,
+        toEnvironmentId: w.catalogue.environments.staging,
+      },
     });
-    expect(promoteNow.propagation).toMatchObject({ actor: "ci-promoter", actorApiToken: { id: promoter.id, name: "ci-promoter", role: "PROMOTER" } });
+    expect(promoteNow.propagation).toMatchObject({
+      actor: "ci-promoter",
+      actorApiToken: { id: promoter.id, name: "ci-promoter", role: "PROMOTER" },
+    });
   });
 
   it("tells apart two tokens that had the same name, once the first is revoked", async () => {
@@ -117,7 +128,11 @@ describe("audit records keep the token that wrote them", () => {
     const tokenId = version.savedByApiToken.id;
     expect((await mine.admin.data(NODE, { id: tokenId })).node).toEqual({ id: tokenId });
     expect((await theirs.admin.data(NODE, { id: tokenId })).node).toBeNull();
-    const foreign = await theirs.admin.request(HISTORY, { j: mine.catalogue.journeys.login, env: theirs.catalogue.environments.development, a: theirs.catalogue.applicationId });
+    const foreign = await theirs.admin.request(HISTORY, {
+      j: mine.catalogue.journeys.login,
+      env: theirs.catalogue.environments.development,
+      a: theirs.catalogue.applicationId,
+    });
     expect(foreign.data?.journey ?? null).toBeNull();
   });
 });

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId, parseGlobalId } from "../../src/graphql/ids.js";
 import {
-  apiAs,
   type Api,
+  apiAs,
   type Catalogue,
   createApiToken,
   createApplication,
@@ -339,12 +339,7 @@ describe("createJourney refuses bad input", () => {
   });
 
   it.each([
-    [
-      "an unknown step type",
-      withStep("password", { type: "FINGERPRINT" }),
-      ["document.steps.password.type"],
-      ["is not a known step type"],
-    ],
+    ["an unknown step type", withStep("password", { type: "FINGERPRINT" }), ["document.steps.password.type"], ["is not a known step type"]],
     [
       "a transition to a step that does not exist",
       withStep("password", { transitions: { success: "sms-otp", failure: "DENY" } }),
@@ -423,7 +418,12 @@ describe("createJourney refuses bad input", () => {
       input: { key: "intake", name: "Intake", rank: 0, editable: false },
     });
     expect(created.data.createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
-    await expectRefused("createJourney", input({ applicationId: lockedCatalogue.applicationId }), { typename: "EnvironmentLockedError" }, locked);
+    await expectRefused(
+      "createJourney",
+      input({ applicationId: lockedCatalogue.applicationId }),
+      { typename: "EnvironmentLockedError" },
+      locked,
+    );
   });
 });
 
@@ -532,7 +532,9 @@ describe.each([
 describe("JSON input refuses __proto__ keys", () => {
   const PROTO_MUTATIONS = {
     updateClient: operation(`mutation UpdateClient($input: UpdateClientInput!) { updateClient(input: $input) { ${ERROR_FIELDS} } }`),
-    saveJourneyStep: operation(`mutation SaveJourneyStep($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ${ERROR_FIELDS} } }`),
+    saveJourneyStep: operation(
+      `mutation SaveJourneyStep($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ${ERROR_FIELDS} } }`,
+    ),
     createJourney: MUTATIONS.createJourney,
   };
   type ProtoMutation = keyof typeof PROTO_MUTATIONS;
@@ -544,7 +546,9 @@ describe("JSON input refuses __proto__ keys", () => {
     Array.isArray(value)
       ? `[${value.map((v) => literal(v)).join(", ")}]`
       : value !== null && typeof value === "object"
-        ? `{ ${Object.entries(value).map(([key, v]) => `${key}: ${top && key === "type" ? v : literal(v)}`).join(", ")} }`
+        ? `{ ${Object.entries(value)
+            .map(([key, v]) => `${key}: ${top && key === "type" ? v : literal(v)}`)
+            .join(", ")} }`
         : JSON.stringify(value);
 
   const step = (settings: Record<string, unknown>, transitions = [{ outcome: "success", to: "COMPLETE" }]) => ({
@@ -558,11 +562,20 @@ describe("JSON input refuses __proto__ keys", () => {
   const identifyOnly = `"start": "identify", "steps": { "identify": { "type": "IDENTIFIER", "name": "Enter email", "transitions": { "success": "COMPLETE" } } }`;
 
   const CASES: [string, ProtoMutation, () => Record<string, unknown>, string][] = [
-    ["client settings", "updateClient", () => ({ clientId: catalogue.clientId, settings: json(`{ "__proto__": { "pkceRequired": false } }`) }), "settings.__proto__"],
+    [
+      "client settings",
+      "updateClient",
+      () => ({ clientId: catalogue.clientId, settings: json(`{ "__proto__": { "pkceRequired": false } }`) }),
+      "settings.__proto__",
+    ],
     [
       "step settings",
       "saveJourneyStep",
-      () => ({ journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development, step: step(json(`{ "minLength": 14, "__proto__": { "minLength": 20 } }`)) }),
+      () => ({
+        journeyId: catalogue.journeys.login,
+        environmentId: catalogue.environments.development,
+        step: step(json(`{ "minLength": 14, "__proto__": { "minLength": 20 } }`)),
+      }),
       "step.settings.__proto__",
     ],
     [
@@ -571,11 +584,25 @@ describe("JSON input refuses __proto__ keys", () => {
       () => ({
         journeyId: catalogue.journeys.login,
         environmentId: catalogue.environments.development,
-        step: step({ minLength: 14 }, [{ outcome: "success", to: "COMPLETE" }, { outcome: "__proto__", to: "DENY" }]),
+        step: step({ minLength: 14 }, [
+          { outcome: "success", to: "COMPLETE" },
+          { outcome: "__proto__", to: "DENY" },
+        ]),
       }),
       "step.transitions.1.outcome",
     ],
-    ["a journey document", "createJourney", () => ({ applicationId: bareApplicationId, key: "proto", name: "Proto", type: "LOGIN", document: json(`{ ${identifyOnly}, "__proto__": { "start": "x" } }`) }), "document.__proto__"],
+    [
+      "a journey document",
+      "createJourney",
+      () => ({
+        applicationId: bareApplicationId,
+        key: "proto",
+        name: "Proto",
+        type: "LOGIN",
+        document: json(`{ ${identifyOnly}, "__proto__": { "start": "x" } }`),
+      }),
+      "document.__proto__",
+    ],
     [
       "a document's steps",
       "createJourney",
@@ -584,7 +611,9 @@ describe("JSON input refuses __proto__ keys", () => {
         key: "proto",
         name: "Proto",
         type: "LOGIN",
-        document: json(`{ "start": "identify", "steps": { "identify": { "type": "IDENTIFIER", "name": "Enter email", "transitions": { "success": "COMPLETE" } }, "__proto__": { "type": "PASSWORD", "name": "P", "transitions": {} } } }`),
+        document: json(
+          `{ "start": "identify", "steps": { "identify": { "type": "IDENTIFIER", "name": "Enter email", "transitions": { "success": "COMPLETE" } }, "__proto__": { "type": "PASSWORD", "name": "P", "transitions": {} } } }`,
+        ),
       }),
       "document.steps.__proto__",
     ],
@@ -596,7 +625,9 @@ describe("JSON input refuses __proto__ keys", () => {
         key: "proto",
         name: "Proto",
         type: "LOGIN",
-        document: json(`{ "start": "identify", "steps": { "identify": { "type": "IDENTIFIER", "name": "Enter email", "transitions": { "success": "COMPLETE", "__proto__": "DENY" } } } }`),
+        document: json(
+          `{ "start": "identify", "steps": { "identify": { "type": "IDENTIFIER", "name": "Enter email", "transitions": { "success": "COMPLETE", "__proto__": "DENY" } } } }`,
+        ),
       }),
       "document.steps.identify.transitions.__proto__",
     ],
@@ -616,21 +647,26 @@ describe("JSON input refuses __proto__ keys", () => {
     ],
   ];
 
-  it.each(CASES)("refuses a __proto__ key in %s sent as a variable with a typed VALIDATION_FAILED at its path", async (_label, mutation, input, path) => {
-    const response = await unchanged(() => gql(server.endpoint, tenant.tokens.ADMIN, PROTO_MUTATIONS[mutation], { input: input() }));
-    expect(response.status).toBe(200);
-    expect(response.errors).toBeUndefined();
-    const result = response.data[mutation];
-    expect(result).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED" });
-    for (const problem of result.problems) expect(problem.message.startsWith(problem.path)).toBe(true);
-    expect(result.problems.map((p: { path: string }) => p.path)).toContain(path);
-  });
+  it.each(CASES)(
+    "refuses a __proto__ key in %s sent as a variable with a typed VALIDATION_FAILED at its path",
+    async (_label, mutation, input, path) => {
+      const response = await unchanged(() => gql(server.endpoint, tenant.tokens.ADMIN, PROTO_MUTATIONS[mutation], { input: input() }));
+      expect(response.status).toBe(200);
+      expect(response.errors).toBeUndefined();
+      const result = response.data[mutation];
+      expect(result).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED" });
+      for (const problem of result.problems) expect(problem.message.startsWith(problem.path)).toBe(true);
+      expect(result.problems.map((p: { path: string }) => p.path)).toContain(path);
+    },
+  );
 
   it.each(CASES.filter(([, , , path]) => path.endsWith(".__proto__")))(
     "refuses a __proto__ key in %s written as a literal with a VALIDATION_FAILED error",
     async (_label, mutation, input, path) => {
       const literalInput = literal(input(), true);
-      const response = await unchanged(() => gql(server.endpoint, tenant.tokens.ADMIN, `mutation { ${mutation}(input: ${literalInput}) { ${ERROR_FIELDS} } }`));
+      const response = await unchanged(() =>
+        gql(server.endpoint, tenant.tokens.ADMIN, `mutation { ${mutation}(input: ${literalInput}) { ${ERROR_FIELDS} } }`),
+      );
       expect(response.data?.[mutation]).toBeUndefined();
       expect(errorCodes(response)).toEqual(["VALIDATION_FAILED"]);
       const jsonPath = path.replace(/^(step\.settings|settings|document)\./, "");
@@ -640,7 +676,9 @@ describe("JSON input refuses __proto__ keys", () => {
 
   it("refuses a __proto__ outcome written as a literal with a typed VALIDATION_FAILED at its path", async () => {
     const [, mutation, input, path] = CASES.find(([label]) => label === "a transition's outcome")!;
-    const response = await unchanged(() => gql(server.endpoint, tenant.tokens.ADMIN, `mutation { ${mutation}(input: ${literal(input(), true)}) { ${ERROR_FIELDS} } }`));
+    const response = await unchanged(() =>
+      gql(server.endpoint, tenant.tokens.ADMIN, `mutation { ${mutation}(input: ${literal(input(), true)}) { ${ERROR_FIELDS} } }`),
+    );
     expect(response.data[mutation]).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED", problems: [{ path }] });
   });
 

@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendVersion } from "../../src/db/repositories/journeys.js";
-import { clients, clientSettingsVersions, journeyHeads } from "../../src/db/schema.js";
+import { clientSettingsVersions, clients, journeyHeads } from "../../src/db/schema.js";
 import { canonicalJson } from "../../src/domain/canonical-json.js";
 import { globalId, parseGlobalId } from "../../src/graphql/ids.js";
 import { testDatabase } from "../support/database.js";
 import {
-  apiAs,
   type Api,
+  apiAs,
   createApiToken,
   createApplication,
   createCatalogue,
@@ -501,7 +501,11 @@ describe("Application clients and journeys", () => {
       environmentId: catalogue.environments.staging,
       databaseId: catalogue.databases.staging,
     });
-    const { node } = await api.data(APPLICATION, { id: catalogue.applicationId, environmentId: catalogue.environments.staging, key: "login" });
+    const { node } = await api.data(APPLICATION, {
+      id: catalogue.applicationId,
+      environmentId: catalogue.environments.staging,
+      key: "login",
+    });
     expect(node.clients).toEqual([
       { id: catalogue.clientId, environment: { key: "development" } },
       { id: staging, environment: { key: "staging" } },
@@ -513,7 +517,11 @@ describe("Application clients and journeys", () => {
   it("has no client in an environment where none was created", async () => {
     const { api } = await tenantWithApi("application-fields");
     const catalogue = await createCatalogue(api);
-    const { node } = await api.data(APPLICATION, { id: catalogue.applicationId, environmentId: catalogue.environments.production, key: "login" });
+    const { node } = await api.data(APPLICATION, {
+      id: catalogue.applicationId,
+      environmentId: catalogue.environments.production,
+      key: "login",
+    });
     expect(node.clients.map((c: any) => c.environment.key)).toEqual(["development"]);
     expect(node.client).toBeNull();
   });
@@ -522,19 +530,33 @@ describe("Application clients and journeys", () => {
     const { api } = await tenantWithApi("application-fields");
     const catalogue = await createCatalogue(api);
     const recovery = await createJourney(api, { applicationId: catalogue.applicationId, key: "a-recovery", type: "PASSWORD_RECOVERY" });
-    const { node } = await api.data(APPLICATION, { id: catalogue.applicationId, environmentId: catalogue.environments.development, key: "login" });
+    const { node } = await api.data(APPLICATION, {
+      id: catalogue.applicationId,
+      environmentId: catalogue.environments.development,
+      key: "login",
+    });
     expect(node.journeys).toEqual([
       { id: recovery, key: "a-recovery" },
       { id: catalogue.journeys.login, key: "login" },
       { id: catalogue.journeys.registration, key: "registration" },
     ]);
-    expect(node.journey).toEqual({ id: catalogue.journeys.login, key: "login", name: "Login", type: "LOGIN", application: { id: catalogue.applicationId } });
+    expect(node.journey).toEqual({
+      id: catalogue.journeys.login,
+      key: "login",
+      name: "Login",
+      type: "LOGIN",
+      application: { id: catalogue.applicationId },
+    });
   });
 
   it("has no journey under an unknown key", async () => {
     const { api } = await tenantWithApi("application-fields");
     const catalogue = await createCatalogue(api);
-    const { node } = await api.data(APPLICATION, { id: catalogue.applicationId, environmentId: catalogue.environments.development, key: "checkout" });
+    const { node } = await api.data(APPLICATION, {
+      id: catalogue.applicationId,
+      environmentId: catalogue.environments.development,
+      key: "checkout",
+    });
     expect(node.journey).toBeNull();
   });
 });
@@ -649,7 +671,10 @@ describe("createClient in an upper environment", () => {
     });
     expect(createClient.client.clientId).not.toBe(development.clientId);
     // The source keeps its own environment-specific fields.
-    expect(development).toMatchObject({ redirectUris: ["http://localhost:3000/callback"], database: { id: catalogue.databases.development } });
+    expect(development).toMatchObject({
+      redirectUris: ["http://localhost:3000/callback"],
+      database: { id: catalogue.databases.development },
+    });
   });
 
   it("copies every journey's head as version 1 with origin CLIENT_CREATION and the same hash", async () => {
@@ -697,7 +722,12 @@ describe("createClient in an upper environment", () => {
     expect(createClient.client.settings).toEqual(CUSTOM_SETTINGS);
     const { node } = await api.data(CONFIGURATIONS, { id: catalogue.journeys.login, ...catalogue.environments });
     expect(node.staging).toBeNull();
-    expect(node.production).toMatchObject({ version: 1, origin: "CLIENT_CREATION", hash: node.development.hash, comment: "Copied from Development version 1" });
+    expect(node.production).toMatchObject({
+      version: 1,
+      origin: "CLIENT_CREATION",
+      hash: node.development.hash,
+      comment: "Copied from Development version 1",
+    });
   });
 
   it("copies from the environment right below once it has a client", async () => {
@@ -711,7 +741,12 @@ describe("createClient in an upper environment", () => {
       });
     }
     const { node } = await api.data(CONFIGURATIONS, { id: catalogue.journeys.registration, ...catalogue.environments });
-    expect(node.production).toMatchObject({ version: 1, origin: "CLIENT_CREATION", hash: node.staging.hash, comment: "Copied from Staging version 1" });
+    expect(node.production).toMatchObject({
+      version: 1,
+      origin: "CLIENT_CREATION",
+      hash: node.staging.hash,
+      comment: "Copied from Staging version 1",
+    });
   });
 
   it("starts a client with no client below it with the default settings and no journeys", async () => {
@@ -780,8 +815,22 @@ describe("createJourney", () => {
     expect(version.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(version.steps.map((s: any) => [s.key, s.type, s.transitions])).toEqual([
       ["identify", "IDENTIFIER", [{ outcome: "success", to: "password" }]],
-      ["password", "PASSWORD", [{ outcome: "failure", to: "DENY" }, { outcome: "success", to: "email-otp" }]],
-      ["email-otp", "EMAIL_OTP", [{ outcome: "failure", to: "DENY" }, { outcome: "success", to: "COMPLETE" }]],
+      [
+        "password",
+        "PASSWORD",
+        [
+          { outcome: "failure", to: "DENY" },
+          { outcome: "success", to: "email-otp" },
+        ],
+      ],
+      [
+        "email-otp",
+        "EMAIL_OTP",
+        [
+          { outcome: "failure", to: "DENY" },
+          { outcome: "success", to: "COMPLETE" },
+        ],
+      ],
     ]);
     expect(version.steps[1].settings).toEqual({ minLength: 12, allowReset: true });
   });
@@ -793,7 +842,12 @@ describe("createJourney", () => {
     const sameMeaning = {
       steps: {
         "email-otp": { transitions: { failure: "DENY", success: "COMPLETE" }, name: "Email code", type: "EMAIL_OTP", settings: {} },
-        password: { type: "PASSWORD", name: "Password", settings: { allowReset: true, minLength: 12 }, transitions: { failure: "DENY", success: "email-otp" } },
+        password: {
+          type: "PASSWORD",
+          name: "Password",
+          settings: { allowReset: true, minLength: 12 },
+          transitions: { failure: "DENY", success: "email-otp" },
+        },
         identify: { type: "IDENTIFIER", name: "Enter email", settings: { rememberMe: true }, transitions: { success: "password" } },
       },
       order: ["identify", "password", "email-otp"],
@@ -811,7 +865,11 @@ describe("createJourney", () => {
   it("appears in its application's journeys", async () => {
     const { api } = await tenantWithApi("create-journey");
     const catalogue = await createCatalogue(api);
-    const { node } = await api.data(APPLICATION, { id: catalogue.applicationId, environmentId: catalogue.environments.development, key: "registration" });
+    const { node } = await api.data(APPLICATION, {
+      id: catalogue.applicationId,
+      environmentId: catalogue.environments.development,
+      key: "registration",
+    });
     expect(node.journeys.map((j: any) => j.key)).toEqual(["login", "registration"]);
     expect(node.journey).toMatchObject({ id: catalogue.journeys.registration, type: "REGISTRATION" });
   });
@@ -867,7 +925,8 @@ describe("Journey.versions", () => {
     const catalogue = await createCatalogue(api);
     await appendVersionsDirectly(catalogue.journeys.login, catalogue.environments.development, 4);
     const read = async (after?: string) =>
-      (await api.data(VERSIONS, { id: catalogue.journeys.login, environmentId: catalogue.environments.development, first: 2, after })).node.versions;
+      (await api.data(VERSIONS, { id: catalogue.journeys.login, environmentId: catalogue.environments.development, first: 2, after })).node
+        .versions;
     const first = await read();
     expect(first.edges.map((e: any) => e.node.version)).toEqual([5, 4]);
     expect(first.pageInfo.hasNextPage).toBe(true);
@@ -903,9 +962,11 @@ describe("Journey.versions", () => {
       environmentId: catalogue.environments.staging,
       databaseId: catalogue.databases.staging,
     });
-    const staging = (await api.data(VERSIONS, { id: catalogue.journeys.login, environmentId: catalogue.environments.staging })).node.versions;
+    const staging = (await api.data(VERSIONS, { id: catalogue.journeys.login, environmentId: catalogue.environments.staging })).node
+      .versions;
     expect(staging.edges.map((e: any) => [e.node.version, e.node.origin])).toEqual([[1, "CLIENT_CREATION"]]);
-    const production = (await api.data(VERSIONS, { id: catalogue.journeys.login, environmentId: catalogue.environments.production })).node.versions;
+    const production = (await api.data(VERSIONS, { id: catalogue.journeys.login, environmentId: catalogue.environments.production })).node
+      .versions;
     expect(production.edges).toEqual([]);
     expect(production.pageInfo.hasNextPage).toBe(false);
   });

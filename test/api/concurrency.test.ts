@@ -1,12 +1,12 @@
-import { sql, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { insertNotifications, lockNotifications } from "../../src/db/repositories/notifications.js";
+import { parseGlobalId } from "../../src/graphql/ids.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
-import { apiAs, createCatalogue, createClient, operation, tenantRows, type Api, type Catalogue } from "../support/fixtures.js";
+import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation, tenantRows } from "../support/fixtures.js";
 import type { GraphQLResponse } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
-import { insertNotifications, lockNotifications } from "../../src/db/repositories/notifications.js";
-import { parseGlobalId } from "../../src/graphql/ids.js";
 
 /**
  * Competing writers on one application, through the real HTTP API. On PGlite (one connection) the
@@ -119,11 +119,21 @@ const step = (key: string, type: string, name: string, settings: object, transit
 });
 
 /** The login password step as development has it once the risk check is in. */
-const passwordStep = (minLength: number) => step("password", "PASSWORD", "Password", { minLength }, [["success", "risk"], ["failure", "DENY"]]);
+const passwordStep = (minLength: number) =>
+  step("password", "PASSWORD", "Password", { minLength }, [
+    ["success", "risk"],
+    ["failure", "DENY"],
+  ]);
 /** The registration identifier step with the identifiers development has before the storm. */
 const identifyStep = (name: string) => step("identify", "IDENTIFIER", name, { identifiers: ["email", "phone"] }, [["success", "COMPLETE"]]);
 
-async function mutate(api: Api, query: string, input: object, field: string, outcome: Omit<Outcome, "status" | "errors" | "result">): Promise<Outcome> {
+async function mutate(
+  api: Api,
+  query: string,
+  input: object,
+  field: string,
+  outcome: Omit<Outcome, "status" | "errors" | "result">,
+): Promise<Outcome> {
   const response = await api.request(query, { input });
   return { ...outcome, status: response.status, errors: response.errors, result: response.data?.[field] };
 }
@@ -138,11 +148,17 @@ async function editAndSave(w: World, journeyId: string, steps: object[], comment
     if (!succeeded(outcome)) return outcomes;
   }
   const revision = outcomes.at(-1)!.result!.draft!.revision;
-  outcomes.push(await mutate(w.editor, SAVE, { ...ids, draftRevision: revision, comment }, "saveJourney", { label: comment, kind: "save" }));
+  outcomes.push(
+    await mutate(w.editor, SAVE, { ...ids, draftRevision: revision, comment }, "saveJourney", { label: comment, kind: "save" }),
+  );
   return outcomes;
 }
 
-const diffOf = async (w: World, from: EnvironmentKey, to: EnvironmentKey): Promise<{ status: string; changes: { id: string; path: string; requires: string[] }[] }> =>
+const diffOf = async (
+  w: World,
+  from: EnvironmentKey,
+  to: EnvironmentKey,
+): Promise<{ status: string; changes: { id: string; path: string; requires: string[] }[] }> =>
   (await w.admin.data(DIFF, { a: w.catalogue.applicationId, from: w.env[from], to: w.env[to] })).diff;
 
 async function promote(api: Api, w: World, from: EnvironmentKey, to: EnvironmentKey, comment: string) {
@@ -156,7 +172,11 @@ async function tenantWithClients(): Promise<World> {
   const admin = apiAs(server.endpoint, tenant, "ADMIN");
   const catalogue = await createCatalogue(admin);
   for (const key of ["staging", "production"] as const) {
-    await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments[key], databaseId: catalogue.databases[key] });
+    await createClient(admin, {
+      applicationId: catalogue.applicationId,
+      environmentId: catalogue.environments[key],
+      databaseId: catalogue.databases[key],
+    });
   }
   return {
     tenant,
@@ -179,12 +199,35 @@ const expectCommitted = (outcomes: Outcome[]) => expect(outcomes.every(succeeded
 async function world(): Promise<World> {
   const w = await tenantWithClients();
   const { login, registration } = w.catalogue.journeys;
-  expectCommitted(await editAndSave(w, login, [step("password", "PASSWORD", "Password", { minLength: 14 }, [["success", "email-otp"], ["failure", "DENY"]])], "longer passwords"));
+  expectCommitted(
+    await editAndSave(
+      w,
+      login,
+      [
+        step("password", "PASSWORD", "Password", { minLength: 14 }, [
+          ["success", "email-otp"],
+          ["failure", "DENY"],
+        ]),
+      ],
+      "longer passwords",
+    ),
+  );
   const first = await promote(w.promoter, w, "development", "staging", "before the storm");
   expectCommitted([first]);
   w.earlier.push(first.result!.propagation!);
   expectCommitted(
-    await editAndSave(w, login, [step("risk", "RISK_CHECK", "Risk check", {}, [["success", "email-otp"], ["high-risk", "DENY"]]), passwordStep(14)], "risk check"),
+    await editAndSave(
+      w,
+      login,
+      [
+        step("risk", "RISK_CHECK", "Risk check", {}, [
+          ["success", "email-otp"],
+          ["high-risk", "DENY"],
+        ]),
+        passwordStep(14),
+      ],
+      "risk check",
+    ),
   );
   expectCommitted(await editAndSave(w, registration, [identifyStep("Enter email")], "phone sign-up"));
   return w;
@@ -206,7 +249,12 @@ async function storm(w: World): Promise<Outcome[]> {
   const reviewed = (
     label: string,
     selection: string[] | "all",
-    { api = w.promoter, from = "development", to = "staging", journeyId }: { api?: Api; from?: EnvironmentKey; to?: EnvironmentKey; journeyId?: string } = {},
+    {
+      api = w.promoter,
+      from = "development",
+      to = "staging",
+      journeyId,
+    }: { api?: Api; from?: EnvironmentKey; to?: EnvironmentKey; journeyId?: string } = {},
   ) =>
     mutate(
       api,
@@ -224,10 +272,16 @@ async function storm(w: World): Promise<Outcome[]> {
     );
   const { login, registration } = w.catalogue.journeys;
   const settingsSave = (i: number) =>
-    mutate(w.editor, UPDATE_CLIENT, { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 1800 + 60 * i }, comment: `storm settings ${i}` }, "updateClient", {
-      label: `storm settings ${i}`,
-      kind: "client",
-    });
+    mutate(
+      w.editor,
+      UPDATE_CLIENT,
+      { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 1800 + 60 * i }, comment: `storm settings ${i}` },
+      "updateClient",
+      {
+        label: `storm settings ${i}`,
+        kind: "client",
+      },
+    );
 
   // Interleaved so that, even where transactions run in arrival order (PGlite), reviewed selections,
   // saves and promotions of both steps of the pipeline alternate and each meets a moved configuration.
@@ -274,7 +328,11 @@ function valueAt(root: unknown, tokens: string[]): unknown {
   return value;
 }
 
-const tokensOf = (path: string) => path.split("/").slice(1).map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+const tokensOf = (path: string) =>
+  path
+    .split("/")
+    .slice(1)
+    .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
 
 /** JSON with sorted keys: jsonb and GraphQL return objects in different key orders. */
 function canonical(value: unknown): string {
@@ -300,7 +358,8 @@ function leaves(document: unknown, prefix: string): Map<string, string> {
   for (const [key, s] of Object.entries(doc.steps)) {
     for (const field of ["type", "name", "enabled"]) out.set(`${prefix}/steps/${key}/${field}`, canonical(s[field]));
     for (const group of ["settings", "transitions"]) {
-      for (const [name, value] of Object.entries(s[group] as Record<string, unknown>)) out.set(`${prefix}/steps/${key}/${group}/${name}`, canonical(value));
+      for (const [name, value] of Object.entries(s[group] as Record<string, unknown>))
+        out.set(`${prefix}/steps/${key}/${group}/${name}`, canonical(value));
     }
   }
   return out;
@@ -315,7 +374,13 @@ function changedPaths(before: Map<string, string>, after: Map<string, string>): 
  * items applied: every item's old value was there before and its new value is there after, and
  * nothing changed that no item names.
  */
-function expectAppliedExactly(items: Item[], prefix: string, before: unknown, after: unknown, leavesOf: (document: unknown) => Map<string, string>) {
+function expectAppliedExactly(
+  items: Item[],
+  prefix: string,
+  before: unknown,
+  after: unknown,
+  leavesOf: (document: unknown) => Map<string, string>,
+) {
   const prefixLength = tokensOf(prefix).length;
   for (const item of items) {
     if (item.path.endsWith("/order")) continue;
@@ -339,7 +404,8 @@ describe("20 competing propagations and saves on one application", () => {
     outcomes = await storm(w);
   });
 
-  const committed = () => outcomes.filter((o) => o.kind === "propagation" && succeeded(o)).map((o) => ({ ...o.result!.propagation!, route: o.route! }));
+  const committed = () =>
+    outcomes.filter((o) => o.kind === "propagation" && succeeded(o)).map((o) => ({ ...o.result!.propagation!, route: o.route! }));
 
   it("answers every call with its success or a typed refusal, never an unexpected error", () => {
     const report = JSON.stringify(outcomes, null, 1);
@@ -355,18 +421,28 @@ describe("20 competing propagations and saves on one application", () => {
     expect(outcomes.filter((o) => o.kind === "step").every(succeeded)).toBe(true);
     // Three editors share each journey's draft: the one who edited it last finds it as reviewed, unless another save already won.
     for (const journey of ["login", "registration"]) {
-      expect(outcomes.some((o) => o.kind === "save" && o.label.includes(journey) && succeeded(o)), journey).toBe(true);
+      expect(
+        outcomes.some((o) => o.kind === "save" && o.label.includes(journey) && succeeded(o)),
+        journey,
+      ).toBe(true);
     }
   });
 
   it("keeps the version numbers of every journey and client settings in every environment gapless", async () => {
     const rows = await tenantRows(w.tenant.organizationId);
     const groups = new Map<string, typeof rows.journeyVersions>();
-    for (const v of rows.journeyVersions) groups.set(`${v.journeyId}:${v.environmentId}`, [...(groups.get(`${v.journeyId}:${v.environmentId}`) ?? []), v]);
+    for (const v of rows.journeyVersions)
+      groups.set(`${v.journeyId}:${v.environmentId}`, [...(groups.get(`${v.journeyId}:${v.environmentId}`) ?? []), v]);
     expect(groups.size).toBe(6);
     for (const [key, versions] of groups) {
-      expect(versions.map((v) => v.version), key).toEqual(versions.map((_, i) => i + 1));
-      expect(versions.map((v) => v.previousVersion), key).toEqual(versions.map((_, i) => (i === 0 ? null : i)));
+      expect(
+        versions.map((v) => v.version),
+        key,
+      ).toEqual(versions.map((_, i) => i + 1));
+      expect(
+        versions.map((v) => v.previousVersion),
+        key,
+      ).toEqual(versions.map((_, i) => (i === 0 ? null : i)));
     }
     for (const client of rows.clients) {
       const versions = rows.clientSettingsVersions.filter((v) => v.clientId === client.id);
@@ -377,7 +453,12 @@ describe("20 competing propagations and saves on one application", () => {
     const development = rows.environments.find((e) => e.key === "development")!;
     const saves = outcomes.filter((o) => o.kind === "save");
     const stormSaves = rows.journeyVersions.filter((v) => v.environmentId === development.id && v.comment?.startsWith("storm save"));
-    expect(stormSaves.map((v) => v.comment).sort()).toEqual(saves.filter(succeeded).map((o) => o.label).sort());
+    expect(stormSaves.map((v) => v.comment).sort()).toEqual(
+      saves
+        .filter(succeeded)
+        .map((o) => o.label)
+        .sort(),
+    );
   });
 
   it("records each committed propagation exactly once, and its versions hold exactly its items", async () => {
@@ -410,7 +491,9 @@ describe("20 competing propagations and saves on one application", () => {
       for (const version of versions) {
         const key = journeyKey.get(version.journeyId)!;
         expect(version.savedBy).toBe(propagation.actor);
-        const previous = rows.journeyVersions.find((v) => v.journeyId === version.journeyId && v.environmentId === version.environmentId && v.version === version.version - 1)!;
+        const previous = rows.journeyVersions.find(
+          (v) => v.journeyId === version.journeyId && v.environmentId === version.environmentId && v.version === version.version - 1,
+        )!;
         const prefix = `/journeys/${key}`;
         expectAppliedExactly(
           propagation.items.filter((i) => i.journey?.key === key),
@@ -437,7 +520,10 @@ describe("20 competing propagations and saves on one application", () => {
 
   it("brings staging and production to development's configuration when everything left is promoted", async () => {
     // What the storm left to promote is exactly what a promotion now applies, nothing more.
-    for (const [from, to, api] of [["development", "staging", w.promoter], ["staging", "production", w.admin]] as const) {
+    for (const [from, to, api] of [
+      ["development", "staging", w.promoter],
+      ["staging", "production", w.admin],
+    ] as const) {
       const left = await diffOf(w, from, to);
       const outcome = await promote(api, w, from, to, `after the storm: ${to}`);
       if (left.status === "IN_SYNC") {
@@ -458,7 +544,9 @@ describe("20 competing propagations and saves on one application", () => {
       expect(hashes[0], journey.key).toBeDefined();
       expect(hashes, journey.key).toEqual([hashes[0], hashes[0], hashes[0]]);
     }
-    const settingsHashes = (["development", "staging", "production"] as const).map((key) => rows.clients.find((c) => c.environmentId === environmentId(key))!.settingsHash);
+    const settingsHashes = (["development", "staging", "production"] as const).map(
+      (key) => rows.clients.find((c) => c.environmentId === environmentId(key))!.settingsHash,
+    );
     expect(settingsHashes).toEqual([settingsHashes[0], settingsHashes[0], settingsHashes[0]]);
     // Development kept the last save of each journey: the storm's saves were not undone by anything.
     const development = environmentId("development");
@@ -499,7 +587,9 @@ async function lastNotified(w: World): Promise<Record<string, SyncStateView>> {
     } = (await w.admin.data(NOTIFICATIONS, { a: w.catalogue.applicationId, after })).syncNotifications;
     for (const { node } of page.edges) {
       const subject = node.journey?.key ?? "client settings";
-      last[`${subject} in ${node.environment.key}`] = node.journey ? { status: node.status, changeCount: node.changeCount } : { status: node.status };
+      last[`${subject} in ${node.environment.key}`] = node.journey
+        ? { status: node.status, changeCount: node.changeCount }
+        : { status: node.status };
     }
     if (!page.pageInfo.hasNextPage) return last;
     after = page.pageInfo.endCursor;
@@ -511,7 +601,8 @@ async function currentStates(w: World): Promise<Record<string, SyncStateView>> {
   const application = (await w.admin.data(SYNC_STATES, { a: w.catalogue.applicationId })).node;
   const current: Record<string, SyncStateView> = {};
   for (const journey of application.journeys) {
-    for (const state of journey.syncStates) current[`${journey.key} in ${state.environment.key}`] = { status: state.status, changeCount: state.changeCount };
+    for (const state of journey.syncStates)
+      current[`${journey.key} in ${state.environment.key}`] = { status: state.status, changeCount: state.changeCount };
   }
   for (const client of application.clients) {
     if (client.environment.key !== "development") current[`client settings in ${client.environment.key}`] = { status: client.syncStatus };
@@ -566,38 +657,61 @@ describe("sync notifications under competing writers", () => {
    * notification lock held from outside (PostgreSQL only: on PGlite's single connection an open
    * outside transaction blocks the server).
    */
-  it.runIf(databaseUrl)("keeps the last notification current when a propagation observes an edit that is undone before it commits", async () => {
-    const w = await tenantWithClients();
-    const { login, registration } = w.catalogue.journeys;
-    // Staging is ahead of production on registration only; login is the same everywhere.
-    expectCommitted(await editAndSave(w, registration, [identifyStep("Sign up")], "staging ahead"));
-    expectCommitted([await promote(w.promoter, w, "development", "staging", "staging ahead")]);
-    const rows = await tenantRows(w.tenant.organizationId);
-    const journeyId = (key: string) => rows.journeys.find((j) => j.key === key)!.id;
-    const production = rows.environments.find((e) => e.key === "production")!.id;
-    const password = (minLength: number) => step("password", "PASSWORD", "Password", { minLength }, [["success", "email-otp"], ["failure", "DENY"]]);
+  it.runIf(databaseUrl)(
+    "keeps the last notification current when a propagation observes an edit that is undone before it commits",
+    async () => {
+      const w = await tenantWithClients();
+      const { login, registration } = w.catalogue.journeys;
+      // Staging is ahead of production on registration only; login is the same everywhere.
+      expectCommitted(await editAndSave(w, registration, [identifyStep("Sign up")], "staging ahead"));
+      expectCommitted([await promote(w.promoter, w, "development", "staging", "staging ahead")]);
+      const rows = await tenantRows(w.tenant.organizationId);
+      const journeyId = (key: string) => rows.journeys.find((j) => j.key === key)!.id;
+      const production = rows.environments.find((e) => e.key === "production")!.id;
+      const password = (minLength: number) =>
+        step("password", "PASSWORD", "Password", { minLength }, [
+          ["success", "email-otp"],
+          ["failure", "DENY"],
+        ]);
 
-    // The propagation to production stops between its two snapshots, on registration's production head.
-    const head = await holdOpen(sql`select 1 from journey_heads where journey_id = ${journeyId("registration")} and environment_id = ${production} for update`);
-    const observer = promote(w.admin, w, "staging", "production", "observer");
-    await waitForWaiters(head.pid, 1);
-    // An edit of login in development commits meanwhile...
-    expectCommitted(await editAndSave(w, login, [password(13)], "edit"));
-    // ...and its undo is ready to commit, queued on the notification lock.
-    const notifications = await holdOpen(sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${w.tenant.organizationId}`}, 0))`);
-    const undoStep = await mutate(w.editor, SAVE_STEP, { journeyId: login, environmentId: w.env.development, step: password(12) }, "saveJourneyStep", { label: "undo", kind: "step" });
-    const undo = mutate(w.editor, SAVE, { journeyId: login, environmentId: w.env.development, draftRevision: undoStep.result!.draft!.revision }, "saveJourney", { label: "undo", kind: "save" });
-    await waitForWaiters(notifications.pid, 1);
-    // The propagation takes its second snapshot (the edit, not the undo) and queues behind the undo.
-    await head.release();
-    await waitForWaiters(notifications.pid, 2);
-    await notifications.release();
-    expect([(await undo).result?.__typename, (await observer).result?.__typename]).toEqual(["SaveJourneySuccess", "PromoteNowSuccess"]);
+      // The propagation to production stops between its two snapshots, on registration's production head.
+      const head = await holdOpen(
+        sql`select 1 from journey_heads where journey_id = ${journeyId("registration")} and environment_id = ${production} for update`,
+      );
+      const observer = promote(w.admin, w, "staging", "production", "observer");
+      await waitForWaiters(head.pid, 1);
+      // An edit of login in development commits meanwhile...
+      expectCommitted(await editAndSave(w, login, [password(13)], "edit"));
+      // ...and its undo is ready to commit, queued on the notification lock.
+      const notifications = await holdOpen(
+        sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${w.tenant.organizationId}`}, 0))`,
+      );
+      const undoStep = await mutate(
+        w.editor,
+        SAVE_STEP,
+        { journeyId: login, environmentId: w.env.development, step: password(12) },
+        "saveJourneyStep",
+        { label: "undo", kind: "step" },
+      );
+      const undo = mutate(
+        w.editor,
+        SAVE,
+        { journeyId: login, environmentId: w.env.development, draftRevision: undoStep.result!.draft!.revision },
+        "saveJourney",
+        { label: "undo", kind: "save" },
+      );
+      await waitForWaiters(notifications.pid, 1);
+      // The propagation takes its second snapshot (the edit, not the undo) and queues behind the undo.
+      await head.release();
+      await waitForWaiters(notifications.pid, 2);
+      await notifications.release();
+      expect([(await undo).result?.__typename, (await observer).result?.__typename]).toEqual(["SaveJourneySuccess", "PromoteNowSuccess"]);
 
-    const current = await currentStates(w);
-    expect(current["login in staging"]).toEqual({ status: "IN_SYNC", changeCount: 0 });
-    expect(await lastNotified(w)).toEqual(current);
-  });
+      const current = await currentStates(w);
+      expect(current["login in staging"]).toEqual({ status: "IN_SYNC", changeCount: 0 });
+      expect(await lastNotified(w)).toEqual(current);
+    },
+  );
 });
 
 /**
@@ -613,11 +727,24 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
     const tenant = await createTenant("concurrent-environments");
     const admin = apiAs(server.endpoint, tenant);
     const catalogue = await createCatalogue(admin);
-    await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
-    const edit = (journey: "login" | "registration") => ({ journeyId: catalogue.journeys[journey], environmentId: catalogue.environments.development });
+    await createClient(admin, {
+      applicationId: catalogue.applicationId,
+      environmentId: catalogue.environments.staging,
+      databaseId: catalogue.databases.staging,
+    });
+    const edit = (journey: "login" | "registration") => ({
+      journeyId: catalogue.journeys[journey],
+      environmentId: catalogue.environments.development,
+    });
     const saveOnce = async (journey: "login" | "registration", n: number) => {
       const stepResult = await admin.request(SAVE_STEP, {
-        input: { ...edit(journey), step: step(`extra-${n}`, "CONSENT", `Consent ${n}`, {}, [["success", "COMPLETE"], ["failure", "DENY"]]) },
+        input: {
+          ...edit(journey),
+          step: step(`extra-${n}`, "CONSENT", `Consent ${n}`, {}, [
+            ["success", "COMPLETE"],
+            ["failure", "DENY"],
+          ]),
+        },
       });
       const draft = stepResult.data?.saveJourneyStep;
       if (!draft?.draft) return [stepResult];
@@ -632,7 +759,11 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
         ...Array.from({ length: 3 }, () =>
           admin
             .request(PROMOTE_NOW, {
-              input: { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging },
+              input: {
+                applicationId: catalogue.applicationId,
+                fromEnvironmentId: catalogue.environments.development,
+                toEnvironmentId: catalogue.environments.staging,
+              },
             })
             .then((r) => [r]),
         ),
@@ -641,13 +772,18 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
     for (const response of responses) {
       expect(response.errors, JSON.stringify(response)).toBeUndefined();
       const result = Object.values(response.data as Record<string, { __typename: string; code?: string }>)[0];
-      if (!result.__typename.endsWith("Success")) expect([...RACE_CODES, "VALIDATION_FAILED"], JSON.stringify(result)).toContain(result.code);
+      if (!result.__typename.endsWith("Success"))
+        expect([...RACE_CODES, "VALIDATION_FAILED"], JSON.stringify(result)).toContain(result.code);
     }
-    const created = responses.filter((r) => (r.data as Record<string, { __typename: string }>).createEnvironment?.__typename === "CreateEnvironmentSuccess");
+    const created = responses.filter(
+      (r) => (r.data as Record<string, { __typename: string }>).createEnvironment?.__typename === "CreateEnvironmentSuccess",
+    );
     expect(created).toHaveLength(4);
   });
 
-  it("does not deadlock with a writer that holds the notification lock and then records a notification above the insertion", { timeout: 30_000 }, async () => {
+  it("does not deadlock with a writer that holds the notification lock and then records a notification above the insertion", {
+    timeout: 30_000,
+  }, async () => {
     // The interleaving the storm above may or may not meet, made certain: the writer takes the
     // organization's notification lock first, the insertion moves the ranks above it and waits for
     // that lock, then the writer records a notification referencing a moved environment.
@@ -662,13 +798,16 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
       insertion = admin.request(CREATE_ENVIRONMENT, { input: { key: "qa", name: "QA", rank: 1 } });
       // Until the insertion has moved the ranks and waits for the notification lock.
       await expect
-        .poll(async () => {
-          const waiting = await db.execute(
-            sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
+        .poll(
+          async () => {
+            const waiting = await db.execute(
+              sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
               and ((classid::bigint << 32) | objid::bigint) = hashtextextended(${`notifications:${tenant.organizationId}`}, 0)`,
-          );
-          return (waiting as unknown as { n: number }[])[0]?.n ?? (waiting as unknown as { rows: { n: number }[] }).rows?.[0]?.n;
-        }, { timeout: 10_000 })
+            );
+            return (waiting as unknown as { n: number }[])[0]?.n ?? (waiting as unknown as { rows: { n: number }[] }).rows?.[0]?.n;
+          },
+          { timeout: 10_000 },
+        )
         .toBeGreaterThan(0);
       await insertNotifications(tx as never, tenant.organizationId, [
         {

@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  apiAs,
   type Api,
+  apiAs,
+  type Catalogue,
   createApplication,
   createCatalogue,
   createClient,
-  type Catalogue,
   errorCodes,
   operation,
 } from "../support/fixtures.js";
@@ -110,7 +110,11 @@ beforeAll(async () => {
   api = apiAs(server.endpoint, tenant, "ADMIN");
   catalogue = await createCatalogue(api);
   for (const name of ["Alpha", "beta – 日本", "Zeta 🙂", "مرحبا"]) await createApplication(api, name);
-  await createClient(api, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+  await createClient(api, {
+    applicationId: catalogue.applicationId,
+    environmentId: catalogue.environments.staging,
+    databaseId: catalogue.databases.staging,
+  });
   const login = { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development };
   const step = {
     key: "password",
@@ -118,7 +122,10 @@ beforeAll(async () => {
     name: "Password",
     enabled: true,
     settings: { minLength: 14 },
-    transitions: [{ outcome: "success", to: "email-otp" }, { outcome: "failure", to: "DENY" }],
+    transitions: [
+      { outcome: "success", to: "email-otp" },
+      { outcome: "failure", to: "DENY" },
+    ],
   };
   const saved = await api.data(SAVE_STEP, { input: { ...login, step } });
   expect(saved.saveJourneyStep.__typename).toBe("SaveJourneyStepSuccess");
@@ -126,17 +133,28 @@ beforeAll(async () => {
     "SaveJourneySuccess",
   );
   const promoted = await api.data(PROMOTE_NOW, {
-    input: { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging },
+    input: {
+      applicationId: catalogue.applicationId,
+      fromEnvironmentId: catalogue.environments.development,
+      toEnvironmentId: catalogue.environments.staging,
+    },
   });
   expect(promoted.promoteNow.__typename).toBe("PromoteNowSuccess");
 
   connections = {
-    applications: { name: "applications", request: (args) => api.request(APPLICATIONS, { ...args }), connectionOf: (r) => r.data?.applications },
-    propagations: { name: "propagations", request: (args) => api.request(PROPAGATIONS, { ...args }), connectionOf: (r) => r.data?.propagations },
+    applications: {
+      name: "applications",
+      request: (args) => api.request(APPLICATIONS, { ...args }),
+      connectionOf: (r) => r.data?.applications,
+    },
+    propagations: {
+      name: "propagations",
+      request: (args) => api.request(PROPAGATIONS, { ...args }),
+      connectionOf: (r) => r.data?.propagations,
+    },
     versions: {
       name: "Journey.versions",
-      request: (args) =>
-        api.request(VERSIONS, { journey: catalogue.journeys.login, environment: catalogue.environments.staging, ...args }),
+      request: (args) => api.request(VERSIONS, { journey: catalogue.journeys.login, environment: catalogue.environments.staging, ...args }),
       connectionOf: (r) => r.data?.node?.versions,
     },
     syncNotifications: {
@@ -236,7 +254,10 @@ describe("the reported cursors", () => {
       const first = connection.connectionOf(await connection.request({ first: 1 }))!;
       const rest = connection.connectionOf(await connection.request({ first: 10, after: first.edges[0].cursor }))!;
       const whole = connection.connectionOf(await connection.request({ first: 11 }))!;
-      expect([...first.edges, ...rest.edges].map((e) => e.cursor), connection.name).toEqual(whole.edges.map((e) => e.cursor));
+      expect(
+        [...first.edges, ...rest.edges].map((e) => e.cursor),
+        connection.name,
+      ).toEqual(whole.edges.map((e) => e.cursor));
       const back = await connection.request({ last: 10, before: whole.edges.at(-1)!.cursor });
       expect(back.errors, connection.name).toBeUndefined();
       expect(connection.connectionOf(back)?.edges.length, connection.name).toBeLessThanOrEqual(whole.edges.length);
@@ -277,9 +298,29 @@ const DATES = [
 ];
 
 /** Dates as text: the edges of JavaScript's and PostgreSQL's ranges, and any instant JavaScript can hold. */
-const dateText: fc.Arbitrary<string> = fc.oneof(fc.constantFrom(...DATES), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
+const dateText: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...DATES),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+);
 
-const NUMBERS = ["1e308", "-1", "-0", "0", "1", "01", "1.5", "0x10", " 1", "1 ", "9007199254740993", "9007199254740991", "2147483647", "2147483648", "NaN", "Infinity"];
+const NUMBERS = [
+  "1e308",
+  "-1",
+  "-0",
+  "0",
+  "1",
+  "01",
+  "1.5",
+  "0x10",
+  " 1",
+  "1 ",
+  "9007199254740993",
+  "9007199254740991",
+  "2147483647",
+  "2147483648",
+  "NaN",
+  "Infinity",
+];
 
 /** Numbers as text: out of range, negative, fractional, other spellings. */
 const numberText: fc.Arbitrary<string> = fc.oneof(
@@ -308,18 +349,16 @@ const element: fc.Arbitrary<unknown> = fc.oneof(
 
 /** JSON arrays dressed as cursors: the shape of ours (a name or date, then an id), and any other. */
 const jsonCursor: fc.Arbitrary<string> = fc
-  .oneof(
-    fc.tuple(fc.oneof(text, dateText), idText),
-    fc.array(element, { maxLength: 4 }),
-    fc.jsonValue({ maxDepth: 2 }),
-  )
+  .oneof(fc.tuple(fc.oneof(text, dateText), idText), fc.array(element, { maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }))
   .map((value) => Buffer.from(JSON.stringify(value) ?? "null").toString("base64url"));
 
 /** What the server issued, a character more or less (built once `beforeAll` has collected them). */
 const tamperedCursor = (): fc.Arbitrary<string> =>
   fc
     .tuple(fc.constantFrom(...issued), fc.constantFrom("keep", "append", "drop", "pad"))
-    .map(([cursor, how]) => (how === "append" ? `${cursor}A` : how === "drop" ? cursor.slice(0, -1) : how === "pad" ? `${cursor}=` : cursor));
+    .map(([cursor, how]) =>
+      how === "append" ? `${cursor}A` : how === "drop" ? cursor.slice(0, -1) : how === "pad" ? `${cursor}=` : cursor,
+    );
 
 const cursor = (): fc.Arbitrary<string> =>
   fc.oneof(

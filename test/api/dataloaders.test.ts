@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventHub } from "../../src/events/hub.js";
+import type { Actor } from "../../src/services/index.js";
 import { createServices } from "../../src/services/index.js";
 import { issueToken } from "../../src/services/tokens.js";
-import type { Actor } from "../../src/services/index.js";
 import { countQueries, testDatabase } from "../support/database.js";
 import { gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -72,7 +72,8 @@ async function dashboardStatements(world: Awaited<ReturnType<typeof tenantWithAp
   for (const { node } of edges) {
     expect(node.clients.map((c: { environment: { key: string } }) => c.environment.key)).toEqual(["development", "staging", "production"]);
     expect(node.journeys.map((j: { configuration: { version: number } }) => j.configuration.version)).toEqual([1, 1]);
-    for (const client of node.clients) if ("settings" in client) expect(client.settings).toMatchObject({ pkceRequired: expect.any(Boolean) });
+    for (const client of node.clients)
+      if ("settings" in client) expect(client.settings).toMatchObject({ pkceRequired: expect.any(Boolean) });
   }
   return queries;
 }

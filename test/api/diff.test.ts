@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiAs, createApplication, createCatalogue, createClient, createJourney, operation, type Api, type Catalogue } from "../support/fixtures.js";
+import {
+  type Api,
+  apiAs,
+  type Catalogue,
+  createApplication,
+  createCatalogue,
+  createClient,
+  createJourney,
+  operation,
+} from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant } from "../support/tenant.js";
 
@@ -20,14 +29,20 @@ const STATES = operation(`query States($a: ID!) { node(id: $a) { ... on Applicat
   journeys { key syncStates { environment { key } sourceEnvironment { key } status message changeCount } } } } }`);
 
 const UPDATE_CLIENT = operation(`mutation($input: UpdateClientInput!) { updateClient(input: $input) { __typename } }`);
-const SAVE_STEP = operation(`mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`);
+const SAVE_STEP = operation(
+  `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`,
+);
 const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
 
 async function world(): Promise<{ api: Api; catalogue: Catalogue }> {
   const tenant = await createTenant("diff");
   const api = apiAs(server.endpoint, tenant);
   const catalogue = await createCatalogue(api);
-  await createClient(api, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+  await createClient(api, {
+    applicationId: catalogue.applicationId,
+    environmentId: catalogue.environments.staging,
+    databaseId: catalogue.databases.staging,
+  });
   return { api, catalogue };
 }
 
@@ -35,12 +50,21 @@ describe("the diff query", () => {
   it("is IN_SYNC with no changes right after the upper client was created", async () => {
     const { api, catalogue: c } = await world();
     const { diff } = await api.data(DIFF, { a: c.applicationId, from: c.environments.development, to: c.environments.staging });
-    expect(diff).toMatchObject({ status: "IN_SYNC", message: "Journey Configuration in Sync", from: { key: "development" }, to: { key: "staging" }, changes: [], bundles: [] });
+    expect(diff).toMatchObject({
+      status: "IN_SYNC",
+      message: "Journey Configuration in Sync",
+      from: { key: "development" },
+      to: { key: "staging" },
+      changes: [],
+      bundles: [],
+    });
   });
 
   it("lists client settings, whole journeys and step changes with old and new values, stable ids and bundles", async () => {
     const { api, catalogue: c } = await world();
-    await api.data(UPDATE_CLIENT, { input: { clientId: c.clientId, settings: { accessTokenTtlSeconds: 900, grantTypes: ["authorization_code"] } } });
+    await api.data(UPDATE_CLIENT, {
+      input: { clientId: c.clientId, settings: { accessTokenTtlSeconds: 900, grantTypes: ["authorization_code"] } },
+    });
     await createJourney(api, { applicationId: c.applicationId, key: "recovery", name: "Recovery", type: "PASSWORD_RECOVERY" });
     const edit = { journeyId: c.journeys.login, environmentId: c.environments.development };
     const step = {
@@ -49,7 +73,10 @@ describe("the diff query", () => {
       name: "Email code",
       enabled: true,
       settings: { codeLength: 8 },
-      transitions: [{ outcome: "success", to: "COMPLETE" }, { outcome: "failure", to: "DENY" }],
+      transitions: [
+        { outcome: "success", to: "COMPLETE" },
+        { outcome: "failure", to: "DENY" },
+      ],
     };
     const revision = (await api.data(SAVE_STEP, { input: { ...edit, step } })).saveJourneyStep.draft.revision;
     await api.data(SAVE, { input: { ...edit, draftRevision: revision } });
@@ -58,8 +85,17 @@ describe("the diff query", () => {
     const { diff } = await api.data(DIFF, args);
     expect(diff.status).toBe("OUT_OF_SYNC");
     const byPath = Object.fromEntries(diff.changes.map((ch: { path: string }) => [ch.path, ch]));
-    expect(byPath["/client/settings/accessTokenTtlSeconds"]).toMatchObject({ kind: "MODIFIED", oldValue: 3600, newValue: 900, journey: null, stepKey: null });
-    expect(byPath["/client/settings/grantTypes"]).toMatchObject({ oldValue: ["authorization_code", "refresh_token"], newValue: ["authorization_code"] });
+    expect(byPath["/client/settings/accessTokenTtlSeconds"]).toMatchObject({
+      kind: "MODIFIED",
+      oldValue: 3600,
+      newValue: 900,
+      journey: null,
+      stepKey: null,
+    });
+    expect(byPath["/client/settings/grantTypes"]).toMatchObject({
+      oldValue: ["authorization_code", "refresh_token"],
+      newValue: ["authorization_code"],
+    });
     expect(byPath["/journeys/recovery"]).toMatchObject({ kind: "ADDED", oldValue: null, journey: { key: "recovery" } });
     expect(byPath["/journeys/login/steps/email-otp/settings/codeLength"]).toMatchObject({
       kind: "MODIFIED",
@@ -107,7 +143,14 @@ describe("sync states", () => {
     const { api, catalogue: c } = await world();
     await api.data(UPDATE_CLIENT, { input: { clientId: c.clientId, settings: { pkceRequired: false } } });
     const edit = { journeyId: c.journeys.login, environmentId: c.environments.development };
-    const step = { key: "password", type: "PASSWORD", name: "Password", enabled: false, settings: { minLength: 16 }, transitions: [{ outcome: "success", to: "email-otp" }] };
+    const step = {
+      key: "password",
+      type: "PASSWORD",
+      name: "Password",
+      enabled: false,
+      settings: { minLength: 16 },
+      transitions: [{ outcome: "success", to: "email-otp" }],
+    };
     const revision = (await api.data(SAVE_STEP, { input: { ...edit, step } })).saveJourneyStep.draft.revision;
     await api.data(SAVE, { input: { ...edit, draftRevision: revision } });
 
@@ -118,8 +161,20 @@ describe("sync states", () => {
     ]);
     const login = node.journeys.find((j: { key: string }) => j.key === "login");
     expect(login.syncStates).toEqual([
-      { environment: { key: "staging" }, sourceEnvironment: { key: "development" }, status: "OUT_OF_SYNC", message: "Journey Configuration out of Sync", changeCount: 3 },
-      { environment: { key: "production" }, sourceEnvironment: { key: "staging" }, status: "NOT_CREATED", message: "No client in Production: create it first", changeCount: 0 },
+      {
+        environment: { key: "staging" },
+        sourceEnvironment: { key: "development" },
+        status: "OUT_OF_SYNC",
+        message: "Journey Configuration out of Sync",
+        changeCount: 3,
+      },
+      {
+        environment: { key: "production" },
+        sourceEnvironment: { key: "staging" },
+        status: "NOT_CREATED",
+        message: "No client in Production: create it first",
+        changeCount: 0,
+      },
     ]);
     const registration = node.journeys.find((j: { key: string }) => j.key === "registration");
     expect(registration.syncStates[0]).toMatchObject({ status: "IN_SYNC", changeCount: 0 });

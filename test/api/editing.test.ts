@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiAs, createCatalogue, createClient, operation, tenantRows, type Api, type Catalogue } from "../support/fixtures.js";
+import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation, tenantRows } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -104,16 +104,34 @@ describe("editing a journey in a draft and saving it in development", () => {
     const before = await w.editor.data(JOURNEY, { id: w.catalogue.journeys.login, env: w.catalogue.environments.staging });
     expect(before.node.syncStates[0]).toMatchObject({ environment: { key: "staging" }, status: "IN_SYNC", changeCount: 0 });
 
-    const first = await saveStep(w.editor, w, step("password", "PASSWORD", "Password", { minLength: 14 }, [["success", "email-otp"], ["failure", "DENY"]]));
+    const first = await saveStep(
+      w.editor,
+      w,
+      step("password", "PASSWORD", "Password", { minLength: 14 }, [
+        ["success", "email-otp"],
+        ["failure", "DENY"],
+      ]),
+    );
     expect(first.__typename).toBe("SaveJourneyStepSuccess");
     expect(first.draft).toMatchObject({ baseVersion: 1, revision: 1, updatedBy: "editor-token" });
-    await saveStep(w.editor, w, step("risk", "RISK_CHECK", "Risk check", { threshold: 80 }, [["success", "email-otp"], ["high-risk", "DENY"]]), {
-      position: 2,
-    });
+    await saveStep(
+      w.editor,
+      w,
+      step("risk", "RISK_CHECK", "Risk check", { threshold: 80 }, [
+        ["success", "email-otp"],
+        ["high-risk", "DENY"],
+      ]),
+      {
+        position: 2,
+      },
+    );
     const third = await saveStep(
       w.editor,
       w,
-      step("password", "PASSWORD", "Password", { minLength: 14 }, [["success", "risk"], ["failure", "DENY"]]),
+      step("password", "PASSWORD", "Password", { minLength: 14 }, [
+        ["success", "risk"],
+        ["failure", "DENY"],
+      ]),
     );
     const draft = third.draft;
     expect(draft.revision).toBe(3);
@@ -173,7 +191,14 @@ describe("editing a journey in a draft and saving it in development", () => {
     expect(refused.saveJourney.__typename).toBe("InvalidConfigurationError");
     expect(refused.saveJourney.problems[0].path).toBe("steps.password.transitions.success");
 
-    await saveStep(w.editor, w, step("password", "PASSWORD", "Password", {}, [["success", "COMPLETE"], ["failure", "DENY"]]));
+    await saveStep(
+      w.editor,
+      w,
+      step("password", "PASSWORD", "Password", {}, [
+        ["success", "COMPLETE"],
+        ["failure", "DENY"],
+      ]),
+    );
     const saved = await w.editor.data(SAVE, { input: { ...ids, draftRevision: 2 } });
     expect(saved.saveJourney.version.steps.map((s: { key: string }) => s.key)).toEqual(["identify", "password"]);
   });
@@ -196,7 +221,14 @@ describe("two editors on one draft", () => {
     const w = await world();
     const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.catalogue.environments.development };
     const other = apiAs(server.endpoint, w.tenant, "ADMIN");
-    await saveStep(w.editor, w, step("password", "PASSWORD", "Password", { minLength: 16 }, [["success", "email-otp"], ["failure", "DENY"]]));
+    await saveStep(
+      w.editor,
+      w,
+      step("password", "PASSWORD", "Password", { minLength: 16 }, [
+        ["success", "email-otp"],
+        ["failure", "DENY"],
+      ]),
+    );
     // The first editor reviews revision 1; meanwhile the second editor edits and saves.
     await saveStep(other, w, step("identify", "IDENTIFIER", "Enter email", { rememberMe: false }, [["success", "password"]]));
     const second = await other.data(SAVE, { input: { ...ids, draftRevision: 2, comment: "both edits" } });
@@ -217,8 +249,22 @@ describe("two editors on one draft", () => {
   it("refuses a save of a revision that is not the draft's current one", async () => {
     const w = await world();
     const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.catalogue.environments.development };
-    await saveStep(w.editor, w, step("password", "PASSWORD", "Password", { minLength: 20 }, [["success", "email-otp"], ["failure", "DENY"]]));
-    await saveStep(w.editor, w, step("password", "PASSWORD", "Password", { minLength: 21 }, [["success", "email-otp"], ["failure", "DENY"]]));
+    await saveStep(
+      w.editor,
+      w,
+      step("password", "PASSWORD", "Password", { minLength: 20 }, [
+        ["success", "email-otp"],
+        ["failure", "DENY"],
+      ]),
+    );
+    await saveStep(
+      w.editor,
+      w,
+      step("password", "PASSWORD", "Password", { minLength: 21 }, [
+        ["success", "email-otp"],
+        ["failure", "DENY"],
+      ]),
+    );
     const stale = await w.editor.data(SAVE, { input: { ...ids, draftRevision: 1 } });
     expect(stale.saveJourney.code).toBe("DRAFT_CONFLICT");
     const after = await w.editor.data(JOURNEY, { id: ids.journeyId, env: ids.environmentId });
@@ -246,11 +292,40 @@ describe("two editors on one draft", () => {
 describe("refused edits write nothing", () => {
   const cases: [string, (w: World) => object, string, RegExp | string][] = [
     ["an unknown step type", () => step("magic", "MAGIC_LINK", "Magic", {}, [["success", "COMPLETE"]]), "VALIDATION_FAILED", /MAGIC_LINK/],
-    ["invalid settings", () => step("email-otp", "EMAIL_OTP", "Email code", { codeLength: 3 }, [["success", "COMPLETE"]]), "VALIDATION_FAILED", "steps.email-otp.settings.codeLength"],
-    ["an unknown setting", () => step("email-otp", "EMAIL_OTP", "Email code", { colour: "red" }, [["success", "COMPLETE"]]), "VALIDATION_FAILED", "steps.email-otp.settings.colour"],
-    ["a transition to a missing step", () => step("password", "PASSWORD", "Password", {}, [["success", "nowhere"]]), "VALIDATION_FAILED", "steps.password.transitions.success"],
-    ["a step key that is not a slug", () => step("Not A Slug", "PASSWORD", "Password", {}, [["success", "COMPLETE"]]), "VALIDATION_FAILED", /invalid step key/],
-    ["an outcome given twice", () => step("password", "PASSWORD", "Password", {}, [["success", "COMPLETE"], ["success", "DENY"]]), "VALIDATION_FAILED", "step.transitions.1.outcome"],
+    [
+      "invalid settings",
+      () => step("email-otp", "EMAIL_OTP", "Email code", { codeLength: 3 }, [["success", "COMPLETE"]]),
+      "VALIDATION_FAILED",
+      "steps.email-otp.settings.codeLength",
+    ],
+    [
+      "an unknown setting",
+      () => step("email-otp", "EMAIL_OTP", "Email code", { colour: "red" }, [["success", "COMPLETE"]]),
+      "VALIDATION_FAILED",
+      "steps.email-otp.settings.colour",
+    ],
+    [
+      "a transition to a missing step",
+      () => step("password", "PASSWORD", "Password", {}, [["success", "nowhere"]]),
+      "VALIDATION_FAILED",
+      "steps.password.transitions.success",
+    ],
+    [
+      "a step key that is not a slug",
+      () => step("Not A Slug", "PASSWORD", "Password", {}, [["success", "COMPLETE"]]),
+      "VALIDATION_FAILED",
+      /invalid step key/,
+    ],
+    [
+      "an outcome given twice",
+      () =>
+        step("password", "PASSWORD", "Password", {}, [
+          ["success", "COMPLETE"],
+          ["success", "DENY"],
+        ]),
+      "VALIDATION_FAILED",
+      "step.transitions.1.outcome",
+    ],
   ];
 
   for (const [what, build, code, where] of cases) {
@@ -302,7 +377,14 @@ describe("refused edits write nothing", () => {
   it("refuses to save a draft that changes nothing", async () => {
     const w = await world();
     const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.catalogue.environments.development };
-    await saveStep(w.editor, w, step("password", "PASSWORD", "Password", { minLength: 12 }, [["success", "email-otp"], ["failure", "DENY"]]));
+    await saveStep(
+      w.editor,
+      w,
+      step("password", "PASSWORD", "Password", { minLength: 12 }, [
+        ["success", "email-otp"],
+        ["failure", "DENY"],
+      ]),
+    );
     const result = await w.editor.data(SAVE, { input: { ...ids, draftRevision: 1 } });
     expect(result.saveJourney.code).toBe("VALIDATION_FAILED");
     expect(result.saveJourney.message).toMatch(/nothing to save/i);
@@ -311,7 +393,11 @@ describe("refused edits write nothing", () => {
   it("refuses a journey of another organization with NOT_FOUND", async () => {
     const w = await world();
     const stranger = await world();
-    const result = await saveStep(stranger.editor, { ...stranger, catalogue: { ...stranger.catalogue, journeys: w.catalogue.journeys } }, step("password", "PASSWORD", "P", {}, [["success", "COMPLETE"]]));
+    const result = await saveStep(
+      stranger.editor,
+      { ...stranger, catalogue: { ...stranger.catalogue, journeys: w.catalogue.journeys } },
+      step("password", "PASSWORD", "P", {}, [["success", "COMPLETE"]]),
+    );
     expect(result.code).toBe("NOT_FOUND");
   });
 });
@@ -319,21 +405,31 @@ describe("refused edits write nothing", () => {
 describe("client settings", () => {
   it("versions a settings change in development and shows the staging client out of sync", async () => {
     const w = await world();
-    const result = await w.editor.data(UPDATE_CLIENT, { input: { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 900 } } });
+    const result = await w.editor.data(UPDATE_CLIENT, {
+      input: { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 900 } },
+    });
     expect(result.updateClient.client.settings.accessTokenTtlSeconds).toBe(900);
     const rows = await tenantRows(w.tenant.organizationId);
-    const versions = rows.clientSettingsVersions.filter((v) => v.clientId === rows.clients.find((c) => c.settings.accessTokenTtlSeconds === 900)!.id);
+    const versions = rows.clientSettingsVersions.filter(
+      (v) => v.clientId === rows.clients.find((c) => c.settings.accessTokenTtlSeconds === 900)!.id,
+    );
     expect(versions.map((v) => v.version)).toEqual([1, 2]);
     const staging = await w.editor.data(`query($id: ID!) { node(id: $id) { ... on Client { syncStatus } } }`, { id: w.stagingClientId });
     expect(staging.node.syncStatus).toBe("OUT_OF_SYNC");
-    const diff = await w.editor.data(DIFF, { a: w.catalogue.applicationId, from: w.catalogue.environments.development, to: w.catalogue.environments.staging });
+    const diff = await w.editor.data(DIFF, {
+      a: w.catalogue.applicationId,
+      from: w.catalogue.environments.development,
+      to: w.catalogue.environments.staging,
+    });
     expect(diff.diff.changes.map((c: { summary: string; path: string }) => c.path)).toEqual(["/client/settings/accessTokenTtlSeconds"]);
   });
 
   it("refuses settings out of range with the path, and settings in a locked environment", async () => {
     const w = await world();
     const before = await tenantRows(w.tenant.organizationId);
-    const invalid = await w.editor.data(UPDATE_CLIENT, { input: { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 5 } } });
+    const invalid = await w.editor.data(UPDATE_CLIENT, {
+      input: { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 5 } },
+    });
     expect(invalid.updateClient.code).toBe("VALIDATION_FAILED");
     expect(invalid.updateClient.problems[0].path).toBe("settings.accessTokenTtlSeconds");
     const locked = await w.editor.data(UPDATE_CLIENT, { input: { clientId: w.stagingClientId, settings: { pkceRequired: false } } });
@@ -343,13 +439,21 @@ describe("client settings", () => {
 
   it("lets an ADMIN change environment-specific fields in any environment, and refuses an EDITOR", async () => {
     const w = await world();
-    const refused = await w.editor.data(UPDATE_CLIENT, { input: { clientId: w.stagingClientId, redirectUris: ["https://x.example.com/cb"] } });
+    const refused = await w.editor.data(UPDATE_CLIENT, {
+      input: { clientId: w.stagingClientId, redirectUris: ["https://x.example.com/cb"] },
+    });
     expect(refused.updateClient.code).toBe("FORBIDDEN");
     const changed = await w.admin.data(UPDATE_CLIENT, {
       input: { clientId: w.stagingClientId, redirectUris: ["https://staging.example.com/cb"], name: "Portal staging" },
     });
-    expect(changed.updateClient.client).toMatchObject({ redirectUris: ["https://staging.example.com/cb"], name: "Portal staging", syncStatus: "IN_SYNC" });
-    const otherDatabase = await w.admin.data(UPDATE_CLIENT, { input: { clientId: w.stagingClientId, databaseId: w.catalogue.databases.production } });
+    expect(changed.updateClient.client).toMatchObject({
+      redirectUris: ["https://staging.example.com/cb"],
+      name: "Portal staging",
+      syncStatus: "IN_SYNC",
+    });
+    const otherDatabase = await w.admin.data(UPDATE_CLIENT, {
+      input: { clientId: w.stagingClientId, databaseId: w.catalogue.databases.production },
+    });
     expect(otherDatabase.updateClient.code).toBe("VALIDATION_FAILED");
   });
 });

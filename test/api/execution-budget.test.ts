@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type App } from "../../src/server/app.js";
+import { type App, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { testDatabase } from "../support/database.js";
 import { gql } from "../support/graphql.js";
@@ -18,7 +18,11 @@ afterAll(() => app.stop());
 
 describe("the query time budget", () => {
   it("answers a query that outlives it with OPERATION_TIMEOUT alone, no partial data", async () => {
-    const result = await gql(endpoint, tenant.tokens.VIEWER, "{ environments { key databases { name } } applications { edges { node { name } } } }");
+    const result = await gql(
+      endpoint,
+      tenant.tokens.VIEWER,
+      "{ environments { key databases { name } } applications { edges { node { name } } } }",
+    );
     expect(result.data ?? null).toBeNull();
     expect(result.errors).toHaveLength(1);
     expect(result.errors?.[0].extensions).toMatchObject({ code: "OPERATION_TIMEOUT", budgetMs: 0 });

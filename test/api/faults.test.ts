@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket, connect } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client.js";
@@ -10,7 +10,9 @@ import { gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant } from "../support/tenant.js";
 
-const SAVE_STEP = operation(`mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`);
+const SAVE_STEP = operation(
+  `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`,
+);
 const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
 const PROMOTE = operation(`mutation($input: PromoteNowInput!) {
   promoteNow(input: $input) { __typename ... on PromoteNowSuccess { propagation { id } } ... on Error { code } } }`);
@@ -57,12 +59,31 @@ describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
     const tenant = await createTenant("faults");
     const api = apiAs(server.endpoint, tenant);
     const catalogue = await createCatalogue(api);
-    await createClient(api, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+    await createClient(api, {
+      applicationId: catalogue.applicationId,
+      environmentId: catalogue.environments.staging,
+      databaseId: catalogue.databases.staging,
+    });
     const edit = { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development };
-    const step = { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: { minLength: 20 }, transitions: [{ outcome: "success", to: "email-otp" }, { outcome: "failure", to: "DENY" }] };
+    const step = {
+      key: "password",
+      type: "PASSWORD",
+      name: "Password",
+      enabled: true,
+      settings: { minLength: 20 },
+      transitions: [
+        { outcome: "success", to: "email-otp" },
+        { outcome: "failure", to: "DENY" },
+      ],
+    };
     const revision = (await api.data(SAVE_STEP, { input: { ...edit, step } })).saveJourneyStep.draft.revision;
     await api.data(SAVE, { input: { ...edit, draftRevision: revision } });
-    const input = { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging, comment: "fault" };
+    const input = {
+      applicationId: catalogue.applicationId,
+      fromEnvironmentId: catalogue.environments.development,
+      toEnvironmentId: catalogue.environments.staging,
+      comment: "fault",
+    };
     const before = await tenantRows(tenant.organizationId);
 
     // Hold the target's lock so the propagation's transaction waits, mid-way, where we can find it.

@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from "node:util";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
-import { STEP_TYPES, type StepType } from "../../src/domain/step-catalogue.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { organizations, propagations, syncNotifications } from "../../src/db/schema.js";
-import { parseGlobalId, type NodeTypeName } from "../../src/graphql/ids.js";
+import { STEP_TYPES, type StepType } from "../../src/domain/step-catalogue.js";
+import { type NodeTypeName, parseGlobalId } from "../../src/graphql/ids.js";
 import { MAX_BODY_BYTES } from "../../src/server/limits.js";
 import {
   boundaryInt,
@@ -16,9 +16,9 @@ import {
   inputOf,
   listOf,
   malformedId,
-  ref,
-  Ref,
+  type Ref,
   type RefVariant,
+  ref,
   resolveRefs,
   slug,
   spellId,
@@ -26,8 +26,8 @@ import {
 } from "../support/arbitraries.js";
 import { testDatabase } from "../support/database.js";
 import {
-  apiAs,
   type Api,
+  apiAs,
   createApiToken,
   createApplication,
   createCatalogue,
@@ -203,26 +203,50 @@ async function createWorld(label: string): Promise<World> {
     environmentId: catalogue.environments.staging,
     databaseId: catalogue.databases.staging,
   });
-  const spare = [await createApiToken(admin, { name: "spare-1", role: "VIEWER" }), await createApiToken(admin, { name: "spare-2", role: "EDITOR" })];
+  const spare = [
+    await createApiToken(admin, { name: "spare-1", role: "VIEWER" }),
+    await createApiToken(admin, { name: "spare-2", role: "EDITOR" }),
+  ];
   const development = catalogue.environments.development;
   const login = { journeyId: catalogue.journeys.login, environmentId: development };
   // Three changes to promote, one requiring another: minLength 12 → 14, a new risk step, password → risk.
   const password = { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: { minLength: 14 } };
   const edits = [
-    { ...password, transitions: [{ outcome: "success", to: "email-otp" }, { outcome: "failure", to: "DENY" }] },
+    {
+      ...password,
+      transitions: [
+        { outcome: "success", to: "email-otp" },
+        { outcome: "failure", to: "DENY" },
+      ],
+    },
     {
       key: "risk",
       type: "RISK_CHECK",
       name: "Risk check",
       enabled: true,
       settings: {},
-      transitions: [{ outcome: "success", to: "email-otp" }, { outcome: "high-risk", to: "DENY" }],
+      transitions: [
+        { outcome: "success", to: "email-otp" },
+        { outcome: "high-risk", to: "DENY" },
+      ],
     },
-    { ...password, transitions: [{ outcome: "success", to: "risk" }, { outcome: "failure", to: "DENY" }] },
+    {
+      ...password,
+      transitions: [
+        { outcome: "success", to: "risk" },
+        { outcome: "failure", to: "DENY" },
+      ],
+    },
   ];
   for (const step of edits) await succeeded(admin, SAVE_STEP, { ...login, step });
   await succeeded(admin, SAVE, { ...login, draftRevision: edits.length, comment: "Risk check" });
-  const identify = { key: "identify", type: "IDENTIFIER", name: "Email or phone", enabled: true, settings: { identifiers: ["email", "phone"] } };
+  const identify = {
+    key: "identify",
+    type: "IDENTIFIER",
+    name: "Email or phone",
+    enabled: true,
+    settings: { identifiers: ["email", "phone"] },
+  };
   await succeeded(admin, SAVE_STEP, {
     journeyId: catalogue.journeys.registration,
     environmentId: development,
@@ -248,7 +272,10 @@ async function createWorld(label: string): Promise<World> {
 /** Every row of the organization: tenantRows and the audit and notification rows beside them, and its revision. */
 async function snapshot(organizationId: string) {
   const { db } = await testDatabase();
-  const [{ revision }] = await db.select({ revision: organizations.revision }).from(organizations).where(eq(organizations.id, organizationId));
+  const [{ revision }] = await db
+    .select({ revision: organizations.revision })
+    .from(organizations)
+    .where(eq(organizations.id, organizationId));
   return {
     revision,
     ...(await tenantRows(organizationId)),
@@ -310,7 +337,11 @@ const intField = (valid: fc.Arbitrary<number | Ref>, options: { optional?: boole
   optional: options.optional,
 });
 
-const boolField = (options: { optional?: boolean } = {}): FieldSpec => ({ valid: fc.boolean(), hostile: fc.boolean(), optional: options.optional });
+const boolField = (options: { optional?: boolean } = {}): FieldSpec => ({
+  valid: fc.boolean(),
+  hostile: fc.boolean(),
+  optional: options.optional,
+});
 
 const enumField = (values: string[]): FieldSpec => ({
   valid: fc.constantFrom(...values),
@@ -347,9 +378,12 @@ const BAD_URLS = [
   "https://user:pass@portal.example.com/cb",
   "HTTPS://PORTAL.EXAMPLE.COM/CB",
 ];
-const badUrl = fc.oneof(fc.constantFrom(...BAD_URLS), hostileText, hostileText.map((text) => `https://portal.example.com/${text}`));
+const badUrl = fc.oneof(
+  fc.constantFrom(...BAD_URLS),
+  hostileText,
+  hostileText.map((text) => `https://portal.example.com/${text}`),
+);
 const urlList = (valid: string[], optional = false): FieldSpec => ({ ...listOf(fc.constantFrom(...valid), badUrl), optional });
-
 
 const some = <T>(values: T[]) => fc.subarray(values, { minLength: 1 });
 const optionalKeys = { requiredKeys: [] as never[] };
@@ -359,17 +393,29 @@ const VALID_SETTINGS: Record<StepType, fc.Arbitrary<Record<string, unknown>>> = 
   IDENTIFIER: fc.record({ identifiers: some(["email", "phone", "username"]), rememberMe: fc.boolean() }, optionalKeys),
   PASSWORD: fc.record({ minLength: fc.integer({ min: 8, max: 128 }), allowReset: fc.boolean() }, optionalKeys),
   EMAIL_OTP: fc.record({ codeLength: fc.integer({ min: 4, max: 10 }), ttlSeconds: fc.integer({ min: 30, max: 3600 }) }, optionalKeys),
-  SMS_OTP: fc.record({ codeLength: fc.integer({ min: 4, max: 10 }), senderId: fc.constantFrom("Acme", "ACME-ID", "Ünïcode 🙂") }, optionalKeys),
+  SMS_OTP: fc.record(
+    { codeLength: fc.integer({ min: 4, max: 10 }), senderId: fc.constantFrom("Acme", "ACME-ID", "Ünïcode 🙂") },
+    optionalKeys,
+  ),
   TOTP: fc.record({ digits: fc.constantFrom(6, 8), issuer: displayName }, optionalKeys),
   PASSKEY: fc.record({ userVerification: fc.constantFrom("required", "preferred", "discouraged") }, optionalKeys),
   SOCIAL_LOGIN: fc.record({ providers: some(["google", "apple", "microsoft", "facebook", "github"]) }),
   CONSENT: fc.record({
-    documents: fc.uniqueArray(fc.record({ id: slug(), version: fc.constantFrom("1", "2024-01", "v2 🙂") }), { minLength: 1, maxLength: 3, selector: (d) => d.id }),
+    documents: fc.uniqueArray(fc.record({ id: slug(), version: fc.constantFrom("1", "2024-01", "v2 🙂") }), {
+      minLength: 1,
+      maxLength: 3,
+      selector: (d) => d.id,
+    }),
     required: fc.boolean(),
   }),
-  PROFILE_COMPLETION: fc.record({ fields: fc.uniqueArray(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.-]{0,10}$/), { minLength: 1, maxLength: 4 }) }),
+  PROFILE_COMPLETION: fc.record({
+    fields: fc.uniqueArray(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.-]{0,10}$/), { minLength: 1, maxLength: 4 }),
+  }),
   RISK_CHECK: fc.record({ threshold: fc.integer({ min: 0, max: 100 }), action: fc.constantFrom("challenge", "deny") }, optionalKeys),
-  WEBHOOK: fc.record({ url: fc.constantFrom("https://hooks.example.com/decide", "https://例え.jp/hook"), timeoutMs: fc.integer({ min: 100, max: 10_000 }) }),
+  WEBHOOK: fc.record({
+    url: fc.constantFrom("https://hooks.example.com/decide", "https://例え.jp/hook"),
+    timeoutMs: fc.integer({ min: 100, max: 10_000 }),
+  }),
 };
 
 const SETTING_KEYS = [
@@ -395,36 +441,61 @@ const SETTING_KEYS = [
 
 /** Settings out of range, of the wrong type, unknown, or not an object at all. */
 const hostileSettings = fc.oneof(
-  fc.dictionary(fc.constantFrom(...SETTING_KEYS), fc.oneof(boundaryInt, wrongType, hostileText, fc.constantFrom([], [""], ["email", "email"])), {
-    minKeys: 1,
-    maxKeys: 3,
-  }),
+  fc.dictionary(
+    fc.constantFrom(...SETTING_KEYS),
+    fc.oneof(boundaryInt, wrongType, hostileText, fc.constantFrom([], [""], ["email", "email"])),
+    {
+      minKeys: 1,
+      maxKeys: 3,
+    },
+  ),
   hostileJson,
 );
 
 const STEP_KEYS = ["identify", "password", "email-otp", "risk", "otp-2"];
 const stepKey = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...STEP_KEYS) }, { weight: 1, arbitrary: slug() });
-const target = fc.oneof({ weight: 2, arbitrary: fc.constantFrom("COMPLETE", "DENY") }, { weight: 1, arbitrary: fc.constantFrom(...STEP_KEYS) });
+const target = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom("COMPLETE", "DENY") },
+  { weight: 1, arbitrary: fc.constantFrom(...STEP_KEYS) },
+);
 const outcome = fc.constantFrom("success", "failure", "high-risk", "timeout");
 
 const validTransitions = fc.uniqueArray(fc.record({ outcome, to: target }), { maxLength: 3, selector: (t) => t.outcome });
 const hostileTransitions = fc.oneof(
   fc.array(fc.record({ outcome: fc.oneof(outcome, hostileText), to: fc.oneof(target, hostileText) }), { minLength: 1, maxLength: 4 }),
-  fc.constant([{ outcome: "success", to: "COMPLETE" }, { outcome: "success", to: "DENY" }]),
+  fc.constant([
+    { outcome: "success", to: "COMPLETE" },
+    { outcome: "success", to: "DENY" },
+  ]),
   fc.constantFrom(20, 21, 100).map((n) => Array.from({ length: n }, (_, i) => ({ outcome: `o${i}`, to: "COMPLETE" }))),
 );
 
 /** A whole step as "Save changes" sends it, valid for its type. */
-const validStep = fc.constantFrom(...STEP_TYPES).chain((type) =>
-  fc.record({ key: stepKey, type: fc.constant(type), name: displayName, enabled: fc.boolean(), settings: VALID_SETTINGS[type], transitions: validTransitions }),
-);
+const validStep = fc
+  .constantFrom(...STEP_TYPES)
+  .chain((type) =>
+    fc.record({
+      key: stepKey,
+      type: fc.constant(type),
+      name: displayName,
+      enabled: fc.boolean(),
+      settings: VALID_SETTINGS[type],
+      transitions: validTransitions,
+    }),
+  );
 
 const stepFields: Record<string, FieldSpec> = {
   key: { valid: stepKey, hostile: fc.oneof(hostileText, fc.constantFrom("a".repeat(64), "a".repeat(65), "Password", "COMPLETE", "DENY")) },
-  type: { valid: fc.constantFrom(...STEP_TYPES), hostile: fc.oneof(hostileText, fc.constantFrom("FINGERPRINT", "identifier", "IDENTIFIER ", "")) },
+  type: {
+    valid: fc.constantFrom(...STEP_TYPES),
+    hostile: fc.oneof(hostileText, fc.constantFrom("FINGERPRINT", "identifier", "IDENTIFIER ", "")),
+  },
   name: textField(displayName),
   enabled: boolField(),
-  settings: jsonField(fc.constantFrom(...STEP_TYPES).chain((type) => VALID_SETTINGS[type]), hostileSettings),
+  settings: jsonField(
+    fc.constantFrom(...STEP_TYPES).chain((type) => VALID_SETTINGS[type]),
+    hostileSettings,
+  ),
   transitions: { valid: validTransitions, hostile: hostileTransitions },
 };
 
@@ -455,7 +526,10 @@ function longDocument(n: number) {
     start: keys[0],
     order: keys,
     steps: Object.fromEntries(
-      keys.map((key, i) => [key, { type: "IDENTIFIER", name: `Step ${i}`, enabled: true, settings: {}, transitions: { success: keys[i + 1] ?? "COMPLETE" } }]),
+      keys.map((key, i) => [
+        key,
+        { type: "IDENTIFIER", name: `Step ${i}`, enabled: true, settings: {}, transitions: { success: keys[i + 1] ?? "COMPLETE" } },
+      ]),
     ),
   };
 }
@@ -475,11 +549,18 @@ const brokenDocument = fc.tuple(validDocument, fc.nat()).chain(([document, pick]
     fc.tuple(hostileText, hostileJson).map(([extra, value]) => ({ ...document, [extra]: value })),
     fc.oneof(hostileText, fc.constantFrom("FINGERPRINT", "identifier")).map((type) => withStep({ type })),
     hostileSettings.map((settings) => withStep({ settings })),
-    fc.oneof(hostileJson, fc.dictionary(hostileText, fc.oneof(target, hostileText), { maxKeys: 3 })).map((transitions) => withStep({ transitions })),
+    fc
+      .oneof(hostileJson, fc.dictionary(hostileText, fc.oneof(target, hostileText), { maxKeys: 3 }))
+      .map((transitions) => withStep({ transitions })),
     fc.oneof(hostileText, wrongType).map((name) => withStep({ name })),
     wrongType.map((enabled) => withStep({ enabled })),
-    hostileText.map((renamed) => ({ ...document, steps: { ...Object.fromEntries(Object.entries(document.steps).filter(([k]) => k !== key)), [renamed]: step } })),
-    fc.constantFrom("start", "order", "steps").map((missing) => Object.fromEntries(Object.entries(document).filter(([k]) => k !== missing))),
+    hostileText.map((renamed) => ({
+      ...document,
+      steps: { ...Object.fromEntries(Object.entries(document.steps).filter(([k]) => k !== key)), [renamed]: step },
+    })),
+    fc
+      .constantFrom("start", "order", "steps")
+      .map((missing) => Object.fromEntries(Object.entries(document).filter(([k]) => k !== missing))),
   );
 });
 
@@ -554,7 +635,9 @@ const propagationFields = {
 // Leaning towards development, the environment that accepts edits.
 const editFields = {
   journeyId: idField("Journey"),
-  environmentId: idField("Environment", { valid: ["env:development", "env:development", "env:development", "env:staging", "env:production"] }),
+  environmentId: idField("Environment", {
+    valid: ["env:development", "env:development", "env:development", "env:staging", "env:production"],
+  }),
 };
 
 const stepKeyField: FieldSpec = {
@@ -572,7 +655,10 @@ const INPUTS: Record<MutationName, fc.Arbitrary<unknown>> = {
   }),
   createDatabase: inputOf({ environmentId: idField("Environment"), name: slugField(100, ["acme-users-development"]) }),
   createApplication: inputOf({
-    name: { valid: displayName, hostile: fc.oneof(hostileText, fc.constantFrom("Customer Portal", "  Customer Portal ", "customer portal")) },
+    name: {
+      valid: displayName,
+      hostile: fc.oneof(hostileText, fc.constantFrom("Customer Portal", "  Customer Portal ", "customer portal")),
+    },
   }),
   createClient: inputOf({
     applicationId: idField("Application"),
@@ -608,7 +694,9 @@ const INPUTS: Record<MutationName, fc.Arbitrary<unknown>> = {
   discardJourneyDraft: inputOf(editFields),
   saveJourney: inputOf({
     ...editFields,
-    draftRevision: intField(fc.oneof({ weight: 3, arbitrary: fc.constant(ref("draftRevision")) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) })),
+    draftRevision: intField(
+      fc.oneof({ weight: 3, arbitrary: fc.constant(ref("draftRevision")) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }),
+    ),
     comment,
   }),
   promoteNow: inputOf(propagationFields),
@@ -657,9 +745,16 @@ const looksInternal = (input: unknown) => {
 
 /** How the calls were answered, per mutation: printed with FUZZ_STATS=1, to see what the inputs reach. */
 const answers = new Map<string, number>();
-const tally = (mutationName: MutationName, answer: string) => answers.set(`${mutationName}: ${answer}`, (answers.get(`${mutationName}: ${answer}`) ?? 0) + 1);
+const tally = (mutationName: MutationName, answer: string) =>
+  answers.set(`${mutationName}: ${answer}`, (answers.get(`${mutationName}: ${answer}`) ?? 0) + 1);
 afterAll(() => {
-  if (process.env.FUZZ_STATS) console.log([...answers].sort(([a], [b]) => a.localeCompare(b)).map(([answer, n]) => `${String(n).padStart(4)}  ${answer}`).join("\n"));
+  if (process.env.FUZZ_STATS)
+    console.log(
+      [...answers]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([answer, n]) => `${String(n).padStart(4)}  ${answer}`)
+        .join("\n"),
+    );
 });
 
 const unexpectedErrorsLogged = () => server.logs.filter((line) => line.msg === "unexpected error").length;
@@ -711,11 +806,13 @@ function documentProblems(document: JourneyDocumentLike, { draft }: { draft: boo
   const problems: string[] = [];
   const keys = Object.keys(document.steps);
   if (!isStep(document, document.start)) problems.push(`start ${JSON.stringify(document.start)} is no step`);
-  if (document.order.length !== keys.length || !keys.every((k) => document.order.includes(k))) problems.push("order does not list every step once");
+  if (document.order.length !== keys.length || !keys.every((k) => document.order.includes(k)))
+    problems.push("order does not list every step once");
   if (!draft) {
     for (const [key, step] of Object.entries(document.steps)) {
       for (const [outcomeName, to] of Object.entries(step.transitions)) {
-        if (!TERMINALS.includes(to) && !isStep(document, to)) problems.push(`steps.${key}.transitions.${outcomeName} → ${JSON.stringify(to)} is no step`);
+        if (!TERMINALS.includes(to) && !isStep(document, to))
+          problems.push(`steps.${key}.transitions.${outcomeName} → ${JSON.stringify(to)} is no step`);
       }
     }
   }
@@ -725,13 +822,18 @@ function documentProblems(document: JourneyDocumentLike, { draft }: { draft: boo
 /** Saved versions are valid configurations; drafts start at one of their steps and order all of them; heads match their version. */
 function expectWellFormed(rows: Snapshot) {
   for (const version of rows.journeyVersions) {
-    expect(documentProblems(version.document as JourneyDocumentLike, { draft: false }), `version ${version.version} of ${version.journeyId}`).toEqual([]);
+    expect(
+      documentProblems(version.document as JourneyDocumentLike, { draft: false }),
+      `version ${version.version} of ${version.journeyId}`,
+    ).toEqual([]);
   }
   for (const draft of rows.journeyDrafts) {
     expect(documentProblems(draft.document as JourneyDocumentLike, { draft: true }), `draft of ${draft.journeyId}`).toEqual([]);
   }
   for (const head of rows.journeyHeads) {
-    const version = rows.journeyVersions.find((v) => v.journeyId === head.journeyId && v.environmentId === head.environmentId && v.version === head.version);
+    const version = rows.journeyVersions.find(
+      (v) => v.journeyId === head.journeyId && v.environmentId === head.environmentId && v.version === head.version,
+    );
     expect(version?.hash, `head of ${head.journeyId}`).toBe(head.hash);
   }
 }
@@ -742,7 +844,9 @@ function workingDocument(rows: Snapshot, input: unknown): JourneyDocumentLike | 
   const draft = rows.journeyDrafts.find((d) => d.journeyId === journeyId && d.environmentId === environmentId);
   if (draft) return draft.document as JourneyDocumentLike;
   const head = rows.journeyHeads.find((h) => h.journeyId === journeyId && h.environmentId === environmentId);
-  const version = rows.journeyVersions.find((v) => v.journeyId === journeyId && v.environmentId === environmentId && v.version === head?.version);
+  const version = rows.journeyVersions.find(
+    (v) => v.journeyId === journeyId && v.environmentId === environmentId && v.version === head?.version,
+  );
   return version?.document as JourneyDocumentLike | undefined;
 }
 
@@ -834,7 +938,8 @@ async function call(world: World, mutationName: MutationName, role: RoleName, ra
   tally(mutationName, result.errors?.length ? `request error (HTTP ${response.status})` : result.data![mutationName].__typename);
   const after = await snapshot(world.tenant.organizationId);
   if (rejected) expect(after, `a refused call changed rows: ${shown}`).toEqual(before);
-  else if (["saveJourneyStep", "removeJourneyStep", "setJourneyStart"].includes(mutationName)) expectEditApplied(mutationName, input, before, after);
+  else if (["saveJourneyStep", "removeJourneyStep", "setJourneyStart"].includes(mutationName))
+    expectEditApplied(mutationName, input, before, after);
   if (!isDeepStrictEqual({ ...after, revision: 0 }, { ...before, revision: 0 })) {
     // Cached responses are exact only while the revision stands for the rows (src/server/response-cache.ts).
     expect(after.revision, `a call wrote without raising the organization's revision: ${shown}`).toBeGreaterThan(before.revision);
@@ -845,7 +950,6 @@ async function call(world: World, mutationName: MutationName, role: RoleName, ra
 
 const MUTATION_NAMES = Object.keys(MUTATIONS) as MutationName[];
 
-
 describe("fuzzed mutation input", () => {
   it.each(MUTATION_NAMES)(
     "%s answers every input with its result type or a request error, leaks nothing, and writes nothing when it refuses",
@@ -853,7 +957,7 @@ describe("fuzzed mutation input", () => {
       const world = await createWorld(`fuzz-${mutationName}`);
       const inputs = INPUTS[mutationName].filter((input) => !looksInternal(input));
       await fc.assert(
-      fc.asyncProperty(ROLE, inputs, (role, input) => call(world, mutationName, role, input)),
+        fc.asyncProperty(ROLE, inputs, (role, input) => call(world, mutationName, role, input)),
         { numRuns: RUNS, seed: SEED },
       );
       expect(await snapshot(foreign.tenant.organizationId), "another organization's rows").toEqual(foreignBaseline);
@@ -871,7 +975,6 @@ const textWith = (chars: string[]) =>
   fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom(...chars), fc.string({ maxLength: 6 })).map(([a, c, b]) => `${a}${c}${b}`);
 
 const FOUND_BUG_RUNS = { numRuns: 5, seed: SEED, endOnFailure: true };
-
 
 /** Development → staging of the main application: there is something to promote. */
 const PROMOTION = { applicationId: ref("app:main"), fromEnvironmentId: ref("env:development"), toEnvironmentId: ref("env:staging") };
@@ -905,8 +1008,16 @@ const TEXT_FIELDS: [MutationName, string, (text: string) => unknown][] = [
     }),
   ],
   ["updateClient", "name", (text) => ({ clientId: ref("client:development"), name: `Portal ${text}` })],
-  ["updateClient", "redirectUris", (text) => ({ clientId: ref("client:development"), redirectUris: [`https://portal.example.com/cb${text}`] })],
-  ["updateClient", "comment", (text) => ({ clientId: ref("client:development"), settings: { accessTokenTtlSeconds: 7_200 }, comment: text })],
+  [
+    "updateClient",
+    "redirectUris",
+    (text) => ({ clientId: ref("client:development"), redirectUris: [`https://portal.example.com/cb${text}`] }),
+  ],
+  [
+    "updateClient",
+    "comment",
+    (text) => ({ clientId: ref("client:development"), settings: { accessTokenTtlSeconds: 7_200 }, comment: text }),
+  ],
   ["createJourney", "name", (text) => ({ applicationId: ref("app:main"), key: "checkout", name: `Checkout ${text}`, type: "LOGIN" })],
   [
     "createJourney",
@@ -916,7 +1027,10 @@ const TEXT_FIELDS: [MutationName, string, (text: string) => unknown][] = [
       key: "checkout",
       name: "Checkout",
       type: "LOGIN",
-      document: { ...LOGIN_DOCUMENT, steps: { ...LOGIN_DOCUMENT.steps, identify: { ...LOGIN_DOCUMENT.steps.identify, name: `Enter email ${text}` } } },
+      document: {
+        ...LOGIN_DOCUMENT,
+        steps: { ...LOGIN_DOCUMENT.steps, identify: { ...LOGIN_DOCUMENT.steps.identify, name: `Enter email ${text}` } },
+      },
     }),
   ],
   [
@@ -925,10 +1039,26 @@ const TEXT_FIELDS: [MutationName, string, (text: string) => unknown][] = [
     (text) => ({
       journeyId: ref("journey:login"),
       environmentId: ref("env:development"),
-      step: { key: "password", type: "PASSWORD", name: `Password ${text}`, enabled: true, settings: {}, transitions: [{ outcome: "success", to: "email-otp" }] },
+      step: {
+        key: "password",
+        type: "PASSWORD",
+        name: `Password ${text}`,
+        enabled: true,
+        settings: {},
+        transitions: [{ outcome: "success", to: "email-otp" }],
+      },
     }),
   ],
-  ["saveJourney", "comment", (text) => ({ journeyId: ref("journey:registration"), environmentId: ref("env:development"), draftRevision: ref("draftRevision"), comment: text })],
+  [
+    "saveJourney",
+    "comment",
+    (text) => ({
+      journeyId: ref("journey:registration"),
+      environmentId: ref("env:development"),
+      draftRevision: ref("draftRevision"),
+      comment: text,
+    }),
+  ],
   ["promoteNow", "comment", (text) => ({ ...PROMOTION, comment: text })],
   ["promoteNow", "idempotencyKey", (text) => ({ ...PROMOTION, idempotencyKey: `deploy-${text}` })],
   ["propagateChanges", "comment", (text) => ({ ...PROMOTION, selectAll: true, comment: text })],
@@ -958,7 +1088,9 @@ describe("an unpaired surrogate in text stored as JSON is refused as VALIDATION_
     world = await createWorld("fuzz-surrogate");
   });
 
-  const JSONB_TEXT_FIELDS = TEXT_FIELDS.filter(([mutationName, name]) => (JSONB_FIELDS[mutationName] ?? []).some((f) => name.startsWith(f)));
+  const JSONB_TEXT_FIELDS = TEXT_FIELDS.filter(([mutationName, name]) =>
+    (JSONB_FIELDS[mutationName] ?? []).some((f) => name.startsWith(f)),
+  );
 
   it.each(JSONB_TEXT_FIELDS)("%s refuses a lone surrogate in %s with a typed error", async (mutationName, _field, build) => {
     await fc.assert(
@@ -994,11 +1126,18 @@ describe("Object.prototype's names never pass for steps of a draft", () => {
   it("saveJourneyStep refuses a transition to a step that does not exist", async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom("constructor"), (to) =>
-          call(world, "saveJourneyStep", "EDITOR", {
-            ...draft,
-            step: { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: {}, transitions: [{ outcome: "success", to }] },
-          }),
-        ),
+        call(world, "saveJourneyStep", "EDITOR", {
+          ...draft,
+          step: {
+            key: "password",
+            type: "PASSWORD",
+            name: "Password",
+            enabled: true,
+            settings: {},
+            transitions: [{ outcome: "success", to }],
+          },
+        }),
+      ),
       FOUND_BUG_RUNS,
     );
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { createApp, type App } from "../../src/server/app.js";
+import { type App, createApp } from "../../src/server/app.js";
 import { MAX_JSON_DEPTH } from "../../src/server/json-depth.js";
 import { createLogger } from "../../src/server/logger.js";
 import { testDatabase } from "../support/database.js";
@@ -101,7 +101,9 @@ describe("errors over WebSocket", () => {
     expect(codes).toEqual({ syntax: "GRAPHQL_PARSE_FAILED", invalid: "GRAPHQL_VALIDATION_FAILED", enum: "GRAPHQL_VALIDATION_FAILED" });
     for (const message of Object.values(byId)) expect(message).not.toMatch(/did you mean/i);
     socket.send(JSON.stringify({ id: "ok", type: "subscribe", payload: { query: "{ viewer { role } }" } }));
-    await expect.poll(() => messages.find((m) => m.id === "ok" && m.type === "next")?.payload).toEqual({ data: { viewer: { role: "VIEWER" } } });
+    await expect
+      .poll(() => messages.find((m) => m.id === "ok" && m.type === "next")?.payload)
+      .toEqual({ data: { viewer: { role: "VIEWER" } } });
     expect(socket.readyState).toBe(WebSocket.OPEN);
     expect(printed).not.toHaveBeenCalled();
     printed.mockRestore();
@@ -113,7 +115,7 @@ describe("suggestions", () => {
   it("never suggests an enum value, a field, an argument or a type, over HTTP", async () => {
     const cases = [
       ['mutation { createApiToken(input: { name: "x", role: ADMN }) { __typename } }', undefined],
-      ["mutation($role: Role!) { createApiToken(input: { name: \"x\", role: $role }) { __typename } }", { role: "ADMN" }],
+      ['mutation($role: Role!) { createApiToken(input: { name: "x", role: $role }) { __typename } }', { role: "ADMN" }],
       ["{ viewer { rol } }", undefined],
       ["{ applications(frist: 1) { edges { cursor } } }", undefined],
       ["query($x: Strin) { viewer { role } }", undefined],
@@ -136,7 +138,13 @@ describe("with INTROSPECTION=false", () => {
   afterAll(() => app.stop());
 
   it("answers every document the same 401 without a token, whatever fields it names", async () => {
-    const documents = ["{ secretAdminField }", "{ viewer { role } }", "{ __schema { types { name } } }", "{ viewer { ", "mutation { createApiToken }"];
+    const documents = [
+      "{ secretAdminField }",
+      "{ viewer { role } }",
+      "{ __schema { types { name } } }",
+      "{ viewer { ",
+      "mutation { createApiToken }",
+    ];
     const answers = await Promise.all(
       documents.map(async (query) => {
         const response = await post(JSON.stringify({ query }), null, endpoint);
@@ -155,7 +163,7 @@ describe("with INTROSPECTION=false", () => {
   });
 
   it("refuses introspection with a token and suggests nothing", async () => {
-    const result = await gql(endpoint, tenant.tokens.VIEWER, "{ __type(name: \"Role\") { enumValues { name } } }");
+    const result = await gql(endpoint, tenant.tokens.VIEWER, '{ __type(name: "Role") { enumValues { name } } }');
     expect(result.errors?.[0].message).toMatch(/introspection/i);
     const guess = await gql(endpoint, tenant.tokens.VIEWER, "{ viewer { rol } }");
     expect(guess.errors?.[0].message).not.toMatch(/did you mean/i);

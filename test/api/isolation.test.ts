@@ -1,7 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { globalId, parseGlobalId, type NodeTypeName } from "../../src/graphql/ids.js";
-import { apiAs, createApiToken, createCatalogue, createClient, operation, tenantRows, type Api, type Catalogue } from "../support/fixtures.js";
+import { globalId, type NodeTypeName, parseGlobalId } from "../../src/graphql/ids.js";
+import {
+  type Api,
+  apiAs,
+  type Catalogue,
+  createApiToken,
+  createCatalogue,
+  createClient,
+  operation,
+  tenantRows,
+} from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { subscribeWs, wsClient } from "../support/subscriptions.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -22,9 +31,13 @@ let server: TestServer;
 let mine: World;
 let theirs: World;
 
-const SAVE_STEP = operation(`mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`);
+const SAVE_STEP = operation(
+  `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`,
+);
 const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
-const PROMOTE = operation(`mutation($input: PromoteNowInput!) { promoteNow(input: $input) { ... on PromoteNowSuccess { propagation { id } } } }`);
+const PROMOTE = operation(
+  `mutation($input: PromoteNowInput!) { promoteNow(input: $input) { ... on PromoteNowSuccess { propagation { id } } } }`,
+);
 const LATEST = operation(`query { syncNotifications(first: 100) { edges { node { id } } } }`);
 
 async function world(label: string): Promise<World> {
@@ -37,12 +50,26 @@ async function world(label: string): Promise<World> {
     databaseId: catalogue.databases.staging,
   });
   const edit = { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development };
-  const step = { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: { minLength: 15 }, transitions: [{ outcome: "success", to: "email-otp" }, { outcome: "failure", to: "DENY" }] };
+  const step = {
+    key: "password",
+    type: "PASSWORD",
+    name: "Password",
+    enabled: true,
+    settings: { minLength: 15 },
+    transitions: [
+      { outcome: "success", to: "email-otp" },
+      { outcome: "failure", to: "DENY" },
+    ],
+  };
   const revision = (await admin.data(SAVE_STEP, { input: { ...edit, step } })).saveJourneyStep.draft.revision;
   await admin.data(SAVE, { input: { ...edit, draftRevision: revision } });
   const propagation = (
     await admin.data(PROMOTE, {
-      input: { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging },
+      input: {
+        applicationId: catalogue.applicationId,
+        fromEnvironmentId: catalogue.environments.development,
+        toEnvironmentId: catalogue.environments.staging,
+      },
     })
   ).promoteNow.propagation.id;
   // A draft stays open, so drafts are probed too.
@@ -92,31 +119,91 @@ function normalized(value: unknown, ids: string[]): string {
 }
 
 describe("node", () => {
-  it.each(["Organization", "ApiToken", "Environment", "Database", "Application", "Client", "Journey", "Propagation", "SyncNotification"] as NodeTypeName[])(
-    "answers null for the other organization's %s",
-    async (type) => {
-      const response = await mine.admin.request(`query($id: ID!) { node(id: $id) { id } }`, { id: theirs.ids[type] });
-      expect(response.errors).toBeUndefined();
-      expect(response.data.node).toBeNull();
-      // …while its own organization sees it.
-      expect((await theirs.admin.data(`query($id: ID!) { node(id: $id) { id } }`, { id: theirs.ids[type] })).node).not.toBeNull();
-    },
-  );
+  it.each([
+    "Organization",
+    "ApiToken",
+    "Environment",
+    "Database",
+    "Application",
+    "Client",
+    "Journey",
+    "Propagation",
+    "SyncNotification",
+  ] as NodeTypeName[])("answers null for the other organization's %s", async (type) => {
+    const response = await mine.admin.request(`query($id: ID!) { node(id: $id) { id } }`, { id: theirs.ids[type] });
+    expect(response.errors).toBeUndefined();
+    expect(response.data.node).toBeNull();
+    // …while its own organization sees it.
+    expect((await theirs.admin.data(`query($id: ID!) { node(id: $id) { id } }`, { id: theirs.ids[type] })).node).not.toBeNull();
+  });
 });
 
 const QUERIES: [string, string, (w: World, other: World) => Record<string, unknown>][] = [
-  ["diff of their application", `query($a: ID!, $f: ID!, $t: ID!) { diff(applicationId: $a, fromEnvironmentId: $f, toEnvironmentId: $t) { status } }`, (w, o) => ({ a: o.catalogue.applicationId, f: w.catalogue.environments.development, t: w.catalogue.environments.staging })],
-  ["diff into their environment", `query($a: ID!, $f: ID!, $t: ID!) { diff(applicationId: $a, fromEnvironmentId: $f, toEnvironmentId: $t) { status } }`, (w, o) => ({ a: w.catalogue.applicationId, f: w.catalogue.environments.development, t: o.catalogue.environments.staging })],
-  ["diff of their journey", `query($a: ID!, $f: ID!, $t: ID!, $j: ID) { diff(applicationId: $a, fromEnvironmentId: $f, toEnvironmentId: $t, journeyId: $j) { status } }`, (w, o) => ({ a: w.catalogue.applicationId, f: w.catalogue.environments.development, t: w.catalogue.environments.staging, j: o.catalogue.journeys.login })],
-  ["clientCreationPlan", `query($a: ID!, $e: ID!) { clientCreationPlan(applicationId: $a, environmentId: $e) { requiredFields } }`, (w, o) => ({ a: o.catalogue.applicationId, e: w.catalogue.environments.production })],
-  ["propagations of their application", `query($a: ID) { propagations(applicationId: $a) { edges { node { id } } } }`, (_w, o) => ({ a: o.catalogue.applicationId })],
-  ["propagations of their environment", `query($e: ID) { propagations(environmentId: $e) { edges { node { id } } } }`, (_w, o) => ({ e: o.catalogue.environments.staging })],
-  ["syncNotifications of their environment", `query($e: ID) { syncNotifications(environmentId: $e) { edges { node { id } } } }`, (_w, o) => ({ e: o.catalogue.environments.staging })],
-  ["syncNotifications of their application", `query($a: ID) { syncNotifications(applicationId: $a) { edges { node { id } } } }`, (_w, o) => ({ a: o.catalogue.applicationId })],
-  ["configuration in their environment", `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { configuration(environmentId: $e) { version } } } }`, (w, o) => ({ j: w.catalogue.journeys.login, e: o.catalogue.environments.development })],
-  ["draft in their environment", `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { draft(environmentId: $e) { revision } } } }`, (w, o) => ({ j: w.catalogue.journeys.login, e: o.catalogue.environments.development })],
-  ["versions in their environment", `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { versions(environmentId: $e) { edges { node { version } } } } } }`, (w, o) => ({ j: w.catalogue.journeys.login, e: o.catalogue.environments.development })],
-  ["client in their environment", `query($a: ID!, $e: ID!) { node(id: $a) { ... on Application { client(environmentId: $e) { id } } } }`, (w, o) => ({ a: w.catalogue.applicationId, e: o.catalogue.environments.development })],
+  [
+    "diff of their application",
+    `query($a: ID!, $f: ID!, $t: ID!) { diff(applicationId: $a, fromEnvironmentId: $f, toEnvironmentId: $t) { status } }`,
+    (w, o) => ({ a: o.catalogue.applicationId, f: w.catalogue.environments.development, t: w.catalogue.environments.staging }),
+  ],
+  [
+    "diff into their environment",
+    `query($a: ID!, $f: ID!, $t: ID!) { diff(applicationId: $a, fromEnvironmentId: $f, toEnvironmentId: $t) { status } }`,
+    (w, o) => ({ a: w.catalogue.applicationId, f: w.catalogue.environments.development, t: o.catalogue.environments.staging }),
+  ],
+  [
+    "diff of their journey",
+    `query($a: ID!, $f: ID!, $t: ID!, $j: ID) { diff(applicationId: $a, fromEnvironmentId: $f, toEnvironmentId: $t, journeyId: $j) { status } }`,
+    (w, o) => ({
+      a: w.catalogue.applicationId,
+      f: w.catalogue.environments.development,
+      t: w.catalogue.environments.staging,
+      j: o.catalogue.journeys.login,
+    }),
+  ],
+  [
+    "clientCreationPlan",
+    `query($a: ID!, $e: ID!) { clientCreationPlan(applicationId: $a, environmentId: $e) { requiredFields } }`,
+    (w, o) => ({ a: o.catalogue.applicationId, e: w.catalogue.environments.production }),
+  ],
+  [
+    "propagations of their application",
+    `query($a: ID) { propagations(applicationId: $a) { edges { node { id } } } }`,
+    (_w, o) => ({ a: o.catalogue.applicationId }),
+  ],
+  [
+    "propagations of their environment",
+    `query($e: ID) { propagations(environmentId: $e) { edges { node { id } } } }`,
+    (_w, o) => ({ e: o.catalogue.environments.staging }),
+  ],
+  [
+    "syncNotifications of their environment",
+    `query($e: ID) { syncNotifications(environmentId: $e) { edges { node { id } } } }`,
+    (_w, o) => ({ e: o.catalogue.environments.staging }),
+  ],
+  [
+    "syncNotifications of their application",
+    `query($a: ID) { syncNotifications(applicationId: $a) { edges { node { id } } } }`,
+    (_w, o) => ({ a: o.catalogue.applicationId }),
+  ],
+  [
+    "configuration in their environment",
+    `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { configuration(environmentId: $e) { version } } } }`,
+    (w, o) => ({ j: w.catalogue.journeys.login, e: o.catalogue.environments.development }),
+  ],
+  [
+    "draft in their environment",
+    `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { draft(environmentId: $e) { revision } } } }`,
+    (w, o) => ({ j: w.catalogue.journeys.login, e: o.catalogue.environments.development }),
+  ],
+  [
+    "versions in their environment",
+    `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { versions(environmentId: $e) { edges { node { version } } } } } }`,
+    (w, o) => ({ j: w.catalogue.journeys.login, e: o.catalogue.environments.development }),
+  ],
+  [
+    "client in their environment",
+    `query($a: ID!, $e: ID!) { node(id: $a) { ... on Application { client(environmentId: $e) { id } } } }`,
+    (w, o) => ({ a: w.catalogue.applicationId, e: o.catalogue.environments.development }),
+  ],
 ];
 
 describe("query fields", () => {
@@ -124,41 +211,137 @@ describe("query fields", () => {
     const foreignVars = variables(mine, theirs);
     const foreign = await mine.admin.request(query, foreignVars);
     expect(foreign.errors?.map((e) => e.extensions?.code)).toEqual(["NOT_FOUND"]);
-    const theirIds = Object.values(foreignVars).filter((v): v is string => typeof v === "string" && Object.values(theirs.ids).concat(Object.values(theirs.catalogue.environments), Object.values(theirs.catalogue.journeys)).includes(v));
-    const fake = Object.fromEntries(Object.entries(foreignVars).map(([k, v]) => [k, theirIds.includes(v as string) ? nowhere(v as string) : v]));
+    const theirIds = Object.values(foreignVars).filter(
+      (v): v is string =>
+        typeof v === "string" &&
+        Object.values(theirs.ids)
+          .concat(Object.values(theirs.catalogue.environments), Object.values(theirs.catalogue.journeys))
+          .includes(v),
+    );
+    const fake = Object.fromEntries(
+      Object.entries(foreignVars).map(([k, v]) => [k, theirIds.includes(v as string) ? nowhere(v as string) : v]),
+    );
     const unknown = await mine.admin.request(query, fake);
-    expect(normalized(foreign.errors?.map((e) => ({ ...e, locations: undefined })), theirIds)).toBe(
-      normalized(unknown.errors?.map((e) => ({ ...e, locations: undefined })), Object.values(fake) as string[]),
+    expect(
+      normalized(
+        foreign.errors?.map((e) => ({ ...e, locations: undefined })),
+        theirIds,
+      ),
+    ).toBe(
+      normalized(
+        unknown.errors?.map((e) => ({ ...e, locations: undefined })),
+        Object.values(fake) as string[],
+      ),
     );
   });
 });
 
 const RESULT = `__typename ... on Error { code message }`;
 const MUTATIONS: [string, string, (w: World, o: World) => Record<string, unknown>][] = [
-  ["createDatabase", `mutation($input: CreateDatabaseInput!) { createDatabase(input: $input) { ${RESULT} } }`, (_w, o) => ({ environmentId: o.catalogue.environments.staging, name: "probe-db" })],
-  ["createClient", `mutation($input: CreateClientInput!) { createClient(input: $input) { ${RESULT} } }`, (w, o) => ({ applicationId: o.catalogue.applicationId, environmentId: w.catalogue.environments.production, databaseId: w.catalogue.databases.production, redirectUris: [], allowedOrigins: [] })],
-  ["createClient with their database", `mutation($input: CreateClientInput!) { createClient(input: $input) { ${RESULT} } }`, (w, o) => ({ applicationId: w.catalogue.applicationId, environmentId: w.catalogue.environments.production, databaseId: o.catalogue.databases.production, redirectUris: [], allowedOrigins: [] })],
-  ["createJourney", `mutation($input: CreateJourneyInput!) { createJourney(input: $input) { ${RESULT} } }`, (_w, o) => ({ applicationId: o.catalogue.applicationId, key: "probe", name: "Probe", type: "LOGIN" })],
-  ["updateClient", `mutation($input: UpdateClientInput!) { updateClient(input: $input) { ${RESULT} } }`, (_w, o) => ({ clientId: o.catalogue.clientId, settings: { pkceRequired: false } })],
-  ["saveJourneyStep", `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ${RESULT} } }`, (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development, step: { key: "x", type: "PASSWORD", name: "x", enabled: true, settings: {}, transitions: [] } })],
-  ["removeJourneyStep", `mutation($input: RemoveJourneyStepInput!) { removeJourneyStep(input: $input) { ${RESULT} } }`, (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development, stepKey: "password" })],
-  ["setJourneyStart", `mutation($input: SetJourneyStartInput!) { setJourneyStart(input: $input) { ${RESULT} } }`, (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development, stepKey: "password" })],
-  ["discardJourneyDraft", `mutation($input: DiscardJourneyDraftInput!) { discardJourneyDraft(input: $input) { ${RESULT} } }`, (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development })],
-  ["saveJourney", `mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { ${RESULT} } }`, (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development, draftRevision: 1 })],
-  ["promoteNow", `mutation($input: PromoteNowInput!) { promoteNow(input: $input) { ${RESULT} } }`, (_w, o) => ({ applicationId: o.catalogue.applicationId, fromEnvironmentId: o.catalogue.environments.development, toEnvironmentId: o.catalogue.environments.staging })],
-  ["propagateChanges", `mutation($input: PropagateChangesInput!) { propagateChanges(input: $input) { ${RESULT} } }`, (_w, o) => ({ applicationId: o.catalogue.applicationId, fromEnvironmentId: o.catalogue.environments.development, toEnvironmentId: o.catalogue.environments.staging, selectAll: true })],
-  ["revokeApiToken", `mutation($input: RevokeApiTokenInput!) { revokeApiToken(input: $input) { ${RESULT} } }`, (_w, o) => ({ apiTokenId: o.ids.ApiToken })],
+  [
+    "createDatabase",
+    `mutation($input: CreateDatabaseInput!) { createDatabase(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ environmentId: o.catalogue.environments.staging, name: "probe-db" }),
+  ],
+  [
+    "createClient",
+    `mutation($input: CreateClientInput!) { createClient(input: $input) { ${RESULT} } }`,
+    (w, o) => ({
+      applicationId: o.catalogue.applicationId,
+      environmentId: w.catalogue.environments.production,
+      databaseId: w.catalogue.databases.production,
+      redirectUris: [],
+      allowedOrigins: [],
+    }),
+  ],
+  [
+    "createClient with their database",
+    `mutation($input: CreateClientInput!) { createClient(input: $input) { ${RESULT} } }`,
+    (w, o) => ({
+      applicationId: w.catalogue.applicationId,
+      environmentId: w.catalogue.environments.production,
+      databaseId: o.catalogue.databases.production,
+      redirectUris: [],
+      allowedOrigins: [],
+    }),
+  ],
+  [
+    "createJourney",
+    `mutation($input: CreateJourneyInput!) { createJourney(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ applicationId: o.catalogue.applicationId, key: "probe", name: "Probe", type: "LOGIN" }),
+  ],
+  [
+    "updateClient",
+    `mutation($input: UpdateClientInput!) { updateClient(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ clientId: o.catalogue.clientId, settings: { pkceRequired: false } }),
+  ],
+  [
+    "saveJourneyStep",
+    `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({
+      journeyId: o.catalogue.journeys.login,
+      environmentId: o.catalogue.environments.development,
+      step: { key: "x", type: "PASSWORD", name: "x", enabled: true, settings: {}, transitions: [] },
+    }),
+  ],
+  [
+    "removeJourneyStep",
+    `mutation($input: RemoveJourneyStepInput!) { removeJourneyStep(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development, stepKey: "password" }),
+  ],
+  [
+    "setJourneyStart",
+    `mutation($input: SetJourneyStartInput!) { setJourneyStart(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development, stepKey: "password" }),
+  ],
+  [
+    "discardJourneyDraft",
+    `mutation($input: DiscardJourneyDraftInput!) { discardJourneyDraft(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development }),
+  ],
+  [
+    "saveJourney",
+    `mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development, draftRevision: 1 }),
+  ],
+  [
+    "promoteNow",
+    `mutation($input: PromoteNowInput!) { promoteNow(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({
+      applicationId: o.catalogue.applicationId,
+      fromEnvironmentId: o.catalogue.environments.development,
+      toEnvironmentId: o.catalogue.environments.staging,
+    }),
+  ],
+  [
+    "propagateChanges",
+    `mutation($input: PropagateChangesInput!) { propagateChanges(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({
+      applicationId: o.catalogue.applicationId,
+      fromEnvironmentId: o.catalogue.environments.development,
+      toEnvironmentId: o.catalogue.environments.staging,
+      selectAll: true,
+    }),
+  ],
+  [
+    "revokeApiToken",
+    `mutation($input: RevokeApiTokenInput!) { revokeApiToken(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ apiTokenId: o.ids.ApiToken }),
+  ],
 ];
 
 describe("mutations", () => {
-  it.each(MUTATIONS)("refuses %s with the other organization's IDs as NOT_FOUND and writes nothing on either side", async (_label, mutation, input) => {
-    const before = [await tenantRows(mine.tenant.organizationId), await tenantRows(theirs.tenant.organizationId)];
-    const response = await mine.admin.request(mutation, { input: input(mine, theirs) });
-    expect(response.errors).toBeUndefined();
-    const [result] = Object.values(response.data) as { __typename: string; code: string }[];
-    expect(result).toMatchObject({ __typename: "NotFoundError", code: "NOT_FOUND" });
-    expect([await tenantRows(mine.tenant.organizationId), await tenantRows(theirs.tenant.organizationId)]).toEqual(before);
-  });
+  it.each(MUTATIONS)(
+    "refuses %s with the other organization's IDs as NOT_FOUND and writes nothing on either side",
+    async (_label, mutation, input) => {
+      const before = [await tenantRows(mine.tenant.organizationId), await tenantRows(theirs.tenant.organizationId)];
+      const response = await mine.admin.request(mutation, { input: input(mine, theirs) });
+      expect(response.errors).toBeUndefined();
+      const [result] = Object.values(response.data) as { __typename: string; code: string }[];
+      expect(result).toMatchObject({ __typename: "NotFoundError", code: "NOT_FOUND" });
+      expect([await tenantRows(mine.tenant.organizationId), await tenantRows(theirs.tenant.organizationId)]).toEqual(before);
+    },
+  );
 });
 
 describe("notification cursors", () => {
@@ -180,7 +363,10 @@ describe("audit records", () => {
     propagations(first: 10) { edges { node { actorApiToken { id } } } } }`);
 
   it("name only tokens of their own organization, which the other organization cannot load", async () => {
-    for (const [w, other] of [[mine, theirs], [theirs, mine]]) {
+    for (const [w, other] of [
+      [mine, theirs],
+      [theirs, mine],
+    ]) {
       const data = await w.admin.data(AUDIT, { j: w.catalogue.journeys.login, e: w.catalogue.environments.development });
       const tokens = [
         ...data.node.versions.edges.map((e: { node: { savedByApiToken: { id: string } } }) => e.node.savedByApiToken),
@@ -201,7 +387,11 @@ describe("subscriptions", () => {
     const ws = wsClient(server.wsEndpoint, mine.tenant.tokens.VIEWER);
     try {
       for (const variables of [{ e: theirs.catalogue.environments.staging }, { a: theirs.catalogue.applicationId }]) {
-        const sub = await subscribeWs(ws, `subscription($e: ID, $a: ID) { syncStatusChanged(environmentId: $e, applicationId: $a) { id } }`, variables);
+        const sub = await subscribeWs(
+          ws,
+          `subscription($e: ID, $a: ID) { syncStatusChanged(environmentId: $e, applicationId: $a) { id } }`,
+          variables,
+        );
         await expect(sub.completed).rejects.toThrow(/NOT_FOUND|No (environment|application)/);
       }
     } finally {

@@ -1,6 +1,6 @@
 import { Lexer, Source, TokenKind } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type App } from "../../src/server/app.js";
+import { type App, createApp } from "../../src/server/app.js";
 import { MAX_BODY_BYTES, OPERATION_LIMITS } from "../../src/server/limits.js";
 import { createLogger } from "../../src/server/logger.js";
 import { testDatabase } from "../support/database.js";
@@ -137,7 +137,11 @@ describe("CSRF prevention for browsers", () => {
 
   it("refuses a simple cross-site request (GET or a text/plain POST without a custom header) with 403", async () => {
     expect((await get({})).status).toBe(403);
-    const form = await fetch(server.endpoint, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ query: "{ viewer { role } }" }) });
+    const form = await fetch(server.endpoint, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ query: "{ viewer { role } }" }),
+    });
     expect(form.status).toBe(403);
   });
 

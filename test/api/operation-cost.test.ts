@@ -56,7 +56,11 @@ describe("operation cost", () => {
       const wall = performance.now() - started;
       expect(result.data ?? null).toBeNull();
       expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", cost: costOf(query, variables), maxCost: OPERATION_LIMITS.cost });
+      expect(result.errors?.[0].extensions).toMatchObject({
+        code: "QUERY_TOO_COMPLEX",
+        cost: costOf(query, variables),
+        maxCost: OPERATION_LIMITS.cost,
+      });
       expect(lastOperationMs()).toBeLessThan(50);
       expect(wall).toBeLessThan(1_000);
     }
@@ -103,7 +107,11 @@ describe("operation cost", () => {
     ["applications", (n: number) => `{ applications(first: ${n}) { edges { node { name } } } }`],
     ["propagations", (n: number) => `{ propagations(first: ${n}) { edges { node { comment } } } }`],
     ["syncNotifications", (n: number) => `{ syncNotifications(first: ${n}) { edges { node { status } } } }`],
-    ["Journey.versions", (n: number) => `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { versions(environmentId: $e, first: ${n}) { edges { node { version } } } } } }`],
+    [
+      "Journey.versions",
+      (n: number) =>
+        `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { versions(environmentId: $e, first: ${n}) { edges { node { version } } } } } }`,
+    ],
   ])("multiplies what %s selects by its page size", (_name, query) => {
     const variables = { j: "j", e: "e" };
     const one = costOf(query(1), variables);
@@ -120,7 +128,10 @@ describe("operation cost", () => {
   it("refuses a costly subscription before it subscribes", async () => {
     const client = wsClient(server.wsEndpoint, tenant.tokens.VIEWER);
     try {
-      const refused = subscribeWs(client, "subscription { syncStatusChanged { application { journeys { application { journeys { application { journeys { key } } } } } } } }");
+      const refused = subscribeWs(
+        client,
+        "subscription { syncStatusChanged { application { journeys { application { journeys { application { journeys { key } } } } } } } }",
+      );
       await expect((await refused).completed).rejects.toThrow(/QUERY_TOO_COMPLEX/);
     } finally {
       await client.dispose();
@@ -129,7 +140,9 @@ describe("operation cost", () => {
 });
 
 describe("the README's operations", () => {
-  const blocks = [...readFileSync(new URL("../../README.md", import.meta.url), "utf8").matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const blocks = [...readFileSync(new URL("../../README.md", import.meta.url), "utf8").matchAll(/```graphql\n([\s\S]*?)```/g)].map(
+    (m) => m[1],
+  );
   const operations = blocks.flatMap((block) =>
     parse(block).definitions.map((definition) => {
       const source = block.slice(definition.loc!.start, definition.loc!.end);
@@ -154,7 +167,15 @@ describe("the README's operations", () => {
     // Staging needs a client for the diff and the promotion to have a target.
     const staging = await api.data(
       `mutation($input: CreateClientInput!) { createClient(input: $input) { __typename ... on Error { code message } } }`,
-      { input: { applicationId: catalogue.applicationId, environmentId: environments.staging, databaseId: catalogue.databases.staging, redirectUris: ["https://staging.example/cb"], allowedOrigins: ["https://staging.example"] } },
+      {
+        input: {
+          applicationId: catalogue.applicationId,
+          environmentId: environments.staging,
+          databaseId: catalogue.databases.staging,
+          redirectUris: ["https://staging.example/cb"],
+          allowedOrigins: ["https://staging.example"],
+        },
+      },
     );
     expect(staging.createClient.__typename).toBe("CreateClientSuccess");
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { databaseUrl } from "../support/database.js";
-import { apiAs, createCatalogue, createClient, operation, type Api, type Catalogue } from "../support/fixtures.js";
+import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation } from "../support/fixtures.js";
 import { subscribeWs, wsClient } from "../support/subscriptions.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -41,9 +41,13 @@ async function startProcess(): Promise<{ url: string; stop(): Promise<number | n
   throw new Error(`the server process did not start:\n${output}`);
 }
 
-const SUBSCRIPTION = operation(`subscription($after: String) { syncStatusChanged(after: $after) { cursor status changeCount environment { key } } }`);
+const SUBSCRIPTION = operation(
+  `subscription($after: String) { syncStatusChanged(after: $after) { cursor status changeCount environment { key } } }`,
+);
 const LATEST = operation(`query($after: String) { syncNotifications(after: $after, first: 100) { pageInfo { endCursor hasNextPage } } }`);
-const SAVE_STEP = operation(`mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`);
+const SAVE_STEP = operation(
+  `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`,
+);
 const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
 const STATES = operation(`query($journey: ID!) { node(id: $journey) { ... on Journey { syncStates { environment { key } status } } } }`);
 
@@ -58,7 +62,17 @@ async function latest(api: Api): Promise<string> {
 
 async function save(api: Api, c: Catalogue, minLength: number) {
   const edit = { journeyId: c.journeys.login, environmentId: c.environments.development };
-  const step = { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: { minLength }, transitions: [{ outcome: "success", to: "email-otp" }, { outcome: "failure", to: "DENY" }] };
+  const step = {
+    key: "password",
+    type: "PASSWORD",
+    name: "Password",
+    enabled: true,
+    settings: { minLength },
+    transitions: [
+      { outcome: "success", to: "email-otp" },
+      { outcome: "failure", to: "DENY" },
+    ],
+  };
   const revision = (await api.data(SAVE_STEP, { input: { ...edit, step } })).saveJourneyStep.draft.revision;
   expect((await api.data(SAVE, { input: { ...edit, draftRevision: revision } })).saveJourney.__typename).toBe("SaveJourneySuccess");
 }
@@ -67,7 +81,11 @@ async function tenantWorld(url: string): Promise<{ tenant: Tenant; api: Api; cat
   const tenant = await createTenant("processes");
   const api = apiAs(`${url}/graphql`, tenant);
   const catalogue = await createCatalogue(api);
-  await createClient(api, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+  await createClient(api, {
+    applicationId: catalogue.applicationId,
+    environmentId: catalogue.environments.staging,
+    databaseId: catalogue.databases.staging,
+  });
   return { tenant, api, catalogue };
 }
 
@@ -99,7 +117,9 @@ describe.runIf(databaseUrl)("server processes on one PostgreSQL server", () => {
     }
   });
 
-  it("loses nothing for a subscriber that resumes after its server process was stopped and started again", { timeout: 60_000 }, async () => {
+  it("loses nothing for a subscriber that resumes after its server process was stopped and started again", {
+    timeout: 60_000,
+  }, async () => {
     let server = await startProcess();
     const writer = await startProcess();
     try {

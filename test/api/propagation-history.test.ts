@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { propagations } from "../../src/db/schema.js";
 import { testDatabase } from "../support/database.js";
-import { apiAs, type Api, createCatalogue } from "../support/fixtures.js";
+import { type Api, apiAs, createCatalogue } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 

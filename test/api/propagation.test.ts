@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiAs, createCatalogue, createClient, operation, tenantRows, type Api, type Catalogue } from "../support/fixtures.js";
+import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation, tenantRows } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -62,7 +62,11 @@ async function world(): Promise<World> {
   const tenant = await createTenant("propagation");
   const admin = apiAs(server.endpoint, tenant, "ADMIN");
   const catalogue = await createCatalogue(admin);
-  await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+  await createClient(admin, {
+    applicationId: catalogue.applicationId,
+    environmentId: catalogue.environments.staging,
+    databaseId: catalogue.databases.staging,
+  });
   return {
     tenant,
     admin,
@@ -86,9 +90,18 @@ const step = (key: string, type: string, name: string, settings: object, transit
 async function editAndSaveLogin(w: World) {
   const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.env.development };
   const edits = [
-    step("password", "PASSWORD", "Password", { minLength: 14 }, [["success", "email-otp"], ["failure", "DENY"]]),
-    step("risk", "RISK_CHECK", "Risk check", {}, [["success", "email-otp"], ["high-risk", "DENY"]]),
-    step("password", "PASSWORD", "Password", { minLength: 14 }, [["success", "risk"], ["failure", "DENY"]]),
+    step("password", "PASSWORD", "Password", { minLength: 14 }, [
+      ["success", "email-otp"],
+      ["failure", "DENY"],
+    ]),
+    step("risk", "RISK_CHECK", "Risk check", {}, [
+      ["success", "email-otp"],
+      ["high-risk", "DENY"],
+    ]),
+    step("password", "PASSWORD", "Password", { minLength: 14 }, [
+      ["success", "risk"],
+      ["failure", "DENY"],
+    ]),
   ];
   let revision = 0;
   for (const s of edits) revision = (await w.editor.data(SAVE_STEP, { input: { ...ids, step: s } })).saveJourneyStep.draft.revision;
@@ -149,7 +162,13 @@ describe("the seed's whole flow", () => {
     expect(subset.propagateChanges).toMatchObject({
       __typename: "PropagateChangesSuccess",
       addedChangeIds: [],
-      propagation: { mode: "REVIEWED", comment: "Risk check first", actor: "promoter-token", from: { key: "development" }, to: { key: "staging" } },
+      propagation: {
+        mode: "REVIEWED",
+        comment: "Risk check first",
+        actor: "promoter-token",
+        from: { key: "development" },
+        to: { key: "staging" },
+      },
     });
     expect(subset.propagateChanges.propagation.items.map((i: { id: string }) => i.id).sort()).toEqual([transition.id, addRisk.id].sort());
 
@@ -175,7 +194,12 @@ describe("the seed's whole flow", () => {
     });
     expect(refused.promoteNow.code).toBe("FORBIDDEN");
     const production = await w.admin.data(PROMOTE_NOW, {
-      input: { applicationId: w.catalogue.applicationId, fromEnvironmentId: w.env.staging, toEnvironmentId: w.env.production, comment: "Release" },
+      input: {
+        applicationId: w.catalogue.applicationId,
+        fromEnvironmentId: w.env.staging,
+        toEnvironmentId: w.env.production,
+        comment: "Release",
+      },
     });
     expect(production.promoteNow.propagation.to.key).toBe("production");
     expect((await diffOf(w.admin, w, w.env.staging, w.env.production)).status).toBe("IN_SYNC");
@@ -183,13 +207,18 @@ describe("the seed's whole flow", () => {
     expect(productionLogin.configuration.hash).toBe(stagingLogin.configuration.hash);
 
     // The history, newest first.
-    const history = (await w.admin.data(HISTORY, { a: w.catalogue.applicationId })).propagations.edges.map((e: { node: unknown }) => e.node);
+    const history = (await w.admin.data(HISTORY, { a: w.catalogue.applicationId })).propagations.edges.map(
+      (e: { node: unknown }) => e.node,
+    );
     expect(history.map((p: { mode: string; to: { key: string } }) => `${p.mode} ${p.to.key}`)).toEqual([
       "PROMOTE_NOW production",
       "PROMOTE_NOW staging",
       "REVIEWED staging",
     ]);
-    expect(history[2].items.find((i: { path: string }) => i.path === transition.path)).toMatchObject({ oldValue: "email-otp", newValue: "risk" });
+    expect(history[2].items.find((i: { path: string }) => i.path === transition.path)).toMatchObject({
+      oldValue: "email-otp",
+      newValue: "risk",
+    });
     const intoProduction = (await w.admin.data(HISTORY, { e: w.env.production })).propagations.edges;
     expect(intoProduction).toHaveLength(1);
   });
@@ -202,10 +231,19 @@ describe("selections", () => {
     const review = await diffOf(w.promoter, w, w.env.development, w.env.staging);
     const transition = review.changes.find((c: { path: string }) => c.path.endsWith("/transitions/success"));
     const addRisk = review.changes.find((c: { path: string }) => c.path.endsWith("/steps/risk"));
-    const input = { applicationId: w.catalogue.applicationId, fromEnvironmentId: w.env.development, toEnvironmentId: w.env.staging, changeIds: [transition.id] };
+    const input = {
+      applicationId: w.catalogue.applicationId,
+      fromEnvironmentId: w.env.development,
+      toEnvironmentId: w.env.staging,
+      changeIds: [transition.id],
+    };
     const before = await tenantRows(w.tenant.organizationId);
     const refused = await w.promoter.data(PROPAGATE, { input });
-    expect(refused.propagateChanges).toMatchObject({ __typename: "IncompleteSelectionError", code: "INCOMPLETE_SELECTION", missingChangeIds: [addRisk.id] });
+    expect(refused.propagateChanges).toMatchObject({
+      __typename: "IncompleteSelectionError",
+      code: "INCOMPLETE_SELECTION",
+      missingChangeIds: [addRisk.id],
+    });
     expect(await tenantRows(w.tenant.organizationId)).toEqual(before);
 
     const included = await w.promoter.data(PROPAGATE, { input: { ...input, includeRequired: true } });
@@ -219,14 +257,27 @@ describe("selections", () => {
     const minLength = review.changes.find((c: { path: string }) => c.path.endsWith("/minLength"));
     // Development moves on: minLength 14 → 16 replaces the reviewed change.
     const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.env.development };
-    const r = (await w.editor.data(SAVE_STEP, {
-      input: { ...ids, step: step("password", "PASSWORD", "Password", { minLength: 16 }, [["success", "risk"], ["failure", "DENY"]]) },
-    })).saveJourneyStep.draft.revision;
+    const r = (
+      await w.editor.data(SAVE_STEP, {
+        input: {
+          ...ids,
+          step: step("password", "PASSWORD", "Password", { minLength: 16 }, [
+            ["success", "risk"],
+            ["failure", "DENY"],
+          ]),
+        },
+      })
+    ).saveJourneyStep.draft.revision;
     await w.editor.data(SAVE, { input: { ...ids, draftRevision: r } });
 
     const before = await tenantRows(w.tenant.organizationId);
     const stale = await w.promoter.data(PROPAGATE, {
-      input: { applicationId: w.catalogue.applicationId, fromEnvironmentId: w.env.development, toEnvironmentId: w.env.staging, changeIds: [minLength.id] },
+      input: {
+        applicationId: w.catalogue.applicationId,
+        fromEnvironmentId: w.env.development,
+        toEnvironmentId: w.env.staging,
+        changeIds: [minLength.id],
+      },
     });
     expect(stale.propagateChanges).toMatchObject({ __typename: "StaleSelectionError", code: "STALE_SELECTION", changeIds: [minLength.id] });
     expect(await tenantRows(w.tenant.organizationId)).toEqual(before);
@@ -238,12 +289,19 @@ describe("selections", () => {
     const review = await diffOf(w.promoter, w, w.env.development, w.env.staging);
     const addRisk = review.changes.find((c: { path: string }) => c.path.endsWith("/steps/risk"));
     const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.env.development };
-    const r = (await w.editor.data(SAVE_STEP, {
-      input: { ...ids, step: step("identify", "IDENTIFIER", "Enter email", { rememberMe: false }, [["success", "password"]]) },
-    })).saveJourneyStep.draft.revision;
+    const r = (
+      await w.editor.data(SAVE_STEP, {
+        input: { ...ids, step: step("identify", "IDENTIFIER", "Enter email", { rememberMe: false }, [["success", "password"]]) },
+      })
+    ).saveJourneyStep.draft.revision;
     await w.editor.data(SAVE, { input: { ...ids, draftRevision: r } });
     const applied = await w.promoter.data(PROPAGATE, {
-      input: { applicationId: w.catalogue.applicationId, fromEnvironmentId: w.env.development, toEnvironmentId: w.env.staging, changeIds: [addRisk.id] },
+      input: {
+        applicationId: w.catalogue.applicationId,
+        fromEnvironmentId: w.env.development,
+        toEnvironmentId: w.env.staging,
+        changeIds: [addRisk.id],
+      },
     });
     expect(applied.propagateChanges.__typename).toBe("PropagateChangesSuccess");
   });
@@ -262,14 +320,22 @@ describe("direction, target and rights", () => {
     const w = await world();
     await editAndSaveLogin(w);
     const app = w.catalogue.applicationId;
-    const down = await w.admin.data(PROMOTE_NOW, { input: { applicationId: app, fromEnvironmentId: w.env.staging, toEnvironmentId: w.env.development } });
+    const down = await w.admin.data(PROMOTE_NOW, {
+      input: { applicationId: app, fromEnvironmentId: w.env.staging, toEnvironmentId: w.env.development },
+    });
     expect(down.promoteNow.code).toBe("INVALID_DIRECTION");
-    const same = await w.admin.data(PROMOTE_NOW, { input: { applicationId: app, fromEnvironmentId: w.env.staging, toEnvironmentId: w.env.staging } });
+    const same = await w.admin.data(PROMOTE_NOW, {
+      input: { applicationId: app, fromEnvironmentId: w.env.staging, toEnvironmentId: w.env.staging },
+    });
     expect(same.promoteNow.code).toBe("INVALID_DIRECTION");
-    const missing = await w.admin.data(PROMOTE_NOW, { input: { applicationId: app, fromEnvironmentId: w.env.staging, toEnvironmentId: w.env.production } });
+    const missing = await w.admin.data(PROMOTE_NOW, {
+      input: { applicationId: app, fromEnvironmentId: w.env.staging, toEnvironmentId: w.env.production },
+    });
     expect(missing.promoteNow.code).toBe("TARGET_MISSING");
     for (const api of [apiAs(server.endpoint, w.tenant, "VIEWER"), w.editor]) {
-      const refused = await api.data(PROMOTE_NOW, { input: { applicationId: app, fromEnvironmentId: w.env.development, toEnvironmentId: w.env.staging } });
+      const refused = await api.data(PROMOTE_NOW, {
+        input: { applicationId: app, fromEnvironmentId: w.env.development, toEnvironmentId: w.env.staging },
+      });
       expect(refused.promoteNow.code).toBe("FORBIDDEN");
     }
   });
@@ -279,7 +345,12 @@ describe("idempotency", () => {
   it("returns the first call's propagation for a repeated key and refuses the key with another request", async () => {
     const w = await world();
     await editAndSaveLogin(w);
-    const input = { applicationId: w.catalogue.applicationId, fromEnvironmentId: w.env.development, toEnvironmentId: w.env.staging, idempotencyKey: "deploy-42" };
+    const input = {
+      applicationId: w.catalogue.applicationId,
+      fromEnvironmentId: w.env.development,
+      toEnvironmentId: w.env.staging,
+      idempotencyKey: "deploy-42",
+    };
     const first = await w.promoter.data(PROMOTE_NOW, { input });
     const again = await w.promoter.data(PROMOTE_NOW, { input });
     expect(again.promoteNow.propagation.id).toBe(first.promoteNow.propagation.id);
@@ -292,7 +363,12 @@ describe("idempotency", () => {
   it("applies once when the same key is sent 10 times at once", async () => {
     const w = await world();
     await editAndSaveLogin(w);
-    const input = { applicationId: w.catalogue.applicationId, fromEnvironmentId: w.env.development, toEnvironmentId: w.env.staging, idempotencyKey: "burst" };
+    const input = {
+      applicationId: w.catalogue.applicationId,
+      fromEnvironmentId: w.env.development,
+      toEnvironmentId: w.env.staging,
+      idempotencyKey: "burst",
+    };
     const results = await Promise.all(Array.from({ length: 10 }, () => w.promoter.data(PROMOTE_NOW, { input })));
     const ids = new Set(results.map((r) => r.promoteNow.propagation?.id));
     expect(results.every((r) => r.promoteNow.__typename === "PromoteNowSuccess")).toBe(true);

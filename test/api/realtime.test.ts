@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
-import { openDatabase } from "../../src/db/client.js";
-import { apiAs, createCatalogue, createClient, operation, type Api, type Catalogue } from "../support/fixtures.js";
 import { databaseUrl } from "../support/database.js";
+import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { subscribeSse, subscribeWs, wsClient } from "../support/subscriptions.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -48,7 +48,11 @@ async function world(endpoint = server.endpoint): Promise<World> {
   const tenant = await createTenant("realtime");
   const admin = apiAs(endpoint, tenant, "ADMIN");
   const catalogue = await createCatalogue(admin);
-  await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging });
+  await createClient(admin, {
+    applicationId: catalogue.applicationId,
+    environmentId: catalogue.environments.staging,
+    databaseId: catalogue.databases.staging,
+  });
   return { tenant, admin, catalogue, env: catalogue.environments };
 }
 
@@ -159,7 +163,14 @@ describe("sync notifications over graphql-ws", () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(sub.events).toHaveLength(2);
       expect(
-        events.map((e) => [e.syncStatusChanged.journey?.key, e.syncStatusChanged.environment.key, e.syncStatusChanged.sourceEnvironment.key, e.syncStatusChanged.status]).sort(),
+        events
+          .map((e) => [
+            e.syncStatusChanged.journey?.key,
+            e.syncStatusChanged.environment.key,
+            e.syncStatusChanged.sourceEnvironment.key,
+            e.syncStatusChanged.status,
+          ])
+          .sort(),
       ).toEqual([
         ["login", "staging", "qa", "OUT_OF_SYNC"],
         ["registration", "staging", "qa", "OUT_OF_SYNC"],
@@ -257,7 +268,9 @@ describe("resuming without loss", () => {
         edges { cursor node { status } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`);
     const newest = (await w.admin.data(BACKWARD, { last: 2 })).syncNotifications;
     expect(newest.edges.map((e: { node: { status: string } }) => e.node.status)).toEqual(["IN_SYNC", "OUT_OF_SYNC"]);
-    expect(newest.edges.map((e: { cursor: string }) => e.cursor)).toEqual([...first.edges.slice(1), ...second.edges].map((e: { cursor: string }) => e.cursor));
+    expect(newest.edges.map((e: { cursor: string }) => e.cursor)).toEqual(
+      [...first.edges.slice(1), ...second.edges].map((e: { cursor: string }) => e.cursor),
+    );
     expect(newest.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
     const older = (await w.admin.data(BACKWARD, { last: 1, before: newest.pageInfo.startCursor })).syncNotifications;
     expect(older.edges.map((e: { cursor: string }) => e.cursor)).toEqual([first.edges[0].cursor]);
@@ -334,7 +347,10 @@ describe("cursors per organization", () => {
 describe("sync notifications over server-sent events", () => {
   it("delivers the same events to an SSE subscriber", async () => {
     const w = await world();
-    const sub = await subscribeSse(server.endpoint, w.tenant.tokens.VIEWER, SUBSCRIPTION, { env: w.env.staging, after: await latestCursor(w) });
+    const sub = await subscribeSse(server.endpoint, w.tenant.tokens.VIEWER, SUBSCRIPTION, {
+      env: w.env.staging,
+      after: await latestCursor(w),
+    });
     try {
       await saveLogin(w, 16);
       const [event] = await sub.waitFor(1);
@@ -395,7 +411,13 @@ describe.runIf(databaseUrl)("revocation from the command line", () => {
     });
     expect(cli.status, cli.stderr).toBe(0);
     await sub.completed.catch((closed: { code?: number }) => expect(closed.code).toBe(4401));
-    expect((await apiAs(server.endpoint, { ...w.tenant, tokens: { ...w.tenant.tokens, VIEWER: token } }, "VIEWER").request("{ viewer { role } }")).status).toBe(401);
+    expect(
+      (
+        await apiAs(server.endpoint, { ...w.tenant, tokens: { ...w.tenant.tokens, VIEWER: token } }, "VIEWER").request(
+          "{ viewer { role } }",
+        )
+      ).status,
+    ).toBe(401);
     await ws.dispose();
   });
 });

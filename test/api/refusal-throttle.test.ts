@@ -14,7 +14,8 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 /** Over the cost limit: every list of environments inside another. */
-const TOO_COSTLY = "{ a: environments { databases { environment { databases { environment { databases { environment { databases { environment { key } } } } } } } } } }";
+const TOO_COSTLY =
+  "{ a: environments { databases { environment { databases { environment { databases { environment { databases { environment { key } } } } } } } } } }";
 
 describe("a token that keeps meeting the limits", () => {
   it(`is answered 429 TOO_MANY_REQUESTS with Retry-After once its ${REFUSAL_ALLOWANCE.burst} refusals are spent, while other tokens go on`, async () => {

@@ -8,8 +8,8 @@ import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type CacheScope, useResponseCache } from "../../src/server/response-cache.js";
-import { apiAs, type Api, type Catalogue, createApiToken, createApplication, createCatalogue, operation } from "../support/fixtures.js";
 import { countQueries, testDatabase } from "../support/database.js";
+import { type Api, apiAs, type Catalogue, createApiToken, createApplication, createCatalogue, operation } from "../support/fixtures.js";
 import { client, gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -59,7 +59,10 @@ async function world(label: string): Promise<World> {
 
 async function revisionOf(tenant: Tenant): Promise<number> {
   const { db } = await testDatabase();
-  const [row] = await db.select({ revision: organizations.revision }).from(organizations).where(eq(organizations.id, tenant.organizationId));
+  const [row] = await db
+    .select({ revision: organizations.revision })
+    .from(organizations)
+    .where(eq(organizations.id, tenant.organizationId));
   return row.revision;
 }
 
@@ -116,7 +119,9 @@ describe("the query response cache", () => {
     expect(password(await viewerOne.data(LOGIN_PASSWORD, variables))).toBe(initial);
     expect(password(await viewerTwo.data(LOGIN_PASSWORD, variables))).toBe(initial);
     // …until the save.
-    expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe("SaveJourneySuccess");
+    expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe(
+      "SaveJourneySuccess",
+    );
 
     expect(password(await viewerOne.data(LOGIN_PASSWORD, variables))).toBe(initial! + 3);
     expect(password(await viewerTwo.data(LOGIN_PASSWORD, variables))).toBe(initial! + 3);

@@ -26,7 +26,9 @@ const SUBSCRIPTION = "subscription { syncStatusChanged { cursor } }";
 async function rawSocket(token: string) {
   const socket = new WebSocket(server.wsEndpoint, "graphql-transport-ws");
   const messages: Record<string, unknown>[] = [];
-  const closed = new Promise<{ code: number; at: number }>((resolve) => socket.on("close", (code) => resolve({ code, at: performance.now() })));
+  const closed = new Promise<{ code: number; at: number }>((resolve) =>
+    socket.on("close", (code) => resolve({ code, at: performance.now() })),
+  );
   socket.on("message", (data) => messages.push(JSON.parse(String(data))));
   await new Promise((resolve) => socket.on("open", resolve));
   socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
@@ -57,7 +59,10 @@ describe("a token revoked while its sockets are open", () => {
     socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: MINT } }));
     expect((await closed).code).toBe(4401);
     expect(messages.filter((m) => m.type === "next")).toEqual([]);
-    const minted2 = await db.select().from(apiTokens).where(and(eq(apiTokens.organizationId, tenant.organizationId), eq(apiTokens.name, "minted-on-a-revoked-socket")));
+    const minted2 = await db
+      .select()
+      .from(apiTokens)
+      .where(and(eq(apiTokens.organizationId, tenant.organizationId), eq(apiTokens.name, "minted-on-a-revoked-socket")));
     expect(minted2).toEqual([]);
   });
 
@@ -77,7 +82,13 @@ describe("a token revoked while its sockets are open", () => {
   it("keeps other tokens' sockets open", async () => {
     const admin = apiAs(server.endpoint, tenant);
     const minted = await createApiToken(admin, { name: "to-revoke-other", role: "VIEWER" });
-    const other = createWsClient({ url: server.wsEndpoint, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${tenant.tokens.VIEWER}` }, retryAttempts: 0, lazy: false });
+    const other = createWsClient({
+      url: server.wsEndpoint,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${tenant.tokens.VIEWER}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
     const stays = await subscribeWs(other, SUBSCRIPTION);
     await admin.data(REVOKE, { id: minted.id });
     const result = await new Promise((resolve, reject) => {

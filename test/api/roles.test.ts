@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId } from "../../src/graphql/ids.js";
 import {
-  apiAs,
   type Api,
+  apiAs,
   type Catalogue,
   createApiToken,
   createApplication,
@@ -48,13 +48,23 @@ const MUTATIONS = {
     mutation RevokeApiToken($input: RevokeApiTokenInput!) { revokeApiToken(input: $input) { ${RESULT_FIELDS} } }
   `),
   updateClient: operation(`mutation UpdateClient($input: UpdateClientInput!) { updateClient(input: $input) { ${RESULT_FIELDS} } }`),
-  saveJourneyStep: operation(`mutation SaveJourneyStep($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ${RESULT_FIELDS} } }`),
-  removeJourneyStep: operation(`mutation RemoveJourneyStep($input: RemoveJourneyStepInput!) { removeJourneyStep(input: $input) { ${RESULT_FIELDS} } }`),
-  setJourneyStart: operation(`mutation SetJourneyStart($input: SetJourneyStartInput!) { setJourneyStart(input: $input) { ${RESULT_FIELDS} } }`),
-  discardJourneyDraft: operation(`mutation DiscardJourneyDraft($input: DiscardJourneyDraftInput!) { discardJourneyDraft(input: $input) { ${RESULT_FIELDS} } }`),
+  saveJourneyStep: operation(
+    `mutation SaveJourneyStep($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  removeJourneyStep: operation(
+    `mutation RemoveJourneyStep($input: RemoveJourneyStepInput!) { removeJourneyStep(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  setJourneyStart: operation(
+    `mutation SetJourneyStart($input: SetJourneyStartInput!) { setJourneyStart(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  discardJourneyDraft: operation(
+    `mutation DiscardJourneyDraft($input: DiscardJourneyDraftInput!) { discardJourneyDraft(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
   saveJourney: operation(`mutation SaveJourney($input: SaveJourneyInput!) { saveJourney(input: $input) { ${RESULT_FIELDS} } }`),
   promoteNow: operation(`mutation PromoteNow($input: PromoteNowInput!) { promoteNow(input: $input) { ${RESULT_FIELDS} } }`),
-  propagateChanges: operation(`mutation PropagateChanges($input: PropagateChangesInput!) { propagateChanges(input: $input) { ${RESULT_FIELDS} } }`),
+  propagateChanges: operation(
+    `mutation PropagateChanges($input: PropagateChangesInput!) { propagateChanges(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
 };
 
 const PREPARE_STEP = operation(`mutation Prepare($input: SaveJourneyStepInput!) {
@@ -69,7 +79,14 @@ async function draftWithStep(n: number): Promise<number> {
     input: {
       journeyId: catalogue.journeys.login,
       environmentId: catalogue.environments.development,
-      step: { key: `extra-${n}`, type: "EMAIL_OTP", name: `Extra ${n}`, enabled: true, settings: {}, transitions: [{ outcome: "success", to: "COMPLETE" }] },
+      step: {
+        key: `extra-${n}`,
+        type: "EMAIL_OTP",
+        name: `Extra ${n}`,
+        enabled: true,
+        settings: {},
+        transitions: [{ outcome: "success", to: "COMPLETE" }],
+      },
     },
   });
   return result.saveJourneyStep.draft.revision;
@@ -98,7 +115,11 @@ beforeAll(async () => {
   admin = apiAs(server.endpoint, tenant);
   catalogue = await createCatalogue(admin);
   for (const key of ["staging", "production"] as const) {
-    await createClient(admin, { applicationId: catalogue.applicationId, environmentId: catalogue.environments[key], databaseId: catalogue.databases[key] });
+    await createClient(admin, {
+      applicationId: catalogue.applicationId,
+      environmentId: catalogue.environments[key],
+      databaseId: catalogue.databases[key],
+    });
   }
 });
 afterAll(() => server.stop());
@@ -138,7 +159,14 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
     allowed: ["EDITOR", "PROMOTER", "ADMIN"],
     input: async (n) => ({
       ...editIds(),
-      step: { key: `step-${n}`, type: "PASSWORD", name: `Step ${n}`, enabled: true, settings: {}, transitions: [{ outcome: "success", to: "COMPLETE" }] },
+      step: {
+        key: `step-${n}`,
+        type: "PASSWORD",
+        name: `Step ${n}`,
+        enabled: true,
+        settings: {},
+        transitions: [{ outcome: "success", to: "COMPLETE" }],
+      },
     }),
   },
   removeJourneyStep: {
@@ -161,14 +189,22 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
     allowed: ["PROMOTER", "ADMIN"],
     input: async (n) => (
       await developmentChange(n),
-      { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging }
+      {
+        applicationId: catalogue.applicationId,
+        fromEnvironmentId: catalogue.environments.development,
+        toEnvironmentId: catalogue.environments.staging,
+      }
     ),
   },
   propagateChanges: {
     allowed: ["PROMOTER", "ADMIN"],
     input: async (n) => {
       await developmentChange(n);
-      const ids = { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging };
+      const ids = {
+        applicationId: catalogue.applicationId,
+        fromEnvironmentId: catalogue.environments.development,
+        toEnvironmentId: catalogue.environments.staging,
+      };
       const { diff } = await admin.data(PREPARE_DIFF, { a: ids.applicationId, from: ids.fromEnvironmentId, to: ids.toEnvironmentId });
       return { ...ids, changeIds: diff.changes.map((c: { id: string }) => c.id) };
     },
@@ -177,10 +213,18 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
 
 describe("promotion into production by role", () => {
   it("lets only an ADMIN promote into production", async () => {
-    const ids = { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.staging, toEnvironmentId: catalogue.environments.production };
+    const ids = {
+      applicationId: catalogue.applicationId,
+      fromEnvironmentId: catalogue.environments.staging,
+      toEnvironmentId: catalogue.environments.production,
+    };
     await developmentChange(++calls);
     await admin.data(MUTATIONS.promoteNow, {
-      input: { applicationId: catalogue.applicationId, fromEnvironmentId: catalogue.environments.development, toEnvironmentId: catalogue.environments.staging },
+      input: {
+        applicationId: catalogue.applicationId,
+        fromEnvironmentId: catalogue.environments.development,
+        toEnvironmentId: catalogue.environments.staging,
+      },
     });
     for (const role of ["VIEWER", "EDITOR", "PROMOTER"] as const) {
       const before = await tenantRows(tenant.organizationId);
@@ -241,12 +285,16 @@ const READS: [string, string, () => Record<string, unknown>][] = [
   ["viewer", operation(`query { viewer { role organization { id name } } }`), () => ({})],
   [
     "environments",
-    operation(`query { environments { id key name rank isProduction editable lower { id } upper { id } databases { id name environment { id } } } }`),
+    operation(
+      `query { environments { id key name rank isProduction editable lower { id } upper { id } databases { id name environment { id } } } }`,
+    ),
     () => ({}),
   ],
   [
     "applications",
-    operation(`query { applications(first: 10) { edges { cursor node { id name } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`),
+    operation(
+      `query { applications(first: 10) { edges { cursor node { id name } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
+    ),
     () => ({}),
   ],
   [
@@ -300,17 +348,33 @@ const READS: [string, string, () => Record<string, unknown>][] = [
   ],
   [
     "propagations",
-    operation(`query { propagations(first: 5) { edges { node { id mode comment actor actorApiToken { id name } createdAt from { key } to { key } application { name } items { id path } } } } }`),
+    operation(
+      `query { propagations(first: 5) { edges { node { id mode comment actor actorApiToken { id name } createdAt from { key } to { key } application { name } items { id path } } } } }`,
+    ),
     () => ({}),
   ],
   [
     "syncNotifications",
-    operation(`query { syncNotifications(first: 5) { edges { cursor node { id cursor status message changeCount occurredAt environment { key } sourceEnvironment { key } application { name } journey { key } } } } }`),
+    operation(
+      `query { syncNotifications(first: 5) { edges { cursor node { id cursor status message changeCount occurredAt environment { key } sourceEnvironment { key } application { name } journey { key } } } } }`,
+    ),
     () => ({}),
   ],
-  ["Environment node", operation(`query ($id: ID!) { node(id: $id) { id ... on Environment { key } } }`), () => ({ id: catalogue.environments.production })],
-  ["Database node", operation(`query ($id: ID!) { node(id: $id) { id ... on Database { name environment { id } } } }`), () => ({ id: catalogue.databases.staging })],
-  ["Organization node", operation(`query ($id: ID!) { node(id: $id) { id ... on Organization { name } } }`), () => ({ id: globalId("Organization", tenant.organizationId) })],
+  [
+    "Environment node",
+    operation(`query ($id: ID!) { node(id: $id) { id ... on Environment { key } } }`),
+    () => ({ id: catalogue.environments.production }),
+  ],
+  [
+    "Database node",
+    operation(`query ($id: ID!) { node(id: $id) { id ... on Database { name environment { id } } } }`),
+    () => ({ id: catalogue.databases.staging }),
+  ],
+  [
+    "Organization node",
+    operation(`query ($id: ID!) { node(id: $id) { id ... on Organization { name } } }`),
+    () => ({ id: globalId("Organization", tenant.organizationId) }),
+  ],
 ];
 
 const API_TOKEN_NODE = operation(`query ($id: ID!) { node(id: $id) { id ... on ApiToken { name role createdAt revokedAt } } }`);

@@ -1,5 +1,5 @@
 import { Repeater } from "@repeaterjs/repeater";
-import { GraphQLError, GraphQLID, GraphQLObjectType, GraphQLSchema, GraphQLString, type ExecutionResult } from "graphql";
+import { type ExecutionResult, GraphQLError, GraphQLID, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { describe, expect, it } from "vitest";
 import { useSharedEventExecution } from "../../src/server/shared-events.js";
@@ -146,7 +146,7 @@ describe("shared execution of live events", () => {
   it("shares nothing without an audience, nor between distinct event objects", async () => {
     const w = world();
     const streams = [iterator(await w.subscribe(null, QUERY)), iterator(await w.subscribe(null, QUERY))];
-    let received = streams.map((s) => s.next());
+    const received = streams.map((s) => s.next());
     await untilListening(w, 2);
     w.publish({ id: "3" });
     await Promise.all(received);

@@ -18,7 +18,10 @@ describe("GraphQL over HTTP (graphql-http's server audits)", () => {
   const audits = serverAudits({
     url: () => server.endpoint,
     fetchFn: (input: RequestInfo | URL, init?: RequestInit) =>
-      fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), authorization: `Bearer ${tenant.tokens.VIEWER}` } }),
+      fetch(input, {
+        ...init,
+        headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), authorization: `Bearer ${tenant.tokens.VIEWER}` },
+      }),
   });
 
   for (const audit of audits.filter((a) => a.name.startsWith("MUST") || a.name.startsWith("SHOULD"))) {
@@ -31,9 +34,13 @@ describe("GraphQL over HTTP (graphql-http's server audits)", () => {
 
 describe("the graphql-transport-ws protocol", () => {
   /** A raw socket speaking the protocol by hand; resolves with the close code. */
-  async function rawSession(steps: (ws: WebSocket, acked: Promise<void>) => Promise<void> | void): Promise<{ code: number; reason: string }> {
+  async function rawSession(
+    steps: (ws: WebSocket, acked: Promise<void>) => Promise<void> | void,
+  ): Promise<{ code: number; reason: string }> {
     const ws = new WebSocket(server.wsEndpoint, "graphql-transport-ws");
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: String(reason) })));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on("close", (code, reason) => resolve({ code, reason: String(reason) })),
+    );
     const acked = new Promise<void>((resolve) =>
       ws.on("message", (data) => {
         if (JSON.parse(String(data)).type === "connection_ack") resolve();
@@ -43,7 +50,8 @@ describe("the graphql-transport-ws protocol", () => {
     await steps(ws, acked);
     return closed;
   }
-  const init = (ws: WebSocket) => ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${tenant.tokens.VIEWER}` } }));
+  const init = (ws: WebSocket) =>
+    ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${tenant.tokens.VIEWER}` } }));
   const subscribe = (ws: WebSocket, id: string) =>
     ws.send(JSON.stringify({ id, type: "subscribe", payload: { query: "subscription { syncStatusChanged { id } }" } }));
 
@@ -84,7 +92,9 @@ describe("the graphql-transport-ws protocol", () => {
     const { code } = await rawSession(async (ws, acked) => {
       init(ws);
       await acked;
-      ws.send(JSON.stringify({ id: "big", type: "subscribe", payload: { query: `{ viewer { role } } #${"x".repeat(MAX_WS_MESSAGE_BYTES)}` } }));
+      ws.send(
+        JSON.stringify({ id: "big", type: "subscribe", payload: { query: `{ viewer { role } } #${"x".repeat(MAX_WS_MESSAGE_BYTES)}` } }),
+      );
     });
     expect(code).toBe(1009);
   });

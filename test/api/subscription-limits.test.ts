@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createApp, type App } from "../../src/server/app.js";
+import { type App, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { SUBSCRIPTION_LIMITS } from "../../src/server/subscription-limits.js";
 import { testDatabase } from "../support/database.js";
@@ -62,16 +62,20 @@ describe("subscriptions per connection", () => {
     const catalogue = await createCatalogue(api);
     // A client in staging: its journeys' states are written as notifications.
     await api.data(`mutation($input: CreateClientInput!) { createClient(input: $input) { __typename } }`, {
-      input: { applicationId: catalogue.applicationId, environmentId: catalogue.environments.staging, databaseId: catalogue.databases.staging, redirectUris: [], allowedOrigins: [] },
+      input: {
+        applicationId: catalogue.applicationId,
+        environmentId: catalogue.environments.staging,
+        databaseId: catalogue.databases.staging,
+        redirectUris: [],
+        allowedOrigins: [],
+      },
     });
     const history = await api.data(`{ syncNotifications(first: 100) { edges { cursor } } }`);
     const count = history.syncNotifications.edges.length;
     expect(count).toBeGreaterThan(0);
     const ws = await connection(server.wsEndpoint, own.tokens.VIEWER);
     for (let i = 0; i < 100; i++) ws.subscribe(`r${i}`, { after: "0" });
-    await expect
-      .poll(() => ws.messages.filter((m) => m.type === "next").length, { timeout: 20_000 })
-      .toBe(100 * count);
+    await expect.poll(() => ws.messages.filter((m) => m.type === "next").length, { timeout: 20_000 }).toBe(100 * count);
     for (let i = 0; i < 100; i++) {
       const cursors = ws.messages.filter((m) => m.id === `r${i}`).map((m) => m.payload.data.syncStatusChanged.cursor);
       expect(cursors).toEqual(history.syncNotifications.edges.map((e: { cursor: string }) => e.cursor));
@@ -85,7 +89,11 @@ describe("subscriptions per token", () => {
   let endpoint: string;
   let wsEndpoint: string;
   beforeAll(async () => {
-    app = createApp({ database: await testDatabase(), logger: createLogger("silent"), subscriptionLimits: { perConnection: 100, perToken: 3 } });
+    app = createApp({
+      database: await testDatabase(),
+      logger: createLogger("silent"),
+      subscriptionLimits: { perConnection: 100, perToken: 3 },
+    });
     const url = await app.start(0, "127.0.0.1");
     endpoint = `${url}/graphql`;
     wsEndpoint = `${url.replace("http", "ws")}/graphql`;

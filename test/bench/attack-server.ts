@@ -18,9 +18,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { Db } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { insertNotifications, lockNotifications, type NewSyncNotification } from "../../src/db/repositories/notifications.js";
-import type { Db } from "../../src/db/client.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { type App, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
@@ -144,7 +144,14 @@ async function application(db: Db, org: Awaited<ReturnType<typeof organization>>
   for (let n = 0; n < journeys; n++) {
     const template = BENCH_JOURNEYS[n % BENCH_JOURNEYS.length];
     const suffix = journeys > BENCH_JOURNEYS.length ? `-${String(n + 1).padStart(2, "0")}` : "";
-    created.push(await createJourney(db, actor, { ...template, applicationId: application.id, key: `${template.key}${suffix}`, name: `${template.name}${suffix}` }));
+    created.push(
+      await createJourney(db, actor, {
+        ...template,
+        applicationId: application.id,
+        key: `${template.key}${suffix}`,
+        name: `${template.name}${suffix}`,
+      }),
+    );
   }
   await clientIn(staging, 1);
   return { application, journeys: created };

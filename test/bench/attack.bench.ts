@@ -245,9 +245,12 @@ async function httpLoop(
         return;
       }
       const cause = (error as { cause?: { code?: string } }).cause?.code;
-      outcomes.add(`${label}${isAbort(error) ? `no answer within ${ATTACK_TIMEOUT_MS / 1000} s` : `network error ${cause ?? String(error)}`}`, {
-        ms: performance.now() - started,
-      });
+      outcomes.add(
+        `${label}${isAbort(error) ? `no answer within ${ATTACK_TIMEOUT_MS / 1000} s` : `network error ${cause ?? String(error)}`}`,
+        {
+          ms: performance.now() - started,
+        },
+      );
     }
   }
 }
@@ -369,7 +372,10 @@ const ATTACKS: Attack[] = [
           const started = performance.now();
           const { socket, outcome } = await connect(info.wsUrl, nestedInit, signal);
           terminate(socket);
-          if (outcome !== "aborted") outcomes.add(`WebSocket nested connection_init: ${outcome === "ack" ? "acknowledged" : outcome}`, { ms: performance.now() - started });
+          if (outcome !== "aborted")
+            outcomes.add(`WebSocket nested connection_init: ${outcome === "ack" ? "acknowledged" : outcome}`, {
+              ms: performance.now() - started,
+            });
         }
       })();
       return Promise.all([http, webSocket]).then(() => {});
@@ -418,7 +424,10 @@ async function badDocumentsOverWebSocket(info: AttackServerInfo, outcomes: Outco
       }
       if (message.type === "next") {
         const { data, errors } = message.payload as { data?: unknown; errors?: GraphQLErrorShape[] };
-        return answer?.(errors?.length ? `${hasData(data) ? "partial data," : "next with errors"} ${codeOf(errors)}` : "next with data", errors?.[0]?.message);
+        return answer?.(
+          errors?.length ? `${hasData(data) ? "partial data," : "next with errors"} ${codeOf(errors)}` : "next with data",
+          errors?.[0]?.message,
+        );
       }
       // `complete` follows a `next`: nothing to count.
     });
@@ -659,7 +668,14 @@ interface PhaseFigures {
   serverExited?: number | null;
 }
 
-async function runPhase(server: Server, output: ServerOutput, latency: LatencyClient, context: AttackContext, attack: Attack, fastMs: number): Promise<PhaseFigures> {
+async function runPhase(
+  server: Server,
+  output: ServerOutput,
+  latency: LatencyClient,
+  context: AttackContext,
+  attack: Attack,
+  fastMs: number,
+): Promise<PhaseFigures> {
   const { info } = server;
   const logged = (stats?: AttackCounters) => (stats ? Object.values(stats.logged).reduce((a, b) => a + b, 0) : undefined);
   const before = await within(server.stats(), 30_000);
@@ -676,7 +692,11 @@ async function runPhase(server: Server, output: ServerOutput, latency: LatencyCl
   } finally {
     controller.abort();
   }
-  const stopped = (await within(attacking.then(() => true), STOP_TIMEOUT_MS)) ?? false;
+  const stopped =
+    (await within(
+      attacking.then(() => true),
+      STOP_TIMEOUT_MS,
+    )) ?? false;
   const after = await within(server.stats(), 30_000);
   const exited = server.exitCode();
   const recoverySeconds = exited === undefined ? await recovery(info, fastMs) : undefined;
@@ -714,7 +734,12 @@ async function runPhase(server: Server, output: ServerOutput, latency: LatencyCl
 const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
 
 /** A phase's figures, and the targets it missed. */
-function phaseFigures(phase: PhaseFigures, quiet: Record<string, VictimFigures>, target: DatabaseTarget, attack: Attack): { figures: Figures; missed: string[] } {
+function phaseFigures(
+  phase: PhaseFigures,
+  quiet: Record<string, VictimFigures>,
+  target: DatabaseTarget,
+  attack: Attack,
+): { figures: Figures; missed: string[] } {
   const figures: Figures = {};
   const missed: string[] = [];
   for (const [name, v] of Object.entries(phase.victim)) {
@@ -730,7 +755,9 @@ function phaseFigures(phase: PhaseFigures, quiet: Record<string, VictimFigures>,
   }
   if (attack.key === "subscription-flood") {
     const p99 = phase.victim["{ __typename }"].p99;
-    figures[`victim { __typename } p99 < ${FLOOD_TARGET_MS} ms${target === "postgres" ? "" : " (the target is on PostgreSQL)"}`] = verdict(p99 < FLOOD_TARGET_MS);
+    figures[`victim { __typename } p99 < ${FLOOD_TARGET_MS} ms${target === "postgres" ? "" : " (the target is on PostgreSQL)"}`] = verdict(
+      p99 < FLOOD_TARGET_MS,
+    );
     if (target === "postgres" && !(p99 < FLOOD_TARGET_MS)) missed.push(`{ __typename } p99 ${p99} ms ≥ ${FLOOD_TARGET_MS} ms`);
   }
   const { outcomes } = phase;
@@ -738,7 +765,8 @@ function phaseFigures(phase: PhaseFigures, quiet: Record<string, VictimFigures>,
   for (const [label, count] of Object.entries(outcomes.counts).sort((a, b) => b[1] - a[1])) figures[`attacker: ${label}`] = count;
   for (const [name, value] of Object.entries(outcomes.extra)) figures[`attacker ${name}`] = value;
   if (outcomes.roundTrips.length > 0) {
-    figures["attacker round trip p50 / p99 ms"] = `${round(percentile(outcomes.roundTrips, 0.5))} / ${round(percentile(outcomes.roundTrips, 0.99))}`;
+    figures["attacker round trip p50 / p99 ms"] =
+      `${round(percentile(outcomes.roundTrips, 0.5))} / ${round(percentile(outcomes.roundTrips, 0.99))}`;
   }
   figures["attacker MB received"] = round(outcomes.bytes / 1e6);
   figures["server CPU s"] = phase.serverCpuMs === undefined ? "no answer" : round(phase.serverCpuMs / 1000, 2);
@@ -747,7 +775,8 @@ function phaseFigures(phase: PhaseFigures, quiet: Record<string, VictimFigures>,
   figures["server log lines (warn and above)"] = phase.logLines ?? "no answer";
   figures["server output lines outside the logger"] = phase.outputLines;
   figures["live subscriptions after the phase"] = phase.liveSubscriptionsAfter ?? "no answer";
-  figures["answers quickly again after s"] = phase.recoverySeconds ?? (phase.serverExited === undefined ? `not within ${RECOVERY_TIMEOUT_MS / 1000}` : "-");
+  figures["answers quickly again after s"] =
+    phase.recoverySeconds ?? (phase.serverExited === undefined ? `not within ${RECOVERY_TIMEOUT_MS / 1000}` : "-");
   if (!phase.stopped) figures["attack stopped"] = `NO: cut off after ${STOP_TIMEOUT_MS / 1000} s`;
   if (phase.serverExited !== undefined) {
     figures["SERVER EXITED"] = String(phase.serverExited);
@@ -762,7 +791,8 @@ function quietFigures(quiet: Record<string, VictimFigures>): Figures {
     figures[`victim ${name} p50 ms`] = v.p50;
     figures[`victim ${name} p99 ms`] = v.p99;
     figures[`victim ${name} requests`] = v.requests;
-    if (v.failures + v.timeouts + v.unsent > 0) figures[`victim ${name} failed / timed out / unsent`] = `${v.failures} / ${v.timeouts} / ${v.unsent}`;
+    if (v.failures + v.timeouts + v.unsent > 0)
+      figures[`victim ${name} failed / timed out / unsent`] = `${v.failures} / ${v.timeouts} / ${v.unsent}`;
   }
   return figures;
 }
@@ -841,7 +871,8 @@ async function runTarget(target: DatabaseTarget, latency: LatencyClient): Promis
       const phase = await runPhase(server, output, latency, context, attack, fastMs);
       phases.push({ name, attack, phase });
       for (const [label, sample] of phase.outcomes.samples) samples[`${attack.key}: ${label}`] = sample;
-      for (const [name, v] of Object.entries(phase.victim)) v.samples.forEach((s, i) => (samples[`${attack.key}: victim ${name} failure ${i + 1}`] = s));
+      for (const [name, v] of Object.entries(phase.victim))
+        v.samples.forEach((s, i) => (samples[`${attack.key}: victim ${name} failure ${i + 1}`] = s));
     }
     let again: Record<string, VictimFigures> | undefined;
     if (server.exitCode() === undefined) {
@@ -864,7 +895,9 @@ async function runTarget(target: DatabaseTarget, latency: LatencyClient): Promis
       setup,
       quiet: quietFigures(quiet),
       quietAgain: again ? quietFigures(again) : { skipped: "the server exited" },
-      quietBasis: Object.fromEntries(Object.entries(basis).map(([name, v]) => [`victim ${name} quiet p99 ms (the lower of the two)`, v.p99])),
+      quietBasis: Object.fromEntries(
+        Object.entries(basis).map(([name, v]) => [`victim ${name} quiet p99 ms (the lower of the two)`, v.p99]),
+      ),
       attacks,
       verdicts,
       samples,

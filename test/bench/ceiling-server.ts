@@ -12,8 +12,8 @@
 import { setMaxListeners } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createPubSub, createSchema, createYoga } from "graphql-yoga";
 import { useServer } from "graphql-ws/use/ws";
+import { createPubSub, createSchema, createYoga } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import { announce, exitWithParent, startProbe } from "./process-probe.js";
 
@@ -121,7 +121,14 @@ useServer(
     execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
     subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
     onSubscribe: async (ctx, _id, params) => {
-      const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+      const {
+        schema: envelopedSchema,
+        execute,
+        subscribe,
+        contextFactory,
+        parse,
+        validate,
+      } = yoga.getEnveloped({
         ...ctx,
         req: ctx.extra.request,
         socket: ctx.extra.socket,

@@ -4,8 +4,8 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
-import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
+import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
@@ -13,8 +13,8 @@ import type { Actor } from "../../src/services/actor.js";
 import { createApplication, createClient, createDatabase } from "../../src/services/catalog.js";
 import { createJourney } from "../../src/services/journeys.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
-import { BENCH_JOURNEYS } from "./journeys.js";
 import { type Figures, formatFigures, loadFigures, machine, round } from "./figures.js";
+import { BENCH_JOURNEYS } from "./journeys.js";
 
 const APPLICATIONS = 200;
 const PAGE_SIZE = 50;
@@ -42,7 +42,6 @@ const DASHBOARD = `query Dashboard($env: ID!) {
 }`;
 
 const CEILING = "{ __typename }";
-
 
 const JOURNEYS = BENCH_JOURNEYS;
 
@@ -212,7 +211,9 @@ export async function runDashboardBench(): Promise<Figures> {
       "dashboard response KiB": round(Buffer.byteLength(expectedDashboard) / 1024),
     };
 
-    console.log(`\nDashboard benchmark: ${APPLICATIONS} applications × ${JOURNEYS.length} journeys × ${ENVIRONMENT_KEYS.length} environments, page of ${PAGE_SIZE}`);
+    console.log(
+      `\nDashboard benchmark: ${APPLICATIONS} applications × ${JOURNEYS.length} journeys × ${ENVIRONMENT_KEYS.length} environments, page of ${PAGE_SIZE}`,
+    );
     console.log(formatFigures(host));
     console.log(
       `  ${url ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${dataDir}`}, seeded in ${seedSeconds} s; ` +
@@ -222,7 +223,10 @@ export async function runDashboardBench(): Promise<Figures> {
     console.log(formatFigures(figures));
     console.log("  statements of one uncached dashboard request:");
     for (const statement of perRequest[0]) console.log(`    ${statement.replace(/\s+/g, " ").slice(0, 140)}`);
-    if (!figures["meets target"]) console.log(`  BELOW TARGET: the dashboard reaches ${figures["dashboard/ceiling %"]}% of the ceiling (target ${TARGET_RATIO * 100}%)`);
+    if (!figures["meets target"])
+      console.log(
+        `  BELOW TARGET: the dashboard reaches ${figures["dashboard/ceiling %"]}% of the ceiling (target ${TARGET_RATIO * 100}%)`,
+      );
     return figures;
   } finally {
     await app?.stop();

@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import { create as createJsonDiffPatch } from "jsondiffpatch";
 import microdiff from "microdiff";
 import type { ApplicationDocument } from "../../src/domain/change.js";
-import { diffApplication, diffSide, type DiffSide } from "../../src/domain/diff.js";
+import { type DiffSide, diffApplication, diffSide } from "../../src/domain/diff.js";
 import type { JourneyDocument, JourneyStepDefinition, JsonObject } from "../../src/domain/journey-document.js";
 
 export interface DiffBenchFigures {
@@ -57,10 +57,7 @@ export function runDiffBench(options: { runs?: number; warmup?: number } = {}): 
   const micro = microdiff(to, from);
   const patch = jsondiffpatch.diff(to, from) as { journeys?: object } | undefined;
 
-  const [oursTimes, microTimes] = timeInterleaved(runs, warmup, [
-    () => diffApplication(fromSide, toSide),
-    () => microdiff(to, from),
-  ]);
+  const [oursTimes, microTimes] = timeInterleaved(runs, warmup, [() => diffApplication(fromSide, toSide), () => microdiff(to, from)]);
   // timed on its own: the garbage it leaves would be collected during the others' runs
   const [patchTimes] = timeInterleaved(runs, warmup, [() => jsondiffpatch.diff(to, from)]);
   const oursMs = median(oursTimes);

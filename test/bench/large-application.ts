@@ -3,18 +3,18 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { appendVersions, findHeads, insertJourney, type NewVersion } from "../../src/db/repositories/journeys.js";
 import type { EnvironmentRow, JourneyRow } from "../../src/db/repositories/rows.js";
-import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
 import { canonicalHash } from "../../src/domain/canonical-json.js";
 import type { JourneyDocument } from "../../src/domain/journey-document.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import type { Actor } from "../../src/services/actor.js";
-import type { Services } from "../../src/services/index.js";
 import { createApplication, createClient, createDatabase } from "../../src/services/catalog.js";
+import type { Services } from "../../src/services/index.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 
 /**

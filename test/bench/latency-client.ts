@@ -10,7 +10,7 @@
  * falling due meanwhile wait too, and that wait is part of their latency. Requests still due when
  * the time is up are not sent; each counts as `unsent`, with what it had waited as its latency.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 
@@ -51,7 +51,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function request(command: MeasureCommand, stream: LatencyStream): Promise<string | null> {
   const response = await fetch(command.url, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json", authorization: `Bearer ${command.token}` },
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json, application/json",
+      authorization: `Bearer ${command.token}`,
+    },
     body: JSON.stringify({ query: stream.query, variables: stream.variables ?? {} }),
     signal: AbortSignal.timeout(command.timeoutMs),
   });
@@ -70,7 +74,8 @@ async function runStream(command: MeasureCommand, stream: LatencyStream, until: 
   while (due < until) {
     const now = performance.now();
     if (now < due) await sleep(due - now);
-    while (inFlight.size >= stream.maxInFlight && performance.now() < until) await Promise.race([...inFlight, sleep(until - performance.now())]);
+    while (inFlight.size >= stream.maxInFlight && performance.now() < until)
+      await Promise.race([...inFlight, sleep(until - performance.now())]);
     if (performance.now() >= until) break;
     const scheduled = due;
     due += interval;

@@ -1,8 +1,8 @@
+import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import { writeFile } from "node:fs/promises";
 import { writeHeapSnapshot } from "node:v8";
 import { EventHub } from "../../src/events/hub.js";
 

@@ -22,16 +22,16 @@ import type { JourneyDocument, JourneyStepDefinition, JsonObject } from "../../s
 import { validateJourneyDocument } from "../../src/domain/journey-validation.js";
 import { formatFigures, machine, round } from "./figures.js";
 import {
-  benchTargets,
   type BenchDatabase,
   type BenchServer,
+  benchTargets,
   type DatabaseTarget,
   median,
   openBenchDatabase,
   percentile,
+  type StoredApplication,
   startBenchServer,
   statementLines,
-  type StoredApplication,
   storeApplication,
   writeDocuments,
 } from "./large-application.js";

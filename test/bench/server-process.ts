@@ -64,7 +64,9 @@ export async function startServerProcess<Info extends { probeUrl: string }, Stat
   if (options.onOutput && child.stderr) {
     const onOutput = options.onOutput;
     // Until it has started, what it prints on stderr is why it did not: shown as is.
-    createInterface({ input: child.stderr }).on("line", (line) => (started ? onOutput(line, "stderr") : console.error(`[${options.label}] ${line}`)));
+    createInterface({ input: child.stderr }).on("line", (line) =>
+      started ? onOutput(line, "stderr") : console.error(`[${options.label}] ${line}`),
+    );
   }
   const info = await new Promise<Info>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -14,8 +14,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { migrateDatabase, openDatabase } from "../../src/db/client.js";
+import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import type { JourneyDocument } from "../../src/domain/journey-document.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
@@ -25,7 +25,7 @@ import { createApplication, createClient, createDatabase } from "../../src/servi
 import { createJourney } from "../../src/services/journeys.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 import { BENCH_JOURNEYS } from "./journeys.js";
-import { announce, startProbe, type ProbeCounters, countLiveSubscriptions } from "./process-probe.js";
+import { announce, countLiveSubscriptions, type ProbeCounters, startProbe } from "./process-probe.js";
 
 const APPLICATIONS = Number(process.env.SOAK_APPLICATIONS ?? 20);
 
@@ -86,7 +86,12 @@ const logDestination = {
 
 function stepInput(key: string, document: JourneyDocument): StepInput {
   const { transitions, ...step } = document.steps[key];
-  return { key, ...step, settings: { ...step.settings }, transitions: Object.entries(transitions).map(([outcome, to]) => ({ outcome, to })) };
+  return {
+    key,
+    ...step,
+    settings: { ...step.settings },
+    transitions: Object.entries(transitions).map(([outcome, to]) => ({ outcome, to })),
+  };
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), "soak-bench-"));
@@ -96,7 +101,10 @@ const database = await openDatabase({
   dataDir,
   onQuery: (query) => {
     sqlStatements++;
-    const shape = query.replace(/\s+/g, " ").replace(/\$\d+(, \$\d+)*/g, "$n").slice(0, 110);
+    const shape = query
+      .replace(/\s+/g, " ")
+      .replace(/\$\d+(, \$\d+)*/g, "$n")
+      .slice(0, 110);
     statements[shape] = (statements[shape] ?? 0) + 1;
   },
 });

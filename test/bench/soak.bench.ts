@@ -44,7 +44,7 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { createClient as createWsClient, type Client } from "graphql-ws";
+import { type Client, createClient as createWsClient } from "graphql-ws";
 import WebSocket from "ws";
 import { commit, type Figures, formatFigures, machine, round } from "./figures.js";
 import { percentile } from "./large-application.js";
@@ -76,7 +76,6 @@ const ERROR_SAMPLES = 5;
 
 type Kind = keyof typeof MIX;
 const KINDS = Object.keys(MIX) as Kind[];
-
 
 const DASHBOARD_PAGE = 50;
 const DASHBOARD = `query Dashboard($env: ID!) {
@@ -295,7 +294,11 @@ async function post(url: string, token: string, query: string, variables: Record
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/graphql-response+json, application/json", authorization: `Bearer ${token}` },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/graphql-response+json, application/json",
+        authorization: `Bearer ${token}`,
+      },
       body: JSON.stringify({ query, variables }),
     });
     text = await response.text();
@@ -403,14 +406,21 @@ class Traffic {
       case "dashboard":
         return this.dashboard();
       case "diff":
-        return post(url, viewerToken, DIFF, { a: application().id, from: environments.development, to: environments.staging }).then((data) => {
-          if (!["IN_SYNC", "OUT_OF_SYNC"].includes(data.diff?.status)) throw new OperationError("invalid", `diff: ${JSON.stringify(data).slice(0, 300)}`);
-          return "success";
-        });
+        return post(url, viewerToken, DIFF, { a: application().id, from: environments.development, to: environments.staging }).then(
+          (data) => {
+            if (!["IN_SYNC", "OUT_OF_SYNC"].includes(data.diff?.status))
+              throw new OperationError("invalid", `diff: ${JSON.stringify(data).slice(0, 300)}`);
+            return "success";
+          },
+        );
       case "save":
         return this.save(own[Math.floor(next() * own.length)]);
       case "propagate": {
-        const input = { applicationId: application().id, fromEnvironmentId: environments.development, toEnvironmentId: environments.staging };
+        const input = {
+          applicationId: application().id,
+          fromEnvironmentId: environments.development,
+          toEnvironmentId: environments.staging,
+        };
         return post(url, promoterToken, PROMOTE_NOW, { input }).then((data) => outcome(data.promoteNow, EXPECTED_CODES.propagate));
       }
     }
@@ -426,7 +436,9 @@ class Traffic {
     const wrong =
       edges.length !== Math.min(DASHBOARD_PAGE, applications.length)
         ? `${edges.length} applications`
-        : edges.find(({ node }) => node.clients.length !== 2 || node.journeys.length !== 3 || node.journeys.some((j) => !j.configuration?.hash))?.node.name;
+        : edges.find(
+            ({ node }) => node.clients.length !== 2 || node.journeys.length !== 3 || node.journeys.some((j) => !j.configuration?.hash),
+          )?.node.name;
     if (wrong) throw new OperationError("invalid", `dashboard: ${wrong}`);
     return "success";
   }
@@ -499,7 +511,11 @@ const change = (from: number, to: number) => round(((to - from) / from) * 100);
  * since the previous reading, the slowest of them, the server's memory and its longest event loop
  * delay since the previous reading.
  */
-function timeline(recorder: Recorder, began: number, readings: { at: number; stats?: ProcessStats & SoakCounters; error?: string }[]): Figures {
+function timeline(
+  recorder: Recorder,
+  began: number,
+  readings: { at: number; stats?: ProcessStats & SoakCounters; error?: string }[],
+): Figures {
   let from = began;
   const entries = readings
     .sort((a, b) => a.at - b.at)
@@ -676,7 +692,10 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
         "warm-up seconds": WARMUP_SECONDS,
         "warm-up ops": warmup.operations,
         mix: KINDS.map((k) => `${k} ${MIX[k] * 100}%`).join(", "),
-        "journey editing": JOURNEY_MODE === "own" ? "own (each client edits its own journeys: DRAFT_CONFLICT is an error)" : "shared (DRAFT_CONFLICT expected)",
+        "journey editing":
+          JOURNEY_MODE === "own"
+            ? "own (each client edits its own journeys: DRAFT_CONFLICT is an error)"
+            : "shared (DRAFT_CONFLICT expected)",
         seed: SEED,
         commit: commit(),
         "timeline readings": TIMELINE_GC ? "after full GC (pauses the server every reading)" : "without GC",
@@ -704,11 +723,16 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
       },
       targets: {
         "zero errors": recorder.errorCount === 0 && logged === 0,
-        "every notification delivered": missing === 0 && unexpected === 0 && subscribers.duplicates === 0 && subscribers.errors === 0 && subscribers.closed === 0,
+        "every notification delivered":
+          missing === 0 && unexpected === 0 && subscribers.duplicates === 0 && subscribers.errors === 0 && subscribers.closed === 0,
         "memory flat": flat,
       },
       statements: topStatements(before.statements, after.statements, 12),
-      samples: { errors: [...warmup.errorSamples, ...recorder.errorSamples].slice(0, ERROR_SAMPLES), subscribers: subscribers.errorSamples, serverLog: end.loggedSamples },
+      samples: {
+        errors: [...warmup.errorSamples, ...recorder.errorSamples].slice(0, ERROR_SAMPLES),
+        subscribers: subscribers.errorSamples,
+        serverLog: end.loggedSamples,
+      },
     };
   } finally {
     await subscribers.close();

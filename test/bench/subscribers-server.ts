@@ -11,8 +11,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
+import { listEnvironments } from "../../src/db/repositories/catalog.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { type App, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
@@ -21,8 +21,7 @@ import { createApplication, createClient, createDatabase } from "../../src/servi
 import { createJourney } from "../../src/services/journeys.js";
 import { DEMO_LOGIN } from "../../src/services/seed.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
-import { announce, exitWithParent, startProbe, countLiveSubscriptions } from "./process-probe.js";
-
+import { announce, countLiveSubscriptions, exitWithParent, startProbe } from "./process-probe.js";
 
 const liveSubscriptions = countLiveSubscriptions();
 
@@ -56,7 +55,8 @@ async function seed(db: Database["db"]) {
   const admin = await issueToken(db, { organizationId: organization.id, name: "bench-admin", role: "ADMIN" });
   // A token holds at most 1,000 subscriptions at once: one dashboard token per thousand subscribers.
   const viewers = [];
-  for (let i = 0; i < 10; i++) viewers.push(await issueToken(db, { organizationId: organization.id, name: `bench-dashboard-${i}`, role: "VIEWER" }));
+  for (let i = 0; i < 10; i++)
+    viewers.push(await issueToken(db, { organizationId: organization.id, name: `bench-dashboard-${i}`, role: "VIEWER" }));
   const actor: Actor = { organizationId: organization.id, tokenId: admin.apiToken.id, role: "ADMIN", name: "bench-admin" };
   const [development, staging] = await listEnvironments(db, organization.id);
   if (development?.key !== "development" || staging?.key !== "staging") throw new Error("unexpected default pipeline");
@@ -72,7 +72,13 @@ async function seed(db: Database["db"]) {
     redirectUris: ["https://development.portal.example.com/callback"],
     allowedOrigins: ["https://development.portal.example.com"],
   });
-  const login = await createJourney(db, actor, { applicationId: application.id, key: "login", name: "Login", type: "LOGIN", document: DEMO_LOGIN });
+  const login = await createJourney(db, actor, {
+    applicationId: application.id,
+    key: "login",
+    name: "Login",
+    type: "LOGIN",
+    document: DEMO_LOGIN,
+  });
   // Creating the staging client copies the journey up: staging starts in sync.
   await createClient(db, actor, {
     applicationId: application.id,

@@ -53,7 +53,6 @@ const SETTLE_MS = 2_000;
 const TARGET_RATIO = 1.5;
 const PROFILE_DIR = process.env.SUBSCRIBERS_BENCH_PROFILE || undefined;
 
-
 /** What a dashboard selects: the same document for both stacks (the ceiling's schema has the same fields). */
 const SUBSCRIPTION = `subscription Sync($env: ID!) {
   syncStatusChanged(environmentId: $env) {
@@ -293,7 +292,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 }
 
-const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 0.5);
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 
 async function waitForRegistrations(stats: () => Promise<ProcessStats>, count: number): Promise<void> {
   const deadline = Date.now() + REGISTRATION_TIMEOUT_MS;
@@ -434,7 +437,10 @@ class StackRun {
     const outOfSync = await this.phase("OUT_OF_SYNC");
     if (profile) {
       mkdirSync(PROFILE_DIR, { recursive: true });
-      await this.server!.probe(`/profile/stop?path=${encodeURIComponent(join(PROFILE_DIR, `${this.stack.name}-delivery.cpuprofile`))}`, "POST");
+      await this.server!.probe(
+        `/profile/stop?path=${encodeURIComponent(join(PROFILE_DIR, `${this.stack.name}-delivery.cpuprofile`))}`,
+        "POST",
+      );
     }
     if (measured) this.rounds.push(outOfSync);
     const restored = await this.phase("IN_SYNC");
@@ -447,7 +453,10 @@ class StackRun {
     const afterEvents = await server.stats(true);
     if (PROFILE_DIR) {
       // Last: after a heap snapshot the process's garbage collections are slower.
-      await server.probe(`/heap-snapshot?path=${encodeURIComponent(join(PROFILE_DIR, `${this.stack.name}-after-events.heapsnapshot`))}`, "POST");
+      await server.probe(
+        `/heap-snapshot?path=${encodeURIComponent(join(PROFILE_DIR, `${this.stack.name}-after-events.heapsnapshot`))}`,
+        "POST",
+      );
     }
     const { baseline, idle, rounds } = this;
     const added = SUBSCRIBERS - BASELINE_SUBSCRIBERS;
@@ -504,7 +513,9 @@ export interface SubscribersBenchFigures {
 export async function runSubscribersBench(): Promise<SubscribersBenchFigures> {
   const limit = openFilesLimit();
   if (limit < SUBSCRIBERS + 1_000) {
-    throw new Error(`open files limit ${limit} is too low for ${SUBSCRIBERS} connections: raise it (ulimit -n ${SUBSCRIBERS * 2}) and run again`);
+    throw new Error(
+      `open files limit ${limit} is too low for ${SUBSCRIBERS} connections: raise it (ulimit -n ${SUBSCRIBERS * 2}) and run again`,
+    );
   }
   const host = machine();
   // Both servers hold their subscribers at once and the rounds alternate between them, so that
@@ -561,9 +572,9 @@ export function formatSubscribersBench(figures: SubscribersBenchFigures): string
     "  ours / ceiling:",
     formatFigures(
       {
-        "p50": ratios.p50,
+        p50: ratios.p50,
         "server CPU per event": ratios.serverCpuPerEvent,
-        "p99": `${ratios.p99}  (${verdict(targets.p99)} ≤ ${targets.within})`,
+        p99: `${ratios.p99}  (${verdict(targets.p99)} ≤ ${targets.within})`,
         "idle RSS per subscriber": `${ratios.idleRssPerSubscriber}  (${verdict(ratios.idleRssPerSubscriber <= targets.within)} ≤ ${targets.within})`,
         "idle heap per subscriber": `${ratios.idleHeapPerSubscriber}  (${verdict(ratios.idleHeapPerSubscriber <= targets.within)} ≤ ${targets.within})`,
         "every subscriber received": `${verdict(targets.everyoneReceived)}`,

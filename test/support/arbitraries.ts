@@ -112,7 +112,10 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .array(fc.oneof(specialText, fc.string({ maxLength: 12 }), fc.string({ unit: "binary", maxLength: 8 })), { minLength: 1, maxLength: 5 })
+      .array(fc.oneof(specialText, fc.string({ maxLength: 12 }), fc.string({ unit: "binary", maxLength: 8 })), {
+        minLength: 1,
+        maxLength: 5,
+      })
       .map((parts) => parts.join("")),
   },
   { weight: 2, arbitrary: boundaryText },
@@ -223,18 +226,35 @@ export function inputOf(fields: Record<string, FieldSpec>): fc.Arbitrary<unknown
   const names = Object.keys(fields);
   const valid = fc.record(Object.fromEntries(names.map((name) => [name, validValue(fields[name])])));
   const mixed = fc.record(
-    Object.fromEntries(names.map((name) => [name, fc.oneof({ weight: 2, arbitrary: validValue(fields[name]) }, { weight: 1, arbitrary: badValue(fields[name]) })])),
+    Object.fromEntries(
+      names.map((name) => [
+        name,
+        fc.oneof({ weight: 2, arbitrary: validValue(fields[name]) }, { weight: 1, arbitrary: badValue(fields[name]) }),
+      ]),
+    ),
   );
   const oneBad = fc
     .constantFrom(...names)
-    .chain((bad) => fc.record(Object.fromEntries(names.map((name) => [name, name === bad ? badValue(fields[name]) : validValue(fields[name])]))));
-  const extraField = fc.tuple(valid, fc.oneof(fc.constantFrom("__proto__", "id", "organizationId", "constructor"), hostileText), hostileJson);
+    .chain((bad) =>
+      fc.record(Object.fromEntries(names.map((name) => [name, name === bad ? badValue(fields[name]) : validValue(fields[name])]))),
+    );
+  const extraField = fc.tuple(
+    valid,
+    fc.oneof(fc.constantFrom("__proto__", "id", "organizationId", "constructor"), hostileText),
+    hostileJson,
+  );
   return fc.oneof(
     { weight: 3, arbitrary: valid.map(withoutOmitted) },
     { weight: 5, arbitrary: oneBad.map(withoutOmitted) },
     { weight: 3, arbitrary: mixed.map(withoutOmitted) },
     { weight: 1, arbitrary: extraField.map(([record, key, value]) => ({ ...withoutOmitted(record), [key]: value })) },
-    { weight: 1, arbitrary: fc.oneof(fc.constantFrom(null, "input", 42, []), valid.map((record) => [withoutOmitted(record)])) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.constantFrom(null, "input", 42, []),
+        valid.map((record) => [withoutOmitted(record)]),
+      ),
+    },
   );
 }
 

@@ -3,8 +3,8 @@ import { parse, validate } from "graphql";
 import {
   apiTokens,
   applications,
-  clients,
   clientSettingsVersions,
+  clients,
   databases,
   environments,
   journeyDrafts,

@@ -1,8 +1,8 @@
 import {
   type DocumentNode,
   type FieldNode,
-  getNamedType,
   type GraphQLSchema,
+  getNamedType,
   isInterfaceType,
   isObjectType,
   Kind,

@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { createApp, type App } from "../../src/server/app.js";
+import { type App, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { testDatabase } from "./database.js";
 

@@ -1,4 +1,4 @@
-import { createClient as createWsClient, type Client } from "graphql-ws";
+import { type Client, createClient as createWsClient } from "graphql-ws";
 import WebSocket from "ws";
 
 /** Collects the events of one subscription, to await them one by one. */
@@ -76,7 +76,12 @@ export async function subscribeWs<T = any>(client: Client, query: string, variab
 }
 
 /** A subscription over server-sent events (graphql-yoga's built-in transport). */
-export async function subscribeSse<T = any>(endpoint: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<Collector<T>> {
+export async function subscribeSse<T = any>(
+  endpoint: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Collector<T>> {
   const abort = new AbortController();
   const c = collector<T>(async () => abort.abort());
   const response = await fetch(endpoint, {

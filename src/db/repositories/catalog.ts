@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gte, inArray, sql } from "drizzle-orm";
 import type { ClientSettings } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
-import { applications, clients, clientSettingsVersions, databases, environments } from "../schema.js";
+import { applications, clientSettingsVersions, clients, databases, environments } from "../schema.js";
 import type { ApplicationRow, ClientRow, ClientSummaryRow, DatabaseRow, EnvironmentRow, VersionOrigin } from "./rows.js";
 
 export async function listEnvironments(db: Db, organizationId: string): Promise<EnvironmentRow[]> {
@@ -39,10 +39,17 @@ export async function insertEnvironments(
 
 export async function findDatabasesByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<DatabaseRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(databases).where(and(eq(databases.organizationId, organizationId), inArray(databases.id, ids)));
+  return db
+    .select()
+    .from(databases)
+    .where(and(eq(databases.organizationId, organizationId), inArray(databases.id, ids)));
 }
 
-export async function findDatabasesByEnvironmentIds(db: Db, organizationId: string, environmentIds: readonly string[]): Promise<DatabaseRow[]> {
+export async function findDatabasesByEnvironmentIds(
+  db: Db,
+  organizationId: string,
+  environmentIds: readonly string[],
+): Promise<DatabaseRow[]> {
   if (environmentIds.length === 0) return [];
   return db
     .select()
@@ -51,7 +58,10 @@ export async function findDatabasesByEnvironmentIds(db: Db, organizationId: stri
     .orderBy(asc(databases.name));
 }
 
-export async function insertDatabase(db: Db, values: { organizationId: string; environmentId: string; name: string }): Promise<DatabaseRow> {
+export async function insertDatabase(
+  db: Db,
+  values: { organizationId: string; environmentId: string; name: string },
+): Promise<DatabaseRow> {
   const [row] = await db.insert(databases).values(values).returning();
   return row;
 }
@@ -106,7 +116,10 @@ export async function insertApplication(db: Db, values: { organizationId: string
 
 export async function findClientsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<ClientRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(clients).where(and(eq(clients.organizationId, organizationId), inArray(clients.id, ids)));
+  return db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.organizationId, organizationId), inArray(clients.id, ids)));
 }
 
 const { settings: _settings, redirectUris: _redirectUris, allowedOrigins: _allowedOrigins, ...CLIENT_SUMMARY } = getTableColumns(clients);
@@ -166,7 +179,6 @@ export async function insertClient(
   return row;
 }
 
-
 /** Environment-specific fields of a client (never propagated). */
 export async function updateClientFields(
   db: Db,
@@ -184,7 +196,14 @@ export async function updateClientFields(
 export async function appendClientSettingsVersion(
   db: Db,
   client: Pick<ClientRow, "id" | "settingsVersion">,
-  values: { settings: ClientSettings; hash: string; origin: VersionOrigin; savedBy: string; savedByTokenId: string | null; comment?: string | null },
+  values: {
+    settings: ClientSettings;
+    hash: string;
+    origin: VersionOrigin;
+    savedBy: string;
+    savedByTokenId: string | null;
+    comment?: string | null;
+  },
 ): Promise<ClientRow | null> {
   const version = client.settingsVersion + 1;
   await db.insert(clientSettingsVersions).values({

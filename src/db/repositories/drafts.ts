@@ -29,7 +29,12 @@ export async function startDraft(
   return (await lockDraft(db, values))!;
 }
 
-export async function updateDraft(db: Db, key: JourneyEnvironmentKey, document: JourneyDocument, author: DraftAuthor): Promise<JourneyDraftRow> {
+export async function updateDraft(
+  db: Db,
+  key: JourneyEnvironmentKey,
+  document: JourneyDocument,
+  author: DraftAuthor,
+): Promise<JourneyDraftRow> {
   const [row] = await db
     .update(journeyDrafts)
     .set({ document, ...author, revision: sql`${journeyDrafts.revision} + 1`, updatedAt: sql`now()` })

@@ -6,10 +6,17 @@ import type { JourneyHeadRow, JourneyRow, JourneyVersionRow, VersionOrigin } fro
 
 export async function findJourneysByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<JourneyRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(journeys).where(and(eq(journeys.organizationId, organizationId), inArray(journeys.id, ids)));
+  return db
+    .select()
+    .from(journeys)
+    .where(and(eq(journeys.organizationId, organizationId), inArray(journeys.id, ids)));
 }
 
-export async function findJourneysByApplicationIds(db: Db, organizationId: string, applicationIds: readonly string[]): Promise<JourneyRow[]> {
+export async function findJourneysByApplicationIds(
+  db: Db,
+  organizationId: string,
+  applicationIds: readonly string[],
+): Promise<JourneyRow[]> {
   if (applicationIds.length === 0) return [];
   return db
     .select()
@@ -34,7 +41,11 @@ export interface JourneyEnvironmentKey {
 export const journeyEnvironmentKey = (key: JourneyEnvironmentKey) => `${key.journeyId}:${key.environmentId}`;
 
 /** The head version rows of the given (journey, environment) pairs; pairs without a head are absent. */
-export async function findHeadVersions(db: Db, organizationId: string, keys: readonly JourneyEnvironmentKey[]): Promise<JourneyVersionRow[]> {
+export async function findHeadVersions(
+  db: Db,
+  organizationId: string,
+  keys: readonly JourneyEnvironmentKey[],
+): Promise<JourneyVersionRow[]> {
   if (keys.length === 0) return [];
   const journeyIds = [...new Set(keys.map((k) => k.journeyId))];
   const environmentIds = [...new Set(keys.map((k) => k.environmentId))];
@@ -102,7 +113,11 @@ export async function findVersions(
 }
 
 /** Heads (version and hash only) of every journey of the given applications, in every environment. */
-export async function findHeadsByApplicationIds(db: Db, organizationId: string, applicationIds: readonly string[]): Promise<(JourneyHeadRow & { applicationId: string })[]> {
+export async function findHeadsByApplicationIds(
+  db: Db,
+  organizationId: string,
+  applicationIds: readonly string[],
+): Promise<(JourneyHeadRow & { applicationId: string })[]> {
   if (applicationIds.length === 0) return [];
   const rows = await db
     .select({ head: journeyHeads, applicationId: journeys.applicationId })
@@ -184,7 +199,14 @@ export async function appendVersion(
   db: Db,
   key: JourneyEnvironmentKey,
   expectedVersion: number | null,
-  values: { document: JourneyDocument; hash: string; origin: VersionOrigin; savedBy: string; savedByTokenId: string | null; comment?: string | null },
+  values: {
+    document: JourneyDocument;
+    hash: string;
+    origin: VersionOrigin;
+    savedBy: string;
+    savedByTokenId: string | null;
+    comment?: string | null;
+  },
 ): Promise<JourneyVersionRow | null> {
   const rows = await appendVersions(db, [{ key, previousVersion: expectedVersion, ...values }]);
   return rows?.[0] ?? null;

@@ -42,7 +42,11 @@ export async function notifyTokenRevoked(db: Db, tokenId: string): Promise<void>
 
 export async function findNotificationsByIds(db: Db, ids: readonly number[]): Promise<SyncNotificationRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(syncNotifications).where(inArray(syncNotifications.id, [...ids])).orderBy(asc(syncNotifications.id));
+  return db
+    .select()
+    .from(syncNotifications)
+    .where(inArray(syncNotifications.id, [...ids]))
+    .orderBy(asc(syncNotifications.id));
 }
 
 /** Notifications of an organization by their numbers in it. */

@@ -7,7 +7,12 @@ export type NewPropagation = typeof propagations.$inferInsert;
 
 export async function insertPropagation(
   db: Db,
-  values: NewPropagation & { comment: string | null; actorTokenId: string | null; idempotencyKey: string | null; requestHash: string | null },
+  values: NewPropagation & {
+    comment: string | null;
+    actorTokenId: string | null;
+    idempotencyKey: string | null;
+    requestHash: string | null;
+  },
 ): Promise<PropagationRow> {
   // The items are not read back: the caller has them, and they are the bulk of the bytes.
   const [row] = await db.insert(propagations).values(values).returning({ id: propagations.id, createdAt: propagations.createdAt });
@@ -24,7 +29,10 @@ export async function findPropagationByIdempotencyKey(db: Db, organizationId: st
 
 export async function findPropagationsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<PropagationRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(propagations).where(and(eq(propagations.organizationId, organizationId), inArray(propagations.id, ids)));
+  return db
+    .select()
+    .from(propagations)
+    .where(and(eq(propagations.organizationId, organizationId), inArray(propagations.id, ids)));
 }
 
 export interface PropagationPosition {

@@ -1,15 +1,15 @@
-import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
-import { syncStatusOfClient, type ApplicationRow, type ClientRow, type ClientSummaryRow, type Loaders } from "../../services/index.js";
-import { SyncStatusEnum } from "./diff.js";
+import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
+import { type ApplicationRow, type ClientRow, type ClientSummaryRow, type Loaders, syncStatusOfClient } from "../../services/index.js";
 import { builder } from "../builder.js";
-import { applicationCursor, pagePositions } from "../cursors.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
+import { applicationCursor, pagePositions } from "../cursors.js";
 import { environmentIdOf, localId } from "../ids.js";
+import { SyncStatusEnum } from "./diff.js";
 import { Errors, mutationErrors } from "./errors.js";
 import { ApplicationRef, ClientRef, DatabaseRef, EnvironmentRef, JourneyRef } from "./refs.js";
 
 builder.node(ApplicationRef, {
-  description: "A logical application (\"Customer Portal\"). It has a client in each environment where it exists, and journeys.",
+  description: 'A logical application ("Customer Portal"). It has a client in each environment where it exists, and journeys.',
   id: { resolve: (a) => a.id },
   fields: (t) => ({
     name: t.exposeString("name", { description: "Unique name within the organization." }),
@@ -103,16 +103,16 @@ const PAGE_MAX = 100;
 builder.queryField("applications", (t) =>
   t.connection(
     {
-    type: ApplicationRef,
-    description: "The organization's applications, by name.",
-    complexity: pageCost(20),
-    resolve: (_root, args, { services, actor }) => {
-      const positions = pagePositions(applicationCursor, args);
-      return resolveCursorConnection(
-        { args, toCursor: applicationCursor.encode, maxSize: PAGE_MAX, defaultSize: 20 },
-        ({ limit, inverted }: ResolveCursorConnectionArgs) => services.listApplications(actor, { ...positions, limit, inverted }),
-      );
-    },
+      type: ApplicationRef,
+      description: "The organization's applications, by name.",
+      complexity: pageCost(20),
+      resolve: (_root, args, { services, actor }) => {
+        const positions = pagePositions(applicationCursor, args);
+        return resolveCursorConnection(
+          { args, toCursor: applicationCursor.encode, maxSize: PAGE_MAX, defaultSize: 20 },
+          ({ limit, inverted }: ResolveCursorConnectionArgs) => services.listApplications(actor, { ...positions, limit, inverted }),
+        );
+      },
     },
     { name: "ApplicationConnection", description: "A page of applications." },
     { name: "ApplicationEdge", description: "An application and its cursor." },
@@ -133,14 +133,14 @@ const CreateApplicationSuccess = builder.objectRef<{ application: ApplicationRow
 
 const CreateClientInput = builder.inputType("CreateClientInput", {
   description:
-    "The application's client in an environment. In an upper environment (\"Create Client in Production\") the shared settings and every journey are copied from the nearest lower environment with a client; the environment-specific fields come from here.",
+    'The application\'s client in an environment. In an upper environment ("Create Client in Production") the shared settings and every journey are copied from the nearest lower environment with a client; the environment-specific fields come from here.',
   fields: (t) => ({
     applicationId: t.id({ description: "Global ID of the application." }),
     environmentId: t.id({ description: "Global ID of the environment." }),
     databaseId: t.id({ description: "Global ID of a database of that environment." }),
     redirectUris: t.stringList({ description: "Allowed redirect URIs: https, or http on localhost (at most 100)." }),
     allowedOrigins: t.stringList({ description: "Allowed CORS origins (at most 100)." }),
-    name: t.string({ required: false, description: "Display name; default: \"<application> (<environment>)\"." }),
+    name: t.string({ required: false, description: 'Display name; default: "<application> (<environment>)".' }),
   }),
 });
 

@@ -10,7 +10,7 @@ export const SyncStatusEnum = builder.enumType("SyncStatus", {
   description: "How an environment's configuration compares with its lower neighbour's.",
   values: {
     IN_SYNC: { description: "Identical to the lower environment." },
-    OUT_OF_SYNC: { description: "Differs from the lower environment: \"Journey Configuration out of Sync\"." },
+    OUT_OF_SYNC: { description: 'Differs from the lower environment: "Journey Configuration out of Sync".' },
     NOT_CREATED: { description: "The application has no client in this environment yet." },
   } as const,
 });
@@ -30,9 +30,11 @@ export const ConfigChangeRef = builder.objectRef<ChangeView>("ConfigChange").imp
     id: t.exposeID("id", {
       description: "Content-addressed id: the same difference always has the same id; once either side moves it disappears.",
     }),
-    path: t.exposeString("path", { description: "JSON Pointer into the application's promotable document, e.g. `/journeys/login/steps/email-otp/settings/codeLength`." }),
+    path: t.exposeString("path", {
+      description: "JSON Pointer into the application's promotable document, e.g. `/journeys/login/steps/email-otp/settings/codeLength`.",
+    }),
     kind: t.field({ type: ChangeKindEnum, description: "Added, removed or modified in the target.", resolve: (c) => c.kind }),
-    summary: t.exposeString("summary", { description: "One line for people, e.g. \"Email code · code length: 6 → 8\"." }),
+    summary: t.exposeString("summary", { description: 'One line for people, e.g. "Email code · code length: 6 → 8".' }),
     journey: t.field({
       type: JourneyRef,
       nullable: true,
@@ -40,8 +42,18 @@ export const ConfigChangeRef = builder.objectRef<ChangeView>("ConfigChange").imp
       resolve: (c, _args, { loaders }) => (c.journeyId ? loaders.journey.load(c.journeyId) : null),
     }),
     stepKey: t.exposeString("stepKey", { nullable: true, description: "The step it belongs to, if any." }),
-    oldValue: t.field({ type: "JSON", nullable: true, description: "The value in the target now (null when added).", resolve: (c) => c.oldValue }),
-    newValue: t.field({ type: "JSON", nullable: true, description: "The value it would get from the source (null when removed).", resolve: (c) => c.newValue }),
+    oldValue: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "The value in the target now (null when added).",
+      resolve: (c) => c.oldValue,
+    }),
+    newValue: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "The value it would get from the source (null when removed).",
+      resolve: (c) => c.newValue,
+    }),
     requires: t.field({
       type: ["ID"],
       description: "Ids of the changes this one cannot be applied without.",
@@ -55,7 +67,7 @@ const ChangeBundleRef = builder.objectRef<ChangeBundle>("ChangeBundle").implemen
   description: "Changes that belong together (a connected group of `requires`): promote all of them or none.",
   fields: (t) => ({
     id: t.exposeID("id", { description: "Content-addressed from its change ids." }),
-    label: t.exposeString("label", { description: "What the bundle enables, e.g. \"Add step Email code\"." }),
+    label: t.exposeString("label", { description: 'What the bundle enables, e.g. "Add step Email code".' }),
     changeIds: t.field({ type: ["ID"], description: "Its changes, in diff order.", resolve: (b) => b.changeIds }),
   }),
 });
@@ -65,10 +77,24 @@ const ConfigurationDiffRef = builder.objectRef<ConfigurationDiff>("Configuration
   fields: (t) => ({
     from: t.field({ type: EnvironmentRef, description: "The source (lower) environment.", resolve: (d) => d.from }),
     to: t.field({ type: EnvironmentRef, description: "The target (higher) environment.", resolve: (d) => d.to }),
-    status: t.field({ type: SyncStatusEnum, description: "IN_SYNC, OUT_OF_SYNC, or NOT_CREATED when the target has no client.", resolve: (d) => d.status }),
-    message: t.exposeString("message", { description: "\"Journey Configuration out of Sync\" when out of sync." }),
-    changes: t.field({ type: [ConfigChangeRef], complexity: listCost(LIST_SIZES.changes), description: "Every difference, in a stable order.", resolve: (d) => d.changes }),
-    bundles: t.field({ type: [ChangeBundleRef], complexity: listCost(LIST_SIZES.bundles), description: "The changes grouped by what they enable together.", resolve: (d) => d.bundles }),
+    status: t.field({
+      type: SyncStatusEnum,
+      description: "IN_SYNC, OUT_OF_SYNC, or NOT_CREATED when the target has no client.",
+      resolve: (d) => d.status,
+    }),
+    message: t.exposeString("message", { description: '"Journey Configuration out of Sync" when out of sync.' }),
+    changes: t.field({
+      type: [ConfigChangeRef],
+      complexity: listCost(LIST_SIZES.changes),
+      description: "Every difference, in a stable order.",
+      resolve: (d) => d.changes,
+    }),
+    bundles: t.field({
+      type: [ChangeBundleRef],
+      complexity: listCost(LIST_SIZES.bundles),
+      description: "The changes grouped by what they enable together.",
+      resolve: (d) => d.bundles,
+    }),
   }),
 });
 
@@ -79,7 +105,7 @@ export const JourneySyncStateRef = builder.objectRef<SyncState & { journeyId: st
     sourceEnvironment: t.field({ type: EnvironmentRef, description: "Its lower neighbour.", resolve: (s) => s.sourceEnvironment }),
     status: t.field({ type: SyncStatusEnum, description: "Compared by stored hashes.", resolve: (s) => s.status }),
     message: t.string({
-      description: "\"Journey Configuration out of Sync\" when out of sync.",
+      description: '"Journey Configuration out of Sync" when out of sync.',
       resolve: (s) => syncMessage("journey", s.status, s.environment),
     }),
     changeCount: t.int({

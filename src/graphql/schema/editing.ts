@@ -1,4 +1,11 @@
-import { draftChanges, draftProblems, type ClientRow, type JourneyDraftRow, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
+import {
+  type ClientRow,
+  draftChanges,
+  draftProblems,
+  type JourneyDraftRow,
+  type JourneyRow,
+  type JourneyVersionRow,
+} from "../../services/index.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
@@ -12,7 +19,12 @@ export const JourneyDraftRef = builder.objectRef<JourneyDraftRow>("JourneyDraft"
   fields: (t) => ({
     baseVersion: t.exposeInt("baseVersion", { description: "The version the draft was started from." }),
     revision: t.exposeInt("revision", { description: "Number of edits so far; pass it to saveJourney to save exactly what was reviewed." }),
-    steps: t.field({ type: [JourneyStepRef], complexity: listCost(LIST_SIZES.steps), description: "The steps in display order.", resolve: (d) => stepsInOrder(d.document) }),
+    steps: t.field({
+      type: [JourneyStepRef],
+      complexity: listCost(LIST_SIZES.steps),
+      description: "The steps in display order.",
+      resolve: (d) => stepsInOrder(d.document),
+    }),
     document: t.field({ type: "JSON", description: "The whole draft document (start, order, steps).", resolve: (d) => d.document }),
     changes: t.field({
       type: [ConfigChangeRef],
@@ -58,7 +70,7 @@ const StepTransitionInput = builder.inputType("StepTransitionInput", {
 });
 
 const JourneyStepInput = builder.inputType("JourneyStepInput", {
-  description: "A whole step, as \"Save changes\" sends it.",
+  description: 'A whole step, as "Save changes" sends it.',
   fields: (t) => ({
     key: t.string({ description: "Slug, unique in the journey; an existing key replaces that step." }),
     type: t.string({ description: "Step type from the catalogue, e.g. `EMAIL_OTP`." }),
@@ -101,7 +113,7 @@ const DiscardJourneyDraftInput = builder.inputType("DiscardJourneyDraftInput", {
 });
 
 const SaveJourneyInput = builder.inputType("SaveJourneyInput", {
-  description: "\"Save in development\": the reviewed draft becomes the next version.",
+  description: '"Save in development": the reviewed draft becomes the next version.',
   fields: (t) => ({
     journeyId: t.id({ description: "Global ID of the journey." }),
     environmentId: t.id({ description: "Global ID of an editable environment." }),
@@ -122,7 +134,8 @@ const UpdateClientInput = builder.inputType("UpdateClientInput", {
     settings: t.field({
       type: "JSON",
       required: false,
-      description: "Shared settings to change (merged into the current ones; null resets a setting to its default). Versioned and propagated.",
+      description:
+        "Shared settings to change (merged into the current ones; null resets a setting to its default). Versioned and propagated.",
     }),
     comment: t.string({ required: false, description: "Why, for the settings history." }),
   }),
@@ -161,7 +174,7 @@ const editIds = (input: { journeyId: string; environmentId: string }) => ({
 builder.mutationFields((t) => ({
   saveJourneyStep: t.field({
     type: SaveJourneyStepSuccess,
-    description: "\"Save changes\" on one step: inserts or replaces it in the draft (EDITOR, editable environments).",
+    description: '"Save changes" on one step: inserts or replaces it in the draft (EDITOR, editable environments).',
     authScopes: { editor: true },
     errors: mutationErrors("saveJourneyStep", [Errors.EnvironmentLocked]),
     args: { input: t.arg({ type: SaveJourneyStepInput, description: "What to do." }) },
@@ -201,7 +214,7 @@ builder.mutationFields((t) => ({
   }),
   saveJourney: t.field({
     type: SaveJourneySuccess,
-    description: "\"Save in development\": validates the reviewed draft and writes it as the next version (EDITOR, editable environments).",
+    description: '"Save in development": validates the reviewed draft and writes it as the next version (EDITOR, editable environments).',
     authScopes: { editor: true },
     errors: mutationErrors("saveJourney", [Errors.EnvironmentLocked, Errors.DraftConflict, Errors.InvalidConfiguration]),
     args: { input: t.arg({ type: SaveJourneyInput, description: "What to do." }) },

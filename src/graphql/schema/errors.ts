@@ -1,14 +1,14 @@
 import {
   AlreadyExistsError,
-  DomainError,
+  type DomainError,
   DraftConflictError,
   EnvironmentLockedError,
   ForbiddenError,
   IncompleteSelectionError,
   InvalidConfigurationError,
   InvalidDirectionError,
-  NothingToPropagateError,
   NotFoundError,
+  NothingToPropagateError,
   StaleSelectionError,
   TargetMissingError,
   ValidationError,
@@ -55,58 +55,104 @@ function registered<T extends DomainError>(cls: ErrorClass<T>, define: () => unk
 }
 
 export const Errors = {
-  NotFound: errorType(NotFoundError, "NotFoundError", "Code NOT_FOUND: an ID names nothing this organization has (unknown, malformed, of the wrong type or of another organization)."),
+  NotFound: errorType(
+    NotFoundError,
+    "NotFoundError",
+    "Code NOT_FOUND: an ID names nothing this organization has (unknown, malformed, of the wrong type or of another organization).",
+  ),
   Forbidden: errorType(ForbiddenError, "ForbiddenError", "Code FORBIDDEN: the caller's role does not allow this."),
   Validation: registered(ValidationError, () =>
     builder.objectType(ValidationError, {
-    name: "ValidationError",
-    description: "Code VALIDATION_FAILED: the input is invalid; nothing was changed.",
-    interfaces: [ErrorInterface],
-    isTypeOf: (value) => value instanceof ValidationError,
-    fields: (t) => ({
-      problems: t.field({ type: [ProblemRef], complexity: listCost(LIST_SIZES.problems), description: "Every problem found, with its path.", resolve: (e) => e.problems }),
+      name: "ValidationError",
+      description: "Code VALIDATION_FAILED: the input is invalid; nothing was changed.",
+      interfaces: [ErrorInterface],
+      isTypeOf: (value) => value instanceof ValidationError,
+      fields: (t) => ({
+        problems: t.field({
+          type: [ProblemRef],
+          complexity: listCost(LIST_SIZES.problems),
+          description: "Every problem found, with its path.",
+          resolve: (e) => e.problems,
+        }),
+      }),
     }),
-  }),
   ),
-  EnvironmentLocked: errorType(EnvironmentLockedError, "EnvironmentLockedError", "Code ENVIRONMENT_LOCKED: the environment is not editable; it changes only by propagation."),
-  InvalidDirection: errorType(InvalidDirectionError, "InvalidDirectionError", "Code INVALID_DIRECTION: the source environment is not ranked below the target."),
-  TargetMissing: errorType(TargetMissingError, "TargetMissingError", "Code TARGET_MISSING: the application has no client in the target environment."),
-  AlreadyExists: errorType(AlreadyExistsError, "AlreadyExistsError", "Code ALREADY_EXISTS: something with this name or key already exists."),
-  DraftConflict: errorType(DraftConflictError, "DraftConflictError", "Code DRAFT_CONFLICT: the draft changed after it was reviewed; review it again."),
+  EnvironmentLocked: errorType(
+    EnvironmentLockedError,
+    "EnvironmentLockedError",
+    "Code ENVIRONMENT_LOCKED: the environment is not editable; it changes only by propagation.",
+  ),
+  InvalidDirection: errorType(
+    InvalidDirectionError,
+    "InvalidDirectionError",
+    "Code INVALID_DIRECTION: the source environment is not ranked below the target.",
+  ),
+  TargetMissing: errorType(
+    TargetMissingError,
+    "TargetMissingError",
+    "Code TARGET_MISSING: the application has no client in the target environment.",
+  ),
+  AlreadyExists: errorType(
+    AlreadyExistsError,
+    "AlreadyExistsError",
+    "Code ALREADY_EXISTS: something with this name or key already exists.",
+  ),
+  DraftConflict: errorType(
+    DraftConflictError,
+    "DraftConflictError",
+    "Code DRAFT_CONFLICT: the draft changed after it was reviewed; review it again.",
+  ),
   StaleSelection: registered(StaleSelectionError, () =>
     builder.objectType(StaleSelectionError, {
-    name: "StaleSelectionError",
-    description: "Code STALE_SELECTION: selected changes are no longer in the current diff; nothing was applied.",
-    interfaces: [ErrorInterface],
-    isTypeOf: (value) => value instanceof StaleSelectionError,
-    fields: (t) => ({
-      changeIds: t.field({ type: ["ID"], description: "The selected ids that are not in the current diff.", resolve: (e) => e.changeIds }),
+      name: "StaleSelectionError",
+      description: "Code STALE_SELECTION: selected changes are no longer in the current diff; nothing was applied.",
+      interfaces: [ErrorInterface],
+      isTypeOf: (value) => value instanceof StaleSelectionError,
+      fields: (t) => ({
+        changeIds: t.field({
+          type: ["ID"],
+          description: "The selected ids that are not in the current diff.",
+          resolve: (e) => e.changeIds,
+        }),
+      }),
     }),
-  }),
   ),
   IncompleteSelection: registered(IncompleteSelectionError, () =>
     builder.objectType(IncompleteSelectionError, {
-    name: "IncompleteSelectionError",
-    description: "Code INCOMPLETE_SELECTION: the selection lacks changes it requires; nothing was applied.",
-    interfaces: [ErrorInterface],
-    isTypeOf: (value) => value instanceof IncompleteSelectionError,
-    fields: (t) => ({
-      missingChangeIds: t.field({ type: ["ID"], description: "The required ids the selection lacks.", resolve: (e) => e.missingChangeIds }),
+      name: "IncompleteSelectionError",
+      description: "Code INCOMPLETE_SELECTION: the selection lacks changes it requires; nothing was applied.",
+      interfaces: [ErrorInterface],
+      isTypeOf: (value) => value instanceof IncompleteSelectionError,
+      fields: (t) => ({
+        missingChangeIds: t.field({
+          type: ["ID"],
+          description: "The required ids the selection lacks.",
+          resolve: (e) => e.missingChangeIds,
+        }),
+      }),
     }),
-  }),
   ),
   InvalidConfiguration: registered(InvalidConfigurationError, () =>
     builder.objectType(InvalidConfigurationError, {
-    name: "InvalidConfigurationError",
-    description: "Code INVALID_CONFIGURATION: the result would not be a valid configuration; nothing was applied.",
-    interfaces: [ErrorInterface],
-    isTypeOf: (value) => value instanceof InvalidConfigurationError,
-    fields: (t) => ({
-      problems: t.field({ type: [ProblemRef], complexity: listCost(LIST_SIZES.problems), description: "What would be wrong, with paths.", resolve: (e) => e.problems }),
+      name: "InvalidConfigurationError",
+      description: "Code INVALID_CONFIGURATION: the result would not be a valid configuration; nothing was applied.",
+      interfaces: [ErrorInterface],
+      isTypeOf: (value) => value instanceof InvalidConfigurationError,
+      fields: (t) => ({
+        problems: t.field({
+          type: [ProblemRef],
+          complexity: listCost(LIST_SIZES.problems),
+          description: "What would be wrong, with paths.",
+          resolve: (e) => e.problems,
+        }),
+      }),
     }),
-  }),
   ),
-  NothingToPropagate: errorType(NothingToPropagateError, "NothingToPropagateError", "Code NOTHING_TO_PROPAGATE: the target already matches the source."),
+  NothingToPropagate: errorType(
+    NothingToPropagateError,
+    "NothingToPropagateError",
+    "Code NOTHING_TO_PROPAGATE: the target already matches the source.",
+  ),
 };
 
 /** The errors every mutation can meet: its role, its IDs and its input. */

@@ -1,14 +1,22 @@
-import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
+import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
 import type { JourneyStepDefinition } from "../../domain/journey-document.js";
-import { syncStatesOfJourney, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
-import { JourneySyncStateRef } from "./diff.js";
-import type { GraphQLContext } from "../context.js";
+import { type JourneyRow, type JourneyVersionRow, syncStatesOfJourney } from "../../services/index.js";
 import { builder } from "../builder.js";
-import { pagePositions, versionCursor } from "../cursors.js";
+import type { GraphQLContext } from "../context.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
+import { pagePositions, versionCursor } from "../cursors.js";
 import { environmentIdOf, localId } from "../ids.js";
+import { JourneySyncStateRef } from "./diff.js";
 import { Errors, mutationErrors } from "./errors.js";
-import { ApiTokenRef, ApplicationRef, JourneyRef, JourneyTypeEnum, JourneyVersionRef, type JourneyVersionView, VersionOriginEnum } from "./refs.js";
+import {
+  ApiTokenRef,
+  ApplicationRef,
+  JourneyRef,
+  JourneyTypeEnum,
+  JourneyVersionRef,
+  type JourneyVersionView,
+  VersionOriginEnum,
+} from "./refs.js";
 
 type StepView = JourneyStepDefinition & { key: string };
 
@@ -70,7 +78,11 @@ builder.objectType(JourneyVersionRef, {
       description: "The whole configuration document (start, order, steps).",
       resolve: async (v, _a, c) => (await row(v, c)).document,
     }),
-    origin: t.field({ type: VersionOriginEnum, description: "How this version came to be.", resolve: async (v, _a, c) => (await row(v, c)).origin }),
+    origin: t.field({
+      type: VersionOriginEnum,
+      description: "How this version came to be.",
+      resolve: async (v, _a, c) => (await row(v, c)).origin,
+    }),
     savedAt: t.field({ type: "DateTime", description: "When it was written.", resolve: async (v, _a, c) => (await row(v, c)).savedAt }),
     savedBy: t.string({ description: "Who wrote it (the token's name).", resolve: async (v, _a, c) => (await row(v, c)).savedBy }),
     savedByApiToken: t.field({
@@ -122,22 +134,26 @@ builder.node(JourneyRef, {
     }),
     versions: t.connection(
       {
-      type: JourneyVersionRef,
-      description: "The history in an environment, newest first.",
-      complexity: pageCost(20),
-      args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
-      resolve: async (j, args, { services, actor, loaders }) => {
-        const { after, before } = pagePositions(versionCursor, args);
-        const environmentId = await environmentIdOf(loaders, args.environmentId);
-        return resolveCursorConnection(
-          { args, toCursor: (v) => versionCursor.encode(v.version), maxSize: 100, defaultSize: 20 },
-          ({ limit, inverted }: ResolveCursorConnectionArgs) =>
-            services.journeyVersions(actor, { journeyId: j.id, environmentId }, { below: after, above: before, limit, oldestFirst: inverted }),
-        );
+        type: JourneyVersionRef,
+        description: "The history in an environment, newest first.",
+        complexity: pageCost(20),
+        args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
+        resolve: async (j, args, { services, actor, loaders }) => {
+          const { after, before } = pagePositions(versionCursor, args);
+          const environmentId = await environmentIdOf(loaders, args.environmentId);
+          return resolveCursorConnection(
+            { args, toCursor: (v) => versionCursor.encode(v.version), maxSize: 100, defaultSize: 20 },
+            ({ limit, inverted }: ResolveCursorConnectionArgs) =>
+              services.journeyVersions(
+                actor,
+                { journeyId: j.id, environmentId },
+                { below: after, above: before, limit, oldestFirst: inverted },
+              ),
+          );
+        },
       },
-    },
-    { name: "JourneyVersionConnection", description: "A page of a journey's versions in one environment." },
-    { name: "JourneyVersionEdge", description: "A version and its cursor." },
+      { name: "JourneyVersionConnection", description: "A page of a journey's versions in one environment." },
+      { name: "JourneyVersionEdge", description: "A version and its cursor." },
     ),
   }),
 });

@@ -39,11 +39,10 @@ builder.node(SyncNotificationRef, {
     sourceEnvironment: t.field({
       type: EnvironmentRef,
       description: "The lower environment it is compared with.",
-      resolve: (n, _args, { loaders }) =>
-        n.related?.sourceEnvironment ?? loaders.environment.load(n.sourceEnvironmentId).then((e) => e!),
+      resolve: (n, _args, { loaders }) => n.related?.sourceEnvironment ?? loaders.environment.load(n.sourceEnvironmentId).then((e) => e!),
     }),
     status: t.field({ type: SyncStatusEnum, description: "The new status.", resolve: (n) => n.status }),
-    message: t.exposeString("message", { description: "\"Journey Configuration out of Sync\" / \"Journey Configuration in Sync\"." }),
+    message: t.exposeString("message", { description: '"Journey Configuration out of Sync" / "Journey Configuration in Sync".' }),
     changeCount: t.exposeInt("changeCount", { description: "How many changes promoting from the source would make." }),
     occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When the change was committed." }),
   }),
@@ -87,7 +86,12 @@ builder.queryField("syncNotifications", (t) =>
         // Forward (first, default 50) from the oldest after `after`; backward (last) from the newest before `before`.
         const backward = args.last != null;
         const limit = Math.min(Math.max((backward ? args.last : args.first) ?? 50, 0), 100);
-        const rows = await context.services.listSyncNotifications(context.actor, filter, { after, before, limit: limit + 1, newestFirst: backward });
+        const rows = await context.services.listSyncNotifications(context.actor, filter, {
+          after,
+          before,
+          limit: limit + 1,
+          newestFirst: backward,
+        });
         const more = rows.length > limit;
         const page = backward ? rows.slice(0, limit).reverse() : rows.slice(0, limit);
         return {
@@ -133,4 +137,3 @@ builder.subscriptionField("syncStatusChanged", (t) =>
     },
   }),
 );
-

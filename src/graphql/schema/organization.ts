@@ -1,8 +1,8 @@
 import { brandWithType } from "@pothos/core";
 import type { ApiTokenRow } from "../../services/index.js";
 import { builder } from "../builder.js";
-import { localId, parseGlobalId, parseNotificationLocalId, type NodeTypeName } from "../ids.js";
 import type { GraphQLContext } from "../context.js";
+import { localId, type NodeTypeName, parseGlobalId, parseNotificationLocalId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
 import { ApiTokenRef, OrganizationRef, RoleEnum } from "./refs.js";
 
@@ -23,7 +23,11 @@ builder.node(ApiTokenRef, {
     }),
     role: t.field({ type: RoleEnum, description: "What the token may do.", resolve: (row) => row.role }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the token was created." }),
-    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true, description: "When the token was revoked; null while it is valid." }),
+    revokedAt: t.expose("revokedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the token was revoked; null while it is valid.",
+    }),
   }),
 });
 
@@ -95,12 +99,12 @@ const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
 });
 
 const CreateApiTokenSuccess = builder.objectRef<{ token: string; apiToken: ApiTokenRow }>("CreateApiTokenSuccess").implement({
-    description: "The token was created.",
-    fields: (t) => ({
-      token: t.exposeString("token", { description: "The bearer secret. Shown only now: store it." }),
-      apiToken: t.field({ type: ApiTokenRef, description: "The token's record.", resolve: (r) => r.apiToken }),
-    }),
-  });
+  description: "The token was created.",
+  fields: (t) => ({
+    token: t.exposeString("token", { description: "The bearer secret. Shown only now: store it." }),
+    apiToken: t.field({ type: ApiTokenRef, description: "The token's record.", resolve: (r) => r.apiToken }),
+  }),
+});
 
 const RevokeApiTokenInput = builder.inputType("RevokeApiTokenInput", {
   description: "The token to revoke.",
@@ -117,7 +121,8 @@ const RevokeApiTokenSuccess = builder.objectRef<{ apiToken: ApiTokenRow }>("Revo
 builder.mutationFields((t) => ({
   createApiToken: t.field({
     type: CreateApiTokenSuccess,
-    description: "Creates a token of the caller's organization (ADMIN). Its name must differ from every active token's of the organization.",
+    description:
+      "Creates a token of the caller's organization (ADMIN). Its name must differ from every active token's of the organization.",
     authScopes: { admin: true },
     errors: mutationErrors("createApiToken", [Errors.AlreadyExists]),
     args: { input: t.arg({ type: CreateApiTokenInput, description: "What to do." }) },

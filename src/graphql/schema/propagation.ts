@@ -1,9 +1,9 @@
-import { resolveCursorConnection, type ResolveCursorConnectionArgs } from "@pothos/plugin-relay";
+import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
 import { NotFoundError } from "../../domain/errors.js";
 import type { ClientCreationPlan, PropagationResult, PropagationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
-import { pagePositions, propagationCursor } from "../cursors.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
+import { pagePositions, propagationCursor } from "../cursors.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors } from "./errors.js";
@@ -12,8 +12,8 @@ import { ApiTokenRef, ApplicationRef, EnvironmentRef } from "./refs.js";
 const PropagationModeEnum = builder.enumType("PropagationMode", {
   description: "How the changes were chosen.",
   values: {
-    PROMOTE_NOW: { description: "\"Promote now\": every change of the diff." },
-    REVIEWED: { description: "\"Review and promote\": a reviewed selection of changes." },
+    PROMOTE_NOW: { description: '"Promote now": every change of the diff.' },
+    REVIEWED: { description: '"Review and promote": a reviewed selection of changes.' },
   } as const,
 });
 
@@ -94,7 +94,7 @@ const MappingNoteRef = builder.objectRef<{ field: string; note: string }>("Mappi
 });
 
 const ClientCreationPlanRef = builder.objectRef<ClientCreationPlan>("ClientCreationPlan").implement({
-  description: "What \"Create Client in <environment>\" will copy, and what it needs from you.",
+  description: 'What "Create Client in <environment>" will copy, and what it needs from you.',
   fields: (t) => ({
     sourceEnvironment: t.field({
       type: EnvironmentRef,
@@ -102,8 +102,16 @@ const ClientCreationPlanRef = builder.objectRef<ClientCreationPlan>("ClientCreat
       description: "The nearest lower environment with a client, copied from; null when there is none.",
       resolve: (p) => p.sourceEnvironment,
     }),
-    requiredFields: t.stringList({ description: "Fields createClient needs because they are never copied.", resolve: (p) => p.requiredFields }),
-    mappingNotes: t.field({ type: [MappingNoteRef], complexity: listCost(LIST_SIZES.mappingNotes), description: "Each field: copied from where, or why not.", resolve: (p) => p.mappingNotes }),
+    requiredFields: t.stringList({
+      description: "Fields createClient needs because they are never copied.",
+      resolve: (p) => p.requiredFields,
+    }),
+    mappingNotes: t.field({
+      type: [MappingNoteRef],
+      complexity: listCost(LIST_SIZES.mappingNotes),
+      description: "Each field: copied from where, or why not.",
+      resolve: (p) => p.mappingNotes,
+    }),
   }),
 });
 
@@ -138,12 +146,12 @@ const commonFields = (t: PothosInputFieldBuilder) => ({
 type PothosInputFieldBuilder = Parameters<Parameters<typeof builder.inputType>[1]["fields"]>[0];
 
 const PromoteNowInput = builder.inputType("PromoteNowInput", {
-  description: "\"Promote now\": every change of the diff.",
+  description: '"Promote now": every change of the diff.',
   fields: (t) => commonFields(t),
 });
 
 const PropagateChangesInput = builder.inputType("PropagateChangesInput", {
-  description: "\"Review and promote\": the reviewed changes, by id, or all of them.",
+  description: '"Review and promote": the reviewed changes, by id, or all of them.',
   fields: (t) => ({
     ...commonFields(t),
     changeIds: t.idList({
@@ -153,7 +161,8 @@ const PropagateChangesInput = builder.inputType("PropagateChangesInput", {
     selectAll: t.boolean({ required: false, description: "Every change of the current diff, instead of changeIds." }),
     includeRequired: t.boolean({
       required: false,
-      description: "Add the changes the selection requires instead of failing with INCOMPLETE_SELECTION; they are reported in addedChangeIds.",
+      description:
+        "Add the changes the selection requires instead of failing with INCOMPLETE_SELECTION; they are reported in addedChangeIds.",
     }),
   }),
 });
@@ -208,7 +217,8 @@ builder.mutationFields((t) => ({
   }),
   propagateChanges: t.field({
     type: PropagateChangesSuccess,
-    description: "Applies a reviewed selection of the diff to the target, atomically, with an audit record (PROMOTER; ADMIN into production).",
+    description:
+      "Applies a reviewed selection of the diff to the target, atomically, with an audit record (PROMOTER; ADMIN into production).",
     authScopes: { promoter: true },
     errors: mutationErrors("propagateChanges", propagationErrors),
     args: { input: t.arg({ type: PropagateChangesInput, description: "What to do." }) },

@@ -37,7 +37,7 @@ export const RoleEnum = builder.enumType("Role", {
 export const VersionOriginEnum = builder.enumType("VersionOrigin", {
   description: "How a version came to be.",
   values: {
-    SAVE: { description: "Saved by a person in an editable environment (\"Save in development\")." },
+    SAVE: { description: 'Saved by a person in an editable environment ("Save in development").' },
     PROPAGATION: { description: "Written by a propagation from the lower environment." },
     CLIENT_CREATION: { description: "Copied from the lower environment when the client was created here." },
     RESTORE: { description: "An earlier version restored." },

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { applyChanges } from "../../../src/domain/apply.js";
 import { canonicalJson } from "../../../src/domain/canonical-json.js";
 import { StaleSelectionError } from "../../../src/domain/errors.js";
-import { PATH_CASES, casePair } from "./cases.js";
+import { casePair, PATH_CASES } from "./cases.js";
 import { application, changeAt, diff, login, pair, step } from "./fixtures.js";
 
 const J = "/journeys/login";
@@ -32,7 +32,10 @@ describe("applyChanges", () => {
       journey.order = ["totp", "identify", "sms-otp", "password", "email-otp"];
     });
     const { changes } = diff(from, to);
-    const withoutOrder = applyChanges(to, changes.filter((c) => !c.path.endsWith("/order")));
+    const withoutOrder = applyChanges(
+      to,
+      changes.filter((c) => !c.path.endsWith("/order")),
+    );
     expect(withoutOrder.ok && withoutOrder.value.journeys.login.order).toEqual(["identify", "password", "email-otp", "totp", "sms-otp"]);
     const all = applyChanges(to, changes);
     expect(all.ok && all.value.journeys.login.order).toEqual(["totp", "identify", "sms-otp", "password", "email-otp"]);

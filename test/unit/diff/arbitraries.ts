@@ -34,10 +34,11 @@ export function settingsArbitrary(type: StepType): fc.Arbitrary<JsonObject> {
     PASSKEY: fc.record({ userVerification: fc.constantFrom("required", "preferred", "discouraged") }),
     SOCIAL_LOGIN: fc.record({ providers: list(["google", "apple", "github"]) }),
     CONSENT: fc.record({
-      documents: fc.uniqueArray(
-        fc.record({ id: fc.constantFrom("terms", "privacy"), version: fc.constantFrom("1", "2") }),
-        { minLength: 1, maxLength: 2, selector: (document) => document.id },
-      ),
+      documents: fc.uniqueArray(fc.record({ id: fc.constantFrom("terms", "privacy"), version: fc.constantFrom("1", "2") }), {
+        minLength: 1,
+        maxLength: 2,
+        selector: (document) => document.id,
+      }),
       required: fc.boolean(),
     }),
     PROFILE_COMPLETION: fc.record({ fields: list(["givenName", "familyName", "birthdate"]) }),

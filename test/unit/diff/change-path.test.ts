@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changePath, escapePointerToken, parseChangePath, type ChangeTarget } from "../../../src/domain/change-path.js";
+import { type ChangeTarget, changePath, escapePointerToken, parseChangePath } from "../../../src/domain/change-path.js";
 
 const TARGETS: [string, ChangeTarget][] = [
   ["/client", { kind: "client" }],
@@ -18,10 +18,7 @@ const TARGETS: [string, ChangeTarget][] = [
     "/journeys/login/steps/password/transitions/success",
     { kind: "transition", journeyKey: "login", stepKey: "password", outcome: "success" },
   ],
-  [
-    "/journeys/a~1b/steps/c~0d/settings/~01",
-    { kind: "stepSetting", journeyKey: "a/b", stepKey: "c~d", key: "~1" },
-  ],
+  ["/journeys/a~1b/steps/c~0d/settings/~01", { kind: "stepSetting", journeyKey: "a/b", stepKey: "c~d", key: "~1" }],
 ];
 
 describe("change paths", () => {
@@ -35,10 +32,16 @@ describe("change paths", () => {
     expect(escapePointerToken("email-otp")).toBe("email-otp");
   });
 
-  it.each(["", "client", "/clients", "/client/settings", "/journeys", "/journeys/login/steps", "/journeys/login/steps/x/other", "/journeys/login/name"])(
-    "rejects %j, which no diff produces",
-    (path) => {
-      expect(parseChangePath(path)).toBeNull();
-    },
-  );
+  it.each([
+    "",
+    "client",
+    "/clients",
+    "/client/settings",
+    "/journeys",
+    "/journeys/login/steps",
+    "/journeys/login/steps/x/other",
+    "/journeys/login/name",
+  ])("rejects %j, which no diff produces", (path) => {
+    expect(parseChangePath(path)).toBeNull();
+  });
 });

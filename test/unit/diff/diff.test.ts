@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { diffApplication, diffSide } from "../../../src/domain/diff.js";
-import { PATH_CASES, casePair } from "./cases.js";
+import { casePair, PATH_CASES } from "./cases.js";
 import { application, changeAt, diff, login, loginJourney, pair, step } from "./fixtures.js";
 
 describe("diff paths", () => {

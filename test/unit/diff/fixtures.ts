@@ -1,6 +1,6 @@
 import type { ApplicationDocument, ConfigChange } from "../../../src/domain/change.js";
 import { DEFAULT_CLIENT_SETTINGS } from "../../../src/domain/client-settings.js";
-import { diffApplication, diffSide, type ApplicationDiff, type DiffOptions } from "../../../src/domain/diff.js";
+import { type ApplicationDiff, type DiffOptions, diffApplication, diffSide } from "../../../src/domain/diff.js";
 import type { JourneyDocument, JourneyStepDefinition, JsonObject } from "../../../src/domain/journey-document.js";
 import { STEP_CATALOGUE, type StepType } from "../../../src/domain/step-catalogue.js";
 

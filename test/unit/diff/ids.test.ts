@@ -43,7 +43,13 @@ describe("change ids", () => {
 
   it("do not depend on the key order of the values", () => {
     const a = step("SMS_OTP", "SMS code", { success: "COMPLETE", failure: "DENY" });
-    const b = { transitions: { failure: "DENY", success: "COMPLETE" }, settings: { ttlSeconds: 300, codeLength: 6 }, enabled: true, name: "SMS code", type: "SMS_OTP" };
+    const b = {
+      transitions: { failure: "DENY", success: "COMPLETE" },
+      settings: { ttlSeconds: 300, codeLength: 6 },
+      enabled: true,
+      name: "SMS code",
+      type: "SMS_OTP",
+    };
     expect(changeId("/journeys/login/steps/sms-otp", null, b)).toBe(changeId("/journeys/login/steps/sms-otp", null, a as never));
   });
 

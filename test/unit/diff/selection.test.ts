@@ -73,7 +73,9 @@ describe("resolveSelection", () => {
     try {
       resolveSelection(changes, [remove, add]);
     } catch (error) {
-      expect((error as IncompleteSelectionError).missingChangeIds).toEqual([changeAt(changes, `${J}/steps/password/transitions/success`).id]);
+      expect((error as IncompleteSelectionError).missingChangeIds).toEqual([
+        changeAt(changes, `${J}/steps/password/transitions/success`).id,
+      ]);
     }
   });
 

@@ -8,9 +8,7 @@ describe("canonicalJson", () => {
   });
 
   it("sorts keys by UTF-16 code unit, not by locale or code point", () => {
-    expect(canonicalJson({ b: 1, B: 2, a: 3, "é": 4, "😀": 5, "\uffff": 6 })).toBe(
-      '{"B":2,"a":3,"b":1,"é":4,"😀":5,"\uffff":6}',
-    );
+    expect(canonicalJson({ b: 1, B: 2, a: 3, é: 4, "😀": 5, "\uffff": 6 })).toBe('{"B":2,"a":3,"b":1,"é":4,"😀":5,"\uffff":6}');
   });
 
   it("is the same for objects that differ only in key insertion order", () => {
@@ -30,7 +28,7 @@ describe("canonicalJson", () => {
   });
 
   it("writes strings and numbers as JSON.stringify does", () => {
-    const values = ["quote \" and \\ and \n", "\u0000\u001f", "lone \uD800", 1e21, -0, 0.1, Number.NaN, Infinity, true];
+    const values = ['quote " and \\ and \n', "\u0000\u001f", "lone \uD800", 1e21, -0, 0.1, Number.NaN, Infinity, true];
     for (const value of values) expect(canonicalJson(value)).toBe(JSON.stringify(value));
   });
 

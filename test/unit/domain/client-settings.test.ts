@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
-  DEFAULT_CLIENT_SETTINGS,
   clientSettingLabel,
+  DEFAULT_CLIENT_SETTINGS,
   mergeClientSettings,
   validateClientSettings,
 } from "../../../src/domain/client-settings.js";
@@ -57,9 +57,7 @@ describe("client settings", () => {
   });
 
   it("rejects unknown settings and non-objects", () => {
-    expect(messages(validateClientSettings({ implicitFlow: true }))).toEqual([
-      "settings.implicitFlow is not a known client setting",
-    ]);
+    expect(messages(validateClientSettings({ implicitFlow: true }))).toEqual(["settings.implicitFlow is not a known client setting"]);
     expect(messages(validateClientSettings(null))).toEqual(["settings must be an object, not null"]);
   });
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../../src/domain/canonical-json.js";
 import type { JourneyDocument, Problem, Validated } from "../../../src/domain/journey-document.js";
 import {
-  JOURNEY_LIMITS,
   defaultJourneyDocument,
+  JOURNEY_LIMITS,
   journeyProblems,
   normalizeOrder,
   validateJourneyDocument,
@@ -16,17 +16,23 @@ const designExample = () => ({
   order: ["identify", "password", "email-otp"],
   steps: {
     identify: {
-      type: "IDENTIFIER", name: "Enter email", enabled: true,
+      type: "IDENTIFIER",
+      name: "Enter email",
+      enabled: true,
       settings: { identifiers: ["email"], rememberMe: true },
       transitions: { success: "password" },
     },
     password: {
-      type: "PASSWORD", name: "Password", enabled: true,
+      type: "PASSWORD",
+      name: "Password",
+      enabled: true,
       settings: { minLength: 12 },
       transitions: { success: "email-otp", failure: "DENY" },
     },
     "email-otp": {
-      type: "EMAIL_OTP", name: "Email code", enabled: true,
+      type: "EMAIL_OTP",
+      name: "Email code",
+      enabled: true,
       settings: { codeLength: 6, ttlSeconds: 300 },
       transitions: { success: "COMPLETE", failure: "DENY" },
     },
@@ -173,9 +179,7 @@ describe("whole-journey rules", () => {
   });
 
   it("order must not list unknown steps", () => {
-    expect(messages(validateJourneyDocument(withDoc((d) => d.order.push("x"))))).toEqual([
-      'order lists unknown step "x"',
-    ]);
+    expect(messages(validateJourneyDocument(withDoc((d) => d.order.push("x"))))).toEqual(['order lists unknown step "x"']);
   });
 
   it("order must list each step only once", () => {
@@ -185,9 +189,7 @@ describe("whole-journey rules", () => {
   });
 
   it("order must list every step", () => {
-    expect(messages(validateJourneyDocument(withDoc((d) => d.order.pop())))).toEqual([
-      'order does not list step "email-otp"',
-    ]);
+    expect(messages(validateJourneyDocument(withDoc((d) => d.order.pop())))).toEqual(['order does not list step "email-otp"']);
   });
 
   it("order must be a list of strings", () => {
@@ -243,9 +245,7 @@ describe("validating steps", () => {
   it("trims the name and requires it to be non-empty and at most 200 characters", () => {
     const ok = validateStep("x", { type: "PASSWORD", name: "  Password  ", transitions: {} });
     expect(ok.ok && ok.value.name).toBe("Password");
-    expect(messages(validateStep("x", { type: "PASSWORD", name: "   ", transitions: {} }))).toEqual([
-      "steps.x.name must not be empty",
-    ]);
+    expect(messages(validateStep("x", { type: "PASSWORD", name: "   ", transitions: {} }))).toEqual(["steps.x.name must not be empty"]);
     expect(messages(validateStep("x", { type: "PASSWORD", name: "n".repeat(201), transitions: {} }))).toEqual([
       "steps.x.name must be at most 200 characters long",
     ]);
@@ -294,13 +294,9 @@ describe("validating steps", () => {
   });
 
   it("describes a setting out of range with both bounds", () => {
-    expect(
-      validateStep("email-otp", { type: "EMAIL_OTP", name: "E", settings: { codeLength: 12 }, transitions: {} }),
-    ).toEqual({
+    expect(validateStep("email-otp", { type: "EMAIL_OTP", name: "E", settings: { codeLength: 12 }, transitions: {} })).toEqual({
       ok: false,
-      problems: [
-        { path: "steps.email-otp.settings.codeLength", message: "steps.email-otp.settings.codeLength must be between 4 and 10" },
-      ],
+      problems: [{ path: "steps.email-otp.settings.codeLength", message: "steps.email-otp.settings.codeLength must be between 4 and 10" }],
     });
   });
 
@@ -375,9 +371,7 @@ describe("reporting every problem", () => {
   });
 
   it(`rejects more than ${JOURNEY_LIMITS.transitionsPerStep} transitions on a step`, () => {
-    const transitions = Object.fromEntries(
-      Array.from({ length: JOURNEY_LIMITS.transitionsPerStep + 1 }, (_, i) => [`o${i}`, "COMPLETE"]),
-    );
+    const transitions = Object.fromEntries(Array.from({ length: JOURNEY_LIMITS.transitionsPerStep + 1 }, (_, i) => [`o${i}`, "COMPLETE"]));
     expect(messages(validateStep("x", { type: "PASSWORD", name: "P", transitions }))).toEqual([
       `steps.x.transitions must not contain more than ${JOURNEY_LIMITS.transitionsPerStep} transitions (it has ${JOURNEY_LIMITS.transitionsPerStep + 1})`,
     ]);

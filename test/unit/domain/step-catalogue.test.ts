@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { validateStep } from "../../../src/domain/journey-validation.js";
 import {
-  STEP_CATALOGUE,
-  STEP_TYPES,
   humanizeKey,
   isStepType,
+  STEP_CATALOGUE,
+  STEP_TYPES,
+  type StepType,
   settingLabel,
   stepTypeLabel,
   stepTypeOf,
-  type StepType,
 } from "../../../src/domain/step-catalogue.js";
-import { validateStep } from "../../../src/domain/journey-validation.js";
 
 /** Settings a type cannot do without (they have no default). */
 const REQUIRED: Record<StepType, Record<string, unknown>> = {
@@ -54,7 +54,12 @@ const CHOICES: Array<[StepType, string, unknown, string]> = [
   ["IDENTIFIER", "identifiers", ["fax"], 'steps.s.settings.identifiers.0 must be one of "email", "phone", "username"'],
   ["TOTP", "digits", 7, "steps.s.settings.digits must be 6 or 8"],
   ["PASSKEY", "userVerification", "always", 'steps.s.settings.userVerification must be one of "required", "preferred", "discouraged"'],
-  ["SOCIAL_LOGIN", "providers", ["myspace"], 'steps.s.settings.providers.0 must be one of "google", "apple", "microsoft", "facebook", "github"'],
+  [
+    "SOCIAL_LOGIN",
+    "providers",
+    ["myspace"],
+    'steps.s.settings.providers.0 must be one of "google", "apple", "microsoft", "facebook", "github"',
+  ],
   ["RISK_CHECK", "action", "allow", 'steps.s.settings.action must be "challenge" or "deny"'],
 ];
 
@@ -65,8 +70,17 @@ function settingsOf(type: StepType, settings: Record<string, unknown>) {
 describe("step catalogue", () => {
   it("lists the eleven step types of the design", () => {
     expect(STEP_TYPES).toEqual([
-      "IDENTIFIER", "PASSWORD", "EMAIL_OTP", "SMS_OTP", "TOTP", "PASSKEY",
-      "SOCIAL_LOGIN", "CONSENT", "PROFILE_COMPLETION", "RISK_CHECK", "WEBHOOK",
+      "IDENTIFIER",
+      "PASSWORD",
+      "EMAIL_OTP",
+      "SMS_OTP",
+      "TOTP",
+      "PASSKEY",
+      "SOCIAL_LOGIN",
+      "CONSENT",
+      "PROFILE_COMPLETION",
+      "RISK_CHECK",
+      "WEBHOOK",
     ]);
     expect(Object.keys(STEP_CATALOGUE)).toEqual([...STEP_TYPES]);
   });
@@ -158,9 +172,7 @@ describe("step settings", () => {
     ["PROFILE_COMPLETION", "fields"],
   ] as const)("%s %s must not be an empty list", (type, key) => {
     const result = settingsOf(type, { ...REQUIRED[type], [key]: [] });
-    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual([
-      `steps.s.settings.${key} must list at least one entry`,
-    ]);
+    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual([`steps.s.settings.${key} must list at least one entry`]);
   });
 
   it.each([
@@ -182,7 +194,10 @@ describe("step settings", () => {
 
   it("rejects consent documents with the same id", () => {
     const result = settingsOf("CONSENT", {
-      documents: [{ id: "terms", version: "1" }, { id: "terms", version: "2" }],
+      documents: [
+        { id: "terms", version: "1" },
+        { id: "terms", version: "2" },
+      ],
     });
     expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual([
       'steps.s.settings.documents.1 repeats document "terms": each entry may appear only once',
@@ -191,9 +206,7 @@ describe("step settings", () => {
 
   it("rejects unknown fields of a consent document", () => {
     const result = settingsOf("CONSENT", { documents: [{ id: "terms", version: "1", url: "x" }] });
-    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual([
-      "steps.s.settings.documents.0.url is not a known field",
-    ]);
+    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual(["steps.s.settings.documents.0.url is not a known field"]);
   });
 
   it("keeps optional settings absent rather than defaulting them", () => {

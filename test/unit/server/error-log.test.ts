@@ -9,7 +9,12 @@ import { testDatabase } from "../../support/database.js";
 async function failedQuery(...values: string[]): Promise<unknown> {
   const { db } = await testDatabase();
   try {
-    await db.execute(sql`select ${values[0]}::uuid as id, ${sql.join(values.slice(1).map((v) => sql`${v}::text`), sql`, `)}`);
+    await db.execute(
+      sql`select ${values[0]}::uuid as id, ${sql.join(
+        values.slice(1).map((v) => sql`${v}::text`),
+        sql`, `,
+      )}`,
+    );
   } catch (error) {
     return error;
   }
