@@ -8,7 +8,9 @@ import { bundleLabel } from "./change-summary.js";
  */
 export function bundleChanges(changes: readonly UnbundledChange[]): { bundles: ChangeBundle[]; bundleIds: string[] } {
   const index = new Map<string, number>();
-  changes.forEach((change, i) => index.set(change.id, i));
+  changes.forEach((change, i) => {
+    index.set(change.id, i);
+  });
   const parent = changes.map((_, i) => i);
   const root = (i: number): number => {
     while (parent[i] !== i) {

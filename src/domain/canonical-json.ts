@@ -66,7 +66,7 @@ function write(input: unknown, key: string, ancestors: object[]): string | undef
       const member = write(record[k], k, ancestors);
       if (member === undefined) continue;
       if (!first) json += ",";
-      json += JSON.stringify(k) + ":" + member;
+      json += `${JSON.stringify(k)}:${member}`;
       first = false;
     }
     json += "}";

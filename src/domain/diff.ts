@@ -363,10 +363,10 @@ function valueChange(
   return jsonEqual(oldValue, newValue) ? undefined : { kind: "MODIFIED", oldValue, newValue };
 }
 
-const hasOwnProperty = Object.prototype.hasOwnProperty;
+const ownProperty = Object.prototype.hasOwnProperty;
 
 function has(record: object, key: string): boolean {
-  return hasOwnProperty.call(record, key);
+  return ownProperty.call(record, key);
 }
 
 function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {

@@ -13,7 +13,7 @@ import { type Actor, createServices, type Services } from "../services/index.js"
 import { useAuthentication } from "./authentication.js";
 import { errorMask } from "./error-mask.js";
 import { useExecutionBudget } from "./execution-budget.js";
-import { disableIntrospection, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, OPERATION_LIMITS, operationLimits } from "./limits.js";
+import { disableIntrospection, MAX_WS_MESSAGE_BYTES, OPERATION_LIMITS, operationLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
 import { useOperationCost } from "./operation-cost.js";
 import { refusalThrottle } from "./refusal-throttle.js";

@@ -44,7 +44,9 @@ function variablesOfEvents(
   if (!operation) return [];
   const filters = new Set<ASTNode>();
   for (const selection of operation.selectionSet.selections) {
-    if (selection.kind === Kind.FIELD && filterOnlyFields.has(selection.name.value)) selection.arguments?.forEach((a) => filters.add(a));
+    if (selection.kind === Kind.FIELD && filterOnlyFields.has(selection.name.value)) {
+      for (const argument of selection.arguments ?? []) filters.add(argument);
+    }
   }
   const names = new Set<string>();
   visit(document, {
@@ -81,7 +83,7 @@ export function useSharedEventExecution({ audienceOf, filterOnlyFields = new Set
     if (!byOperation) variablesOf.set(document, (byOperation = new Map()));
     let names = byOperation.get(operationName ?? "");
     if (!names) byOperation.set(operationName ?? "", (names = variablesOfEvents(document, operationName, filterOnlyFields)));
-    const values = names.map((name) => (variableValues ?? {})[name] ?? null);
+    const values = names.map((name) => variableValues?.[name] ?? null);
     return `${documentNumber(document)}\u0000${operationName ?? ""}\u0000${JSON.stringify(values)}`;
   }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId, parseGlobalId } from "../../src/graphql/ids.js";
 import {
@@ -132,7 +131,9 @@ async function expectRefused(mutation: MutationName, input: Record<string, unkno
     for (const problem of result.problems) expect(problem.message.startsWith(problem.path)).toBe(true);
   }
   if (refusal.paths) expect(result.problems.map((p: { path: string }) => p.path)).toEqual(refusal.paths);
-  refusal.messages?.forEach((message, i) => expect(result.problems[i].message).toContain(message));
+  refusal.messages?.forEach((message, i) => {
+    expect(result.problems[i].message).toContain(message);
+  });
   expect(unexpectedErrorsLogged()).toBe(unexpectedBefore);
   expect([await tenantRows(who.organizationId), await tenantRows(other.organizationId)]).toEqual(before);
   return result;
@@ -494,7 +495,7 @@ describe.each([
   ["Application.client", APPLICATION_CLIENT, () => catalogue.applicationId, ["node", "client"]],
   ["Journey.configuration", JOURNEY_CONFIGURATION, () => catalogue.journeys.login, ["node", "configuration"]],
   ["Journey.versions", JOURNEY_VERSIONS, () => catalogue.journeys.login, ["node", "versions"]],
-] as const)("%s refuses environment IDs that name nothing", (field, query, ownerId, path) => {
+] as const)("%s refuses environment IDs that name nothing", (_field, query, ownerId, path) => {
   async function expectNotFound(environmentId: string) {
     const unexpectedBefore = unexpectedErrorsLogged();
     const response = await gql(server.endpoint, tenant.tokens.VIEWER, query, { id: ownerId(), environmentId });

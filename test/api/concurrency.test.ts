@@ -622,7 +622,13 @@ async function holdOpen(statement: SQL): Promise<{ pid: number; release(): Promi
     started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
     await gate;
   });
-  return { pid: await pid, release: () => (release(), done) };
+  return {
+    pid: await pid,
+    release: () => {
+      release();
+      return done;
+    },
+  };
 }
 
 const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
@@ -838,7 +844,10 @@ describe("token names under competing creators", () => {
     for (const round of [1, 2, 3]) {
       const name = `deploy-bot-${round}`;
       const responses = await Promise.all([1, 2].map(() => admin.request(CREATE_API_TOKEN, { input: { name, role: "VIEWER" } })));
-      const results = responses.map((r) => (expect(r.errors, JSON.stringify(r)).toBeUndefined(), r.data.createApiToken));
+      const results = responses.map((r) => {
+        expect(r.errors, JSON.stringify(r)).toBeUndefined();
+        return r.data.createApiToken;
+      });
       expect(results.map((r) => r.__typename).sort()).toEqual(["AlreadyExistsError", "CreateApiTokenSuccess"]);
       expect(results.find((r) => r.__typename === "AlreadyExistsError")).toMatchObject({ code: "ALREADY_EXISTS" });
       const active = (await tenantRows(tenant.organizationId)).apiTokens.filter((t) => t.name === name && t.revokedAt === null);

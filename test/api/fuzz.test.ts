@@ -471,18 +471,16 @@ const hostileTransitions = fc.oneof(
 );
 
 /** A whole step as "Save changes" sends it, valid for its type. */
-const validStep = fc
-  .constantFrom(...STEP_TYPES)
-  .chain((type) =>
-    fc.record({
-      key: stepKey,
-      type: fc.constant(type),
-      name: displayName,
-      enabled: fc.boolean(),
-      settings: VALID_SETTINGS[type],
-      transitions: validTransitions,
-    }),
-  );
+const validStep = fc.constantFrom(...STEP_TYPES).chain((type) =>
+  fc.record({
+    key: stepKey,
+    type: fc.constant(type),
+    name: displayName,
+    enabled: fc.boolean(),
+    settings: VALID_SETTINGS[type],
+    transitions: validTransitions,
+  }),
+);
 
 const stepFields: Record<string, FieldSpec> = {
   key: { valid: stepKey, hostile: fc.oneof(hostileText, fc.constantFrom("a".repeat(64), "a".repeat(65), "Password", "COMPLETE", "DENY")) },

@@ -9,7 +9,9 @@ import { createTenant, type Tenant } from "../support/tenant.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 const running = new Set<ChildProcess>();
-afterAll(() => running.forEach((p) => p.kill("SIGKILL")));
+afterAll(() => {
+  for (const p of running) p.kill("SIGKILL");
+});
 
 async function startProcess(): Promise<{ url: string; stop(): Promise<number | null> }> {
   const child = spawn(`${root}node_modules/.bin/tsx`, [`${root}src/server/main.ts`], {

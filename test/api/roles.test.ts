@@ -171,15 +171,24 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
   },
   removeJourneyStep: {
     allowed: ["EDITOR", "PROMOTER", "ADMIN"],
-    input: async (n) => (await draftWithStep(n), { ...editIds(), stepKey: `extra-${n}` }),
+    input: async (n) => {
+      await draftWithStep(n);
+      return { ...editIds(), stepKey: `extra-${n}` };
+    },
   },
   setJourneyStart: {
     allowed: ["EDITOR", "PROMOTER", "ADMIN"],
-    input: async (n) => (await draftWithStep(n), { ...editIds(), stepKey: "identify" }),
+    input: async (n) => {
+      await draftWithStep(n);
+      return { ...editIds(), stepKey: "identify" };
+    },
   },
   discardJourneyDraft: {
     allowed: ["EDITOR", "PROMOTER", "ADMIN"],
-    input: async (n) => (await draftWithStep(n), editIds()),
+    input: async (n) => {
+      await draftWithStep(n);
+      return editIds();
+    },
   },
   saveJourney: {
     allowed: ["EDITOR", "PROMOTER", "ADMIN"],
@@ -187,14 +196,14 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
   },
   promoteNow: {
     allowed: ["PROMOTER", "ADMIN"],
-    input: async (n) => (
-      await developmentChange(n),
-      {
+    input: async (n) => {
+      await developmentChange(n);
+      return {
         applicationId: catalogue.applicationId,
         fromEnvironmentId: catalogue.environments.development,
         toEnvironmentId: catalogue.environments.staging,
-      }
-    ),
+      };
+    },
   },
   propagateChanges: {
     allowed: ["PROMOTER", "ADMIN"],

@@ -65,7 +65,9 @@ function world() {
 
   return {
     subscribe,
-    publish: (event: object) => listeners.forEach((push) => push(event)),
+    publish: (event: object) => {
+      for (const push of listeners) push(event);
+    },
     listeners: () => listeners.size,
     executions: () => executions,
   };

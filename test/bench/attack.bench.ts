@@ -854,7 +854,10 @@ async function runTarget(target: DatabaseTarget, latency: LatencyClient): Promis
     console.error(`[attack] ${target}: warm-up ${WARMUP_SECONDS} s, quiet ${SECONDS} s`);
     await measureVictim(latency, info, WARMUP_SECONDS);
     const quiet = await measureVictim(latency, info, SECONDS);
-    for (const [name, v] of Object.entries(quiet)) v.samples.forEach((s, i) => (samples[`quiet victim ${name} failure ${i + 1}`] = s));
+    for (const [name, v] of Object.entries(quiet))
+      v.samples.forEach((s, i) => {
+        samples[`quiet victim ${name} failure ${i + 1}`] = s;
+      });
     // "Quickly again": within the target's bound, and never asked for below 25 ms (a quiet p99 of 2 ms is no bar for a server catching up).
     const fastMs = Math.max(25, TARGET_RATIO * quiet["{ __typename }"].p99);
     const attacks: Record<string, Figures> = {};
@@ -872,7 +875,9 @@ async function runTarget(target: DatabaseTarget, latency: LatencyClient): Promis
       phases.push({ name, attack, phase });
       for (const [label, sample] of phase.outcomes.samples) samples[`${attack.key}: ${label}`] = sample;
       for (const [name, v] of Object.entries(phase.victim))
-        v.samples.forEach((s, i) => (samples[`${attack.key}: victim ${name} failure ${i + 1}`] = s));
+        v.samples.forEach((s, i) => {
+          samples[`${attack.key}: victim ${name} failure ${i + 1}`] = s;
+        });
     }
     let again: Record<string, VictimFigures> | undefined;
     if (server.exitCode() === undefined) {
@@ -888,7 +893,9 @@ async function runTarget(target: DatabaseTarget, latency: LatencyClient): Promis
       attacks[name] = figures;
       verdicts[name] = missed.length === 0 ? "met" : `MISSED (${missed.join("; ")})`;
     }
-    output.samples.forEach((line, i) => (samples[`server output ${i + 1}`] = line));
+    output.samples.forEach((line, i) => {
+      samples[`server output ${i + 1}`] = line;
+    });
     return {
       database: info.database,
       code,

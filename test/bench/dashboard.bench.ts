@@ -108,7 +108,7 @@ function validateDashboard(response: DashboardResponse): void {
     if (node.journeys.length !== JOURNEYS.length) throw new Error(`${node.name}: ${node.journeys.length} journeys`);
     for (const journey of node.journeys) {
       const configuration = journey.configuration;
-      if (!configuration || configuration.version !== 1 || !/^[0-9a-f]{64}$/.test(configuration.hash)) {
+      if (configuration?.version !== 1 || !/^[0-9a-f]{64}$/.test(configuration.hash)) {
         throw new Error(`${node.name}/${journey.key}: production configuration ${JSON.stringify(configuration)}`);
       }
     }

@@ -22,14 +22,12 @@ import type { JourneyDocument, JourneyStepDefinition, JsonObject } from "../../s
 import { validateJourneyDocument } from "../../src/domain/journey-validation.js";
 import { formatFigures, machine, round } from "./figures.js";
 import {
-  type BenchDatabase,
   type BenchServer,
   benchTargets,
   type DatabaseTarget,
   median,
   openBenchDatabase,
   percentile,
-  type StoredApplication,
   startBenchServer,
   statementLines,
   storeApplication,
@@ -42,7 +40,7 @@ const CHANGES_PER_JOURNEY = 20;
 const SELECTION = JOURNEYS * CHANGES_PER_JOURNEY;
 const WARMUP = 3;
 const RUNS = 20;
-const PHASE_RUNS = 10;
+const _PHASE_RUNS = 10;
 /** Selections whose statements are counted: the count must not grow with them. */
 const COUNTED_SIZES = [10, 100, SELECTION] as const;
 const TARGET_MEDIAN_MS = 150;
@@ -288,8 +286,6 @@ async function runOn(target: DatabaseTarget): Promise<PropagationFigures> {
     await bench.close();
   }
 }
-
-class RolledBack extends Error {}
 
 export async function runPropagationBench(): Promise<PropagationBenchFigures> {
   const results: PropagationBenchFigures = {};

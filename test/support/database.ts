@@ -14,12 +14,22 @@ let shared: Promise<Database> | undefined;
 export function testDatabase(): Promise<Database> {
   shared ??= (async () => {
     if (!databaseUrl) {
-      const database = await openDatabase({ onQuery: (q) => queryListeners.forEach((l) => l(q)) });
+      const database = await openDatabase({
+        onQuery: (q) => {
+          for (const listener of queryListeners) listener(q);
+        },
+      });
       await migrateDatabase({ database });
       return database;
     }
     await migrateDatabase({ url: databaseUrl });
-    return openDatabase({ url: databaseUrl, onQuery: (q) => queryListeners.forEach((l) => l(q)), poolSize: 5 });
+    return openDatabase({
+      url: databaseUrl,
+      onQuery: (q) => {
+        for (const listener of queryListeners) listener(q);
+      },
+      poolSize: 5,
+    });
   })();
   return shared;
 }

@@ -35,7 +35,13 @@ function collector<T>(stop: () => Promise<void>): Collector<T> & { push(event: T
       if (events.length >= count) return Promise.resolve(events.slice(0, count));
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`got ${events.length} of ${count} events: ${JSON.stringify(events)}`)), timeoutMs);
-        waiters.push({ count, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+        waiters.push({
+          count,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        });
       });
     },
   };

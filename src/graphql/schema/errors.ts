@@ -34,6 +34,7 @@ export const ProblemRef = builder.objectRef<Problem>("Problem").implement({
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any constructor of a domain error, whatever it takes
 type ErrorClass<T extends DomainError> = new (...args: any[]) => T;
 
 /** An error type that adds nothing to the `Error` interface. */

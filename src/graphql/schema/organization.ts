@@ -58,7 +58,9 @@ builder.queryFields((t) => ({
       const parsed = parseGlobalId(id);
       if (!parsed) return null;
       const row = await loadNode(context, parsed.typename, parsed.id);
-      return row ? (brandWithType(row, parsed.typename as never), row) : null;
+      if (!row) return null;
+      brandWithType(row, parsed.typename as never);
+      return row;
     },
   }),
 }));

@@ -5,7 +5,12 @@ import { ReadQueue } from "../../../src/services/read-queue.js";
 function controlled(log: string[], name: string) {
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
-  return { read: async () => (log.push(name), await done, name), finish };
+  const read = async () => {
+    log.push(name);
+    await done;
+    return name;
+  };
+  return { read, finish };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -38,7 +43,7 @@ describe("the read queue", () => {
     reads.find((r) => r.n === "b1")!.finish();
     await settle();
     expect(log).toEqual(["a1", "b1", "c1"]);
-    reads.forEach((r) => r.finish());
+    for (const r of reads) r.finish();
     await Promise.all(results);
     expect(log).toEqual(["a1", "b1", "c1", "a2", "a3"]);
   });
