@@ -1,12 +1,11 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
-import { type ApplicationRow, type ClientRow, type ClientSummaryRow, type Loaders, syncStatusOfClient } from "../../services/index.js";
+import type { ApplicationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { applicationCursor, pagePositions } from "../cursors.js";
-import { environmentIdOf, localId } from "../ids.js";
-import { SyncStatusEnum } from "./diff.js";
+import { environmentIdOf } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
-import { ApplicationRef, ClientRef, DatabaseRef, EnvironmentRef, JourneyRef } from "./refs.js";
+import { ApplicationRef, ClientRef, JourneyRef } from "./refs.js";
 
 builder.node(ApplicationRef, {
   description: 'A logical application ("Customer Portal"). It has a client in each environment where it exists, and journeys.',
@@ -49,55 +48,6 @@ builder.node(ApplicationRef, {
   }),
 });
 
-/** The whole row of a client that may be a summary (from `Application.clients`): one batch by id. */
-async function fullClient(loaders: Loaders, client: ClientSummaryRow): Promise<ClientRow> {
-  if ("settings" in client) return client as ClientRow;
-  return (await loaders.client.load(client.id))!;
-}
-
-builder.node(ClientRef, {
-  description:
-    "An application's presence in one environment: its OAuth client, environment-specific fields (never propagated) and shared settings (propagated).",
-  id: { resolve: (c) => c.id },
-  fields: (t) => ({
-    application: t.field({
-      type: ApplicationRef,
-      description: "The application.",
-      resolve: async (c, _args, { loaders }) => (await loaders.application.load(c.applicationId))!,
-    }),
-    environment: t.field({
-      type: EnvironmentRef,
-      description: "The environment.",
-      resolve: async (c, _args, { loaders }) => (await loaders.environment.load(c.environmentId))!,
-    }),
-    clientId: t.exposeString("clientId", { description: "The generated OAuth `client_id`." }),
-    name: t.exposeString("name", { description: "Display name." }),
-    database: t.field({
-      type: DatabaseRef,
-      description: "The user store it authenticates against (environment-specific).",
-      resolve: async (c, _args, { loaders }) => (await loaders.database.load(c.databaseId))!,
-    }),
-    redirectUris: t.stringList({
-      description: "Allowed OAuth redirect URIs (environment-specific).",
-      resolve: async (c, _args, { loaders }) => (await fullClient(loaders, c)).redirectUris,
-    }),
-    allowedOrigins: t.stringList({
-      description: "Allowed CORS origins (environment-specific).",
-      resolve: async (c, _args, { loaders }) => (await fullClient(loaders, c)).allowedOrigins,
-    }),
-    syncStatus: t.field({
-      type: SyncStatusEnum,
-      description: "Its shared settings against the lower environment's client (IN_SYNC in the lowest environment).",
-      resolve: (c, _args, { loaders }) => syncStatusOfClient(loaders, c),
-    }),
-    settings: t.field({
-      type: "JSON",
-      description: "Shared settings, propagated between environments: token lifetimes, grant types, PKCE, refresh token rotation.",
-      resolve: async (c, _args, { loaders }) => (await fullClient(loaders, c)).settings,
-    }),
-  }),
-});
-
 const PAGE_MAX = 100;
 
 builder.queryField("applications", (t) =>
@@ -131,24 +81,6 @@ const CreateApplicationSuccess = builder.objectRef<{ application: ApplicationRow
   }),
 });
 
-const CreateClientInput = builder.inputType("CreateClientInput", {
-  description:
-    'The application\'s client in an environment. In an upper environment ("Create Client in Production") the shared settings and every journey are copied from the nearest lower environment with a client; the environment-specific fields come from here.',
-  fields: (t) => ({
-    applicationId: t.id({ description: "Global ID of the application." }),
-    environmentId: t.id({ description: "Global ID of the environment." }),
-    databaseId: t.id({ description: "Global ID of a database of that environment." }),
-    redirectUris: t.stringList({ description: "Allowed redirect URIs: https, or http on localhost (at most 100)." }),
-    allowedOrigins: t.stringList({ description: "Allowed CORS origins (at most 100)." }),
-    name: t.string({ required: false, description: 'Display name; default: "<application> (<environment>)".' }),
-  }),
-});
-
-const CreateClientSuccess = builder.objectRef<{ client: ClientRow }>("CreateClientSuccess").implement({
-  description: "The client was created.",
-  fields: (t) => ({ client: t.field({ type: ClientRef, description: "The new client.", resolve: (r) => r.client }) }),
-});
-
 builder.mutationFields((t) => ({
   createApplication: t.field({
     type: CreateApplicationSuccess,
@@ -157,21 +89,5 @@ builder.mutationFields((t) => ({
     errors: mutationErrors("createApplication", [Errors.AlreadyExists]),
     args: { input: t.arg({ type: CreateApplicationInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({ application: await services.createApplication(actor, input) }),
-  }),
-  createClient: t.field({
-    type: CreateClientSuccess,
-    description: "Creates the application's client in an environment (ADMIN); see CreateClientInput.",
-    authScopes: { admin: true },
-    errors: mutationErrors("createClient", [Errors.AlreadyExists]),
-    args: { input: t.arg({ type: CreateClientInput, description: "What to do." }) },
-    resolve: async (_root, { input }, { services, actor }) => ({
-      client: await services.createClient(actor, {
-        ...input,
-        name: input.name ?? undefined,
-        applicationId: localId(input.applicationId, "Application"),
-        environmentId: localId(input.environmentId, "Environment"),
-        databaseId: localId(input.databaseId, "Database"),
-      }),
-    }),
   }),
 }));

@@ -1,19 +1,10 @@
 import type { ChangeBundle } from "../../domain/change.js";
-import type { ChangeView, ConfigurationDiff, SyncState } from "../../services/index.js";
-import { changeCountOf, syncMessage } from "../../services/index.js";
+import type { ChangeView, ConfigurationDiff } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost } from "../cost.js";
 import { localId } from "../ids.js";
 import { EnvironmentRef, JourneyRef } from "./refs.js";
-
-export const SyncStatusEnum = builder.enumType("SyncStatus", {
-  description: "How an environment's configuration compares with its lower neighbour's.",
-  values: {
-    IN_SYNC: { description: "Identical to the lower environment." },
-    OUT_OF_SYNC: { description: 'Differs from the lower environment: "Journey Configuration out of Sync".' },
-    NOT_CREATED: { description: "The application has no client in this environment yet." },
-  } as const,
-});
+import { SyncStatusEnum } from "./sync.js";
 
 const ChangeKindEnum = builder.enumType("ChangeKind", {
   description: "What a change does to the target environment.",
@@ -94,23 +85,6 @@ const ConfigurationDiffRef = builder.objectRef<ConfigurationDiff>("Configuration
       complexity: listCost(LIST_SIZES.bundles),
       description: "The changes grouped by what they enable together.",
       resolve: (d) => d.bundles,
-    }),
-  }),
-});
-
-export const JourneySyncStateRef = builder.objectRef<SyncState & { journeyId: string }>("JourneySyncState").implement({
-  description: "A journey's state in one environment against the environment it is promoted from.",
-  fields: (t) => ({
-    environment: t.field({ type: EnvironmentRef, description: "The environment.", resolve: (s) => s.environment }),
-    sourceEnvironment: t.field({ type: EnvironmentRef, description: "Its lower neighbour.", resolve: (s) => s.sourceEnvironment }),
-    status: t.field({ type: SyncStatusEnum, description: "Compared by stored hashes.", resolve: (s) => s.status }),
-    message: t.string({
-      description: '"Journey Configuration out of Sync" when out of sync.',
-      resolve: (s) => syncMessage("journey", s.status, s.environment),
-    }),
-    changeCount: t.int({
-      description: "How many changes promoting from the source would make (0 unless OUT_OF_SYNC).",
-      resolve: (s, _args, { loaders }) => changeCountOf(loaders, s),
     }),
   }),
 });

@@ -1,14 +1,15 @@
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "../builder.js";
 import "./errors.js";
-import "./organization.js";
+import "./token.js";
 import "./environment.js";
 import "./application.js";
+import "./client.js";
 import "./journey.js";
+import "./draft.js";
 import "./diff.js";
-import "./editing.js";
 import "./propagation.js";
-import "./notifications.js";
+import "./sync.js";
 
 export const schema = builder.toSchema();
 

@@ -6,7 +6,6 @@ import type { GraphQLContext } from "../context.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { pagePositions, versionCursor } from "../cursors.js";
 import { environmentIdOf, localId } from "../ids.js";
-import { JourneySyncStateRef } from "./diff.js";
 import { Errors, mutationErrors } from "./errors.js";
 import {
   ApiTokenRef,
@@ -17,6 +16,7 @@ import {
   type JourneyVersionView,
   VersionOriginEnum,
 } from "./refs.js";
+import { JourneySyncStateRef } from "./sync.js";
 
 type StepView = JourneyStepDefinition & { key: string };
 

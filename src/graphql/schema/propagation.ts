@@ -1,6 +1,6 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
 import { NotFoundError } from "../../domain/errors.js";
-import type { ClientCreationPlan, PropagationResult, PropagationRow } from "../../services/index.js";
+import type { PropagationResult, PropagationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { pagePositions, propagationCursor } from "../cursors.js";
@@ -83,52 +83,6 @@ builder.queryField("propagations", (t) =>
     { name: "PropagationConnection", description: "A page of propagations." },
     { name: "PropagationEdge", description: "A propagation and its cursor." },
   ),
-);
-
-const MappingNoteRef = builder.objectRef<{ field: string; note: string }>("MappingNote").implement({
-  description: "How one field of a new client is filled, and why.",
-  fields: (t) => ({
-    field: t.exposeString("field", { description: "The field, e.g. `databaseId`." }),
-    note: t.exposeString("note", { description: "Copied from where, or why it is not copied." }),
-  }),
-});
-
-const ClientCreationPlanRef = builder.objectRef<ClientCreationPlan>("ClientCreationPlan").implement({
-  description: 'What "Create Client in <environment>" will copy, and what it needs from you.',
-  fields: (t) => ({
-    sourceEnvironment: t.field({
-      type: EnvironmentRef,
-      nullable: true,
-      description: "The nearest lower environment with a client, copied from; null when there is none.",
-      resolve: (p) => p.sourceEnvironment,
-    }),
-    requiredFields: t.stringList({
-      description: "Fields createClient needs because they are never copied.",
-      resolve: (p) => p.requiredFields,
-    }),
-    mappingNotes: t.field({
-      type: [MappingNoteRef],
-      complexity: listCost(LIST_SIZES.mappingNotes),
-      description: "Each field: copied from where, or why not.",
-      resolve: (p) => p.mappingNotes,
-    }),
-  }),
-});
-
-builder.queryField("clientCreationPlan", (t) =>
-  t.field({
-    type: ClientCreationPlanRef,
-    description: "What creating the application's client in an environment would copy and need. ALREADY_EXISTS when it has one.",
-    args: {
-      applicationId: t.arg.id({ description: "Global ID of the application." }),
-      environmentId: t.arg.id({ description: "Global ID of the environment." }),
-    },
-    resolve: (_root, args, { services, actor }) =>
-      services.clientCreationPlan(actor, {
-        applicationId: localId(args.applicationId, "Application"),
-        environmentId: localId(args.environmentId, "Environment"),
-      }),
-  }),
 );
 
 const commonFields = (t: PothosInputFieldBuilder) => ({

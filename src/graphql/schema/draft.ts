@@ -1,18 +1,11 @@
-import {
-  type ClientRow,
-  draftChanges,
-  draftProblems,
-  type JourneyDraftRow,
-  type JourneyRow,
-  type JourneyVersionRow,
-} from "../../services/index.js";
+import { draftChanges, draftProblems, type JourneyDraftRow, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors, ProblemRef } from "./errors.js";
 import { JourneyStepRef, stepsInOrder } from "./journey.js";
-import { ApiTokenRef, ClientRef, JourneyRef, JourneyVersionRef } from "./refs.js";
+import { ApiTokenRef, JourneyRef, JourneyVersionRef } from "./refs.js";
 
 export const JourneyDraftRef = builder.objectRef<JourneyDraftRow>("JourneyDraft").implement({
   description: "Pending edits of a journey in an editable environment, to review and then save as the next version.",
@@ -122,25 +115,6 @@ const SaveJourneyInput = builder.inputType("SaveJourneyInput", {
   }),
 });
 
-const UpdateClientInput = builder.inputType("UpdateClientInput", {
-  description:
-    "Changes a client. Name, database, redirect URIs and origins (environment-specific; ADMIN) in any environment; shared settings only in an editable environment.",
-  fields: (t) => ({
-    clientId: t.id({ description: "Global ID of the client." }),
-    name: t.string({ required: false, description: "Display name." }),
-    databaseId: t.id({ required: false, description: "A database of the client's environment." }),
-    redirectUris: t.stringList({ required: false, description: "Replaces the redirect URIs." }),
-    allowedOrigins: t.stringList({ required: false, description: "Replaces the allowed origins." }),
-    settings: t.field({
-      type: "JSON",
-      required: false,
-      description:
-        "Shared settings to change (merged into the current ones; null resets a setting to its default). Versioned and propagated.",
-    }),
-    comment: t.string({ required: false, description: "Why, for the settings history." }),
-  }),
-});
-
 const draftSuccess = (name: string, description: string) =>
   builder.objectRef<{ draft: JourneyDraftRow }>(name).implement({
     description,
@@ -159,11 +133,6 @@ const DiscardJourneyDraftSuccess = builder.objectRef<{ journey: JourneyRow }>("D
 const SaveJourneySuccess = builder.objectRef<{ version: JourneyVersionRow }>("SaveJourneySuccess").implement({
   description: "The draft is saved as the next version.",
   fields: (t) => ({ version: t.field({ type: JourneyVersionRef, description: "The new version.", resolve: (r) => r.version }) }),
-});
-
-const UpdateClientSuccess = builder.objectRef<{ client: ClientRow }>("UpdateClientSuccess").implement({
-  description: "The client was changed.",
-  fields: (t) => ({ client: t.field({ type: ClientRef, description: "The client after the change.", resolve: (r) => r.client }) }),
 });
 
 const editIds = (input: { journeyId: string; environmentId: string }) => ({
@@ -220,24 +189,6 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SaveJourneyInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       version: await services.saveJourney(actor, { ...input, ...editIds(input), comment: input.comment ?? undefined }),
-    }),
-  }),
-  updateClient: t.field({
-    type: UpdateClientSuccess,
-    description: "Changes a client: environment-specific fields (ADMIN) or shared settings (EDITOR, editable environments).",
-    authScopes: { editor: true },
-    errors: mutationErrors("updateClient", [Errors.EnvironmentLocked]),
-    args: { input: t.arg({ type: UpdateClientInput, description: "What to do." }) },
-    resolve: async (_root, { input }, { services, actor }) => ({
-      client: await services.updateClient(actor, {
-        clientId: localId(input.clientId, "Client"),
-        name: input.name ?? undefined,
-        databaseId: input.databaseId == null ? undefined : localId(input.databaseId, "Database"),
-        redirectUris: input.redirectUris ?? undefined,
-        allowedOrigins: input.allowedOrigins ?? undefined,
-        settings: input.settings ?? undefined,
-        comment: input.comment ?? undefined,
-      }),
     }),
   }),
 }));

@@ -1,10 +1,42 @@
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
-import type { Loaders, NotificationRelations, SyncNotificationRow } from "../../services/index.js";
+import {
+  changeCountOf,
+  type Loaders,
+  type NotificationRelations,
+  type SyncNotificationRow,
+  type SyncState,
+  syncMessage,
+} from "../../services/index.js";
 import { builder } from "../builder.js";
 import { pageCost } from "../cost.js";
 import { environmentIdOf, localId, notificationLocalId } from "../ids.js";
-import { SyncStatusEnum } from "./diff.js";
 import { ApplicationRef, EnvironmentRef, JourneyRef } from "./refs.js";
+
+export const SyncStatusEnum = builder.enumType("SyncStatus", {
+  description: "How an environment's configuration compares with its lower neighbour's.",
+  values: {
+    IN_SYNC: { description: "Identical to the lower environment." },
+    OUT_OF_SYNC: { description: 'Differs from the lower environment: "Journey Configuration out of Sync".' },
+    NOT_CREATED: { description: "The application has no client in this environment yet." },
+  } as const,
+});
+
+export const JourneySyncStateRef = builder.objectRef<SyncState & { journeyId: string }>("JourneySyncState").implement({
+  description: "A journey's state in one environment against the environment it is promoted from.",
+  fields: (t) => ({
+    environment: t.field({ type: EnvironmentRef, description: "The environment.", resolve: (s) => s.environment }),
+    sourceEnvironment: t.field({ type: EnvironmentRef, description: "Its lower neighbour.", resolve: (s) => s.sourceEnvironment }),
+    status: t.field({ type: SyncStatusEnum, description: "Compared by stored hashes.", resolve: (s) => s.status }),
+    message: t.string({
+      description: '"Journey Configuration out of Sync" when out of sync.',
+      resolve: (s) => syncMessage("journey", s.status, s.environment),
+    }),
+    changeCount: t.int({
+      description: "How many changes promoting from the source would make (0 unless OUT_OF_SYNC).",
+      resolve: (s, _args, { loaders }) => changeCountOf(loaders, s),
+    }),
+  }),
+});
 
 /** A stored notification; a delivered one carries the rows it names, read once for all its subscribers. */
 type NotificationView = SyncNotificationRow & { related?: NotificationRelations };
