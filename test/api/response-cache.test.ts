@@ -18,7 +18,7 @@ import { createTenant, type Tenant } from "../support/tenant.js";
  * Query responses are cached per audience (organization and role) and organization revision
  * (src/server/response-cache.ts). Two servers over one database stand for two instances: what one
  * writes, the other's next query shows. That every mutation call that writes raises the revision,
- * and a refused one does not, is checked for every generated input in fuzz.test.ts.
+ * and a refused one does not, is checked for every generated input in test/api/fuzz/.
  */
 let one: TestServer;
 let two: TestServer;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import { parse, validate } from "graphql";
 import {
@@ -12,6 +13,8 @@ import {
   journeys,
   journeyVersions,
 } from "../../src/db/schema.js";
+import { canonicalJson } from "../../src/domain/canonical-json.js";
+import { parseGlobalId } from "../../src/graphql/ids.js";
 import { schema } from "../../src/graphql/schema/index.js";
 import { DEMO_LOGIN } from "../../src/services/seed.js";
 import { testDatabase } from "./database.js";
@@ -223,6 +226,16 @@ export async function tenantRows(organizationId: string) {
             .where(inArray(journeyHeads.journeyId, journeyIds))
             .orderBy(journeyHeads.journeyId, journeyHeads.environmentId),
   };
+}
+
+/** What the contract promises a version's hash is: SHA-256 of the canonical JSON, computed here with node:crypto. */
+export const sha256OfCanonical = (document: unknown) => createHash("sha256").update(canonicalJson(document)).digest("hex");
+
+/** The row ID inside a global ID; fails the test on anything else. */
+export function localIdOf(id: string): string {
+  const parsed = parseGlobalId(id);
+  if (!parsed) throw new Error(`not a global ID: ${id}`);
+  return parsed.id;
 }
 
 /** The `extensions.code` of every GraphQL error of a response. */

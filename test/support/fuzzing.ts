@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { organizations, propagations, syncNotifications } from "../../src/db/schema.js";
 import { STEP_TYPES, type StepType } from "../../src/domain/step-catalogue.js";
 import { type NodeTypeName, parseGlobalId } from "../../src/graphql/ids.js";
@@ -40,7 +40,7 @@ import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
 /**
- * Fuzzed input, every mutation (issue 7, item 5). fast-check generates the `input` variable from
+ * The harness of the fuzzed-input tests in test/api/fuzz/, one file per area (issue 7, item 5). fast-check generates the `input` variable from
  * valid, boundary and hostile values: the tenant's real IDs, IDs of the wrong type, of another
  * organization and malformed ones, huge strings, deep JSON, unicode, numbers out of range, wrong
  * types, missing and extra fields. For every call:
@@ -52,7 +52,8 @@ import { createTenant, type Tenant } from "../support/tenant.js";
  * - a refused call leaves every row of the tenant as it was; a call that succeeds may write, and
  *   what it wrote keeps the stored journeys well-formed and raised the organization's revision.
  *
- * Runs are seeded: FUZZ_SEED=<seed> replays a run (fast-check prints the seed and the
+ * A test file calls `fuzzing()` once at its top, then fuzzes its area's mutations with
+ * `fuzzEveryInput` or sends chosen inputs with `call`. Runs are seeded: FUZZ_SEED=<seed> replays a run (fast-check prints the seed and the
  * counterexample on failure), FUZZ_RUNS=<n> sets the runs per mutation, FUZZ_STATS=1 prints how
  * the calls were answered (success, which typed error, request error) per mutation.
  */
@@ -126,7 +127,30 @@ const MUTATIONS = {
   createApiToken: mutation("createApiToken", "CreateApiTokenInput"),
   revokeApiToken: mutation("revokeApiToken", "RevokeApiTokenInput"),
 };
-type MutationName = keyof typeof MUTATIONS;
+export type MutationName = keyof typeof MUTATIONS;
+
+/** The area of each mutation: test/api/fuzz/<area>.test.ts fuzzes its mutations. */
+const AREAS = {
+  createEnvironment: "environments",
+  createDatabase: "environments",
+  createApplication: "applications",
+  createClient: "clients",
+  updateClient: "clients",
+  createJourney: "journeys",
+  saveJourneyStep: "drafts",
+  removeJourneyStep: "drafts",
+  setJourneyStart: "drafts",
+  discardJourneyDraft: "drafts",
+  saveJourney: "drafts",
+  promoteNow: "propagation",
+  propagateChanges: "propagation",
+  createApiToken: "tokens",
+  revokeApiToken: "tokens",
+} as const satisfies Record<MutationName, string>;
+
+/** The mutations of an area, in the order they are declared. */
+export const mutationsOf = (area: (typeof AREAS)[MutationName]): MutationName[] =>
+  (Object.keys(MUTATIONS) as MutationName[]).filter((name) => AREAS[name] === area);
 
 const SAVE_STEP = operation(`
   mutation FuzzFixtureSaveStep($input: SaveJourneyStepInput!) {
@@ -161,7 +185,7 @@ type RefType = keyof typeof REFS;
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 
-interface World {
+export interface World {
   tenant: Tenant;
   admin: Api;
   /** Global IDs by ref name. */
@@ -175,12 +199,34 @@ let server: TestServer;
 let foreign: World;
 let foreignBaseline: Snapshot;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  foreign = await createWorld("fuzz-foreign");
-  foreignBaseline = await snapshot(foreign.tenant.organizationId);
-});
-afterAll(() => server.stop());
+/** How the calls were answered, per mutation: printed with FUZZ_STATS=1, to see what the inputs reach. */
+const answers = new Map<string, number>();
+const tally = (mutationName: MutationName, answer: string) =>
+  answers.set(`${mutationName}: ${answer}`, (answers.get(`${mutationName}: ${answer}`) ?? 0) + 1);
+
+/**
+ * Starts the server and the foreign organization for the calling test file, and prints its answers
+ * with FUZZ_STATS=1 at the end. Call it at the top of the file: this module loads once per worker, so
+ * hooks registered at its top level would run for the first file that imported it only.
+ */
+export function fuzzing(): void {
+  beforeAll(async () => {
+    server = await startTestServer();
+    foreign = await createWorld("fuzz-foreign");
+    foreignBaseline = await snapshot(foreign.tenant.organizationId);
+  });
+  afterAll(async () => {
+    await server.stop();
+    if (process.env.FUZZ_STATS)
+      console.log(
+        [...answers]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([answer, n]) => `${String(n).padStart(4)}  ${answer}`)
+          .join("\n"),
+      );
+    answers.clear();
+  });
+}
 
 /** Sends a fixture mutation and fails loudly unless it succeeded. */
 async function succeeded(api: Api, query: string, input: Record<string, unknown>) {
@@ -193,7 +239,7 @@ async function succeeded(api: Api, query: string, input: Record<string, unknown>
  * DESIGN §1's catalogue, a staging client, two spare tokens, a saved edit in development (so there
  * is something to promote) and an open draft of `registration` (so there is something to save).
  */
-async function createWorld(label: string): Promise<World> {
+export async function createWorld(label: string): Promise<World> {
   const tenant = await createTenant(label);
   const admin = apiAs(server.endpoint, tenant);
   const catalogue = await createCatalogue(admin);
@@ -712,21 +758,11 @@ const ROLE = fc.oneof(
   { weight: 6, arbitrary: fc.constant("ADMIN" as const) },
   { weight: 1, arbitrary: fc.constantFrom("PROMOTER" as const, "EDITOR" as const, "VIEWER" as const) },
 );
-type RoleName = keyof Tenant["tokens"];
+export type RoleName = keyof Tenant["tokens"];
 
 // ---------------------------------------------------------------------------------------------
-// Inputs the dedicated tests at the bottom aim at (found by this file, fixed since)
+// One call and what must hold of it
 // ---------------------------------------------------------------------------------------------
-
-/** Fields stored as jsonb, where PostgreSQL refuses an escaped lone surrogate. */
-const JSONB_FIELDS: Partial<Record<MutationName, string[]>> = {
-  createJourney: ["document"],
-  saveJourneyStep: ["step"],
-  createClient: ["redirectUris"],
-  updateClient: ["redirectUris"],
-};
-/** Names every plain object answers `in` for: Object.prototype's. */
-const INHERITED_NAMES = Object.getOwnPropertyNames(Object.prototype);
 
 const field = (value: unknown, name: string): unknown =>
   value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined;
@@ -736,25 +772,6 @@ const looksInternal = (input: unknown) => {
   const json = JSON.stringify(input) ?? "";
   return INTERNALS.some((pattern) => pattern.test(json));
 };
-
-// ---------------------------------------------------------------------------------------------
-// One call and what must hold of it
-// ---------------------------------------------------------------------------------------------
-
-/** How the calls were answered, per mutation: printed with FUZZ_STATS=1, to see what the inputs reach. */
-const answers = new Map<string, number>();
-const tally = (mutationName: MutationName, answer: string) =>
-  answers.set(`${mutationName}: ${answer}`, (answers.get(`${mutationName}: ${answer}`) ?? 0) + 1);
-afterAll(() => {
-  if (process.env.FUZZ_STATS)
-    console.log(
-      [...answers]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([answer, n]) => `${String(n).padStart(4)}  ${answer}`)
-        .join("\n"),
-    );
-});
-
 const unexpectedErrorsLogged = () => server.logs.filter((line) => line.msg === "unexpected error").length;
 
 /** The change ids of the diff the input names (or development → staging), for `ref(change:<n>)`. */
@@ -880,7 +897,7 @@ const upperFirst = (s: string) => s[0].toUpperCase() + s.slice(1);
  * Sends one generated input and checks everything the file promises of it. The rows after a call
  * are kept as the next call's "before": nothing else writes to the world's organization.
  */
-async function call(world: World, mutationName: MutationName, role: RoleName, raw: unknown): Promise<void> {
+export async function call(world: World, mutationName: MutationName, role: RoleName, raw: unknown): Promise<void> {
   const before = world.last ?? (await snapshot(world.tenant.organizationId));
   world.last = undefined;
   const input = await resolveInput(world, raw, before);
@@ -946,197 +963,19 @@ async function call(world: World, mutationName: MutationName, role: RoleName, ra
   world.last = after;
 }
 
-const MUTATION_NAMES = Object.keys(MUTATIONS) as MutationName[];
-
-describe("fuzzed mutation input", () => {
-  it.each(MUTATION_NAMES)(
-    "%s answers every input with its result type or a request error, leaks nothing, and writes nothing when it refuses",
-    async (mutationName) => {
-      const world = await createWorld(`fuzz-${mutationName}`);
-      const inputs = INPUTS[mutationName].filter((input) => !looksInternal(input));
-      await fc.assert(
-        fc.asyncProperty(ROLE, inputs, (role, input) => call(world, mutationName, role, input)),
-        { numRuns: RUNS, seed: SEED },
-      );
-      expect(await snapshot(foreign.tenant.organizationId), "another organization's rows").toEqual(foreignBaseline);
-    },
-    120_000,
+/**
+ * The property every mutation owes: each generated input is answered with the mutation's result type or
+ * a request error, leaks nothing, and writes nothing when refused; another organization never changes.
+ */
+export async function fuzzEveryInput(mutationName: MutationName): Promise<void> {
+  const world = await createWorld(`fuzz-${mutationName}`);
+  const inputs = INPUTS[mutationName].filter((input) => !looksInternal(input));
+  await fc.assert(
+    fc.asyncProperty(ROLE, inputs, (role, input) => call(world, mutationName, role, input)),
+    { numRuns: RUNS, seed: SEED },
   );
-});
+  expect(await snapshot(foreign.tenant.organizationId), "another organization's rows").toEqual(foreignBaseline);
+}
 
-// ---------------------------------------------------------------------------------------------
-// Bugs this file found (fixed): each test states the behaviour the API owes.
-// ---------------------------------------------------------------------------------------------
-
-/** Text with the given characters somewhere inside. */
-const textWith = (chars: string[]) =>
-  fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom(...chars), fc.string({ maxLength: 6 })).map(([a, c, b]) => `${a}${c}${b}`);
-
-const FOUND_BUG_RUNS = { numRuns: 5, seed: SEED, endOnFailure: true };
-
-/** Development → staging of the main application: there is something to promote. */
-const PROMOTION = { applicationId: ref("app:main"), fromEnvironmentId: ref("env:development"), toEnvironmentId: ref("env:staging") };
-
-/** Valid inputs of a mutation with `text` placed in one free-text field. */
-const TEXT_FIELDS: [MutationName, string, (text: string) => unknown][] = [
-  ["createEnvironment", "name", (text) => ({ key: "qa", name: `QA ${text}`, rank: 9 })],
-  ["createApplication", "name", (text) => ({ name: `Portal ${text}` })],
-  ["createApiToken", "name", (text) => ({ name: `bot ${text}`, role: "VIEWER" })],
-  [
-    "createClient",
-    "name",
-    (text) => ({
-      applicationId: ref("app:bare"),
-      environmentId: ref("env:development"),
-      databaseId: ref("db:development"),
-      redirectUris: [],
-      allowedOrigins: [],
-      name: `Portal ${text}`,
-    }),
-  ],
-  [
-    "createClient",
-    "redirectUris",
-    (text) => ({
-      applicationId: ref("app:bare"),
-      environmentId: ref("env:development"),
-      databaseId: ref("db:development"),
-      redirectUris: [`https://portal.example.com/cb${text}`],
-      allowedOrigins: [],
-    }),
-  ],
-  ["updateClient", "name", (text) => ({ clientId: ref("client:development"), name: `Portal ${text}` })],
-  [
-    "updateClient",
-    "redirectUris",
-    (text) => ({ clientId: ref("client:development"), redirectUris: [`https://portal.example.com/cb${text}`] }),
-  ],
-  [
-    "updateClient",
-    "comment",
-    (text) => ({ clientId: ref("client:development"), settings: { accessTokenTtlSeconds: 7_200 }, comment: text }),
-  ],
-  ["createJourney", "name", (text) => ({ applicationId: ref("app:main"), key: "checkout", name: `Checkout ${text}`, type: "LOGIN" })],
-  [
-    "createJourney",
-    "document",
-    (text) => ({
-      applicationId: ref("app:main"),
-      key: "checkout",
-      name: "Checkout",
-      type: "LOGIN",
-      document: {
-        ...LOGIN_DOCUMENT,
-        steps: { ...LOGIN_DOCUMENT.steps, identify: { ...LOGIN_DOCUMENT.steps.identify, name: `Enter email ${text}` } },
-      },
-    }),
-  ],
-  [
-    "saveJourneyStep",
-    "step.name",
-    (text) => ({
-      journeyId: ref("journey:login"),
-      environmentId: ref("env:development"),
-      step: {
-        key: "password",
-        type: "PASSWORD",
-        name: `Password ${text}`,
-        enabled: true,
-        settings: {},
-        transitions: [{ outcome: "success", to: "email-otp" }],
-      },
-    }),
-  ],
-  [
-    "saveJourney",
-    "comment",
-    (text) => ({
-      journeyId: ref("journey:registration"),
-      environmentId: ref("env:development"),
-      draftRevision: ref("draftRevision"),
-      comment: text,
-    }),
-  ],
-  ["promoteNow", "comment", (text) => ({ ...PROMOTION, comment: text })],
-  ["promoteNow", "idempotencyKey", (text) => ({ ...PROMOTION, idempotencyKey: `deploy-${text}` })],
-  ["propagateChanges", "comment", (text) => ({ ...PROMOTION, selectAll: true, comment: text })],
-];
-
-describe("a NUL character in any text is refused as VALIDATION_FAILED, not a database error", () => {
-  // PostgreSQL text and jsonb cannot hold U+0000; before inputs were checked for it, the insert failed
-  // and the caller got a masked INTERNAL_SERVER_ERROR (e.g. createApplication(input: { name: "a\u0000b" })).
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld("fuzz-nul");
-  });
-
-  it.each(TEXT_FIELDS)("%s refuses a NUL character in %s with a typed error", async (mutationName, _field, build) => {
-    await fc.assert(
-      fc.asyncProperty(textWith(["\u0000"]), (text) => call(world, mutationName, "ADMIN", build(text))),
-      FOUND_BUG_RUNS,
-    );
-  });
-});
-
-describe("an unpaired surrogate in text stored as JSON is refused as VALIDATION_FAILED, not a database error", () => {
-  // JSON.stringify escapes an unpaired surrogate ("\ud800"), which PostgreSQL's jsonb refuses; before
-  // inputs were checked for it, the caller got a masked INTERNAL_SERVER_ERROR.
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld("fuzz-surrogate");
-  });
-
-  const JSONB_TEXT_FIELDS = TEXT_FIELDS.filter(([mutationName, name]) =>
-    (JSONB_FIELDS[mutationName] ?? []).some((f) => name.startsWith(f)),
-  );
-
-  it.each(JSONB_TEXT_FIELDS)("%s refuses a lone surrogate in %s with a typed error", async (mutationName, _field, build) => {
-    await fc.assert(
-      fc.asyncProperty(textWith(["\uD800", "\uDBFF", "\uDC00", "\uDFFF"]), (text) => call(world, mutationName, "ADMIN", build(text))),
-      FOUND_BUG_RUNS,
-    );
-  });
-});
-
-describe("Object.prototype's names never pass for steps of a draft", () => {
-  // `key in document.steps` is true for "constructor", "toString", "__proto__"…: draft edits once took
-  // them for steps (removeJourneyStep("constructor") succeeded, setJourneyStart("toString") too).
-  let world: World;
-  beforeAll(async () => {
-    world = await createWorld("fuzz-inherited");
-  });
-  const draft = { journeyId: ref("journey:login"), environmentId: ref("env:development") };
-
-  it("removeJourneyStep refuses a step key that names no step", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...INHERITED_NAMES), (stepKey) => call(world, "removeJourneyStep", "EDITOR", { ...draft, stepKey })),
-      FOUND_BUG_RUNS,
-    );
-  });
-
-  it("setJourneyStart refuses a step key that names no step", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...INHERITED_NAMES), (stepKey) => call(world, "setJourneyStart", "EDITOR", { ...draft, stepKey })),
-      FOUND_BUG_RUNS,
-    );
-  });
-
-  it("saveJourneyStep refuses a transition to a step that does not exist", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom("constructor"), (to) =>
-        call(world, "saveJourneyStep", "EDITOR", {
-          ...draft,
-          step: {
-            key: "password",
-            type: "PASSWORD",
-            name: "Password",
-            enabled: true,
-            settings: {},
-            transitions: [{ outcome: "success", to }],
-          },
-        }),
-      ),
-      FOUND_BUG_RUNS,
-    );
-  });
-});
+/** fast-check settings of the tests aimed at the bugs this fuzzing found. */
+export const FOUND_BUG_RUNS = { numRuns: 5, seed: SEED, endOnFailure: true };

@@ -1,0 +1,42 @@
+import { operation } from "./fixtures.js";
+
+/**
+ * GraphQL documents that several test files send, parsed and validated once when this module loads.
+ * A document used by one file stays in that file, next to the tests that read its answer.
+ */
+
+export const APPLICATION = operation(`
+  query Application($id: ID!, $environmentId: ID!, $key: String!) {
+    node(id: $id) {
+      __typename id
+      ... on Application {
+        name
+        clients { id environment { key } }
+        client(environmentId: $environmentId) { id environment { key } }
+        journeys { id key }
+        journey(key: $key) { id key name type application { id } }
+      }
+    }
+  }
+`);
+
+export const VERSION_FIELDS = `
+  fragment VersionFields on JourneyVersion {
+    version hash start document origin savedAt savedBy comment
+    steps { key type name enabled settings transitions { outcome to } }
+  }
+`;
+
+export const CONFIGURATIONS = operation(`
+  query Configurations($id: ID!, $development: ID!, $staging: ID!, $production: ID!) {
+    node(id: $id) {
+      ... on Journey {
+        key
+        development: configuration(environmentId: $development) { ...VersionFields }
+        staging: configuration(environmentId: $staging) { ...VersionFields }
+        production: configuration(environmentId: $production) { ...VersionFields }
+      }
+    }
+  }
+  ${VERSION_FIELDS}
+`);
