@@ -10,6 +10,7 @@ import { ApplicationRef, ClientRef, JourneyRef } from "./refs.js";
 builder.node(ApplicationRef, {
   description: 'A logical application ("Customer Portal"). It has a client in each environment where it exists, and journeys.',
   id: { resolve: (a) => a.id },
+  loadOne: (id, { loaders }) => loaders.application.load(id),
   fields: (t) => ({
     name: t.exposeString("name", { description: "Unique name within the organization." }),
     clients: t.field({

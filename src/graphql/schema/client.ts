@@ -17,6 +17,7 @@ builder.node(ClientRef, {
   description:
     "An application's presence in one environment: its OAuth client, environment-specific fields (never propagated) and shared settings (propagated).",
   id: { resolve: (c) => c.id },
+  loadOne: (id, { loaders }) => loaders.client.load(id),
   fields: (t) => ({
     application: t.field({
       type: ApplicationRef,

@@ -8,6 +8,7 @@ import { DatabaseRef, EnvironmentRef } from "./refs.js";
 builder.node(EnvironmentRef, {
   description: "An ordered stage of the pipeline (development → staging → production). Each is promoted from its lower neighbour.",
   id: { resolve: (e) => e.id },
+  loadOne: (id, { loaders }) => loaders.environment.load(id),
   fields: (t) => ({
     key: t.exposeString("key", { description: "Stable slug, e.g. `production`." }),
     name: t.exposeString("name", { description: "Display name." }),
@@ -43,6 +44,7 @@ function neighbour(all: EnvironmentRow[], environment: EnvironmentRow, step: -1 
 builder.node(DatabaseRef, {
   description: "An environment-scoped user store (`acme-users-prod`). Never propagated.",
   id: { resolve: (d) => d.id },
+  loadOne: (id, { loaders }) => loaders.database.load(id),
   fields: (t) => ({
     name: t.exposeString("name", { description: "Unique name within the organization." }),
     environment: t.field({

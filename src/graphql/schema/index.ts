@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "../builder.js";
 import "./errors.js";
+import "./node.js";
 import "./token.js";
 import "./environment.js";
 import "./application.js";

@@ -106,6 +106,7 @@ async function clientExists({ loaders }: GraphQLContext, journey: JourneyRow, en
 builder.node(JourneyRef, {
   description: "A workflow of an application (login, registration…). Its configuration lives per environment as immutable versions.",
   id: { resolve: (j) => j.id },
+  loadOne: (id, { loaders }) => loaders.journey.load(id),
   fields: (t) => ({
     application: t.field({
       type: ApplicationRef,

@@ -22,6 +22,7 @@ export const PropagationRef = builder.objectRef<PropagationRow>("Propagation");
 builder.node(PropagationRef, {
   description: "The audit record of a propagation: what was applied from a lower environment to a higher one, by whom, when and why.",
   id: { resolve: (p) => p.id },
+  loadOne: (id, { loaders }) => loaders.propagation.load(id),
   fields: (t) => ({
     application: t.field({
       type: ApplicationRef,

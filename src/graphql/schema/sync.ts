@@ -9,7 +9,7 @@ import {
 } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { pageCost } from "../cost.js";
-import { environmentIdOf, localId, notificationLocalId } from "../ids.js";
+import { environmentIdOf, localId, notificationLocalId, parseNotificationLocalId } from "../ids.js";
 import { ApplicationRef, EnvironmentRef, JourneyRef } from "./refs.js";
 
 export const SyncStatusEnum = builder.enumType("SyncStatus", {
@@ -47,6 +47,11 @@ builder.node(SyncNotificationRef, {
   description:
     "A persisted event: the sync status (or its content) of a journey — or of the client settings — in an environment changed. Ordered by cursor.",
   id: { resolve: notificationLocalId },
+  // Numbers repeat across organizations: the id's organization must be the caller's.
+  loadOne: (id, { loaders, actor }) => {
+    const notification = parseNotificationLocalId(id);
+    return notification?.organizationId === actor.organizationId ? loaders.syncNotification.load(notification.seq) : null;
+  },
   fields: (t) => ({
     cursor: t.string({
       description: "Its number in the organization (1, 2, 3…, without gaps): pass it as `after` to get everything that followed.",

@@ -1,14 +1,14 @@
-import { brandWithType } from "@pothos/core";
 import type { ApiTokenRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import type { GraphQLContext } from "../context.js";
-import { localId, type NodeTypeName, parseGlobalId, parseNotificationLocalId } from "../ids.js";
+import { localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
 import { ApiTokenRef, OrganizationRef, RoleEnum } from "./refs.js";
 
 builder.node(OrganizationRef, {
   description: "A tenant. Every object belongs to one; a token sees only its own.",
   id: { resolve: (o) => o.id },
+  loadOne: (id, { loaders }) => loaders.organization.load(id),
   fields: (t) => ({
     name: t.exposeString("name", { description: "Unique name of the organization." }),
   }),
@@ -17,6 +17,7 @@ builder.node(OrganizationRef, {
 builder.node(ApiTokenRef, {
   description: "A bearer token of the organization. Only its hash is stored; the secret is shown once, at creation.",
   id: { resolve: (t) => t.id },
+  loadOne: (id, { loaders }) => loaders.apiToken.load(id),
   fields: (t) => ({
     name: t.exposeString("name", {
       description: "Who or what uses the token, unique among the organization's active tokens; written as the actor of audit records.",
@@ -49,48 +50,7 @@ builder.queryFields((t) => ({
     description: "Who is calling.",
     resolve: (_root, _args, { actor }) => actor,
   }),
-  node: t.field({
-    type: builder.nodeInterfaceRef(),
-    nullable: true,
-    description: "The object with this global ID, or null when the organization has none.",
-    args: { id: t.arg.id({ description: "A global ID." }) },
-    resolve: async (_root, { id }, context) => {
-      const parsed = parseGlobalId(id);
-      if (!parsed) return null;
-      const row = await loadNode(context, parsed.typename, parsed.id);
-      if (!row) return null;
-      brandWithType(row, parsed.typename as never);
-      return row;
-    },
-  }),
 }));
-
-async function loadNode({ loaders, actor }: GraphQLContext, typename: NodeTypeName, id: string): Promise<object | null> {
-  switch (typename) {
-    case "Organization":
-      return loaders.organization.load(id);
-    case "ApiToken":
-      return loaders.apiToken.load(id);
-    case "Environment":
-      return loaders.environment.load(id);
-    case "Database":
-      return loaders.database.load(id);
-    case "Application":
-      return loaders.application.load(id);
-    case "Client":
-      return loaders.client.load(id);
-    case "Journey":
-      return loaders.journey.load(id);
-    case "Propagation":
-      return loaders.propagation.load(id);
-    case "SyncNotification": {
-      const notification = parseNotificationLocalId(id);
-      return notification?.organizationId === actor.organizationId ? loaders.syncNotification.load(notification.seq) : null;
-    }
-    default:
-      return null;
-  }
-}
 
 const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
   description: "A new token of the caller's organization.",

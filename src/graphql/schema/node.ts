@@ -1,0 +1,20 @@
+import { resolveNodes } from "@pothos/plugin-relay";
+import { builder } from "../builder.js";
+import { parseGlobalId } from "../ids.js";
+
+/**
+ * The Relay entry point. Each node type loads itself by id (its `loadOne`, beside the type); this field only
+ * turns an ID that is not one of ours into null instead of an error, as the relay plugin's own `node` field would not.
+ */
+builder.queryField("node", (t) =>
+  t.field({
+    type: builder.nodeInterfaceRef(),
+    nullable: true,
+    description: "The object with this global ID, or null when the organization has none.",
+    args: { id: t.arg.id({ description: "A global ID." }) },
+    resolve: async (_root, { id }, context, info) => {
+      const parsed = parseGlobalId(id);
+      return parsed ? ((await resolveNodes(builder, context, info, [parsed]))[0] ?? null) : null;
+    },
+  }),
+);
