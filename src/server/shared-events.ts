@@ -29,6 +29,11 @@ export interface SharedEventOptions {
    * filter differently, still share.
    */
   filterOnlyFields?: ReadonlySet<string>;
+  /**
+   * The context an event executes with, made from a subscriber's: whatever is per event (fresh
+   * loaders) goes here. The subscriber's own context is never changed.
+   */
+  contextOfEvent?: (context: unknown, event: object) => unknown;
 }
 
 /**
@@ -68,11 +73,17 @@ function variablesOfEvents(
  *
  * Subscribing stays per subscriber (graphql-js's `createSourceEventStream`: arguments, scopes and
  * NOT_FOUND are checked for each). Only events that are the same object for several subscribers
- * share — a live event published once to all; history read for one subscriber's `after` is its own
- * and executes as before. Results are shared, never changed: later hooks (error masking) make new
- * ones. A result is kept as long as its event object lives, so nothing outlives the event.
+ * share — a live event published once to all, and history pages that subscribers resuming alike
+ * read together. Each execution gets the context `contextOfEvent` makes for the event (its own
+ * loaders), so nothing is changed on a subscriber's context. Results are shared, never changed:
+ * later hooks (error masking) make new ones. A result is kept as long as its event object lives,
+ * so nothing outlives the event.
  */
-export function useSharedEventExecution({ audienceOf, filterOnlyFields = new Set() }: SharedEventOptions): Plugin {
+export function useSharedEventExecution({
+  audienceOf,
+  filterOnlyFields = new Set(),
+  contextOfEvent = (context) => context,
+}: SharedEventOptions): Plugin {
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   /** Per document and operation: the variables its events depend on. */
   const variablesOf = new WeakMap<DocumentNode, Map<string, string[]>>();
@@ -88,7 +99,12 @@ export function useSharedEventExecution({ audienceOf, filterOnlyFields = new Set
   }
 
   function executeShared(args: ExecutionArgs, key: string | null, event: unknown): Promise<ExecutionResult> {
-    const run = async () => (await execute({ ...args, rootValue: event })) as ExecutionResult;
+    const run = async () =>
+      (await execute({
+        ...args,
+        rootValue: event,
+        contextValue: typeof event === "object" && event !== null ? contextOfEvent(args.contextValue, event) : args.contextValue,
+      })) as ExecutionResult;
     if (key === null || typeof event !== "object" || event === null) return run();
     let byKey = results.get(event);
     if (!byKey) results.set(event, (byKey = new Map()));

@@ -1,15 +1,16 @@
 import type { Db } from "../db/client.js";
-import { listApplications } from "../db/repositories/catalog.js";
+import { listApplications } from "../db/repositories/applications.js";
 import { listNotifications, type NotificationFilter, type SyncNotificationRow } from "../db/repositories/notifications.js";
 import { listPropagations } from "../db/repositories/propagations.js";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
-import * as catalog from "./catalog.js";
+import * as applications from "./applications.js";
+import * as clients from "./clients.js";
 import * as diffs from "./diff.js";
-import * as editing from "./editing.js";
+import * as drafts from "./drafts.js";
+import * as environments from "./environments.js";
 import * as journeys from "./journeys.js";
-import { createLoaders } from "./loaders.js";
-import type { DeliveredEvent } from "./notifications.js";
+import { createLoaders, type Loaders } from "./loaders.js";
 import * as notifications from "./notifications.js";
 import * as propagation from "./propagation.js";
 import { TokenBuckets } from "./rate.js";
@@ -20,12 +21,11 @@ export type { SyncNotificationRow } from "../db/repositories/notifications.js";
 export type * from "../db/repositories/rows.js";
 export type { Actor } from "./actor.js";
 export { hasRole, ROLES } from "./actor.js";
-export type { ClientCreationPlan } from "./catalog.js";
+export type { ClientCreationPlan } from "./clients.js";
 export type { ChangeView, ConfigurationDiff } from "./diff.js";
-export type { JourneyDraftRow } from "./editing.js";
-export { draftChanges, draftProblems } from "./editing.js";
+export type { JourneyDraftRow } from "./drafts.js";
+export { draftChanges, draftProblems } from "./drafts.js";
 export type { Loaders } from "./loaders.js";
-export type { NotificationRelations } from "./notifications.js";
 export type { PropagationResult, PropagationRow } from "./propagation.js";
 export type { SyncState, SyncStatus } from "./sync.js";
 export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
@@ -36,17 +36,18 @@ export const HISTORY_PER_SECOND = 1_000;
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
 export function createServices(db: Db, hub: EventHub) {
-  const events = new WeakMap<SyncNotificationRow, DeliveredEvent>();
+  /** The loaders of each event being delivered; gone with the event. */
+  const loadersOfEvents = new WeakMap<object, Loaders>();
   /**
-   * Readies events for delivery with one set of loaders for all of them: a live event alone, a page
-   * of history (up to 500 events) together, so the rows a page names are read in a few batched
-   * statements instead of a few per event.
+   * Fresh loaders for events, one set for all of them: a live event alone, a page of history (up to
+   * 500 events) together, so the rows a page names are read in a few batched statements, not a few
+   * per event.
    */
-  const prepareEvents = (rows: readonly SyncNotificationRow[], actor: Actor) => {
-    const fresh = rows.filter((row) => !events.has(row));
+  const prepareEvents = (events: readonly object[], actor: Actor) => {
+    const fresh = events.filter((event) => !loadersOfEvents.has(event));
     if (fresh.length === 0) return;
     const loaders = createLoaders(db, actor);
-    for (const row of fresh) events.set(row, notifications.deliveredEvent(loaders, row));
+    for (const event of fresh) loadersOfEvents.set(event, loaders);
   };
   // History of resumed subscriptions: one read at a time per organization, two in all.
   const historyReads = new ReadQueue(1, 2);
@@ -57,12 +58,12 @@ export function createServices(db: Db, hub: EventHub) {
     authenticate: (secret: string) => tokens.authenticate(db, secret),
     loaders: (actor: Actor) => createLoaders(db, actor),
     /**
-     * What one delivered event needs, made once and shared by all its subscribers (same
-     * organization, same row object): fresh loaders, and the rows the notification names.
+     * The loaders a delivered event resolves with: made once and shared by all its subscribers (same
+     * organization, same event object), fresh for each event (what it names may have changed).
      */
-    deliveredEvent: (event: SyncNotificationRow, actor: Actor): DeliveredEvent => {
-      if (!events.has(event)) prepareEvents([event], actor);
-      return events.get(event)!;
+    eventLoaders: (event: object, actor: Actor): Loaders => {
+      if (!loadersOfEvents.has(event)) prepareEvents([event], actor);
+      return loadersOfEvents.get(event)!;
     },
     listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
     /** The caller got the journey through its organization's loaders: the key is already scoped. */
@@ -72,19 +73,19 @@ export function createServices(db: Db, hub: EventHub) {
       page: Parameters<typeof journeys.journeyVersions>[2],
     ) => journeys.journeyVersions(db, key, page),
     diff: (actor: Actor, request: diffs.DiffRequest) => diffs.diff(db, actor, request),
-    createEnvironment: (actor: Actor, input: unknown) => catalog.createEnvironment(db, actor, input),
-    createDatabase: (actor: Actor, input: unknown) => catalog.createDatabase(db, actor, input),
-    createApplication: (actor: Actor, input: unknown) => catalog.createApplication(db, actor, input),
-    createClient: (actor: Actor, input: unknown) => catalog.createClient(db, actor, input),
+    createEnvironment: (actor: Actor, input: unknown) => environments.createEnvironment(db, actor, input),
+    createDatabase: (actor: Actor, input: unknown) => environments.createDatabase(db, actor, input),
+    createApplication: (actor: Actor, input: unknown) => applications.createApplication(db, actor, input),
+    createClient: (actor: Actor, input: unknown) => clients.createClient(db, actor, input),
     createJourney: (actor: Actor, input: unknown) => journeys.createJourney(db, actor, input),
-    updateClient: (actor: Actor, input: unknown) => catalog.updateClient(db, actor, input),
-    saveJourneyStep: (actor: Actor, input: unknown) => editing.saveJourneyStep(db, actor, input),
-    removeJourneyStep: (actor: Actor, input: unknown) => editing.removeJourneyStep(db, actor, input),
-    setJourneyStart: (actor: Actor, input: unknown) => editing.setJourneyStart(db, actor, input),
-    discardJourneyDraft: (actor: Actor, input: unknown) => editing.discardJourneyDraft(db, actor, input),
-    saveJourney: (actor: Actor, input: unknown) => editing.saveJourney(db, actor, input),
+    updateClient: (actor: Actor, input: unknown) => clients.updateClient(db, actor, input),
+    saveJourneyStep: (actor: Actor, input: unknown) => drafts.saveJourneyStep(db, actor, input),
+    removeJourneyStep: (actor: Actor, input: unknown) => drafts.removeJourneyStep(db, actor, input),
+    setJourneyStart: (actor: Actor, input: unknown) => drafts.setJourneyStart(db, actor, input),
+    discardJourneyDraft: (actor: Actor, input: unknown) => drafts.discardJourneyDraft(db, actor, input),
+    saveJourney: (actor: Actor, input: unknown) => drafts.saveJourney(db, actor, input),
     clientCreationPlan: (actor: Actor, request: { applicationId: string; environmentId: string }) =>
-      catalog.clientCreationPlan(db, actor, request),
+      clients.clientCreationPlan(db, actor, request),
     propagateChanges: (actor: Actor, input: unknown) => propagation.propagateChanges(db, actor, input),
     promoteNow: (actor: Actor, input: unknown) => propagation.promoteNow(db, actor, input),
     listPropagations: (actor: Actor, filter: Parameters<typeof listPropagations>[2], page: Parameters<typeof listPropagations>[3]) =>

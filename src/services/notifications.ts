@@ -1,6 +1,7 @@
 import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
 import type { Db } from "../db/client.js";
-import { findClientsByApplicationIds, listEnvironments } from "../db/repositories/catalog.js";
+import { findClientsByApplicationIds } from "../db/repositories/clients.js";
+import { listEnvironments } from "../db/repositories/environments.js";
 import { findHeadsByApplicationIds, findHeadVersions } from "../db/repositories/journeys.js";
 import {
   insertNotifications,
@@ -189,31 +190,4 @@ export function syncNotificationStream(
       stopRevoked();
     }
   }, new FixedBuffer(1_000));
-}
-
-/** An event as its subscribers resolve it: loaders of its own, and the rows it names, read once. */
-export interface DeliveredEvent {
-  loaders: Loaders;
-  related: Promise<NotificationRelations>;
-}
-
-export interface NotificationRelations {
-  application: ApplicationRow | null;
-  journey: JourneyRow | null;
-  environment: EnvironmentRow | null;
-  sourceEnvironment: EnvironmentRow | null;
-}
-
-export function deliveredEvent(loaders: Loaders, row: SyncNotificationRow): DeliveredEvent {
-  const related = (async () => {
-    const [application, journey, environment, sourceEnvironment] = await Promise.all([
-      loaders.application.load(row.applicationId),
-      row.journeyId ? loaders.journey.load(row.journeyId) : null,
-      loaders.environment.load(row.environmentId),
-      loaders.environment.load(row.sourceEnvironmentId),
-    ]);
-    return { application, journey, environment, sourceEnvironment };
-  })();
-  related.catch(() => {});
-  return { loaders, related };
 }

@@ -1,12 +1,5 @@
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
-import {
-  changeCountOf,
-  type Loaders,
-  type NotificationRelations,
-  type SyncNotificationRow,
-  type SyncState,
-  syncMessage,
-} from "../../services/index.js";
+import { changeCountOf, type Loaders, type SyncNotificationRow, type SyncState, syncMessage } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { pageCost } from "../cost.js";
 import { environmentIdOf, localId, notificationLocalId, parseNotificationLocalId } from "../ids.js";
@@ -39,9 +32,8 @@ export const JourneySyncStateRef = builder.objectRef<SyncState & { journeyId: st
 });
 
 /** A stored notification; a delivered one carries the rows it names, read once for all its subscribers. */
-type NotificationView = SyncNotificationRow & { related?: NotificationRelations };
 
-export const SyncNotificationRef = builder.objectRef<NotificationView>("SyncNotification");
+export const SyncNotificationRef = builder.objectRef<SyncNotificationRow>("SyncNotification");
 
 builder.node(SyncNotificationRef, {
   description:
@@ -60,23 +52,23 @@ builder.node(SyncNotificationRef, {
     application: t.field({
       type: ApplicationRef,
       description: "The application.",
-      resolve: (n, _args, { loaders }) => n.related?.application ?? loaders.application.load(n.applicationId).then((a) => a!),
+      resolve: (n, _args, { loaders }) => loaders.application.load(n.applicationId).then((a) => a!),
     }),
     journey: t.field({
       type: JourneyRef,
       nullable: true,
       description: "The journey; null for the client settings.",
-      resolve: (n, _args, { loaders }) => (n.related ? n.related.journey : n.journeyId ? loaders.journey.load(n.journeyId) : null),
+      resolve: (n, _args, { loaders }) => (n.journeyId ? loaders.journey.load(n.journeyId) : null),
     }),
     environment: t.field({
       type: EnvironmentRef,
       description: "The environment whose state changed.",
-      resolve: (n, _args, { loaders }) => n.related?.environment ?? loaders.environment.load(n.environmentId).then((e) => e!),
+      resolve: (n, _args, { loaders }) => loaders.environment.load(n.environmentId).then((e) => e!),
     }),
     sourceEnvironment: t.field({
       type: EnvironmentRef,
       description: "The lower environment it is compared with.",
-      resolve: (n, _args, { loaders }) => n.related?.sourceEnvironment ?? loaders.environment.load(n.sourceEnvironmentId).then((e) => e!),
+      resolve: (n, _args, { loaders }) => loaders.environment.load(n.sourceEnvironmentId).then((e) => e!),
     }),
     status: t.field({ type: SyncStatusEnum, description: "The new status.", resolve: (n) => n.status }),
     message: t.exposeString("message", { description: '"Journey Configuration out of Sync" / "Journey Configuration in Sync".' }),
@@ -165,12 +157,8 @@ builder.subscriptionField("syncStatusChanged", (t) =>
       const filter = await filterOf(context.services.loaders(context.actor), args);
       return context.services.syncNotificationStream(context.actor, filter, cursorOf(args.after, "after"));
     },
-    resolve: async (notification, _args, context) => {
-      // Each event is resolved with fresh DataLoaders (what it names may have changed since the last
-      // one), shared by every subscriber of the organization: one batch of reads per event, not per subscriber.
-      const delivered = context.services.deliveredEvent(notification, context.actor);
-      context.loaders = delivered.loaders;
-      return { ...notification, related: await delivered.related };
-    },
+    // Each event executes with loaders of its own, shared by every subscriber it is executed for
+    // (src/server/shared-events.ts): one batch of reads per event, not per subscriber.
+    resolve: (notification) => notification,
   }),
 );

@@ -1,0 +1,143 @@
+import { useGraphQlJit } from "@envelop/graphql-jit";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { type DocumentNode, Kind } from "graphql";
+import { createYoga, useReadinessCheck } from "graphql-yoga";
+import type { Database } from "../db/client.js";
+import type { GraphQLContext } from "../graphql/context.js";
+import { schema } from "../graphql/schema/index.js";
+import type { Actor, Services } from "../services/index.js";
+import { useAuthentication } from "./authentication.js";
+import { errorMask } from "./error-mask.js";
+import { useExecutionBudget } from "./execution-budget.js";
+import { disableIntrospection, OPERATION_LIMITS, operationLimits } from "./limits.js";
+import type { Logger } from "./logger.js";
+import { useOperationCost } from "./operation-cost.js";
+import { refusalThrottle } from "./refusal-throttle.js";
+import { useBoundedRequestJson } from "./request-body.js";
+import { useRequestLogging } from "./request-logging.js";
+import { useResponseCache } from "./response-cache.js";
+import { useSharedEventExecution } from "./shared-events.js";
+import { SUBSCRIPTION_LIMITS, useSubscriptionLimits } from "./subscription-limits.js";
+import { useNoSuggestions } from "./suggestions.js";
+
+export interface GraphQLHandlerOptions {
+  database: Database;
+  services: Services;
+  logger: Logger;
+  path: string;
+  /** Answer introspection queries and serve GraphiQL (default true). */
+  introspection?: boolean;
+  /** Cache query responses per audience (organization and role) and organization revision (default true). */
+  responseCache?: boolean;
+  /** Open subscriptions allowed per connection and per token (default SUBSCRIPTION_LIMITS). */
+  subscriptionLimits?: { perConnection: number; perToken: number };
+  /** Time a query may run before it is stopped with OPERATION_TIMEOUT (default OPERATION_LIMITS.queryTimeMs). */
+  queryTimeMs?: number;
+}
+
+const isSubscription = (document: DocumentNode) =>
+  document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === "subscription");
+
+/**
+ * Whom a response is for, as far as responses can differ: the organization and the role. Nothing in
+ * the schema depends on the token itself, so two tokens of one audience share responses and events.
+ */
+const audienceOf = (context: unknown) => {
+  const { actor } = context as { actor: Actor };
+  return `${actor.organizationId}:${actor.role}`;
+};
+
+/**
+ * GraphQL over HTTP (and the execution the WebSocket server shares): yoga with our plugins, in the
+ * order they must run — request ids; CSRF; the refusal throttle and authentication before the body
+ * is read; bounded JSON; document limits and cost before anything resolves; subscription caps;
+ * shared event execution; the response cache; the query time budget; compiled execution.
+ */
+export function createGraphQLHandler({
+  database,
+  services,
+  logger,
+  path,
+  introspection = true,
+  responseCache = true,
+  subscriptionLimits = SUBSCRIPTION_LIMITS,
+  queryTimeMs = OPERATION_LIMITS.queryTimeMs,
+}: GraphQLHandlerOptions) {
+  const authentication = useAuthentication(services);
+  const throttle = refusalThrottle();
+  const subscriptionCaps = useSubscriptionLimits({
+    ...subscriptionLimits,
+    connectionOf: (context) => (context as { socket?: object; request: object }).socket ?? (context as { request: object }).request,
+    tokenOf: (context) => (context as GraphQLContext).actor.tokenId,
+  });
+
+  const yoga = createYoga<{ actor?: Actor }, GraphQLContext>({
+    schema,
+    graphqlEndpoint: path,
+    // Without introspection, no GraphiQL either: it is how a schema is read.
+    graphiql: introspection && { title: "Journey promotion API", headers: JSON.stringify({ Authorization: "Bearer <token>" }) },
+    landingPage: false,
+    multipart: false,
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(" ")),
+      info: (...args) => logger.info(args.map(String).join(" ")),
+      warn: (...args) => logger.warn(args.map(String).join(" ")),
+      error: (...args) => logger.error(args.map(String).join(" ")),
+    },
+    maskedErrors: { maskError: errorMask(logger) },
+    plugins: [
+      useRequestLogging(logger),
+      // A browser sends a "simple" request (GET, form or text/plain body) cross-site without a CORS
+      // preflight; ours must carry a header such a request cannot have. Authorization is one.
+      useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),
+      throttle.plugin,
+      authentication.plugin,
+      useBoundedRequestJson(),
+      useNoSuggestions(),
+      operationLimits(),
+      ...(introspection ? [] : [disableIntrospection()]),
+      useOperationCost({ maxCost: OPERATION_LIMITS.cost }),
+      subscriptionCaps,
+      // A live event resolves once per audience, document and variables, with loaders of its own,
+      // not once per subscriber. syncStatusChanged's arguments only choose which events arrive.
+      useSharedEventExecution({
+        audienceOf,
+        filterOnlyFields: new Set(["syncStatusChanged"]),
+        contextOfEvent: (context, event) => {
+          const { actor } = context as GraphQLContext;
+          return { ...(context as GraphQLContext), loaders: services.eventLoaders(event as object, actor) };
+        },
+      }),
+      ...(responseCache
+        ? [
+            useResponseCache({
+              scopeOf: (context) => {
+                const { actor, organizationRevision } = context as GraphQLContext;
+                if (organizationRevision === undefined) return null;
+                return { organization: actor.organizationId, audience: audienceOf(context), revision: organizationRevision };
+              },
+            }),
+          ]
+        : []),
+      useExecutionBudget({ schema, ms: queryTimeMs }),
+      // Queries and mutations run as compiled functions (graphql-jit); subscriptions keep graphql-js's executor.
+      useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }),
+      useReadinessCheck({
+        endpoint: "/ready",
+        check: () =>
+          database.ping().then(
+            () => true,
+            () => false,
+          ),
+      }),
+    ],
+    context: (initial) => {
+      // A WebSocket's operations come with the actor their connection authenticated (again) for them.
+      if (initial.actor) return { actor: initial.actor, services, loaders: services.loaders(initial.actor) };
+      const { actor, organizationRevision } = authentication.of(initial.request);
+      return { actor, organizationRevision, services, loaders: services.loaders(actor) };
+    },
+  });
+
+  return { yoga, throttle, subscriptionCaps, maxSubscriptionsPerConnection: subscriptionLimits.perConnection };
+}
