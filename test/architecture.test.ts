@@ -20,6 +20,25 @@ function resolveTo(file: string, specifier: string): string {
   return specifier.startsWith(".") ? relative(root, join(root, file, "..", specifier)) : specifier;
 }
 
+/** Each cycle met in a depth-first walk of the import graph, as `a -> b -> a`. */
+function cyclesIn(edges: Map<string, string[]>): string[] {
+  const cycles: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, "open");
+    path.push(file);
+    for (const target of edges.get(file) ?? []) {
+      if (state.get(target) === "open") cycles.push([...path.slice(path.indexOf(target)), target].join(" -> "));
+      else if (!state.has(target)) visit(target);
+    }
+    path.pop();
+    state.set(file, "done");
+  };
+  for (const file of edges.keys()) if (!state.has(file)) visit(file);
+  return cycles;
+}
+
 /** Which top-level folders of src/ each folder may import (DESIGN §3: domain ← db ← services ← graphql ← server). */
 const allowed: Record<string, string[]> = {
   domain: ["domain"],
@@ -58,6 +77,20 @@ describe("the architecture", () => {
       }
     }
     expect(offenders).toEqual([]);
+  });
+
+  it("has no import cycle in src/, type-only imports included", () => {
+    const files = sourceFiles("src");
+    const edges = new Map(
+      files.map((file) => [
+        file,
+        importsOf(file)
+          .filter((s) => s.startsWith("."))
+          .map((s) => resolveTo(file, s).replace(/\.js$/, ".ts"))
+          .filter((target) => files.includes(target)),
+      ]),
+    );
+    expect(cyclesIn(edges)).toEqual([]);
   });
 
   it("knows every folder of src/", () => {

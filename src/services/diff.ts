@@ -1,13 +1,13 @@
 import type { Db } from "../db/client.js";
-import { findClientsByApplicationIds } from "../db/repositories/catalog.js";
+import { findClientsByApplicationIds } from "../db/repositories/clients.js";
 import { findHeadsByApplicationIds, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
 import { type DiffSide, diffApplication, type JourneySide } from "../domain/diff.js";
 import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
 import type { Actor } from "./actor.js";
-import { applicationOf, environmentOf } from "./catalog.js";
 import { documentsOf } from "./documents.js";
+import { applicationOf, environmentOf } from "./lookups.js";
 import { type SyncStatus, syncMessage } from "./sync.js";
 
 /** A change with the journey it belongs to (null for client settings). */

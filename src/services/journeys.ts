@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { listEnvironments } from "../db/repositories/catalog.js";
+import { listEnvironments } from "../db/repositories/environments.js";
 import { appendVersion, insertJourney, listVersions } from "../db/repositories/journeys.js";
 import type { JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
@@ -8,9 +8,9 @@ import { EnvironmentLockedError, ValidationError } from "../domain/errors.js";
 import { JOURNEY_TYPES } from "../domain/journey-document.js";
 import { defaultJourneyDocument, validateJourneyDocument } from "../domain/journey-validation.js";
 import { type Actor, savedBy } from "./actor.js";
-import { applicationOf } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
+import { applicationOf } from "./lookups.js";
 import { recordSyncChanges, syncSnapshot } from "./notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 

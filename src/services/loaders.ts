@@ -1,14 +1,9 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
-import {
-  findApplicationsByIds,
-  findClientSummariesByApplicationIds,
-  findClientsByIds,
-  findDatabasesByEnvironmentIds,
-  findDatabasesByIds,
-  listEnvironments,
-} from "../db/repositories/catalog.js";
+import { findApplicationsByIds } from "../db/repositories/applications.js";
+import { findClientSummariesByApplicationIds, findClientsByIds } from "../db/repositories/clients.js";
 import { findDrafts } from "../db/repositories/drafts.js";
+import { findDatabasesByEnvironmentIds, findDatabasesByIds, listEnvironments } from "../db/repositories/environments.js";
 import {
   findHeads,
   findHeadsByApplicationIds,
@@ -20,9 +15,10 @@ import {
   journeyEnvironmentKey,
 } from "../db/repositories/journeys.js";
 import { findNotificationsBySeqs } from "../db/repositories/notifications.js";
-import { findApiTokensByIds, findOrganizationsByIds } from "../db/repositories/organizations.js";
+import { findOrganizationsByIds } from "../db/repositories/organizations.js";
 import { findPropagationsByIds } from "../db/repositories/propagations.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
+import { findApiTokensByIds } from "../db/repositories/tokens.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { appendClientSettingsVersion } from "../db/repositories/catalog.js";
+import { appendClientSettingsVersion } from "../db/repositories/clients.js";
 import { appendVersions, deleteHeads, lastVersionNumbers, type NewVersion } from "../db/repositories/journeys.js";
 import { lockNames } from "../db/repositories/locks.js";
 import { findPropagationByIdempotencyKey, insertPropagation, type PropagationRow } from "../db/repositories/propagations.js";

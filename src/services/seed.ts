@@ -1,10 +1,12 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { listEnvironments } from "../db/repositories/catalog.js";
+import { listEnvironments } from "../db/repositories/environments.js";
 import { findOrganizationByName } from "../db/repositories/organizations.js";
 import type { JourneyDocument } from "../domain/journey-document.js";
 import type { Actor } from "./actor.js";
-import { createApplication, createClient, createDatabase } from "./catalog.js";
+import { createApplication } from "./applications.js";
+import { createClient } from "./clients.js";
+import { createDatabase } from "./environments.js";
 import { createJourney } from "./journeys.js";
 import { ensureOrganization, issueTokenWithFreeName } from "./tokens.js";
 

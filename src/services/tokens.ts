@@ -1,18 +1,17 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { insertEnvironments } from "../db/repositories/catalog.js";
+import { insertEnvironments } from "../db/repositories/environments.js";
 import { notifyTokenRevoked } from "../db/repositories/notifications.js";
+import { findOrganizationByName, insertOrganization } from "../db/repositories/organizations.js";
+import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
 import {
   findActiveTokenByHash,
   findActiveTokenNamesLike,
-  findOrganizationByName,
   insertApiToken,
-  insertOrganization,
   revokeApiTokenByHash,
   revokeApiTokenRow,
-} from "../db/repositories/organizations.js";
-import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
+} from "../db/repositories/tokens.js";
 import { AlreadyExistsError, NotFoundError } from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";

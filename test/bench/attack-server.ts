@@ -19,13 +19,15 @@
 import { randomBytes } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Db } from "../../src/db/client.js";
-import { listEnvironments } from "../../src/db/repositories/catalog.js";
+import { listEnvironments } from "../../src/db/repositories/environments.js";
 import { insertNotifications, lockNotifications, type NewSyncNotification } from "../../src/db/repositories/notifications.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { type App, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import type { Actor } from "../../src/services/actor.js";
-import { createApplication, createClient, createDatabase } from "../../src/services/catalog.js";
+import { createApplication } from "../../src/services/applications.js";
+import { createClient } from "../../src/services/clients.js";
+import { createDatabase } from "../../src/services/environments.js";
 import { createJourney } from "../../src/services/journeys.js";
 import { syncMessage } from "../../src/services/sync.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";

@@ -3,86 +3,24 @@ import { z } from "zod";
 import type { Db } from "../db/client.js";
 import {
   appendClientSettingsVersion,
-  findApplicationsByIds,
   findClientsByApplicationIds,
-  findDatabasesByEnvironmentIds,
-  findDatabasesByIds,
-  findEnvironmentsByIds,
-  insertApplication,
   insertClient,
-  insertDatabase,
-  insertEnvironmentAtRank,
-  listApplicationIds,
-  listEnvironments,
   lockClient,
   updateClientFields,
-} from "../db/repositories/catalog.js";
+} from "../db/repositories/clients.js";
+import { findDatabasesByEnvironmentIds, findDatabasesByIds, listEnvironments } from "../db/repositories/environments.js";
 import { appendVersion, findHeadVersions, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
-import type { ApplicationRow, ClientRow, DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
+import type { ClientRow, DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import { DEFAULT_CLIENT_SETTINGS, mergeClientSettings } from "../domain/client-settings.js";
 import { AlreadyExistsError, EnvironmentLockedError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
 import { type Actor, hasRole, savedBy } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
-import { lockConfigurations, lockPipeline } from "./locks.js";
+import { lockConfigurations } from "./locks.js";
+import { applicationOf, environmentOf } from "./lookups.js";
 import { recordSyncChanges, syncSnapshot } from "./notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
-
-const createEnvironmentInput = z.object({
-  key: inputs.slug(40),
-  name: inputs.name(100),
-  rank: z.number().int("must be an integer").min(0, "must be 0 or more").max(1000, "must be at most 1000"),
-  isProduction: z.boolean().default(false),
-  editable: z.boolean().default(false),
-});
-
-/**
- * Inserts an environment at `rank` (moving the ones at and above it up); a rank past the top appends.
- * Inserted below the top, it becomes what the environment above it is compared with: every
- * application's states there may change, and each change is notified like any other.
- */
-export async function createEnvironment(db: Db, actor: Actor, input: unknown): Promise<EnvironmentRow> {
-  const values = parseInput(createEnvironmentInput, input);
-  return inTransaction(db, actor.organizationId, async (tx) => {
-    // One insertion at a time: each reads the ranks the one before it left.
-    await lockPipeline(tx, actor.organizationId);
-    const existing = await listEnvironments(tx, actor.organizationId);
-    const rank = Math.min(values.rank, existing.length);
-    const before = rank < existing.length ? await syncSnapshot(tx, actor, await listApplicationIds(tx, actor.organizationId)) : null;
-    const environment = await uniqueAs(
-      insertEnvironmentAtRank(tx, { ...values, rank, organizationId: actor.organizationId }),
-      `An environment with key "${values.key}" already exists`,
-    );
-    if (before) await recordSyncChanges(tx, actor, before);
-    return environment;
-  });
-}
-
-const createDatabaseInput = z.object({
-  environmentId: z.string(),
-  name: inputs.slug(100),
-});
-
-export async function createDatabase(db: Db, actor: Actor, input: unknown): Promise<DatabaseRow> {
-  const values = parseInput(createDatabaseInput, input);
-  return inTransaction(db, actor.organizationId, async (tx) => {
-    const environment = await environmentOf(tx, actor, values.environmentId);
-    return uniqueAs(
-      insertDatabase(tx, { organizationId: actor.organizationId, environmentId: environment.id, name: values.name }),
-      `A database named "${values.name}" already exists`,
-    );
-  });
-}
-
-const createApplicationInput = z.object({ name: inputs.name(100) });
-
-export async function createApplication(db: Db, actor: Actor, input: unknown): Promise<ApplicationRow> {
-  const { name } = parseInput(createApplicationInput, input);
-  return inTransaction(db, actor.organizationId, (tx) =>
-    uniqueAs(insertApplication(tx, { organizationId: actor.organizationId, name }), `An application named "${name}" already exists`),
-  );
-}
 
 const url = (what: string, check: (u: URL) => boolean, hint: string) =>
   z
@@ -126,6 +64,18 @@ export function creationSource(all: EnvironmentRow[], clients: ClientRow[], envi
   return null;
 }
 
+/** The database a client names, which must be one of the client's environment. */
+async function databaseIn(tx: Db, actor: Actor, id: string, environment: EnvironmentRow): Promise<DatabaseRow> {
+  const [database] = isUuid(id) ? await findDatabasesByIds(tx, actor.organizationId, [id]) : [];
+  if (!database) throw new NotFoundError("database", id);
+  if (database.environmentId !== environment.id) {
+    throw new ValidationError([
+      { path: "databaseId", message: `databaseId names database "${database.name}" of another environment than ${environment.name}` },
+    ]);
+  }
+  return database;
+}
+
 function generateClientId(): string {
   return randomBytes(15).toString("base64url").replace(/[-_]/g, "x");
 }
@@ -140,13 +90,7 @@ export async function createClient(db: Db, actor: Actor, input: unknown): Promis
   return inTransaction(db, actor.organizationId, async (tx) => {
     const application = await applicationOf(tx, actor, values.applicationId);
     const environment = await environmentOf(tx, actor, values.environmentId);
-    const [database] = await findDatabasesByIds(tx, actor.organizationId, [values.databaseId].filter(isUuid));
-    if (!database) throw new NotFoundError("database", values.databaseId);
-    if (database.environmentId !== environment.id) {
-      throw new ValidationError([
-        { path: "databaseId", message: `databaseId names database "${database.name}" of another environment than ${environment.name}` },
-      ]);
-    }
+    const database = await databaseIn(tx, actor, values.databaseId, environment);
     const all = await listEnvironments(tx, actor.organizationId);
     const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
     const source = creationSource(all, clients, environment);
@@ -200,18 +144,6 @@ async function copyJourneys(tx: Db, actor: Actor, applicationId: string, from: E
   }
 }
 
-export async function environmentOf(db: Db, actor: Actor, id: string): Promise<EnvironmentRow> {
-  const [row] = isUuid(id) ? await findEnvironmentsByIds(db, actor.organizationId, [id]) : [];
-  if (!row) throw new NotFoundError("environment", id);
-  return row;
-}
-
-export async function applicationOf(db: Db, actor: Actor, id: string): Promise<ApplicationRow> {
-  const [row] = isUuid(id) ? await findApplicationsByIds(db, actor.organizationId, [id]) : [];
-  if (!row) throw new NotFoundError("application", id);
-  return row;
-}
-
 const updateClientInput = z.object({
   clientId: z.string(),
   name: inputs.name(200).optional(),
@@ -237,15 +169,7 @@ export async function updateClient(db: Db, actor: Actor, input: unknown): Promis
       throw new ForbiddenError("Only an ADMIN may change a client's name, database, redirect URIs or origins");
     }
     const environment = await environmentOf(tx, actor, client.environmentId);
-    if (values.databaseId !== undefined) {
-      const [database] = isUuid(values.databaseId) ? await findDatabasesByIds(tx, actor.organizationId, [values.databaseId]) : [];
-      if (!database) throw new NotFoundError("database", values.databaseId);
-      if (database.environmentId !== environment.id) {
-        throw new ValidationError([
-          { path: "databaseId", message: `databaseId names database "${database.name}" of another environment than ${environment.name}` },
-        ]);
-      }
-    }
+    if (values.databaseId !== undefined) await databaseIn(tx, actor, values.databaseId, environment);
     if (values.settings !== undefined) {
       if (!environment.editable) throw new EnvironmentLockedError(environment.name);
       await lockConfigurations(tx, client.applicationId, { write: environment.id });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { deleteDraft, type JourneyDraftRow, lockDraft, startDraft, updateDraft } from "../db/repositories/drafts.js";
-import { appendVersion, findHeadVersions, findJourneysByIds, type JourneyEnvironmentKey } from "../db/repositories/journeys.js";
+import { appendVersion, findHeadVersions, type JourneyEnvironmentKey } from "../db/repositories/journeys.js";
 import type { EnvironmentRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import { diffApplication } from "../domain/diff.js";
@@ -9,12 +9,11 @@ import { DraftConflictError, EnvironmentLockedError, InvalidConfigurationError, 
 import { type JourneyDocument, type Problem, TERMINALS } from "../domain/journey-document.js";
 import { journeyProblems, validateStep } from "../domain/journey-validation.js";
 import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
-import { isUuid } from "../domain/uuid.js";
 import { type Actor, savedBy, updatedBy } from "./actor.js";
-import { environmentOf } from "./catalog.js";
 import { inputs, parseInput } from "./input.js";
 import type { Loaders } from "./loaders.js";
 import { lockConfigurations } from "./locks.js";
+import { environmentOf, journeyOf } from "./lookups.js";
 import { recordSyncChanges, syncSnapshot } from "./notifications.js";
 import { inTransaction } from "./transaction.js";
 
@@ -47,8 +46,7 @@ const saveJourneyInput = z.object({
 
 /** The journey and the editable environment an edit targets, checked in this order: ids, then the lock. */
 async function editTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
-  const [journey] = isUuid(journeyId) ? await findJourneysByIds(tx, actor.organizationId, [journeyId]) : [];
-  if (!journey) throw new NotFoundError("journey", journeyId);
+  const journey = await journeyOf(tx, actor, journeyId);
   const environment = await environmentOf(tx, actor, environmentId);
   if (!environment.editable) throw new EnvironmentLockedError(environment.name);
   return { journey, environment, key: { journeyId: journey.id, environmentId: environment.id } };

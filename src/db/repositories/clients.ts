@@ -1,0 +1,125 @@
+import { and, eq, getTableColumns, inArray } from "drizzle-orm";
+import type { ClientSettings } from "../../domain/journey-document.js";
+import type { Db } from "../client.js";
+import { clientSettingsVersions, clients } from "../schema.js";
+import type { ClientRow, ClientSummaryRow, VersionOrigin } from "./rows.js";
+
+export async function findClientsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<ClientRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.organizationId, organizationId), inArray(clients.id, ids)));
+}
+
+const { settings: _settings, redirectUris: _redirectUris, allowedOrigins: _allowedOrigins, ...CLIENT_SUMMARY } = getTableColumns(clients);
+
+/** The clients of these applications without their settings and URI lists (see ClientSummaryRow). */
+export async function findClientSummariesByApplicationIds(
+  db: Db,
+  organizationId: string,
+  applicationIds: readonly string[],
+): Promise<ClientSummaryRow[]> {
+  if (applicationIds.length === 0) return [];
+  return db
+    .select(CLIENT_SUMMARY)
+    .from(clients)
+    .where(and(eq(clients.organizationId, organizationId), inArray(clients.applicationId, applicationIds)));
+}
+
+export async function findClientsByApplicationIds(db: Db, organizationId: string, applicationIds: readonly string[]): Promise<ClientRow[]> {
+  if (applicationIds.length === 0) return [];
+  return db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.organizationId, organizationId), inArray(clients.applicationId, applicationIds)));
+}
+
+export async function insertClient(
+  db: Db,
+  values: {
+    organizationId: string;
+    applicationId: string;
+    environmentId: string;
+    clientId: string;
+    name: string;
+    databaseId: string;
+    redirectUris: string[];
+    allowedOrigins: string[];
+    settings: ClientSettings;
+    settingsHash: string;
+  },
+  audit: { origin: VersionOrigin; savedBy: string; savedByTokenId: string | null; comment?: string | null },
+): Promise<ClientRow> {
+  const [row] = await db
+    .insert(clients)
+    .values({ ...values, settingsVersion: 1 })
+    .returning();
+  await db.insert(clientSettingsVersions).values({
+    clientId: row.id,
+    version: 1,
+    previousVersion: null,
+    settings: values.settings,
+    hash: values.settingsHash,
+    origin: audit.origin,
+    savedBy: audit.savedBy,
+    savedByTokenId: audit.savedByTokenId,
+    comment: audit.comment ?? null,
+  });
+  return row;
+}
+
+/** Environment-specific fields of a client (never propagated). */
+export async function updateClientFields(
+  db: Db,
+  id: string,
+  fields: Partial<Pick<ClientRow, "name" | "databaseId" | "redirectUris" | "allowedOrigins">>,
+): Promise<ClientRow> {
+  const [row] = await db.update(clients).set(fields).where(eq(clients.id, id)).returning();
+  return row;
+}
+
+/**
+ * Writes the next version of a client's shared settings and moves the client's head, guarded by
+ * the head's version: returns null when someone else moved it first.
+ */
+export async function appendClientSettingsVersion(
+  db: Db,
+  client: Pick<ClientRow, "id" | "settingsVersion">,
+  values: {
+    settings: ClientSettings;
+    hash: string;
+    origin: VersionOrigin;
+    savedBy: string;
+    savedByTokenId: string | null;
+    comment?: string | null;
+  },
+): Promise<ClientRow | null> {
+  const version = client.settingsVersion + 1;
+  await db.insert(clientSettingsVersions).values({
+    clientId: client.id,
+    version,
+    previousVersion: client.settingsVersion,
+    settings: values.settings,
+    hash: values.hash,
+    origin: values.origin,
+    savedBy: values.savedBy,
+    savedByTokenId: values.savedByTokenId,
+    comment: values.comment ?? null,
+  });
+  const [row] = await db
+    .update(clients)
+    .set({ settings: values.settings, settingsHash: values.hash, settingsVersion: version })
+    .where(and(eq(clients.id, client.id), eq(clients.settingsVersion, client.settingsVersion)))
+    .returning();
+  return row ?? null;
+}
+
+export async function lockClient(db: Db, organizationId: string, id: string): Promise<ClientRow | null> {
+  const [row] = await db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.organizationId, organizationId), eq(clients.id, id)))
+    .for("update");
+  return row ?? null;
+}

@@ -1,0 +1,67 @@
+import { and, eq, inArray, isNull, like, or } from "drizzle-orm";
+import type { Db } from "../client.js";
+import { apiTokens, organizations } from "../schema.js";
+import type { ApiTokenRow, OrganizationRow, Role } from "./rows.js";
+
+export async function insertApiToken(
+  db: Db,
+  values: { organizationId: string; name: string; role: Role; tokenHash: string },
+): Promise<ApiTokenRow> {
+  const [row] = await db.insert(apiTokens).values(values).returning();
+  return row;
+}
+
+/** The names of the organization's active tokens that are `name` or `name (<suffix>)`. */
+export async function findActiveTokenNamesLike(db: Db, organizationId: string, name: string): Promise<string[]> {
+  const escaped = name.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const rows = await db
+    .select({ name: apiTokens.name })
+    .from(apiTokens)
+    .where(
+      and(
+        eq(apiTokens.organizationId, organizationId),
+        isNull(apiTokens.revokedAt),
+        or(eq(apiTokens.name, name), like(apiTokens.name, `${escaped} (%)`)),
+      ),
+    );
+  return rows.map((r) => r.name);
+}
+
+/** The live token with this hash, with its organization. */
+export async function findActiveTokenByHash(
+  db: Db,
+  tokenHash: string,
+): Promise<{ token: ApiTokenRow; organization: OrganizationRow } | null> {
+  const [row] = await db
+    .select({ token: apiTokens, organization: organizations })
+    .from(apiTokens)
+    .innerJoin(organizations, eq(organizations.id, apiTokens.organizationId))
+    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
+  return row ?? null;
+}
+
+export async function findApiTokensByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<ApiTokenRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.organizationId, organizationId), inArray(apiTokens.id, ids)));
+}
+
+export async function revokeApiTokenRow(db: Db, organizationId: string, id: string): Promise<ApiTokenRow | null> {
+  const [row] = await db
+    .update(apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiTokens.organizationId, organizationId), eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+    .returning();
+  return row ?? null;
+}
+
+export async function revokeApiTokenByHash(db: Db, tokenHash: string): Promise<ApiTokenRow | null> {
+  const [row] = await db
+    .update(apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
+    .returning();
+  return row ?? null;
+}

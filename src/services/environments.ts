@@ -1,0 +1,57 @@
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import { listApplicationIds } from "../db/repositories/applications.js";
+import { insertDatabase, insertEnvironmentAtRank, listEnvironments } from "../db/repositories/environments.js";
+import type { DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
+import type { Actor } from "./actor.js";
+import { inputs, parseInput } from "./input.js";
+import { lockPipeline } from "./locks.js";
+import { environmentOf } from "./lookups.js";
+import { recordSyncChanges, syncSnapshot } from "./notifications.js";
+import { inTransaction, uniqueAs } from "./transaction.js";
+
+const createEnvironmentInput = z.object({
+  key: inputs.slug(40),
+  name: inputs.name(100),
+  rank: z.number().int("must be an integer").min(0, "must be 0 or more").max(1000, "must be at most 1000"),
+  isProduction: z.boolean().default(false),
+  editable: z.boolean().default(false),
+});
+
+/**
+ * Inserts an environment at `rank` (moving the ones at and above it up); a rank past the top appends.
+ * Inserted below the top, it becomes what the environment above it is compared with: every
+ * application's states there may change, and each change is notified like any other.
+ */
+export async function createEnvironment(db: Db, actor: Actor, input: unknown): Promise<EnvironmentRow> {
+  const values = parseInput(createEnvironmentInput, input);
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    // One insertion at a time: each reads the ranks the one before it left.
+    await lockPipeline(tx, actor.organizationId);
+    const existing = await listEnvironments(tx, actor.organizationId);
+    const rank = Math.min(values.rank, existing.length);
+    const before = rank < existing.length ? await syncSnapshot(tx, actor, await listApplicationIds(tx, actor.organizationId)) : null;
+    const environment = await uniqueAs(
+      insertEnvironmentAtRank(tx, { ...values, rank, organizationId: actor.organizationId }),
+      `An environment with key "${values.key}" already exists`,
+    );
+    if (before) await recordSyncChanges(tx, actor, before);
+    return environment;
+  });
+}
+
+const createDatabaseInput = z.object({
+  environmentId: z.string(),
+  name: inputs.slug(100),
+});
+
+export async function createDatabase(db: Db, actor: Actor, input: unknown): Promise<DatabaseRow> {
+  const values = parseInput(createDatabaseInput, input);
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const environment = await environmentOf(tx, actor, values.environmentId);
+    return uniqueAs(
+      insertDatabase(tx, { organizationId: actor.organizationId, environmentId: environment.id, name: values.name }),
+      `A database named "${values.name}" already exists`,
+    );
+  });
+}
