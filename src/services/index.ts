@@ -10,8 +10,7 @@ import * as diffs from "./diff.js";
 import * as drafts from "./drafts.js";
 import * as environments from "./environments.js";
 import * as journeys from "./journeys.js";
-import { createLoaders } from "./loaders.js";
-import type { DeliveredEvent } from "./notifications.js";
+import { createLoaders, type Loaders } from "./loaders.js";
 import * as notifications from "./notifications.js";
 import * as propagation from "./propagation.js";
 import { TokenBuckets } from "./rate.js";
@@ -27,7 +26,6 @@ export type { ChangeView, ConfigurationDiff } from "./diff.js";
 export type { JourneyDraftRow } from "./drafts.js";
 export { draftChanges, draftProblems } from "./drafts.js";
 export type { Loaders } from "./loaders.js";
-export type { NotificationRelations } from "./notifications.js";
 export type { PropagationResult, PropagationRow } from "./propagation.js";
 export type { SyncState, SyncStatus } from "./sync.js";
 export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
@@ -38,17 +36,18 @@ export const HISTORY_PER_SECOND = 1_000;
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
 export function createServices(db: Db, hub: EventHub) {
-  const events = new WeakMap<SyncNotificationRow, DeliveredEvent>();
+  /** The loaders of each event being delivered; gone with the event. */
+  const loadersOfEvents = new WeakMap<object, Loaders>();
   /**
-   * Readies events for delivery with one set of loaders for all of them: a live event alone, a page
-   * of history (up to 500 events) together, so the rows a page names are read in a few batched
-   * statements instead of a few per event.
+   * Fresh loaders for events, one set for all of them: a live event alone, a page of history (up to
+   * 500 events) together, so the rows a page names are read in a few batched statements, not a few
+   * per event.
    */
-  const prepareEvents = (rows: readonly SyncNotificationRow[], actor: Actor) => {
-    const fresh = rows.filter((row) => !events.has(row));
+  const prepareEvents = (events: readonly object[], actor: Actor) => {
+    const fresh = events.filter((event) => !loadersOfEvents.has(event));
     if (fresh.length === 0) return;
     const loaders = createLoaders(db, actor);
-    for (const row of fresh) events.set(row, notifications.deliveredEvent(loaders, row));
+    for (const event of fresh) loadersOfEvents.set(event, loaders);
   };
   // History of resumed subscriptions: one read at a time per organization, two in all.
   const historyReads = new ReadQueue(1, 2);
@@ -59,12 +58,12 @@ export function createServices(db: Db, hub: EventHub) {
     authenticate: (secret: string) => tokens.authenticate(db, secret),
     loaders: (actor: Actor) => createLoaders(db, actor),
     /**
-     * What one delivered event needs, made once and shared by all its subscribers (same
-     * organization, same row object): fresh loaders, and the rows the notification names.
+     * The loaders a delivered event resolves with: made once and shared by all its subscribers (same
+     * organization, same event object), fresh for each event (what it names may have changed).
      */
-    deliveredEvent: (event: SyncNotificationRow, actor: Actor): DeliveredEvent => {
-      if (!events.has(event)) prepareEvents([event], actor);
-      return events.get(event)!;
+    eventLoaders: (event: object, actor: Actor): Loaders => {
+      if (!loadersOfEvents.has(event)) prepareEvents([event], actor);
+      return loadersOfEvents.get(event)!;
     },
     listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
     /** The caller got the journey through its organization's loaders: the key is already scoped. */

@@ -191,30 +191,3 @@ export function syncNotificationStream(
     }
   }, new FixedBuffer(1_000));
 }
-
-/** An event as its subscribers resolve it: loaders of its own, and the rows it names, read once. */
-export interface DeliveredEvent {
-  loaders: Loaders;
-  related: Promise<NotificationRelations>;
-}
-
-export interface NotificationRelations {
-  application: ApplicationRow | null;
-  journey: JourneyRow | null;
-  environment: EnvironmentRow | null;
-  sourceEnvironment: EnvironmentRow | null;
-}
-
-export function deliveredEvent(loaders: Loaders, row: SyncNotificationRow): DeliveredEvent {
-  const related = (async () => {
-    const [application, journey, environment, sourceEnvironment] = await Promise.all([
-      loaders.application.load(row.applicationId),
-      row.journeyId ? loaders.journey.load(row.journeyId) : null,
-      loaders.environment.load(row.environmentId),
-      loaders.environment.load(row.sourceEnvironmentId),
-    ]);
-    return { application, journey, environment, sourceEnvironment };
-  })();
-  related.catch(() => {});
-  return { loaders, related };
-}
