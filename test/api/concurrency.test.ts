@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertNotifications, lockNotifications } from "../../src/db/repositories/notifications.js";
 import { parseGlobalId } from "../../src/graphql/ids.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
+import { SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation, tenantRows } from "../support/fixtures.js";
 import type { GraphQLResponse } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -38,9 +39,6 @@ const PROMOTE_NOW = operation(`mutation PromoteNow($input: PromoteNowInput!) {
     ... on PromoteNowSuccess { propagation { id comment actor items { ${ITEM_FIELDS} } } }
     ... on Error { code message }
   } }`);
-
-const SAVE_STEP = operation(`mutation SaveStep($input: SaveJourneyStepInput!) {
-  saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } ... on Error { code message } } }`);
 
 const SAVE = operation(`mutation Save($input: SaveJourneyInput!) {
   saveJourney(input: $input) { __typename ... on SaveJourneySuccess { version { version comment } } ... on Error { code message } } }`);

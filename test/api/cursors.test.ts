@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PROMOTE_NOW, SAVE, SAVE_STEP } from "../support/documents.js";
 import {
   type Api,
   apiAs,
@@ -56,24 +57,6 @@ const VERSIONS = operation(`
 const NOTIFICATIONS = operation(`
   query CursorNotifications($first: Int, $last: Int, $after: String, $before: String) {
     syncNotifications(first: $first, last: $last, after: $after, before: $before) { edges { cursor node { id status } } ${PAGE_INFO} }
-  }
-`);
-
-const SAVE_STEP = operation(`
-  mutation CursorSaveStep($input: SaveJourneyStepInput!) {
-    saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } ... on Error { code message } }
-  }
-`);
-
-const SAVE = operation(`
-  mutation CursorSave($input: SaveJourneyInput!) {
-    saveJourney(input: $input) { __typename ... on Error { code message } }
-  }
-`);
-
-const PROMOTE_NOW = operation(`
-  mutation CursorPromoteNow($input: PromoteNowInput!) {
-    promoteNow(input: $input) { __typename ... on Error { code message } }
   }
 `);
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SAVE, SAVE_STEP, UPDATE_CLIENT } from "../support/documents.js";
 import {
   type Api,
   apiAs,
@@ -27,12 +28,6 @@ const DIFF = operation(`query Diff($a: ID!, $from: ID!, $to: ID!, $j: ID) {
 const STATES = operation(`query States($a: ID!) { node(id: $a) { ... on Application {
   clients { environment { key } syncStatus }
   journeys { key syncStates { environment { key } sourceEnvironment { key } status message changeCount } } } } }`);
-
-const UPDATE_CLIENT = operation(`mutation($input: UpdateClientInput!) { updateClient(input: $input) { __typename } }`);
-const SAVE_STEP = operation(
-  `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`,
-);
-const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
 
 async function world(): Promise<{ api: Api; catalogue: Catalogue }> {
   const tenant = await createTenant("diff");

@@ -5,17 +5,11 @@ import { openDatabase } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { databaseUrl } from "../support/database.js";
-import { apiAs, createCatalogue, createClient, operation, tenantRows } from "../support/fixtures.js";
+import { PROMOTE_NOW, SAVE, SAVE_STEP } from "../support/documents.js";
+import { apiAs, createCatalogue, createClient, tenantRows } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant } from "../support/tenant.js";
-
-const SAVE_STEP = operation(
-  `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`,
-);
-const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
-const PROMOTE = operation(`mutation($input: PromoteNowInput!) {
-  promoteNow(input: $input) { __typename ... on PromoteNowSuccess { propagation { id } } ... on Error { code } } }`);
 
 /** A TCP relay in front of the database server, to take "the database" away and bring it back. */
 function relay(target: { host: string; port: number }) {
@@ -92,7 +86,7 @@ describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
     const staging = rows.environments.find((e) => e.key === "staging")!.id;
     const lockName = `configuration:${app}:${staging}`;
     await admin`select pg_advisory_lock(hashtextextended(${lockName}, 0))`;
-    const pending = api.request(PROMOTE, { input });
+    const pending = api.request(PROMOTE_NOW, { input });
     let victim: number | undefined;
     for (let i = 0; i < 100 && victim === undefined; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -112,7 +106,7 @@ describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
 
     // The server keeps serving, and the same call succeeds when retried.
     expect((await gql(server.endpoint, tenant.tokens.VIEWER, "{ viewer { role } }")).data.viewer.role).toBe("VIEWER");
-    const retried = await api.data(PROMOTE, { input });
+    const retried = await api.data(PROMOTE_NOW, { input });
     expect(retried.promoteNow.__typename).toBe("PromoteNowSuccess");
   });
 

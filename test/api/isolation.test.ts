@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId, type NodeTypeName, parseGlobalId } from "../../src/graphql/ids.js";
+import { PROMOTE_NOW, SAVE, SAVE_STEP } from "../support/documents.js";
 import {
   type Api,
   apiAs,
@@ -31,13 +32,6 @@ let server: TestServer;
 let mine: World;
 let theirs: World;
 
-const SAVE_STEP = operation(
-  `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`,
-);
-const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
-const PROMOTE = operation(
-  `mutation($input: PromoteNowInput!) { promoteNow(input: $input) { ... on PromoteNowSuccess { propagation { id } } } }`,
-);
 const LATEST = operation(`query { syncNotifications(first: 100) { edges { node { id } } } }`);
 
 async function world(label: string): Promise<World> {
@@ -64,7 +58,7 @@ async function world(label: string): Promise<World> {
   const revision = (await admin.data(SAVE_STEP, { input: { ...edit, step } })).saveJourneyStep.draft.revision;
   await admin.data(SAVE, { input: { ...edit, draftRevision: revision } });
   const propagation = (
-    await admin.data(PROMOTE, {
+    await admin.data(PROMOTE_NOW, {
       input: {
         applicationId: catalogue.applicationId,
         fromEnvironmentId: catalogue.environments.development,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { databaseUrl } from "../support/database.js";
+import { SAVE, SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation } from "../support/fixtures.js";
 import { subscribeWs, wsClient } from "../support/subscriptions.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -47,10 +48,6 @@ const SUBSCRIPTION = operation(
   `subscription($after: String) { syncStatusChanged(after: $after) { cursor status changeCount environment { key } } }`,
 );
 const LATEST = operation(`query($after: String) { syncNotifications(after: $after, first: 100) { pageInfo { endCursor hasNextPage } } }`);
-const SAVE_STEP = operation(
-  `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`,
-);
-const SAVE = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`);
 const STATES = operation(`query($journey: ID!) { node(id: $journey) { ... on Journey { syncStates { environment { key } status } } } }`);
 
 async function latest(api: Api): Promise<string> {

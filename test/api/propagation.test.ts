@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SAVE, SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation, tenantRows } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -31,12 +32,6 @@ const PROMOTE_NOW = operation(`mutation PromoteNow($input: PromoteNowInput!) {
     ... on PromoteNowSuccess { propagation { id mode comment actor from { key } to { key } items { id path summary } } }
     ... on Error { code message }
   } }`);
-
-const SAVE_STEP = operation(`mutation SaveStep($input: SaveJourneyStepInput!) {
-  saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } ... on Error { code message } } }`);
-
-const SAVE = operation(`mutation Save($input: SaveJourneyInput!) {
-  saveJourney(input: $input) { __typename ... on SaveJourneySuccess { version { version } } ... on Error { code message } } }`);
 
 const HISTORY = operation(`query History($a: ID, $e: ID) {
   propagations(applicationId: $a, environmentId: $e, first: 20) {

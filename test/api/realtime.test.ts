@@ -4,6 +4,7 @@ import { openDatabase } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { databaseUrl } from "../support/database.js";
+import { PROMOTE_NOW, SAVE, SAVE_STEP, UPDATE_CLIENT } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { subscribeSse, subscribeWs, wsClient } from "../support/subscriptions.js";
@@ -25,14 +26,6 @@ const NOTIFICATIONS = operation(`query Notifications($env: ID, $app: ID, $after:
     edges { cursor node { cursor status changeCount journey { key } environment { key } } }
     pageInfo { hasNextPage endCursor } } }`);
 
-const SAVE_STEP = operation(`mutation SaveStep($input: SaveJourneyStepInput!) {
-  saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } } }`);
-const SAVE = operation(`mutation Save($input: SaveJourneyInput!) {
-  saveJourney(input: $input) { __typename ... on SaveJourneySuccess { version { version } } } }`);
-const PROMOTE_NOW = operation(`mutation PromoteNow($input: PromoteNowInput!) {
-  promoteNow(input: $input) { __typename ... on PromoteNowSuccess { propagation { id } } ... on Error { code } } }`);
-const UPDATE_CLIENT = operation(`mutation UpdateClient($input: UpdateClientInput!) {
-  updateClient(input: $input) { __typename } }`);
 const REVOKE = operation(`mutation Revoke($id: ID!) { revokeApiToken(input: { apiTokenId: $id }) { __typename } }`);
 const CREATE_TOKEN = operation(`mutation Token { createApiToken(input: { name: "dashboard", role: VIEWER }) {
   ... on CreateApiTokenSuccess { token apiToken { id } } } }`);

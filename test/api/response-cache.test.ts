@@ -9,6 +9,7 @@ import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type CacheScope, useResponseCache } from "../../src/server/response-cache.js";
 import { countQueries, testDatabase } from "../support/database.js";
+import { SAVE, SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createApiToken, createApplication, createCatalogue, operation } from "../support/fixtures.js";
 import { client, gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -39,11 +40,6 @@ const DASHBOARD = operation(`query Dashboard($env: ID!) {
 const LOGIN_PASSWORD = operation(`query Login($journey: ID!, $env: ID!) {
   node(id: $journey) { ... on Journey { configuration(environmentId: $env) { version
     steps { key settings } } } } }`);
-
-const SAVE_STEP = operation(`mutation SaveStep($input: SaveJourneyStepInput!) {
-  saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } } }`);
-const SAVE = operation(`mutation Save($input: SaveJourneyInput!) {
-  saveJourney(input: $input) { __typename ... on SaveJourneySuccess { version { version } } } }`);
 
 interface World {
   tenant: Tenant;

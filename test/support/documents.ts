@@ -40,3 +40,31 @@ export const CONFIGURATIONS = operation(`
   }
   ${VERSION_FIELDS}
 `);
+
+/** Saves one step of a draft; the new draft revision is what the next save must name. */
+export const SAVE_STEP = operation(`
+  mutation SaveStep($input: SaveJourneyStepInput!) {
+    saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } ... on Error { code message } }
+  }
+`);
+
+/** Saves the reviewed draft as the next version. */
+export const SAVE = operation(`
+  mutation Save($input: SaveJourneyInput!) {
+    saveJourney(input: $input) { __typename ... on SaveJourneySuccess { version { version } } ... on Error { code message } }
+  }
+`);
+
+/** Promotes every change between two environments. */
+export const PROMOTE_NOW = operation(`
+  mutation PromoteNow($input: PromoteNowInput!) {
+    promoteNow(input: $input) { __typename ... on PromoteNowSuccess { propagation { id } } ... on Error { code message } }
+  }
+`);
+
+/** Changes a client. */
+export const UPDATE_CLIENT = operation(`
+  mutation UpdateClient($input: UpdateClientInput!) {
+    updateClient(input: $input) { __typename ... on Error { code message } }
+  }
+`);

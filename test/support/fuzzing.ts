@@ -38,6 +38,7 @@ import {
 } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
+import { SAVE, SAVE_STEP } from "./documents.js";
 
 /**
  * The harness of the fuzzed-input tests in test/api/fuzz/, one file per area (issue 7, item 5). fast-check generates the `input` variable from
@@ -151,18 +152,6 @@ const AREAS = {
 /** The mutations of an area, in the order they are declared. */
 export const mutationsOf = (area: (typeof AREAS)[MutationName]): MutationName[] =>
   (Object.keys(MUTATIONS) as MutationName[]).filter((name) => AREAS[name] === area);
-
-const SAVE_STEP = operation(`
-  mutation FuzzFixtureSaveStep($input: SaveJourneyStepInput!) {
-    saveJourneyStep(input: $input) { __typename ... on Error { code message } }
-  }
-`);
-
-const SAVE = operation(`
-  mutation FuzzFixtureSave($input: SaveJourneyInput!) {
-    saveJourney(input: $input) { __typename ... on Error { code message } }
-  }
-`);
 
 const DIFF = operation(`
   query FuzzDiff($a: ID!, $from: ID!, $to: ID!) { diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { changes { id } } }
