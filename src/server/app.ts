@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Database } from "../db/client.js";
 import { EventHub } from "../events/hub.js";
 import { startEventRelay } from "../events/relay.js";
 import { createServices, type Services } from "../services/index.js";

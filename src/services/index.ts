@@ -1,6 +1,6 @@
 import type { Db } from "../db/client.js";
 import { listApplications } from "../db/repositories/applications.js";
-import { listNotifications, type NotificationFilter, type SyncNotificationRow } from "../db/repositories/notifications.js";
+import { listNotifications, type NotificationFilter } from "../db/repositories/notifications.js";
 import { listPropagations } from "../db/repositories/propagations.js";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";

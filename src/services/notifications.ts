@@ -11,11 +11,10 @@ import {
   type NotificationFilter,
   type SyncNotificationRow,
 } from "../db/repositories/notifications.js";
-import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyHeadRow, JourneyRow } from "../db/repositories/rows.js";
+import type { ClientRow, EnvironmentRow, JourneyHeadRow } from "../db/repositories/rows.js";
 import { type DiffSide, diffApplication } from "../domain/diff.js";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
-import type { Loaders } from "./loaders.js";
 import type { TokenBuckets } from "./rate.js";
 import type { ReadQueue } from "./read-queue.js";
 import { clientSyncStates, journeySyncStates, memoizedChangeCount, type SyncState, syncMessage } from "./sync.js";
