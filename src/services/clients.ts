@@ -19,7 +19,7 @@ import { type Actor, hasRole, savedBy } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
 import { applicationOf, environmentOf } from "./lookups.js";
-import { recordSyncChanges, syncSnapshot } from "./notifications.js";
+import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
 const url = (what: string, check: (u: URL) => boolean, hint: string) =>
@@ -95,30 +95,30 @@ export async function createClient(db: Db, actor: Actor, input: unknown): Promis
     const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
     const source = creationSource(all, clients, environment);
     await lockConfigurations(tx, application.id, { read: source?.environment.id, write: environment.id });
-    const before = await syncSnapshot(tx, actor, [application.id]);
     const settings = source ? source.client.settings : DEFAULT_CLIENT_SETTINGS;
-    const client = await uniqueAs(
-      insertClient(
-        tx,
-        {
-          organizationId: actor.organizationId,
-          applicationId: application.id,
-          environmentId: environment.id,
-          clientId: generateClientId(),
-          name: values.name ?? `${application.name} (${environment.name})`,
-          databaseId: database.id,
-          redirectUris: values.redirectUris,
-          allowedOrigins: [...new Set(values.allowedOrigins)],
-          settings,
-          settingsHash: canonicalHash(settings),
-        },
-        { origin: "CLIENT_CREATION", ...savedBy(actor), comment: source ? `Copied from ${source.environment.name}` : null },
-      ),
-      `${application.name} already has a client in ${environment.name}`,
-    );
-    if (source) await copyJourneys(tx, actor, application.id, source.environment, environment);
-    await recordSyncChanges(tx, actor, before);
-    return client;
+    return withSyncNotifications(tx, actor, [application.id], async () => {
+      const client = await uniqueAs(
+        insertClient(
+          tx,
+          {
+            organizationId: actor.organizationId,
+            applicationId: application.id,
+            environmentId: environment.id,
+            clientId: generateClientId(),
+            name: values.name ?? `${application.name} (${environment.name})`,
+            databaseId: database.id,
+            redirectUris: values.redirectUris,
+            allowedOrigins: [...new Set(values.allowedOrigins)],
+            settings,
+            settingsHash: canonicalHash(settings),
+          },
+          { origin: "CLIENT_CREATION", ...savedBy(actor), comment: source ? `Copied from ${source.environment.name}` : null },
+        ),
+        `${application.name} already has a client in ${environment.name}`,
+      );
+      if (source) await copyJourneys(tx, actor, application.id, source.environment, environment);
+      return client;
+    });
   });
 }
 
@@ -173,21 +173,23 @@ export async function updateClient(db: Db, actor: Actor, input: unknown): Promis
     if (values.settings !== undefined) {
       if (!environment.editable) throw new EnvironmentLockedError(environment.name);
       await lockConfigurations(tx, client.applicationId, { write: environment.id });
-      const before = await syncSnapshot(tx, actor, [client.applicationId]);
       const merged = mergeClientSettings(client.settings, values.settings);
       if (!merged.ok) throw new ValidationError(merged.problems);
       const hash = canonicalHash(merged.value);
+      // Settings that do not change the hash change no state: nothing to write, nothing to notify.
       if (hash !== client.settingsHash) {
-        const moved = await appendClientSettingsVersion(tx, client, {
-          settings: merged.value,
-          hash,
-          origin: "SAVE",
-          ...savedBy(actor),
-          comment: values.comment ?? null,
+        const head = client;
+        client = await withSyncNotifications(tx, actor, [head.applicationId], async () => {
+          const moved = await appendClientSettingsVersion(tx, head, {
+            settings: merged.value,
+            hash,
+            origin: "SAVE",
+            ...savedBy(actor),
+            comment: values.comment ?? null,
+          });
+          if (!moved) throw new Error("client settings head moved under a row lock");
+          return moved;
         });
-        if (!moved) throw new Error("client settings head moved under a row lock");
-        client = moved;
-        await recordSyncChanges(tx, actor, before);
       }
     }
     if (touchesFields) {

@@ -14,7 +14,7 @@ import { inputs, parseInput } from "./input.js";
 import type { Loaders } from "./loaders.js";
 import { lockConfigurations } from "./locks.js";
 import { environmentOf, journeyOf } from "./lookups.js";
-import { recordSyncChanges, syncSnapshot } from "./notifications.js";
+import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction } from "./transaction.js";
 
 export type { JourneyDraftRow };
@@ -189,21 +189,21 @@ export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise
     const problems = journeyProblems(draft.document);
     if (problems.length > 0) throw new InvalidConfigurationError(problems);
     const hash = canonicalHash(draft.document);
-    const before = await syncSnapshot(tx, actor, [target.journey.applicationId]);
     if (hash === head.hash) {
       throw new ValidationError([{ path: "draftRevision", message: "Nothing to save: the draft does not change the journey" }]);
     }
-    const version = await appendVersion(tx, target.key, head.version, {
-      document: draft.document,
-      hash,
-      origin: "SAVE",
-      ...savedBy(actor),
-      comment: values.comment ?? null,
+    return withSyncNotifications(tx, actor, [target.journey.applicationId], async () => {
+      const version = await appendVersion(tx, target.key, head.version, {
+        document: draft.document,
+        hash,
+        origin: "SAVE",
+        ...savedBy(actor),
+        comment: values.comment ?? null,
+      });
+      if (!version) throw new DraftConflictError("The journey was saved by someone else meanwhile. Review it again.");
+      await deleteDraft(tx, target.key);
+      return version;
     });
-    if (!version) throw new DraftConflictError("The journey was saved by someone else meanwhile. Review it again.");
-    await deleteDraft(tx, target.key);
-    await recordSyncChanges(tx, actor, before);
-    return version;
   });
 }
 

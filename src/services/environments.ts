@@ -7,7 +7,7 @@ import type { Actor } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { lockPipeline } from "./locks.js";
 import { environmentOf } from "./lookups.js";
-import { recordSyncChanges, syncSnapshot } from "./notifications.js";
+import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
 const createEnvironmentInput = z.object({
@@ -30,13 +30,14 @@ export async function createEnvironment(db: Db, actor: Actor, input: unknown): P
     await lockPipeline(tx, actor.organizationId);
     const existing = await listEnvironments(tx, actor.organizationId);
     const rank = Math.min(values.rank, existing.length);
-    const before = rank < existing.length ? await syncSnapshot(tx, actor, await listApplicationIds(tx, actor.organizationId)) : null;
-    const environment = await uniqueAs(
-      insertEnvironmentAtRank(tx, { ...values, rank, organizationId: actor.organizationId }),
-      `An environment with key "${values.key}" already exists`,
-    );
-    if (before) await recordSyncChanges(tx, actor, before);
-    return environment;
+    const insert = () =>
+      uniqueAs(
+        insertEnvironmentAtRank(tx, { ...values, rank, organizationId: actor.organizationId }),
+        `An environment with key "${values.key}" already exists`,
+      );
+    // Appended on top, it is compared with nothing yet: no state changes.
+    if (rank === existing.length) return insert();
+    return withSyncNotifications(tx, actor, await listApplicationIds(tx, actor.organizationId), insert);
   });
 }
 

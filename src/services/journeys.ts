@@ -11,7 +11,7 @@ import { type Actor, savedBy } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
 import { applicationOf } from "./lookups.js";
-import { recordSyncChanges, syncSnapshot } from "./notifications.js";
+import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
 const createJourneyInput = z.object({
@@ -42,26 +42,26 @@ export async function createJourney(db: Db, actor: Actor, input: unknown): Promi
     const [lowest] = await listEnvironments(tx, actor.organizationId);
     if (!lowest.editable) throw new EnvironmentLockedError(lowest.name);
     await lockConfigurations(tx, application.id, { write: lowest.id });
-    const before = await syncSnapshot(tx, actor, [application.id]);
-    const journey = await uniqueAs(
-      insertJourney(tx, {
-        organizationId: actor.organizationId,
-        applicationId: application.id,
-        key: values.key,
-        name: values.name,
-        type: values.type,
-      }),
-      `${application.name} already has a journey with key "${values.key}"`,
-    );
-    await appendVersion(tx, { journeyId: journey.id, environmentId: lowest.id }, null, {
-      document,
-      hash: canonicalHash(document),
-      origin: "SAVE",
-      ...savedBy(actor),
-      comment: "Journey created",
+    return withSyncNotifications(tx, actor, [application.id], async () => {
+      const journey = await uniqueAs(
+        insertJourney(tx, {
+          organizationId: actor.organizationId,
+          applicationId: application.id,
+          key: values.key,
+          name: values.name,
+          type: values.type,
+        }),
+        `${application.name} already has a journey with key "${values.key}"`,
+      );
+      await appendVersion(tx, { journeyId: journey.id, environmentId: lowest.id }, null, {
+        document,
+        hash: canonicalHash(document),
+        origin: "SAVE",
+        ...savedBy(actor),
+        comment: "Journey created",
+      });
+      return journey;
     });
-    await recordSyncChanges(tx, actor, before);
-    return journey;
   });
 }
 

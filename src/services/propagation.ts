@@ -19,7 +19,7 @@ import { type Actor, hasRole, savedBy } from "./actor.js";
 import { type ChangeView, computeDiff, loadDiffContext, resolveDiffTarget } from "./diff.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
-import { recordSyncChanges, syncSnapshot } from "./notifications.js";
+import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction } from "./transaction.js";
 
 export type { PropagationRow };
@@ -111,96 +111,96 @@ async function propagate(
     }
     // Source read shared, target written exclusively, in rank order: no deadlock, no lost update.
     await lockConfigurations(tx, target.application.id, { read: target.from.id, write: target.to.id });
-    const before = await syncSnapshot(tx, actor, [target.application.id]);
-    const context = await loadDiffContext(tx, actor, target);
-    if (!context.toClient) throw new TargetMissingError(target.to.name);
-    const toClient = context.toClient;
-    const { changes } = computeDiff(context);
+    return withSyncNotifications(tx, actor, [target.application.id], async () => {
+      const context = await loadDiffContext(tx, actor, target);
+      if (!context.toClient) throw new TargetMissingError(target.to.name);
+      const toClient = context.toClient;
+      const { changes } = computeDiff(context);
 
-    if (selection.selectAll && changes.length === 0) throw new NothingToPropagateError(target.from.name, target.to.name);
-    const resolved = selection.selectAll
-      ? { changes, addedChangeIds: [] }
-      : resolveSelection(changes, selection.changeIds, { includeRequired: selection.includeRequired });
-    const selected = resolved.changes as ChangeView[];
+      if (selection.selectAll && changes.length === 0) throw new NothingToPropagateError(target.from.name, target.to.name);
+      const resolved = selection.selectAll
+        ? { changes, addedChangeIds: [] }
+        : resolveSelection(changes, selection.changeIds, { includeRequired: selection.includeRequired });
+      const selected = resolved.changes as ChangeView[];
 
-    const targetDocument = {
-      client: { settings: toClient.settings },
-      journeys: Object.fromEntries(Object.entries(context.toSide.journeys).map(([key, side]) => [key, side.document])),
-    };
-    const applied = applyChanges(targetDocument, selected);
-    if (!applied.ok) throw new InvalidConfigurationError(applied.problems);
+      const targetDocument = {
+        client: { settings: toClient.settings },
+        journeys: Object.fromEntries(Object.entries(context.toSide.journeys).map(([key, side]) => [key, side.document])),
+      };
+      const applied = applyChanges(targetDocument, selected);
+      if (!applied.ok) throw new InvalidConfigurationError(applied.problems);
 
-    const comment = input.comment ?? null;
-    const journeyByKey = new Map(context.journeys.map((j) => [j.key, j]));
-    const touchedKeys = new Set(selected.map((c) => c.journeyKey).filter((k): k is string => k !== null));
-    const removed: { journeyId: string; environmentId: string }[] = [];
-    const written: Omit<NewVersion, "previousVersion">[] = [];
-    for (const key of touchedKeys) {
-      const journey = journeyByKey.get(key)!;
-      const document = applied.value.journeys[key];
-      const jeKey = { journeyId: journey.id, environmentId: target.to.id };
-      if (document === undefined) {
-        if (context.toSide.journeys[key]) removed.push(jeKey);
-        continue;
+      const comment = input.comment ?? null;
+      const journeyByKey = new Map(context.journeys.map((j) => [j.key, j]));
+      const touchedKeys = new Set(selected.map((c) => c.journeyKey).filter((k): k is string => k !== null));
+      const removed: { journeyId: string; environmentId: string }[] = [];
+      const written: Omit<NewVersion, "previousVersion">[] = [];
+      for (const key of touchedKeys) {
+        const journey = journeyByKey.get(key)!;
+        const document = applied.value.journeys[key];
+        const jeKey = { journeyId: journey.id, environmentId: target.to.id };
+        if (document === undefined) {
+          if (context.toSide.journeys[key]) removed.push(jeKey);
+          continue;
+        }
+        const hash = canonicalHash(document);
+        if (hash === context.toSide.journeys[key]?.hash) continue;
+        written.push({ key: jeKey, document, hash, origin: "PROPAGATION", ...savedBy(actor), comment });
       }
-      const hash = canonicalHash(document);
-      if (hash === context.toSide.journeys[key]?.hash) continue;
-      written.push({ key: jeKey, document, hash, origin: "PROPAGATION", ...savedBy(actor), comment });
-    }
-    const absent = written.filter((w) => !context.targetVersions.has(w.key.journeyId)).map((w) => w.key.journeyId);
-    const history = await lastVersionNumbers(tx, target.to.id, absent);
-    const versions = await appendVersions(
-      tx,
-      written.map((w) => ({
-        ...w,
-        previousVersion: context.targetVersions.get(w.key.journeyId) ?? history.get(w.key.journeyId) ?? null,
-      })),
-    );
-    if (!versions) throw new DraftConflictError("The target changed while promoting; review the diff again.");
-    await deleteHeads(tx, removed);
+      const absent = written.filter((w) => !context.targetVersions.has(w.key.journeyId)).map((w) => w.key.journeyId);
+      const history = await lastVersionNumbers(tx, target.to.id, absent);
+      const versions = await appendVersions(
+        tx,
+        written.map((w) => ({
+          ...w,
+          previousVersion: context.targetVersions.get(w.key.journeyId) ?? history.get(w.key.journeyId) ?? null,
+        })),
+      );
+      if (!versions) throw new DraftConflictError("The target changed while promoting; review the diff again.");
+      await deleteHeads(tx, removed);
 
-    const settings = applied.value.client?.settings;
-    if (settings) {
-      const hash = canonicalHash(settings);
-      if (hash !== toClient.settingsHash) {
-        const moved = await appendClientSettingsVersion(tx, toClient, {
-          settings,
-          hash,
-          origin: "PROPAGATION",
-          ...savedBy(actor),
-          comment,
-        });
-        if (!moved) throw new DraftConflictError("The target's client settings changed while promoting; review the diff again.");
+      const settings = applied.value.client?.settings;
+      if (settings) {
+        const hash = canonicalHash(settings);
+        if (hash !== toClient.settingsHash) {
+          const moved = await appendClientSettingsVersion(tx, toClient, {
+            settings,
+            hash,
+            origin: "PROPAGATION",
+            ...savedBy(actor),
+            comment,
+          });
+          if (!moved) throw new DraftConflictError("The target's client settings changed while promoting; review the diff again.");
+        }
       }
-    }
 
-    const propagation = await insertPropagation(tx, {
-      organizationId: actor.organizationId,
-      applicationId: target.application.id,
-      fromEnvironmentId: target.from.id,
-      toEnvironmentId: target.to.id,
-      mode,
-      items: selected.map((c) => ({
-        id: c.id,
-        path: c.path,
-        kind: c.kind,
-        summary: c.summary,
-        journeyKey: c.journeyKey,
-        journeyId: c.journeyId,
-        stepKey: c.stepKey,
-        oldValue: c.oldValue,
-        newValue: c.newValue,
-        requires: c.requires,
-        bundleId: c.bundleId,
-      })),
-      addedChangeIds: resolved.addedChangeIds,
-      comment,
-      actor: actor.name,
-      actorTokenId: actor.tokenId,
-      idempotencyKey: input.idempotencyKey ?? null,
-      requestHash: input.idempotencyKey === undefined ? null : requestHash,
+      const propagation = await insertPropagation(tx, {
+        organizationId: actor.organizationId,
+        applicationId: target.application.id,
+        fromEnvironmentId: target.from.id,
+        toEnvironmentId: target.to.id,
+        mode,
+        items: selected.map((c) => ({
+          id: c.id,
+          path: c.path,
+          kind: c.kind,
+          summary: c.summary,
+          journeyKey: c.journeyKey,
+          journeyId: c.journeyId,
+          stepKey: c.stepKey,
+          oldValue: c.oldValue,
+          newValue: c.newValue,
+          requires: c.requires,
+          bundleId: c.bundleId,
+        })),
+        addedChangeIds: resolved.addedChangeIds,
+        comment,
+        actor: actor.name,
+        actorTokenId: actor.tokenId,
+        idempotencyKey: input.idempotencyKey ?? null,
+        requestHash: input.idempotencyKey === undefined ? null : requestHash,
+      });
+      return { propagation, addedChangeIds: resolved.addedChangeIds };
     });
-    await recordSyncChanges(tx, actor, before);
-    return { propagation, addedChangeIds: resolved.addedChangeIds };
   });
 }

@@ -1,0 +1,131 @@
+import type { Db } from "../db/client.js";
+import { findClientsByApplicationIds } from "../db/repositories/clients.js";
+import { listEnvironments } from "../db/repositories/environments.js";
+import { findHeadsByApplicationIds, findHeadVersions } from "../db/repositories/journeys.js";
+import { insertNotifications, lockNotifications, type NewSyncNotification } from "../db/repositories/notifications.js";
+import type { ClientRow, EnvironmentRow, JourneyHeadRow } from "../db/repositories/rows.js";
+import { type DiffSide, diffApplication } from "../domain/diff.js";
+import type { Actor } from "./actor.js";
+import { clientSyncStates, journeySyncStates, memoizedChangeCount, type SyncState, syncMessage } from "./sync.js";
+
+/**
+ * Runs a write that may change the sync states of some applications, and records a notification
+ * for each state it changed, in the same transaction: the states are read before `work` and again
+ * after it. Every writer of configurations, clients or environments goes through here, so none can
+ * forget the notifications. Call it once the write's configuration locks are held, so the states
+ * read before are the ones the write changes.
+ */
+export async function withSyncNotifications<T>(
+  tx: Db,
+  actor: Actor,
+  applicationIds: readonly string[],
+  work: () => Promise<T>,
+): Promise<T> {
+  const before = await syncSnapshot(tx, actor, applicationIds);
+  const result = await work();
+  await recordSyncChanges(tx, actor, before);
+  return result;
+}
+
+/** The stored facts sync states are computed from, for some applications: three statements. */
+interface SyncSnapshot {
+  applicationIds: readonly string[];
+  environments: EnvironmentRow[];
+  clients: ClientRow[];
+  heads: (JourneyHeadRow & { applicationId: string })[];
+}
+
+async function syncSnapshot(tx: Db, actor: Actor, applicationIds: readonly string[]): Promise<SyncSnapshot> {
+  return {
+    applicationIds,
+    environments: await listEnvironments(tx, actor.organizationId),
+    clients: await findClientsByApplicationIds(tx, actor.organizationId, applicationIds),
+    heads: await findHeadsByApplicationIds(tx, actor.organizationId, applicationIds),
+  };
+}
+
+type Keyed = SyncState & { applicationId: string; journeyId: string | null };
+
+function statesOf(snapshot: SyncSnapshot): Map<string, Keyed> {
+  const states = new Map<string, Keyed>();
+  for (const applicationId of snapshot.applicationIds) {
+    const clients = snapshot.clients.filter((c) => c.applicationId === applicationId);
+    const heads = snapshot.heads.filter((h) => h.applicationId === applicationId);
+    for (const journeyId of new Set(heads.map((h) => h.journeyId))) {
+      const own = heads.filter((h) => h.journeyId === journeyId);
+      for (const state of journeySyncStates(snapshot.environments, clients, own)) {
+        states.set(`${journeyId}:${state.environment.id}`, { ...state, applicationId, journeyId });
+      }
+    }
+    for (const state of clientSyncStates(snapshot.environments, clients)) {
+      states.set(`${applicationId}:client:${state.environment.id}`, { ...state, applicationId, journeyId: null });
+    }
+  }
+  return states;
+}
+
+/**
+ * Whether a state is unchanged for its watchers: the same status and, when out of sync, the same
+ * pair of configurations (so the same changes). In sync, or without a client, content is moot; a
+ * journey that just appeared where there is no client yet is no news either.
+ */
+function same(a: Keyed | undefined, b: Keyed): boolean {
+  if (a === undefined) return b.status === "NOT_CREATED";
+  if (a.status !== b.status) return false;
+  return b.status !== "OUT_OF_SYNC" || (a.sourceHash === b.sourceHash && a.targetHash === b.targetHash);
+}
+
+/**
+ * Compares the sync states of the snapshot's applications after a write with those before it and
+ * records a notification for each state whose status or content changed (an unchanged state
+ * notifies nobody), in the write's transaction. Statements: a constant few, whatever the number of
+ * changes or applications.
+ */
+async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapshot): Promise<void> {
+  // Before reading what to report: a concurrent writer's report must not be overtaken by a staler one.
+  // (`before` was read earlier, so a change another writer committed in between is reported by both:
+  // a duplicate with the same status, never a wrong last one.)
+  await lockNotifications(tx, actor.organizationId);
+  const after = await syncSnapshot(tx, actor, before.applicationIds);
+  const previous = statesOf(before);
+  const changed = [...statesOf(after).entries()].filter(([key, state]) => !same(previous.get(key), state)).map(([, s]) => s);
+  if (changed.length === 0) return;
+
+  const outOfSyncJourneys = changed.filter((s) => s.journeyId !== null && s.status === "OUT_OF_SYNC");
+  const documents = await findHeadVersions(
+    tx,
+    actor.organizationId,
+    outOfSyncJourneys.flatMap((s) => [
+      { journeyId: s.journeyId!, environmentId: s.sourceEnvironment.id },
+      { journeyId: s.journeyId!, environmentId: s.environment.id },
+    ]),
+  );
+  const journeySide = (journeyId: string, environmentId: string): DiffSide => {
+    const version = documents.find((d) => d.journeyId === journeyId && d.environmentId === environmentId);
+    return { client: null, journeys: version ? { journey: { document: version.document, hash: version.hash } } : {} };
+  };
+  const clientSide = (applicationId: string, environmentId: string): DiffSide => {
+    const client = after.clients.find((c) => c.applicationId === applicationId && c.environmentId === environmentId);
+    return { client: client ? { settings: client.settings } : null, journeys: {} };
+  };
+  const changeCount = (s: Keyed) => {
+    if (s.status !== "OUT_OF_SYNC") return 0;
+    const [from, to] =
+      s.journeyId === null
+        ? [clientSide(s.applicationId, s.sourceEnvironment.id), clientSide(s.applicationId, s.environment.id)]
+        : [journeySide(s.journeyId, s.sourceEnvironment.id), journeySide(s.journeyId, s.environment.id)];
+    return memoizedChangeCount(s.sourceHash ?? "absent", s.targetHash ?? "absent", () => diffApplication(from, to).changes.length);
+  };
+
+  const rows: NewSyncNotification[] = changed.map((s) => ({
+    organizationId: actor.organizationId,
+    applicationId: s.applicationId,
+    journeyId: s.journeyId,
+    environmentId: s.environment.id,
+    sourceEnvironmentId: s.sourceEnvironment.id,
+    status: s.status,
+    message: syncMessage(s.journeyId === null ? "client" : "journey", s.status, s.environment),
+    changeCount: changeCount(s),
+  }));
+  await insertNotifications(tx, actor.organizationId, rows);
+}
