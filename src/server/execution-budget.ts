@@ -12,21 +12,29 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
-const DEADLINE = Symbol("execution deadline");
-const EXCEEDED = Symbol("execution budget exceeded");
+const BUDGET = Symbol("execution budget");
 
-type Budgeted = { [DEADLINE]?: number; [EXCEEDED]?: boolean };
+interface Budget {
+  /** performance.now() past which nothing more resolves (Infinity: no time limit). */
+  deadline: number;
+  /** Object and list fields that may still resolve. */
+  fieldsLeft: number;
+  exceeded?: "time" | "size";
+}
 
-/** Thrown by each field past the deadline; the whole result is replaced by one error afterwards. */
-const OUT_OF_TIME = () => new GraphQLError("Out of the time budget", { extensions: { code: "OPERATION_TIMEOUT" } });
+type Budgeted = { [BUDGET]?: Budget };
+
+/** Thrown by each field past the budget; the whole result is replaced by one error afterwards. */
+const SPENT = () => new GraphQLError("Out of the execution budget", { extensions: { code: "OPERATION_TIMEOUT" } });
 
 const wrapped = new WeakSet<GraphQLSchema>();
 
 /**
- * Makes every field that leads to more work (objects and lists) check its operation's deadline
- * before it resolves. Scalars resolve as before. Done once per schema.
+ * Makes every field that leads to more work (objects and lists) check its operation's budget before
+ * it resolves: the deadline, and how many such fields may still resolve. Scalars resolve as before.
+ * Done once per schema.
  */
-function checkDeadlines(schema: GraphQLSchema) {
+function checkBudgets(schema: GraphQLSchema) {
   if (wrapped.has(schema)) return;
   wrapped.add(schema);
   for (const type of Object.values(schema.getTypeMap())) {
@@ -37,10 +45,12 @@ function checkDeadlines(schema: GraphQLSchema) {
       const resolve: GraphQLFieldResolver<unknown, unknown> | undefined = field.resolve;
       if (!resolve) continue;
       field.resolve = (source, args, context, info) => {
-        const deadline = (context as Budgeted | null)?.[DEADLINE];
-        if (deadline !== undefined && performance.now() > deadline) {
-          (context as Budgeted)[EXCEEDED] = true;
-          throw OUT_OF_TIME();
+        const budget = (context as Budgeted | null)?.[BUDGET];
+        if (budget) {
+          if (budget.exceeded) throw SPENT();
+          if (--budget.fieldsLeft < 0) budget.exceeded = "size";
+          else if (performance.now() > budget.deadline) budget.exceeded = "time";
+          if (budget.exceeded) throw SPENT();
         }
         return resolve(source, args, context, info);
       };
@@ -48,32 +58,60 @@ function checkDeadlines(schema: GraphQLSchema) {
   }
 }
 
-function budgetExceeded(ms: number) {
-  return new GraphQLError(`The query ran out of its time budget of ${ms} ms; ask for less at once`, {
-    extensions: { code: "OPERATION_TIMEOUT", budgetMs: ms },
-  });
+export interface BudgetLimits {
+  /** Time a query or an event may run; mutations are never cut short for time. */
+  ms: number;
+  /** Object and list fields one operation or one event may resolve. */
+  fields: number;
+}
+
+function refusal(exceeded: "time" | "size", { ms, fields }: BudgetLimits) {
+  return exceeded === "time"
+    ? new GraphQLError(`The operation ran out of its time budget of ${ms} ms; ask for less at once`, {
+        extensions: { code: "OPERATION_TIMEOUT", budgetMs: ms },
+      })
+    : new GraphQLError(`The result would hold more than ${fields} objects; ask for fewer items or fewer nested lists`, {
+        extensions: { code: "RESULT_TOO_LARGE", maxFields: fields },
+      });
 }
 
 /**
- * The last line behind the cost limit: a query that still runs longer than `ms` stops resolving
- * (every object or list field checks the deadline) and is answered with OPERATION_TIMEOUT alone.
- * Mutations are not cut short: a write that committed must be reported as such.
+ * The last line behind the cost limit (whose list sizes are estimates): an operation stops
+ * resolving once it has run longer than `ms` (queries) or resolved more than `fields` objects and
+ * lists (queries and mutations), and is answered with OPERATION_TIMEOUT or RESULT_TOO_LARGE alone.
+ * A mutation's writes are done when its result resolves; they stay done. `aroundEvent` applies the
+ * same to the execution of a live event.
  */
-export function useExecutionBudget({ schema, ms }: { schema: GraphQLSchema; ms: number }): Plugin {
-  checkDeadlines(schema);
-  return {
+export function executionBudget(schema: GraphQLSchema, limits: BudgetLimits) {
+  checkBudgets(schema);
+  const run = async (context: Budgeted, timed: boolean, execute: () => Promise<ExecutionResult>): Promise<ExecutionResult> => {
+    const budget: Budget = { deadline: timed ? performance.now() + limits.ms : Number.POSITIVE_INFINITY, fieldsLeft: limits.fields };
+    context[BUDGET] = budget;
+    const result = await execute();
+    return budget.exceeded ? { data: null, errors: [refusal(budget.exceeded, limits)] } : result;
+  };
+  const plugin: Plugin = {
     onExecute({ args }) {
-      if (getOperationAST(args.document, args.operationName)?.operation !== "query") return;
+      const operation = getOperationAST(args.document, args.operationName)?.operation;
+      if (operation !== "query" && operation !== "mutation") return;
       const context = args.contextValue as Budgeted;
-      context[DEADLINE] = performance.now() + ms;
+      const budget: Budget = {
+        deadline: operation === "query" ? performance.now() + limits.ms : Number.POSITIVE_INFINITY,
+        fieldsLeft: limits.fields,
+      };
+      context[BUDGET] = budget;
       return {
         onExecuteDone({ result, setResult }) {
-          delete context[DEADLINE];
-          if (!context[EXCEEDED] || Symbol.asyncIterator in result) return;
-          delete context[EXCEEDED];
-          setResult({ data: null, errors: [budgetExceeded(ms)] } as ExecutionResult);
+          delete context[BUDGET];
+          if (!budget.exceeded || Symbol.asyncIterator in result) return;
+          setResult({ data: null, errors: [refusal(budget.exceeded, limits)] } as ExecutionResult);
         },
       };
     },
+  };
+  return {
+    plugin,
+    /** Executes a live event within the budget, on the event's own context. */
+    aroundEvent: (context: unknown, execute: () => Promise<ExecutionResult>) => run(context as Budgeted, true, execute),
   };
 }

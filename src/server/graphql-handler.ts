@@ -8,7 +8,7 @@ import { schema } from "../graphql/schema/index.js";
 import type { Actor, Services } from "../services/index.js";
 import { useAuthentication } from "./authentication.js";
 import { errorMask } from "./error-mask.js";
-import { useExecutionBudget } from "./execution-budget.js";
+import { executionBudget } from "./execution-budget.js";
 import { disableIntrospection, OPERATION_LIMITS, operationLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
 import { useOperationCost } from "./operation-cost.js";
@@ -33,6 +33,8 @@ export interface GraphQLHandlerOptions {
   subscriptionLimits?: { perConnection: number; perToken: number };
   /** Time a query may run before it is stopped with OPERATION_TIMEOUT (default OPERATION_LIMITS.queryTimeMs). */
   queryTimeMs?: number;
+  /** Objects and lists one operation may resolve before RESULT_TOO_LARGE (default OPERATION_LIMITS.resolvedFields). */
+  resolvedFields?: number;
 }
 
 const isSubscription = (document: DocumentNode) =>
@@ -62,9 +64,11 @@ export function createGraphQLHandler({
   responseCache = true,
   subscriptionLimits = SUBSCRIPTION_LIMITS,
   queryTimeMs = OPERATION_LIMITS.queryTimeMs,
+  resolvedFields = OPERATION_LIMITS.resolvedFields,
 }: GraphQLHandlerOptions) {
   const authentication = useAuthentication(services);
   const throttle = refusalThrottle();
+  const budget = executionBudget(schema, { ms: queryTimeMs, fields: resolvedFields });
   const subscriptionCaps = useSubscriptionLimits({
     ...subscriptionLimits,
     connectionOf: (context) => (context as { socket?: object; request: object }).socket ?? (context as { request: object }).request,
@@ -103,6 +107,7 @@ export function createGraphQLHandler({
       useSharedEventExecution({
         audienceOf,
         filterOnlyFields: new Set(["syncStatusChanged"]),
+        aroundEvent: budget.aroundEvent,
         contextOfEvent: (context, event) => {
           const { actor } = context as GraphQLContext;
           return { ...(context as GraphQLContext), loaders: services.eventLoaders(event as object, actor) };
@@ -119,7 +124,7 @@ export function createGraphQLHandler({
             }),
           ]
         : []),
-      useExecutionBudget({ schema, ms: queryTimeMs }),
+      budget.plugin,
       // Queries and mutations run as compiled functions (graphql-jit); subscriptions keep graphql-js's executor.
       useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }),
       useReadinessCheck({

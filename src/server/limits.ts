@@ -16,8 +16,13 @@ export const OPERATION_LIMITS = {
   directives: 20,
   /** Operation cost with the request's variables (src/graphql/cost.ts). */
   cost: 50_000,
-  /** Time a query may run before it is stopped with OPERATION_TIMEOUT (the last line behind the cost). */
+  /** Time a query (or a live event's execution) may run before it is stopped with OPERATION_TIMEOUT. */
   queryTimeMs: 10_000,
+  /**
+   * Objects and lists one operation (or one live event) may resolve before it is stopped with
+   * RESULT_TOO_LARGE: the cost's list sizes are estimates, this bounds what real data can make of them.
+   */
+  resolvedFields: 100_000,
 } as const;
 
 /** Largest request body accepted (a 10,000-character comment and 5,000 change ids fit easily). */

@@ -34,6 +34,8 @@ export interface SharedEventOptions {
    * loaders) goes here. The subscriber's own context is never changed.
    */
   contextOfEvent?: (context: unknown, event: object) => unknown;
+  /** Runs an event's execution (e.g. within a budget), given its context. */
+  aroundEvent?: (context: unknown, execute: () => Promise<ExecutionResult>) => Promise<ExecutionResult>;
 }
 
 /**
@@ -83,6 +85,7 @@ export function useSharedEventExecution({
   audienceOf,
   filterOnlyFields = new Set(),
   contextOfEvent = (context) => context,
+  aroundEvent = (_context, execute) => execute(),
 }: SharedEventOptions): Plugin {
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   /** Per document and operation: the variables its events depend on. */
@@ -99,12 +102,11 @@ export function useSharedEventExecution({
   }
 
   function executeShared(args: ExecutionArgs, key: string | null, event: unknown): Promise<ExecutionResult> {
-    const run = async () =>
-      (await execute({
-        ...args,
-        rootValue: event,
-        contextValue: typeof event === "object" && event !== null ? contextOfEvent(args.contextValue, event) : args.contextValue,
-      })) as ExecutionResult;
+    const run = () => {
+      const contextValue =
+        typeof event === "object" && event !== null ? contextOfEvent(args.contextValue, event) : { ...(args.contextValue as object) };
+      return aroundEvent(contextValue, async () => (await execute({ ...args, rootValue: event, contextValue })) as ExecutionResult);
+    };
     if (key === null || typeof event !== "object" || event === null) return run();
     let byKey = results.get(event);
     if (!byKey) results.set(event, (byKey = new Map()));
