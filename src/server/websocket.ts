@@ -41,6 +41,27 @@ export interface WebSocketOptions {
 }
 
 const KEEP_ALIVE_MS = 12_000;
+/** Messages a socket may send at once (a dashboard opening its subscriptions), and then per second. */
+const MESSAGES_AT_ONCE = 1_000;
+const MESSAGES_PER_SECOND = 200;
+
+/** A token bucket per socket, kept on the socket itself (gone with it). */
+class SocketRate {
+  private readonly buckets = new WeakMap<object, { tokens: number; at: number }>();
+  constructor(
+    private readonly capacity: number,
+    private readonly perSecond: number,
+  ) {}
+  /** Takes `amount` from the socket's bucket; returns what is left (below zero: over the rate). */
+  charge(socket: object, amount: number): number {
+    const now = performance.now();
+    const bucket = this.buckets.get(socket) ?? { tokens: this.capacity, at: now };
+    bucket.tokens = Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond) - amount;
+    bucket.at = now;
+    this.buckets.set(socket, bucket);
+    return bucket.tokens;
+  }
+}
 
 /** A turn of the event loop: I/O and timers waiting run before what follows. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -163,9 +184,17 @@ export function startWebSocketServer({
     onError: (ctx, _id, _payload, errors) => {
       errors.forEach(withoutSuggestions);
       if (ctx.extra.secret) throttle.charge(ctx.extra.secret, errors);
+      // graphql-ws sends what a failing stream threw as it is: anything not ours is masked and logged.
+      if (errors.every((error) => error.extensions?.code !== undefined)) return;
+      return errors.map((error) => {
+        if (error.extensions?.code !== undefined) return error.toJSON();
+        logger.error({ err: loggableError(error.originalError ?? error) }, "unexpected error");
+        return { message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+      });
     },
   };
   const graphqlWs = makeServer(options);
+  const messageRate = new SocketRate(MESSAGES_AT_ONCE, MESSAGES_PER_SECOND);
 
   wsServer.on("connection", (socket, request) => {
     socket.once("error", (error) => {
@@ -193,8 +222,15 @@ export function startWebSocketServer({
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on("message", async (data) => {
-            const text = String(data);
             if (refused) return;
+            // A socket sending faster than any client does (pings included, before connection_init
+            // too) is closed: its messages would cost everyone else.
+            if (messageRate.charge(socket, 1) < 0) {
+              refused = true;
+              socket.close(CloseCode.BadRequest, "Too many messages");
+              return;
+            }
+            const text = String(data);
             if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
               // Closed after a pause, nothing more read from it: reconnecting to try again is slow.
               refused = true;

@@ -111,6 +111,24 @@ describe("errors over WebSocket", () => {
   });
 });
 
+describe("message floods over WebSocket", () => {
+  it("closes a socket that sends pings faster than any client, before connection_init too, and keeps others open", async () => {
+    const flooder = new WebSocket(server.wsEndpoint, "graphql-transport-ws");
+    await new Promise((resolve) => flooder.on("open", resolve));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      flooder.on("close", (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+    const { socket: other, messages } = await acknowledgedSocket(tenant.tokens.VIEWER);
+    for (let i = 0; i < 5_000; i++) flooder.send('{"type":"ping"}');
+    expect(await closed).toEqual({ code: 4400, reason: "Too many messages" });
+    other.send(JSON.stringify({ id: "after-flood", type: "subscribe", payload: { query: "{ viewer { role } }" } }));
+    await expect
+      .poll(() => messages.find((m) => m.id === "after-flood" && m.type === "next")?.payload)
+      .toEqual({ data: { viewer: { role: "VIEWER" } } });
+    other.close();
+  });
+});
+
 describe("suggestions", () => {
   it("never suggests an enum value, a field, an argument or a type, over HTTP", async () => {
     const cases = [
