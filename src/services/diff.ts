@@ -5,10 +5,10 @@ import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../d
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
 import { type DiffSide, diffApplication, type JourneySide } from "../domain/diff.js";
 import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
+import { type SyncStatus, syncMessage } from "../domain/sync.js";
 import type { Actor } from "./actor.js";
 import { documentsOf } from "./documents.js";
 import { applicationOf, environmentOf } from "./lookups.js";
-import { type SyncStatus, syncMessage } from "./sync.js";
 
 /** A change with the journey it belongs to (null for client settings). */
 export type ChangeView = ConfigChange & { journeyId: string | null };

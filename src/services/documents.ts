@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.js";
 import { findVersions, type JourneyEnvironmentKey } from "../db/repositories/journeys.js";
 import type { JourneyDocument } from "../domain/journey-document.js";
@@ -8,14 +9,7 @@ import type { JourneyDocument } from "../domain/journey-document.js";
  * parsing them) is most of a diff's cost. Entries are shared and must be treated as read-only,
  * which the diff and apply code does. Bounded; the least recently used entry goes first.
  */
-const cache = new Map<string, JourneyDocument>();
-const CAPACITY = 2_000;
-
-function remember(hash: string, document: JourneyDocument) {
-  cache.delete(hash);
-  cache.set(hash, document);
-  if (cache.size > CAPACITY) cache.delete(cache.keys().next().value!);
-}
+const cache = new LRUCache<string, JourneyDocument>({ max: 2_000 });
 
 /** The documents of the given versions, by hash: from the cache, the rest in one statement. */
 export async function documentsOf(
@@ -27,13 +21,11 @@ export async function documentsOf(
   const missing: typeof versions = [];
   for (const v of versions) {
     const document = cache.get(v.hash);
-    if (document) {
-      remember(v.hash, document);
-      found.set(v.hash, document);
-    } else if (!found.has(v.hash)) missing.push(v);
+    if (document) found.set(v.hash, document);
+    else if (!found.has(v.hash)) missing.push(v);
   }
   for (const row of await findVersions(db, organizationId, missing)) {
-    remember(row.hash, row.document);
+    cache.set(row.hash, row.document);
     found.set(row.hash, row.document);
   }
   return found;

@@ -5,8 +5,9 @@ import { appendVersion, findHeadVersions, type JourneyEnvironmentKey } from "../
 import type { EnvironmentRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import { diffApplication } from "../domain/diff.js";
+import { putStep, removeStep, setStart } from "../domain/draft-edits.js";
 import { DraftConflictError, EnvironmentLockedError, InvalidConfigurationError, NotFoundError, ValidationError } from "../domain/errors.js";
-import { type JourneyDocument, type Problem, TERMINALS } from "../domain/journey-document.js";
+import type { JourneyDocument, Problem } from "../domain/journey-document.js";
 import { journeyProblems, validateStep } from "../domain/journey-validation.js";
 import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
 import { type Actor, savedBy, updatedBy } from "./actor.js";
@@ -101,27 +102,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Pro
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
-    const document = draft.document;
-    const missing = Object.entries(transitions).filter(
-      ([, to]) => to !== step.key && !(TERMINALS as readonly string[]).includes(to) && !Object.hasOwn(document.steps, to),
-    );
-    if (missing.length > 0) {
-      throw new ValidationError(
-        missing.map(([outcome, to]) => ({
-          path: `steps.${step.key}.transitions.${outcome}`,
-          message: `steps.${step.key}.transitions.${outcome} points to unknown step "${to.slice(0, 64)}": add that step first`,
-        })),
-      );
-    }
-    const order = document.order.filter((key) => key !== step.key);
-    const current = document.order.indexOf(step.key);
-    const position = values.position ?? (current >= 0 ? current : order.length);
-    if (position > order.length) {
-      throw new ValidationError([{ path: "position", message: `position must be at most ${order.length}` }]);
-    }
-    order.splice(position, 0, step.key);
-    const next: JourneyDocument = { ...document, order, steps: { ...document.steps, [step.key]: definition } };
-    return updateDraft(tx, target.key, next, updatedBy(actor));
+    return updateDraft(tx, target.key, putStep(draft.document, step.key, definition, values.position), updatedBy(actor));
   });
 }
 
@@ -131,16 +112,7 @@ export async function removeJourneyStep(db: Db, actor: Actor, input: unknown): P
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
-    const document = draft.document;
-    if (!Object.hasOwn(document.steps, values.stepKey)) throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
-    if (document.start === values.stepKey) {
-      throw new ValidationError([
-        { path: "stepKey", message: `stepKey "${values.stepKey}" is the start step: set another start before removing it` },
-      ]);
-    }
-    const { [values.stepKey]: _removed, ...steps } = document.steps;
-    const next: JourneyDocument = { ...document, order: document.order.filter((k) => k !== values.stepKey), steps };
-    return updateDraft(tx, target.key, next, updatedBy(actor));
+    return updateDraft(tx, target.key, removeStep(draft.document, values.stepKey), updatedBy(actor));
   });
 }
 
@@ -149,9 +121,7 @@ export async function setJourneyStart(db: Db, actor: Actor, input: unknown): Pro
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
-    if (!Object.hasOwn(draft.document.steps, values.stepKey))
-      throw new NotFoundError(`step "${values.stepKey.slice(0, 64)}" in this journey`);
-    return updateDraft(tx, target.key, { ...draft.document, start: values.stepKey }, updatedBy(actor));
+    return updateDraft(tx, target.key, setStart(draft.document, values.stepKey), updatedBy(actor));
   });
 }
 

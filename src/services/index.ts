@@ -18,6 +18,8 @@ import { ReadQueue } from "./read-queue.js";
 import * as tokens from "./tokens.js";
 
 export type { SyncNotificationRow } from "../db/repositories/notifications.js";
+export type { SyncStatus } from "../domain/sync.js";
+export { syncMessage } from "../domain/sync.js";
 export type * from "../db/repositories/rows.js";
 export type { Actor } from "./actor.js";
 export { hasRole, ROLES } from "./actor.js";
@@ -27,8 +29,8 @@ export type { JourneyDraftRow } from "./drafts.js";
 export { draftChanges, draftProblems } from "./drafts.js";
 export type { Loaders } from "./loaders.js";
 export type { PropagationResult, PropagationRow } from "./propagation.js";
-export type { SyncState, SyncStatus } from "./sync.js";
-export { changeCountOf, syncMessage, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
+export type { SyncState } from "./sync.js";
+export { changeCountOf, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 
 /** History events a resumed subscription gets at once per organization, and then per second. */
 export const HISTORY_BURST = 2_000;

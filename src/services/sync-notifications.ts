@@ -4,9 +4,9 @@ import { listEnvironments } from "../db/repositories/environments.js";
 import { findHeadsByApplicationIds, findHeadVersions } from "../db/repositories/journeys.js";
 import { insertNotifications, lockNotifications, type NewSyncNotification } from "../db/repositories/notifications.js";
 import type { ClientRow, EnvironmentRow, JourneyHeadRow } from "../db/repositories/rows.js";
-import { type DiffSide, diffApplication } from "../domain/diff.js";
+import { clientDiffSide, clientSyncStates, journeyDiffSide, journeySyncStates, syncMessage } from "../domain/sync.js";
 import type { Actor } from "./actor.js";
-import { clientSyncStates, journeySyncStates, memoizedChangeCount, type SyncState, syncMessage } from "./sync.js";
+import { memoizedChangeCount, type SyncState } from "./sync.js";
 
 /**
  * Runs a write that may change the sync states of some applications, and records a notification
@@ -100,22 +100,16 @@ async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapshot): Pr
       { journeyId: s.journeyId!, environmentId: s.environment.id },
     ]),
   );
-  const journeySide = (journeyId: string, environmentId: string): DiffSide => {
-    const version = documents.find((d) => d.journeyId === journeyId && d.environmentId === environmentId);
-    return { client: null, journeys: version ? { journey: { document: version.document, hash: version.hash } } : {} };
-  };
-  const clientSide = (applicationId: string, environmentId: string): DiffSide => {
-    const client = after.clients.find((c) => c.applicationId === applicationId && c.environmentId === environmentId);
-    return { client: client ? { settings: client.settings } : null, journeys: {} };
-  };
-  const changeCount = (s: Keyed) => {
-    if (s.status !== "OUT_OF_SYNC") return 0;
-    const [from, to] =
+  const journeySide = (journeyId: string, environmentId: string) =>
+    journeyDiffSide(documents.find((d) => d.journeyId === journeyId && d.environmentId === environmentId) ?? null);
+  const clientSide = (applicationId: string, environmentId: string) =>
+    clientDiffSide(after.clients.find((c) => c.applicationId === applicationId && c.environmentId === environmentId)?.settings ?? null);
+  const changeCount = (s: Keyed) =>
+    memoizedChangeCount(s, () =>
       s.journeyId === null
         ? [clientSide(s.applicationId, s.sourceEnvironment.id), clientSide(s.applicationId, s.environment.id)]
-        : [journeySide(s.journeyId, s.sourceEnvironment.id), journeySide(s.journeyId, s.environment.id)];
-    return memoizedChangeCount(s.sourceHash ?? "absent", s.targetHash ?? "absent", () => diffApplication(from, to).changes.length);
-  };
+        : [journeySide(s.journeyId, s.sourceEnvironment.id), journeySide(s.journeyId, s.environment.id)],
+    );
 
   const rows: NewSyncNotification[] = changed.map((s) => ({
     organizationId: actor.organizationId,

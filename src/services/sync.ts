@@ -1,75 +1,35 @@
-import type { ClientSummaryRow, EnvironmentRow, JourneyHeadRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
-import { type DiffSide, diffApplication } from "../domain/diff.js";
+import { LRUCache } from "lru-cache";
+import type { ClientSummaryRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
+import type { DiffSide } from "../domain/diff.js";
+import {
+  changeCount,
+  clientSyncStatus,
+  journeyDiffSide,
+  journeySyncStates,
+  type SyncState as SyncStateOf,
+  type SyncStatus,
+} from "../domain/sync.js";
 import type { Loaders } from "./loaders.js";
 
-export type SyncStatus = "IN_SYNC" | "OUT_OF_SYNC" | "NOT_CREATED";
-
-export const SYNC_MESSAGES = {
-  journey: { IN_SYNC: "Journey Configuration in Sync", OUT_OF_SYNC: "Journey Configuration out of Sync" },
-  client: { IN_SYNC: "Client Settings in Sync", OUT_OF_SYNC: "Client Settings out of Sync" },
-} as const;
-
-export function syncMessage(subject: "journey" | "client", status: SyncStatus, environment: EnvironmentRow): string {
-  return status === "NOT_CREATED" ? `No client in ${environment.name}: create it first` : SYNC_MESSAGES[subject][status];
-}
-
-/** A journey's (or the client settings') state in an environment against its lower neighbour. */
-export interface SyncState {
-  environment: EnvironmentRow;
-  sourceEnvironment: EnvironmentRow;
-  status: SyncStatus;
-  /** Hash of the source side, null where absent. */
-  sourceHash: string | null;
-  /** Hash of the target side, null where absent. */
-  targetHash: string | null;
-}
+/** A sync state between two of the organization's environments (the rules: src/domain/sync.ts). */
+export type SyncState = SyncStateOf<EnvironmentRow>;
 
 /**
- * Sync states of one journey in every environment that has a lower one, from stored head hashes
- * alone: no document is read and no diff computed.
+ * Change counts by pair of hashes. Versions are immutable and a count is a function of content,
+ * so an entry is never stale; the least recently used goes first.
  */
-export function journeySyncStates(
-  environments: EnvironmentRow[],
-  clients: ClientSummaryRow[],
-  heads: Pick<JourneyHeadRow, "environmentId" | "hash">[],
-): SyncState[] {
-  const hashIn = new Map(heads.map((h) => [h.environmentId, h.hash]));
-  const hasClient = new Set(clients.map((c) => c.environmentId));
-  return environments.slice(1).map((environment, index) => {
-    const sourceEnvironment = environments[index];
-    const sourceHash = hashIn.get(sourceEnvironment.id) ?? null;
-    const targetHash = hashIn.get(environment.id) ?? null;
-    const status: SyncStatus = !hasClient.has(environment.id) ? "NOT_CREATED" : sourceHash === targetHash ? "IN_SYNC" : "OUT_OF_SYNC";
-    return { environment, sourceEnvironment, status, sourceHash, targetHash };
-  });
-}
+const changeCounts = new LRUCache<string, number>({ max: 20_000 });
 
-/**
- * The client settings' state in the client's environment against the lower neighbour's client.
- * The lowest environment, or one whose lower neighbour has no client, has nothing to be out of
- * sync with.
- */
-export function clientSyncStatus(environments: EnvironmentRow[], clients: ClientSummaryRow[], client: ClientSummaryRow): SyncStatus {
-  const index = environments.findIndex((e) => e.id === client.environmentId);
-  if (index <= 0) return "IN_SYNC";
-  const lower = clients.find((c) => c.environmentId === environments[index - 1].id);
-  if (!lower) return "IN_SYNC";
-  return lower.settingsHash === client.settingsHash ? "IN_SYNC" : "OUT_OF_SYNC";
-}
-
-const changeCounts = new Map<string, number>();
-const CHANGE_COUNT_CACHE = 20_000;
-
-/**
- * The number of changes between two versions of a journey. Versions are immutable and the diff is
- * a function of content, so the count is memoized by the pair of hashes.
- */
-export function memoizedChangeCount(sourceHash: string, targetHash: string, count: () => number): number {
-  const key = `${sourceHash}>${targetHash}`;
+/** The state's change count, memoized by its pair of hashes; `sides` is called only on a miss. */
+export function memoizedChangeCount(
+  state: Omit<SyncStateOf, "environment" | "sourceEnvironment">,
+  sides: () => [DiffSide, DiffSide],
+): number {
+  if (state.status !== "OUT_OF_SYNC") return 0;
+  const key = `${state.sourceHash ?? "absent"}>${state.targetHash ?? "absent"}`;
   let value = changeCounts.get(key);
   if (value === undefined) {
-    value = count();
-    if (changeCounts.size >= CHANGE_COUNT_CACHE) changeCounts.delete(changeCounts.keys().next().value!);
+    value = changeCount(state, ...sides());
     changeCounts.set(key, value);
   }
   return value;
@@ -100,29 +60,5 @@ export async function changeCountOf(loaders: Loaders, state: SyncState & { journ
     load(state.sourceHash, state.sourceEnvironment.id),
     load(state.targetHash, state.environment.id),
   ]);
-  const side = (version: JourneyVersionRow | null): DiffSide => ({
-    client: null,
-    journeys: version ? { journey: { document: version.document, hash: version.hash } } : {},
-  });
-  return memoizedChangeCount(
-    state.sourceHash ?? "absent",
-    state.targetHash ?? "absent",
-    () => diffApplication(side(source), side(target), { includeClient: false }).changes.length,
-  );
-}
-
-/** The client settings' state in every environment that has a lower one (see clientSyncStatus). */
-export function clientSyncStates(environments: EnvironmentRow[], clients: ClientSummaryRow[]): SyncState[] {
-  return environments.slice(1).map((environment, index) => {
-    const sourceEnvironment = environments[index];
-    const client = clients.find((c) => c.environmentId === environment.id);
-    const source = clients.find((c) => c.environmentId === sourceEnvironment.id);
-    return {
-      environment,
-      sourceEnvironment,
-      status: client ? clientSyncStatus(environments, clients, client) : "NOT_CREATED",
-      sourceHash: source?.settingsHash ?? null,
-      targetHash: client?.settingsHash ?? null,
-    };
-  });
+  return memoizedChangeCount(state, () => [journeyDiffSide(source), journeyDiffSide(target)]);
 }
