@@ -18,9 +18,9 @@ import { ReadQueue } from "./read-queue.js";
 import * as tokens from "./tokens.js";
 
 export type { SyncNotificationRow } from "../db/repositories/notifications.js";
+export type * from "../db/repositories/rows.js";
 export type { SyncStatus } from "../domain/sync.js";
 export { syncMessage } from "../domain/sync.js";
-export type * from "../db/repositories/rows.js";
 export type { Actor } from "./actor.js";
 export { hasRole, ROLES } from "./actor.js";
 export type { ClientCreationPlan } from "./clients.js";
