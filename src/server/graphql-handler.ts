@@ -7,6 +7,7 @@ import type { GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema/index.js";
 import type { Actor, Services } from "../services/index.js";
 import { useAuthentication } from "./authentication.js";
+import { loggableError } from "./error-log.js";
 import { errorMask } from "./error-mask.js";
 import { executionBudget } from "./execution-budget.js";
 import { disableIntrospection, OPERATION_LIMITS, operationLimits } from "./limits.js";
@@ -86,7 +87,13 @@ export function createGraphQLHandler({
       debug: (...args) => logger.debug(args.map(String).join(" ")),
       info: (...args) => logger.info(args.map(String).join(" ")),
       warn: (...args) => logger.warn(args.map(String).join(" ")),
-      error: (...args) => logger.error(args.map(String).join(" ")),
+      // Yoga logs each error the mask replaced; the mask already logged what is unexpected, without
+      // SQL or parameters. An error object here is kept to that, at debug level.
+      error: (...args) => {
+        const error = args.find((a) => a instanceof Error);
+        if (error) logger.debug({ err: loggableError(error) }, "error replaced by the mask");
+        else logger.error(args.map(String).join(" "));
+      },
     },
     maskedErrors: { maskError: errorMask(logger) },
     plugins: [

@@ -129,6 +129,20 @@ describe("message floods over WebSocket", () => {
   });
 });
 
+describe("logs of refused requests", () => {
+  it("writes no error line for a client's mistake (a crafted cursor, a negative first, a foreign id)", async () => {
+    const before = server.logs.length;
+    for (const query of [
+      '{ applications(after: "bad") { edges { cursor } } }',
+      "{ applications(first: -1) { edges { cursor } } }",
+      '{ node(id: "QXBwbGljYXRpb246eA") { id } }',
+    ]) {
+      await gql(server.endpoint, tenant.tokens.VIEWER, query);
+    }
+    expect(server.logs.slice(before).filter((line) => Number(line.level) >= 50)).toEqual([]);
+  });
+});
+
 describe("suggestions", () => {
   it("never suggests an enum value, a field, an argument or a type, over HTTP", async () => {
     const cases = [
