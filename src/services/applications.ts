@@ -8,7 +8,9 @@ import { inTransaction, uniqueAs } from "./transaction.js";
 
 const createApplicationInput = z.object({ name: inputs.name(100) });
 
-export async function createApplication(db: Db, actor: Actor, input: unknown): Promise<ApplicationRow> {
+export type CreateApplicationInput = z.input<typeof createApplicationInput>;
+
+export async function createApplication(db: Db, actor: Actor, input: CreateApplicationInput): Promise<ApplicationRow> {
   const { name } = parseInput(createApplicationInput, input);
   return inTransaction(db, actor.organizationId, (tx) =>
     uniqueAs(insertApplication(tx, { organizationId: actor.organizationId, name }), `An application named "${name}" already exists`),

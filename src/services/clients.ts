@@ -41,7 +41,7 @@ const createClientInput = z.object({
   applicationId: z.string(),
   environmentId: z.string(),
   databaseId: z.string(),
-  name: inputs.name(200).optional(),
+  name: inputs.optional(inputs.name(200)),
   redirectUris: z
     .array(url("an absolute URL", (u) => isWebScheme(u) && !u.hash, "https, or http on localhost; no fragment"))
     .max(100, "must have at most 100 entries"),
@@ -49,6 +49,8 @@ const createClientInput = z.object({
     .array(url("an origin", (u) => isWebScheme(u), "scheme, host and optional port").transform((o) => new URL(o).origin))
     .max(100, "must have at most 100 entries"),
 });
+
+export type CreateClientInput = z.input<typeof createClientInput>;
 
 /** The environments below `environment`, nearest first. */
 function lowerEnvironments(all: EnvironmentRow[], environment: EnvironmentRow): EnvironmentRow[] {
@@ -85,7 +87,7 @@ function generateClientId(): string {
  * settings and every journey's current configuration are copied from the nearest lower environment
  * that has a client, so the new environment starts in sync.
  */
-export async function createClient(db: Db, actor: Actor, input: unknown): Promise<ClientRow> {
+export async function createClient(db: Db, actor: Actor, input: CreateClientInput): Promise<ClientRow> {
   const values = parseInput(createClientInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const application = await applicationOf(tx, actor, values.applicationId);
@@ -146,20 +148,22 @@ async function copyJourneys(tx: Db, actor: Actor, applicationId: string, from: E
 
 const updateClientInput = z.object({
   clientId: z.string(),
-  name: inputs.name(200).optional(),
-  databaseId: z.string().optional(),
-  redirectUris: createClientInput.shape.redirectUris.optional(),
-  allowedOrigins: createClientInput.shape.allowedOrigins.optional(),
-  settings: z.unknown().optional(),
-  comment: inputs.comment().optional(),
+  name: inputs.optional(inputs.name(200)),
+  databaseId: inputs.optional(z.string()),
+  redirectUris: inputs.optional(createClientInput.shape.redirectUris),
+  allowedOrigins: inputs.optional(createClientInput.shape.allowedOrigins),
+  settings: inputs.optional(z.unknown()),
+  comment: inputs.optional(inputs.comment()),
 });
+
+export type UpdateClientInput = z.input<typeof updateClientInput>;
 
 /**
  * Changes a client. Environment-specific fields (name, database, redirect URIs, origins) may change
  * in any environment, by an ADMIN. Shared settings change only where the environment is editable
  * (elsewhere they arrive by propagation) and are versioned like journeys, so they diff and propagate.
  */
-export async function updateClient(db: Db, actor: Actor, input: unknown): Promise<ClientRow> {
+export async function updateClient(db: Db, actor: Actor, input: UpdateClientInput): Promise<ClientRow> {
   const values = parseInput(updateClientInput, input);
   const touchesFields = [values.name, values.databaseId, values.redirectUris, values.allowedOrigins].some((v) => v !== undefined);
   return inTransaction(db, actor.organizationId, async (tx) => {

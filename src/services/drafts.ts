@@ -25,7 +25,7 @@ const stepInput = z.object({
   type: z.string(),
   name: z.string(),
   enabled: z.boolean().default(true),
-  settings: z.unknown().optional(),
+  settings: inputs.optional(z.unknown()),
   transitions: z.array(z.object({ outcome: z.string(), to: z.string() })).max(20, "must have at most 20 entries"),
 });
 
@@ -33,7 +33,7 @@ const saveStepInput = z.object({
   journeyId: z.string(),
   environmentId: z.string(),
   step: stepInput,
-  position: z.number().int("must be an integer").min(0, "must be 0 or more").optional(),
+  position: inputs.optional(z.number().int("must be an integer").min(0, "must be 0 or more")),
 });
 
 const stepRefInput = z.object({ journeyId: z.string(), environmentId: z.string(), stepKey: z.string().max(200) });
@@ -42,8 +42,13 @@ const saveJourneyInput = z.object({
   journeyId: z.string(),
   environmentId: z.string(),
   draftRevision: z.number().int("must be an integer").min(0, "must be 0 or more"),
-  comment: inputs.comment().optional(),
+  comment: inputs.optional(inputs.comment()),
 });
+
+export type SaveJourneyStepInput = z.input<typeof saveStepInput>;
+export type StepRefInput = z.input<typeof stepRefInput>;
+export type DraftRefInput = z.input<typeof draftRefInput>;
+export type SaveJourneyInput = z.input<typeof saveJourneyInput>;
 
 /** The journey and the editable environment an edit targets, checked in this order: ids, then the lock. */
 async function editTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
@@ -74,7 +79,7 @@ async function draftFor(tx: Db, actor: Actor, target: Awaited<ReturnType<typeof 
 }
 
 /** "Save changes" on one step: inserts or replaces the whole step in the draft. */
-export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Promise<JourneyDraftRow> {
+export async function saveJourneyStep(db: Db, actor: Actor, input: SaveJourneyStepInput): Promise<JourneyDraftRow> {
   const values = parseInput(saveStepInput, input);
   const { step } = values;
   const problems: Problem[] = [];
@@ -107,7 +112,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: unknown): Pro
 }
 
 /** Removes a step from the draft. What pointed at it becomes a problem of the draft, to fix before saving. */
-export async function removeJourneyStep(db: Db, actor: Actor, input: unknown): Promise<JourneyDraftRow> {
+export async function removeJourneyStep(db: Db, actor: Actor, input: StepRefInput): Promise<JourneyDraftRow> {
   const values = parseInput(stepRefInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
@@ -116,7 +121,7 @@ export async function removeJourneyStep(db: Db, actor: Actor, input: unknown): P
   });
 }
 
-export async function setJourneyStart(db: Db, actor: Actor, input: unknown): Promise<JourneyDraftRow> {
+export async function setJourneyStart(db: Db, actor: Actor, input: StepRefInput): Promise<JourneyDraftRow> {
   const values = parseInput(stepRefInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
@@ -126,7 +131,7 @@ export async function setJourneyStart(db: Db, actor: Actor, input: unknown): Pro
 }
 
 /** Drops the draft (if any); the head version stays as it was. */
-export async function discardJourneyDraft(db: Db, actor: Actor, input: unknown): Promise<JourneyRow> {
+export async function discardJourneyDraft(db: Db, actor: Actor, input: DraftRefInput): Promise<JourneyRow> {
   const values = parseInput(draftRefInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
@@ -140,7 +145,7 @@ export async function discardJourneyDraft(db: Db, actor: Actor, input: unknown):
  * revision the person reviewed and be based on the current head; otherwise DRAFT_CONFLICT and
  * nothing is saved.
  */
-export async function saveJourney(db: Db, actor: Actor, input: unknown): Promise<JourneyVersionRow> {
+export async function saveJourney(db: Db, actor: Actor, input: SaveJourneyInput): Promise<JourneyVersionRow> {
   const values = parseInput(saveJourneyInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);

@@ -14,16 +14,18 @@ const createEnvironmentInput = z.object({
   key: inputs.slug(40),
   name: inputs.name(100),
   rank: z.number().int("must be an integer").min(0, "must be 0 or more").max(1000, "must be at most 1000"),
-  isProduction: z.boolean().default(false),
-  editable: z.boolean().default(false),
+  isProduction: inputs.withDefault(z.boolean(), false),
+  editable: inputs.withDefault(z.boolean(), false),
 });
+
+export type CreateEnvironmentInput = z.input<typeof createEnvironmentInput>;
 
 /**
  * Inserts an environment at `rank` (moving the ones at and above it up); a rank past the top appends.
  * Inserted below the top, it becomes what the environment above it is compared with: every
  * application's states there may change, and each change is notified like any other.
  */
-export async function createEnvironment(db: Db, actor: Actor, input: unknown): Promise<EnvironmentRow> {
+export async function createEnvironment(db: Db, actor: Actor, input: CreateEnvironmentInput): Promise<EnvironmentRow> {
   const values = parseInput(createEnvironmentInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     // One insertion at a time: each reads the ranks the one before it left.
@@ -46,7 +48,9 @@ const createDatabaseInput = z.object({
   name: inputs.slug(100),
 });
 
-export async function createDatabase(db: Db, actor: Actor, input: unknown): Promise<DatabaseRow> {
+export type CreateDatabaseInput = z.input<typeof createDatabaseInput>;
+
+export async function createDatabase(db: Db, actor: Actor, input: CreateDatabaseInput): Promise<DatabaseRow> {
   const values = parseInput(createDatabaseInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const environment = await environmentOf(tx, actor, values.environmentId);

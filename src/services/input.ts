@@ -47,4 +47,8 @@ export const inputs = {
   slug: (max = 64) =>
     z.string().max(max, `must be at most ${max} characters`).regex(SLUG, "must be a slug: lower-case letters, digits and single dashes"),
   comment: () => z.string().max(10_000, "must be at most 10000 characters"),
+  /** An optional field: absent, undefined and null (GraphQL's "not given") all parse to undefined. */
+  optional: <S extends z.ZodType>(schema: S) => schema.nullish().transform((value) => value ?? undefined),
+  /** An optional field with a default, for absent, undefined and null alike. */
+  withDefault: <S extends z.ZodType>(schema: S, fallback: z.output<S>) => schema.nullish().transform((value) => value ?? fallback),
 };

@@ -19,16 +19,16 @@ const createJourneyInput = z.object({
   key: inputs.slug(64),
   name: inputs.name(200),
   type: z.enum(JOURNEY_TYPES, { message: `must be one of ${JOURNEY_TYPES.join(", ")}` }),
-  document: z.unknown().optional(),
+  document: inputs.optional(z.unknown()),
 });
 
+export type CreateJourneyInput = z.input<typeof createJourneyInput>;
+
 /** A new journey: version 1 of its document in the lowest environment, which must be editable. */
-export async function createJourney(db: Db, actor: Actor, input: unknown): Promise<JourneyRow> {
+export async function createJourney(db: Db, actor: Actor, input: CreateJourneyInput): Promise<JourneyRow> {
   const values = parseInput(createJourneyInput, input);
   const validated =
-    values.document === undefined || values.document === null
-      ? ({ ok: true, value: defaultJourneyDocument() } as const)
-      : validateJourneyDocument(values.document);
+    values.document === undefined ? ({ ok: true, value: defaultJourneyDocument() } as const) : validateJourneyDocument(values.document);
   if (!validated.ok) {
     throw new ValidationError(
       validated.problems.map((p) =>

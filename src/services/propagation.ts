@@ -37,13 +37,18 @@ const common = {
   applicationId: z.string(),
   fromEnvironmentId: z.string(),
   toEnvironmentId: z.string(),
-  journeyId: z.string().optional(),
-  comment: inputs.comment().optional(),
-  idempotencyKey: z.string().min(1, "must not be empty").max(200, "must be at most 200 characters").optional(),
+  journeyId: inputs.optional(z.string()),
+  comment: inputs.optional(inputs.comment()),
+  idempotencyKey: inputs.optional(z.string().min(1, "must not be empty").max(200, "must be at most 200 characters")),
 };
 
 const propagateInput = z
-  .object({ ...common, changeIds: changeIds.optional(), selectAll: z.boolean().optional(), includeRequired: z.boolean().optional() })
+  .object({
+    ...common,
+    changeIds: inputs.optional(changeIds),
+    selectAll: inputs.optional(z.boolean()),
+    includeRequired: inputs.optional(z.boolean()),
+  })
   .superRefine((input, ctx) => {
     const all = input.selectAll === true;
     if (all === (input.changeIds !== undefined)) {
@@ -52,6 +57,9 @@ const propagateInput = z
   });
 
 const promoteNowInput = z.object(common);
+
+export type PropagateChangesInput = z.input<typeof propagateInput>;
+export type PromoteNowInput = z.input<typeof promoteNowInput>;
 
 export type PropagationMode = PropagationRow["mode"];
 
@@ -62,7 +70,7 @@ export interface PropagationResult {
 }
 
 /** "Review and promote": applies the selected changes of the current diff, or none of them. */
-export function propagateChanges(db: Db, actor: Actor, input: unknown): Promise<PropagationResult> {
+export function propagateChanges(db: Db, actor: Actor, input: PropagateChangesInput): Promise<PropagationResult> {
   const values = parseInput(propagateInput, input);
   return propagate(db, actor, "REVIEWED", values, {
     selectAll: values.selectAll === true,
@@ -72,7 +80,7 @@ export function propagateChanges(db: Db, actor: Actor, input: unknown): Promise<
 }
 
 /** "Promote now": every change of the current diff, in one step. */
-export function promoteNow(db: Db, actor: Actor, input: unknown): Promise<PropagationResult> {
+export function promoteNow(db: Db, actor: Actor, input: PromoteNowInput): Promise<PropagationResult> {
   const values = parseInput(promoteNowInput, input);
   return propagate(db, actor, "PROMOTE_NOW", values, { selectAll: true, changeIds: [], includeRequired: false });
 }

@@ -128,7 +128,9 @@ const createApiTokenInput = z.object({
   role: z.enum(ROLES as [Role, ...Role[]], { message: `must be one of ${ROLES.join(", ")}` }),
 });
 
-export async function createApiToken(db: Db, actor: Actor, input: unknown) {
+export type CreateApiTokenInput = z.input<typeof createApiTokenInput>;
+
+export async function createApiToken(db: Db, actor: Actor, input: CreateApiTokenInput) {
   const { name, role } = parseInput(createApiTokenInput, input);
   return issueToken(db, { organizationId: actor.organizationId, name, role });
 }

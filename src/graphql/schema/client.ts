@@ -155,7 +155,6 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, { services, actor }) => ({
       client: await services.createClient(actor, {
         ...input,
-        name: input.name ?? undefined,
         applicationId: localId(input.applicationId, "Application"),
         environmentId: localId(input.environmentId, "Environment"),
         databaseId: localId(input.databaseId, "Database"),
@@ -170,13 +169,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateClientInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       client: await services.updateClient(actor, {
+        ...input,
         clientId: localId(input.clientId, "Client"),
-        name: input.name ?? undefined,
-        databaseId: input.databaseId == null ? undefined : localId(input.databaseId, "Database"),
-        redirectUris: input.redirectUris ?? undefined,
-        allowedOrigins: input.allowedOrigins ?? undefined,
-        settings: input.settings ?? undefined,
-        comment: input.comment ?? undefined,
+        databaseId: input.databaseId == null ? null : localId(input.databaseId, "Database"),
       }),
     }),
   }),

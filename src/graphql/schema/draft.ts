@@ -148,7 +148,7 @@ builder.mutationFields((t) => ({
     errors: mutationErrors("saveJourneyStep", [Errors.EnvironmentLocked]),
     args: { input: t.arg({ type: SaveJourneyStepInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
-      draft: await services.saveJourneyStep(actor, { ...input, ...editIds(input), position: input.position ?? undefined }),
+      draft: await services.saveJourneyStep(actor, { ...input, ...editIds(input) }),
     }),
   }),
   removeJourneyStep: t.field({
@@ -188,7 +188,7 @@ builder.mutationFields((t) => ({
     errors: mutationErrors("saveJourney", [Errors.EnvironmentLocked, Errors.DraftConflict, Errors.InvalidConfiguration]),
     args: { input: t.arg({ type: SaveJourneyInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
-      version: await services.saveJourney(actor, { ...input, ...editIds(input), comment: input.comment ?? undefined }),
+      version: await services.saveJourney(actor, { ...input, ...editIds(input) }),
     }),
   }),
 }));

@@ -105,11 +105,7 @@ builder.mutationFields((t) => ({
     errors: mutationErrors("createEnvironment", [Errors.AlreadyExists]),
     args: { input: t.arg({ type: CreateEnvironmentInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
-      environment: await services.createEnvironment(actor, {
-        ...input,
-        isProduction: input.isProduction ?? undefined,
-        editable: input.editable ?? undefined,
-      }),
+      environment: await services.createEnvironment(actor, input),
     }),
   }),
   createDatabase: t.field({

@@ -155,10 +155,8 @@ const ids = (input: { applicationId: string; fromEnvironmentId: string; toEnviro
   applicationId: localId(input.applicationId, "Application"),
   fromEnvironmentId: localId(input.fromEnvironmentId, "Environment"),
   toEnvironmentId: localId(input.toEnvironmentId, "Environment"),
-  journeyId: input.journeyId == null ? undefined : localId(input.journeyId, "Journey"),
+  journeyId: input.journeyId == null ? null : localId(input.journeyId, "Journey"),
 });
-
-const optional = <T>(value: T | null | undefined) => value ?? undefined;
 
 builder.mutationFields((t) => ({
   promoteNow: t.field({
@@ -167,8 +165,7 @@ builder.mutationFields((t) => ({
     authScopes: { promoter: true },
     errors: mutationErrors("promoteNow", propagationErrors),
     args: { input: t.arg({ type: PromoteNowInput, description: "What to do." }) },
-    resolve: (_root, { input }, { services, actor }) =>
-      services.promoteNow(actor, { ...ids(input), comment: optional(input.comment), idempotencyKey: optional(input.idempotencyKey) }),
+    resolve: (_root, { input }, { services, actor }) => services.promoteNow(actor, { ...input, ...ids(input) }),
   }),
   propagateChanges: t.field({
     type: PropagateChangesSuccess,
@@ -177,14 +174,6 @@ builder.mutationFields((t) => ({
     authScopes: { promoter: true },
     errors: mutationErrors("propagateChanges", propagationErrors),
     args: { input: t.arg({ type: PropagateChangesInput, description: "What to do." }) },
-    resolve: (_root, { input }, { services, actor }) =>
-      services.propagateChanges(actor, {
-        ...ids(input),
-        comment: optional(input.comment),
-        idempotencyKey: optional(input.idempotencyKey),
-        changeIds: optional(input.changeIds),
-        selectAll: optional(input.selectAll),
-        includeRequired: optional(input.includeRequired),
-      }),
+    resolve: (_root, { input }, { services, actor }) => services.propagateChanges(actor, { ...input, ...ids(input) }),
   }),
 }));
