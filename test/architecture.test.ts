@@ -13,7 +13,9 @@ function sourceFiles(dir: string): string[] {
 /** Every module specifier a file imports or re-exports, type-only ones included. */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(root, file), "utf8");
-  return [...text.matchAll(/(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2]);
+  return [
+    ...text.matchAll(/(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s+["']([^"']+)["']/gm),
+  ].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
 function resolveTo(file: string, specifier: string): string {
@@ -42,7 +44,7 @@ function cyclesIn(edges: Map<string, string[]>): string[] {
 /** The only packages src/domain may import: validation, and hashing (pure computation). */
 const DOMAIN_PACKAGES = ["zod", "node:crypto"];
 
-/** Which top-level folders of src/ each folder may import (DESIGN §3: domain ← db ← services ← graphql ← server). */
+/** Which top-level folders of src/ each folder may import (ARCHITECTURE.md, "Layers": domain ← db ← services ← graphql ← server). */
 const allowed: Record<string, string[]> = {
   domain: ["domain"],
   db: ["domain", "db"],

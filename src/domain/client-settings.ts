@@ -4,7 +4,7 @@ import { parseWithProblems } from "./journey-validation.js";
 import { humanizeKey } from "./step-catalogue.js";
 
 /**
- * Client shared settings (DESIGN §1): propagated between environments, so they follow the same
+ * Client shared settings (ARCHITECTURE.md, "The domain"): propagated between environments, so they follow the same
  * rules as step settings: strict keys, defaults filled in, problems pathed `settings.<key>`.
  */
 

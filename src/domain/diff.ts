@@ -7,7 +7,7 @@ import type { ClientSettings, JourneyDocument, JourneyStepDefinition, JsonObject
 import { jsonEqual } from "./json-equal.js";
 
 /**
- * The diff of an application's promotable configuration between two environments (DESIGN §2).
+ * The diff of an application's promotable configuration between two environments (ARCHITECTURE.md, "The domain").
  * diff(from → to) lists what promoting would change in `to`. Journeys whose hashes match are
  * skipped without being read, unchanged steps after one walk that stops at the first difference;
  * only the differences found are hashed into ids, summarized and linked by `requires`.
@@ -111,7 +111,7 @@ function diffClient(from: DiffSide["client"], to: DiffSide["client"], drafts: Dr
 }
 
 /**
- * One journey present on both sides. The `requires` rules (DESIGN §2, made precise; the property
+ * One journey present on both sides. The `requires` rules (ARCHITECTURE.md, "The domain", made precise; the property
  * tests check that every closed selection applied to a valid `to` validates):
  *
  * References are `start` and transitions; `order` is normalized on apply and never breaks a
@@ -126,7 +126,7 @@ function diffClient(from: DiffSide["client"], to: DiffSide["client"], drafts: Dr
  * 2. Removing step x requires every change that takes away a reference to x in `to`: the `start`
  *    change when `to` starts at x; for each step s of `to` with a transition to x, the change that
  *    replaces that transition. That is the transition change when s keeps its type, the retype of
- *    s when s is retyped (it has no transition changes of its own: DESIGN §2 names only "steps that
+ *    s when s is retyped (it has no transition changes of its own: the contract names only "steps that
  *    stay", but a retyped step stays too and still points at x until its retype is applied), and
  *    the removal of s when s is removed as well. A change for each of these always exists, because
  *    x is not in `from`, so nothing in `from` points at it.

@@ -1,5 +1,5 @@
 /**
- * The journey configuration document (DESIGN §1): steps are a keyed collection, `order` is only
+ * The journey configuration document (ARCHITECTURE.md, "The domain"): steps are a keyed collection, `order` is only
  * the display order, and transitions map an outcome slug to a step key or a terminal.
  */
 export const TERMINALS = ["COMPLETE", "DENY"] as const;

@@ -10,7 +10,7 @@ import {
 import { STEP_CATALOGUE, stepTypeOf } from "./step-catalogue.js";
 
 /**
- * Validation of journey configuration documents (DESIGN §1). Untrusted JSON goes in; out comes
+ * Validation of journey configuration documents (ARCHITECTURE.md, "The domain"). Untrusted JSON goes in; out comes
  * either the normalized document (trimmed names, defaulted settings) or every problem found, each
  * a sentence that starts with the dotted path it is about. Limits keep hostile input from
  * producing unbounded work or megabytes of problems.

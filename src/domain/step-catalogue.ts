@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The step catalogue (DESIGN §1): every step type with its settings schema and the human labels
+ * The step catalogue (ARCHITECTURE.md, "The domain"): every step type with its settings schema and the human labels
  * that change summaries use ("Email code · code length: 6 → 8"). Settings schemas are strict
  * (unknown keys are rejected) and apply the defaults, so a parsed step always holds its complete
  * settings and two steps that mean the same serialize identically.

@@ -98,7 +98,7 @@ export async function loadDiffContext(db: Db, actor: Actor, target: DiffTarget):
   };
 }
 
-/** The changes promoting `from` → `to` would make, with ids, requires and bundles (DESIGN §2). */
+/** The changes promoting `from` → `to` would make, with ids, requires and bundles (ARCHITECTURE.md, "The domain"). */
 export function computeDiff(context: DiffContext): { changes: ChangeView[]; bundles: ChangeBundle[] } {
   if (!context.toClient) return { changes: [], bundles: [] };
   const result = diffApplication(context.fromSide, context.toSide, {

@@ -12,7 +12,7 @@ import { ensureOrganization, issueTokenWithFreeName } from "./tokens.js";
 
 export const DEMO_ORGANIZATION = "Demo";
 
-/** The login journey of DESIGN §1: identify → password → email code. */
+/** The login journey of ARCHITECTURE.md, "The domain": identify → password → email code. */
 export const DEMO_LOGIN: JourneyDocument = {
   start: "identify",
   order: ["identify", "password", "email-otp"],
@@ -78,7 +78,7 @@ export async function isEmpty(db: Db): Promise<boolean> {
 }
 
 /**
- * The demo of DESIGN §5: development → staging → production with a database each, "Customer Portal"
+ * The demo the README describes: development → staging → production with a database each, "Customer Portal"
  * with clients in development and staging, and `login` and `registration` journeys. Returns an admin token.
  */
 export async function seedDemo(db: Db): Promise<{ token: string; organizationId: string }> {

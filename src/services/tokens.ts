@@ -30,7 +30,7 @@ function generateSecret(): string {
   return TOKEN_PREFIX + randomBytes(32).toString("base64url");
 }
 
-/** The pipeline every new organization starts with (DESIGN §5). */
+/** The pipeline every new organization starts with: development → staging → production. */
 export const DEFAULT_PIPELINE = [
   { key: "development", name: "Development", rank: 0, isProduction: false, editable: true },
   { key: "staging", name: "Staging", rank: 1, isProduction: false, editable: false },

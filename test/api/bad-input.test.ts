@@ -80,7 +80,7 @@ const CODES = {
 type ErrorType = keyof typeof CODES;
 
 let server: TestServer;
-/** The tenant under test, with DESIGN §1's catalogue and an application that has no client yet. */
+/** The tenant under test, with the standard catalogue and an application that has no client yet. */
 let tenant: Tenant;
 let api: Api;
 let catalogue: Catalogue;

@@ -16,7 +16,7 @@ import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
 /**
- * The role matrix of DESIGN §4: every mutation × every role is either allowed or refused with a
+ * The role matrix of the README (and schema.graphql's descriptions): every mutation × every role is either allowed or refused with a
  * typed ForbiddenError (HTTP 200) that writes nothing; every query field is readable by every role.
  */
 

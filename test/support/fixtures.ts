@@ -43,7 +43,7 @@ export function apiAs(endpoint: string, tenant: Tenant, role: keyof Tenant["toke
   return client(endpoint, tenant.tokens[role]);
 }
 
-/** The journey document of DESIGN §1 (the demo's login): identify → password → email code. */
+/** The journey document of ARCHITECTURE.md, "The domain" (the demo's login): identify → password → email code. */
 export const LOGIN_DOCUMENT = DEMO_LOGIN;
 
 /** LOGIN_DOCUMENT as stored: every setting the example leaves out takes its default. */
@@ -151,13 +151,13 @@ export interface Catalogue {
   applicationId: string;
   /** The application's client in development. */
   clientId: string;
-  /** Journey global IDs by key: `login` (the document of DESIGN §1) and `registration` (the default document). */
+  /** Journey global IDs by key: `login` (the document of ARCHITECTURE.md, "The domain") and `registration` (the default document). */
   journeys: { login: string; registration: string };
 }
 
 /**
  * A tenant's catalogue as a user sets it up: a database per environment, "Customer Portal" with
- * its client in development, and the `login` (DESIGN §1's document) and `registration` journeys.
+ * its client in development, and the `login` (the journey document of ARCHITECTURE.md, "The domain") and `registration` journeys.
  */
 export async function createCatalogue(api: Api, options: { application?: string; databasePrefix?: string } = {}): Promise<Catalogue> {
   const environments = (await environmentIds(api)) as Record<EnvironmentKey, string>;

@@ -225,7 +225,7 @@ async function succeeded(api: Api, query: string, input: Record<string, unknown>
 }
 
 /**
- * DESIGN §1's catalogue, a staging client, two spare tokens, a saved edit in development (so there
+ * the standard catalogue, a staging client, two spare tokens, a saved edit in development (so there
  * is something to promote) and an open draft of `registration` (so there is something to save).
  */
 export async function createWorld(label: string): Promise<World> {

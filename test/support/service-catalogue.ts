@@ -20,7 +20,7 @@ export interface ServiceCatalogue {
   applicationId: string;
   /** The application's client in development. */
   clientId: string;
-  /** The `login` journey (DESIGN §1's document). */
+  /** The `login` journey (the journey document of ARCHITECTURE.md, "The domain"). */
   loginId: string;
 }
 

@@ -3,7 +3,7 @@ import type { JsonValue } from "../../../src/domain/journey-document.js";
 import { application, login, loginJourney, pair, step } from "./fixtures.js";
 
 /**
- * One difference per path kind of DESIGN §2: `edit` turns a copy of `to` into `from`, and the
+ * One difference per path kind of the diff (ARCHITECTURE.md, "The domain"): `edit` turns a copy of `to` into `from`, and the
  * diff holds exactly the expected change. Shared by the diff and the apply tests.
  */
 export interface PathCase {

@@ -20,7 +20,7 @@ export function step(
   };
 }
 
-/** The login journey of DESIGN §1. */
+/** The login journey of ARCHITECTURE.md, "The domain". */
 export function loginJourney(): JourneyDocument {
   return {
     start: "identify",

@@ -10,7 +10,7 @@ import {
   validateStep,
 } from "../../../src/domain/journey-validation.js";
 
-/** The example of DESIGN §1. */
+/** The example of ARCHITECTURE.md, "The domain". */
 const designExample = () => ({
   start: "identify",
   order: ["identify", "password", "email-otp"],
