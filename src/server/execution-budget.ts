@@ -19,6 +19,8 @@ interface Budget {
   deadline: number;
   /** Object and list fields that may still resolve. */
   fieldsLeft: number;
+  /** Bytes of JSON values (documents, settings) that may still be returned. */
+  bytesLeft: number;
   exceeded?: "time" | "size";
 }
 
@@ -28,6 +30,20 @@ type Budgeted = { [BUDGET]?: Budget };
 const SPENT = () => new GraphQLError("Out of the execution budget", { extensions: { code: "OPERATION_TIMEOUT" } });
 
 const wrapped = new WeakSet<GraphQLSchema>();
+
+/** Charges a JSON value's size to the budget: a few large documents weigh what many objects do. */
+function weighed(budget: Budget | undefined, value: unknown): unknown {
+  if (!budget) return value;
+  const charge = (resolved: unknown) => {
+    budget.bytesLeft -= JSON.stringify(resolved ?? null).length;
+    if (budget.bytesLeft < 0) {
+      budget.exceeded = "size";
+      throw SPENT();
+    }
+    return resolved;
+  };
+  return value instanceof Promise ? value.then(charge) : charge(value);
+}
 
 /**
  * Makes every field that leads to more work (objects and lists) check its operation's budget before
@@ -41,9 +57,14 @@ function checkBudgets(schema: GraphQLSchema) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
     for (const field of Object.values(type.getFields())) {
       const output = isNonNullType(field.type) ? field.type.ofType : field.type;
-      if (isLeafType(getNamedType(field.type)) && !isListType(output)) continue;
       const resolve: GraphQLFieldResolver<unknown, unknown> | undefined = field.resolve;
       if (!resolve) continue;
+      if (getNamedType(field.type).name === "JSON") {
+        field.resolve = (source, args, context, info) =>
+          weighed((context as Budgeted | null)?.[BUDGET], resolve(source, args, context, info));
+        continue;
+      }
+      if (isLeafType(getNamedType(field.type)) && !isListType(output)) continue;
       field.resolve = (source, args, context, info) => {
         const budget = (context as Budgeted | null)?.[BUDGET];
         if (budget) {
@@ -63,16 +84,19 @@ export interface BudgetLimits {
   ms: number;
   /** Object and list fields one operation or one event may resolve. */
   fields: number;
+  /** Bytes of JSON values one operation or one event may return. */
+  bytes: number;
 }
 
-function refusal(exceeded: "time" | "size", { ms, fields }: BudgetLimits) {
+function refusal(exceeded: "time" | "size", { ms, fields, bytes }: BudgetLimits) {
   return exceeded === "time"
     ? new GraphQLError(`The operation ran out of its time budget of ${ms} ms; ask for less at once`, {
         extensions: { code: "OPERATION_TIMEOUT", budgetMs: ms },
       })
-    : new GraphQLError(`The result would hold more than ${fields} objects; ask for fewer items or fewer nested lists`, {
-        extensions: { code: "RESULT_TOO_LARGE", maxFields: fields },
-      });
+    : new GraphQLError(
+        `The result would hold more than ${fields} objects or ${bytes} bytes of JSON values; ask for fewer items or fewer nested lists`,
+        { extensions: { code: "RESULT_TOO_LARGE", maxFields: fields, maxJsonBytes: bytes } },
+      );
 }
 
 /**
@@ -85,7 +109,11 @@ function refusal(exceeded: "time" | "size", { ms, fields }: BudgetLimits) {
 export function executionBudget(schema: GraphQLSchema, limits: BudgetLimits) {
   checkBudgets(schema);
   const run = async (context: Budgeted, timed: boolean, execute: () => Promise<ExecutionResult>): Promise<ExecutionResult> => {
-    const budget: Budget = { deadline: timed ? performance.now() + limits.ms : Number.POSITIVE_INFINITY, fieldsLeft: limits.fields };
+    const budget: Budget = {
+      deadline: timed ? performance.now() + limits.ms : Number.POSITIVE_INFINITY,
+      fieldsLeft: limits.fields,
+      bytesLeft: limits.bytes,
+    };
     context[BUDGET] = budget;
     const result = await execute();
     return budget.exceeded ? { data: null, errors: [refusal(budget.exceeded, limits)] } : result;
@@ -98,6 +126,7 @@ export function executionBudget(schema: GraphQLSchema, limits: BudgetLimits) {
       const budget: Budget = {
         deadline: operation === "query" ? performance.now() + limits.ms : Number.POSITIVE_INFINITY,
         fieldsLeft: limits.fields,
+        bytesLeft: limits.bytes,
       };
       context[BUDGET] = budget;
       return {

@@ -36,6 +36,8 @@ export interface GraphQLHandlerOptions {
   queryTimeMs?: number;
   /** Objects and lists one operation may resolve before RESULT_TOO_LARGE (default OPERATION_LIMITS.resolvedFields). */
   resolvedFields?: number;
+  /** Bytes of JSON values one operation may return before RESULT_TOO_LARGE (default OPERATION_LIMITS.jsonBytes). */
+  jsonBytes?: number;
 }
 
 const isSubscription = (document: DocumentNode) =>
@@ -66,10 +68,11 @@ export function createGraphQLHandler({
   subscriptionLimits = SUBSCRIPTION_LIMITS,
   queryTimeMs = OPERATION_LIMITS.queryTimeMs,
   resolvedFields = OPERATION_LIMITS.resolvedFields,
+  jsonBytes = OPERATION_LIMITS.jsonBytes,
 }: GraphQLHandlerOptions) {
   const authentication = useAuthentication(services);
   const throttle = refusalThrottle();
-  const budget = executionBudget(schema, { ms: queryTimeMs, fields: resolvedFields });
+  const budget = executionBudget(schema, { ms: queryTimeMs, fields: resolvedFields, bytes: jsonBytes });
   const subscriptionCaps = useSubscriptionLimits({
     ...subscriptionLimits,
     connectionOf: (context) => (context as { socket?: object; request: object }).socket ?? (context as { request: object }).request,

@@ -23,6 +23,8 @@ export const OPERATION_LIMITS = {
    * RESULT_TOO_LARGE: the cost's list sizes are estimates, this bounds what real data can make of them.
    */
   resolvedFields: 100_000,
+  /** Bytes of JSON values (documents, settings) one operation (or live event) may return: RESULT_TOO_LARGE past it. */
+  jsonBytes: 16 * 1024 * 1024,
 } as const;
 
 /** Largest request body accepted (a 10,000-character comment and 5,000 change ids fit easily). */

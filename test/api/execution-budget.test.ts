@@ -87,3 +87,28 @@ describe("the result size budget", () => {
     }
   });
 });
+
+describe("the JSON bytes budget", () => {
+  let app: App;
+  let endpoint: string;
+  beforeAll(async () => {
+    app = createApp({ database: await testDatabase(), logger: createLogger("silent"), jsonBytes: 2_000, responseCache: false });
+    endpoint = `${await app.start(0, "127.0.0.1")}/graphql`;
+  });
+  afterAll(() => app.stop());
+
+  it("answers a query whose documents and settings weigh more than allowed with RESULT_TOO_LARGE alone", async () => {
+    const api = apiAs(endpoint, tenant);
+    const catalogue = await createCatalogue(api, { application: "Weighed documents", databasePrefix: "weighed" });
+    const query = `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { configuration(environmentId: $e) { version document } } } }`;
+    const variables = { j: catalogue.journeys.login, e: catalogue.environments.development };
+    const one = await gql(endpoint, tenant.tokens.VIEWER, query, variables);
+    expect(one.errors).toBeUndefined();
+    const size = JSON.stringify(one.data.node.configuration.document).length;
+    const aliases = Math.ceil(2_000 / size) + 1;
+    const many = `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { ${Array.from({ length: aliases }, (_, i) => `c${i}: configuration(environmentId: $e) { document }`).join(" ")} } } }`;
+    const result = await gql(endpoint, tenant.tokens.VIEWER, many, variables);
+    expect(result.data ?? null).toBeNull();
+    expect(result.errors?.[0].extensions).toMatchObject({ code: "RESULT_TOO_LARGE", maxJsonBytes: 2_000 });
+  });
+});
