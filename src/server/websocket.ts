@@ -160,6 +160,8 @@ export function startWebSocketServer({
         closeUnauthorized(ctx.extra.socket, "Unauthorized");
         return false;
       }
+      // Closed while authenticating: nothing to watch (onClose has run already).
+      if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
       ctx.extra.secret = secret;
       ctx.extra.actor = authentication.actor;
       ctx.extra.stopWatchingRevocation = hub.listen(`revoked:${authentication.actor.tokenId}`, () =>
