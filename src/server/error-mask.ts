@@ -1,20 +1,9 @@
 import { PothosValidationError } from "@pothos/core";
 import { GraphQLError } from "graphql";
+import { isConnectionLoss } from "../db/errors.js";
 import { DomainError } from "../domain/errors.js";
-import { sqlState } from "../services/transaction.js";
 import { loggableError } from "./error-log.js";
 import type { Logger } from "./logger.js";
-
-/** Failures of the connection rather than of the statement: the transaction rolled back, a retry may succeed. */
-function isConnectionLoss(error: unknown): boolean {
-  const state = sqlState(error);
-  if (state && (state.startsWith("08") || ["57P01", "57P02", "57P03"].includes(state))) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    typeof code === "string" &&
-    ["CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "ECONNREFUSED", "ECONNRESET"].includes(code)
-  );
-}
 
 /**
  * What a caller sees of an error: domain refusals and argument checks with their code, a lost

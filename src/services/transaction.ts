@@ -1,4 +1,5 @@
 import type { Db } from "../db/client.js";
+import { sqlState, UNIQUE_VIOLATION } from "../db/errors.js";
 import { raiseOrganizationRevision } from "../db/repositories/organizations.js";
 import { AlreadyExistsError } from "../domain/errors.js";
 
@@ -22,20 +23,7 @@ export function inTransaction<T>(db: Db, organization: string | ((result: T) => 
   });
 }
 
-/** The SQLSTATE of a driver error (postgres.js and PGlite both expose `code`; drizzle wraps it in `cause`). */
-export function sqlState(error: unknown): string | undefined {
-  // A few causes deep at most: a chain of causes may loop back on itself.
-  let e: unknown = error;
-  for (let depth = 0; depth < 8 && e && typeof e === "object"; depth++, e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}
-
-export const UNIQUE_VIOLATION = "23505";
-export const SERIALIZATION_FAILURE = "40001";
-export const DEADLOCK_DETECTED = "40P01";
+export { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, sqlState, UNIQUE_VIOLATION } from "../db/errors.js";
 
 /** Turns a unique-constraint violation into the domain's ALREADY_EXISTS; rethrows anything else. */
 export async function uniqueAs<T>(work: Promise<T>, message: string): Promise<T> {

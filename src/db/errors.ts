@@ -1,0 +1,35 @@
+/** The SQLSTATE of a driver error (postgres.js and PGlite both expose `code`; drizzle wraps it in `cause`). */
+export function sqlState(error: unknown): string | undefined {
+  // A few causes deep at most: a chain of causes may loop back on itself.
+  let e: unknown = error;
+  for (let depth = 0; depth < 8 && e && typeof e === "object"; depth++, e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+export const UNIQUE_VIOLATION = "23505";
+export const SERIALIZATION_FAILURE = "40001";
+export const DEADLOCK_DETECTED = "40P01";
+
+/** Driver codes of a connection that was lost or could not be made (postgres.js and Node's own). */
+const LOST_CONNECTION_CODES = [
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+];
+
+/**
+ * Whether a failure is the connection's rather than the statement's (class 08, an administrator's
+ * shutdown, or the driver's own codes): the transaction rolled back and a retry may succeed.
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state && (state.startsWith("08") || ["57P01", "57P02", "57P03"].includes(state))) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && LOST_CONNECTION_CODES.includes(code);
+}
