@@ -1,4 +1,4 @@
-import type { SyncNotificationRow } from "../db/repositories/notifications.js";
+import type { SyncNotificationRow } from "../db/repositories/sync-notifications.js";
 
 /** The events of one process, by topic. */
 export interface Topics {

@@ -1,5 +1,5 @@
 import type { Database } from "../db/client.js";
-import { findNotificationsByIds, SYNC_CHANNEL, TOKEN_REVOKED_CHANNEL } from "../db/repositories/notifications.js";
+import { findNotificationsByIds, SYNC_CHANNEL, TOKEN_REVOKED_CHANNEL } from "../db/repositories/sync-notifications.js";
 import type { EventHub } from "./hub.js";
 
 /**

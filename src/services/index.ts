@@ -1,7 +1,7 @@
 import type { Db } from "../db/client.js";
 import { listApplications } from "../db/repositories/applications.js";
-import { listNotifications, type NotificationFilter } from "../db/repositories/notifications.js";
 import { listPropagations } from "../db/repositories/propagations.js";
+import { listNotifications, type NotificationFilter } from "../db/repositories/sync-notifications.js";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
 import * as applications from "./applications.js";
@@ -11,14 +11,14 @@ import * as drafts from "./drafts.js";
 import * as environments from "./environments.js";
 import * as journeys from "./journeys.js";
 import { createLoaders, type Loaders } from "./loaders.js";
-import * as notifications from "./notifications.js";
-import * as propagation from "./propagation.js";
+import * as propagation from "./propagations.js";
 import { TokenBuckets } from "./rate.js";
 import { ReadQueue } from "./read-queue.js";
+import * as notifications from "./sync-stream.js";
 import * as tokens from "./tokens.js";
 
-export type { SyncNotificationRow } from "../db/repositories/notifications.js";
 export type * from "../db/repositories/rows.js";
+export type { SyncNotificationRow } from "../db/repositories/sync-notifications.js";
 export type { SyncStatus } from "../domain/sync.js";
 export { syncMessage } from "../domain/sync.js";
 export type { Actor } from "./actor.js";
@@ -28,7 +28,7 @@ export type { ChangeView, ConfigurationDiff } from "./diff.js";
 export type { JourneyDraftRow } from "./drafts.js";
 export { draftChanges, draftProblems } from "./drafts.js";
 export type { Loaders } from "./loaders.js";
-export type { PropagationResult, PropagationRow } from "./propagation.js";
+export type { PropagationResult, PropagationRow } from "./propagations.js";
 export type { SyncState } from "./sync.js";
 export { changeCountOf, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 

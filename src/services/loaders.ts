@@ -14,10 +14,10 @@ import {
   type JourneyEnvironmentKey,
   journeyEnvironmentKey,
 } from "../db/repositories/journeys.js";
-import { findNotificationsBySeqs } from "../db/repositories/notifications.js";
 import { findOrganizationsByIds } from "../db/repositories/organizations.js";
 import { findPropagationsByIds } from "../db/repositories/propagations.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
+import { findNotificationsBySeqs } from "../db/repositories/sync-notifications.js";
 import { findApiTokensByIds } from "../db/repositories/tokens.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";

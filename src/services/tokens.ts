@@ -2,9 +2,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { insertEnvironments } from "../db/repositories/environments.js";
-import { notifyTokenRevoked } from "../db/repositories/notifications.js";
 import { findOrganizationByName, insertOrganization } from "../db/repositories/organizations.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
+import { notifyTokenRevoked } from "../db/repositories/sync-notifications.js";
 import {
   findActiveTokenByHash,
   findActiveTokenNamesLike,

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { insertNotifications, lockNotifications } from "../../src/db/repositories/notifications.js";
+import { insertNotifications, lockNotifications } from "../../src/db/repositories/sync-notifications.js";
 import { parseGlobalId } from "../../src/graphql/ids.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
 import { SAVE_STEP } from "../support/documents.js";

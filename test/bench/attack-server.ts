@@ -20,7 +20,7 @@ import { randomBytes } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Db } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/environments.js";
-import { insertNotifications, lockNotifications, type NewSyncNotification } from "../../src/db/repositories/notifications.js";
+import { insertNotifications, lockNotifications, type NewSyncNotification } from "../../src/db/repositories/sync-notifications.js";
 import { syncMessage } from "../../src/domain/sync.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { type App, createApp } from "../../src/server/app.js";

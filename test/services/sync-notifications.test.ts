@@ -4,7 +4,7 @@ import type { Db } from "../../src/db/client.js";
 import { syncNotifications } from "../../src/db/schema.js";
 import { createClient, updateClient } from "../../src/services/clients.js";
 import { saveJourney, saveJourneyStep } from "../../src/services/drafts.js";
-import { promoteNow } from "../../src/services/propagation.js";
+import { promoteNow } from "../../src/services/propagations.js";
 import { rolledBack } from "../support/rolled-back.js";
 import { createServiceCatalogue, type ServiceCatalogue } from "../support/service-catalogue.js";
 

@@ -1,6 +1,6 @@
 import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
 import type { Db } from "../db/client.js";
-import { listNotifications, type NotificationFilter, type SyncNotificationRow } from "../db/repositories/notifications.js";
+import { listNotifications, type NotificationFilter, type SyncNotificationRow } from "../db/repositories/sync-notifications.js";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
 import type { TokenBuckets } from "./rate.js";

@@ -4,7 +4,7 @@ import { LIST_SIZES, listCost } from "../cost.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors, ProblemRef } from "./errors.js";
-import { JourneyStepRef, stepsInOrder } from "./journey.js";
+import { JourneyStepRef, stepsInOrder } from "./journeys.js";
 import { ApiTokenRef, JourneyRef, JourneyVersionRef } from "./refs.js";
 
 export const JourneyDraftRef = builder.objectRef<JourneyDraftRow>("JourneyDraft").implement({
