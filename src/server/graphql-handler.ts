@@ -30,8 +30,8 @@ export interface GraphQLHandlerOptions {
   introspection?: boolean;
   /** Cache query responses per audience (organization and role) and organization revision (default true). */
   responseCache?: boolean;
-  /** Open subscriptions allowed per connection and per token (default SUBSCRIPTION_LIMITS). */
-  subscriptionLimits?: { perConnection: number; perToken: number };
+  /** Open subscriptions allowed per connection, per token and per organization (default SUBSCRIPTION_LIMITS). */
+  subscriptionLimits?: { perConnection: number; perToken: number; perOrganization: number };
   /** Time a query may run before it is stopped with OPERATION_TIMEOUT (default OPERATION_LIMITS.queryTimeMs). */
   queryTimeMs?: number;
   /** Objects and lists one operation may resolve before RESULT_TOO_LARGE (default OPERATION_LIMITS.resolvedFields). */
@@ -77,6 +77,7 @@ export function createGraphQLHandler({
     ...subscriptionLimits,
     connectionOf: (context) => (context as { socket?: object; request: object }).socket ?? (context as { request: object }).request,
     tokenOf: (context) => (context as GraphQLContext).actor.tokenId,
+    organizationOf: (context) => (context as GraphQLContext).actor.organizationId,
   });
 
   const yoga = createYoga<{ actor?: Actor }, GraphQLContext>({

@@ -8,15 +8,31 @@ export const SUBSCRIPTION_LIMITS = {
   perConnection: 100,
   /** By one token, over all its connections. */
   perToken: 1_000,
+  /** By one organization, over all its tokens (an ADMIN can mint tokens: the token cap alone would multiply). */
+  perOrganization: 10_000,
 } as const;
 
 export interface SubscriptionLimitOptions {
   perConnection: number;
   perToken: number;
+  perOrganization: number;
   /** The connection a subscription comes on (the socket, or the HTTP request for SSE). */
   connectionOf: (context: unknown) => object;
   /** The token it is made with. */
   tokenOf: (context: unknown) => string;
+  /** The organization of that token. */
+  organizationOf: (context: unknown) => string;
+}
+
+/** Counts by key, forgetting a key at zero. */
+class Counts {
+  private readonly counts = new Map<string, number>();
+  get = (key: string) => this.counts.get(key) ?? 0;
+  add(key: string, delta: number) {
+    const count = this.get(key) + delta;
+    if (count > 0) this.counts.set(key, count);
+    else this.counts.delete(key);
+  }
 }
 
 export function tooManySubscriptions(limit: number, per: string) {
@@ -26,7 +42,7 @@ export function tooManySubscriptions(limit: number, per: string) {
 }
 
 /**
- * Caps the subscriptions open at once per connection and per token: the one over a cap is refused
+ * Caps the subscriptions open at once per connection, per token and per organization: the one over a cap is refused
  * with TOO_MANY_SUBSCRIPTIONS (an `error`/`next` with the error over graphql-ws, an error event
  * over SSE) before it subscribes, reads history or holds anything. A subscription counts from the
  * moment it asks until its stream ends, however it ends.
@@ -34,11 +50,14 @@ export function tooManySubscriptions(limit: number, per: string) {
 export function useSubscriptionLimits({
   perConnection,
   perToken,
+  perOrganization,
   connectionOf,
   tokenOf,
+  organizationOf,
 }: SubscriptionLimitOptions): Plugin & { openOn: (connection: object) => number } {
   const byConnection = new WeakMap<object, number>();
-  const byToken = new Map<string, number>();
+  const byToken = new Counts();
+  const byOrganization = new Counts();
 
   return {
     /** Subscriptions counted on a connection now. */
@@ -46,26 +65,30 @@ export function useSubscriptionLimits({
     onSubscribe({ args, setResultAndStopExecution }) {
       const connection = connectionOf(args.contextValue);
       const token = tokenOf(args.contextValue);
+      const organization = organizationOf(args.contextValue);
       const onConnection = byConnection.get(connection) ?? 0;
-      const ofToken = byToken.get(token) ?? 0;
-      if (onConnection >= perConnection || ofToken >= perToken) {
-        const error =
-          onConnection >= perConnection
-            ? tooManySubscriptions(perConnection, "per connection")
-            : tooManySubscriptions(perToken, "per token");
-        setResultAndStopExecution({ errors: [error] });
+      const over =
+        onConnection >= perConnection
+          ? tooManySubscriptions(perConnection, "per connection")
+          : byToken.get(token) >= perToken
+            ? tooManySubscriptions(perToken, "per token")
+            : byOrganization.get(organization) >= perOrganization
+              ? tooManySubscriptions(perOrganization, "per organization")
+              : null;
+      if (over) {
+        setResultAndStopExecution({ errors: [over] });
         return;
       }
       byConnection.set(connection, onConnection + 1);
-      byToken.set(token, ofToken + 1);
+      byToken.add(token, 1);
+      byOrganization.add(organization, 1);
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
         byConnection.set(connection, (byConnection.get(connection) ?? 1) - 1);
-        const left = (byToken.get(token) ?? 1) - 1;
-        if (left > 0) byToken.set(token, left);
-        else byToken.delete(token);
+        byToken.add(token, -1);
+        byOrganization.add(organization, -1);
       };
       return {
         onSubscribeResult({ result, setResult }) {

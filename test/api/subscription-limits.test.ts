@@ -92,7 +92,7 @@ describe("subscriptions per token", () => {
     app = createApp({
       database: await testDatabase(),
       logger: createLogger("silent"),
-      subscriptionLimits: { perConnection: 100, perToken: 3 },
+      subscriptionLimits: { perConnection: 100, perToken: 3, perOrganization: 5 },
     });
     const url = await app.start(0, "127.0.0.1");
     endpoint = `${url}/graphql`;
@@ -123,6 +123,15 @@ describe("subscriptions per token", () => {
     other.subscribe("e");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(other.refusal("e")).toBeUndefined();
+
+    // The organization's fifth is its last, whichever token asks: minting tokens does not multiply the cap.
+    other.subscribe("e2");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(other.refusal("e2")).toBeUndefined();
+    other.subscribe("e3");
+    await expect.poll(() => other.refusal("e3")).toBe("TOO_MANY_SUBSCRIPTIONS");
+    const refusal = other.messages.find((m) => m.id === "e3" && m.type !== "complete");
+    expect(JSON.stringify(refusal)).toMatch(/per organization/);
 
     first.close();
     await new Promise((resolve) => setTimeout(resolve, 300));
