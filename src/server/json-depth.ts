@@ -27,8 +27,20 @@ export class JsonDepthScanner {
 
   /** Reads the next piece; true once the text nests deeper than the bound. */
   deeperAfter(piece: string): boolean {
-    for (let i = 0; i < piece.length; i++) {
-      const c = piece.charCodeAt(i);
+    return this.scan(piece.length, (i) => piece.charCodeAt(i));
+  }
+
+  /**
+   * Reads the next piece as UTF-8 bytes, without decoding them: brackets, quotes and backslashes are
+   * single bytes that never occur inside a multi-byte character.
+   */
+  deeperAfterBytes(piece: Uint8Array): boolean {
+    return this.scan(piece.length, (i) => piece[i]);
+  }
+
+  private scan(length: number, at: (i: number) => number): boolean {
+    for (let i = 0; i < length; i++) {
+      const c = at(i);
       if (this.escaped) this.escaped = false;
       else if (this.inString) {
         if (c === BACKSLASH) this.escaped = true;

@@ -7,7 +7,7 @@ import type { EventHub } from "../events/hub.js";
 import type { Actor, Services } from "../services/index.js";
 import { bearer, FAILED_AUTHENTICATION_PAUSE_MS, INVALID_TOKEN } from "./authentication.js";
 import { loggableError } from "./error-log.js";
-import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
+import { JsonDepthScanner, MAX_JSON_DEPTH } from "./json-depth.js";
 import type { Logger } from "./logger.js";
 import type { refusalThrottle } from "./refusal-throttle.js";
 import { tooManySubscriptions } from "./subscription-limits.js";
@@ -232,8 +232,9 @@ export function startWebSocketServer({
               socket.close(CloseCode.BadRequest, "Too many messages");
               return;
             }
-            const text = String(data);
-            if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+            // Checked on the received bytes: a refused message is never decoded into a string.
+            const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(new Uint8Array(data));
+            if (new JsonDepthScanner(MAX_JSON_DEPTH).deeperAfterBytes(bytes)) {
               // Closed after a pause, nothing more read from it: reconnecting to try again is slow.
               refused = true;
               setTimeout(
@@ -243,7 +244,7 @@ export function startWebSocketServer({
               return;
             }
             try {
-              await handle(text);
+              await handle(bytes.toString("utf8"));
             } catch (error) {
               logger.error({ err: loggableError(error) }, "websocket message failed");
               socket.close(CloseCode.InternalServerError, "Internal server error");

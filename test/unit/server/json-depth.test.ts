@@ -34,6 +34,8 @@ describe("the JSON depth scanner", () => {
         if (depth > 0) expect(nestsDeeperThan(text, depth - 1)).toBe(true);
         const scanner = new JsonDepthScanner(Math.max(0, depth - 1));
         expect(pieces(text, cuts).some((piece) => scanner.deeperAfter(piece))).toBe(depth > 0);
+        // The same on the UTF-8 bytes, as a WebSocket message arrives.
+        expect(new JsonDepthScanner(Math.max(0, depth - 1)).deeperAfterBytes(Buffer.from(text, "utf8"))).toBe(depth > 0);
       }),
       { numRuns: 500 },
     );
