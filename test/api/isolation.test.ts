@@ -338,6 +338,21 @@ describe("mutations", () => {
   );
 });
 
+describe("mutations that name no ID", () => {
+  it("createApplication and createEnvironment take names and keys another organization uses, writing nothing on its side", async () => {
+    // A fresh organization of its own: its new environment must not shift the shared worlds' pipelines.
+    const other = apiAs(server.endpoint, await createTenant("isolation-names"));
+    const theirsBefore = await tenantRows(theirs.tenant.organizationId);
+    const created = await other.data(`mutation { createApplication(input: { name: "Customer Portal" }) { __typename } }`);
+    expect(created.createApplication.__typename).toBe("CreateApplicationSuccess");
+    const environment = await other.data(
+      `mutation { createEnvironment(input: { key: "staging-eu", name: "Staging EU", rank: 1, isProduction: false, editable: false }) { __typename } }`,
+    );
+    expect(environment.createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
+    expect(await tenantRows(theirs.tenant.organizationId)).toEqual(theirsBefore);
+  });
+});
+
 describe("notification cursors", () => {
   it("count each organization's own notifications, so no cursor tells of the other organization's", async () => {
     for (const w of [mine, theirs]) {
