@@ -111,23 +111,23 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: SaveJourneySt
   });
 }
 
-/** Removes a step from the draft. What pointed at it becomes a problem of the draft, to fix before saving. */
-export async function removeJourneyStep(db: Db, actor: Actor, input: StepRefInput): Promise<JourneyDraftRow> {
+/** Applies a pure edit naming one step to the draft of a journey in an environment, in one transaction. */
+function editStep(db: Db, actor: Actor, input: StepRefInput, edit: typeof removeStep): Promise<JourneyDraftRow> {
   const values = parseInput(stepRefInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
-    return updateDraft(tx, target.key, removeStep(draft.document, values.stepKey), updatedBy(actor));
+    return updateDraft(tx, target.key, edit(draft.document, values.stepKey), updatedBy(actor));
   });
 }
 
-export async function setJourneyStart(db: Db, actor: Actor, input: StepRefInput): Promise<JourneyDraftRow> {
-  const values = parseInput(stepRefInput, input);
-  return inTransaction(db, actor.organizationId, async (tx) => {
-    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
-    const draft = await draftFor(tx, actor, target);
-    return updateDraft(tx, target.key, setStart(draft.document, values.stepKey), updatedBy(actor));
-  });
+/** Removes a step from the draft. What pointed at it becomes a problem of the draft, to fix before saving. */
+export function removeJourneyStep(db: Db, actor: Actor, input: StepRefInput): Promise<JourneyDraftRow> {
+  return editStep(db, actor, input, removeStep);
+}
+
+export function setJourneyStart(db: Db, actor: Actor, input: StepRefInput): Promise<JourneyDraftRow> {
+  return editStep(db, actor, input, setStart);
 }
 
 /** Drops the draft (if any); the head version stays as it was. */
