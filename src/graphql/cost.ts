@@ -1,3 +1,7 @@
+import { STEP_TYPES } from "../domain/step-catalogue.js";
+
+import { MAX_PAGE_SIZE } from "./cursors.js";
+
 /**
  * The cost model of operations. Every field costs 1; the selection inside a list costs as many
  * times as the list's size: a connection's `first`/`last` (a literal or a variable: the cost is
@@ -29,6 +33,8 @@ export const LIST_SIZES = {
   problems: 20,
   /** Mapping notes of one client creation plan. */
   mappingNotes: 10,
+  /** The step catalogue's types (src/domain/step-catalogue.ts). */
+  stepTypes: STEP_TYPES.length,
 } as const;
 
 /** A list the schema did not declare a size for. */
@@ -39,10 +45,13 @@ export function listCost(size: number) {
   return { field: 1, multiplier: size };
 }
 
-/** The cost option of a connection field: its page size as asked, or its default. */
+/**
+ * The cost option of a connection field: its page size as asked, or its default. A size beyond
+ * MAX_PAGE_SIZE costs that much: the connection refuses it with VALIDATION_FAILED, which says why.
+ */
 export function pageCost(defaultSize: number) {
   return (args: { first?: number | null; last?: number | null }) => ({
     field: 1,
-    multiplier: Math.max(0, args.first ?? args.last ?? defaultSize),
+    multiplier: Math.min(MAX_PAGE_SIZE, Math.max(0, args.first ?? args.last ?? defaultSize)),
   });
 }

@@ -94,12 +94,44 @@ export const propagationCursor = jsonCursor<{ createdAt: Date; id: string }>(
 /** `Journey.versions`: the version number. */
 export const versionCursor = integerCursor(MAX_INT4);
 
+/** The most items one page of any connection holds. */
+export const MAX_PAGE_SIZE = 100;
+
+interface PageArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}
+
+/**
+ * What is wrong with a page's size: `first` and `last` together, or either outside 0…MAX_PAGE_SIZE.
+ * A size is refused, never clamped: a client that asks for 500 must learn it gets at most 100.
+ */
+function pageSizeProblems(args: PageArgs): Problem[] {
+  const problems: Problem[] = [];
+  if (args.first != null && args.last != null) problems.push({ path: "last", message: "pass first or last, not both" });
+  for (const arg of ["first", "last"] as const) {
+    const size = args[arg];
+    if (size != null && (size < 0 || size > MAX_PAGE_SIZE)) {
+      problems.push({ path: arg, message: `${arg} must be between 0 and ${MAX_PAGE_SIZE}` });
+    }
+  }
+  return problems;
+}
+
+/** VALIDATION_FAILED when a page's size is not one a connection serves (see pageSizeProblems). */
+export function checkPageSize(args: PageArgs): void {
+  const problems = pageSizeProblems(args);
+  if (problems.length > 0) throw new ValidationError(problems);
+}
+
 /**
  * The positions a page's `after` and `before` name; VALIDATION_FAILED with a problem for each of
- * them that is not a cursor of the connection.
+ * them that is not a cursor of the connection, and for a size that is not served.
  */
-export function pagePositions<P>(cursor: Cursor<P>, args: { after?: string | null; before?: string | null }): { after?: P; before?: P } {
-  const problems: Problem[] = [];
+export function pagePositions<P>(cursor: Cursor<P>, args: PageArgs): { after?: P; before?: P } {
+  const problems: Problem[] = pageSizeProblems(args);
   const read = (arg: "after" | "before"): P | undefined => {
     const text = args[arg];
     if (text == null) return undefined;

@@ -10,6 +10,8 @@ export type NodeTypeName =
   | "Application"
   | "Client"
   | "Journey"
+  | "JourneyVersion"
+  | "JourneyDraft"
   | "Propagation"
   | "SyncNotification";
 
@@ -21,6 +23,8 @@ const LABEL: Record<NodeTypeName, string> = {
   Application: "application",
   Client: "client",
   Journey: "journey",
+  JourneyVersion: "journey version",
+  JourneyDraft: "journey draft",
   Propagation: "propagation",
   SyncNotification: "sync notification",
 };
@@ -67,4 +71,26 @@ export function notificationLocalId(notification: { organizationId: string; seq:
 export function parseNotificationLocalId(id: string): { organizationId: string; seq: number } | null {
   const match = /^([0-9a-f-]{36})\/([1-9]\d{0,14})$/i.exec(id);
   return match ? { organizationId: match[1].toLowerCase(), seq: Number(match[2]) } : null;
+}
+
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const JOURNEY_ENVIRONMENT = new RegExp(`^(${UUID})/(${UUID})$`);
+const JOURNEY_VERSION = new RegExp(`^(${UUID})/(${UUID})/([1-9]\\d{0,9})$`);
+
+/** A journey's draft or version lives per environment: its local id names the journey and the environment (and the number). */
+export const journeyEnvironmentLocalId = (key: { journeyId: string; environmentId: string }) => `${key.journeyId}/${key.environmentId}`;
+export const journeyVersionLocalId = (key: { journeyId: string; environmentId: string; version: number }) =>
+  `${journeyEnvironmentLocalId(key)}/${key.version}`;
+
+/** The journey and environment a draft's local id names, or null when it is not one. */
+export function parseJourneyEnvironmentLocalId(id: string): { journeyId: string; environmentId: string } | null {
+  const match = JOURNEY_ENVIRONMENT.exec(id);
+  return match ? { journeyId: match[1], environmentId: match[2] } : null;
+}
+
+/** The journey, environment and number a version's local id names, or null when it is not one. */
+export function parseJourneyVersionLocalId(id: string): { journeyId: string; environmentId: string; version: number } | null {
+  const match = JOURNEY_VERSION.exec(id);
+  const version = match ? Number(match[3]) : 0;
+  return match && version <= 2 ** 31 - 1 ? { journeyId: match[1], environmentId: match[2], version } : null;
 }

@@ -113,6 +113,11 @@ export class Loaders {
     return (made[key] ??= FACTORIES[key](this.#db, this.#org, this) as Made[K]) as NonNullable<Made[K]>;
   }
 
+  /** Forgets everything loaded: after a write, what is read next is read anew. */
+  clear(): void {
+    this.#made = undefined;
+  }
+
   /** All environments of the organization, lowest first: read once, every environment lookup uses them. */
   environments(): Promise<Environment[]> {
     return this.#get("environmentList").load("all");

@@ -385,3 +385,31 @@ describe("arbitrary cursors", () => {
     },
   );
 });
+
+describe("page sizes (DESIGN.md §9: refused, never clamped)", () => {
+  const names = ["applications", "propagations", "versions", "syncNotifications"] as const;
+  it.each(names)("%s serves first and last from 0 to 100", async (name) => {
+    for (const args of [{ first: 0 }, { first: 100 }, { last: 100 }, { last: 0 }]) {
+      const response = await connections[name].request(args);
+      expect(response.errors).toBeUndefined();
+      expect(connections[name].connectionOf(response)?.edges).toBeInstanceOf(Array);
+    }
+  });
+
+  it.each(names)("%s refuses first or last over 100 or below 0, and both together, with VALIDATION_FAILED", async (name) => {
+    const refusals: [PageArgs, RegExp][] = [
+      [{ first: 101 }, /^first must be between 0 and 100/],
+      [{ last: 101 }, /^last must be between 0 and 100/],
+      [{ first: -1 }, /^first must be between 0 and 100/],
+      [{ first: 2_000_000_000 }, /^first must be between 0 and 100/],
+      [{ first: 1, last: 1 }, /^pass first or last, not both/],
+    ];
+    for (const [args, message] of refusals) {
+      const response = await connections[name].request(args);
+      expect(response.status).toBe(200);
+      expect(errorCodes(response)).toEqual(["VALIDATION_FAILED"]);
+      expect(response.errors![0].message).toMatch(message);
+    }
+    expect(unexpectedErrorsLogged()).toEqual([]);
+  });
+});

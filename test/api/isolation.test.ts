@@ -56,7 +56,10 @@ async function world(label: string): Promise<World> {
     ],
   };
   const revision = (await admin.data(SAVE_STEP, { input: { ...edit, step } })).saveJourneyStep.draft.revision;
-  await admin.data(SAVE, { input: { ...edit, draftRevision: revision } });
+  const saved = await admin.data(
+    `mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { ... on SaveJourneySuccess { version { id } } } }`,
+    { input: { ...edit, draftRevision: revision } },
+  );
   const propagation = (
     await admin.data(PROMOTE_NOW, {
       input: {
@@ -67,7 +70,10 @@ async function world(label: string): Promise<World> {
     })
   ).promoteNow.propagation.id;
   // A draft stays open, so drafts are probed too.
-  await admin.data(SAVE_STEP, { input: { ...edit, step: { ...step, settings: { minLength: 16 } } } });
+  const draft = await admin.data(
+    `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { id } } } }`,
+    { input: { ...edit, step: { ...step, settings: { minLength: 16 } } } },
+  );
   const notifications = (await admin.data(LATEST)).syncNotifications.edges;
   const apiToken = await createApiToken(admin, { name: "probe", role: "VIEWER" });
   return {
@@ -82,6 +88,8 @@ async function world(label: string): Promise<World> {
       Application: catalogue.applicationId,
       Client: stagingClient,
       Journey: catalogue.journeys.login,
+      JourneyVersion: saved.saveJourney.version.id,
+      JourneyDraft: draft.saveJourneyStep.draft.id,
       Propagation: propagation,
       SyncNotification: notifications.at(-1).node.id,
     },
@@ -91,7 +99,12 @@ async function world(label: string): Promise<World> {
 /** An ID of the same type that names nothing anywhere. */
 function nowhere(id: string): string {
   const parsed = parseGlobalId(id)!;
-  return globalId(parsed.typename, parsed.typename === "SyncNotification" ? "999999999" : randomUUID());
+  const local = {
+    SyncNotification: "999999999",
+    JourneyDraft: `${randomUUID()}/${randomUUID()}`,
+    JourneyVersion: `${randomUUID()}/${randomUUID()}/1`,
+  };
+  return globalId(parsed.typename, local[parsed.typename as keyof typeof local] ?? randomUUID());
 }
 
 beforeAll(async () => {
@@ -121,6 +134,8 @@ describe("node", () => {
     "Application",
     "Client",
     "Journey",
+    "JourneyVersion",
+    "JourneyDraft",
     "Propagation",
     "SyncNotification",
   ] as NodeTypeName[])("answers null for the other organization's %s", async (type) => {

@@ -3,6 +3,13 @@ import { globalId } from "../../src/graphql/ids.js";
 import { apiContext } from "../support/api-context.js";
 import { createApiToken, createCatalogue, localIdOf, operation } from "../support/fixtures.js";
 
+const EDIT_STEP = operation(`
+  mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { id } } } }
+`);
+const CONFIGURATION = operation(`
+  query($journey: ID!, $env: ID!) { node(id: $journey) { ... on Journey { configuration(environmentId: $env) { id } } } }
+`);
+
 /** Refetching any object by its global ID with `node`. */
 
 const NODE = operation(`
@@ -16,6 +23,8 @@ const NODE = operation(`
       ... on Application { name }
       ... on Client { clientId }
       ... on Journey { key }
+      ... on JourneyVersion { version }
+      ... on JourneyDraft { revision journey { key } }
     }
   }
 `);
@@ -27,6 +36,10 @@ describe("node", () => {
     const { tenant, api } = await tenantWithApi("node");
     const catalogue = await createCatalogue(api);
     const token = await createApiToken(api, { name: "ci", role: "EDITOR" });
+    const edit = { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development };
+    const step = { key: "identify", type: "IDENTIFIER", name: "Who are you?", enabled: true, settings: {}, transitions: [] };
+    const draft = (await api.data(EDIT_STEP, { input: { ...edit, step } })).saveJourneyStep.draft.id;
+    const version = (await api.data(CONFIGURATION, { journey: edit.journeyId, env: edit.environmentId })).node.configuration.id;
     const expected: [string, string, Record<string, unknown>][] = [
       ["Organization", globalId("Organization", tenant.organizationId), { name: tenant.name }],
       ["ApiToken", token.id, { name: "ci", role: "EDITOR", revokedAt: null }],
@@ -35,6 +48,8 @@ describe("node", () => {
       ["Application", catalogue.applicationId, { name: "Customer Portal" }],
       ["Client", catalogue.clientId, { clientId: expect.any(String) }],
       ["Journey", catalogue.journeys.login, { key: "login" }],
+      ["JourneyVersion", version, { version: 1 }],
+      ["JourneyDraft", draft, { revision: 1, journey: { key: "login" } }],
     ];
     return { api, expected };
   }
@@ -65,6 +80,13 @@ describe("node", () => {
     ["a type without an id", Buffer.from("Application:").toString("base64")],
     ["an id that is not a UUID", globalId("Application", "not-a-uuid")],
     ["an unknown UUID", globalId("Application", "6f1c1b7e-8f0c-4d43-9a43-4f1c2b7e8f0c")],
+    ["a version without a number", globalId("JourneyVersion", "6f1c1b7e-8f0c-4d43-9a43-4f1c2b7e8f0c/6f1c1b7e-8f0c-4d43-9a43-4f1c2b7e8f0c")],
+    [
+      "a version number beyond an integer",
+      globalId("JourneyVersion", "6f1c1b7e-8f0c-4d43-9a43-4f1c2b7e8f0c/6f1c1b7e-8f0c-4d43-9a43-4f1c2b7e8f0c/9999999999"),
+    ],
+    ["a draft id with a version", globalId("JourneyDraft", "6f1c1b7e-8f0c-4d43-9a43-4f1c2b7e8f0c/6f1c1b7e-8f0c-4d43-9a43-4f1c2b7e8f0c/1")],
+    ["a draft id of one UUID", globalId("JourneyDraft", "6f1c1b7e-8f0c-4d43-9a43-4f1c2b7e8f0c")],
     ["a very long string", "A".repeat(5000)],
   ])("returns null for %s", async (_label, id) => {
     const { api } = await tenantWithApi("node-malformed");

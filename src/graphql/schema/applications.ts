@@ -2,7 +2,7 @@ import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@poth
 import type { ApplicationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
-import { applicationCursor, pagePositions } from "../cursors.js";
+import { applicationCursor, MAX_PAGE_SIZE, pagePositions } from "../cursors.js";
 import { environmentIdOf } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
 import { ApplicationRef, ClientRef, JourneyRef } from "./refs.js";
@@ -49,8 +49,6 @@ builder.node(ApplicationRef, {
   }),
 });
 
-const PAGE_MAX = 100;
-
 builder.queryField("applications", (t) =>
   t.connection(
     {
@@ -60,7 +58,7 @@ builder.queryField("applications", (t) =>
       resolve: (_root, args, { services, actor }) => {
         const positions = pagePositions(applicationCursor, args);
         return resolveCursorConnection(
-          { args, toCursor: applicationCursor.encode, maxSize: PAGE_MAX, defaultSize: 20 },
+          { args, toCursor: applicationCursor.encode, maxSize: MAX_PAGE_SIZE, defaultSize: 20 },
           ({ limit, inverted }: ResolveCursorConnectionArgs) => services.listApplications(actor, { ...positions, limit, inverted }),
         );
       },

@@ -118,7 +118,15 @@ const CreateClientInput = builder.inputType("CreateClientInput", {
 
 const CreateClientSuccess = builder.objectRef<{ client: ClientRow }>("CreateClientSuccess").implement({
   description: "The client was created.",
-  fields: (t) => ({ client: t.field({ type: ClientRef, description: "The new client.", resolve: (r) => r.client }) }),
+  fields: (t) => ({
+    client: t.field({ type: ClientRef, description: "The new client.", resolve: (r) => r.client }),
+    application: t.field({
+      type: ApplicationRef,
+      description:
+        "The application after the creation: its `clients`, and its journeys' configurations and `syncStates` in the new environment.",
+      resolve: async (r, _args, { loaders }) => (await loaders.application.load(r.client.applicationId))!,
+    }),
+  }),
 });
 
 const UpdateClientInput = builder.inputType("UpdateClientInput", {

@@ -1,15 +1,29 @@
 import { draftChanges, draftProblems, type JourneyDraftRow, type JourneyRow, type JourneyVersionRow } from "../../services/index.js";
 import { builder } from "../builder.js";
+import type { GraphQLContext } from "../context.js";
 import { LIST_SIZES, listCost } from "../cost.js";
-import { environmentIdOf, localId } from "../ids.js";
+import { environmentIdOf, journeyEnvironmentLocalId, localId, parseJourneyEnvironmentLocalId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors, ProblemRef } from "./errors.js";
 import { JourneyStepRef, stepsInOrder } from "./journeys.js";
 import { ApiTokenRef, JourneyRef, JourneyVersionRef } from "./refs.js";
 
-export const JourneyDraftRef = builder.objectRef<JourneyDraftRow>("JourneyDraft").implement({
-  description: "Pending edits of a journey in an editable environment, to review and then save as the next version.",
+export const JourneyDraftRef = builder.objectRef<JourneyDraftRow>("JourneyDraft");
+
+builder.node(JourneyDraftRef, {
+  description:
+    "Pending edits of a journey in an editable environment, to review and then save as the next version. One per journey and environment: its id stays the same while it exists (and if it is discarded and started again).",
+  id: { resolve: journeyEnvironmentLocalId },
+  loadOne: (id, { loaders }) => {
+    const key = parseJourneyEnvironmentLocalId(id);
+    return key ? loaders.draft.load(key) : null;
+  },
   fields: (t) => ({
+    journey: t.field({
+      type: JourneyRef,
+      description: "The journey.",
+      resolve: async (d, _args, { loaders }) => (await loaders.journey.load(d.journeyId))!,
+    }),
     baseVersion: t.exposeInt("baseVersion", { description: "The version the draft was started from." }),
     revision: t.exposeInt("revision", { description: "Number of edits so far; pass it to saveJourney to save exactly what was reviewed." }),
     steps: t.field({
@@ -115,10 +129,23 @@ const SaveJourneyInput = builder.inputType("SaveJourneyInput", {
   }),
 });
 
+/**
+ * The journey a mutation changed, read after the change: a normalizing cache updates its draft,
+ * configuration and sync states from it (the mutation's loaders start empty once it has run).
+ */
+const journeyOf = async (row: { journeyId: string }, { loaders }: GraphQLContext) => (await loaders.journey.load(row.journeyId))!;
+
 const draftSuccess = (name: string, description: string) =>
   builder.objectRef<{ draft: JourneyDraftRow }>(name).implement({
     description,
-    fields: (t) => ({ draft: t.field({ type: JourneyDraftRef, description: "The draft after the edit.", resolve: (r) => r.draft }) }),
+    fields: (t) => ({
+      draft: t.field({ type: JourneyDraftRef, description: "The draft after the edit.", resolve: (r) => r.draft }),
+      journey: t.field({
+        type: JourneyRef,
+        description: "The journey after the edit (its `draft` in this environment is the one above).",
+        resolve: (r, _args, context) => journeyOf(r.draft, context),
+      }),
+    }),
   });
 
 const SaveJourneyStepSuccess = draftSuccess("SaveJourneyStepSuccess", "The step is in the draft.");
@@ -132,7 +159,14 @@ const DiscardJourneyDraftSuccess = builder.objectRef<{ journey: JourneyRow }>("D
 
 const SaveJourneySuccess = builder.objectRef<{ version: JourneyVersionRow }>("SaveJourneySuccess").implement({
   description: "The draft is saved as the next version.",
-  fields: (t) => ({ version: t.field({ type: JourneyVersionRef, description: "The new version.", resolve: (r) => r.version }) }),
+  fields: (t) => ({
+    version: t.field({ type: JourneyVersionRef, description: "The new version.", resolve: (r) => r.version }),
+    journey: t.field({
+      type: JourneyRef,
+      description: "The journey after the save: its `configuration` is the new version, its `draft` is gone, its `syncStates` are current.",
+      resolve: (r, _args, context) => journeyOf(r.version, context),
+    }),
+  }),
 });
 
 const editIds = (input: { journeyId: string; environmentId: string }) => ({

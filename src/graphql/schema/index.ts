@@ -1,5 +1,6 @@
-import { lexicographicSortSchema, printSchema } from "graphql";
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "../builder.js";
+import type { GraphQLContext } from "../context.js";
 import "./errors.js";
 import "./node.js";
 import "./tokens.js";
@@ -12,7 +13,27 @@ import "./diff.js";
 import "./propagations.js";
 import "./sync.js";
 
-export const schema = builder.toSchema();
+export const schema = readAfterWrite(builder.toSchema());
+
+/**
+ * A mutation's result is read after it ran: its payload (the changed journey, client, application)
+ * must not come from loaders that read before the write — in the mutation itself or in an earlier
+ * mutation of the same request. Each mutation field empties the request's loaders once it resolved.
+ */
+function readAfterWrite(built: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(built.getMutationType()?.getFields() ?? {})) {
+    const resolve = field.resolve;
+    if (!resolve) continue;
+    field.resolve = async (source, args, context: GraphQLContext, info) => {
+      try {
+        return await resolve(source, args, context, info);
+      } finally {
+        context.loaders.clear();
+      }
+    };
+  }
+  return built;
+}
 
 /** The schema as committed in `schema.graphql`. */
 export const printedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -4,8 +4,8 @@ import { type JourneyRow, type JourneyVersionRow, syncStatesOfJourney } from "..
 import { builder } from "../builder.js";
 import type { GraphQLContext } from "../context.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
-import { pagePositions, versionCursor } from "../cursors.js";
-import { environmentIdOf, localId } from "../ids.js";
+import { MAX_PAGE_SIZE, pagePositions, versionCursor } from "../cursors.js";
+import { environmentIdOf, journeyVersionLocalId, localId, parseJourneyVersionLocalId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
 import {
   ApiTokenRef,
@@ -61,8 +61,13 @@ async function row(v: JourneyVersionView, { loaders }: GraphQLContext): Promise<
   return loaded;
 }
 
-builder.objectType(JourneyVersionRef, {
+builder.node(JourneyVersionRef, {
   description: "An immutable version of a journey's configuration in one environment.",
+  id: { resolve: journeyVersionLocalId },
+  loadOne: (id, { loaders }) => {
+    const key = parseJourneyVersionLocalId(id);
+    return key ? loaders.version.load(key) : null;
+  },
   fields: (t) => ({
     version: t.exposeInt("version", { description: "Number, gapless per journey and environment, starting at 1." }),
     hash: t.exposeString("hash", { description: "SHA-256 of the canonical JSON of the document: equal hashes mean equal configurations." }),
@@ -143,7 +148,7 @@ builder.node(JourneyRef, {
           const { after, before } = pagePositions(versionCursor, args);
           const environmentId = await environmentIdOf(loaders, args.environmentId);
           return resolveCursorConnection(
-            { args, toCursor: (v) => versionCursor.encode(v.version), maxSize: 100, defaultSize: 20 },
+            { args, toCursor: (v) => versionCursor.encode(v.version), maxSize: MAX_PAGE_SIZE, defaultSize: 20 },
             ({ limit, inverted }: ResolveCursorConnectionArgs) =>
               services.journeyVersions(
                 actor,

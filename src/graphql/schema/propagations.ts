@@ -3,7 +3,7 @@ import { NotFoundError } from "../../domain/errors.js";
 import type { PropagationResult, PropagationRow } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
-import { pagePositions, propagationCursor } from "../cursors.js";
+import { MAX_PAGE_SIZE, pagePositions, propagationCursor } from "../cursors.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors } from "./errors.js";
@@ -75,7 +75,7 @@ builder.queryField("propagations", (t) =>
         if (applicationId && !(await loaders.application.load(applicationId))) throw new NotFoundError("application", args.applicationId!);
         const environmentId = args.environmentId == null ? undefined : await environmentIdOf(loaders, args.environmentId);
         return resolveCursorConnection(
-          { args, toCursor: propagationCursor.encode, maxSize: 100, defaultSize: 20 },
+          { args, toCursor: propagationCursor.encode, maxSize: MAX_PAGE_SIZE, defaultSize: 20 },
           ({ limit, inverted }: ResolveCursorConnectionArgs) =>
             services.listPropagations(actor, { applicationId, environmentId }, { ...positions, limit, inverted }),
         );
@@ -126,6 +126,12 @@ const PromoteNowSuccess = builder.objectRef<PropagationResult>("PromoteNowSucces
   description: "Every change was applied.",
   fields: (t) => ({
     propagation: t.field({ type: PropagationRef, description: "The audit record.", resolve: (r) => r.propagation }),
+    application: t.field({
+      type: ApplicationRef,
+      description:
+        "The application after the propagation: its journeys' `syncStates`, configurations and its clients' `syncStatus` are current, for a normalizing cache in one round trip.",
+      resolve: async (r, _args, { loaders }) => (await loaders.application.load(r.propagation.applicationId))!,
+    }),
   }),
 });
 
@@ -133,6 +139,12 @@ const PropagateChangesSuccess = builder.objectRef<PropagationResult>("PropagateC
   description: "The selection was applied.",
   fields: (t) => ({
     propagation: t.field({ type: PropagationRef, description: "The audit record.", resolve: (r) => r.propagation }),
+    application: t.field({
+      type: ApplicationRef,
+      description:
+        "The application after the propagation: its journeys' `syncStates`, configurations and its clients' `syncStatus` are current, for a normalizing cache in one round trip.",
+      resolve: async (r, _args, { loaders }) => (await loaders.application.load(r.propagation.applicationId))!,
+    }),
     addedChangeIds: t.field({
       type: ["ID"],
       description: "Changes added because the selection required them (includeRequired).",

@@ -2,6 +2,7 @@ import { NotFoundError, ValidationError } from "../../domain/errors.js";
 import { changeCountOf, type Loaders, type SyncNotificationRow, type SyncState, syncMessage } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { pageCost } from "../cost.js";
+import { checkPageSize } from "../cursors.js";
 import { environmentIdOf, localId, notificationLocalId, parseNotificationLocalId } from "../ids.js";
 import { ApplicationRef, EnvironmentRef, JourneyRef } from "./refs.js";
 
@@ -107,14 +108,12 @@ builder.queryField("syncNotifications", (t) =>
       },
       resolve: async (_root, args, context) => {
         const filter = await filterOf(context.loaders, args);
+        checkPageSize(args);
         const after = cursorOf(args.after, "after");
         const before = cursorOf(args.before, "before");
-        if (args.first != null && args.last != null) {
-          throw new ValidationError([{ path: "last", message: "pass first or last, not both" }]);
-        }
         // Forward (first, default 50) from the oldest after `after`; backward (last) from the newest before `before`.
         const backward = args.last != null;
-        const limit = Math.min(Math.max((backward ? args.last : args.first) ?? 50, 0), 100);
+        const limit = (backward ? args.last : args.first) ?? 50;
         const rows = await context.services.listSyncNotifications(context.actor, filter, {
           after,
           before,
