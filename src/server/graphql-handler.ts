@@ -1,6 +1,6 @@
 import { useGraphQlJit } from "@envelop/graphql-jit";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { type DocumentNode, Kind } from "graphql";
+import { BREAK, type DocumentNode, Kind, visit } from "graphql";
 import { createYoga, useReadinessCheck } from "graphql-yoga";
 import type { Database } from "../db/client.js";
 import type { GraphQLContext } from "../graphql/context.js";
@@ -42,6 +42,27 @@ export interface GraphQLHandlerOptions {
 
 const isSubscription = (document: DocumentNode) =>
   document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === "subscription");
+
+/**
+ * Whether a variable stands inside a list or object literal (`settings: { minLength: $n }`).
+ * graphql-jit parses scalar literals without the variables, so it would read that one as null.
+ */
+function hasVariableInLiteral(document: DocumentNode): boolean {
+  let found = false;
+  let literals = 0;
+  const enter = () => void literals++;
+  const leave = () => void literals--;
+  visit(document, {
+    ListValue: { enter, leave },
+    ObjectValue: { enter, leave },
+    Variable: () => {
+      if (literals === 0) return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
 
 /**
  * Whom a response is for, as far as responses can differ: the organization and the role. Nothing in
@@ -136,8 +157,9 @@ export function createGraphQLHandler({
           ]
         : []),
       budget.plugin,
-      // Queries and mutations run as compiled functions (graphql-jit); subscriptions keep graphql-js's executor.
-      useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }),
+      // Queries and mutations run as compiled functions (graphql-jit); subscriptions, and documents with
+      // a variable inside a literal, keep graphql-js's executor.
+      useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) && !hasVariableInLiteral(document) }),
       useReadinessCheck({
         endpoint: "/ready",
         check: () =>
