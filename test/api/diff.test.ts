@@ -131,6 +131,34 @@ describe("the diff query", () => {
     const response = await api.request(DIFF, { a: bare, from: c.environments.development, to: c.environments.staging });
     expect(response.errors?.[0].extensions?.code).toBe("NOT_FOUND");
   });
+
+  it("answers aliased diffs, identical and not, each as it answers alone (they run one at a time, identical ones once)", async () => {
+    const { api, catalogue: c } = await world();
+    await api.data(UPDATE_CLIENT, { input: { clientId: c.clientId, settings: { accessTokenTtlSeconds: 900 } } });
+    const fields = "status changes { id path oldValue newValue } bundles { id changeIds }";
+    const alone = (await api.data(DIFF, { a: c.applicationId, from: c.environments.development, to: c.environments.staging })).diff;
+    const aloneLogin = (
+      await api.data(DIFF, { a: c.applicationId, from: c.environments.development, to: c.environments.staging, j: c.journeys.login })
+    ).diff;
+    const aliases = Array.from({ length: 18 }, (_, i) =>
+      i % 3 === 2
+        ? `d${i}: diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to, journeyId: $j) { ${fields} }`
+        : `d${i}: diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { ${fields} }`,
+    );
+    const data = await api.data(`query($a: ID!, $from: ID!, $to: ID!, $j: ID) { ${aliases.join(" ")} }`, {
+      a: c.applicationId,
+      from: c.environments.development,
+      to: c.environments.staging,
+      j: c.journeys.login,
+    });
+    const pick = (d: typeof alone) => ({ status: d.status, changes: d.changes.map((x: { id: string }) => x.id), bundles: d.bundles });
+    expect(alone.changes.length).toBeGreaterThan(0);
+    for (let i = 0; i < 18; i++) {
+      const expected = i % 3 === 2 ? aloneLogin : alone;
+      expect(data[`d${i}`].status).toBe(expected.status);
+      expect(data[`d${i}`].changes.map((x: { id: string }) => x.id)).toEqual(pick(expected).changes);
+    }
+  });
 });
 
 describe("sync states", () => {
