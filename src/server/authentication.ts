@@ -61,5 +61,7 @@ export function useAuthentication(services: Services) {
       if (!authentication) throw unauthenticated(MISSING_TOKEN);
       return authentication;
     },
+    /** The authentication of a request, if it passed the plugin. */
+    find: (request: Request): Authentication | undefined => authenticated.get(request),
   };
 }

@@ -92,7 +92,7 @@ export function createGraphQLHandler({
   jsonBytes = OPERATION_LIMITS.jsonBytes,
 }: GraphQLHandlerOptions) {
   const authentication = useAuthentication(services);
-  const throttle = refusalThrottle();
+  const throttle = refusalThrottle({ organizationOf: (request) => authentication.find(request)?.actor.organizationId });
   const budget = executionBudget(schema, { ms: queryTimeMs, fields: resolvedFields, bytes: jsonBytes });
   const subscriptionCaps = useSubscriptionLimits({
     ...subscriptionLimits,

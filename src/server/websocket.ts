@@ -181,11 +181,11 @@ export function startWebSocketServer({
     onNext: (ctx, _id, _payload, _args, result) => {
       if (!result.errors) return;
       result.errors.forEach(withoutSuggestions);
-      if (ctx.extra.secret) throttle.charge(ctx.extra.secret, result.errors);
+      if (ctx.extra.secret && ctx.extra.actor) throttle.charge(ctx.extra.secret, ctx.extra.actor.organizationId, result.errors);
     },
     onError: (ctx, _id, _payload, errors) => {
       errors.forEach(withoutSuggestions);
-      if (ctx.extra.secret) throttle.charge(ctx.extra.secret, errors);
+      if (ctx.extra.secret && ctx.extra.actor) throttle.charge(ctx.extra.secret, ctx.extra.actor.organizationId, errors);
       // graphql-ws sends what a failing stream threw as it is: anything not ours is masked and logged.
       if (errors.every((error) => error.extensions?.code !== undefined)) return;
       return errors.map((error) => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { REFUSAL_ALLOWANCE } from "../../src/server/refusal-throttle.js";
+import { ORGANIZATION_REFUSAL_ALLOWANCE, REFUSAL_ALLOWANCE } from "../../src/server/refusal-throttle.js";
+import { apiAs, createApiToken } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -64,5 +65,35 @@ describe("a token that keeps meeting the limits", () => {
     expect(codes.slice(0, REFUSAL_ALLOWANCE.burst).every((c) => c === "QUERY_TOO_COMPLEX")).toBe(true);
     expect(codes).toContain("TOO_MANY_REQUESTS");
     socket.close();
+  });
+
+  it(`counts every token of an organization together: minting tokens does not multiply the ${ORGANIZATION_REFUSAL_ALLOWANCE.burst} refusals`, async () => {
+    const minted = await createTenant("throttle-minted");
+    const admin = apiAs(server.endpoint, minted, "ADMIN");
+    const tokens: string[] = [];
+    const count = Math.ceil((2 * ORGANIZATION_REFUSAL_ALLOWANCE.burst) / REFUSAL_ALLOWANCE.burst) + 1;
+    for (let i = 0; i < count; i++) tokens.push((await createApiToken(admin, { name: `minted-${i}`, role: "VIEWER" })).token);
+    // Each token is seen once within the limits, then all of them meet the limit in turn.
+    for (const token of tokens) expect((await gql(server.endpoint, token, "{ viewer { role } }")).status).toBe(200);
+    const statuses = { refused: 0, throttled: 0 };
+    for (let round = 0; round < REFUSAL_ALLOWANCE.burst / 2; round++) {
+      for (const token of tokens) {
+        const answer = await fetch(server.endpoint, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: TOO_COSTLY }),
+        });
+        if (answer.status === 429) statuses.throttled++;
+        else statuses.refused++;
+        await answer.arrayBuffer();
+      }
+      if (statuses.throttled > 2 * tokens.length) break;
+    }
+    // Without the organization's allowance each token would have had REFUSAL_ALLOWANCE.burst of its own.
+    expect(statuses.throttled).toBeGreaterThan(0);
+    expect(statuses.refused).toBeLessThan(count * REFUSAL_ALLOWANCE.burst);
+    expect(statuses.refused).toBeLessThan(ORGANIZATION_REFUSAL_ALLOWANCE.burst * 1.5);
+    // Another organization is not slowed down.
+    expect((await gql(server.endpoint, tenant.tokens.VIEWER, "{ viewer { role } }")).data.viewer.role).toBe("VIEWER");
   });
 });
