@@ -8,6 +8,26 @@ const settings = loadSettings(process.env);
 const logger = createLogger(settings.logLevel);
 const where = settings.databaseUrl ? { url: settings.databaseUrl } : { dataDir: settings.dataDir };
 
+/**
+ * SIGTERM and SIGINT stop the server: it stops listening, closes its connections and the database (PGlite's data
+ * folder is left ready for the next start) and exits 0. `npm start` and `npm run start:prod` `exec` this process
+ * from npm's shell, so npm's signal forwarding reaches it (see ARCHITECTURE.md). A signal that arrives while
+ * the server is starting is kept and acted on once it has started, so a migration or the seed is never cut short.
+ * A shutdown that outlasts SHUTDOWN_LIMIT_MS (app.stop() gives open connections 5 s, postgres.js 5 s) exits 1.
+ */
+const SHUTDOWN_LIMIT_MS = 15_000;
+let started = false;
+let signalled: NodeJS.Signals | undefined;
+function onSignal(signal: NodeJS.Signals) {
+  // Ctrl+C in a terminal signals npm and the server alike, and npm forwards its copy: act on the first one only.
+  if (signalled) return;
+  signalled = signal;
+  if (started) void shutdown(signal);
+  else logger.info({ signal }, "stopping once started");
+}
+process.on("SIGTERM", () => onSignal("SIGTERM"));
+process.on("SIGINT", () => onSignal("SIGINT"));
+
 await migrateDatabase(where);
 const database = await openDatabase({ ...where, poolSize: settings.databasePoolSize });
 const app = createApp({ database, logger, introspection: settings.introspection, responseCache: settings.responseCache });
@@ -28,15 +48,28 @@ if (seeded) {
   console.log(`New token: stop the server, then npm run token -- --org <name> --role ADMIN (or use createApiToken)\n`);
 }
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
+async function shutdown(signal: NodeJS.Signals) {
   logger.info({ signal }, "shutting down");
-  await app.stop();
-  await database.close();
+  setTimeout(() => {
+    logger.error({ limitMs: SHUTDOWN_LIMIT_MS }, "not stopped in time; exiting");
+    process.exit(1);
+  }, SHUTDOWN_LIMIT_MS).unref();
+  let code = 0;
+  try {
+    await app.stop();
+  } catch (error) {
+    code = 1;
+    logger.error({ err: error }, "stopping the server failed");
+  }
+  try {
+    await database.close();
+  } catch (error) {
+    code = 1;
+    logger.error({ err: error }, "closing the database failed");
+  }
   logger.info("stopped");
-  process.exit(0);
+  process.exit(code);
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+
+started = true;
+if (signalled) void shutdown(signalled);
