@@ -31,19 +31,47 @@ export interface StepTypeDefinition {
   readonly settings: z.ZodType<Record<string, unknown>, unknown>;
   /** Every setting the type knows, in display order. */
   readonly settingKeys: readonly string[];
+  /** Settings that hold credentials, which clients must treat as secrets. None yet. */
+  readonly secretSettings: readonly string[];
+}
+
+type JsonSchemaObject = z.core.JSONSchema.BaseSchema;
+
+/**
+ * What a zod schema means but `z.toJSONSchema` cannot say by itself (a trim, a superRefine): an
+ * adjustment of the generated JSON Schema, applied through its `override` option
+ * (`settingsJsonSchema`). Keyed by the schema instance, so register it on the final instance.
+ */
+const JSON_SCHEMA_ADJUSTMENTS = new WeakMap<z.core.$ZodType, (json: JsonSchemaObject) => void>();
+
+function withJsonSchema<T extends z.core.$ZodType>(schema: T, adjust: (json: JsonSchemaObject) => void): T {
+  JSON_SCHEMA_ADJUSTMENTS.set(schema, adjust);
+  return schema;
 }
 
 const intBetween = (min: number, max: number) => z.int().min(min).max(max);
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/**
+ * 1 to `max` characters once surrounding whitespace is trimmed. The lengths apply to the trimmed
+ * value, so the JSON Schema states them as a pattern on the value as sent (JavaScript's `\s` is the
+ * set `trim()` removes) instead of `maxLength`, which would refuse padded values the domain accepts.
+ */
+const text = (max: number) =>
+  withJsonSchema(z.string().trim().min(1).max(max), (json) => {
+    delete json.maxLength;
+    json.pattern = `^\\s*\\S(?:[\\s\\S]{0,${max - 2}}\\S)?\\s*$`;
+    json.description = `1–${max} characters; surrounding whitespace is ignored.`;
+  });
 
 /** A non-empty list without repeated entries; `identity` names what must not repeat. */
 function nonEmptyList<T extends z.ZodType>(
   item: T,
   max: number,
   identity: (value: z.output<T>) => string = (value) => JSON.stringify(value),
+  /** How the JSON Schema describes a repeat when `identity` is not the whole entry. */
+  repeatRule?: string,
 ) {
-  return z
+  const list = z
     .array(item)
     .min(1)
     .max(max)
@@ -57,6 +85,12 @@ function nonEmptyList<T extends z.ZodType>(
         seen.add(id);
       });
     });
+  // uniqueItems compares whole entries: exactly the default identity; a narrower identity (one
+  // property) refuses more than JSON Schema can say, so the description says it.
+  return withJsonSchema(list, (json) => {
+    json.uniqueItems = true;
+    if (repeatRule !== undefined) json.description = repeatRule;
+  });
 }
 
 const otpSettings = {
@@ -90,6 +124,7 @@ const SETTINGS = {
       z.strictObject({ id: text(100), version: text(50) }),
       20,
       (document) => `document ${JSON.stringify(document.id)}`,
+      "Each document id (trimmed) may appear only once, whatever its version.",
     ),
     required: z.boolean().default(true),
   }),
@@ -109,14 +144,27 @@ const SETTINGS = {
     action: z.enum(["challenge", "deny"]).default("challenge"),
   }),
   WEBHOOK: z.strictObject({
-    url: z
-      .url({
-        protocol: /^https$/,
-        hostname: z.regexes.domain,
-        // a missing url falls through to the generic "is required"
-        error: (issue) => (issue.input === undefined ? undefined : "must be an https URL"),
-      })
-      .max(2048),
+    url: withJsonSchema(
+      z
+        .url({
+          protocol: /^https$/,
+          hostname: z.regexes.domain,
+          // a missing url falls through to the generic "is required"
+          error: (issue) => (issue.input === undefined ? undefined : "must be an https URL"),
+        })
+        .max(2048),
+      (json) => {
+        // The domain parses the value as a WHATWG URL (whitespace trimmed, tabs and newlines
+        // dropped, IDNA hosts) and checks the length after that, which no JSON Schema keyword can
+        // follow: `format: "uri"` (RFC 3986) and `maxLength` would refuse URLs the domain accepts.
+        // The pattern states the scheme exactly as the URL parser reads it; the host and the
+        // length are left to the description (and the server).
+        delete json.format;
+        delete json.maxLength;
+        json.pattern = "^\\s*[\\x00-\\x20]*[Hh][\\t\\n\\r]*[Tt][\\t\\n\\r]*[Tt][\\t\\n\\r]*[Pp][\\t\\n\\r]*[Ss][\\t\\n\\r]*:";
+        json.description = "An https URL whose host is a domain name, at most 2048 characters.";
+      },
+    ),
     timeoutMs: intBetween(100, 10000).default(3000),
   }),
 } satisfies Record<StepType, z.ZodObject>;
@@ -142,6 +190,7 @@ function define(type: StepType): StepTypeDefinition {
     ...TYPE_TEXT[type],
     settings,
     settingKeys: Object.keys(settings.shape),
+    secretSettings: [],
   };
 }
 
@@ -166,6 +215,63 @@ export function isStepType(type: unknown): type is StepType {
 /** The catalogue entry of a step type, or undefined when the type is not known. */
 export function stepTypeOf(type: string): StepTypeDefinition | undefined {
   return isStepType(type) ? STEP_CATALOGUE[type] : undefined;
+}
+
+const jsonSchemas = new Map<StepType, Readonly<Record<string, unknown>>>();
+
+/**
+ * The JSON Schema (draft 2020-12) of a step type's settings, generated from the zod schema that
+ * validates them, as a client sends them (`io: "input"`: settings with a default are optional and
+ * carry it as `default`), with the adjustments above and each setting's label as its `title`.
+ * Computed once per type; the object is frozen.
+ */
+export function settingsJsonSchema(type: StepType): Readonly<Record<string, unknown>> {
+  let schema = jsonSchemas.get(type);
+  if (schema === undefined) {
+    const definition = STEP_CATALOGUE[type];
+    const json = z.toJSONSchema(definition.settings, {
+      target: "draft-2020-12",
+      io: "input",
+      override: ({ zodSchema, jsonSchema }) => JSON_SCHEMA_ADJUSTMENTS.get(zodSchema)?.(jsonSchema),
+    });
+    json.title = definition.label;
+    json.description = definition.description;
+    for (const [key, property] of Object.entries(json.properties ?? {})) {
+      if (typeof property === "object") property.title = settingLabel(key);
+    }
+    schema = deepFreeze(json as Record<string, unknown>);
+    jsonSchemas.set(type, schema);
+  }
+  return schema;
+}
+
+/**
+ * The settings a new step of a type starts with: every setting that has a default, with it (what
+ * the schema fills in from `{}`). Settings without a default are absent, so for a type with
+ * required settings (SOCIAL_LOGIN.providers, WEBHOOK.url, …) this alone does not validate.
+ */
+export function settingsDefaults(type: StepType): Readonly<Record<string, unknown>> {
+  let defaults = settingsDefaultsByType.get(type);
+  if (defaults === undefined) {
+    const filled: Record<string, unknown> = {};
+    for (const [key, setting] of Object.entries(SETTINGS[type].shape)) {
+      const result = setting.safeParse(undefined);
+      if (result.success && result.data !== undefined) filled[key] = result.data;
+    }
+    defaults = deepFreeze(filled);
+    settingsDefaultsByType.set(type, defaults);
+  }
+  return defaults;
+}
+
+const settingsDefaultsByType = new Map<StepType, Readonly<Record<string, unknown>>>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** "Email code" for EMAIL_OTP; an unknown type is shown as it is. */

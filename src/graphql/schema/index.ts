@@ -12,6 +12,7 @@ import "./drafts.js";
 import "./diff.js";
 import "./propagations.js";
 import "./sync.js";
+import "./step-types.js";
 
 export const schema = readAfterWrite(builder.toSchema());
 
