@@ -15,6 +15,7 @@ import type { Logger } from "./logger.js";
 import { useOperationCost } from "./operation-cost.js";
 import { refusalThrottle } from "./refusal-throttle.js";
 import { useBoundedRequestJson } from "./request-body.js";
+import { useRequestErrorCodes } from "./request-errors.js";
 import { useRequestLogging } from "./request-logging.js";
 import { useResponseCache } from "./response-cache.js";
 import { useSharedEventExecution } from "./shared-events.js";
@@ -157,6 +158,7 @@ export function createGraphQLHandler({
           ]
         : []),
       budget.plugin,
+      useRequestErrorCodes(),
       // Queries and mutations run as compiled functions (graphql-jit); subscriptions, and documents with
       // a variable inside a literal, keep graphql-js's executor.
       useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) && !hasVariableInLiteral(document) }),

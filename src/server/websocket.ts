@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from "node:http";
-import { type DocumentNode, type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
+import { type DocumentNode, type ExecutionArgs, GraphQLError, type GraphQLFormattedError, getOperationAST } from "graphql";
 import { CloseCode, handleProtocols, makeServer, type ServerOptions, type SubscribePayload } from "graphql-ws";
 import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocket, WebSocketServer } from "ws";
@@ -83,6 +83,19 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
+/**
+ * An error as a WebSocket client gets it: without the HTTP status yoga's errors carry for an HTTP
+ * response (`extensions.http`), which a message on a socket has none of.
+ */
+function formatted(error: GraphQLError): GraphQLFormattedError {
+  const json = error.toJSON();
+  if (!json.extensions || !("http" in json.extensions)) return json;
+  const { http: _http, ...extensions } = json.extensions;
+  return { ...json, extensions };
+}
+
+const hasHttpStatus = (errors: readonly GraphQLError[]) => errors.some((error) => error.extensions?.http !== undefined);
+
 function closeUnauthorized(socket: WebSocket, reason: string) {
   if (socket.readyState === WebSocket.OPEN) socket.close(CloseCode.Unauthorized, reason);
 }
@@ -136,7 +149,14 @@ export function startWebSocketServer({
       closeUnauthorized(extra.socket, "Token revoked");
       return [new GraphQLError(INVALID_TOKEN, { extensions: { code: "UNAUTHENTICATED" } })];
     }
-    const errors = enveloped.validate(enveloped.schema, document);
+    let errors: readonly GraphQLError[];
+    try {
+      errors = enveloped.validate(enveloped.schema, document);
+    } catch (error) {
+      // A limit may throw its refusal instead of reporting it (graphql-armor's depth limit does).
+      if (error instanceof GraphQLError) errors = [error];
+      else throw error;
+    }
     if (errors.length > 0) return errors.map((error: GraphQLError) => withCode(withoutSuggestions(error), "GRAPHQL_VALIDATION_FAILED"));
     return {
       schema: enveloped.schema,
@@ -182,14 +202,15 @@ export function startWebSocketServer({
       if (!result.errors) return;
       result.errors.forEach(withoutSuggestions);
       if (ctx.extra.secret && ctx.extra.actor) throttle.charge(ctx.extra.secret, ctx.extra.actor.organizationId, result.errors);
+      if (hasHttpStatus(result.errors)) return { ...result, errors: result.errors.map(formatted) } as unknown as typeof result;
     },
     onError: (ctx, _id, _payload, errors) => {
       errors.forEach(withoutSuggestions);
       if (ctx.extra.secret && ctx.extra.actor) throttle.charge(ctx.extra.secret, ctx.extra.actor.organizationId, errors);
       // graphql-ws sends what a failing stream threw as it is: anything not ours is masked and logged.
-      if (errors.every((error) => error.extensions?.code !== undefined)) return;
+      if (errors.every((error) => error.extensions?.code !== undefined) && !hasHttpStatus(errors)) return;
       return errors.map((error) => {
-        if (error.extensions?.code !== undefined) return error.toJSON();
+        if (error.extensions?.code !== undefined) return formatted(error);
         logger.error({ err: loggableError(error.originalError ?? error) }, "unexpected error");
         return { message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
       });

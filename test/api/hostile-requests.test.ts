@@ -111,6 +111,59 @@ describe("errors over WebSocket", () => {
   });
 });
 
+describe("requests that never run", () => {
+  it.each([
+    ["a variable of the wrong type", "query($n: Int) { applications(first: $n) { edges { cursor } } }", { n: "abc" }, "BAD_USER_INPUT"],
+    ["a missing required variable", "query($n: Int!) { applications(first: $n) { edges { cursor } } }", {}, "BAD_USER_INPUT"],
+    ["an object for an ID", "query($n: ID!) { node(id: $n) { id } }", { n: { a: 1 } }, "BAD_USER_INPUT"],
+  ])("answer %s with a code and 400", async (_label, query, variables, code) => {
+    for (const accept of ["application/graphql-response+json", "application/json"]) {
+      const response = await fetch(server.endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept, authorization: `Bearer ${tenant.tokens.VIEWER}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      expect(response.status).toBe(400);
+      const body = await response.json();
+      expect(body.data).toBeUndefined();
+      expect(body.errors.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual([code]);
+    }
+  });
+});
+
+describe("errors over WebSocket carry no HTTP status", () => {
+  it("refusals of every kind arrive without extensions.http (a socket has no HTTP response)", async () => {
+    const { socket, messages } = await acknowledgedSocket(tenant.tokens.VIEWER);
+    const refusals: Record<string, { query: string; variables?: Record<string, unknown> }> = {
+      syntax: { query: "{ viewer { " },
+      invalid: { query: "{ viewer { rol } }" },
+      deep: { query: `{ ${'node(id: "x") { ... on Application { journeys { application { '.repeat(4)} id ${"} } } }".repeat(4)} }` },
+      aliases: { query: `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: viewer { role }`).join(" ")} }` },
+      costly: {
+        query:
+          "{ a: environments { databases { environment { databases { environment { databases { environment { databases { environment { key } } } } } } } } } }",
+      },
+      variables: { query: "query($n: Int) { applications(first: $n) { edges { cursor } } }", variables: { n: "abc" } },
+      page: { query: "{ applications(first: 101) { edges { cursor } } }" },
+    };
+    for (const [id, payload] of Object.entries(refusals)) socket.send(JSON.stringify({ id, type: "subscribe", payload }));
+    const answered = () =>
+      Object.keys(refusals).filter((id) => messages.some((m) => m.id === id && (m.type === "error" || m.type === "next")));
+    await expect.poll(() => answered().length).toBe(Object.keys(refusals).length);
+    for (const id of Object.keys(refusals)) {
+      const message = messages.find((m) => m.id === id && (m.type === "error" || m.type === "next"))!;
+      const errors = message.type === "error" ? message.payload : message.payload.errors;
+      expect(errors.length, id).toBeGreaterThan(0);
+      for (const error of errors) {
+        expect(error.extensions?.code, `${id}: ${error.message}`).toEqual(expect.any(String));
+        expect(error.extensions, id).not.toHaveProperty("http");
+      }
+    }
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+    socket.close();
+  });
+});
+
 describe("message floods over WebSocket", () => {
   it("closes a socket that sends pings faster than any client, before connection_init too, and keeps others open", async () => {
     const flooder = new WebSocket(server.wsEndpoint, "graphql-transport-ws");
