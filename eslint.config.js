@@ -13,6 +13,14 @@ export default [
     rules: {
       ...graphqlPlugin.configs["flat/schema-recommended"].rules,
       ...graphqlPlugin.configs["flat/schema-relay"].rules,
+      // DESIGN §9 binds the object type StepType: the "Type" suffix is allowed, the rest of the recommended options stay.
+      "@graphql-eslint/naming-convention": [
+        "error",
+        {
+          ...graphqlPlugin.configs["flat/schema-recommended"].rules["@graphql-eslint/naming-convention"][1],
+          "ObjectTypeDefinition,ObjectTypeExtension": { forbiddenPrefixes: ["Type"] },
+        },
+      ],
       // DESIGN §4 binds Client.clientId (the OAuth client_id); the rule has no options, so it is off.
       "@graphql-eslint/no-typename-prefix": "off",
       // DESIGN §4/§6/§8/§10 bind plain lists (environments, clients, journeys, changes, steps, ...); only connections need edges.
