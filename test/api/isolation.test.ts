@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId, type NodeTypeName, parseGlobalId } from "../../src/graphql/ids.js";
-import { PROMOTE_NOW, SAVE, SAVE_STEP } from "../support/documents.js";
+import { PROMOTE_NOW, SAVE_STEP } from "../support/documents.js";
 import {
   type Api,
   apiAs,
