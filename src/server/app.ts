@@ -8,7 +8,7 @@ import { MAX_WS_MESSAGE_BYTES } from "./limits.js";
 import { refuseUnboundedBody } from "./request-body.js";
 import { startWebSocketServer } from "./websocket.js";
 
-export type AppOptions = Omit<GraphQLHandlerOptions, "services" | "path">;
+export type AppOptions = Omit<GraphQLHandlerOptions, "services" | "hub" | "path">;
 
 export interface App {
   server: Server;
@@ -28,7 +28,7 @@ export function createApp(options: AppOptions): App {
   const { database, logger } = options;
   const hub = new EventHub();
   const services = createServices(database.db, hub);
-  const graphql = createGraphQLHandler({ ...options, services, path: GRAPHQL_PATH });
+  const graphql = createGraphQLHandler({ ...options, services, hub, path: GRAPHQL_PATH });
   const server = createServer((request, response) => refuseUnboundedBody(request, response) || graphql.yoga(request, response));
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.headersTimeout = KEEP_ALIVE_MS + 1_000;
@@ -43,6 +43,7 @@ export function createApp(options: AppOptions): App {
     subscriptionsOpenOn: graphql.subscriptionCaps.openOn,
     maxSubscriptionsPerConnection: graphql.maxSubscriptionsPerConnection,
     throttle: graphql.throttle,
+    documentToRun: graphql.documentToRun,
   });
   let stopRelay: (() => Promise<void>) | undefined;
 
@@ -63,6 +64,7 @@ export function createApp(options: AppOptions): App {
     stop: async () => {
       await stopRelay?.();
       await webSockets.stop();
+      graphql.closeEventStreams();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -1,30 +1,35 @@
 import { useGraphQlJit } from "@envelop/graphql-jit";
-import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { BREAK, type DocumentNode, Kind, visit } from "graphql";
 import { createYoga, useReadinessCheck } from "graphql-yoga";
 import type { Database } from "../db/client.js";
+import type { EventHub } from "../events/hub.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema/index.js";
 import type { Actor, Services } from "../services/index.js";
 import { useAuthentication } from "./authentication.js";
+import { corsFor, useCSRFPreventionForSimpleRequests, useVaryByOrigin } from "./cors.js";
 import { loggableError } from "./error-log.js";
 import { errorMask } from "./error-mask.js";
 import { executionBudget } from "./execution-budget.js";
-import { disableIntrospection, OPERATION_LIMITS, operationLimits } from "./limits.js";
+import { batchLimit, disableIntrospection, OPERATION_LIMITS, operationLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
 import { useOperationCost } from "./operation-cost.js";
+import { documentToRun, type PersistedDocuments, usePersistedDocuments } from "./persisted-documents.js";
 import { refusalThrottle } from "./refusal-throttle.js";
 import { useBoundedRequestJson } from "./request-body.js";
 import { useRequestErrorCodes } from "./request-errors.js";
 import { useRequestLogging } from "./request-logging.js";
 import { useResponseCache } from "./response-cache.js";
 import { useSharedEventExecution } from "./shared-events.js";
+import { useSingleConnectionSse } from "./sse.js";
 import { SUBSCRIPTION_LIMITS, useSubscriptionLimits } from "./subscription-limits.js";
 import { useNoSuggestions } from "./suggestions.js";
 
 export interface GraphQLHandlerOptions {
   database: Database;
   services: Services;
+  /** The process's events: a revoked token's SSE streams end. */
+  hub: EventHub;
   logger: Logger;
   path: string;
   /** Answer introspection queries and serve GraphiQL (default true). */
@@ -39,6 +44,10 @@ export interface GraphQLHandlerOptions {
   resolvedFields?: number;
   /** Bytes of JSON values one operation may return before RESULT_TOO_LARGE (default OPERATION_LIMITS.jsonBytes). */
   jsonBytes?: number;
+  /** Origins browsers may call from (CORS); default none. */
+  corsOrigins?: readonly string[];
+  /** The persisted documents manifest (PERSISTED_DOCUMENTS) and whether only its documents run; default none. */
+  persistedDocuments?: PersistedDocuments;
 }
 
 const isSubscription = (document: DocumentNode) =>
@@ -74,11 +83,16 @@ const audienceOf = (context: unknown) => {
   return `${actor.organizationId}:${actor.role}`;
 };
 
+/** No manifest: every id is unknown (PERSISTED_DOCUMENT_NOT_FOUND, so Apollo's link sends the text). */
+const NO_PERSISTED_DOCUMENTS: PersistedDocuments = { byId: new Map(), only: false };
+
 /**
  * GraphQL over HTTP (and the execution the WebSocket server shares): yoga with our plugins, in the
  * order they must run — request ids; CSRF; the refusal throttle and authentication before the body
- * is read; bounded JSON; document limits and cost before anything resolves; subscription caps;
- * shared event execution; the response cache; the query time budget; compiled execution.
+ * is read; bounded JSON; the batch size; persisted documents; graphql-sse's single connection mode
+ * (its requests answered here, once authenticated); document limits and cost before anything
+ * resolves; subscription caps; shared event execution; the response cache; the query time budget;
+ * compiled execution. CORS is yoga's, with the allow-list (src/server/cors.ts).
  */
 export function createGraphQLHandler({
   database,
@@ -91,13 +105,27 @@ export function createGraphQLHandler({
   queryTimeMs = OPERATION_LIMITS.queryTimeMs,
   resolvedFields = OPERATION_LIMITS.resolvedFields,
   jsonBytes = OPERATION_LIMITS.jsonBytes,
+  corsOrigins = [],
+  persistedDocuments = NO_PERSISTED_DOCUMENTS,
+  hub,
 }: GraphQLHandlerOptions) {
   const authentication = useAuthentication(services);
   const throttle = refusalThrottle({ organizationOf: (request) => authentication.find(request)?.actor.organizationId });
+  const sse = useSingleConnectionSse({
+    path,
+    hub,
+    actorOf: (request) => authentication.of(request).actor,
+    documentToRun: (params) => documentToRun(persistedDocuments, params),
+    charge: throttle.charge,
+  });
   const budget = executionBudget(schema, { ms: queryTimeMs, fields: resolvedFields, bytes: jsonBytes });
   const subscriptionCaps = useSubscriptionLimits({
     ...subscriptionLimits,
-    connectionOf: (context) => (context as { socket?: object; request: object }).socket ?? (context as { request: object }).request,
+    // A WebSocket; a stream of graphql-sse's single connection mode; else the request (one SSE subscription).
+    connectionOf: (context) => {
+      const { socket, request } = context as { socket?: object; request: Request };
+      return socket ?? sse.connectionOf(request) ?? request;
+    },
     tokenOf: (context) => (context as GraphQLContext).actor.tokenId,
     organizationOf: (context) => (context as GraphQLContext).actor.organizationId,
   });
@@ -109,6 +137,10 @@ export function createGraphQLHandler({
     graphiql: introspection && { title: "Journey promotion API", headers: JSON.stringify({ Authorization: "Bearer <token>" }) },
     landingPage: false,
     multipart: false,
+    batching: { limit: OPERATION_LIMITS.batchOperations },
+    cors: corsFor(corsOrigins),
+    // A persisted document's id, sent instead of the query (GraphQL over HTTP's persisted documents).
+    extraParamNames: ["documentId"],
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(" ")),
       info: (...args) => logger.info(args.map(String).join(" ")),
@@ -124,12 +156,14 @@ export function createGraphQLHandler({
     maskedErrors: { maskError: errorMask(logger) },
     plugins: [
       useRequestLogging(logger),
-      // A browser sends a "simple" request (GET, form or text/plain body) cross-site without a CORS
-      // preflight; ours must carry a header such a request cannot have. Authorization is one.
-      useCSRFPrevention({ requestHeaders: ["authorization", "x-graphql-yoga-csrf"] }),
+      useCSRFPreventionForSimpleRequests(),
+      useVaryByOrigin(corsOrigins),
       throttle.plugin,
       authentication.plugin,
       useBoundedRequestJson(),
+      batchLimit(),
+      usePersistedDocuments(persistedDocuments),
+      sse.plugin,
       useNoSuggestions(),
       operationLimits(),
       ...(introspection ? [] : [disableIntrospection()]),
@@ -179,5 +213,14 @@ export function createGraphQLHandler({
     },
   });
 
-  return { yoga, throttle, subscriptionCaps, maxSubscriptionsPerConnection: subscriptionLimits.perConnection };
+  return {
+    yoga,
+    throttle,
+    subscriptionCaps,
+    maxSubscriptionsPerConnection: subscriptionLimits.perConnection,
+    /** The document to run for a graphql-ws operation's parameters, or its refusal (persisted documents). */
+    documentToRun: (params: Record<string, unknown>) => documentToRun(persistedDocuments, params),
+    /** Ends the event streams of graphql-sse's single connection mode. */
+    closeEventStreams: sse.closeAll,
+  };
 }

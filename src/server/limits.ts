@@ -1,5 +1,5 @@
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { type GraphQLError, NoSchemaIntrospectionCustomRule } from "graphql";
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
 /**
@@ -25,6 +25,8 @@ export const OPERATION_LIMITS = {
   resolvedFields: 100_000,
   /** Bytes of JSON values (documents, settings) one operation (or live event) may return: RESULT_TOO_LARGE past it. */
   jsonBytes: 16 * 1024 * 1024,
+  /** Operations one HTTP request may batch (a JSON array body); each is limited as if sent alone. */
+  batchOperations: 10,
 } as const;
 
 /** Largest request body accepted (a 10,000-character comment and 5,000 change ids fit easily). */
@@ -64,5 +66,24 @@ export function disableIntrospection(): Plugin {
     onValidate({ addValidationRule }) {
       addValidationRule(NoSchemaIntrospectionCustomRule);
     },
+  };
+}
+
+/**
+ * A batch (a JSON array of operations in one HTTP request) over `limit` operations is refused whole,
+ * before any of them is parsed or run: 413 with code TOO_MANY_OPERATIONS. (Runs before yoga's own
+ * batching check, which would say the same without a code clients can branch on.)
+ */
+export function batchLimit(limit: number = OPERATION_LIMITS.batchOperations): Plugin {
+  return {
+    onRequestParse: () => ({
+      onRequestParseDone({ requestParserResult }) {
+        if (Array.isArray(requestParserResult) && requestParserResult.length > limit) {
+          throw new GraphQLError(`A batch holds at most ${limit} operations; this one holds ${requestParserResult.length}`, {
+            extensions: { code: "TOO_MANY_OPERATIONS", limit, http: { status: 413 } },
+          });
+        }
+      },
+    }),
   };
 }

@@ -30,7 +30,14 @@ process.on("SIGINT", () => onSignal("SIGINT"));
 
 await migrateDatabase(where);
 const database = await openDatabase({ ...where, poolSize: settings.databasePoolSize });
-const app = createApp({ database, logger, introspection: settings.introspection, responseCache: settings.responseCache });
+const app = createApp({
+  database,
+  logger,
+  introspection: settings.introspection,
+  responseCache: settings.responseCache,
+  corsOrigins: settings.corsOrigins,
+  persistedDocuments: settings.persistedDocuments,
+});
 
 let seeded: string | null = null;
 if (settings.seedDemo && (await isEmpty(database.db))) {

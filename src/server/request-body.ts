@@ -32,6 +32,8 @@ function paramsOf(search: URLSearchParams): GraphQLParams {
   return {
     operationName: search.get("operationName") || undefined,
     query: search.get("query") || undefined,
+    // A persisted document's id (src/server/persisted-documents.ts), sent instead of the query.
+    ...(search.get("documentId") ? { documentId: search.get("documentId") } : {}),
     // Shapes are checked by yoga next, as for any request.
     variables: variables ? (boundedJson(variables, "variables") as GraphQLParams["variables"]) : undefined,
     extensions: extensions ? (boundedJson(extensions, "extensions") as GraphQLParams["extensions"]) : undefined,
@@ -42,7 +44,7 @@ function paramsOf(search: URLSearchParams): GraphQLParams {
  * The body's text, read as it arrives and refused as soon as it nests too deep: a hostile body is
  * turned away after its first few dozen bytes, and the connection closed rather than drained.
  */
-async function boundedBodyText(request: Request): Promise<string> {
+export async function boundedBodyText(request: Request): Promise<string> {
   if (!request.body) return "";
   const reader = request.body.getReader();
   const decoder = new TextDecoder();
@@ -62,7 +64,8 @@ async function boundedBodyText(request: Request): Promise<string> {
   }
 }
 
-async function parseJsonBody(request: Request) {
+/** A JSON body read with {@link boundedBodyText}: an object, or an array (a batch). */
+export async function parseJsonBody(request: Request) {
   let body: unknown;
   try {
     body = JSON.parse(await boundedBodyText(request));

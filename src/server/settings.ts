@@ -1,6 +1,17 @@
 import { z } from "zod";
+import { loadPersistedDocuments, type PersistedDocuments } from "./persisted-documents.js";
 
 const booleanFlag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+/** `https://app.example.com` or `http://localhost:3000`: what a browser sends in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 const settingsSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -12,6 +23,24 @@ const settingsSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   INTROSPECTION: booleanFlag.default(true),
   RESPONSE_CACHE: booleanFlag.default(true),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value, context) => {
+      const origins = value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== "");
+      for (const origin of origins.filter((o) => !isOrigin(o))) {
+        context.addIssue({
+          code: "custom",
+          message: `"${origin}" is not an origin: write scheme://host[:port], no path, no trailing slash`,
+        });
+      }
+      return origins;
+    })
+    .default([]),
+  PERSISTED_DOCUMENTS: z.string().optional(),
+  PERSISTED_DOCUMENTS_ONLY: booleanFlag.default(false),
 });
 
 export interface Settings {
@@ -28,6 +57,10 @@ export interface Settings {
   introspection: boolean;
   /** Cache query responses per organization revision (exact: any write of the organization ends them). */
   responseCache: boolean;
+  /** Origins browsers may call the API from (CORS); empty: none. */
+  corsOrigins: string[];
+  /** The persisted documents manifest and whether only its documents execute; absent: no manifest. */
+  persistedDocuments?: PersistedDocuments;
 }
 
 /** Configuration from environment variables; an invalid value stops the process with a clear message. */
@@ -38,6 +71,19 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const s = parsed.data;
+  if (s.PERSISTED_DOCUMENTS_ONLY && !s.PERSISTED_DOCUMENTS) {
+    throw new Error(
+      "Invalid configuration:\n  PERSISTED_DOCUMENTS_ONLY: needs PERSISTED_DOCUMENTS (the manifest of the documents to execute)",
+    );
+  }
+  let persistedDocuments: PersistedDocuments | undefined;
+  if (s.PERSISTED_DOCUMENTS) {
+    try {
+      persistedDocuments = { byId: loadPersistedDocuments(s.PERSISTED_DOCUMENTS), only: s.PERSISTED_DOCUMENTS_ONLY };
+    } catch (error) {
+      throw new Error(`Invalid configuration:\n  PERSISTED_DOCUMENTS: ${(error as Error).message}`);
+    }
+  }
   return {
     port: s.PORT,
     host: s.HOST,
@@ -48,5 +94,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     databasePoolSize: s.DATABASE_POOL_SIZE,
     introspection: s.INTROSPECTION,
     responseCache: s.RESPONSE_CACHE,
+    corsOrigins: s.CORS_ORIGINS,
+    persistedDocuments,
   };
 }

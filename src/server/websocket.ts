@@ -38,6 +38,8 @@ export interface WebSocketOptions {
   maxSubscriptionsPerConnection: number;
   /** Slows down a token that keeps meeting the limits, as over HTTP. */
   throttle: Pick<ReturnType<typeof refusalThrottle>, "refusalFor" | "charge">;
+  /** The document text to run for an operation's payload (`query`, or a persisted document's id), or its refusal. */
+  documentToRun: (params: Record<string, unknown>) => string | GraphQLError;
 }
 
 const KEEP_ALIVE_MS = 12_000;
@@ -121,6 +123,7 @@ export function startWebSocketServer({
   subscriptionsOpenOn,
   maxSubscriptionsPerConnection,
   throttle,
+  documentToRun,
 }: WebSocketOptions) {
   const wsServer = new WebSocketServer({ server, path, maxPayload, handleProtocols });
 
@@ -132,10 +135,14 @@ export function startWebSocketServer({
     // Held first (the socket's next operations wait behind it), as over HTTP.
     const throttled = extra.secret ? await throttle.refusalFor(extra.secret) : null;
     if (throttled) return [throttled];
+    // A persisted document's id (`documentId` or `extensions.persistedQuery`, with an empty query),
+    // or a text — refused when only persisted documents run.
+    const query = documentToRun(params as unknown as Record<string, unknown>);
+    if (query instanceof GraphQLError) return [query];
     const enveloped = yoga.getEnveloped({ req: extra.request, socket: extra.socket, params });
     let document: DocumentNode;
     try {
-      document = enveloped.parse(params.query);
+      document = enveloped.parse(query);
     } catch (error) {
       if (error instanceof GraphQLError) return [withCode(withoutSuggestions(error), "GRAPHQL_PARSE_FAILED")];
       throw error;

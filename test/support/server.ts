@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { type App, createApp } from "../../src/server/app.js";
+import { type App, type AppOptions, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { testDatabase } from "./database.js";
 
@@ -15,8 +15,8 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** The real server (HTTP and WebSocket) on a free port, over the worker's shared database. */
-export async function startTestServer(): Promise<TestServer> {
+/** The real server (HTTP and WebSocket) on a free port, over the worker's shared database; `options` as main.ts passes them. */
+export async function startTestServer(options: Partial<Omit<AppOptions, "database" | "logger">> = {}): Promise<TestServer> {
   const database = await testDatabase();
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -25,7 +25,7 @@ export async function startTestServer(): Promise<TestServer> {
       done();
     },
   });
-  const app = createApp({ database, logger: createLogger("info", sink) });
+  const app = createApp({ ...options, database, logger: createLogger("info", sink) });
   const url = await app.start(0, "127.0.0.1");
   return {
     app,
