@@ -151,7 +151,7 @@ describe("the README's operations", () => {
   );
 
   it("are all named and found", () => {
-    expect(operations.map((o) => o.name)).toEqual(["Dashboard", "AddStep", "Save", "Review", "Promote", "Watch"]);
+    expect(operations.map((o) => o.name)).toEqual(["Dashboard", "AddStep", "Save", "Review", "Promote", "Watch", "StepCatalogue"]);
   });
 
   it("run as a normalizing client sends them (with __typename and id), each under the cost limit", async () => {
@@ -197,6 +197,7 @@ describe("the README's operations", () => {
     const review = await run("Review");
     variables.changeIds = review.diff.changes.slice(0, 1).map((c: { id: string }) => c.id);
     expect((await run("Promote")).propagateChanges.__typename).toBe("PropagateChangesSuccess");
+    expect((await run("StepCatalogue")).stepTypes.length).toBeGreaterThan(0);
 
     const watch = operations.find((o) => o.name === "Watch")!;
     expect(costOf(watch.source, { staging: environments.staging, after: "0" })).toBeLessThanOrEqual(OPERATION_LIMITS.cost);
