@@ -183,7 +183,7 @@ export function useSingleConnectionSse({ path, hub, actorOf, documentToRun, char
     }
     if (operationName != null && typeof operationName !== "string") throw refused("operationName must be a string", "BAD_REQUEST", 400);
     const query = documentToRun(params);
-    if (query instanceof GraphQLError) throw query;
+    if (query instanceof GraphQLError) throw documentErrors([query], "BAD_REQUEST");
 
     // Parsed and validated (document limits included) with yoga's plugins and caches before the stream sees it.
     const enveloped = yoga.getEnveloped({ ...serverContext, actor, request, params });
