@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { useGraphQLSSE } from "@graphql-yoga/plugin-graphql-sse";
-import { type DocumentNode, GraphQLError, getOperationAST } from "graphql";
+import { type DocumentNode, GraphQLError, type GraphQLFormattedError, getOperationAST } from "graphql";
 import type { Plugin, YogaServerInstance } from "graphql-yoga";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "../services/index.js";
@@ -58,6 +58,11 @@ function documentErrors(errors: readonly GraphQLError[], code: string): Aggregat
   );
 }
 
+function withoutHttpStatus(error: GraphQLError): GraphQLFormattedError {
+  const { http: _http, ...extensions } = error.extensions ?? {};
+  return { ...error.toJSON(), extensions };
+}
+
 function streamTokenOf(request: Request): string | null {
   return request.headers.get(TOKEN_HEADER) ?? new URL(request.url, "http://localhost").searchParams.get(TOKEN_PARAM);
 }
@@ -98,6 +103,10 @@ export function useSingleConnectionSse({ path, hub, actorOf, documentToRun, char
       const secret = bearer(req.raw.headers.get("authorization"));
       const stream = streamOfRequest.get(req.raw);
       if (secret && stream && result.errors?.length) charge(secret, stream.organizationId, result.errors);
+      // An event carries no HTTP status: errors go without the one yoga's errors keep for a response.
+      if (result.errors?.some((error) => error.extensions?.http !== undefined)) {
+        return { ...result, errors: result.errors.map(withoutHttpStatus) as unknown as GraphQLError[] };
+      }
     },
   });
 

@@ -363,6 +363,33 @@ describe("single connection mode, request by request", () => {
     }
   });
 
+  it("streams a refusal at execution as the operation's event, with its code and without an HTTP status", async () => {
+    const { tenant } = await world("sse-refusal");
+    const stream = await openStream(tenant.tokens.VIEWER);
+    try {
+      const costly = `query { ${Array.from({ length: 19 }, (_, i) => `a${i}: environments { lower { upper { lower { upper { databases { environment { databases { environment { key name rank isProduction editable } } } } } } } } }`).join(" ")} }`;
+      expect((await operate(tenant.tokens.VIEWER, stream.streamToken, { query: costly, extensions: { operationId: "cost" } })).status).toBe(
+        202,
+      );
+      const wrongVariable = { query: "query($n: Int) { applications(first: $n) { edges { cursor } } }", variables: { n: "abc" } };
+      expect(
+        (await operate(tenant.tokens.VIEWER, stream.streamToken, { ...wrongVariable, extensions: { operationId: "var" } })).status,
+      ).toBe(202);
+      await expect.poll(() => stream.text().match(/event: complete/g)?.length ?? 0).toBe(2);
+      const events = stream
+        .text()
+        .split("\n\n")
+        .filter((block) => block.startsWith("event: next"))
+        .map((block) => JSON.parse(block.slice(block.indexOf("data: ") + 6)));
+      const payloadOf = (id: string) => events.find((e) => e.id === id)?.payload;
+      expect(payloadOf("cost").errors[0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX" });
+      expect(payloadOf("var").errors[0].extensions).toEqual({ code: "BAD_USER_INPUT" });
+      for (const id of ["cost", "var"]) expect(payloadOf(id).errors[0].extensions.http).toBeUndefined();
+    } finally {
+      stream.close();
+    }
+  });
+
   it("revoking the token ends the open stream", async () => {
     const w = await world("sse-revoke-raw");
     const minted = await createApiToken(w.admin, { name: "sse-raw", role: "VIEWER" });
