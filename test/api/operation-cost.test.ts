@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../../src/graphql/schema/index.js";
@@ -7,6 +6,7 @@ import { operationCost } from "../../src/server/operation-cost.js";
 import { apiAs, type Catalogue, createCatalogue, createJourney } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
 import { asNormalizingClientSends } from "../support/normalizing.js";
+import { readmeOperations } from "../support/readme.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { subscribeWs, wsClient } from "../support/subscriptions.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -140,15 +140,7 @@ describe("operation cost", () => {
 });
 
 describe("the README's operations", () => {
-  const blocks = [...readFileSync(new URL("../../README.md", import.meta.url), "utf8").matchAll(/```graphql\n([\s\S]*?)```/g)].map(
-    (m) => m[1],
-  );
-  const operations = blocks.flatMap((block) =>
-    parse(block).definitions.map((definition) => {
-      const source = block.slice(definition.loc!.start, definition.loc!.end);
-      return { name: (definition as { name?: { value: string } }).name?.value ?? "", source: asNormalizingClientSends(schema, source) };
-    }),
-  );
+  const operations = readmeOperations().map(({ name, source }) => ({ name, source: asNormalizingClientSends(schema, source) }));
 
   it("are all named and found", () => {
     expect(operations.map((o) => o.name)).toEqual(["Dashboard", "AddStep", "Save", "Review", "Promote", "Watch", "StepCatalogue"]);
