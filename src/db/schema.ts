@@ -373,3 +373,94 @@ export const syncNotifications = pgTable(
   },
   (t) => [unique("sync_notifications_organization_seq_unique").on(t.organizationId, t.seq)],
 );
+
+export const variableKinds = ["STRING", "NUMBER", "BOOLEAN", "URL", "JSON", "SECRET"] as const;
+
+/**
+ * An organization-wide variable (DESIGN.md §6): a key and a kind, a value per environment in
+ * `variable_values`. Deleting one keeps its row (and its values' history) with `deleted_at`, so its
+ * key can be used again.
+ */
+export const variables = pgTable(
+  "variables",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    key: text("key").notNull(),
+    kind: text("kind", { enum: variableKinds }).notNull(),
+    description: text("description"),
+    createdAt: createdAt(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    uniqueIndex("variables_organization_active_key_unique").on(t.organizationId, t.key).where(sql`${t.deletedAt} is null`),
+    index("variables_organization_idx").on(t.organizationId),
+  ],
+);
+
+/**
+ * A variable's value in one environment. A SECRET's plaintext is never stored: `ciphertext`
+ * (AES-256-GCM under the key `key_id` names, bound to the variable and environment) and its
+ * `fingerprint`; every other kind keeps `value` and no ciphertext.
+ */
+export const variableValues = pgTable(
+  "variable_values",
+  {
+    variableId: uuid("variable_id")
+      .notNull()
+      .references(() => variables.id),
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    value: jsonb("value").$type<unknown>(),
+    ciphertext: text("ciphertext"),
+    keyId: text("key_id"),
+    fingerprint: text("fingerprint"),
+    /** 1, 2, 3… per variable and environment, across removals (the history's numbers). */
+    version: integer("version").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date", precision: 3 }).notNull().defaultNow(),
+    updatedBy: text("updated_by").notNull(),
+    updatedByTokenId: authorToken("updated_by_token_id"),
+  },
+  (t) => [
+    primaryKey({ name: "variable_values_pk", columns: [t.variableId, t.environmentId] }),
+    index("variable_values_organization_idx").on(t.organizationId),
+    check(
+      "variable_values_secret_sealed",
+      sql`(${t.ciphertext} is null) = (${t.keyId} is null) and (${t.ciphertext} is null) = (${t.fingerprint} is null)`,
+    ),
+  ],
+);
+
+/** Every change of a variable's value, newest last: a SECRET's as its fingerprint only. */
+export const variableValueChanges = pgTable(
+  "variable_value_changes",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    variableId: uuid("variable_id")
+      .notNull()
+      .references(() => variables.id),
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    version: integer("version").notNull(),
+    value: jsonb("value").$type<unknown>(),
+    fingerprint: text("fingerprint"),
+    removed: boolean("removed").notNull(),
+    actor: text("actor").notNull(),
+    actorTokenId: authorToken("actor_token_id"),
+    occurredAt: timestamp("occurred_at", { withTimezone: true, mode: "date", precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique("variable_value_changes_version_unique").on(t.variableId, t.environmentId, t.version),
+    index("variable_value_changes_variable_idx").on(t.variableId, t.id),
+  ],
+);

@@ -151,7 +151,9 @@ export function valueProblem(kind: VariableKind, value: unknown): string | null 
       if (value === undefined) return "a JSON value";
       const text = JSON.stringify(value);
       if (text === undefined) return "a JSON value";
-      return new TextEncoder().encode(text).length > VARIABLE_LIMITS.jsonBytes ? `at most ${VARIABLE_LIMITS.jsonBytes} bytes as JSON` : null;
+      return new TextEncoder().encode(text).length > VARIABLE_LIMITS.jsonBytes
+        ? `at most ${VARIABLE_LIMITS.jsonBytes} bytes as JSON`
+        : null;
     }
   }
 }

@@ -31,6 +31,8 @@ export const LIST_SIZES = {
   bundles: 50,
   /** Problems of one refusal or draft. */
   problems: 20,
+  /** Variables of an organization. */
+  variables: 100,
   /** Mapping notes of one client creation plan. */
   mappingNotes: 10,
   /** The step catalogue's types (src/domain/step-catalogue.ts). */

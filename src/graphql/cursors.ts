@@ -94,6 +94,19 @@ export const propagationCursor = jsonCursor<{ createdAt: Date; id: string }>(
 /** `Journey.versions`: the version number. */
 export const versionCursor = integerCursor(MAX_INT4);
 
+/** `Variable.history`: (occurredAt, environment id, number), newest first. */
+export const variableChangeCursor = jsonCursor<{ occurredAt: Date; environmentId: string; version: number }>(
+  (c) => [c.occurredAt.toISOString(), c.environmentId, c.version],
+  (parts) => {
+    const [at, environmentId, version] = parts;
+    if (parts.length !== 3 || typeof at !== "string" || !isRowId(environmentId)) return null;
+    if (typeof version !== "number" || !Number.isInteger(version) || version < 1 || version > MAX_INT4) return null;
+    const occurredAt = new Date(at);
+    const time = occurredAt.getTime();
+    return Number.isFinite(time) && time >= MIN_TIME && time <= MAX_TIME ? { occurredAt, environmentId, version } : null;
+  },
+);
+
 /** The most items one page of any connection holds. */
 export const MAX_PAGE_SIZE = 100;
 

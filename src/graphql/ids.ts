@@ -13,7 +13,9 @@ export type NodeTypeName =
   | "JourneyVersion"
   | "JourneyDraft"
   | "Propagation"
-  | "SyncNotification";
+  | "SyncNotification"
+  | "Variable"
+  | "VariableValueChange";
 
 const LABEL: Record<NodeTypeName, string> = {
   Organization: "organization",
@@ -27,6 +29,8 @@ const LABEL: Record<NodeTypeName, string> = {
   JourneyDraft: "journey draft",
   Propagation: "propagation",
   SyncNotification: "sync notification",
+  Variable: "variable",
+  VariableValueChange: "variable value change",
 };
 
 /** The type and local id of a global ID, or null when it is not one of ours. */

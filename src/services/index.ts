@@ -2,6 +2,7 @@ import type { Db } from "../db/client.js";
 import { listApplications } from "../db/repositories/applications.js";
 import { listPropagations } from "../db/repositories/propagations.js";
 import { listNotifications, type NotificationFilter } from "../db/repositories/sync-notifications.js";
+import { generateSecretKey, Keyring } from "../domain/secret-box.js";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
 import * as applications from "./applications.js";
@@ -16,9 +17,11 @@ import { TokenBuckets } from "./rate.js";
 import { ReadQueue } from "./read-queue.js";
 import * as notifications from "./sync-stream.js";
 import * as tokens from "./tokens.js";
+import * as variables from "./variables.js";
 
 export type * from "../db/repositories/rows.js";
 export type { SyncNotificationRow } from "../db/repositories/sync-notifications.js";
+export { Keyring } from "../domain/secret-box.js";
 export type { SyncStatus } from "../domain/sync.js";
 export { syncMessage } from "../domain/sync.js";
 export type { Actor } from "./actor.js";
@@ -31,13 +34,20 @@ export type { Loaders } from "./loaders.js";
 export type { PropagationResult, PropagationRow } from "./propagations.js";
 export type { SyncState } from "./sync.js";
 export { changeCountOf, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
+export type { VariableRow, VariableValueChangeRow, VariableValueRow } from "./variables.js";
 
 /** History events a resumed subscription gets at once per organization, and then per second. */
 export const HISTORY_BURST = 2_000;
 export const HISTORY_PER_SECOND = 1_000;
 
+/**
+ * A keyring whose key lives only in this process: secrets set with it are unreadable after a restart.
+ * For tests and tools that never keep secrets; the server is given the configured one.
+ */
+export const ephemeralKeyring = () => new Keyring(generateSecretKey());
+
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
-export function createServices(db: Db, hub: EventHub) {
+export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemeralKeyring()) {
   /** The loaders of each event being delivered; gone with the event. */
   const loadersOfEvents = new WeakMap<object, Loaders>();
   /**
@@ -103,6 +113,15 @@ export function createServices(db: Db, hub: EventHub) {
     syncNotificationStream: (actor: Actor, filter: NotificationFilter, after: number | undefined) =>
       notifications.syncNotificationStream(db, hub, historyReads, historyRate, actor, filter, after, (page) => prepareEvents(page, actor)),
     createApiToken: (actor: Actor, input: tokens.CreateApiTokenInput) => tokens.createApiToken(db, actor, input),
+    createVariable: (actor: Actor, input: variables.CreateVariableInput) => variables.createVariable(db, actor, input),
+    setVariableValue: (actor: Actor, input: variables.SetVariableValueInput) => variables.setVariableValue(db, keyring, actor, input),
+    removeVariableValue: (actor: Actor, input: variables.RemoveVariableValueInput) => variables.removeVariableValue(db, actor, input),
+    deleteVariable: (actor: Actor, input: { variableId: string }) => variables.deleteVariable(db, actor, input),
+    variableHistory: (
+      actor: Actor,
+      filter: { variableId: string; environmentId?: string },
+      page: Parameters<typeof variables.variableHistory>[3],
+    ) => variables.variableHistory(db, actor, filter, page),
     revokeApiToken: (actor: Actor, apiTokenId: string) => tokens.revokeApiToken(db, actor, apiTokenId),
   };
 }

@@ -19,6 +19,7 @@ import { findPropagationsByIds } from "../db/repositories/propagations.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import { findNotificationsBySeqs } from "../db/repositories/sync-notifications.js";
 import { findApiTokensByIds } from "../db/repositories/tokens.js";
+import { findValueChanges, findValuesByVariableIds, findVariablesByIds, listVariables } from "../db/repositories/variables.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
 
@@ -26,6 +27,7 @@ type Environment = Awaited<ReturnType<typeof listEnvironments>>[number];
 type Finder<R> = (db: Db, org: string, ids: readonly string[]) => Promise<R[]>;
 type KeyedFinder<R> = (db: Db, org: string, keys: readonly JourneyEnvironmentKey[]) => Promise<R[]>;
 
+const changeKey = (k: { variableId: string; environmentId: string; version: number }) => `${k.variableId}:${k.environmentId}:${k.version}`;
 const versionKey = (k: JourneyEnvironmentKey & { version: number }) => `${k.journeyId}:${k.environmentId}:${k.version}`;
 const validKeys = (keys: readonly JourneyEnvironmentKey[]) => keys.filter((k) => isUuid(k.journeyId) && isUuid(k.environmentId));
 
@@ -81,6 +83,26 @@ const FACTORIES = {
       return byKeys(seqs, await findNotificationsBySeqs(db, org, valid), (r) => r.seq);
     }),
   headsByApplication: (db: Db, org: string) => grouped(db, org, findHeadsByApplicationIds, (r) => r.applicationId),
+  variableList: (db: Db, org: string) =>
+    new DataLoader<"all", Awaited<ReturnType<typeof listVariables>>>(async (keys) => {
+      const rows = await listVariables(db, org);
+      return keys.map(() => rows);
+    }),
+  variable: (db: Db, org: string) => byId(db, org, findVariablesByIds),
+  /** By (variable, environment, number). */
+  variableValueChange: (db: Db, org: string) =>
+    new DataLoader<
+      { variableId: string; environmentId: string; version: number },
+      Awaited<ReturnType<typeof findValueChanges>>[number] | null,
+      string
+    >(
+      async (keys) => {
+        const valid = keys.filter((k) => isUuid(k.variableId) && isUuid(k.environmentId));
+        return byKeys(keys.map(changeKey), await findValueChanges(db, org, valid), changeKey);
+      },
+      { cacheKeyFn: changeKey },
+    ),
+  valuesByVariable: (db: Db, org: string) => grouped(db, org, findValuesByVariableIds, (r) => r.variableId),
   draft: (db: Db, org: string) => byJourneyEnvironment(db, org, findDrafts),
   head: (db: Db, org: string) => byJourneyEnvironment(db, org, findHeads),
   headVersion: (db: Db, org: string) => byJourneyEnvironment(db, org, findHeadVersions),
@@ -161,6 +183,20 @@ export class Loaders {
   /** Head version numbers and hashes of every journey of an application, in every environment. */
   get headsByApplication() {
     return this.#get("headsByApplication");
+  }
+  /** The organization's variables (not deleted), by key. */
+  variables() {
+    return this.#get("variableList").load("all");
+  }
+  get variable() {
+    return this.#get("variable");
+  }
+  get variableValueChange() {
+    return this.#get("variableValueChange");
+  }
+  /** A variable's values, in every environment that has one (a SECRET's without its ciphertext). */
+  get valuesByVariable() {
+    return this.#get("valuesByVariable");
   }
   get draft() {
     return this.#get("draft");

@@ -20,3 +20,8 @@ export function lockConfigurations(tx: Db, applicationId: string, environments: 
     { name: configuration(applicationId, environments.write), shared: false },
   ]);
 }
+
+/** Serializes the writes of one variable: its values (each a new version) and its deletion. */
+export function lockVariable(tx: Db, variableId: string): Promise<void> {
+  return lockNames(tx, [{ name: `variable:${variableId}`, shared: false }]);
+}

@@ -76,6 +76,20 @@ async function world(label: string): Promise<World> {
   );
   const notifications = (await admin.data(LATEST)).syncNotifications.edges;
   const apiToken = await createApiToken(admin, { name: "probe", role: "VIEWER" });
+  const variable = await admin.data(
+    `mutation($input: CreateVariableInput!) { createVariable(input: $input) { ... on CreateVariableSuccess { variable { id } } } }`,
+    { input: { key: "webhook.host", kind: "STRING" } },
+  );
+  const history = await admin.data(
+    `mutation($input: SetVariableValueInput!) { setVariableValue(input: $input) { ... on SetVariableValueSuccess { variable { history(first: 1) { edges { node { id } } } } } } }`,
+    {
+      input: {
+        variableId: variable.createVariable.variable.id,
+        environmentId: catalogue.environments.development,
+        value: "hooks.example.com",
+      },
+    },
+  );
   return {
     tenant,
     admin,
@@ -92,6 +106,8 @@ async function world(label: string): Promise<World> {
       JourneyDraft: draft.saveJourneyStep.draft.id,
       Propagation: propagation,
       SyncNotification: notifications.at(-1).node.id,
+      Variable: variable.createVariable.variable.id,
+      VariableValueChange: history.setVariableValue.variable.history.edges[0].node.id,
     },
   };
 }
@@ -138,6 +154,8 @@ describe("node", () => {
     "JourneyDraft",
     "Propagation",
     "SyncNotification",
+    "Variable",
+    "VariableValueChange",
   ] as NodeTypeName[])("answers null for the other organization's %s", async (type) => {
     const response = await mine.admin.request(`query($id: ID!) { node(id: $id) { id } }`, { id: theirs.ids[type] });
     expect(response.errors).toBeUndefined();
@@ -207,6 +225,16 @@ const QUERIES: [string, string, (w: World, other: World) => Record<string, unkno
     "versions in their environment",
     `query($j: ID!, $e: ID!) { node(id: $j) { ... on Journey { versions(environmentId: $e) { edges { node { version } } } } } }`,
     (w, o) => ({ j: w.catalogue.journeys.login, e: o.catalogue.environments.development }),
+  ],
+  [
+    "a variable's value in their environment",
+    `query($v: ID!, $e: ID!) { node(id: $v) { ... on Variable { value(environmentId: $e) { version } } } }`,
+    (w, o) => ({ v: w.ids.Variable, e: o.catalogue.environments.development }),
+  ],
+  [
+    "a variable's history in their environment",
+    `query($v: ID!, $e: ID) { node(id: $v) { ... on Variable { history(environmentId: $e) { edges { node { version } } } } } }`,
+    (w, o) => ({ v: w.ids.Variable, e: o.catalogue.environments.development }),
   ],
   [
     "client in their environment",
@@ -331,6 +359,31 @@ const MUTATIONS: [string, string, (w: World, o: World) => Record<string, unknown
       toEnvironmentId: o.catalogue.environments.staging,
       selectAll: true,
     }),
+  ],
+  [
+    "setVariableValue of their variable",
+    `mutation($input: SetVariableValueInput!) { setVariableValue(input: $input) { ${RESULT} } }`,
+    (w, o) => ({ variableId: o.ids.Variable, environmentId: w.catalogue.environments.development, value: "x" }),
+  ],
+  [
+    "setVariableValue in their environment",
+    `mutation($input: SetVariableValueInput!) { setVariableValue(input: $input) { ${RESULT} } }`,
+    (w, o) => ({ variableId: w.ids.Variable, environmentId: o.catalogue.environments.development, value: "x" }),
+  ],
+  [
+    "removeVariableValue of their variable",
+    `mutation($input: RemoveVariableValueInput!) { removeVariableValue(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ variableId: o.ids.Variable, environmentId: o.catalogue.environments.development }),
+  ],
+  [
+    "removeVariableValue in their environment",
+    `mutation($input: RemoveVariableValueInput!) { removeVariableValue(input: $input) { ${RESULT} } }`,
+    (w, o) => ({ variableId: w.ids.Variable, environmentId: o.catalogue.environments.development }),
+  ],
+  [
+    "deleteVariable",
+    `mutation($input: DeleteVariableInput!) { deleteVariable(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ variableId: o.ids.Variable }),
   ],
   [
     "revokeApiToken",

@@ -65,7 +65,25 @@ const MUTATIONS = {
   propagateChanges: operation(
     `mutation PropagateChanges($input: PropagateChangesInput!) { propagateChanges(input: $input) { ${RESULT_FIELDS} } }`,
   ),
+  createVariable: operation(`mutation CreateVariable($input: CreateVariableInput!) { createVariable(input: $input) { ${RESULT_FIELDS} } }`),
+  setVariableValue: operation(
+    `mutation SetVariableValue($input: SetVariableValueInput!) { setVariableValue(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  removeVariableValue: operation(
+    `mutation RemoveVariableValue($input: RemoveVariableValueInput!) { removeVariableValue(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  deleteVariable: operation(`mutation DeleteVariable($input: DeleteVariableInput!) { deleteVariable(input: $input) { ${RESULT_FIELDS} } }`),
 };
+
+const PREPARE_VARIABLE = operation(`mutation PrepareVariable($input: CreateVariableInput!) {
+  createVariable(input: $input) { ... on CreateVariableSuccess { variable { id } } } }`);
+
+/** A new STRING variable (as an ADMIN); with `valueIn`, it has a value there. */
+async function variable(n: number, valueIn?: string): Promise<string> {
+  const id = (await admin.data(PREPARE_VARIABLE, { input: { key: `prepared-${n}`, kind: "STRING" } })).createVariable.variable.id;
+  if (valueIn) await admin.data(MUTATIONS.setVariableValue, { input: { variableId: id, environmentId: valueIn, value: `value-${n}` } });
+  return id;
+}
 
 const PREPARE_STEP = operation(`mutation Prepare($input: SaveJourneyStepInput!) {
   saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { revision } } } }`);
@@ -218,7 +236,44 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
       return { ...ids, changeIds: diff.changes.map((c: { id: string }) => c.id) };
     },
   },
+  createVariable: { allowed: ["EDITOR", "PROMOTER", "ADMIN"], input: async (n) => ({ key: `variable-${n}`, kind: "NUMBER" }) },
+  setVariableValue: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => ({ variableId: await variable(n), environmentId: catalogue.environments.development, value: `v${n}` }),
+  },
+  removeVariableValue: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => ({
+      variableId: await variable(n, catalogue.environments.development),
+      environmentId: catalogue.environments.development,
+    }),
+  },
+  deleteVariable: { allowed: ["ADMIN"], input: async (n) => ({ variableId: await variable(n, catalogue.environments.development) }) },
 };
+
+describe("variable values outside editable environments by role", () => {
+  it("lets only an ADMIN set or remove a value in staging", async () => {
+    const staging = catalogue.environments.staging;
+    for (const role of ["VIEWER", "EDITOR", "PROMOTER"] as const) {
+      const id = await variable(++calls, staging);
+      const before = await tenantRows(tenant.organizationId);
+      const set = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.setVariableValue, {
+        input: { variableId: id, environmentId: staging, value: "other" },
+      });
+      expect(set.data.setVariableValue).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+      const removed = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.removeVariableValue, {
+        input: { variableId: id, environmentId: staging },
+      });
+      expect(removed.data.removeVariableValue).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+      expect(await tenantRows(tenant.organizationId)).toEqual(before);
+    }
+    const id = await variable(++calls, staging);
+    const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.setVariableValue, {
+      input: { variableId: id, environmentId: staging, value: "other" },
+    });
+    expect(allowed.data.setVariableValue).toEqual({ __typename: "SetVariableValueSuccess" });
+  });
+});
 
 describe("promotion into production by role", () => {
   it("lets only an ADMIN promote into production", async () => {
@@ -292,6 +347,13 @@ describe("role refusals", () => {
 
 const READS: [string, string, () => Record<string, unknown>][] = [
   ["viewer", operation(`query { viewer { role organization { id name } } }`), () => ({})],
+  [
+    "variables",
+    operation(
+      `query { variables { id key kind description values { environment { id } value fingerprint version updatedAt updatedBy } history(first: 5) { edges { cursor node { id version value fingerprint removed actor occurredAt } } } } }`,
+    ),
+    () => ({}),
+  ],
   [
     "environments",
     operation(

@@ -12,6 +12,9 @@ import {
   journeyHeads,
   journeys,
   journeyVersions,
+  variables,
+  variableValueChanges,
+  variableValues,
 } from "../../src/db/schema.js";
 import { canonicalJson } from "../../src/domain/canonical-json.js";
 import { parseGlobalId } from "../../src/graphql/ids.js";
@@ -225,6 +228,17 @@ export async function tenantRows(organizationId: string) {
             .from(journeyHeads)
             .where(inArray(journeyHeads.journeyId, journeyIds))
             .orderBy(journeyHeads.journeyId, journeyHeads.environmentId),
+    variables: await db.select().from(variables).where(eq(variables.organizationId, organizationId)).orderBy(variables.id),
+    variableValues: await db
+      .select()
+      .from(variableValues)
+      .where(eq(variableValues.organizationId, organizationId))
+      .orderBy(variableValues.variableId, variableValues.environmentId),
+    variableValueChanges: await db
+      .select()
+      .from(variableValueChanges)
+      .where(eq(variableValueChanges.organizationId, organizationId))
+      .orderBy(variableValueChanges.id),
   };
 }
 

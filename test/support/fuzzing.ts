@@ -127,6 +127,10 @@ const MUTATIONS = {
   propagateChanges: mutation("propagateChanges", "PropagateChangesInput", CONFIGURATION_PROBLEMS),
   createApiToken: mutation("createApiToken", "CreateApiTokenInput"),
   revokeApiToken: mutation("revokeApiToken", "RevokeApiTokenInput"),
+  createVariable: mutation("createVariable", "CreateVariableInput"),
+  setVariableValue: mutation("setVariableValue", "SetVariableValueInput"),
+  removeVariableValue: mutation("removeVariableValue", "RemoveVariableValueInput"),
+  deleteVariable: mutation("deleteVariable", "DeleteVariableInput"),
 };
 export type MutationName = keyof typeof MUTATIONS;
 
@@ -147,11 +151,19 @@ const AREAS = {
   propagateChanges: "propagation",
   createApiToken: "tokens",
   revokeApiToken: "tokens",
+  createVariable: "variables",
+  setVariableValue: "variables",
+  removeVariableValue: "variables",
+  deleteVariable: "variables",
 } as const satisfies Record<MutationName, string>;
 
 /** The mutations of an area, in the order they are declared. */
 export const mutationsOf = (area: (typeof AREAS)[MutationName]): MutationName[] =>
   (Object.keys(MUTATIONS) as MutationName[]).filter((name) => AREAS[name] === area);
+
+const VARIABLE_VALUE = operation(`
+  mutation FuzzVariableValue($input: SetVariableValueInput!) { setVariableValue(input: $input) { __typename ... on Error { message } } }
+`);
 
 const DIFF = operation(`
   query FuzzDiff($a: ID!, $from: ID!, $to: ID!) { diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { changes { id } } }
@@ -169,6 +181,7 @@ const REFS = {
   Client: ["client:development", "client:staging"],
   Journey: ["journey:login", "journey:registration"],
   ApiToken: ["token:spare-1", "token:spare-2"],
+  Variable: ["var:host", "var:length", "var:secret"],
 } satisfies Partial<Record<NodeTypeName, string[]>>;
 type RefType = keyof typeof REFS;
 
@@ -287,6 +300,20 @@ export async function createWorld(label: string): Promise<World> {
     environmentId: development,
     step: { ...identify, transitions: [{ outcome: "success", to: "COMPLETE" }] },
   });
+  const variable = async (key: string, kind: string, value: unknown) => {
+    const created = await admin.data(
+      `mutation($input: CreateVariableInput!) { createVariable(input: $input) { ... on CreateVariableSuccess { variable { id } } } }`,
+      { input: { key, kind } },
+    );
+    const id = created.createVariable.variable.id as string;
+    await succeeded(admin, VARIABLE_VALUE, { variableId: id, environmentId: development, value });
+    return id;
+  };
+  const variables = {
+    host: await variable("webhook.host", "STRING", "hooks.dev.example.com"),
+    length: await variable("otp.length", "NUMBER", 8),
+    secret: await variable("webhook.secret", "SECRET", "fuzz-sentinel-secret"),
+  };
   const ids = new Map<string, string>([
     ...(["development", "staging", "production"] as const).flatMap((key) => [
       [`env:${key}`, catalogue.environments[key]] as const,
@@ -300,6 +327,9 @@ export async function createWorld(label: string): Promise<World> {
     ["journey:registration", catalogue.journeys.registration],
     ["token:spare-1", spare[0].id],
     ["token:spare-2", spare[1].id],
+    ["var:host", variables.host],
+    ["var:length", variables.length],
+    ["var:secret", variables.secret],
   ]);
   return { tenant, admin, ids };
 }
@@ -741,6 +771,31 @@ const INPUTS: Record<MutationName, fc.Arbitrary<unknown>> = {
   }),
   createApiToken: inputOf({ name: textField(displayName), role: enumField(["VIEWER", "EDITOR", "PROMOTER", "ADMIN"]) }),
   revokeApiToken: inputOf({ apiTokenId: idField("ApiToken") }),
+  createVariable: inputOf({
+    key: {
+      valid: fc.array(fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/), { minLength: 1, maxLength: 3 }).map((parts) => parts.join(".")),
+      hostile: fc.oneof(
+        hostileText,
+        fc.constantFrom("webhook.host", "Webhook.Host", "a..b", "a.", "&{a}", "a b", "a_b", "x".repeat(101), "a\u0000b", "__proto__"),
+      ),
+    },
+    kind: enumField(["STRING", "NUMBER", "BOOLEAN", "URL", "JSON", "SECRET"]),
+    description: textField(displayName, { optional: true }),
+  }),
+  setVariableValue: inputOf({
+    variableId: idField("Variable"),
+    environmentId: idField("Environment"),
+    value: jsonField(
+      fc.oneof(
+        fc.constantFrom("hooks.example.com", "https://hooks.example.com/risk", "s3cr3t", 4, 8, 10, true, false, { a: [1, 2] }),
+        fc.string({ maxLength: 40 }),
+        fc.integer(),
+      ),
+      fc.oneof(hostileJson, deepJsonArb, wrongType, fc.constantFrom("", "x".repeat(4_097), "javascript:alert(1)", Number.MAX_VALUE, null)),
+    ),
+  }),
+  removeVariableValue: inputOf({ variableId: idField("Variable"), environmentId: idField("Environment") }),
+  deleteVariable: inputOf({ variableId: idField("Variable") }),
 };
 
 const ROLE = fc.oneof(

@@ -13,6 +13,7 @@ import "./diff.js";
 import "./propagations.js";
 import "./sync.js";
 import "./step-types.js";
+import "./variables.js";
 
 export const schema = readAfterWrite(builder.toSchema());
 

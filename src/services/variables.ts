@@ -1,0 +1,196 @@
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import type { EnvironmentRow } from "../db/repositories/rows.js";
+import {
+  deleteValue,
+  findValuesByVariableIds,
+  findVariablesByIds,
+  insertValueChange,
+  insertVariable,
+  listValueChanges,
+  markVariableDeleted,
+  nextValueVersion,
+  upsertValue,
+  type ValueChangePosition,
+  type VariableRow,
+  type VariableValueChangeRow,
+  type VariableValueRow,
+} from "../db/repositories/variables.js";
+import { ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
+import type { JsonValue } from "../domain/journey-document.js";
+import type { Keyring } from "../domain/secret-box.js";
+import { isUuid } from "../domain/uuid.js";
+import { isVariableKey, VARIABLE_KINDS, VARIABLE_LIMITS, valueProblem } from "../domain/variables.js";
+import { type Actor, hasRole } from "./actor.js";
+import { inputs, parseInput } from "./input.js";
+import { lockVariable } from "./locks.js";
+import { environmentOf } from "./lookups.js";
+import { inTransaction, uniqueAs } from "./transaction.js";
+
+/*
+ * Variables (DESIGN.md §6): organization-wide keys with one value per environment. Values are never
+ * propagated and never compared; a SECRET's plaintext is sealed here, before anything is written,
+ * and never read back but by the runtime's configuration.
+ *
+ * Locks: a variable's writes (its values, its deletion) take `variable:<id>` exclusively, before
+ * anything else they lock; the version of each change is read under it.
+ */
+
+const createVariableInput = z.object({
+  key: z
+    .string()
+    .refine(
+      isVariableKey,
+      `must be a key: lower-case letters and digits in parts joined by "." or "-", at most ${VARIABLE_LIMITS.keyLength} characters (e.g. webhook.host)`,
+    ),
+  kind: z.enum(VARIABLE_KINDS),
+  description: inputs.optional(z.string().max(1_000, "must be at most 1000 characters")),
+});
+
+export type CreateVariableInput = z.input<typeof createVariableInput>;
+
+export async function createVariable(db: Db, actor: Actor, input: CreateVariableInput): Promise<VariableRow> {
+  if (!hasRole(actor, "EDITOR")) throw new ForbiddenError();
+  const values = parseInput(createVariableInput, input);
+  return inTransaction(db, actor.organizationId, (tx) =>
+    uniqueAs(
+      insertVariable(tx, {
+        organizationId: actor.organizationId,
+        key: values.key,
+        kind: values.kind,
+        description: values.description ?? null,
+      }),
+      `A variable with key "${values.key}" already exists`,
+    ),
+  );
+}
+
+const valueInput = z.object({ variableId: z.string(), environmentId: z.string() });
+
+export type SetVariableValueInput = { variableId: string; environmentId: string; value: unknown };
+export type RemoveVariableValueInput = z.input<typeof valueInput>;
+
+async function variableOf(db: Db, actor: Actor, id: string): Promise<VariableRow> {
+  const [row] = isUuid(id) ? await findVariablesByIds(db, actor.organizationId, [id]) : [];
+  if (!row) throw new NotFoundError("variable", id);
+  return row;
+}
+
+/** EDITOR in editable environments, ADMIN anywhere. */
+function mayChangeValueIn(actor: Actor, environment: EnvironmentRow): void {
+  if (!hasRole(actor, "EDITOR")) throw new ForbiddenError();
+  if (!environment.editable && !hasRole(actor, "ADMIN")) {
+    throw new ForbiddenError(`Only an ADMIN may change values in ${environment.name}, which is not editable`);
+  }
+}
+
+/** Where a SECRET's ciphertext belongs: it opens only there. */
+export const sealedAt = (variableId: string, environmentId: string) => `variable-value:${variableId}/${environmentId}`;
+
+/**
+ * Sets a variable's value in an environment (a new version). The value must fit the kind; a
+ * SECRET's is sealed and fingerprinted and never stored, returned or recorded as it is.
+ */
+export async function setVariableValue(db: Db, keyring: Keyring, actor: Actor, input: SetVariableValueInput): Promise<VariableRow> {
+  const ids = parseInput(valueInput, { variableId: input.variableId, environmentId: input.environmentId });
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const variable = await variableOf(tx, actor, ids.variableId);
+    const environment = await environmentOf(tx, actor, ids.environmentId);
+    mayChangeValueIn(actor, environment);
+    // The value is checked without echoing it: a problem names the rule, never the value.
+    const problem = valueProblem(variable.kind, input.value);
+    if (problem) throw new ValidationError([{ path: "value", message: `value: ${problem}` }]);
+    const value = input.value as JsonValue;
+    await lockVariable(tx, variable.id);
+    const version = await nextValueVersion(tx, variable.id, environment.id);
+    const sealed =
+      variable.kind === "SECRET"
+        ? { ...keyring.seal(value as string, sealedAt(variable.id, environment.id)), fingerprint: keyring.fingerprint(value as string) }
+        : null;
+    await upsertValue(tx, {
+      variableId: variable.id,
+      environmentId: environment.id,
+      organizationId: actor.organizationId,
+      version,
+      updatedBy: actor.name,
+      updatedByTokenId: actor.tokenId,
+      value: sealed ? null : value,
+      sealed,
+    });
+    await insertValueChange(tx, {
+      organizationId: actor.organizationId,
+      variableId: variable.id,
+      environmentId: environment.id,
+      version,
+      value: sealed ? null : value,
+      fingerprint: sealed?.fingerprint ?? null,
+      removed: false,
+      actor: actor.name,
+      actorTokenId: actor.tokenId,
+    });
+    return variable;
+  });
+}
+
+/** Removes a variable's value in an environment (recorded as a change); NOT_FOUND when it has none there. */
+export async function removeVariableValue(db: Db, actor: Actor, input: RemoveVariableValueInput): Promise<VariableRow> {
+  const ids = parseInput(valueInput, input);
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const variable = await variableOf(tx, actor, ids.variableId);
+    const environment = await environmentOf(tx, actor, ids.environmentId);
+    mayChangeValueIn(actor, environment);
+    await lockVariable(tx, variable.id);
+    const removed = await deleteValue(tx, variable.id, environment.id);
+    if (!removed) throw new NotFoundError(`value of ${variable.key} in ${environment.name}`);
+    await insertValueChange(tx, {
+      organizationId: actor.organizationId,
+      variableId: variable.id,
+      environmentId: environment.id,
+      version: await nextValueVersion(tx, variable.id, environment.id),
+      value: null,
+      fingerprint: null,
+      removed: true,
+      actor: actor.name,
+      actorTokenId: actor.tokenId,
+    });
+    return variable;
+  });
+}
+
+/** Deletes a variable (ADMIN): its values go (each removal recorded), its history stays. */
+export async function deleteVariable(db: Db, actor: Actor, input: { variableId: string }): Promise<VariableRow> {
+  if (!hasRole(actor, "ADMIN")) throw new ForbiddenError();
+  const { variableId } = parseInput(z.object({ variableId: z.string() }), input);
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const variable = await variableOf(tx, actor, variableId);
+    await lockVariable(tx, variable.id);
+    const values = await findValuesByVariableIds(tx, actor.organizationId, [variable.id]);
+    for (const value of values) {
+      await deleteValue(tx, variable.id, value.environmentId);
+      await insertValueChange(tx, {
+        organizationId: actor.organizationId,
+        variableId: variable.id,
+        environmentId: value.environmentId,
+        version: await nextValueVersion(tx, variable.id, value.environmentId),
+        value: null,
+        fingerprint: null,
+        removed: true,
+        actor: actor.name,
+        actorTokenId: actor.tokenId,
+      });
+    }
+    return markVariableDeleted(tx, variable.id);
+  });
+}
+
+/** A page of a variable's value changes, newest first. */
+export function variableHistory(
+  db: Db,
+  actor: Actor,
+  filter: { variableId: string; environmentId?: string },
+  page: { after?: ValueChangePosition; limit: number },
+): Promise<VariableValueChangeRow[]> {
+  return listValueChanges(db, actor.organizationId, filter, page);
+}
+
+export type { VariableRow, VariableValueChangeRow, VariableValueRow };
