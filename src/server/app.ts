@@ -2,13 +2,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EventHub } from "../events/hub.js";
 import { startEventRelay } from "../events/relay.js";
-import { createServices, type Services } from "../services/index.js";
+import { createServices, type Keyring, type Services } from "../services/index.js";
 import { createGraphQLHandler, type GraphQLHandlerOptions } from "./graphql-handler.js";
 import { MAX_WS_MESSAGE_BYTES } from "./limits.js";
 import { refuseUnboundedBody } from "./request-body.js";
 import { startWebSocketServer } from "./websocket.js";
 
-export type AppOptions = Omit<GraphQLHandlerOptions, "services" | "hub" | "path">;
+export type AppOptions = Omit<GraphQLHandlerOptions, "services" | "hub" | "path"> & {
+  /** What secrets are sealed and opened with (src/server/secret-keys.ts); default: a key of this process only, for tests. */
+  keyring?: Keyring;
+};
 
 export interface App {
   server: Server;
@@ -27,7 +30,7 @@ const KEEP_ALIVE_MS = 65_000;
 export function createApp(options: AppOptions): App {
   const { database, logger } = options;
   const hub = new EventHub();
-  const services = createServices(database.db, hub);
+  const services = createServices(database.db, hub, options.keyring);
   const graphql = createGraphQLHandler({ ...options, services, hub, path: GRAPHQL_PATH });
   const server = createServer((request, response) => refuseUnboundedBody(request, response) || graphql.yoga(request, response));
   server.keepAliveTimeout = KEEP_ALIVE_MS;

@@ -2,6 +2,7 @@ import { migrateDatabase, openDatabase } from "../db/client.js";
 import { isEmpty, seedDemo } from "../services/seed.js";
 import { createApp } from "./app.js";
 import { createLogger } from "./logger.js";
+import { loadKeyring } from "./secret-keys.js";
 import { loadSettings } from "./settings.js";
 
 const settings = loadSettings(process.env);
@@ -28,6 +29,8 @@ function onSignal(signal: NodeJS.Signals) {
 process.on("SIGTERM", () => onSignal("SIGTERM"));
 process.on("SIGINT", () => onSignal("SIGINT"));
 
+// Before the database: a server that could not read its secrets does not start at all.
+const keyring = loadKeyring(settings);
 await migrateDatabase(where);
 const database = await openDatabase({ ...where, poolSize: settings.databasePoolSize });
 const app = createApp({
@@ -37,6 +40,7 @@ const app = createApp({
   responseCache: settings.responseCache,
   corsOrigins: settings.corsOrigins,
   persistedDocuments: settings.persistedDocuments,
+  keyring,
 });
 
 let seeded: string | null = null;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type SecretKey, secretKeyFromBase64 } from "../domain/secret-box.js";
 import { loadPersistedDocuments, type PersistedDocuments } from "./persisted-documents.js";
 
 const booleanFlag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -41,6 +42,8 @@ const settingsSchema = z.object({
     .default([]),
   PERSISTED_DOCUMENTS: z.string().optional(),
   PERSISTED_DOCUMENTS_ONLY: booleanFlag.default(false),
+  SECRETS_KEY: z.string().optional(),
+  SECRETS_KEY_PREVIOUS: z.string().optional(),
 });
 
 export interface Settings {
@@ -61,6 +64,10 @@ export interface Settings {
   corsOrigins: string[];
   /** The persisted documents manifest and whether only its documents execute; absent: no manifest. */
   persistedDocuments?: PersistedDocuments;
+  /** The key secrets are sealed with (SECRETS_KEY); absent: the embedded database's key file (src/server/secret-keys.ts). */
+  secretsKey?: SecretKey;
+  /** An earlier key, to open what it sealed until `npm run secrets:rotate` re-sealed it (SECRETS_KEY_PREVIOUS). */
+  secretsKeyPrevious?: SecretKey;
 }
 
 /** Configuration from environment variables; an invalid value stops the process with a clear message. */
@@ -84,6 +91,16 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
       throw new Error(`Invalid configuration:\n  PERSISTED_DOCUMENTS: ${(error as Error).message}`);
     }
   }
+  // A key's problem is stated without the key.
+  const key = (name: "SECRETS_KEY" | "SECRETS_KEY_PREVIOUS") => {
+    const text = s[name];
+    if (text === undefined) return undefined;
+    try {
+      return secretKeyFromBase64(text, name);
+    } catch (error) {
+      throw new Error(`Invalid configuration:\n  ${(error as Error).message}`);
+    }
+  };
   return {
     port: s.PORT,
     host: s.HOST,
@@ -96,5 +113,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     responseCache: s.RESPONSE_CACHE,
     corsOrigins: s.CORS_ORIGINS,
     persistedDocuments,
+    secretsKey: key("SECRETS_KEY"),
+    secretsKeyPrevious: key("SECRETS_KEY_PREVIOUS"),
   };
 }

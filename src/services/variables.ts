@@ -1,8 +1,10 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
+import { raiseOrganizationRevision } from "../db/repositories/organizations.js";
 import type { EnvironmentRow } from "../db/repositories/rows.js";
 import {
   deleteValue,
+  findSealedValuesNotUnder,
   findValuesByVariableIds,
   findVariablesByIds,
   insertValueChange,
@@ -10,6 +12,7 @@ import {
   listValueChanges,
   markVariableDeleted,
   nextValueVersion,
+  updateSealed,
   upsertValue,
   type ValueChangePosition,
   type VariableRow,
@@ -32,8 +35,8 @@ import { inTransaction, uniqueAs } from "./transaction.js";
  * propagated and never compared; a SECRET's plaintext is sealed here, before anything is written,
  * and never read back but by the runtime's configuration.
  *
- * Locks: a variable's writes (its values, its deletion) take `variable:<id>` exclusively, before
- * anything else they lock; the version of each change is read under it.
+ * Locks: a variable's writes (its values, its deletion) take `variable:<id>` exclusively, first
+ * (before the variable is even read); its existence and the version of each change are read under it.
  */
 
 const createVariableInput = z.object({
@@ -94,6 +97,8 @@ export const sealedAt = (variableId: string, environmentId: string) => `variable
 export async function setVariableValue(db: Db, keyring: Keyring, actor: Actor, input: SetVariableValueInput): Promise<VariableRow> {
   const ids = parseInput(valueInput, { variableId: input.variableId, environmentId: input.environmentId });
   return inTransaction(db, actor.organizationId, async (tx) => {
+    // Locked before it is read: a deletion that commits meanwhile is seen, never written past.
+    await lockVariable(tx, ids.variableId);
     const variable = await variableOf(tx, actor, ids.variableId);
     const environment = await environmentOf(tx, actor, ids.environmentId);
     mayChangeValueIn(actor, environment);
@@ -101,7 +106,6 @@ export async function setVariableValue(db: Db, keyring: Keyring, actor: Actor, i
     const problem = valueProblem(variable.kind, input.value);
     if (problem) throw new ValidationError([{ path: "value", message: `value: ${problem}` }]);
     const value = input.value as JsonValue;
-    await lockVariable(tx, variable.id);
     const version = await nextValueVersion(tx, variable.id, environment.id);
     const sealed =
       variable.kind === "SECRET"
@@ -136,10 +140,10 @@ export async function setVariableValue(db: Db, keyring: Keyring, actor: Actor, i
 export async function removeVariableValue(db: Db, actor: Actor, input: RemoveVariableValueInput): Promise<VariableRow> {
   const ids = parseInput(valueInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
+    await lockVariable(tx, ids.variableId);
     const variable = await variableOf(tx, actor, ids.variableId);
     const environment = await environmentOf(tx, actor, ids.environmentId);
     mayChangeValueIn(actor, environment);
-    await lockVariable(tx, variable.id);
     const removed = await deleteValue(tx, variable.id, environment.id);
     if (!removed) throw new NotFoundError(`value of ${variable.key} in ${environment.name}`);
     await insertValueChange(tx, {
@@ -162,8 +166,8 @@ export async function deleteVariable(db: Db, actor: Actor, input: { variableId: 
   if (!hasRole(actor, "ADMIN")) throw new ForbiddenError();
   const { variableId } = parseInput(z.object({ variableId: z.string() }), input);
   return inTransaction(db, actor.organizationId, async (tx) => {
+    await lockVariable(tx, variableId);
     const variable = await variableOf(tx, actor, variableId);
-    await lockVariable(tx, variable.id);
     const values = await findValuesByVariableIds(tx, actor.organizationId, [variable.id]);
     for (const value of values) {
       await deleteValue(tx, variable.id, value.environmentId);
@@ -181,6 +185,32 @@ export async function deleteVariable(db: Db, actor: Actor, input: { variableId: 
     }
     return markVariableDeleted(tx, variable.id);
   });
+}
+
+/**
+ * Re-seals every secret not sealed under the keyring's current key (opened with the previous key),
+ * a batch per transaction, and gives it the current key's fingerprint; raises the revision of each
+ * organization whose fingerprints changed. Returns how many were re-sealed. A ciphertext of a key
+ * the keyring does not hold stops it with a message that says which key is missing; what was
+ * re-sealed before stays re-sealed, and running it again continues.
+ */
+export async function rotateSecrets(db: Db, keyring: Keyring, batchSize = 100): Promise<number> {
+  let count = 0;
+  for (;;) {
+    const done = await db.transaction(async (transaction) => {
+      const tx = transaction as unknown as Db;
+      const rows = await findSealedValuesNotUnder(tx, keyring.currentKeyId, batchSize);
+      for (const row of rows) {
+        const at = sealedAt(row.variableId, row.environmentId);
+        const plaintext = keyring.open({ keyId: row.keyId, ciphertext: row.ciphertext }, at);
+        await updateSealed(tx, row, { ...keyring.seal(plaintext, at), fingerprint: keyring.fingerprint(plaintext) });
+      }
+      for (const organizationId of new Set(rows.map((r) => r.organizationId))) await raiseOrganizationRevision(tx, organizationId);
+      return rows.length;
+    });
+    count += done;
+    if (done < batchSize) return count;
+  }
 }
 
 /** A page of a variable's value changes, newest first. */

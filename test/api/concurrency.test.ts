@@ -853,3 +853,59 @@ describe("token names under competing creators", () => {
     }
   });
 });
+
+describe("variable values under competing writers", () => {
+  const CREATE = operation(`mutation CreateVariable($input: CreateVariableInput!) {
+    createVariable(input: $input) { __typename ... on CreateVariableSuccess { variable { id } } ... on Error { code message } } }`);
+  const SET = operation(`mutation SetVariableValue($input: SetVariableValueInput!) {
+    setVariableValue(input: $input) { __typename ... on Error { code message } } }`);
+  const REMOVE = operation(`mutation RemoveVariableValue($input: RemoveVariableValueInput!) {
+    removeVariableValue(input: $input) { __typename ... on Error { code message } } }`);
+  const DELETE = operation(`mutation DeleteVariable($input: DeleteVariableInput!) {
+    deleteVariable(input: $input) { __typename ... on Error { code message } } }`);
+
+  it("numbers 20 simultaneous sets and removals of one value 1…n without a gap, and a deletion among them leaves no value behind", async () => {
+    const tenant = await createTenant("variable-writers");
+    const admin = apiAs(server.endpoint, tenant);
+    const catalogue = await createCatalogue(admin);
+    const development = catalogue.environments.development;
+    const variableId = (await admin.data(CREATE, { input: { key: "race.secret", kind: "SECRET" } })).createVariable.variable.id;
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      i % 5 === 4
+        ? admin.request(REMOVE, { input: { variableId, environmentId: development } })
+        : admin.request(SET, { input: { variableId, environmentId: development, value: `secret-${i}` } }),
+    );
+    const results = (await Promise.all(writes)).map((r) => {
+      expect(r.errors, JSON.stringify(r)).toBeUndefined();
+      return Object.values(r.data)[0] as { __typename: string; code?: string };
+    });
+    const succeeded = results.filter((r) => r.__typename.endsWith("Success")).length;
+    // A removal that finds no value (another removal was first) is NOT_FOUND; nothing else may fail.
+    expect(results.filter((r) => !r.__typename.endsWith("Success")).every((r) => r.code === "NOT_FOUND")).toBe(true);
+    const rows = await tenantRows(tenant.organizationId);
+    const versions = rows.variableValueChanges.map((c) => c.version).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: succeeded }, (_, i) => i + 1));
+    const value = rows.variableValues.find((v) => v.environmentId === parseGlobalId(development)!.id);
+    const last = rows.variableValueChanges.reduce((a, b) => (a.version > b.version ? a : b));
+    expect(value?.version ?? null).toBe(last.removed ? null : last.version);
+
+    // A deletion racing with sets: afterwards no value of the deleted variable is left, whatever the order.
+    for (let round = 0; round < 5; round++) {
+      const id = (await admin.data(CREATE, { input: { key: `race.deleted-${round}`, kind: "STRING" } })).createVariable.variable.id;
+      const race = await Promise.all([
+        ...Array.from({ length: 5 }, (_, i) =>
+          admin.request(SET, { input: { variableId: id, environmentId: development, value: `late-${i}` } }),
+        ),
+        admin.request(DELETE, { input: { variableId: id } }),
+        ...Array.from({ length: 5 }, (_, i) =>
+          admin.request(SET, { input: { variableId: id, environmentId: development, value: `later-${i}` } }),
+        ),
+      ]);
+      for (const r of race) expect(r.errors, JSON.stringify(r)).toBeUndefined();
+      const after = await tenantRows(tenant.organizationId);
+      const localId = parseGlobalId(id)!.id;
+      expect(after.variableValues.filter((v) => v.variableId === localId)).toEqual([]);
+      expect(after.variables.find((v) => v.id === localId)?.deletedAt).not.toBeNull();
+    }
+  });
+});

@@ -143,7 +143,17 @@ describe("the README's operations", () => {
   const operations = readmeOperations().map(({ name, source }) => ({ name, source: asNormalizingClientSends(schema, source) }));
 
   it("are all named and found", () => {
-    expect(operations.map((o) => o.name)).toEqual(["Dashboard", "AddStep", "Save", "Review", "Promote", "Watch", "StepCatalogue"]);
+    expect(operations.map((o) => o.name)).toEqual([
+      "Dashboard",
+      "AddStep",
+      "Save",
+      "Review",
+      "Promote",
+      "Watch",
+      "StepCatalogue",
+      "CreateVariable",
+      "SetValue",
+    ]);
   });
 
   it("run as a normalizing client sends them (with __typename and id), each under the cost limit", async () => {
@@ -190,6 +200,8 @@ describe("the README's operations", () => {
     variables.changeIds = review.diff.changes.slice(0, 1).map((c: { id: string }) => c.id);
     expect((await run("Promote")).propagateChanges.__typename).toBe("PropagateChangesSuccess");
     expect((await run("StepCatalogue")).stepTypes.length).toBeGreaterThan(0);
+    variables.variable = (await run("CreateVariable")).createVariable.variable.id;
+    expect((await run("SetValue")).setVariableValue.__typename).toBe("SetVariableValueSuccess");
 
     const watch = operations.find((o) => o.name === "Watch")!;
     expect(costOf(watch.source, { staging: environments.staging, after: "0" })).toBeLessThanOrEqual(OPERATION_LIMITS.cost);

@@ -102,6 +102,7 @@ describe.each([
         // What the next operations need from this one's answer.
         if (data.saveJourneyStep) known.revision = data.saveJourneyStep.draft.revision;
         if (data.diff) known.changeIds = data.diff.changes.slice(0, 1).map((c: { id: string }) => c.id);
+        if (data.createVariable) known.variable = data.createVariable.variable.id;
       }
     } finally {
       await client.stop();

@@ -16,7 +16,9 @@ export interface TestServer {
 }
 
 /** The real server (HTTP and WebSocket) on a free port, over the worker's shared database; `options` as main.ts passes them. */
-export async function startTestServer(options: Partial<Omit<AppOptions, "database" | "logger">> = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: Partial<Omit<AppOptions, "database" | "logger">> & { logLevel?: "info" | "debug" | "trace" } = {},
+): Promise<TestServer> {
   const database = await testDatabase();
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -25,7 +27,8 @@ export async function startTestServer(options: Partial<Omit<AppOptions, "databas
       done();
     },
   });
-  const app = createApp({ ...options, database, logger: createLogger("info", sink) });
+  const { logLevel = "info", ...appOptions } = options;
+  const app = createApp({ ...appOptions, database, logger: createLogger(logLevel, sink) });
   const url = await app.start(0, "127.0.0.1");
   return {
     app,

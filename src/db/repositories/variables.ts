@@ -8,7 +8,10 @@ export type VariableKindName = VariableRow["kind"];
 export type VariableValueRow = Omit<typeof variableValues.$inferSelect, "ciphertext" | "keyId">;
 export type VariableValueChangeRow = typeof variableValueChanges.$inferSelect;
 /** A sealed value as the runtime's read and the key rotation need it. */
-export type SealedValueRow = Pick<typeof variableValues.$inferSelect, "variableId" | "environmentId" | "ciphertext" | "keyId">;
+export type SealedValueRow = Pick<typeof variableValues.$inferSelect, "variableId" | "environmentId" | "organizationId"> & {
+  ciphertext: string;
+  keyId: string;
+};
 
 const readableValue = {
   variableId: variableValues.variableId,
@@ -195,17 +198,20 @@ export async function findValueChanges(
 
 /** Sealed values whose key is not `currentKeyId`, a batch at a time, locked for re-encryption. */
 export async function findSealedValuesNotUnder(db: Db, currentKeyId: string, limit: number): Promise<SealedValueRow[]> {
-  return db
+  const rows = await db
     .select({
       variableId: variableValues.variableId,
       environmentId: variableValues.environmentId,
+      organizationId: variableValues.organizationId,
       ciphertext: variableValues.ciphertext,
       keyId: variableValues.keyId,
     })
     .from(variableValues)
     .where(and(sql`${variableValues.ciphertext} is not null`, sql`${variableValues.keyId} <> ${currentKeyId}`))
+    .orderBy(variableValues.variableId, variableValues.environmentId)
     .limit(limit)
     .for("update");
+  return rows as SealedValueRow[];
 }
 
 export async function updateSealed(
