@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,22 +12,23 @@ import { afterAll, describe, expect, it } from "vitest";
  * commands run in turn), and its inline `VAR=… npm start` commands. A command is left out only by NOT_RUN below;
  * everything else runs, so a new example is tested as soon as it is written and fails this test when it fails.
  *
- * The commands run from the checkout in bash (`-o pipefail`), as on a fresh machine: none of the server's settings
- * is in their environment, so the README's defaults hold (PORT 4000, HOST 0.0.0.0, the embedded database, the demo
- * seed), except DATA_DIR, a fresh temporary folder in place of ./data, and TOKEN (see PLACEHOLDERS).
+ * They run in bash (`-o pipefail`) as on a fresh machine: in a fresh folder holding the checkout (links to its files
+ * and node_modules, but no ./data, dist/ or secrets.key), so what they make (./data, the embedded database; a key
+ * file) is made there, never in the shared checkout; and none of the server's settings is in their environment, so
+ * the README's defaults hold (PORT 4000, HOST 0.0.0.0, DATA_DIR ./data, the demo seed) but TOKEN (see PLACEHOLDERS).
  *
  * The suite's own DATABASE_URL is not given to them, on purpose: `npm start` as written is the embedded database, and
  * on the suite's shared PostgreSQL database (other tests' organizations in it) it would seed nothing and print no
  * token. The README's PostgreSQL line (`DATABASE_URL=postgres://…/journeys npm start`) runs on PostgreSQL whatever
  * the suite's database: on a scratch database of the server it names, when that server answers.
  *
- * Order (PGlite: one process at a time owns a data folder, so nothing else may open it while a server runs):
- * 1. every server line (`[VAR=… ]npm start`), one at a time in README order: started in the background, waited for
- *    ("GraphiQL: http://localhost:4000/graphql", then the admin token it prints on its fresh database), then every
- *    client line (one that addresses localhost:4000: the curl examples) runs against it in README order, then it
- *    is stopped by SIGTERM to its pid alone and must exit 0;
- * 2. then, with no server running, every other line in README order, on the database it names (the embedded one by
- *    default: the folder the servers of step 1 used).
+ * Order: README order, one line at a time, but for client lines (those that address localhost:4000: the curl
+ * examples). A server line (`[VAR=… ]npm start`) is a session, and nothing else runs during it, since on PGlite one
+ * process at a time owns the data folder (the token commands open it themselves): the server is started in the
+ * background, waited for ("GraphiQL: http://localhost:4000/graphql", then the admin token it prints on its fresh
+ * database), every client line runs against it in README order, and it is stopped by SIGTERM to its pid alone and
+ * must exit 0. So the README's first `npm start` seeds the demo on the fresh ./data before `npm run token` opens it,
+ * and a line that prepares a server (a key file) runs before the server line that follows it.
  */
 
 /** What is not run, and why. Matched against each command (continuations joined, comment stripped). */
@@ -63,7 +64,8 @@ const root = new URL("..", import.meta.url).pathname;
 /** The port the README's examples address (`localhost:4000`): the server's default. */
 const PORT = 4000;
 const TOKEN_FORMAT = /^jpt_[A-Za-z0-9_-]{43}$/;
-const SERVER = /^((?:[A-Za-z_]\w*=\S+\s+)*)npm start$/;
+/** `npm start` after optional `VAR=value` assignments (a value may be quoted: `KEY="$(cat key)"`). */
+const SERVER = /^((?:[A-Za-z_]\w*=(?:"[^"]*"|'[^']*'|[^\s"'])*\s+)*)npm start$/;
 const CLIENT = new RegExp(`\\b(localhost|127\\.0\\.0\\.1):${PORT}\\b`);
 const DATABASE_URL = /\bDATABASE_URL=(\S+)/;
 const EMBEDDED = "the embedded database";
@@ -138,9 +140,10 @@ interface Plan {
   /** Every command line, in README order. */
   lines: Line[];
   notRun: { command: Command; why: string }[];
-  servers: Command[];
+  /** Run against every server, during its session. */
   clients: Command[];
-  others: Command[];
+  /** What runs, in README order: servers (each with the clients) and every other command. */
+  steps: { command: Command; server: boolean }[];
 }
 
 /** The README's ```sh (```bash, ```shell) blocks, and its inline `VAR=… npm start` commands, sorted as the test runs them. */
@@ -161,20 +164,31 @@ function planOf(readme: string, file = "README.md"): Plan {
       lines.push({ where, commands: [{ where, source: inline[1], text: inline[1] }] });
     }
   }
-  const plan: Plan = { lines, notRun: [], servers: [], clients: [], others: [] };
+  const plan: Plan = { lines, notRun: [], clients: [], steps: [] };
   for (const command of lines.flatMap((l) => l.commands)) {
     const left = NOT_RUN.find((n) => n.command.test(command.text));
     if (left) plan.notRun.push({ command, why: left.why });
-    else if (SERVER.test(command.text)) plan.servers.push(command);
+    else if (SERVER.test(command.text)) plan.steps.push({ command, server: true });
     else if (CLIENT.test(command.text)) plan.clients.push(command);
-    else plan.others.push(command);
+    else plan.steps.push({ command, server: false });
   }
   return plan;
 }
 
 // ---- running
 
-const dataDir = mkdtempSync(join(tmpdir(), "jp-readme-data-"));
+/** The fresh machine: the files a commit of the checkout would hold (tracked, or new and not ignored) and node_modules. */
+const machine = mkdtempSync(join(tmpdir(), "jp-readme-machine-"));
+const entries = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" });
+for (const entry of new Set([
+  ...entries
+    .split("\n")
+    .filter(Boolean)
+    .map((path) => path.split("/")[0]),
+  "node_modules",
+])) {
+  symlinkSync(join(root, entry), join(machine, entry));
+}
 const running = new Set<number>();
 const scratch = new Map<string, Promise<{ url: string } | { unreachable: string }>>();
 /** Tokens printed so far, per database (EMBEDDED or a scratch database's URL). */
@@ -195,16 +209,19 @@ afterAll(async () => {
     await admin.unsafe(`drop database if exists "${new URL(database.url).pathname.slice(1)}" with (force)`);
     await admin.end();
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(machine, { recursive: true, force: true }); // the links, not what they point to
 });
 
-/** The environment of a fresh machine's shell: the README's defaults, DATA_DIR a fresh folder, TOKEN if given. */
+/** The environment of a fresh machine's shell: none of the server's settings (the README's defaults), TOKEN if given. */
 function shellEnv(token?: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of [
     "PORT",
     "HOST",
     "DATABASE_URL",
+    "DATA_DIR",
+    "SECRETS_KEY",
+    "SECRETS_KEY_PREVIOUS",
     "DATABASE_POOL_SIZE",
     "LOG_LEVEL",
     "SEED_DEMO",
@@ -295,7 +312,7 @@ interface Ran {
 /** Runs a command in the foreground (its own process group, killed after `timeoutMs`). */
 function sh(source: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Ran> {
   const started = performance.now();
-  const child = spawn("bash", ["-o", "pipefail", "-c", source], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("bash", ["-o", "pipefail", "-c", source], { cwd: machine, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child.pid!);
   let stdout = "";
   let stderr = "";
@@ -387,7 +404,7 @@ async function startServer(command: Command, prepared: Prepared): Promise<{ serv
   // `exec`, after the line's own VAR=… assignments: the pid signalled is npm's, as a terminal's or a process manager's.
   const [, assignments] = SERVER.exec(prepared.source.trim())!;
   const child = spawn("bash", ["-c", `${assignments}exec npm start`], {
-    cwd: root,
+    cwd: machine,
     env: shellEnv(),
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -445,48 +462,42 @@ describe("README.md's shell commands", () => {
       "example.md",
     );
     expect(synthetic.notRun.map((n) => n.command.text)).toEqual(["npm install"]);
-    expect(synthetic.others.map((c) => c.text)).toEqual(["npm run no-such-script -- --org Acme"]);
-    const command = synthetic.others[0];
+    expect(synthetic.steps.map((step) => step.command.text)).toEqual(["npm run no-such-script -- --org Acme"]);
+    const { command } = synthetic.steps[0];
     await expect(runCommand(command, { source: command.source, database: EMBEDDED }, shellEnv(), 30_000)).rejects.toThrow(/no-such-script/);
     for (const { command, why } of plan.notRun) console.log(`${command.where} \`${command.text}\`: not run, ${why}`);
     for (const { written, becomes } of PLACEHOLDERS) console.log(`${written} becomes ${becomes}`);
-    expect(plan.servers.length, "no `npm start` line: the curl examples would have no server").toBeGreaterThan(0);
+    expect(
+      plan.steps.filter((step) => step.server),
+      "no `npm start` line: the curl examples would have no server",
+    ).not.toEqual([]);
   });
 
-  for (const command of plan.servers) {
-    it(`${command.where} \`${command.text}\` answers the README's curl examples, then stops on SIGTERM with exit 0`, {
-      timeout: 150_000,
-    }, async (context) => {
+  for (const { command, server } of plan.steps) {
+    const name = server
+      ? `${command.where} \`${command.text}\` answers the README's curl examples, then stops on SIGTERM with exit 0`
+      : `${command.where} \`${command.text}\``;
+    it(name, { timeout: 150_000 }, async (context) => {
       const prepared = await prepare(command);
       if ("skip" in prepared) {
         console.warn(`${shown(command)}: skipped, ${prepared.skip}`);
         context.skip(prepared.skip);
         return;
       }
-      const { server, token } = await startServer(command, prepared);
+      if (!server) {
+        await runCommand(command, prepared, shellEnv(tokens.get(EMBEDDED)?.[0]), 60_000);
+        return;
+      }
+      const session = await startServer(command, prepared);
       try {
         for (const client of plan.clients) {
           const preparedClient = await prepare(client, prepared.database);
           if ("skip" in preparedClient) throw new Error(`${shown(client)}: ${preparedClient.skip}`);
-          await runCommand(client, preparedClient, shellEnv(token), 20_000);
+          await runCommand(client, preparedClient, shellEnv(session.token), 20_000);
         }
       } finally {
-        await stopServer(command, server);
+        await stopServer(command, session.server);
       }
     });
   }
-
-  it("then, no server running, every other line, on the database it names (the servers' embedded folder by default)", {
-    timeout: 150_000,
-  }, async () => {
-    const token = tokens.get(EMBEDDED)?.[0];
-    for (const command of plan.others) {
-      const prepared = await prepare(command);
-      if ("skip" in prepared) {
-        console.warn(`${shown(command)}: skipped, ${prepared.skip}`);
-        continue;
-      }
-      await runCommand(command, prepared, shellEnv(token), 60_000);
-    }
-  });
 });
