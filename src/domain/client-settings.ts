@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ClientSettings, Validated } from "./journey-document.js";
-import { parseWithProblems } from "./journey-validation.js";
+import { parseWithReferences } from "./journey-validation.js";
 import { humanizeKey } from "./step-catalogue.js";
 
 /**
@@ -50,9 +50,18 @@ export function clientSettingLabel(key: string): string {
   return Object.hasOwn(CLIENT_SETTING_LABELS, key) ? CLIENT_SETTING_LABELS[key] : humanizeKey(key);
 }
 
-/** Validates untrusted client settings; settings not given take their default. */
+/**
+ * Validates untrusted client settings; settings not given take their default. A setting may be a
+ * variable reference (`"accessTokenTtlSeconds": "&{token.ttl}"`), kept as written: its value is
+ * checked per environment where the settings are saved or promoted.
+ */
 export function validateClientSettings(input: unknown): Validated<ClientSettings> {
-  return parseWithProblems(clientSettingsSchema, input, "settings", (keyPath) => `${keyPath} is not a known client setting`);
+  return parseWithReferences(
+    clientSettingsSchema,
+    input,
+    "settings",
+    (keyPath) => `${keyPath} is not a known client setting`,
+  ) as Validated<ClientSettings>;
 }
 
 /**

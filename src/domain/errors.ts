@@ -88,3 +88,36 @@ export class NothingToPropagateError extends DomainError {
     super(`${toName} already matches ${fromName}`);
   }
 }
+
+export class MissingVariablesError extends DomainError {
+  readonly code = "MISSING_VARIABLES";
+  constructor(
+    readonly variables: string[],
+    environmentName: string,
+  ) {
+    super(
+      `${environmentName} has no value for ${variables.map((key) => `&{${key}}`).join(", ")}: set ${variables.length === 1 ? "it" : "them"} there first (setVariableValue)`,
+    );
+  }
+}
+
+/** Where a configuration references a variable. */
+export interface VariableUse {
+  applicationId: string;
+  /** Null for client settings. */
+  journeyId: string | null;
+  environmentId: string;
+  path: string;
+  /** In a draft, not a saved configuration. */
+  draft: boolean;
+}
+
+export class VariableInUseError extends DomainError {
+  readonly code = "VARIABLE_IN_USE";
+  constructor(
+    readonly references: VariableUse[],
+    key: string,
+  ) {
+    super(`&{${key}} is referenced ${references.length === 1 ? "once" : `${references.length} times`}: remove the references first`);
+  }
+}

@@ -8,6 +8,7 @@ import {
   type Validated,
 } from "./journey-document.js";
 import { STEP_CATALOGUE, stepTypeOf } from "./step-catalogue.js";
+import { type ResolvableVariable, referencesIn, resolveValue, wholeReference } from "./variables.js";
 
 /**
  * Validation of journey configuration documents (ARCHITECTURE.md, "The domain"). Untrusted JSON goes in; out comes
@@ -229,6 +230,172 @@ export function parseWithProblems<T>(
 }
 
 // ---------------------------------------------------------------------------------------------
+// settings with variable references (DESIGN.md §6)
+
+/**
+ * Parses settings that may hold variable references (`"codeLength": "&{otp.length}"`). A setting
+ * whose value holds a reference is kept as written: the value it takes depends on the environment,
+ * and is checked where the configuration is saved or promoted ({@link settingsProblemsIn}). Every
+ * other setting is parsed as usual, defaults filled in. Malformed references, and a secret setting
+ * that is not one whole reference, are problems here.
+ */
+export function parseWithReferences(
+  schema: z.ZodObject,
+  input: unknown,
+  path: string,
+  unknownKey: (keyPath: string) => string,
+  secretKeys: readonly string[] = [],
+): Validated<Record<string, unknown>> {
+  if (!isPlainObject(input)) return parseWithProblems(schema, input, path, unknownKey);
+  const shape = schema.shape as Record<string, unknown>;
+  const referenced = new Set<string>();
+  const problems: Problem[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    if (!Object.hasOwn(shape, key)) continue;
+    const keyPath = joinPath(path, [key]);
+    const found = referencesIn(value as never, keyPath);
+    problems.push(...found.problems.map((p) => problem(p.path, p.message)));
+    // A malformed reference says what is wrong with it; a type error on top would only repeat it.
+    if (found.uses.length > 0 || found.problems.length > 0) referenced.add(key);
+    // Without a reference, the setting's own schema says what it takes; with one, it is not parsed here.
+    if (referenced.has(key) && secretKeys.includes(key) && (typeof value !== "string" || wholeReference(value) === null)) {
+      problems.push(
+        problem(keyPath, "is a secret setting: it takes a whole reference to a SECRET variable, e.g. &{webhook.signing-secret}"),
+      );
+    }
+  }
+  if (referenced.size === 0) {
+    const parsed = parseWithProblems(schema, input, path, unknownKey);
+    return problems.length === 0 ? parsed : { ok: false, problems: [...problems, ...(parsed.ok ? [] : parsed.problems)] };
+  }
+  const rest = Object.fromEntries(Object.entries(input).filter(([key]) => !referenced.has(key)));
+  const parsed = parseWithProblems(
+    schema.omit(Object.fromEntries([...referenced].map((key) => [key, true])) as Record<string, true> & Record<number, never>),
+    rest,
+    path,
+    unknownKey,
+  );
+  if (!parsed.ok) problems.push(...parsed.problems);
+  if (problems.length > 0 || !parsed.ok) return { ok: false, problems };
+  // In the schema's order, so equal settings are written alike.
+  const value: Record<string, unknown> = {};
+  for (const key of Object.keys(shape)) {
+    if (referenced.has(key)) value[key] = input[key];
+    else if (Object.hasOwn(parsed.value, key)) value[key] = parsed.value[key];
+  }
+  return { ok: true, value };
+}
+
+/** What settings with references mean in one environment: problems, and the referenced variables that have no value there. */
+export interface VariableCheck {
+  problems: Problem[];
+  /** Keys of referenced variables that do not exist or have no value in the environment, each once. */
+  missing: string[];
+}
+
+/**
+ * Checks stored settings in one environment (DESIGN.md §6): every reference must name a variable
+ * with a value there, used where its kind may go (a SECRET only as a whole secret setting, only
+ * STRING and URL inside a text), and the settings resolved with that environment's values must pass
+ * the schema — a problem then names the variable (`&{otp.length} in Production`).
+ */
+export function settingsProblemsIn(
+  schema: z.ZodObject,
+  settings: Record<string, unknown>,
+  path: string,
+  lookup: (key: string) => ResolvableVariable | undefined,
+  environmentName: string,
+  secretKeys: readonly string[] = [],
+): VariableCheck {
+  const { uses } = referencesIn(settings as never, path);
+  if (uses.length === 0) return { problems: [], missing: [] };
+  const secretPaths = new Set(secretKeys.map((key) => joinPath(path, [key])));
+  const resolution = resolveValue(settings as never, lookup, { secrets: "reference", secretPaths }, path);
+  const problems: Problem[] = resolution.problems.map((p) => problem(p.path, p.message));
+  for (const key of resolution.missing) {
+    for (const use of uses.filter((u) => u.key === key)) {
+      problems.push(
+        problem(
+          use.path,
+          lookup(key) === undefined
+            ? `references &{${key}}, which names no variable`
+            : `references &{${key}}, which has no value in ${environmentName}`,
+        ),
+      );
+    }
+  }
+  if (problems.length > 0) return { problems, missing: resolution.missing };
+  const parsed = parseWithProblems(schema, resolution.value, path, (keyPath) => `${keyPath} is not a known setting`);
+  if (parsed.ok) return { problems: [], missing: [] };
+  const keysAt = (at: string) => [
+    ...new Set(uses.filter((u) => at === u.path || at.startsWith(`${u.path}.`) || u.path.startsWith(`${at}.`)).map((u) => u.key)),
+  ];
+  return {
+    problems: parsed.problems.map((p) => {
+      const keys = keysAt(p.path);
+      return keys.length === 0
+        ? p
+        : { path: p.path, message: `${p.message} (${keys.map((k) => `&{${k}}`).join(", ")} in ${environmentName})` };
+    }),
+    missing: [],
+  };
+}
+
+/**
+ * A journey document as one environment runs it: each step's references resolved with that
+ * environment's values (secret settings keep their reference unless `secrets: "value"`); what
+ * cannot be resolved stays as written.
+ */
+export function resolveJourneyDocument(
+  doc: JourneyDocument,
+  lookup: (key: string) => ResolvableVariable | undefined,
+  secrets: "reference" | "value",
+): JourneyDocument {
+  if (!JSON.stringify(doc).includes("&{")) return doc;
+  const secretPaths = new Set<string>();
+  for (const [key, step] of Object.entries(doc.steps)) {
+    for (const setting of stepTypeOf(step.type)?.secretSettings ?? []) secretPaths.add(joinPath("steps", [key, "settings", setting]));
+  }
+  const steps = Object.fromEntries(
+    Object.entries(doc.steps).map(([key, step]) => [
+      key,
+      {
+        ...step,
+        settings: resolveValue(step.settings as never, lookup, { secrets, secretPaths }, joinPath("steps", [key, "settings"]))
+          .value as JsonObject,
+      },
+    ]),
+  );
+  return { ...doc, steps };
+}
+
+/** {@link settingsProblemsIn} for every step of a journey document that has references. */
+export function journeyVariableProblems(
+  doc: JourneyDocument,
+  lookup: (key: string) => ResolvableVariable | undefined,
+  environmentName: string,
+  path = "",
+): VariableCheck {
+  const problems: Problem[] = [];
+  const missing = new Set<string>();
+  for (const [key, step] of Object.entries(doc.steps)) {
+    const definition = stepTypeOf(step.type);
+    if (!definition || !JSON.stringify(step.settings).includes("&{")) continue;
+    const check = settingsProblemsIn(
+      definition.settings,
+      step.settings,
+      joinPath(path, ["steps", key, "settings"]),
+      lookup,
+      environmentName,
+      definition.secretSettings,
+    );
+    problems.push(...check.problems);
+    for (const k of check.missing) missing.add(k);
+  }
+  return { problems, missing: [...missing].sort() };
+}
+
+// ---------------------------------------------------------------------------------------------
 // steps
 
 const stepEnvelope = z.object({
@@ -301,11 +468,12 @@ function checkStep(key: string, input: unknown): CheckedStep {
     if (definition === undefined) {
       problems.push(problem(joinPath(path, ["type"]), `${quote(type)} is not a known step type`));
     } else {
-      settings = parseWithProblems(
+      settings = parseWithReferences(
         definition.settings,
         input.settings === undefined ? {} : input.settings,
         joinPath(path, ["settings"]),
         (keyPath) => `${keyPath} is not a known setting of ${definition.type}`,
+        definition.secretSettings,
       );
       if (!settings.ok) problems.push(...settings.problems);
     }

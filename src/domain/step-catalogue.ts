@@ -28,10 +28,10 @@ export interface StepTypeDefinition {
   readonly label: string;
   readonly description: string;
   /** Strict settings schema that fills in defaults; its output is a JSON object. */
-  readonly settings: z.ZodType<Record<string, unknown>, unknown>;
+  readonly settings: z.ZodObject;
   /** Every setting the type knows, in display order. */
   readonly settingKeys: readonly string[];
-  /** Settings that hold credentials, which clients must treat as secrets. None yet. */
+  /** Settings that hold credentials: each takes only a whole reference to a SECRET variable (DESIGN.md §6). */
   readonly secretSettings: readonly string[];
 }
 
@@ -166,8 +166,21 @@ const SETTINGS = {
       },
     ),
     timeoutMs: intBetween(100, 10000).default(3000),
+    // A secret setting (DESIGN.md §6): only ever a whole reference to a SECRET variable.
+    signingSecret: z
+      .string()
+      .regex(/^&\{[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*\}$/, {
+        error: "must be a whole reference to a SECRET variable, e.g. &{webhook.signing-secret}",
+      })
+      .optional()
+      .meta({
+        description: "Signs each call (HMAC). A secret setting: a whole reference to a SECRET variable, e.g. &{webhook.signing-secret}.",
+      }),
   }),
 } satisfies Record<StepType, z.ZodObject>;
+
+/** Settings that hold credentials: a whole reference to a SECRET variable, never a value (DESIGN.md §6). */
+const SECRET_SETTINGS: Partial<Record<StepType, readonly string[]>> = { WEBHOOK: ["signingSecret"] };
 
 const TYPE_TEXT: Record<StepType, { label: string; description: string }> = {
   IDENTIFIER: { label: "Identifier", description: "Asks who the user is: email, phone number or username." },
@@ -190,7 +203,7 @@ function define(type: StepType): StepTypeDefinition {
     ...TYPE_TEXT[type],
     settings,
     settingKeys: Object.keys(settings.shape),
-    secretSettings: [],
+    secretSettings: SECRET_SETTINGS[type] ?? [],
   };
 }
 

@@ -13,7 +13,15 @@ import { appendVersion, findHeadVersions, findJourneysByApplicationIds } from ".
 import type { ClientRow, DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import { DEFAULT_CLIENT_SETTINGS, mergeClientSettings } from "../domain/client-settings.js";
-import { AlreadyExistsError, EnvironmentLockedError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
+import {
+  AlreadyExistsError,
+  EnvironmentLockedError,
+  ForbiddenError,
+  InvalidConfigurationError,
+  MissingVariablesError,
+  NotFoundError,
+  ValidationError,
+} from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
 import { type Actor, hasRole, savedBy } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
@@ -21,6 +29,7 @@ import { lockConfigurations } from "./locks.js";
 import { applicationOf, environmentOf } from "./lookups.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
+import { checkVariablesIn } from "./variables.js";
 
 const url = (what: string, check: (u: URL) => boolean, hint: string) =>
   z
@@ -98,6 +107,22 @@ export async function createClient(db: Db, actor: Actor, input: CreateClientInpu
     const source = creationSource(all, clients, environment);
     await lockConfigurations(tx, application.id, { read: source?.environment.id, write: environment.id });
     const settings = source ? source.client.settings : DEFAULT_CLIENT_SETTINGS;
+    if (source) {
+      // What is copied must find its variables here (DESIGN.md §6): refused before anything is written.
+      const journeys = await findJourneysByApplicationIds(tx, actor.organizationId, [application.id]);
+      const heads = await findHeadVersions(
+        tx,
+        actor.organizationId,
+        journeys.map((j) => ({ journeyId: j.id, environmentId: source.environment.id })),
+      );
+      const keyOf = new Map(journeys.map((j) => [j.id, j.key]));
+      const check = await checkVariablesIn(tx, actor.organizationId, environment, {
+        journeys: heads.map((h) => ({ key: keyOf.get(h.journeyId)!, document: h.document })),
+        clientSettings: settings,
+      });
+      if (check.missing.length > 0) throw new MissingVariablesError(check.missing, environment.name);
+      if (check.problems.length > 0) throw new InvalidConfigurationError(check.problems);
+    }
     return withSyncNotifications(tx, actor, [application.id], async () => {
       const client = await uniqueAs(
         insertClient(
@@ -179,6 +204,8 @@ export async function updateClient(db: Db, actor: Actor, input: UpdateClientInpu
       await lockConfigurations(tx, client.applicationId, { write: environment.id });
       const merged = mergeClientSettings(client.settings, values.settings);
       if (!merged.ok) throw new ValidationError(merged.problems);
+      const variables = await checkVariablesIn(tx, actor.organizationId, environment, { journeys: [], clientSettings: merged.value });
+      if (variables.problems.length > 0) throw new ValidationError(variables.problems);
       const hash = canonicalHash(merged.value);
       // Settings that do not change the hash change no state: nothing to write, nothing to notify.
       if (hash !== client.settingsHash) {

@@ -5,10 +5,13 @@ import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../d
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
 import { type DiffSide, diffApplication, type JourneySide } from "../domain/diff.js";
 import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
+import type { JsonValue } from "../domain/journey-document.js";
 import { type SyncStatus, syncMessage } from "../domain/sync.js";
+import { referencesIn } from "../domain/variables.js";
 import type { Actor } from "./actor.js";
 import { documentsOf } from "./documents.js";
 import { applicationOf, environmentOf } from "./lookups.js";
+import { variablesIn } from "./variables.js";
 
 /** A change with the journey it belongs to (null for client settings). */
 export type ChangeView = ConfigChange & { journeyId: string | null };
@@ -20,6 +23,8 @@ export interface ConfigurationDiff {
   message: string;
   changes: ChangeView[];
   bundles: ChangeBundle[];
+  /** Referenced variables the target has no value for, once the changes are applied, with the changes that reference each. */
+  missingVariables: { key: string; changeIds: string[] }[];
 }
 
 export interface DiffRequest {
@@ -112,9 +117,30 @@ export function computeDiff(context: DiffContext): { changes: ChangeView[]; bund
   };
 }
 
+/**
+ * The variables the changes reference that the target has no value for (DESIGN.md §6): what a
+ * propagation of those changes would be refused for (MISSING_VARIABLES), named before it is tried.
+ * Configurations already in the target always resolve there (values in use cannot be removed).
+ */
+async function missingVariablesOf(db: Db, actor: Actor, to: EnvironmentRow, changes: ChangeView[]) {
+  const byKey = new Map<string, string[]>();
+  for (const change of changes) {
+    for (const key of new Set(referencesIn(change.newValue as JsonValue).uses.map((u) => u.key))) {
+      byKey.set(key, [...(byKey.get(key) ?? []), change.id]);
+    }
+  }
+  if (byKey.size === 0) return [];
+  const lookup = await variablesIn(db, actor.organizationId, to.id);
+  return [...byKey.entries()]
+    .filter(([key]) => lookup(key)?.value === undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([key, changeIds]) => ({ key, changeIds }));
+}
+
 export async function diff(db: Db, actor: Actor, request: DiffRequest): Promise<ConfigurationDiff> {
   const context = await loadDiffContext(db, actor, await resolveDiffTarget(db, actor, request));
   const { changes, bundles } = computeDiff(context);
+  const missingVariables = await missingVariablesOf(db, actor, context.to, changes);
   const status: SyncStatus = !context.toClient ? "NOT_CREATED" : changes.length > 0 ? "OUT_OF_SYNC" : "IN_SYNC";
   return {
     from: context.from,
@@ -123,5 +149,6 @@ export async function diff(db: Db, actor: Actor, request: DiffRequest): Promise<
     message: syncMessage("journey", status, context.to),
     changes,
     bundles,
+    missingVariables,
   };
 }

@@ -8,7 +8,7 @@ import { diffApplication } from "../domain/diff.js";
 import { putStep, removeStep, setStart } from "../domain/draft-edits.js";
 import { DraftConflictError, EnvironmentLockedError, InvalidConfigurationError, NotFoundError, ValidationError } from "../domain/errors.js";
 import type { JourneyDocument, Problem } from "../domain/journey-document.js";
-import { journeyProblems, validateStep } from "../domain/journey-validation.js";
+import { journeyProblems, journeyVariableProblems, validateStep } from "../domain/journey-validation.js";
 import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
 import { type Actor, savedBy, updatedBy } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
@@ -17,6 +17,7 @@ import { lockConfigurations } from "./locks.js";
 import { environmentOf, journeyOf } from "./lookups.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction } from "./transaction.js";
+import { checkVariablesIn, variablesInLoaded } from "./variables.js";
 
 export type { JourneyDraftRow };
 
@@ -163,6 +164,11 @@ export async function saveJourney(db: Db, actor: Actor, input: SaveJourneyInput)
     }
     const problems = journeyProblems(draft.document);
     if (problems.length > 0) throw new InvalidConfigurationError(problems);
+    // Every reference must have a value here that fits (DESIGN.md §6).
+    const variables = await checkVariablesIn(tx, actor.organizationId, target.environment, {
+      journeys: [{ key: target.journey.key, document: draft.document, path: "" }],
+    });
+    if (variables.problems.length > 0) throw new InvalidConfigurationError(variables.problems);
     const hash = canonicalHash(draft.document);
     if (hash === head.hash) {
       throw new ValidationError([{ path: "draftRevision", message: "Nothing to save: the draft does not change the journey" }]);
@@ -199,7 +205,16 @@ export async function draftChanges(loaders: Loaders, draft: JourneyDraftRow) {
   return result.changes.map((change) => ({ ...change, journeyId: journey.id }));
 }
 
-/** Whole-journey rules the draft breaks now; saving is refused while any remain. */
-export function draftProblems(draft: JourneyDraftRow): Problem[] {
-  return journeyProblems(draft.document);
+/**
+ * What the draft breaks now — whole-journey rules, and references without a fitting value in its
+ * environment; saving is refused while any remain.
+ */
+export async function draftProblems(loaders: Loaders, draft: JourneyDraftRow): Promise<Problem[]> {
+  const problems = journeyProblems(draft.document);
+  if (!JSON.stringify(draft.document).includes("&{")) return problems;
+  const [lookup, environment] = await Promise.all([
+    variablesInLoaded(loaders, draft.environmentId),
+    loaders.environment.load(draft.environmentId),
+  ]);
+  return [...problems, ...journeyVariableProblems(draft.document, lookup, environment?.name ?? "this environment").problems];
 }

@@ -21,6 +21,7 @@ import * as variables from "./variables.js";
 
 export type * from "../db/repositories/rows.js";
 export type { SyncNotificationRow } from "../db/repositories/sync-notifications.js";
+export { resolveJourneyDocument } from "../domain/journey-validation.js";
 export { Keyring } from "../domain/secret-box.js";
 export type { SyncStatus } from "../domain/sync.js";
 export { syncMessage } from "../domain/sync.js";
@@ -35,6 +36,7 @@ export type { PropagationResult, PropagationRow } from "./propagations.js";
 export type { SyncState } from "./sync.js";
 export { changeCountOf, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 export type { VariableRow, VariableValueChangeRow, VariableValueRow } from "./variables.js";
+export { variablesInLoaded } from "./variables.js";
 
 /** History events a resumed subscription gets at once per organization, and then per second. */
 export const HISTORY_BURST = 2_000;
@@ -117,6 +119,7 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
     setVariableValue: (actor: Actor, input: variables.SetVariableValueInput) => variables.setVariableValue(db, keyring, actor, input),
     removeVariableValue: (actor: Actor, input: variables.RemoveVariableValueInput) => variables.removeVariableValue(db, actor, input),
     deleteVariable: (actor: Actor, input: { variableId: string }) => variables.deleteVariable(db, actor, input),
+    variableReferences: (actor: Actor, key: string) => variables.referencesTo(db, actor.organizationId, key),
     variableHistory: (
       actor: Actor,
       filter: { variableId: string; environmentId?: string },

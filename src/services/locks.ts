@@ -25,3 +25,16 @@ export function lockConfigurations(tx: Db, applicationId: string, environments: 
 export function lockVariable(tx: Db, variableId: string): Promise<void> {
   return lockNames(tx, [{ name: `variable:${variableId}`, shared: false }]);
 }
+
+/**
+ * The keys of variables a write references (shared: saves and promotions that add references) or
+ * removes values of (exclusive: removing a value, deleting a variable, which check no reference is
+ * left). Taken after the configuration locks, in key order: a removal that commits first is seen
+ * by the save (its variable is gone), a save that commits first is seen by the removal (VARIABLE_IN_USE).
+ */
+export function lockVariableKeys(tx: Db, organizationId: string, keys: readonly string[], shared: boolean): Promise<void> {
+  return lockNames(
+    tx,
+    [...new Set(keys)].sort().map((key) => ({ name: `variable-key:${organizationId}:${key}`, shared })),
+  );
+}

@@ -10,6 +10,7 @@ import {
   DraftConflictError,
   ForbiddenError,
   InvalidConfigurationError,
+  MissingVariablesError,
   NothingToPropagateError,
   TargetMissingError,
   ValidationError,
@@ -21,6 +22,7 @@ import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction } from "./transaction.js";
+import { checkVariablesIn } from "./variables.js";
 
 export type { PropagationRow };
 
@@ -140,6 +142,7 @@ async function propagate(
 
       const comment = input.comment ?? null;
       const journeyByKey = new Map(context.journeys.map((j) => [j.key, j]));
+      const journeyKeyOf = new Map(context.journeys.map((j) => [j.id, j.key]));
       const touchedKeys = new Set(selected.map((c) => c.journeyKey).filter((k): k is string => k !== null));
       const removed: { journeyId: string; environmentId: string }[] = [];
       const written: Omit<NewVersion, "previousVersion">[] = [];
@@ -155,6 +158,14 @@ async function propagate(
         if (hash === context.toSide.journeys[key]?.hash) continue;
         written.push({ key: jeKey, document, hash, origin: "PROPAGATION", ...savedBy(actor), comment });
       }
+      // The target must have a fitting value for every reference of what is written there (DESIGN.md §6).
+      const settingsWritten = applied.value.client?.settings;
+      const variables = await checkVariablesIn(tx, actor.organizationId, target.to, {
+        journeys: written.map((w) => ({ key: journeyKeyOf.get(w.key.journeyId)!, document: w.document })),
+        clientSettings: settingsWritten && canonicalHash(settingsWritten) !== toClient.settingsHash ? settingsWritten : null,
+      });
+      if (variables.missing.length > 0) throw new MissingVariablesError(variables.missing, target.to.name);
+      if (variables.problems.length > 0) throw new InvalidConfigurationError(variables.problems);
       const absent = written.filter((w) => !context.targetVersions.has(w.key.journeyId)).map((w) => w.key.journeyId);
       const history = await lastVersionNumbers(tx, target.to.id, absent);
       const versions = await appendVersions(

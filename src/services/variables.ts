@@ -4,12 +4,14 @@ import { raiseOrganizationRevision } from "../db/repositories/organizations.js";
 import type { EnvironmentRow } from "../db/repositories/rows.js";
 import {
   deleteValue,
+  findConfigurationsMentioning,
   findSealedValuesNotUnder,
   findValuesByVariableIds,
   findVariablesByIds,
   insertValueChange,
   insertVariable,
   listValueChanges,
+  listVariables,
   markVariableDeleted,
   nextValueVersion,
   updateSealed,
@@ -19,14 +21,24 @@ import {
   type VariableValueChangeRow,
   type VariableValueRow,
 } from "../db/repositories/variables.js";
-import { ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
-import type { JsonValue } from "../domain/journey-document.js";
+import { clientSettingsSchema } from "../domain/client-settings.js";
+import { ForbiddenError, NotFoundError, ValidationError, VariableInUseError, type VariableUse } from "../domain/errors.js";
+import type { JourneyDocument, JsonValue, Problem } from "../domain/journey-document.js";
+import { journeyVariableProblems, settingsProblemsIn, type VariableCheck } from "../domain/journey-validation.js";
 import type { Keyring } from "../domain/secret-box.js";
 import { isUuid } from "../domain/uuid.js";
-import { isVariableKey, VARIABLE_KINDS, VARIABLE_LIMITS, valueProblem } from "../domain/variables.js";
+import {
+  isVariableKey,
+  type ResolvableVariable,
+  referencesIn,
+  VARIABLE_KINDS,
+  VARIABLE_LIMITS,
+  valueProblem,
+} from "../domain/variables.js";
 import { type Actor, hasRole } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
-import { lockVariable } from "./locks.js";
+import type { Loaders } from "./loaders.js";
+import { lockVariable, lockVariableKeys } from "./locks.js";
 import { environmentOf } from "./lookups.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
@@ -144,6 +156,10 @@ export async function removeVariableValue(db: Db, actor: Actor, input: RemoveVar
     const variable = await variableOf(tx, actor, ids.variableId);
     const environment = await environmentOf(tx, actor, ids.environmentId);
     mayChangeValueIn(actor, environment);
+    // What is saved there must keep its value: drafts may reference what has none yet.
+    await lockVariableKeys(tx, actor.organizationId, [variable.key], false);
+    const uses = await referencesTo(tx, actor.organizationId, variable.key, { environmentId: environment.id, drafts: false });
+    if (uses.length > 0) throw new VariableInUseError(uses, variable.key);
     const removed = await deleteValue(tx, variable.id, environment.id);
     if (!removed) throw new NotFoundError(`value of ${variable.key} in ${environment.name}`);
     await insertValueChange(tx, {
@@ -168,6 +184,9 @@ export async function deleteVariable(db: Db, actor: Actor, input: { variableId: 
   return inTransaction(db, actor.organizationId, async (tx) => {
     await lockVariable(tx, variableId);
     const variable = await variableOf(tx, actor, variableId);
+    await lockVariableKeys(tx, actor.organizationId, [variable.key], false);
+    const uses = await referencesTo(tx, actor.organizationId, variable.key);
+    if (uses.length > 0) throw new VariableInUseError(uses, variable.key);
     const values = await findValuesByVariableIds(tx, actor.organizationId, [variable.id]);
     for (const value of values) {
       await deleteValue(tx, variable.id, value.environmentId);
@@ -211,6 +230,127 @@ export async function rotateSecrets(db: Db, keyring: Keyring, batchSize = 100): 
     count += done;
     if (done < batchSize) return count;
   }
+}
+
+/**
+ * Every place a configuration references `&{key}`: current journey versions, client settings and
+ * (unless `drafts: false`) drafts, in every environment or one.
+ */
+export async function referencesTo(
+  db: Db,
+  organizationId: string,
+  key: string,
+  filter: { environmentId?: string; drafts?: boolean } = {},
+): Promise<VariableUse[]> {
+  const mentions = await findConfigurationsMentioning(db, organizationId, `&{${key}}`, filter);
+  const uses: VariableUse[] = [];
+  for (const mention of mentions) {
+    const base = mention.journeyId === null ? "client.settings" : "";
+    for (const use of referencesIn(mention.content as JsonValue, base).uses.filter((u) => u.key === key)) {
+      uses.push({
+        applicationId: mention.applicationId,
+        journeyId: mention.journeyId,
+        environmentId: mention.environmentId,
+        path: use.path,
+        draft: mention.draft,
+      });
+    }
+  }
+  return uses;
+}
+
+/**
+ * How configurations read the organization's variables in one environment: each variable's kind and
+ * whether it has a value there. A SECRET's stands in as its fingerprint: resolving for validation
+ * keeps secrets as references, so its plaintext is never needed (nor read) here.
+ */
+export async function variablesIn(
+  db: Db,
+  organizationId: string,
+  environmentId: string,
+): Promise<(key: string) => ResolvableVariable | undefined> {
+  const all = await listVariables(db, organizationId);
+  const values = await findValuesByVariableIds(
+    db,
+    organizationId,
+    all.map((v) => v.id),
+  );
+  return lookupOf(
+    all,
+    values.filter((v) => v.environmentId === environmentId),
+  );
+}
+
+/** {@link variablesIn} through a request's loaders (batched with every other read of the request). */
+export async function variablesInLoaded(loaders: Loaders, environmentId: string): Promise<(key: string) => ResolvableVariable | undefined> {
+  const all = await loaders.variables();
+  const values = (await loaders.valuesByVariable.loadMany(all.map((v) => v.id))).flatMap((v) => (Array.isArray(v) ? v : []));
+  return lookupOf(
+    all,
+    values.filter((v) => v.environmentId === environmentId),
+  );
+}
+
+/** A lookup over variables and their values in one environment. */
+export function lookupOf(
+  all: readonly VariableRow[],
+  values: readonly VariableValueRow[],
+): (key: string) => ResolvableVariable | undefined {
+  const valueByVariable = new Map(values.map((v) => [v.variableId, v]));
+  const byKey = new Map(
+    all.map((variable) => {
+      const value = valueByVariable.get(variable.id);
+      const resolvable: ResolvableVariable = { kind: variable.kind };
+      if (value) resolvable.value = (variable.kind === "SECRET" ? value.fingerprint : value.value) as JsonValue;
+      return [variable.key, resolvable] as const;
+    }),
+  );
+  return (key) => byKey.get(key);
+}
+
+/** A configuration about to be written into an environment: journey documents (by key) and client settings. */
+export interface ConfigurationInEnvironment {
+  /** `path`: where problems are pathed (default `journeys.<key>`). */
+  journeys: { key: string; document: JourneyDocument; path?: string }[];
+  clientSettings?: object | null;
+}
+
+/**
+ * Checks what a write puts into an environment against that environment's variables (locking the
+ * referenced keys shared first, see lockVariableKeys): the missing variables, and the problems of
+ * references used where they may not go or of resolved values that do not fit.
+ */
+export async function checkVariablesIn(
+  tx: Db,
+  organizationId: string,
+  environment: { id: string; name: string },
+  configuration: ConfigurationInEnvironment,
+): Promise<VariableCheck> {
+  const keys = new Set<string>();
+  for (const { document } of configuration.journeys) for (const use of referencesIn(document as never).uses) keys.add(use.key);
+  if (configuration.clientSettings) for (const use of referencesIn(configuration.clientSettings as never).uses) keys.add(use.key);
+  if (keys.size === 0) return { problems: [], missing: [] };
+  await lockVariableKeys(tx, organizationId, [...keys], true);
+  const lookup = await variablesIn(tx, organizationId, environment.id);
+  const problems: Problem[] = [];
+  const missing = new Set<string>();
+  for (const { key, document, path } of configuration.journeys) {
+    const check = journeyVariableProblems(document, lookup, environment.name, path ?? `journeys.${key}`);
+    problems.push(...check.problems);
+    for (const k of check.missing) missing.add(k);
+  }
+  if (configuration.clientSettings) {
+    const check = settingsProblemsIn(
+      clientSettingsSchema,
+      configuration.clientSettings as Record<string, unknown>,
+      "client.settings",
+      lookup,
+      environment.name,
+    );
+    problems.push(...check.problems);
+    for (const k of check.missing) missing.add(k);
+  }
+  return { problems, missing: [...missing].sort() };
 }
 
 /** A page of a variable's value changes, newest first. */

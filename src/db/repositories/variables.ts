@@ -1,6 +1,15 @@
 import { and, asc, desc, eq, inArray, isNull, max, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
-import { variables, variableValueChanges, variableValues } from "../schema.js";
+import {
+  clients,
+  journeyDrafts,
+  journeyHeads,
+  journeys,
+  journeyVersions,
+  variables,
+  variableValueChanges,
+  variableValues,
+} from "../schema.js";
 
 export type VariableRow = typeof variables.$inferSelect;
 export type VariableKindName = VariableRow["kind"];
@@ -223,4 +232,85 @@ export async function updateSealed(
     .update(variableValues)
     .set(sealed)
     .where(and(eq(variableValues.variableId, key.variableId), eq(variableValues.environmentId, key.environmentId)));
+}
+
+/** A configuration whose JSON mentions a text: a saved journey version (a head), a draft, or a client's settings. */
+export interface ConfigurationMention {
+  applicationId: string;
+  /** Null for client settings. */
+  journeyId: string | null;
+  environmentId: string;
+  draft: boolean;
+  content: unknown;
+}
+
+/**
+ * The configurations of the organization (current heads, drafts, client settings) whose JSON contains
+ * `text` — a coarse filter (`&{key}`): callers read the exact references out of what comes back.
+ */
+export async function findConfigurationsMentioning(
+  db: Db,
+  organizationId: string,
+  text: string,
+  filter: { environmentId?: string; drafts?: boolean } = {},
+): Promise<ConfigurationMention[]> {
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const heads = await db
+    .select({
+      applicationId: journeys.applicationId,
+      journeyId: journeyHeads.journeyId,
+      environmentId: journeyHeads.environmentId,
+      content: journeyVersions.document,
+    })
+    .from(journeyHeads)
+    .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
+    .innerJoin(
+      journeyVersions,
+      and(
+        eq(journeyVersions.journeyId, journeyHeads.journeyId),
+        eq(journeyVersions.environmentId, journeyHeads.environmentId),
+        eq(journeyVersions.version, journeyHeads.version),
+      ),
+    )
+    .where(
+      and(
+        eq(journeys.organizationId, organizationId),
+        filter.environmentId ? eq(journeyHeads.environmentId, filter.environmentId) : undefined,
+        sql`${journeyVersions.document}::text like ${pattern}`,
+      ),
+    );
+  const drafts =
+    filter.drafts === false
+      ? []
+      : await db
+          .select({
+            applicationId: journeys.applicationId,
+            journeyId: journeyDrafts.journeyId,
+            environmentId: journeyDrafts.environmentId,
+            content: journeyDrafts.document,
+          })
+          .from(journeyDrafts)
+          .innerJoin(journeys, eq(journeys.id, journeyDrafts.journeyId))
+          .where(
+            and(
+              eq(journeyDrafts.organizationId, organizationId),
+              filter.environmentId ? eq(journeyDrafts.environmentId, filter.environmentId) : undefined,
+              sql`${journeyDrafts.document}::text like ${pattern}`,
+            ),
+          );
+  const settings = await db
+    .select({ applicationId: clients.applicationId, environmentId: clients.environmentId, content: clients.settings })
+    .from(clients)
+    .where(
+      and(
+        eq(clients.organizationId, organizationId),
+        filter.environmentId ? eq(clients.environmentId, filter.environmentId) : undefined,
+        sql`${clients.settings}::text like ${pattern}`,
+      ),
+    );
+  return [
+    ...heads.map((r) => ({ ...r, draft: false })),
+    ...drafts.map((r) => ({ ...r, draft: true })),
+    ...settings.map((r) => ({ ...r, journeyId: null, draft: false })),
+  ];
 }

@@ -158,7 +158,7 @@ builder.mutationFields((t) => ({
     type: CreateClientSuccess,
     description: "Creates the application's client in an environment (ADMIN); see CreateClientInput.",
     authScopes: { admin: true },
-    errors: mutationErrors("createClient", [Errors.AlreadyExists]),
+    errors: mutationErrors("createClient", [Errors.AlreadyExists, Errors.MissingVariables, Errors.InvalidConfiguration]),
     args: { input: t.arg({ type: CreateClientInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       client: await services.createClient(actor, {

@@ -63,6 +63,14 @@ const ChangeBundleRef = builder.objectRef<ChangeBundle>("ChangeBundle").implemen
   }),
 });
 
+const MissingVariableRef = builder.objectRef<ConfigurationDiff["missingVariables"][number]>("MissingVariable").implement({
+  description: "A variable the changes reference that the target environment has no value for.",
+  fields: (t) => ({
+    key: t.exposeString("key", { description: "Its key, e.g. `webhook.host`: set its value in the target first." }),
+    changeIds: t.field({ type: ["ID"], description: "The changes that reference it.", resolve: (m) => m.changeIds }),
+  }),
+});
+
 const ConfigurationDiffRef = builder.objectRef<ConfigurationDiff>("ConfigurationDiff").implement({
   description: "What promoting from one environment to a higher one would change.",
   fields: (t) => ({
@@ -85,6 +93,13 @@ const ConfigurationDiffRef = builder.objectRef<ConfigurationDiff>("Configuration
       complexity: listCost(LIST_SIZES.bundles),
       description: "The changes grouped by what they enable together.",
       resolve: (d) => d.bundles,
+    }),
+    missingVariables: t.field({
+      type: [MissingVariableRef],
+      complexity: listCost(LIST_SIZES.problems),
+      description:
+        "Variables the changes reference that the target has no value for: promoting those changes is refused with MISSING_VARIABLES until they are set there. Values themselves are never compared.",
+      resolve: (d) => d.missingVariables,
     }),
   }),
 });

@@ -42,8 +42,9 @@ builder.node(JourneyDraftRef, {
     problems: t.field({
       type: [ProblemRef],
       complexity: listCost(LIST_SIZES.problems),
-      description: "Whole-journey rules the draft breaks now (e.g. a transition to a removed step); saving is refused while any remain.",
-      resolve: (d) => draftProblems(d),
+      description:
+        "What the draft breaks now — whole-journey rules (e.g. a transition to a removed step) and variable references without a fitting value in its environment; saving is refused while any remain.",
+      resolve: (d, _args, { loaders }) => draftProblems(loaders, d),
     }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When it was last edited." }),
     updatedBy: t.exposeString("updatedBy", { description: "Who edited it last (the token's name)." }),

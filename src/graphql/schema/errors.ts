@@ -7,15 +7,18 @@ import {
   IncompleteSelectionError,
   InvalidConfigurationError,
   InvalidDirectionError,
+  MissingVariablesError,
   NotFoundError,
   NothingToPropagateError,
   StaleSelectionError,
   TargetMissingError,
   ValidationError,
+  VariableInUseError,
 } from "../../domain/errors.js";
 import type { Problem } from "../../domain/journey-document.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost } from "../cost.js";
+import { VariableReferenceRef } from "./refs.js";
 
 export const ErrorInterface = builder.interfaceRef<DomainError>("Error").implement({
   description: "An expected failure. Every typed error implements it; `code` is stable, `message` is for people.",
@@ -145,6 +148,39 @@ export const Errors = {
           complexity: listCost(LIST_SIZES.problems),
           description: "What would be wrong, with paths.",
           resolve: (e) => e.problems,
+        }),
+      }),
+    }),
+  ),
+  MissingVariables: registered(MissingVariablesError, () =>
+    builder.objectType(MissingVariablesError, {
+      name: "MissingVariablesError",
+      description:
+        "Code MISSING_VARIABLES: what would be written references variables the target environment has no value for; nothing was applied.",
+      interfaces: [ErrorInterface],
+      isTypeOf: (value) => value instanceof MissingVariablesError,
+      fields: (t) => ({
+        variables: t.field({
+          type: ["String"],
+          complexity: listCost(LIST_SIZES.problems),
+          description: "Keys of the variables to set there first, e.g. `webhook.host`.",
+          resolve: (e) => e.variables,
+        }),
+      }),
+    }),
+  ),
+  VariableInUse: registered(VariableInUseError, () =>
+    builder.objectType(VariableInUseError, {
+      name: "VariableInUseError",
+      description: "Code VARIABLE_IN_USE: configurations reference the variable (or its value there); nothing was changed.",
+      interfaces: [ErrorInterface],
+      isTypeOf: (value) => value instanceof VariableInUseError,
+      fields: (t) => ({
+        references: t.field({
+          type: [VariableReferenceRef],
+          complexity: listCost(LIST_SIZES.problems),
+          description: "Where it is referenced.",
+          resolve: (e) => e.references.slice(0, 100),
         }),
       }),
     }),

@@ -1,6 +1,12 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
 import type { JourneyStepDefinition } from "../../domain/journey-document.js";
-import { type JourneyRow, type JourneyVersionRow, syncStatesOfJourney } from "../../services/index.js";
+import {
+  type JourneyRow,
+  type JourneyVersionRow,
+  resolveJourneyDocument,
+  syncStatesOfJourney,
+  variablesInLoaded,
+} from "../../services/index.js";
 import { builder } from "../builder.js";
 import type { GraphQLContext } from "../context.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
@@ -82,6 +88,15 @@ builder.node(JourneyVersionRef, {
       type: "JSON",
       description: "The whole configuration document (start, order, steps).",
       resolve: async (v, _a, c) => (await row(v, c)).document,
+    }),
+    resolvedDocument: t.field({
+      type: "JSON",
+      description:
+        "The document as its environment runs it: each variable reference replaced by that environment's value; secret settings keep their reference (only the runtime's configuration has their values).",
+      resolve: async (v, _a, c) => {
+        const [version, lookup] = await Promise.all([row(v, c), variablesInLoaded(c.loaders, v.environmentId)]);
+        return resolveJourneyDocument(version.document, lookup, "reference");
+      },
     }),
     origin: t.field({
       type: VersionOriginEnum,

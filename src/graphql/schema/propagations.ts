@@ -161,6 +161,7 @@ const propagationErrors = [
   Errors.InvalidConfiguration,
   Errors.NothingToPropagate,
   Errors.DraftConflict,
+  Errors.MissingVariables,
 ];
 
 const ids = (input: { applicationId: string; fromEnvironmentId: string; toEnvironmentId: string; journeyId?: string | null }) => ({

@@ -1,3 +1,4 @@
+import type { VariableUse } from "../../domain/errors.js";
 import type {
   ApiTokenRow,
   ApplicationRow,
@@ -23,6 +24,8 @@ export const JourneyRef = builder.objectRef<JourneyRow>("Journey");
 /** A whole version row, or just a head (number and hash) whose other fields load on demand. */
 export type JourneyVersionView = JourneyVersionRow | JourneyHeadRow;
 export const JourneyVersionRef = builder.objectRef<JourneyVersionView>("JourneyVersion");
+/** Where a configuration references a variable. */
+export const VariableReferenceRef = builder.objectRef<VariableUse>("VariableReference");
 
 export const RoleEnum = builder.enumType("Role", {
   description: "What a token may do. Each role includes the ones before it.",

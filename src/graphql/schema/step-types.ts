@@ -28,7 +28,8 @@ const StepTypeRef = builder.objectRef<StepTypeDefinition>("StepType").implement(
       resolve: (definition) => settingsDefaults(definition.type),
     }),
     secretSettings: t.exposeStringList("secretSettings", {
-      description: "Settings that hold credentials (a client should show them as secrets). Empty for every type today.",
+      description:
+        "Settings that hold credentials: each takes only a whole reference to a SECRET variable (e.g. `&{webhook.signing-secret}`), never a value.",
     }),
   }),
 });

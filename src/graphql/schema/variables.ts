@@ -6,7 +6,7 @@ import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { checkPageSize, pagePositions, variableChangeCursor } from "../cursors.js";
 import { environmentIdOf, localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
-import { ApiTokenRef, EnvironmentRef } from "./refs.js";
+import { ApiTokenRef, ApplicationRef, EnvironmentRef, JourneyRef, VariableReferenceRef } from "./refs.js";
 
 /*
  * Variables (DESIGN.md §6): a key and a kind, one value per environment. Values are read by every
@@ -102,6 +102,30 @@ builder.node(VariableValueChangeRef, {
   }),
 });
 
+VariableReferenceRef.implement({
+  description: "Where a configuration references a variable: a saved journey version or draft, or client settings, in one environment.",
+  fields: (t) => ({
+    application: t.field({
+      type: ApplicationRef,
+      description: "The application.",
+      resolve: async (r, _args, { loaders }) => (await loaders.application.load(r.applicationId))!,
+    }),
+    journey: t.field({
+      type: JourneyRef,
+      nullable: true,
+      description: "The journey; null for the client's settings.",
+      resolve: (r, _args, { loaders }) => (r.journeyId ? loaders.journey.load(r.journeyId) : null),
+    }),
+    environment: t.field({
+      type: EnvironmentRef,
+      description: "The environment.",
+      resolve: async (r, _args, { loaders }) => (await loaders.environment.load(r.environmentId))!,
+    }),
+    path: t.exposeString("path", { description: "Where in the configuration, e.g. `steps.webhook.settings.url`." }),
+    draft: t.exposeBoolean("draft", { description: "In a draft (not yet saved)." }),
+  }),
+});
+
 builder.node(VariableRef, {
   description: "An organization-wide variable: a key configurations reference as `&{key}`, with one value per environment.",
   id: { resolve: (v) => v.id },
@@ -133,6 +157,12 @@ builder.node(VariableRef, {
         const value = (await loaders.valuesByVariable.load(v.id)).find((value) => value.environmentId === environmentId);
         return value ? { ...value, kind: v.kind } : null;
       },
+    }),
+    references: t.field({
+      type: [VariableReferenceRef],
+      complexity: listCost(LIST_SIZES.changes),
+      description: "Saved configurations and drafts that reference it, in every environment.",
+      resolve: (v, _args, { services, actor }) => services.variableReferences(actor, v.key),
     }),
     history: t.connection(
       {
@@ -263,7 +293,7 @@ builder.mutationFields((t) => ({
     type: RemoveVariableValueSuccess,
     description: "Removes a variable's value from an environment (EDITOR in editable environments, ADMIN anywhere).",
     authScopes: { editor: true },
-    errors: mutationErrors("removeVariableValue"),
+    errors: mutationErrors("removeVariableValue", [Errors.VariableInUse]),
     args: { input: t.arg({ type: VariableEnvironmentInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       variable: await services.removeVariableValue(actor, {
@@ -276,7 +306,7 @@ builder.mutationFields((t) => ({
     type: DeleteVariableSuccess,
     description: "Deletes a variable and its values (ADMIN).",
     authScopes: { admin: true },
-    errors: mutationErrors("deleteVariable"),
+    errors: mutationErrors("deleteVariable", [Errors.VariableInUse]),
     args: { input: t.arg({ type: DeleteVariableInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       variable: await services.deleteVariable(actor, { variableId: variableId(input.variableId) }),
