@@ -420,7 +420,8 @@ async function startServer(command: Command, prepared: Prepared): Promise<{ serv
   const server = { pid, output: () => output, exited };
   const started = performance.now();
   for (let i = 0; i < 600; i++) {
-    const ready = /GraphiQL: (\S+)\n(?:Admin token[^\n]*\n(\S+)\n|New token)/.exec(output);
+    // The JSON log lines (written asynchronously) may fall between the console's lines: skip them.
+    const ready = /GraphiQL: (\S+)\n(?:\{[^\n]*\}\n)*(?:Admin token[^\n]*\n(?:\{[^\n]*\}\n)*(jpt_\S+)\n|New token)/.exec(output);
     if (ready) {
       console.log(`${command.where} \`${command.text}\`: ready in ${Math.round(performance.now() - started)} ms`);
       expect(ready[1], shown(command) + output).toBe(`http://localhost:${PORT}/graphql`);

@@ -29,7 +29,7 @@ if (values.help || (!values.revoke && (!values.org || !values.role))) {
   process.exit(values.help ? 0 : 2);
 }
 const role = values.role?.toUpperCase() as Role | undefined;
-if (role && !ROLES.includes(role)) {
+if (role && !(ROLES as Role[]).includes(role)) {
   console.error(`--role must be one of ${ROLES.join(", ")}`);
   process.exit(2);
 }

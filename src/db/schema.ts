@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
@@ -42,7 +43,9 @@ export const apiTokens = pgTable(
       .references(() => organizations.id),
     /** Unique among the organization's active tokens: audit records name their author by it. */
     name: text("name").notNull(),
-    role: text("role", { enum: ["VIEWER", "EDITOR", "PROMOTER", "ADMIN"] }).notNull(),
+    role: text("role", { enum: ["VIEWER", "EDITOR", "PROMOTER", "ADMIN", "RUNTIME"] }).notNull(),
+    /** The one environment a RUNTIME token reads (DESIGN.md §6); null for every other role. */
+    environmentId: uuid("environment_id").references((): AnyPgColumn => environments.id),
     /** SHA-256 of the secret; the secret itself is shown once and never stored. */
     tokenHash: text("token_hash").notNull().unique(),
     createdAt: createdAt(),
@@ -51,6 +54,7 @@ export const apiTokens = pgTable(
   (t) => [
     index("api_tokens_organization_idx").on(t.organizationId),
     uniqueIndex("api_tokens_organization_active_name_unique").on(t.organizationId, t.name).where(sql`${t.revokedAt} is null`),
+    check("api_tokens_runtime_environment", sql`(${t.role} = 'RUNTIME') = (${t.environmentId} is not null)`),
   ],
 );
 
@@ -463,4 +467,26 @@ export const variableValueChanges = pgTable(
     unique("variable_value_changes_version_unique").on(t.variableId, t.environmentId, t.version),
     index("variable_value_changes_variable_idx").on(t.variableId, t.id),
   ],
+);
+
+/**
+ * One audit event (DESIGN.md §10): who (token id and name), what (the action), which object (its
+ * global ID), when, and a redacted summary (secrets as fingerprints or keys, never values). Written
+ * in the transaction of what it records; the runtime's reads of configurations are recorded here.
+ */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    action: text("action").notNull(),
+    subjectId: text("subject_id"),
+    actor: text("actor").notNull(),
+    actorTokenId: authorToken("actor_token_id"),
+    occurredAt: timestamp("occurred_at", { withTimezone: true, mode: "date", precision: 3 }).notNull().defaultNow(),
+    summary: jsonb("summary").$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index("audit_events_organization_occurred_idx").on(t.organizationId, t.occurredAt)],
 );

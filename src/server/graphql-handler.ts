@@ -20,6 +20,7 @@ import { useBoundedRequestJson } from "./request-body.js";
 import { useRequestErrorCodes } from "./request-errors.js";
 import { useRequestLogging } from "./request-logging.js";
 import { useResponseCache } from "./response-cache.js";
+import { useRuntimeScope } from "./runtime-scope.js";
 import { useSharedEventExecution } from "./shared-events.js";
 import { useSingleConnectionSse } from "./sse.js";
 import { SUBSCRIPTION_LIMITS, useSubscriptionLimits } from "./subscription-limits.js";
@@ -168,6 +169,7 @@ export function createGraphQLHandler({
       operationLimits(),
       ...(introspection ? [] : [disableIntrospection()]),
       useOperationCost({ maxCost: OPERATION_LIMITS.cost }),
+      useRuntimeScope(),
       subscriptionCaps,
       // A live event resolves once per audience, document and variables, with loaders of its own,
       // not once per subscriber. syncStatusChanged's arguments only choose which events arrive.
@@ -185,7 +187,8 @@ export function createGraphQLHandler({
             useResponseCache({
               scopeOf: (context) => {
                 const { actor, organizationRevision } = context as GraphQLContext;
-                if (organizationRevision === undefined) return null;
+                // A RUNTIME token's reads hold secrets and are audited one by one: never kept.
+                if (organizationRevision === undefined || actor.role === "RUNTIME") return null;
                 return { organization: actor.organizationId, audience: audienceOf(context), revision: organizationRevision };
               },
             }),

@@ -7,6 +7,8 @@ export interface Actor {
   role: Role;
   /** Written as `savedBy` / `updatedBy` / `actor` in audit records, beside `tokenId`. */
   name: string;
+  /** The one environment a RUNTIME token reads; absent for every other role. */
+  environmentId?: string;
 }
 
 /** How a version records its author: the token's name as it is now, and the token. */
@@ -15,10 +17,17 @@ export const savedBy = (actor: Actor) => ({ savedBy: actor.name, savedByTokenId:
 /** How a draft records who edited it last. */
 export const updatedBy = (actor: Actor) => ({ updatedBy: actor.name, updatedByTokenId: actor.tokenId });
 
-const ROLE_RANK: Record<Role, number> = { VIEWER: 0, EDITOR: 1, PROMOTER: 2, ADMIN: 3 };
+/** The ladder: each role includes the ones before it. RUNTIME stands outside it (DESIGN.md §6). */
+type LadderRole = Exclude<Role, "RUNTIME">;
+const ROLE_RANK: Record<LadderRole, number> = { VIEWER: 0, EDITOR: 1, PROMOTER: 2, ADMIN: 3 };
 
-export function hasRole(actor: Pick<Actor, "role">, least: Role): boolean {
-  return ROLE_RANK[actor.role] >= ROLE_RANK[least];
+/** Whether the actor's role includes `least`; a RUNTIME token has none of the ladder's roles. */
+export function hasRole(actor: Pick<Actor, "role">, least: LadderRole): boolean {
+  return actor.role !== "RUNTIME" && ROLE_RANK[actor.role] >= ROLE_RANK[least];
 }
 
-export const ROLES = Object.keys(ROLE_RANK) as Role[];
+/** The roles of the ladder. */
+export const ROLES = Object.keys(ROLE_RANK) as LadderRole[];
+
+/** A RUNTIME token: it reads its environment's resolved configuration (`runtimeConfiguration`) and nothing else. */
+export const isRuntime = (actor: Pick<Actor, "role">) => actor.role === "RUNTIME";

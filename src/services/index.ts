@@ -15,6 +15,7 @@ import { createLoaders, type Loaders } from "./loaders.js";
 import * as propagation from "./propagations.js";
 import { TokenBuckets } from "./rate.js";
 import { ReadQueue } from "./read-queue.js";
+import * as runtime from "./runtime.js";
 import * as notifications from "./sync-stream.js";
 import * as tokens from "./tokens.js";
 import * as variables from "./variables.js";
@@ -26,13 +27,14 @@ export { Keyring } from "../domain/secret-box.js";
 export type { SyncStatus } from "../domain/sync.js";
 export { syncMessage } from "../domain/sync.js";
 export type { Actor } from "./actor.js";
-export { hasRole, ROLES } from "./actor.js";
+export { hasRole, isRuntime, ROLES } from "./actor.js";
 export type { ClientCreationPlan } from "./clients.js";
 export type { ChangeView, ConfigurationDiff } from "./diff.js";
 export type { JourneyDraftRow } from "./drafts.js";
 export { draftChanges, draftProblems } from "./drafts.js";
 export type { Loaders } from "./loaders.js";
 export type { PropagationResult, PropagationRow } from "./propagations.js";
+export type { RuntimeConfiguration } from "./runtime.js";
 export type { SyncState } from "./sync.js";
 export { changeCountOf, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 export type { VariableRow, VariableValueChangeRow, VariableValueRow } from "./variables.js";
@@ -120,6 +122,8 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
     removeVariableValue: (actor: Actor, input: variables.RemoveVariableValueInput) => variables.removeVariableValue(db, actor, input),
     deleteVariable: (actor: Actor, input: { variableId: string }) => variables.deleteVariable(db, actor, input),
     variableReferences: (actor: Actor, key: string) => variables.referencesTo(db, actor.organizationId, key),
+    runtimeConfiguration: (actor: Actor, applicationId: string, subjectId: string) =>
+      runtime.runtimeConfiguration(db, keyring, actor, applicationId, subjectId),
     variableHistory: (
       actor: Actor,
       filter: { variableId: string; environmentId?: string },

@@ -17,6 +17,7 @@ import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
 import { ROLES } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
+import { environmentOf } from "./lookups.js";
 import { inTransaction, sqlState, UNIQUE_VIOLATION, uniqueAs } from "./transaction.js";
 
 const TOKEN_PREFIX = "jpt_";
@@ -67,7 +68,7 @@ export async function ensureOrganization(db: Db, name: string): Promise<{ organi
 /** A new token; ALREADY_EXISTS when an active token of the organization has its name (checked by a unique index). */
 export async function issueToken(
   db: Db,
-  values: { organizationId: string; name: string; role: Role },
+  values: { organizationId: string; name: string; role: Role; environmentId?: string },
 ): Promise<{ token: string; apiToken: ApiTokenRow }> {
   const token = generateSecret();
   const apiToken = await inTransaction(db, values.organizationId, (tx) =>
@@ -118,21 +119,35 @@ export async function authenticate(db: Db, secret: string): Promise<Authenticati
       tokenId: found.token.id,
       role: found.token.role,
       name: found.token.name,
+      ...(found.token.environmentId ? { environmentId: found.token.environmentId } : {}),
     },
     organizationRevision: found.organization.revision,
   };
 }
 
-const createApiTokenInput = z.object({
-  name: inputs.name(100),
-  role: z.enum(ROLES as [Role, ...Role[]], { message: `must be one of ${ROLES.join(", ")}` }),
-});
+const TOKEN_ROLES = [...ROLES, "RUNTIME"] as const;
+const createApiTokenInput = z
+  .object({
+    name: inputs.name(100),
+    role: z.enum(TOKEN_ROLES, { message: `must be one of ${TOKEN_ROLES.join(", ")}` }),
+    environmentId: inputs.optional(z.string()),
+  })
+  .superRefine((input, ctx) => {
+    if (input.role === "RUNTIME" && input.environmentId === undefined) {
+      ctx.addIssue({ code: "custom", path: ["environmentId"], message: "is required for a RUNTIME token: the environment it reads" });
+    }
+    if (input.role !== "RUNTIME" && input.environmentId !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["environmentId"], message: "is only for a RUNTIME token" });
+    }
+  });
 
 export type CreateApiTokenInput = z.input<typeof createApiTokenInput>;
 
+/** A new token (ADMIN); a RUNTIME token is bound to one environment of the organization. */
 export async function createApiToken(db: Db, actor: Actor, input: CreateApiTokenInput) {
-  const { name, role } = parseInput(createApiTokenInput, input);
-  return issueToken(db, { organizationId: actor.organizationId, name, role });
+  const { name, role, environmentId } = parseInput(createApiTokenInput, input);
+  const environment = environmentId === undefined ? undefined : await environmentOf(db, actor, environmentId);
+  return issueToken(db, { organizationId: actor.organizationId, name, role, environmentId: environment?.id });
 }
 
 export async function revokeApiToken(db: Db, actor: Actor, apiTokenId: string): Promise<ApiTokenRow> {

@@ -769,7 +769,11 @@ const INPUTS: Record<MutationName, fc.Arbitrary<unknown>> = {
     selectAll: boolField({ optional: true }),
     includeRequired: boolField({ optional: true }),
   }),
-  createApiToken: inputOf({ name: textField(displayName), role: enumField(["VIEWER", "EDITOR", "PROMOTER", "ADMIN"]) }),
+  createApiToken: inputOf({
+    name: textField(displayName),
+    role: enumField(["VIEWER", "EDITOR", "PROMOTER", "ADMIN", "RUNTIME"]),
+    environmentId: idField("Environment", { optional: true }),
+  }),
   revokeApiToken: inputOf({ apiTokenId: idField("ApiToken") }),
   createVariable: inputOf({
     key: {

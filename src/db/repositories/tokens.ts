@@ -5,7 +5,7 @@ import type { ApiTokenRow, OrganizationRow, Role } from "./rows.js";
 
 export async function insertApiToken(
   db: Db,
-  values: { organizationId: string; name: string; role: Role; tokenHash: string },
+  values: { organizationId: string; name: string; role: Role; tokenHash: string; environmentId?: string },
 ): Promise<ApiTokenRow> {
   const [row] = await db.insert(apiTokens).values(values).returning();
   return row;

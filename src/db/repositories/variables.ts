@@ -314,3 +314,24 @@ export async function findConfigurationsMentioning(
     ...settings.map((r) => ({ ...r, journeyId: null, draft: false })),
   ];
 }
+
+/** The sealed values of an environment (SECRETs only): what the runtime's configuration opens. */
+export async function findSealedValuesIn(db: Db, organizationId: string, environmentId: string): Promise<SealedValueRow[]> {
+  const rows = await db
+    .select({
+      variableId: variableValues.variableId,
+      environmentId: variableValues.environmentId,
+      organizationId: variableValues.organizationId,
+      ciphertext: variableValues.ciphertext,
+      keyId: variableValues.keyId,
+    })
+    .from(variableValues)
+    .where(
+      and(
+        eq(variableValues.organizationId, organizationId),
+        eq(variableValues.environmentId, environmentId),
+        sql`${variableValues.ciphertext} is not null`,
+      ),
+    );
+  return rows as SealedValueRow[];
+}

@@ -14,6 +14,7 @@ import "./propagations.js";
 import "./sync.js";
 import "./step-types.js";
 import "./variables.js";
+import "./runtime.js";
 
 export const schema = readAfterWrite(builder.toSchema());
 

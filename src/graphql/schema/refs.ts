@@ -28,12 +28,16 @@ export const JourneyVersionRef = builder.objectRef<JourneyVersionView>("JourneyV
 export const VariableReferenceRef = builder.objectRef<VariableUse>("VariableReference");
 
 export const RoleEnum = builder.enumType("Role", {
-  description: "What a token may do. Each role includes the ones before it.",
+  description: "What a token may do. Each role from VIEWER to ADMIN includes the ones before it; RUNTIME stands apart.",
   values: {
     VIEWER: { description: "Reads everything of its organization." },
     EDITOR: { description: "Also edits drafts, saves and creates journeys in editable environments." },
     PROMOTER: { description: "Also propagates changes into environments that are not production." },
     ADMIN: { description: "Also propagates into production, manages environments, databases, applications, clients and tokens." },
+    RUNTIME: {
+      description:
+        "Outside the ladder: the identity runtime of one environment. Reads only `runtimeConfiguration` (secrets included, each read audited) and nothing else.",
+    },
   } as const,
 });
 

@@ -3,7 +3,7 @@ import { builder } from "../builder.js";
 import type { GraphQLContext } from "../context.js";
 import { localId } from "../ids.js";
 import { Errors, mutationErrors } from "./errors.js";
-import { ApiTokenRef, OrganizationRef, RoleEnum } from "./refs.js";
+import { ApiTokenRef, EnvironmentRef, OrganizationRef, RoleEnum } from "./refs.js";
 
 builder.node(OrganizationRef, {
   description: "A tenant. Every object belongs to one; a token sees only its own.",
@@ -28,6 +28,12 @@ builder.node(ApiTokenRef, {
       type: "DateTime",
       nullable: true,
       description: "When the token was revoked; null while it is valid.",
+    }),
+    environment: t.field({
+      type: EnvironmentRef,
+      nullable: true,
+      description: "The environment a RUNTIME token reads; null for every other role.",
+      resolve: (row, _args, { loaders }) => (row.environmentId ? loaders.environment.load(row.environmentId) : null),
     }),
   }),
 });
@@ -57,6 +63,10 @@ const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
   fields: (t) => ({
     name: t.string({ description: "Who or what will use it (1–100 characters); no other active token of the organization may have it." }),
     role: t.field({ type: RoleEnum, description: "What it may do." }),
+    environmentId: t.id({
+      required: false,
+      description: "For a RUNTIME token (and only for one): the environment whose configuration it reads.",
+    }),
   }),
 });
 
@@ -88,7 +98,11 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: mutationErrors("createApiToken", [Errors.AlreadyExists]),
     args: { input: t.arg({ type: CreateApiTokenInput, description: "What to do." }) },
-    resolve: (_root, { input }, { services, actor }) => services.createApiToken(actor, input),
+    resolve: (_root, { input }, { services, actor }) =>
+      services.createApiToken(actor, {
+        ...input,
+        environmentId: input.environmentId == null ? undefined : localId(input.environmentId, "Environment"),
+      }),
   }),
   revokeApiToken: t.field({
     type: RevokeApiTokenSuccess,
