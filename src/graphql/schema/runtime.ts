@@ -1,6 +1,6 @@
 import type { RuntimeConfiguration } from "../../services/index.js";
 import { builder } from "../builder.js";
-import { localId } from "../ids.js";
+import { globalId, localId } from "../ids.js";
 import { ApplicationRef, EnvironmentRef } from "./refs.js";
 
 /*
@@ -37,7 +37,10 @@ builder.queryField("runtimeConfiguration", (t) =>
     description:
       "The resolved configuration of an application in the caller's environment: RUNTIME tokens only (FORBIDDEN otherwise); every read is audited.",
     args: { applicationId: t.arg.id({ description: "Global ID of the application." }) },
-    resolve: (_root, { applicationId }, { services, actor }) =>
-      services.runtimeConfiguration(actor, localId(applicationId, "Application"), applicationId),
+    resolve: (_root, { applicationId }, { services, actor }) => {
+      const id = localId(applicationId, "Application");
+      // The audit event names the application by its ID as the API spells it, whatever spelling came in.
+      return services.runtimeConfiguration(actor, id, globalId("Application", id));
+    },
   }),
 );
