@@ -5,7 +5,7 @@ import { startEventRelay } from "../events/relay.js";
 import { createServices, type Keyring, type Services } from "../services/index.js";
 import { createGraphQLHandler, type GraphQLHandlerOptions } from "./graphql-handler.js";
 import { MAX_WS_MESSAGE_BYTES } from "./limits.js";
-import { refuseUnboundedBody } from "./request-body.js";
+import { ClosingResponse, refuseUnboundedBody } from "./request-body.js";
 import { startWebSocketServer } from "./websocket.js";
 
 export type AppOptions = Omit<GraphQLHandlerOptions, "services" | "hub" | "path"> & {
@@ -32,7 +32,11 @@ export function createApp(options: AppOptions): App {
   const hub = new EventHub();
   const services = createServices(database.db, hub, options.keyring);
   const graphql = createGraphQLHandler({ ...options, services, hub, path: GRAPHQL_PATH });
-  const server = createServer((request, response) => refuseUnboundedBody(request, response) || graphql.yoga(request, response));
+  // An answer given before the request's body arrived closes the connection rather than drain the body.
+  const server = createServer(
+    { ServerResponse: ClosingResponse },
+    (request, response) => refuseUnboundedBody(request, response) || graphql.yoga(request, response),
+  );
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   const webSockets = startWebSocketServer({

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, ServerResponse } from "node:http";
 import { GraphQLError } from "graphql";
 import type { GraphQLParams, Plugin } from "graphql-yoga";
 import { JsonDepthScanner, MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
@@ -117,4 +117,22 @@ export function refuseUnboundedBody(request: IncomingMessage, response: ServerRe
   response.writeHead(status, { "content-type": "application/json", connection: "close" });
   response.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
   return true;
+}
+
+/**
+ * A response to a request whose body has not all arrived closes the connection instead of keeping
+ * it alive. To keep a connection alive, Node reads the rest of an unread body before the next
+ * request: an answer given before the body is read (401, 429 TOO_MANY_REQUESTS, a depth refusal)
+ * would cost reading up to {@link MAX_BODY_BYTES} of a hostile body, and let its sender send the
+ * next one at once. With `Connection: close` Node ends the connection as soon as the answer is
+ * written, reading only what had arrived by then; the client gets the answer and reconnects. A body
+ * that arrived whole (read or not) keeps the connection alive. Used as the server's
+ * `ServerResponse` (`createServer({ ServerResponse: ClosingResponse }, …)`).
+ */
+export class ClosingResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  override writeHead(...args: unknown[]): this {
+    // `req.complete`: the parser has seen the end of the body (whether or not anyone read it).
+    if (!this.req.complete) this.shouldKeepAlive = false;
+    return super.writeHead(...(args as Parameters<ServerResponse["writeHead"]>));
+  }
 }

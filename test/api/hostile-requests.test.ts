@@ -1,8 +1,10 @@
+import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { type App, createApp } from "../../src/server/app.js";
 import { MAX_JSON_DEPTH } from "../../src/server/json-depth.js";
 import { createLogger } from "../../src/server/logger.js";
+import { REFUSAL_ALLOWANCE } from "../../src/server/refusal-throttle.js";
 import { testDatabase } from "../support/database.js";
 import { gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -13,6 +15,7 @@ let tenant: Tenant;
 beforeAll(async () => {
   server = await startTestServer();
   tenant = await createTenant("hostile");
+  server.app.server.on("connection", (socket: Socket) => serverSockets.push(socket));
 });
 afterAll(() => server.stop());
 
@@ -72,6 +75,114 @@ describe("deeply nested JSON", () => {
     const closed = new Promise<number>((resolve) => socket.on("close", resolve));
     socket.send(`{"type":"connection_init","payload":{"x":${nested(200_000)}}}`);
     expect(await closed).toBe(4400);
+  });
+});
+
+/** Every connection the server accepted since this file's tests began. */
+const serverSockets: Socket[] = [];
+const serverBytesRead = () => serverSockets.reduce((sum, socket) => sum + socket.bytesRead, 0);
+
+/** Runs `work`, then counts the bytes the server read meanwhile, once it has stopped reading (200 ms without a byte). */
+async function bytesReadDuring<T>(work: () => Promise<T>): Promise<{ result: T; bytesRead: number }> {
+  const before = serverBytesRead();
+  const result = await work();
+  let last = -1;
+  for (let read = serverBytesRead(); read !== last; read = serverBytesRead()) {
+    last = read;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { result, bytesRead: last - before };
+}
+
+/**
+ * A request written by hand: its headers and the first `sent` bytes of a body of `declared` bytes;
+ * once the answer has come, the rest of the body (as a client that sends the whole body regardless
+ * would). Resolves with the raw answer once the server has closed the connection.
+ */
+function partialRequest(headers: Record<string, string>, body: string, sent: number): Promise<{ answer: string; closed: boolean }> {
+  const { hostname, port } = new URL(server.endpoint);
+  const socket = connect(Number(port), hostname);
+  const head = Object.entries({
+    host: `${hostname}:${port}`,
+    "content-type": "application/json",
+    "content-length": String(body.length),
+    ...headers,
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  socket.write(`POST /graphql HTTP/1.1\r\n${head}\r\n${body.slice(0, sent)}`);
+  let answer = "";
+  let restSent = false;
+  return new Promise((resolve) => {
+    socket.on("data", (chunk) => {
+      answer += chunk.toString("latin1");
+      if (!restSent && answer.includes("\r\n\r\n") && answer.trimEnd().endsWith("}")) {
+        restSent = true;
+        socket.write(body.slice(sent), () => {});
+      }
+    });
+    socket.on("error", () => {}); // the server may reset a connection it closed while the rest arrives
+    socket.on("close", () => resolve({ answer, closed: true }));
+  });
+}
+
+describe("bodies answered before they are read", () => {
+  const huge = `{"query":"{ viewer { role } }","variables":{"x":${nested(900_000)}}}`;
+
+  it("answers 401 to a client still sending a 1.8 MB body, closes the connection and reads no more of it", async () => {
+    const { result, bytesRead } = await bytesReadDuring(() => partialRequest({}, huge, 64 * 1024));
+    expect(result.answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(result.answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(result.answer).toContain('"code":"UNAUTHENTICATED"');
+    // What arrived before the answer, and little more: not the 1.8 MB.
+    expect(bytesRead).toBeLessThan(512 * 1024);
+  });
+
+  it("gets a fetch client its 401 for the whole body, reading a fraction of it", async () => {
+    const { result, bytesRead } = await bytesReadDuring(async () => {
+      const response = await post(huge, null);
+      return { status: response.status, connection: response.headers.get("connection"), body: await response.json() };
+    });
+    expect(result.status).toBe(401);
+    expect(result.connection).toBe("close");
+    expect(result.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect(bytesRead).toBeLessThan(huge.length / 2);
+  });
+
+  it("answers 429 to a throttled token's 1.8 MB body with the connection closed, not drained", async () => {
+    const throttled = await createTenant("hostile-throttled");
+    const refuse = async () => {
+      const refused = await post(bodyOfDepth(MAX_JSON_DEPTH + 1), throttled.tokens.VIEWER);
+      await refused.arrayBuffer();
+      return refused.status;
+    };
+    // Spend the token's allowance of refusals with small bodies too deep to read.
+    let status = 0;
+    for (let i = 0; i < REFUSAL_ALLOWANCE.burst + 20 && status !== 429; i++) status = await refuse();
+    // The allowance refills 10 a second, and a 429 is held until there is one again: the huge
+    // body follows a refusal that was charged (400), at once, and finds the allowance spent.
+    const attempt = () =>
+      bytesReadDuring(async () => {
+        const response = await post(huge, throttled.tokens.VIEWER);
+        return { status: response.status, connection: response.headers.get("connection"), body: await response.json() };
+      });
+    let measured: Awaited<ReturnType<typeof attempt>> | undefined;
+    for (let i = 0; i < 10 && measured?.result.status !== 429; i++) {
+      if ((await refuse()) === 400) measured = await attempt();
+    }
+    if (!measured) throw new Error("no refusal was charged");
+    const { result, bytesRead } = measured;
+    expect(result.status).toBe(429);
+    expect(result.body.errors[0].extensions.code).toBe("TOO_MANY_REQUESTS");
+    expect(result.connection).toBe("close");
+    expect(bytesRead).toBeLessThan(huge.length / 2);
+  });
+
+  it("keeps the connection alive when the body arrived whole, read or not", async () => {
+    const answered = await post(JSON.stringify({ query: "{ viewer { role } }" }));
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get("connection")).toBe("keep-alive");
+    await answered.arrayBuffer();
   });
 });
 
