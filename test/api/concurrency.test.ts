@@ -1,6 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertNotifications, lockNotifications } from "../../src/db/repositories/sync-notifications.js";
+import type { JsonValue } from "../../src/domain/journey-document.js";
+import { referencesIn } from "../../src/domain/variables.js";
 import { parseGlobalId } from "../../src/graphql/ids.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
 import { SAVE_STEP } from "../support/documents.js";
@@ -907,5 +909,331 @@ describe("variable values under competing writers", () => {
       expect(after.variableValues.filter((v) => v.variableId === localId)).toEqual([]);
       expect(after.variables.find((v) => v.id === localId)?.deletedAt).not.toBeNull();
     }
+  });
+});
+
+/**
+ * Reference integrity (DESIGN.md §6): a write that adds a reference to `&{key}` and a write that
+ * takes the key's value (or the variable) away must never both succeed. Saves, promotions and client
+ * settings lock the keys they reference shared after their configuration locks; removals and
+ * deletions lock the key exclusively (src/services/locks.ts), so whichever commits first is seen by
+ * the other. Each race runs several rounds through the HTTP API. On PostgreSQL every other round is
+ * forced to overlap: the test holds a row one writer needs only after its checks, and lets go once
+ * both writers are inside their transactions (blocked behind the test or behind each other) — the
+ * outcome is then decided by the locks alone. Afterwards the database itself is checked: every
+ * reference of every saved configuration has a value in its environment.
+ */
+describe("variable references under competing writers", () => {
+  const RESULT = `__typename ... on Error { code message } ... on ValidationError { problems { path message } }`;
+  const IN_USE = `... on VariableInUseError { references { path draft environment { key } } }`;
+  const CREATE_VARIABLE = operation(`mutation($input: CreateVariableInput!) {
+    createVariable(input: $input) { ${RESULT} ... on CreateVariableSuccess { variable { id } } } }`);
+  const SET_VALUE = operation(`mutation($input: SetVariableValueInput!) { setVariableValue(input: $input) { ${RESULT} } }`);
+  const REMOVE_VALUE = operation(
+    `mutation($input: RemoveVariableValueInput!) { removeVariableValue(input: $input) { ${RESULT} ${IN_USE} } }`,
+  );
+  const DELETE_VARIABLE = operation(`mutation($input: DeleteVariableInput!) { deleteVariable(input: $input) { ${RESULT} ${IN_USE} } }`);
+  const EDIT_STEP = operation(`mutation($input: SaveJourneyStepInput!) {
+    saveJourneyStep(input: $input) { ${RESULT} ... on SaveJourneyStepSuccess { draft { revision } } } }`);
+  const SAVE_JOURNEY = operation(`mutation($input: SaveJourneyInput!) { saveJourney(input: $input) { ${RESULT}
+    ... on InvalidConfigurationError { problems { path message } } ... on SaveJourneySuccess { version { version } } } }`);
+  const PROMOTE = operation(`mutation($input: PromoteNowInput!) { promoteNow(input: $input) { ${RESULT}
+    ... on InvalidConfigurationError { problems { path message } } ... on MissingVariablesError { variables } } }`);
+  const SETTINGS = operation(`mutation($input: UpdateClientInput!) { updateClient(input: $input) { ${RESULT} } }`);
+
+  const ROUNDS = 8;
+  /** Every other round on PostgreSQL; never on PGlite, whose one connection an outside transaction would block. */
+  const forcedRound = (round: number) => databaseUrl !== undefined && round % 2 === 1;
+
+  type Result = { __typename: string; code?: string; message?: string; problems?: { path: string; message: string }[] } & Record<
+    string,
+    unknown
+  >;
+
+  interface RaceWorld {
+    tenant: Tenant;
+    api: Api;
+    catalogue: Catalogue;
+    env: Catalogue["environments"];
+  }
+
+  /** An application with clients in development and staging (production has none). */
+  async function raceWorld(label: string): Promise<RaceWorld> {
+    const tenant = await createTenant(label);
+    const api = apiAs(server.endpoint, tenant);
+    const catalogue = await createCatalogue(api);
+    await createClient(api, {
+      applicationId: catalogue.applicationId,
+      environmentId: catalogue.environments.staging,
+      databaseId: catalogue.databases.staging,
+    });
+    return { tenant, api, catalogue, env: catalogue.environments };
+  }
+
+  /** One mutation's result; a GraphQL error (anything but a typed result) fails the test. */
+  async function call(api: Api, query: string, input: object): Promise<Result> {
+    const response = await api.request(query, { input });
+    expect(response.errors, JSON.stringify(response)).toBeUndefined();
+    return Object.values(response.data as Record<string, Result>)[0];
+  }
+
+  const ok = (result: Result) => result.__typename.endsWith("Success");
+
+  async function variable(w: RaceWorld, key: string, kind: string, values: Partial<Record<EnvironmentKey, unknown>>) {
+    const created = await call(w.api, CREATE_VARIABLE, { key, kind });
+    const id = (created.variable as { id: string }).id;
+    for (const [environment, value] of Object.entries(values)) await setValue(w, id, environment as EnvironmentKey, value);
+    return id;
+  }
+
+  async function setValue(w: RaceWorld, variableId: string, environment: EnvironmentKey, value: unknown) {
+    const result = await call(w.api, SET_VALUE, { variableId, environmentId: w.env[environment], value });
+    expect(result.__typename, JSON.stringify(result)).toBe("SetVariableValueSuccess");
+  }
+
+  const hook = (key: string) => ({
+    key: "risk-hook",
+    type: "WEBHOOK",
+    name: "Risk hook",
+    enabled: true,
+    settings: { url: `https://&{${key}}/risk` },
+    transitions: [{ outcome: "success", to: "COMPLETE" }],
+  });
+
+  const loginInDevelopment = (w: RaceWorld) => ({ journeyId: w.catalogue.journeys.login, environmentId: w.env.development });
+
+  /** An editor drafts the webhook step referencing `&{key}` on login in development: the draft's revision. */
+  async function draft(w: RaceWorld, key: string): Promise<number> {
+    const edited = await call(w.api, EDIT_STEP, { ...loginInDevelopment(w), step: hook(key) });
+    expect(edited.__typename, JSON.stringify(edited)).toBe("SaveJourneyStepSuccess");
+    return (edited.draft as { revision: number }).revision;
+  }
+
+  const saveDraft = (w: RaceWorld, revision: number) => call(w.api, SAVE_JOURNEY, { ...loginInDevelopment(w), draftRevision: revision });
+
+  /** The editor's whole flow: draft, then "Save in development". */
+  const draftAndSave = async (w: RaceWorld, key: string) => saveDraft(w, await draft(w, key));
+
+  const promoteToStaging = (w: RaceWorld) =>
+    call(w.api, PROMOTE, {
+      applicationId: w.catalogue.applicationId,
+      fromEnvironmentId: w.env.development,
+      toEnvironmentId: w.env.staging,
+    });
+
+  const removeValue = (w: RaceWorld, variableId: string, environment: EnvironmentKey) =>
+    call(w.api, REMOVE_VALUE, { variableId, environmentId: w.env[environment] });
+
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** A call whose settling is known (for counting the writers that are done). */
+  function track<T>(promise: Promise<T>): { promise: Promise<T>; done: () => boolean } {
+    let settled = false;
+    const tracked = promise.finally(() => {
+      settled = true;
+    });
+    return { promise: tracked, done: () => settled };
+  }
+
+  /**
+   * Waits until `count` of the calls are finished or blocked — behind the test's process `pid` or,
+   * transitively, behind a process blocked by it: then every one of them is inside its transaction.
+   */
+  async function waitForBlockedOrDone(pid: number, count: number, calls: { done: () => boolean }[]): Promise<void> {
+    const { db } = await testDatabase();
+    for (let attempt = 0; attempt < 400; attempt++) {
+      const waiting = rowsOf<{ pid: number; blockers: number[] }>(
+        await db.execute(sql`select pid, pg_blocking_pids(pid) as blockers from pg_stat_activity where wait_event_type = 'Lock'`),
+      );
+      const behind = new Set([pid]);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const w of waiting) {
+          if (!behind.has(w.pid) && w.blockers.some((b) => behind.has(b))) {
+            behind.add(w.pid);
+            grew = true;
+          }
+        }
+      }
+      if (behind.size - 1 + calls.filter((c) => c.done()).length >= count) return;
+      await pause(25);
+    }
+    throw new Error(`fewer than ${count} writers ever got blocked behind process ${pid}`);
+  }
+
+  /**
+   * Runs two writers while the test holds a lock (`hold`, taken in a transaction of its own) that
+   * each needs only after its checks: the first starts, and once it is blocked (or done) the second
+   * starts; once that one is blocked too (behind the test or behind the first) or done, the test lets
+   * go. Both were inside their transactions at once, and the locks alone decided the outcome.
+   */
+  async function heldWhile(hold: SQL, first: () => Promise<Result>, second: () => Promise<Result>): Promise<[Result, Result]> {
+    const held = await holdOpen(hold);
+    const one = track(first());
+    let two: { promise: Promise<Result>; done: () => boolean } | undefined;
+    try {
+      await waitForBlockedOrDone(held.pid, 1, [one]);
+      two = track(second());
+      await waitForBlockedOrDone(held.pid, 2, [one, two]);
+    } finally {
+      await held.release();
+    }
+    return [await one.promise, await two.promise];
+  }
+
+  /** Only each writer's last statement, raising the organization's revision, waits for this. */
+  const organizationRow = (w: RaceWorld) => sql`select 1 from organizations where id = ${w.tenant.organizationId} for no key update`;
+
+  /**
+   * Every reference of every saved configuration (journey heads, client settings) in every
+   * environment, as `<where>: &{key}`, whose key has no live variable with a value there: a saved
+   * reference to a deleted variable, or to one whose value in that environment was removed.
+   */
+  async function unresolvedReferences(organizationId: string): Promise<string[]> {
+    const rows = await tenantRows(organizationId);
+    const live = new Map(rows.variables.filter((v) => v.deletedAt === null).map((v) => [v.key, v.id]));
+    const resolves = (key: string, environmentId: string) =>
+      rows.variableValues.some((v) => v.variableId === live.get(key) && v.environmentId === environmentId);
+    const environment = (id: string) => rows.environments.find((e) => e.id === id)!.key;
+    const saved = [
+      ...rows.journeyHeads.map((head) => ({
+        where: `${rows.journeys.find((j) => j.id === head.journeyId)!.key} in ${environment(head.environmentId)}`,
+        environmentId: head.environmentId,
+        content: rows.journeyVersions.find(
+          (v) => v.journeyId === head.journeyId && v.environmentId === head.environmentId && v.version === head.version,
+        )!.document,
+      })),
+      ...rows.clients.map((client) => ({
+        where: `client settings in ${environment(client.environmentId)}`,
+        environmentId: client.environmentId,
+        content: client.settings,
+      })),
+    ];
+    return saved.flatMap((s) =>
+      referencesIn(s.content as unknown as JsonValue)
+        .uses.filter((use) => !resolves(use.key, s.environmentId))
+        .map((use) => `${s.where}: ${use.path} &{${use.key}}`),
+    );
+  }
+
+  it("lets a save that adds a reference and the deletion of its variable never both succeed", { timeout: 90_000 }, async () => {
+    const w = await raceWorld("race-reference-delete");
+    const winners: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const key = `race.host-${round}`;
+      const variableId = await variable(w, key, "STRING", { development: `hooks-${round}.example.com` });
+      let save: Result;
+      let deletion: Result;
+      const deleteIt = () => call(w.api, DELETE_VARIABLE, { variableId });
+      if (forcedRound(round) && round % 4 === 1) {
+        // The deletion has found no reference and waits, holding its locks, to mark the variable
+        // deleted (the test holds the variable's row); meanwhile the reference is drafted and saved.
+        const variableRow = sql`select 1 from variables where id = ${parseGlobalId(variableId)!.id} for no key update`;
+        [deletion, save] = await heldWhile(variableRow, deleteIt, () => draftAndSave(w, key));
+      } else if (forcedRound(round)) {
+        // The draft is there; its save has checked and waits to commit when the deletion comes.
+        const revision = await draft(w, key);
+        [save, deletion] = await heldWhile(organizationRow(w), () => saveDraft(w, revision), deleteIt);
+      } else {
+        // Both at once, the deletion a little later each round: before, between or during the draft and the save.
+        [save, deletion] = await Promise.all([draftAndSave(w, key), pause(round * 3).then(deleteIt)]);
+      }
+      const outcome = JSON.stringify({ round, save, deletion });
+      expect(ok(save) !== ok(deletion), outcome).toBe(true);
+      if (ok(save)) {
+        expect(deletion, outcome).toMatchObject({ __typename: "VariableInUseError", code: "VARIABLE_IN_USE" });
+        expect(deletion.references, outcome).toContainEqual(expect.objectContaining({ path: "steps.risk-hook.settings.url" }));
+      } else {
+        expect(save, outcome).toMatchObject({ __typename: "InvalidConfigurationError", code: "INVALID_CONFIGURATION" });
+        expect(save.problems, outcome).toContainEqual({
+          path: "steps.risk-hook.settings.url",
+          message: expect.stringContaining(`&{${key}}`),
+        });
+      }
+      winners.push(ok(save) ? "save" : "deletion");
+      expect(await unresolvedReferences(w.tenant.organizationId), outcome).toEqual([]);
+    }
+    // Forced rounds are decided by who checked first: the deletion before the draft existed, or the save.
+    if (databaseUrl) expect(winners.filter((_, round) => forcedRound(round))).toEqual(["deletion", "save", "deletion", "save"]);
+  });
+
+  it("lets a promotion that brings a reference into staging and the removal of its value there never both succeed", {
+    timeout: 90_000,
+  }, async () => {
+    const w = await raceWorld("race-reference-promote");
+    const winners: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const key = `race.region-${round}`;
+      const variableId = await variable(w, key, "STRING", {
+        development: `hooks-${round}.dev.example.com`,
+        staging: `hooks-${round}.staging.example.com`,
+      });
+      const saved = await draftAndSave(w, key);
+      expect(saved.__typename, JSON.stringify(saved)).toBe("SaveJourneySuccess");
+      const promote = () => promoteToStaging(w);
+      const remove = () => removeValue(w, variableId, "staging");
+      const [promotion, removal] = forcedRound(round)
+        ? round % 4 === 1
+          ? await heldWhile(organizationRow(w), promote, remove)
+          : (await heldWhile(organizationRow(w), remove, promote)).reverse()
+        : round % 4 === 0
+          ? await Promise.all([promote(), pause(round).then(remove)])
+          : await Promise.all([pause(round).then(promote), remove()]);
+      const outcome = JSON.stringify({ round, promotion, removal });
+      expect(ok(promotion) !== ok(removal), outcome).toBe(true);
+      winners.push(ok(promotion) ? "promotion" : "removal");
+      if (ok(promotion)) {
+        expect(removal, outcome).toMatchObject({ __typename: "VariableInUseError", code: "VARIABLE_IN_USE" });
+        expect(removal.references, outcome).toEqual([
+          { path: "steps.risk-hook.settings.url", draft: false, environment: { key: "staging" } },
+        ]);
+      } else {
+        expect(promotion, outcome).toMatchObject({ __typename: "MissingVariablesError", code: "MISSING_VARIABLES", variables: [key] });
+      }
+      expect(await unresolvedReferences(w.tenant.organizationId), outcome).toEqual([]);
+      if (!ok(promotion)) {
+        // Staging gets its value back and the change, so the next round starts in sync.
+        await setValue(w, variableId, "staging", `hooks-${round}.staging.example.com`);
+        const retried = await promoteToStaging(w);
+        expect(retried.__typename, JSON.stringify(retried)).toBe("PromoteNowSuccess");
+      }
+    }
+    // Forced rounds are decided by who took the key first.
+    if (databaseUrl) expect(winners.filter((_, round) => forcedRound(round))).toEqual(["promotion", "removal", "promotion", "removal"]);
+  });
+
+  it("lets client settings that reference a variable and the removal of its value never both succeed", { timeout: 90_000 }, async () => {
+    const w = await raceWorld("race-reference-settings");
+    const winners: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const key = `race.ttl-${round}`;
+      const variableId = await variable(w, key, "NUMBER", { development: 900 + round });
+      const update = () => call(w.api, SETTINGS, { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: `&{${key}}` } });
+      const remove = () => removeValue(w, variableId, "development");
+      const [settings, removal] = forcedRound(round)
+        ? round % 4 === 1
+          ? await heldWhile(organizationRow(w), update, remove)
+          : (await heldWhile(organizationRow(w), remove, update)).reverse()
+        : round % 4 === 0
+          ? await Promise.all([update(), pause(round).then(remove)])
+          : await Promise.all([pause(round).then(update), remove()]);
+      const outcome = JSON.stringify({ round, settings, removal });
+      expect(ok(settings) !== ok(removal), outcome).toBe(true);
+      winners.push(ok(settings) ? "settings" : "removal");
+      if (ok(settings)) {
+        expect(removal, outcome).toMatchObject({ __typename: "VariableInUseError", code: "VARIABLE_IN_USE" });
+        expect(removal.references, outcome).toEqual([
+          { path: "client.settings.accessTokenTtlSeconds", draft: false, environment: { key: "development" } },
+        ]);
+      } else {
+        expect(settings, outcome).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED" });
+        expect(settings.problems, outcome).toContainEqual({
+          path: "client.settings.accessTokenTtlSeconds",
+          message: expect.stringContaining(`&{${key}}`),
+        });
+      }
+      expect(await unresolvedReferences(w.tenant.organizationId), outcome).toEqual([]);
+    }
+    if (databaseUrl) expect(winners.filter((_, round) => forcedRound(round))).toEqual(["settings", "removal", "settings", "removal"]);
   });
 });
