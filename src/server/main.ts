@@ -45,7 +45,7 @@ const app = createApp({
 
 let seeded: string | null = null;
 if (settings.seedDemo && (await isEmpty(database.db))) {
-  seeded = (await seedDemo(database.db)).token;
+  seeded = (await seedDemo(database.db, keyring)).token;
   logger.info("seeded the demo organization");
 }
 

@@ -1,14 +1,18 @@
+import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { listEnvironments } from "../db/repositories/environments.js";
 import { findOrganizationByName } from "../db/repositories/organizations.js";
 import type { JourneyDocument } from "../domain/journey-document.js";
+import type { Keyring } from "../domain/secret-box.js";
 import type { Actor } from "./actor.js";
 import { createApplication } from "./applications.js";
 import { createClient } from "./clients.js";
+import { saveJourney, saveJourneyStep } from "./drafts.js";
 import { createDatabase } from "./environments.js";
 import { createJourney } from "./journeys.js";
 import { ensureOrganization, issueTokenWithFreeName } from "./tokens.js";
+import { createVariable, setVariableValue } from "./variables.js";
 
 export const DEMO_ORGANIZATION = "Demo";
 
@@ -70,6 +74,29 @@ export const DEMO_REGISTRATION: JourneyDocument = {
   },
 };
 
+/** The webhook host of each demo environment (`webhook.host`). */
+const DEMO_WEBHOOK_HOSTS = {
+  development: "hooks.dev.example.com",
+  staging: "hooks.staging.example.com",
+  production: "hooks.example.com",
+} as const;
+
+/**
+ * The risk webhook the demo's login calls after the password (DESIGN.md §6): its host and signing
+ * secret are references, resolved in each environment to that environment's values.
+ */
+const DEMO_RISK_HOOK = {
+  key: "risk-hook",
+  type: "WEBHOOK",
+  name: "Risk webhook",
+  enabled: true,
+  settings: { url: "https://&{webhook.host}/risk", signingSecret: "&{webhook.signing-secret}" },
+  transitions: [
+    { outcome: "success", to: "email-otp" },
+    { outcome: "failure", to: "DENY" },
+  ],
+};
+
 /** True when the database holds no organization yet. */
 export async function isEmpty(db: Db): Promise<boolean> {
   const rows = await db.execute<{ empty: boolean }>(sql`select not exists (select 1 from organizations) as empty`);
@@ -79,9 +106,11 @@ export async function isEmpty(db: Db): Promise<boolean> {
 
 /**
  * The demo the README describes: development → staging → production with a database each, "Customer Portal"
- * with clients in development and staging, and `login` and `registration` journeys. Returns an admin token.
+ * with clients in development and staging, and `login` and `registration` journeys; `login` calls a risk
+ * webhook whose host (`webhook.host`) and signing secret (`webhook.signing-secret`, random, sealed with
+ * `keyring` and never shown) have a value in every environment. Returns an admin token.
  */
-export async function seedDemo(db: Db): Promise<{ token: string; organizationId: string }> {
+export async function seedDemo(db: Db, keyring: Keyring): Promise<{ token: string; organizationId: string }> {
   const existing = await findOrganizationByName(db, DEMO_ORGANIZATION);
   const { organization } = existing ? { organization: existing } : await ensureOrganization(db, DEMO_ORGANIZATION);
   const { token, apiToken } = await issueTokenWithFreeName(db, { organizationId: organization.id, name: "demo-admin", role: "ADMIN" });
@@ -93,6 +122,20 @@ export async function seedDemo(db: Db): Promise<{ token: string; organizationId:
     staging: await createDatabase(db, actor, { environmentId: staging.id, name: "demo-users-staging" }),
     production: await createDatabase(db, actor, { environmentId: production.id, name: "demo-users-prod" }),
   };
+  const environments = { development, staging, production };
+  const host = await createVariable(db, actor, { key: "webhook.host", kind: "STRING", description: "Host of the risk webhook" });
+  const secret = await createVariable(db, actor, {
+    key: "webhook.signing-secret",
+    kind: "SECRET",
+    description: "Signs the calls of the risk webhook",
+  });
+  for (const [key, environment] of Object.entries(environments)) {
+    const environmentId = environment.id;
+    const value = DEMO_WEBHOOK_HOSTS[key as keyof typeof DEMO_WEBHOOK_HOSTS];
+    await setVariableValue(db, keyring, actor, { variableId: host.id, environmentId, value });
+    // A fresh secret per environment and per seed, sealed by the service: it is in no file, log or output.
+    await setVariableValue(db, keyring, actor, { variableId: secret.id, environmentId, value: randomBytes(32).toString("base64url") });
+  }
   const application = await createApplication(db, actor, { name: "Customer Portal" });
   await createClient(db, actor, {
     applicationId: application.id,
@@ -101,7 +144,32 @@ export async function seedDemo(db: Db): Promise<{ token: string; organizationId:
     redirectUris: ["http://localhost:3000/callback"],
     allowedOrigins: ["http://localhost:3000"],
   });
-  await createJourney(db, actor, { applicationId: application.id, key: "login", name: "Login", type: "LOGIN", document: DEMO_LOGIN });
+  const login = await createJourney(db, actor, {
+    applicationId: application.id,
+    key: "login",
+    name: "Login",
+    type: "LOGIN",
+    document: DEMO_LOGIN,
+  });
+  // Saved in development like any edit (its references checked there); the staging client below copies it.
+  const draft = { journeyId: login.id, environmentId: development.id };
+  await saveJourneyStep(db, actor, { ...draft, step: DEMO_RISK_HOOK, position: 2 });
+  const password = DEMO_LOGIN.steps.password;
+  const { revision } = await saveJourneyStep(db, actor, {
+    ...draft,
+    step: {
+      key: "password",
+      type: password.type,
+      name: password.name,
+      enabled: password.enabled,
+      settings: password.settings,
+      transitions: [
+        { outcome: "success", to: DEMO_RISK_HOOK.key },
+        { outcome: "failure", to: "DENY" },
+      ],
+    },
+  });
+  await saveJourney(db, actor, { ...draft, draftRevision: revision, comment: "Risk webhook after the password" });
   await createJourney(db, actor, {
     applicationId: application.id,
     key: "registration",
