@@ -4,6 +4,7 @@ import type { Db } from "../db/client.js";
 import {
   appendClientSettingsVersion,
   findClientsByApplicationIds,
+  findClientsByIds,
   insertClient,
   lockClient,
   updateClientFields,
@@ -192,7 +193,11 @@ export async function updateClient(db: Db, actor: Actor, input: UpdateClientInpu
   const values = parseInput(updateClientInput, input);
   const touchesFields = [values.name, values.databaseId, values.redirectUris, values.allowedOrigins].some((v) => v !== undefined);
   return inTransaction(db, actor.organizationId, async (tx) => {
-    let client = isUuid(values.clientId) ? await lockClient(tx, actor.organizationId, values.clientId) : null;
+    // The configuration lock before the client's row, as a propagation into this environment takes them.
+    const [unlocked] = isUuid(values.clientId) ? await findClientsByIds(tx, actor.organizationId, [values.clientId]) : [];
+    if (!unlocked) throw new NotFoundError("client", values.clientId);
+    if (values.settings !== undefined) await lockConfigurations(tx, unlocked.applicationId, { write: unlocked.environmentId });
+    let client = await lockClient(tx, actor.organizationId, unlocked.id);
     if (!client) throw new NotFoundError("client", values.clientId);
     if (touchesFields && !hasRole(actor, "ADMIN")) {
       throw new ForbiddenError("Only an ADMIN may change a client's name, database, redirect URIs or origins");
@@ -201,7 +206,6 @@ export async function updateClient(db: Db, actor: Actor, input: UpdateClientInpu
     if (values.databaseId !== undefined) await databaseIn(tx, actor, values.databaseId, environment);
     if (values.settings !== undefined) {
       if (!environment.editable) throw new EnvironmentLockedError(environment.name);
-      await lockConfigurations(tx, client.applicationId, { write: environment.id });
       const merged = mergeClientSettings(client.settings, values.settings);
       if (!merged.ok) throw new ValidationError(merged.problems);
       const variables = await checkVariablesIn(tx, actor.organizationId, environment, { journeys: [], clientSettings: merged.value });

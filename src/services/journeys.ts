@@ -13,6 +13,7 @@ import { lockConfigurations } from "./locks.js";
 import { applicationOf } from "./lookups.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
+import { checkVariablesIn } from "./variables.js";
 
 const createJourneyInput = z.object({
   applicationId: z.string(),
@@ -42,6 +43,11 @@ export async function createJourney(db: Db, actor: Actor, input: CreateJourneyIn
     const [lowest] = await listEnvironments(tx, actor.organizationId);
     if (!lowest.editable) throw new EnvironmentLockedError(lowest.name);
     await lockConfigurations(tx, application.id, { write: lowest.id });
+    // Saved as version 1 there: every reference needs a fitting value there, as for a save.
+    const variables = await checkVariablesIn(tx, actor.organizationId, lowest, {
+      journeys: [{ key: values.key, document, path: "document" }],
+    });
+    if (variables.problems.length > 0) throw new ValidationError(variables.problems);
     return withSyncNotifications(tx, actor, [application.id], async () => {
       const journey = await uniqueAs(
         insertJourney(tx, {

@@ -309,3 +309,21 @@ describe("a reference in client settings", () => {
     expect(await promote(w)).toMatchObject({ __typename: "MissingVariablesError", variables: ["token.ttl"] });
   });
 });
+
+describe("a reference in a new journey", () => {
+  it("needs a fitting value in the lowest environment, where the journey's first version is saved", async () => {
+    const w = await world("references-create-journey");
+    const CREATE_JOURNEY = operation(`mutation($input: CreateJourneyInput!) { createJourney(input: $input) { ${RESULT} } }`);
+    const document = {
+      start: "code",
+      steps: { code: { type: "EMAIL_OTP", name: "Code", settings: { codeLength: "&{otp.length}" }, transitions: { success: "COMPLETE" } } },
+    };
+    const input = { applicationId: w.catalogue.applicationId, key: "with-reference", name: "With a reference", type: "LOGIN", document };
+    const before = await tenantRows(w.tenant.organizationId);
+    const refused = (await w.api.data(CREATE_JOURNEY, { input })).createJourney;
+    expect(refused).toMatchObject({ __typename: "ValidationError", problems: [{ path: "document.steps.code.settings.codeLength" }] });
+    expect(await tenantRows(w.tenant.organizationId)).toEqual(before);
+    await variable(w, "otp.length", "NUMBER", { development: 6 });
+    expect((await w.api.data(CREATE_JOURNEY, { input })).createJourney.__typename).toBe("CreateJourneySuccess");
+  });
+});
