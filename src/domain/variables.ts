@@ -168,7 +168,7 @@ export interface ResolvableVariable {
 export interface Resolution {
   /** The value with references replaced; a reference that cannot be replaced stays as written. */
   value: JsonValue;
-  /** Referenced variables that do not exist or have no value in the environment, each once, by key. */
+  /** Referenced variables that do not exist or have no value in the environment, each once, by key (misplaced ones too). */
   missing: string[];
   /** References that are used where they may not be (a NUMBER inside a text, a SECRET outside a secret setting…). */
   problems: Problem[];
@@ -213,6 +213,8 @@ export function resolveValue(
       const { key } = parsed.segments[0];
       const variable = lookup(key);
       if (variable && (variable.kind === "SECRET") !== isSecretSetting) {
+        // Misplaced and without a value: both are said (a propagation is refused for the missing value).
+        if (variable.value === undefined) missing.add(key);
         problems.push({
           path: at,
           message: isSecretSetting
@@ -241,6 +243,7 @@ export function resolveValue(
       }
       const variable = lookup(segment.key);
       if (variable && variable.kind !== "STRING" && variable.kind !== "URL") {
+        if (variable.value === undefined) missing.add(segment.key);
         problems.push({
           path: at,
           message: `&{${segment.key}} is a ${variable.kind} variable: only STRING and URL variables can be part of a text`,

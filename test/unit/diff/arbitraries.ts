@@ -52,7 +52,7 @@ export function settingsArbitrary(type: StepType): fc.Arbitrary<JsonObject> {
   return arbitraries[type].map((settings) => JSON.parse(JSON.stringify(settings)) as JsonObject);
 }
 
-const clientSettingsArbitrary: fc.Arbitrary<ClientSettings> = fc.record({
+export const clientSettingsArbitrary: fc.Arbitrary<ClientSettings> = fc.record({
   accessTokenTtlSeconds: fc.constantFrom(900, 3600),
   refreshTokenTtlSeconds: fc.constantFrom(0, 2592000),
   grantTypes: fc.uniqueArray(fc.constantFrom("authorization_code", "refresh_token", "client_credentials"), {
@@ -63,6 +63,20 @@ const clientSettingsArbitrary: fc.Arbitrary<ClientSettings> = fc.record({
   refreshTokenRotation: fc.boolean(),
 });
 
+/**
+ * What a scenario's settings are drawn from: the catalogue-valid literals above by default; other
+ * generators (e.g. settings that hold variable references, `variable-arbitraries.ts`) plug in here.
+ */
+export interface SettingsSource {
+  step: (type: StepType) => fc.Arbitrary<JsonObject>;
+  client: fc.Arbitrary<ClientSettings>;
+}
+
+export const LITERAL_SETTINGS: SettingsSource = {
+  step: settingsArbitrary,
+  client: clientSettingsArbitrary,
+};
+
 function pick<T>(g: Gen, values: readonly T[]): T {
   return values[g(fc.integer, { min: 0, max: values.length - 1 })];
 }
@@ -72,7 +86,7 @@ function target(g: Gen, stepKeys: readonly string[]): string {
 }
 
 /** A step of a journey whose steps will be `stepKeys` (its own key included: steps may loop). */
-function newStep(g: Gen, stepKeys: readonly string[]): JourneyStepDefinition {
+function newStep(g: Gen, stepKeys: readonly string[], source: SettingsSource): JourneyStepDefinition {
   const type = pick(g, STEP_TYPES);
   const outcomes = g(fc.subarray, OUTCOMES, { minLength: 0, maxLength: 3 });
   const transitions: Record<string, string> = {};
@@ -81,15 +95,15 @@ function newStep(g: Gen, stepKeys: readonly string[]): JourneyStepDefinition {
     type,
     name: pick(g, NAMES),
     enabled: g(fc.boolean),
-    settings: g(() => settingsArbitrary(type)),
+    settings: g(() => source.step(type)),
     transitions,
   };
 }
 
-function baseJourney(g: Gen): JourneyDocument {
+function baseJourney(g: Gen, source: SettingsSource): JourneyDocument {
   const keys = g(fc.shuffledSubarray, STEP_KEYS, { minLength: 1, maxLength: 6 });
   const steps: Record<string, JourneyStepDefinition> = {};
-  for (const key of keys) steps[key] = newStep(g, keys);
+  for (const key of keys) steps[key] = newStep(g, keys, source);
   return {
     start: pick(g, keys),
     order: g(fc.shuffledSubarray, keys, { minLength: keys.length, maxLength: keys.length }),
@@ -100,7 +114,7 @@ function baseJourney(g: Gen): JourneyDocument {
 const MUTATIONS = ["add", "remove", "retype", "rewire", "reorder", "setting", "start", "rename", "toggle"] as const;
 
 /** One mutation that keeps the journey valid. */
-function mutateJourney(g: Gen, doc: JourneyDocument): void {
+function mutateJourney(g: Gen, doc: JourneyDocument, source: SettingsSource): void {
   const keys = Object.keys(doc.steps);
   const mutation = pick(g, MUTATIONS);
   switch (mutation) {
@@ -108,7 +122,7 @@ function mutateJourney(g: Gen, doc: JourneyDocument): void {
       const free = STEP_KEYS.filter((key) => !keys.includes(key));
       if (free.length === 0) return;
       const key = pick(g, free);
-      doc.steps[key] = newStep(g, [...keys, key]);
+      doc.steps[key] = newStep(g, [...keys, key], source);
       doc.order.splice(g(fc.integer, { min: 0, max: doc.order.length }), 0, key);
       // often wire it in, so that references to added steps are common
       if (g(fc.boolean)) {
@@ -136,7 +150,7 @@ function mutateJourney(g: Gen, doc: JourneyDocument): void {
     case "retype": {
       const key = pick(g, keys);
       const old = doc.steps[key];
-      const replacement = newStep(g, keys);
+      const replacement = newStep(g, keys, source);
       if (replacement.type === old.type) return;
       // keep the name sometimes: "Changed step … from SMS_OTP to EMAIL_OTP"
       doc.steps[key] = g(fc.boolean) ? { ...replacement, name: old.name } : replacement;
@@ -154,7 +168,7 @@ function mutateJourney(g: Gen, doc: JourneyDocument): void {
       return;
     case "setting": {
       const step = doc.steps[pick(g, keys)];
-      const fresh = g(() => settingsArbitrary(step.type as StepType));
+      const fresh = g(() => source.step(step.type as StepType));
       const settingKeys = [...new Set([...Object.keys(fresh), ...Object.keys(step.settings)])];
       const key = pick(g, settingKeys);
       if (key in fresh) step.settings[key] = fresh[key];
@@ -175,10 +189,10 @@ function mutateJourney(g: Gen, doc: JourneyDocument): void {
   }
 }
 
-function mutateApplication(g: Gen, base: ApplicationDocument, maxMutations: number): ApplicationDocument {
+function mutateApplication(g: Gen, base: ApplicationDocument, maxMutations: number, source: SettingsSource): ApplicationDocument {
   const app = structuredClone(base);
   if (app.client !== null && g(fc.integer, { min: 0, max: 3 }) === 0) {
-    const fresh = g(() => clientSettingsArbitrary) as unknown as Record<string, unknown>;
+    const fresh = g(() => source.client) as unknown as Record<string, unknown>;
     const key = pick(g, Object.keys(fresh));
     (app.client.settings as unknown as Record<string, unknown>)[key] = fresh[key];
   }
@@ -186,11 +200,11 @@ function mutateApplication(g: Gen, base: ApplicationDocument, maxMutations: numb
   for (const key of JOURNEY_KEYS) {
     const roll = g(fc.integer, { min: 0, max: 11 });
     if (roll === 0) delete app.journeys[key];
-    else if (roll === 1 && !(key in app.journeys)) app.journeys[key] = baseJourney(g);
+    else if (roll === 1 && !(key in app.journeys)) app.journeys[key] = baseJourney(g, source);
   }
   for (const journey of Object.values(app.journeys)) {
     const count = g(fc.integer, { min: 0, max: maxMutations });
-    for (let i = 0; i < count; i++) mutateJourney(g, journey);
+    for (let i = 0; i < count; i++) mutateJourney(g, journey, source);
   }
   return app;
 }
@@ -203,13 +217,13 @@ export interface Scenario {
 }
 
 /** Two valid applications derived from one base. */
-export function scenarioArbitrary(maxMutations = 6): fc.Arbitrary<Scenario> {
+export function scenarioArbitrary(maxMutations = 6, source: SettingsSource = LITERAL_SETTINGS): fc.Arbitrary<Scenario> {
   return fc.gen().map((g) => {
     const base: ApplicationDocument = {
-      client: { settings: g(() => clientSettingsArbitrary) },
+      client: { settings: g(() => source.client) },
       journeys: {},
     };
-    for (const key of g(fc.subarray, JOURNEY_KEYS, { minLength: 1 })) base.journeys[key] = baseJourney(g);
-    return { from: mutateApplication(g, base, maxMutations), to: mutateApplication(g, base, maxMutations) };
+    for (const key of g(fc.subarray, JOURNEY_KEYS, { minLength: 1 })) base.journeys[key] = baseJourney(g, source);
+    return { from: mutateApplication(g, base, maxMutations, source), to: mutateApplication(g, base, maxMutations, source) };
   });
 }
