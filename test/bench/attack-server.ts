@@ -10,7 +10,13 @@
  *   20 journeys (`ATTACK_JOURNEYS`), VIEWER and ADMIN tokens, and a history of `ATTACK_HISTORY`
  *   (default 3,000) sync notifications of its journeys in staging — written through the
  *   notification repository in batches, under its lock, as saves and promotions would have
- *   (thousands of saves through the services would take minutes).
+ *   (thousands of saves through the services would take minutes);
+ * - the attacker of the diff phase, an organization of its own (so the other attacks' lists do not
+ *   grow): the same pipeline, one application with a client in development and staging and
+ *   `ATTACK_DIFF_JOURNEYS` (default 120) journeys of `ATTACK_DIFF_STEPS` (20) steps that all differ
+ *   between the two (two settings a step), written through the journey repository in a few statements, and a VIEWER token. With
+ *   `ATTACK_DIFF_QUEUE=bypass` the server's `diff` service calls the diff directly, without the
+ *   queue of src/services/index.ts (a comparison only: never how the server runs).
  *
  * Then `createApp` (the real server: limits, caches, WebSocket) on a free port, logging at warn
  * level into a counter. Prints one JSON line (`AttackServerInfo`) and serves a probe
@@ -20,7 +26,10 @@ import { randomBytes } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Db } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/environments.js";
+import { appendVersions, insertJourney, type NewVersion } from "../../src/db/repositories/journeys.js";
 import { insertNotifications, lockNotifications, type NewSyncNotification } from "../../src/db/repositories/sync-notifications.js";
+import { canonicalHash } from "../../src/domain/canonical-json.js";
+import type { JourneyDocument } from "../../src/domain/journey-document.js";
 import { syncMessage } from "../../src/domain/sync.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { type App, createApp } from "../../src/server/app.js";
@@ -28,6 +37,7 @@ import { createLogger } from "../../src/server/logger.js";
 import type { Actor } from "../../src/services/actor.js";
 import { createApplication } from "../../src/services/applications.js";
 import { createClient } from "../../src/services/clients.js";
+import * as diffs from "../../src/services/diff.js";
 import { createDatabase } from "../../src/services/environments.js";
 import { createJourney } from "../../src/services/journeys.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
@@ -39,6 +49,15 @@ import { announce, countLiveSubscriptions, exitWithParent, type ProbeCounters, s
 const TARGET: DatabaseTarget = process.env.ATTACK_BENCH_TARGET === "postgres" ? "postgres" : "embedded";
 const JOURNEYS = Number(process.env.ATTACK_JOURNEYS ?? 20);
 const HISTORY = Number(process.env.ATTACK_HISTORY ?? 3_000);
+/**
+ * Journeys of the diff attacker's application. 120: on the embedded database a diff of 150 or more
+ * differing journeys fails (INTERNAL_SERVER_ERROR: a document missing from what findVersions read;
+ * PostgreSQL reads them all), so the size of each diff comes from its steps instead.
+ */
+const DIFF_JOURNEYS = Number(process.env.ATTACK_DIFF_JOURNEYS ?? 120);
+/** Steps of each of its journeys, every one differing between development and staging. */
+const DIFF_STEPS = Number(process.env.ATTACK_DIFF_STEPS ?? 20);
+const BYPASS_DIFF_QUEUE = process.env.ATTACK_DIFF_QUEUE === "bypass";
 /** How long stopping the server may take before the database is closed and removed regardless (the bench kills at 10 s). */
 const STOP_TIMEOUT_MS = 5_000;
 /** Notifications per insert: the insert announces its ids with pg_notify, whose payload is limited to 8,000 bytes. */
@@ -61,6 +80,16 @@ export interface AttackServerInfo {
     journeys: number;
     /** Sync notifications stored for the attacker's organization. */
     history: number;
+  };
+  /** The attacker of the diff phase: its application's journeys all differ between development and staging. */
+  differ: {
+    viewerToken: string;
+    applicationId: string;
+    developmentId: string;
+    stagingId: string;
+    journeys: number;
+    /** Whether the server's diffs go through their queue (`ATTACK_DIFF_QUEUE=bypass`: not). */
+    diffQueue: boolean;
   };
   seedSeconds: number;
 }
@@ -159,6 +188,75 @@ async function application(db: Db, org: Awaited<ReturnType<typeof organization>>
   return { application, journeys: created };
 }
 
+/**
+ * The diff attacker's application: clients in development and staging (created before any journey,
+ * so nothing is copied), then `DIFF_JOURNEYS` journeys whose development document differs from the
+ * staging one in three settings, written through the repositories.
+ */
+async function differingApplication(db: Db, org: Awaited<ReturnType<typeof organization>>) {
+  const { organization, actor, development, staging, databases } = org;
+  const application = await createApplication(db, actor, { name: "Differing application" });
+  for (const [index, environment] of [development, staging].entries()) {
+    await createClient(db, actor, {
+      applicationId: application.id,
+      environmentId: environment.id,
+      databaseId: databases[index].id,
+      redirectUris: [`https://${environment.key}.example.com/callback`],
+      allowedOrigins: [`https://${environment.key}.example.com`],
+    });
+  }
+  const journeys = [];
+  for (let n = 0; n < DIFF_JOURNEYS; n++) {
+    journeys.push(
+      await insertJourney(db, {
+        organizationId: organization.id,
+        applicationId: application.id,
+        key: `recovery-${String(n + 1).padStart(4, "0")}`,
+        name: `Recovery ${n + 1}`,
+        type: "PASSWORD_RECOVERY",
+      }),
+    );
+  }
+  // Each journey's documents are its own (no two journeys share one): DIFF_STEPS email-code steps,
+  // every one of which differs in two settings between development and staging.
+  const journeyDocument = (n: number, inDevelopment: boolean): JourneyDocument => {
+    const keys = Array.from({ length: DIFF_STEPS }, (_, s) => `code-${s + 1}`);
+    return {
+      start: keys[0],
+      order: keys,
+      steps: Object.fromEntries(
+        keys.map((key, s) => [
+          key,
+          {
+            type: "EMAIL_OTP",
+            name: `Email code ${s + 1} of journey ${n + 1}`,
+            enabled: true,
+            settings: { codeLength: inDevelopment ? 8 : 6, ttlSeconds: inDevelopment ? 300 + s : 600 },
+            transitions: { success: keys[s + 1] ?? "COMPLETE", failure: "DENY" },
+          },
+        ]),
+      ),
+    };
+  };
+  for (const environment of [development, staging]) {
+    const entries: NewVersion[] = journeys.map((journey, n) => {
+      const document = journeyDocument(n, environment === development);
+      return {
+        key: { journeyId: journey.id, environmentId: environment.id },
+        previousVersion: null,
+        document,
+        hash: canonicalHash(document),
+        origin: "SAVE",
+        savedBy: actor.name,
+        savedByTokenId: actor.tokenId,
+        comment: "Attack bench setup",
+      };
+    });
+    if (!(await appendVersions(db, entries))) throw new Error(`could not store the ${environment.key} versions`);
+  }
+  return { application, journeys };
+}
+
 /** The attacker's history: its journeys going out of sync in staging and back, alternately. */
 async function storeHistory(db: Db, org: Awaited<ReturnType<typeof organization>>, applicationId: string, journeyIds: string[]) {
   const { organization, development, staging } = org;
@@ -200,10 +298,13 @@ try {
     attackerApplication.application.id,
     attackerApplication.journeys.map((j) => j.id),
   );
+  const differ = await organization(db, "Differ");
+  const differApplication = await differingApplication(db, differ);
   // As npm start does after seeding: PGlite has no autovacuum to gather planner statistics.
   await database.analyze();
 
   app = createApp({ database, logger: createLogger("warn", logDestination) });
+  if (BYPASS_DIFF_QUEUE) app.services.diff = (actor, request) => diffs.diff(db, actor, request);
   const url = await app.start(0, "127.0.0.1");
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -226,6 +327,14 @@ try {
       stagingId: globalId("Environment", attacker.staging.id),
       journeys: attackerApplication.journeys.length,
       history: HISTORY,
+    },
+    differ: {
+      viewerToken: differ.viewer.token,
+      applicationId: globalId("Application", differApplication.application.id),
+      developmentId: globalId("Environment", differ.development.id),
+      stagingId: globalId("Environment", differ.staging.id),
+      journeys: differApplication.journeys.length,
+      diffQueue: !BYPASS_DIFF_QUEUE,
     },
     seedSeconds: Math.round((performance.now() - started) / 100) / 10,
   };

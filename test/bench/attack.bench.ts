@@ -26,7 +26,13 @@
  *    connection;
  * 5. crafted cursors (a 36-dash id, a NUL name, dates outside PostgreSQL's range) over HTTP on 3
  *    connections, and over one WebSocket syntax errors, validation errors and the same cursors, one
- *    after the other (reconnecting when the server closes the socket).
+ *    after the other (reconnecting when the server closes the socket);
+ * 6. aliased diffs: one VIEWER request with 20 aliases of `diff` development → staging of an
+ *    application whose `ATTACK_DIFF_JOURNEYS` (120) journeys of 20 steps all differ (an organization of its own,
+ *    so the other attacks' lists stay as they were), on 4 connections; the aliases' names change
+ *    with each request, so the response cache never answers. The server runs diffs one at a time
+ *    per organization (src/services/index.ts); `ATTACK_DIFF_QUEUE=bypass` starts the server with the
+ *    diffs called directly, for comparison.
  *
  * Per phase: the victim's p50/p99 of both queries and their ratio to the quiet p99, the attacker's
  * outcomes (refused with which code, answered, HTTP statuses, WebSocket close codes), the server's
@@ -127,6 +133,17 @@ const CRAFTED_CURSOR_QUERIES = [
   `{ propagations(after: "${base64url(["-271821-04-20T00:00:00.000Z", SOME_ID])}") { edges { cursor } } }`,
 ];
 const BAD_DOCUMENTS = ["{ applications(", "query { secretAdminField }", "{ viewer { role(x: 1) } }"];
+
+/** Aliases of `diff` in one request: the most an operation may have. */
+const DIFF_ALIASES = 20;
+/** `count` aliases of the same diff, named after `request` (a new text each time: the response cache never answers). */
+function aliasedDiffs(count: number, request: number): string {
+  const fields = Array.from(
+    { length: count },
+    (_, i) => `r${request}d${i + 1}: diff(applicationId: $app, fromEnvironmentId: $from, toEnvironmentId: $to) { status }`,
+  );
+  return `query Diffs($app: ID!, $from: ID!, $to: ID!) { ${fields.join(" ")} }`;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -396,6 +413,21 @@ const ATTACKS: Attack[] = [
       return Promise.all([http, badDocumentsOverWebSocket(info, outcomes, signal)]).then(() => {});
     },
   },
+  {
+    key: "aliased-diffs",
+    title: `aliased diffs: ${DIFF_ALIASES} × diff(development → staging) of an application whose journeys all differ, VIEWER token, ${CONCURRENCY} connections`,
+    run({ info }, outcomes, signal) {
+      const { differ } = info;
+      const variables = { app: differ.applicationId, from: differ.developmentId, to: differ.stagingId };
+      let sent = 0;
+      return loops(CONCURRENCY, () =>
+        httpLoop(info.url, signal, outcomes, () => ({
+          body: JSON.stringify({ query: aliasedDiffs(DIFF_ALIASES, sent++), variables }),
+          token: differ.viewerToken,
+        })),
+      );
+    },
+  },
 ];
 
 /** One socket; one operation after the other, each answered (or the socket closed) before the next; reconnects when closed. */
@@ -638,6 +670,27 @@ async function graphql(info: AttackServerInfo, token: string, query: string, var
   return (await response.json()) as { data?: Record<string, any>; errors?: GraphQLErrorShape[] };
 }
 
+/** One `diff` of the diff attacker's application, alone, five times (new alias each: no cached answer): the median time and its changes. */
+async function timeOneDiff(info: AttackServerInfo): Promise<{ ms: number; changes: number }> {
+  const { differ } = info;
+  const times: number[] = [];
+  let changes = 0;
+  for (let i = 0; i < 5; i++) {
+    const query = `query($app: ID!, $from: ID!, $to: ID!) { once${i}: diff(applicationId: $app, fromEnvironmentId: $from, toEnvironmentId: $to) { status changes { id } } }`;
+    const started = performance.now();
+    const result = await graphql(info, differ.viewerToken, query, {
+      app: differ.applicationId,
+      from: differ.developmentId,
+      to: differ.stagingId,
+    });
+    times.push(performance.now() - started);
+    const diff = result.data?.[`once${i}`] as { changes?: unknown[] } | undefined;
+    if (!diff?.changes) throw new Error(`the diff attacker's diff does not work: ${JSON.stringify(result).slice(0, 300)}`);
+    changes = diff.changes.length;
+  }
+  return { ms: round(percentile(times, 0.5), 1), changes };
+}
+
 /** "0" when the server takes it as a notification cursor (resume from the start); else the first stored notification's. */
 async function resumeCursorOf(info: AttackServerInfo): Promise<string> {
   const query = "query($after: String) { syncNotifications(after: $after, first: 1) { edges { cursor } } }";
@@ -844,8 +897,13 @@ async function runTarget(target: DatabaseTarget, latency: LatencyClient): Promis
       nestedBody: `{"query":"{ __typename }","variables":{"x":${nested(NESTED_BODY_BYTES - 100)}}}`,
       nestedInit: initMessage(info.attacker.viewerToken, nested(NESTED_INIT_BYTES - 200)),
     };
+    const oneDiff = await timeOneDiff(info);
     const setup: Figures = {
       "attacker journeys": info.attacker.journeys,
+      "diff attacker's differing journeys": info.differ.journeys,
+      "diffs through the queue": info.differ.diffQueue ? "yes" : "NO (ATTACK_DIFF_QUEUE=bypass, for comparison)",
+      "one diff over HTTP, median of 5 ms": oneDiff.ms,
+      "one diff's changes": oneDiff.changes,
       "attacker notifications stored": info.attacker.history,
       "flood resumes after cursor": context.resumeCursor,
       "seeded in s": info.seedSeconds,
@@ -934,6 +992,7 @@ export async function runAttackBench(): Promise<AttackBenchFigures> {
       "seconds per phase": SECONDS,
       "attacker HTTP connections": CONCURRENCY,
       "flood subscriptions per wave": SUBSCRIPTIONS,
+      "diff aliases per request": DIFF_ALIASES,
       "victim requests per second": VICTIM_STREAMS.map((s) => `${s.name} ${s.perSecond}`).join(", "),
     },
     databases,
