@@ -233,6 +233,27 @@ export function parseWithProblems<T>(
 // settings with variable references (DESIGN.md §6)
 
 /**
+ * Settings schemas without the settings that hold references, by schema and omitted keys: building
+ * one (`omit`) costs more than parsing with it, and a propagation validates hundreds of steps whose
+ * settings hold the same references. Schemas are module constants, so the cache stays small: at most
+ * one entry per set of referenced settings of a step type (or the client).
+ */
+const SCHEMAS_WITHOUT = new WeakMap<z.ZodObject, Map<string, z.ZodObject>>();
+
+function schemaWithout(schema: z.ZodObject, keys: ReadonlySet<string>): z.ZodObject {
+  let bySchema = SCHEMAS_WITHOUT.get(schema);
+  if (bySchema === undefined) SCHEMAS_WITHOUT.set(schema, (bySchema = new Map()));
+  // Only keys of the schema's shape reach here (settings it does not know are never "referenced").
+  const id = [...keys].sort().join("\u0000");
+  let without = bySchema.get(id);
+  if (without === undefined) {
+    without = schema.omit(Object.fromEntries([...keys].map((key) => [key, true])) as Record<string, true> & Record<number, never>);
+    bySchema.set(id, without);
+  }
+  return without;
+}
+
+/**
  * Parses settings that may hold variable references (`"codeLength": "&{otp.length}"`). A setting
  * whose value holds a reference is kept as written: the value it takes depends on the environment,
  * and is checked where the configuration is saved or promoted ({@link settingsProblemsIn}). Every
@@ -269,12 +290,7 @@ export function parseWithReferences(
     return problems.length === 0 ? parsed : { ok: false, problems: [...problems, ...(parsed.ok ? [] : parsed.problems)] };
   }
   const rest = Object.fromEntries(Object.entries(input).filter(([key]) => !referenced.has(key)));
-  const parsed = parseWithProblems(
-    schema.omit(Object.fromEntries([...referenced].map((key) => [key, true])) as Record<string, true> & Record<number, never>),
-    rest,
-    path,
-    unknownKey,
-  );
+  const parsed = parseWithProblems(schemaWithout(schema, referenced), rest, path, unknownKey);
   if (!parsed.ok) problems.push(...parsed.problems);
   if (problems.length > 0 || !parsed.ok) return { ok: false, problems };
   // In the schema's order, so equal settings are written alike.
