@@ -108,7 +108,16 @@ const FACTORIES = {
   headVersion: (db: Db, org: string) => byJourneyEnvironment(db, org, findHeadVersions),
   version: (db: Db, org: string) =>
     new DataLoader<JourneyEnvironmentKey & { version: number }, Awaited<ReturnType<typeof findVersions>>[number] | null, string>(
-      async (keys) => byKeys(keys.map(versionKey), await findVersions(db, org, keys), versionKey),
+      async (keys) =>
+        byKeys(
+          keys.map(versionKey),
+          await findVersions(
+            db,
+            org,
+            keys.filter((k) => isUuid(k.journeyId) && isUuid(k.environmentId) && Number.isSafeInteger(k.version)),
+          ),
+          versionKey,
+        ),
       { cacheKeyFn: versionKey },
     ),
 };

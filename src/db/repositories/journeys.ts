@@ -3,6 +3,7 @@ import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { journeyHeads, journeys, journeyVersions } from "../schema.js";
 import type { JourneyHeadRow, JourneyRow, JourneyVersionRow, VersionOrigin } from "./rows.js";
+import { inTuples } from "./tuples.js";
 
 export async function findJourneysByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<JourneyRow[]> {
   if (ids.length === 0) return [];
@@ -103,10 +104,11 @@ export async function findVersions(
     .where(
       and(
         eq(journeys.organizationId, organizationId),
-        sql`(${journeyVersions.journeyId}, ${journeyVersions.environmentId}, ${journeyVersions.version}) in (${sql.join(
-          keys.map((k) => sql`(${k.journeyId}::uuid, ${k.environmentId}::uuid, ${k.version}::int)`),
-          sql`, `,
-        )})`,
+        inTuples(
+          [sql`${journeyVersions.journeyId}`, sql`${journeyVersions.environmentId}`, sql`${journeyVersions.version}`],
+          ["uuid", "uuid", "int"],
+          keys.map((k) => [k.journeyId, k.environmentId, k.version]),
+        ),
       ),
     );
   return rows.map((r) => r.version);
@@ -218,10 +220,11 @@ export async function deleteHeads(db: Db, keys: JourneyEnvironmentKey[]): Promis
   const removed = await db
     .delete(journeyHeads)
     .where(
-      sql`(${journeyHeads.journeyId}, ${journeyHeads.environmentId}) in (${sql.join(
-        keys.map((k) => sql`(${k.journeyId}::uuid, ${k.environmentId}::uuid)`),
-        sql`, `,
-      )})`,
+      inTuples(
+        [sql`${journeyHeads.journeyId}`, sql`${journeyHeads.environmentId}`],
+        ["uuid", "uuid"],
+        keys.map((k) => [k.journeyId, k.environmentId]),
+      ),
     )
     .returning({ journeyId: journeyHeads.journeyId });
   return removed.length;

@@ -10,6 +10,7 @@ import {
   variableValueChanges,
   variableValues,
 } from "../schema.js";
+import { inTuples } from "./tuples.js";
 
 export type VariableRow = typeof variables.$inferSelect;
 export type VariableKindName = VariableRow["kind"];
@@ -197,10 +198,11 @@ export async function findValueChanges(
     .where(
       and(
         eq(variableValueChanges.organizationId, organizationId),
-        sql`(${variableValueChanges.variableId}, ${variableValueChanges.environmentId}, ${variableValueChanges.version}) in (${sql.join(
-          keys.map((k) => sql`(${k.variableId}::uuid, ${k.environmentId}::uuid, ${k.version}::int)`),
-          sql`, `,
-        )})`,
+        inTuples(
+          [sql`${variableValueChanges.variableId}`, sql`${variableValueChanges.environmentId}`, sql`${variableValueChanges.version}`],
+          ["uuid", "uuid", "int"],
+          keys.map((k) => [k.variableId, k.environmentId, k.version]),
+        ),
       ),
     );
 }
