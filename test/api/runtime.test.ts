@@ -175,6 +175,12 @@ describe("a RUNTIME token", () => {
       `query { ... on Query { runtimeConfiguration(applicationId: "${catalogue.applicationId}") { resolvedAt } } }`,
       'mutation { createApplication(input: { name: "Runtime app" }) { __typename } }',
       'mutation { createVariable(input: { key: "runtime.made", kind: STRING }) { __typename } }',
+      // Nothing leads on from the configuration's environment and application: not other environments, clients, journeys or tokens.
+      `{ runtimeConfiguration(applicationId: "${catalogue.applicationId}") { environment { upper { key } } } }`,
+      `{ runtimeConfiguration(applicationId: "${catalogue.applicationId}") { environment { databases { name } } } }`,
+      `{ runtimeConfiguration(applicationId: "${catalogue.applicationId}") { application { clients { clientId settings } } } }`,
+      `{ runtimeConfiguration(applicationId: "${catalogue.applicationId}") { application { journeys { key configuration(environmentId: "${catalogue.environments.development}") { resolvedDocument } } } } }`,
+      `{ runtimeConfiguration(applicationId: "${catalogue.applicationId}") { application { ...A } } } fragment A on Application { client(environmentId: "${catalogue.environments.development}") { clientId } }`,
     ];
     for (const document of documents) {
       const response = await gql(server.endpoint, token, document);
@@ -188,6 +194,16 @@ describe("a RUNTIME token", () => {
     } finally {
       await client.dispose();
     }
+  });
+
+  it("may select the plain values of its environment and application", async () => {
+    const response = await gql(
+      server.endpoint,
+      runtimeTokens.staging,
+      `{ runtimeConfiguration(applicationId: "${catalogue.applicationId}") { __typename environment { id key name rank isProduction editable } application { ...A } resolvedAt } } fragment A on Application { id name }`,
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data.runtimeConfiguration).toMatchObject({ environment: { key: "staging" }, application: { name: "Customer Portal" } });
   });
 
   it("is the only token that reads runtimeConfiguration", async () => {
