@@ -242,6 +242,28 @@ describe("requests that never run", () => {
   });
 });
 
+describe("variable errors repeat no value", () => {
+  it.each([
+    ["a missing field beside the value", { variableId: "x", value: "LEAK-sentinel-1" }],
+    ["an unknown field beside the value", { variableId: "x", environmentId: "y", value: "LEAK-sentinel-1", extra: "LEAK-sentinel-2" }],
+    ["a wrong type", { variableId: ["LEAK-sentinel-1"], environmentId: "y", value: 1 }],
+  ])("answers %s with BAD_USER_INPUT, the path and the reason, without the values", async (_label, input) => {
+    const response = await fetch(server.endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${tenant.tokens.ADMIN}` },
+      body: JSON.stringify({
+        query: "mutation($input: SetVariableValueInput!) { setVariableValue(input: $input) { __typename } }",
+        variables: { input },
+      }),
+    });
+    const body = await response.json();
+    expect(body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    // graphql-jit names the field's own variable (`$variableId`), graphql-js the operation's (`$input`).
+    expect(body.errors[0].message).toMatch(/^Variable "\$\w+" got an invalid value; \S/);
+    expect(JSON.stringify(body)).not.toContain("LEAK-sentinel");
+  });
+});
+
 describe("errors over WebSocket carry no HTTP status", () => {
   it("refusals of every kind arrive without extensions.http (a socket has no HTTP response)", async () => {
     const { socket, messages } = await acknowledgedSocket(tenant.tokens.VIEWER);
