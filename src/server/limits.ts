@@ -83,6 +83,15 @@ export function batchLimit(limit: number = OPERATION_LIMITS.batchOperations): Pl
             extensions: { code: "TOO_MANY_OPERATIONS", limit, http: { status: 413 } },
           });
         }
+        // Each entry of a batch is an operation's parameters: an object (`null` crashed a plugin downstream).
+        if (Array.isArray(requestParserResult)) {
+          const index = requestParserResult.findIndex((entry) => typeof entry !== "object" || entry === null || Array.isArray(entry));
+          if (index !== -1) {
+            throw new GraphQLError(`Entry ${index} of the batch is not an operation: send an object with "query" or "documentId"`, {
+              extensions: { code: "BAD_REQUEST", http: { status: 400 } },
+            });
+          }
+        }
       },
     }),
   };

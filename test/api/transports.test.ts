@@ -135,6 +135,18 @@ describe("batching", () => {
     expect(listed.applications.edges.map((e: any) => e.node.name).filter((n: string) => n.startsWith("Refused"))).toEqual([]);
   });
 
+  it.each([[[null]], [[1]], [["query"]], [[[]]], [[{ query: "{ __typename }" }, null]]])(
+    "refuses a batch %j with an entry that is not an operation: 400 BAD_REQUEST, nothing run, nothing logged as unexpected",
+    async (batch) => {
+      const { tenant } = await world("batch-entries");
+      const logged = server.logs.length;
+      const { status, body } = await post(tenant.tokens.ADMIN, batch);
+      expect(status).toBe(400);
+      expect(JSON.stringify(body)).toContain("BAD_REQUEST");
+      expect(server.logs.slice(logged).filter((line) => (line.level as number) >= 50)).toEqual([]);
+    },
+  );
+
   it("limits each operation of a batch as if it came alone, and needs a token like any request", async () => {
     const { tenant } = await world("batch-limits");
     // Under the alias and depth limits, over the cost (as in limits.test.ts).
