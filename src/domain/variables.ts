@@ -126,6 +126,26 @@ export function referencesIn(value: JsonValue, path = ""): { uses: ReferenceUse[
   return { uses, problems };
 }
 
+/**
+ * Whether a path (as problems name them) lies in settings — a step's (`…steps.<key>.settings…`)
+ * or a client's (`…client.settings…`, or `settings…` of client settings alone): the only places a
+ * reference means anything. Text like `&{x}` in a step's name is just text.
+ */
+export function isSettingPath(path: string): boolean {
+  const parts = path.split(".");
+  if (parts[0] === "settings") return true;
+  for (let i = 0; i < parts.length; i++) {
+    if (parts[i] === "steps" && parts[i + 2] === "settings") return true;
+    if (parts[i] === "client" && parts[i + 1] === "settings") return true;
+  }
+  return false;
+}
+
+/** The references of a configuration value that lie in settings (see isSettingPath). */
+export function settingReferencesIn(value: JsonValue, path: string): ReferenceUse[] {
+  return referencesIn(value, path).uses.filter((use) => isSettingPath(use.path));
+}
+
 /** Why a value does not fit a kind, or null when it does. */
 export function valueProblem(kind: VariableKind, value: unknown): string | null {
   switch (kind) {

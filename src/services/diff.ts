@@ -7,7 +7,7 @@ import { type DiffSide, diffApplication, type JourneySide } from "../domain/diff
 import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
 import type { JsonValue } from "../domain/journey-document.js";
 import { type SyncStatus, syncMessage } from "../domain/sync.js";
-import { referencesIn } from "../domain/variables.js";
+import { settingReferencesIn } from "../domain/variables.js";
 import type { Actor } from "./actor.js";
 import { documentsOf } from "./documents.js";
 import { applicationOf, environmentOf } from "./lookups.js";
@@ -125,7 +125,9 @@ export function computeDiff(context: DiffContext): { changes: ChangeView[]; bund
 async function missingVariablesOf(db: Db, actor: Actor, to: EnvironmentRow, changes: ChangeView[]) {
   const byKey = new Map<string, string[]>();
   for (const change of changes) {
-    for (const key of new Set(referencesIn(change.newValue as JsonValue).uses.map((u) => u.key))) {
+    // The change's pointer (`/journeys/login/steps/hook/settings/url`) as the path the references lie under.
+    const base = change.path.split("/").slice(1).join(".");
+    for (const key of new Set(settingReferencesIn(change.newValue as JsonValue, base).map((u) => u.key))) {
       byKey.set(key, [...(byKey.get(key) ?? []), change.id]);
     }
   }

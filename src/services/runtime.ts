@@ -9,7 +9,7 @@ import { ForbiddenError } from "../domain/errors.js";
 import type { JsonValue } from "../domain/journey-document.js";
 import { resolveJourneyDocument } from "../domain/journey-validation.js";
 import type { Keyring } from "../domain/secret-box.js";
-import { type ResolvableVariable, referencesIn, resolveValue } from "../domain/variables.js";
+import { type ResolvableVariable, resolveValue, settingReferencesIn } from "../domain/variables.js";
 import { type Actor, isRuntime } from "./actor.js";
 import { applicationOf, environmentOf } from "./lookups.js";
 import { sealedAt } from "./variables.js";
@@ -54,8 +54,8 @@ export async function runtimeConfiguration(
 
   // The variables this configuration references, secrets opened only for those.
   const referenced = new Set<string>();
-  for (const head of heads) for (const use of referencesIn(head.document as never).uses) referenced.add(use.key);
-  if (client) for (const use of referencesIn(client.settings as never).uses) referenced.add(use.key);
+  for (const head of heads) for (const use of settingReferencesIn(head.document as never, "")) referenced.add(use.key);
+  if (client) for (const use of settingReferencesIn(client.settings as never, "settings")) referenced.add(use.key);
   const all = (await listVariables(db, actor.organizationId)).filter((v) => referenced.has(v.key));
   const values = (
     await findValuesByVariableIds(

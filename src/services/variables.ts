@@ -30,7 +30,7 @@ import { isUuid } from "../domain/uuid.js";
 import {
   isVariableKey,
   type ResolvableVariable,
-  referencesIn,
+  settingReferencesIn,
   VARIABLE_KINDS,
   VARIABLE_LIMITS,
   valueProblem,
@@ -246,7 +246,7 @@ export async function referencesTo(
   const uses: VariableUse[] = [];
   for (const mention of mentions) {
     const base = mention.journeyId === null ? "client.settings" : "";
-    for (const use of referencesIn(mention.content as JsonValue, base).uses.filter((u) => u.key === key)) {
+    for (const use of settingReferencesIn(mention.content as JsonValue, base).filter((u) => u.key === key)) {
       uses.push({
         applicationId: mention.applicationId,
         journeyId: mention.journeyId,
@@ -327,8 +327,10 @@ export async function checkVariablesIn(
   configuration: ConfigurationInEnvironment,
 ): Promise<VariableCheck> {
   const keys = new Set<string>();
-  for (const { document } of configuration.journeys) for (const use of referencesIn(document as never).uses) keys.add(use.key);
-  if (configuration.clientSettings) for (const use of referencesIn(configuration.clientSettings as never).uses) keys.add(use.key);
+  for (const { document } of configuration.journeys) for (const use of settingReferencesIn(document as never, "")) keys.add(use.key);
+  if (configuration.clientSettings) {
+    for (const use of settingReferencesIn(configuration.clientSettings as never, "settings")) keys.add(use.key);
+  }
   if (keys.size === 0) return { problems: [], missing: [] };
   await lockVariableKeys(tx, organizationId, [...keys], true);
   const lookup = await variablesIn(tx, organizationId, environment.id);

@@ -327,3 +327,17 @@ describe("a reference in a new journey", () => {
     expect((await w.api.data(CREATE_JOURNEY, { input })).createJourney.__typename).toBe("CreateJourneySuccess");
   });
 });
+
+describe("text that looks like a reference outside settings", () => {
+  it("is just text in a step's name: no variable needed, none held in use", async () => {
+    const w = await world("references-in-names");
+    const id = await variable(w, "looks.like", "STRING", { development: "x" });
+    const edited = await editStep(w, { ...emailCode({}), name: "Code &{looks.like}" });
+    expect(edited.draft.problems).toEqual([]);
+    expect((await save(w, edited.draft.revision)).__typename).toBe("SaveJourneySuccess");
+    expect((await w.api.data(REFERENCES, { id })).node.references).toEqual([]);
+    expect((await w.api.data(DELETE_VARIABLE, { input: { variableId: id } })).deleteVariable.__typename).toBe("DeleteVariableSuccess");
+    const saved = await configuration(w, "development");
+    expect(saved.configuration.resolvedDocument.steps["email-otp"].name).toBe("Code &{looks.like}");
+  });
+});
