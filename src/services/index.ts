@@ -121,7 +121,6 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
     setVariableValue: (actor: Actor, input: variables.SetVariableValueInput) => variables.setVariableValue(db, keyring, actor, input),
     removeVariableValue: (actor: Actor, input: variables.RemoveVariableValueInput) => variables.removeVariableValue(db, actor, input),
     deleteVariable: (actor: Actor, input: { variableId: string }) => variables.deleteVariable(db, actor, input),
-    variableReferences: (actor: Actor, key: string) => variables.referencesTo(db, actor.organizationId, key),
     runtimeConfiguration: (actor: Actor, applicationId: string, subjectId: string) =>
       runtime.runtimeConfiguration(db, keyring, actor, applicationId, subjectId),
     variableHistory: (

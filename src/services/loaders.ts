@@ -19,9 +19,17 @@ import { findPropagationsByIds } from "../db/repositories/propagations.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import { findNotificationsBySeqs } from "../db/repositories/sync-notifications.js";
 import { findApiTokensByIds } from "../db/repositories/tokens.js";
-import { findValueChanges, findValuesByVariableIds, findVariablesByIds, listVariables } from "../db/repositories/variables.js";
+import {
+  findValueChanges,
+  findValuesByVariableIds,
+  findVariablesByIds,
+  listLatestValueChanges,
+  listVariables,
+} from "../db/repositories/variables.js";
+import type { VariableUse } from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
+import { referencesToKeys } from "./variable-references.js";
 
 type Environment = Awaited<ReturnType<typeof listEnvironments>>[number];
 type Finder<R> = (db: Db, org: string, ids: readonly string[]) => Promise<R[]>;
@@ -89,6 +97,22 @@ const FACTORIES = {
       return keys.map(() => rows);
     }),
   variable: (db: Db, org: string) => byId(db, org, findVariablesByIds),
+  /** Where configurations reference each variable key: one queued scan for the keys of a request. */
+  variableReferences: (db: Db, org: string) =>
+    new DataLoader<string, VariableUse[]>(async (keys) => {
+      const found = await referencesToKeys(db, org, keys, {}, { queued: true });
+      return keys.map((key) => found.get(key) ?? []);
+    }),
+  /** The newest changes of each variable (first pages of `history`, all environments): one statement for the variables of a request. */
+  variableHistoryHead: (db: Db, org: string) =>
+    new DataLoader<{ variableId: string; limit: number }, Awaited<ReturnType<typeof listLatestValueChanges>>, string>(
+      async (keys) => {
+        const limit = Math.max(...keys.map((k) => k.limit));
+        const rows = await listLatestValueChanges(db, org, keys.map((k) => k.variableId).filter(isUuid), limit);
+        return keys.map((k) => rows.filter((r) => r.variableId === k.variableId).slice(0, k.limit));
+      },
+      { cacheKeyFn: (k) => `${k.variableId}:${k.limit}` },
+    ),
   /** By (variable, environment, number). */
   variableValueChange: (db: Db, org: string) =>
     new DataLoader<
@@ -199,6 +223,12 @@ export class Loaders {
   }
   get variable() {
     return this.#get("variable");
+  }
+  get variableReferences() {
+    return this.#get("variableReferences");
+  }
+  get variableHistoryHead() {
+    return this.#get("variableHistoryHead");
   }
   get variableValueChange() {
     return this.#get("variableValueChange");

@@ -4,7 +4,6 @@ import { raiseOrganizationRevision } from "../db/repositories/organizations.js";
 import type { EnvironmentRow } from "../db/repositories/rows.js";
 import {
   deleteValue,
-  findConfigurationsMentioning,
   findSealedValuesNotUnder,
   findValuesByVariableIds,
   findVariablesByIds,
@@ -22,7 +21,7 @@ import {
   type VariableValueRow,
 } from "../db/repositories/variables.js";
 import { clientSettingsSchema } from "../domain/client-settings.js";
-import { ForbiddenError, NotFoundError, ValidationError, VariableInUseError, type VariableUse } from "../domain/errors.js";
+import { ForbiddenError, NotFoundError, ValidationError, VariableInUseError } from "../domain/errors.js";
 import type { JourneyDocument, JsonValue, Problem } from "../domain/journey-document.js";
 import { journeyVariableProblems, settingsProblemsIn, type VariableCheck } from "../domain/journey-validation.js";
 import type { Keyring } from "../domain/secret-box.js";
@@ -41,6 +40,7 @@ import type { Loaders } from "./loaders.js";
 import { lockVariable, lockVariableKeys } from "./locks.js";
 import { environmentOf } from "./lookups.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
+import { referencesTo } from "./variable-references.js";
 
 /*
  * Variables (DESIGN.md §6): organization-wide keys with one value per environment. Values are never
@@ -230,33 +230,6 @@ export async function rotateSecrets(db: Db, keyring: Keyring, batchSize = 100): 
     count += done;
     if (done < batchSize) return count;
   }
-}
-
-/**
- * Every place a configuration references `&{key}`: current journey versions, client settings and
- * (unless `drafts: false`) drafts, in every environment or one.
- */
-export async function referencesTo(
-  db: Db,
-  organizationId: string,
-  key: string,
-  filter: { environmentId?: string; drafts?: boolean } = {},
-): Promise<VariableUse[]> {
-  const mentions = await findConfigurationsMentioning(db, organizationId, `&{${key}}`, filter);
-  const uses: VariableUse[] = [];
-  for (const mention of mentions) {
-    const base = mention.journeyId === null ? "client.settings" : "";
-    for (const use of settingReferencesIn(mention.content as JsonValue, base).filter((u) => u.key === key)) {
-      uses.push({
-        applicationId: mention.applicationId,
-        journeyId: mention.journeyId,
-        environmentId: mention.environmentId,
-        path: use.path,
-        draft: mention.draft,
-      });
-    }
-  }
-  return uses;
 }
 
 /**

@@ -96,3 +96,37 @@ describe("the dashboard query", () => {
     expect(statements.fiveWithSettings.length).toBeLessThanOrEqual(7);
   });
 });
+
+describe("a list of variables with their references and histories", () => {
+  const VARIABLES = `{ variables { key values { value fingerprint } references { path } history(first: 5) { edges { node { version value } } } } }`;
+
+  async function tenantWithVariables(count: number) {
+    const tenant = await createTenant(`variables-${count}`);
+    const { db } = await testDatabase();
+    const services = createServices(db, new EventHub());
+    const { apiToken } = await issueToken(db, { organizationId: tenant.organizationId, name: "fixture", role: "ADMIN" });
+    const actor: Actor = { organizationId: tenant.organizationId, tokenId: apiToken.id, role: "ADMIN", name: apiToken.name };
+    const [development] = await services.loaders(actor).environments();
+    for (let i = 0; i < count; i++) {
+      const variable = await services.createVariable(actor, { key: `var.n${i}`, kind: i % 2 ? "SECRET" : "STRING" });
+      for (const n of [1, 2])
+        await services.setVariableValue(actor, { variableId: variable.id, environmentId: development.id, value: `v${n}` });
+    }
+    return tenant;
+  }
+
+  it("reads them in a number of statements that does not grow with the variables (one reference scan, one history read)", async () => {
+    const few = await tenantWithVariables(3);
+    const many = await tenantWithVariables(30);
+    const statements = async (token: string) => {
+      const { result, queries } = await countQueries(() => gql(server.endpoint, token, VARIABLES));
+      expect(result.errors).toBeUndefined();
+      return { queries: queries.length, variables: result.data.variables };
+    };
+    const a = await statements(few.tokens.VIEWER);
+    const b = await statements(many.tokens.VIEWER);
+    expect(b.variables).toHaveLength(30);
+    expect(b.variables[0].history.edges).toHaveLength(2);
+    expect(b.queries).toBe(a.queries);
+  });
+});

@@ -185,6 +185,33 @@ export async function listValueChanges(
     .limit(page.limit);
 }
 
+/** The newest `limit` changes of each of the variables, newest first: the first pages of their histories, in one statement. */
+export async function listLatestValueChanges(
+  db: Db,
+  organizationId: string,
+  variableIds: readonly string[],
+  limit: number,
+): Promise<VariableValueChangeRow[]> {
+  if (variableIds.length === 0) return [];
+  const ranked = db
+    .select({
+      id: variableValueChanges.id,
+      rank: sql<number>`row_number() over (partition by ${variableValueChanges.variableId} order by ${variableValueChanges.occurredAt} desc, ${variableValueChanges.environmentId} desc, ${variableValueChanges.version} desc)`.as(
+        "rank",
+      ),
+    })
+    .from(variableValueChanges)
+    .where(and(eq(variableValueChanges.organizationId, organizationId), inArray(variableValueChanges.variableId, variableIds)))
+    .as("ranked");
+  return db
+    .select({ change: variableValueChanges })
+    .from(variableValueChanges)
+    .innerJoin(ranked, eq(ranked.id, variableValueChanges.id))
+    .where(sql`${ranked.rank} <= ${limit}`)
+    .orderBy(desc(variableValueChanges.occurredAt), desc(variableValueChanges.environmentId), desc(variableValueChanges.version))
+    .then((rows) => rows.map((r) => r.change));
+}
+
 /** Value changes by (variable, environment, number), in the organization. */
 export async function findValueChanges(
   db: Db,
@@ -247,16 +274,21 @@ export interface ConfigurationMention {
 }
 
 /**
- * The configurations of the organization (current heads, drafts, client settings) whose JSON contains
- * `text` — a coarse filter (`&{key}`): callers read the exact references out of what comes back.
+ * The configurations of the organization (current heads, drafts, client settings) whose JSON
+ * contains any of `texts` — a coarse filter (`&{key}`), one scan per table whatever the number of
+ * texts: callers read the exact references out of what comes back.
  */
 export async function findConfigurationsMentioning(
   db: Db,
   organizationId: string,
-  text: string,
+  texts: readonly string[],
   filter: { environmentId?: string; drafts?: boolean } = {},
 ): Promise<ConfigurationMention[]> {
-  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  if (texts.length === 0) return [];
+  // One LIKE pattern per text, sent as one text array. A text is `&{key}` (lower-case letters,
+  // digits, dots and dashes): nothing in it needs escaping, in LIKE or in an array literal.
+  for (const text of texts) if (!/^&\{[a-z0-9.-]+\}$/.test(text)) throw new Error(`not a reference: ${JSON.stringify(text)}`);
+  const patterns = `{${texts.map((text) => `"%${text}%"`).join(",")}}`;
   const heads = await db
     .select({
       applicationId: journeys.applicationId,
@@ -278,7 +310,7 @@ export async function findConfigurationsMentioning(
       and(
         eq(journeys.organizationId, organizationId),
         filter.environmentId ? eq(journeyHeads.environmentId, filter.environmentId) : undefined,
-        sql`${journeyVersions.document}::text like ${pattern}`,
+        sql`${journeyVersions.document}::text like any (${patterns}::text[])`,
       ),
     );
   const drafts =
@@ -297,7 +329,7 @@ export async function findConfigurationsMentioning(
             and(
               eq(journeyDrafts.organizationId, organizationId),
               filter.environmentId ? eq(journeyDrafts.environmentId, filter.environmentId) : undefined,
-              sql`${journeyDrafts.document}::text like ${pattern}`,
+              sql`${journeyDrafts.document}::text like any (${patterns}::text[])`,
             ),
           );
   const settings = await db
@@ -307,7 +339,7 @@ export async function findConfigurationsMentioning(
       and(
         eq(clients.organizationId, organizationId),
         filter.environmentId ? eq(clients.environmentId, filter.environmentId) : undefined,
-        sql`${clients.settings}::text like ${pattern}`,
+        sql`${clients.settings}::text like any (${patterns}::text[])`,
       ),
     );
   return [

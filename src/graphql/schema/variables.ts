@@ -162,7 +162,7 @@ builder.node(VariableRef, {
       type: [VariableReferenceRef],
       complexity: listCost(LIST_SIZES.changes),
       description: "Saved configurations and drafts that reference it, in every environment.",
-      resolve: (v, _args, { services, actor }) => services.variableReferences(actor, v.key),
+      resolve: (v, _args, { loaders }) => loaders.variableReferences.load(v.key),
     }),
     history: t.connection(
       {
@@ -178,7 +178,12 @@ builder.node(VariableRef, {
           const { after } = pagePositions(variableChangeCursor, args);
           const environmentId = args.environmentId == null ? undefined : await environmentIdOf(loaders, args.environmentId);
           const limit = args.first ?? 20;
-          const rows = await services.variableHistory(actor, { variableId: v.id, environmentId }, { after, limit: limit + 1 });
+          // A first page of every environment's changes — what a list of variables shows — is read for all the
+          // variables of the request at once; other pages, one by one.
+          const rows =
+            after === undefined && environmentId === undefined
+              ? await loaders.variableHistoryHead.load({ variableId: v.id, limit: limit + 1 })
+              : await services.variableHistory(actor, { variableId: v.id, environmentId }, { after, limit: limit + 1 });
           const page = rows.slice(0, limit);
           const cursorOf = (row: VariableValueChangeRow) => variableChangeCursor.encode(row);
           return {
