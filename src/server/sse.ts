@@ -13,6 +13,8 @@ const TOKEN_HEADER = "x-graphql-event-stream-token";
 const TOKEN_PARAM = "token";
 /** A stream reserved and not opened within this time is forgotten. */
 export const RESERVATION_MS = 30_000;
+/** Streams (reserved or open) one API token, and one organization, may hold at once. */
+export const MAX_STREAMS = { perToken: 100, perOrganization: 1_000 } as const;
 
 /** A stream of graphql-sse's single connection mode, as reserved by a PUT. */
 interface EventStream {
@@ -89,6 +91,13 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
  */
 export function useSingleConnectionSse({ path, hub, actorOf, documentToRun, charge }: SingleConnectionSseOptions) {
   const streams = new Map<string, EventStream>();
+  /** How many streams each API token and each organization holds. */
+  const held = new Map<string, number>();
+  const count = (key: string, by: number) => {
+    const n = (held.get(key) ?? 0) + by;
+    if (n > 0) held.set(key, n);
+    else held.delete(key);
+  };
   /** The stream of an operation's request (the request graphql-sse executes it with). */
   const streamOfRequest = new WeakMap<Request, EventStream>();
   // biome-ignore lint/suspicious/noExplicitAny: the server context type is yoga's own
@@ -128,6 +137,8 @@ export function useSingleConnectionSse({ path, hub, actorOf, documentToRun, char
     const stream = streams.get(token);
     if (!stream) return;
     streams.delete(token);
+    count(`token:${stream.tokenId}`, -1);
+    count(`organization:${stream.organizationId}`, -1);
     clearTimeout(stream.expiry);
     stream.stopWatchingRevocation();
     if (stream.opened) {
@@ -145,6 +156,13 @@ export function useSingleConnectionSse({ path, hub, actorOf, documentToRun, char
   }
 
   async function reserve(request: Request, serverContext: object, actor: Actor): Promise<Response> {
+    // Each stream holds memory, a timer and a listener until it ends: a bounded number per token and organization.
+    if ((held.get(`token:${actor.tokenId}`) ?? 0) >= MAX_STREAMS.perToken) {
+      throw refused(`A token holds at most ${MAX_STREAMS.perToken} event streams: end one (DELETE) first`, "TOO_MANY_SUBSCRIPTIONS", 429);
+    }
+    if ((held.get(`organization:${actor.organizationId}`) ?? 0) >= MAX_STREAMS.perOrganization) {
+      throw refused(`An organization holds at most ${MAX_STREAMS.perOrganization} event streams`, "TOO_MANY_SUBSCRIPTIONS", 429);
+    }
     const response = await forward(request, serverContext, actor);
     if (response.status !== 201) return response;
     const token = await response.text();
@@ -158,6 +176,8 @@ export function useSingleConnectionSse({ path, hub, actorOf, documentToRun, char
       expiry: setTimeout(() => end(token), RESERVATION_MS).unref(),
     };
     streams.set(token, stream);
+    count(`token:${actor.tokenId}`, 1);
+    count(`organization:${actor.organizationId}`, 1);
     return new yoga.fetchAPI.Response(token, { status: 201, headers: response.headers });
   }
 

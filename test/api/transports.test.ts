@@ -1,6 +1,7 @@
 import { createClient as createSseClient, type Client as SseClient } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATION_LIMITS } from "../../src/server/limits.js";
+import { MAX_STREAMS } from "../../src/server/sse.js";
 import { SAVE, SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createApiToken, createCatalogue, createClient, operation } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
@@ -343,6 +344,34 @@ describe("single connection mode, request by request", () => {
     } finally {
       stream.close();
     }
+  });
+
+  it(`lets a token hold at most ${MAX_STREAMS.perToken} streams, reserved or open: the next is 429 TOO_MANY_SUBSCRIPTIONS until one ends`, async () => {
+    const { tenant } = await world("sse-reservations");
+    const reserve = (token: string) => fetch(server.endpoint, { method: "PUT", headers: { authorization: `Bearer ${token}` } });
+    // One opened, the rest only reserved: both count.
+    const opened = await openStream(tenant.tokens.VIEWER);
+    for (let i = 1; i < MAX_STREAMS.perToken; i++) {
+      const reserved = await reserve(tenant.tokens.VIEWER);
+      expect(reserved.status).toBe(201);
+      await reserved.text();
+    }
+    const over = await reserve(tenant.tokens.VIEWER);
+    expect(over.status).toBe(429);
+    expect(((await over.json()) as any).errors[0].extensions.code).toBe("TOO_MANY_SUBSCRIPTIONS");
+    // Another token of the organization has streams of its own.
+    const other = await reserve(tenant.tokens.EDITOR);
+    expect(other.status).toBe(201);
+    await other.text();
+    // Closing the open one makes room again.
+    opened.close();
+    await expect
+      .poll(async () => {
+        const retry = await reserve(tenant.tokens.VIEWER);
+        await retry.arrayBuffer();
+        return retry.status;
+      })
+      .toBe(201);
   });
 
   it("refuses an invalid operation with 400 and a code before the stream sees it, and nests JSON no deeper than elsewhere", async () => {
