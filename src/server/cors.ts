@@ -21,7 +21,8 @@ export function corsFor(origins: readonly string[]) {
       credentials: false,
       methods: ["GET", "POST", "PUT", "DELETE"],
       allowedHeaders: ALLOWED_HEADERS,
-      exposedHeaders: ["x-request-id"],
+      // A browser reads only the headers exposed: the request id, and why a request was unauthorized.
+      exposedHeaders: ["x-request-id", "www-authenticate"],
       maxAge: 600,
     };
   };
