@@ -6,8 +6,9 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, ran
  * row does not decrypt. Each ciphertext records the id of its key; a keyring holds the current key
  * and the previous one, so ciphertexts stay readable while they are re-encrypted (rotation).
  *
- * Fingerprints let people compare secrets without seeing them: 12 hex characters of an HMAC-SHA-256
- * of the value under a key derived from the current key (they change when the key rotates).
+ * Fingerprints let people compare a secret's values across environments without seeing them: 12 hex
+ * characters of an HMAC-SHA-256 of the variable and the value under a key derived from the current
+ * key (they change when the key rotates).
  */
 
 export const SECRET_KEY_BYTES = 32;
@@ -94,8 +95,17 @@ export class Keyring {
     return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString("utf8");
   }
 
-  /** 12 hex characters of an HMAC-SHA-256 of the value. */
-  fingerprint(plaintext: string): string {
-    return createHmac("sha256", this.#fingerprintKey).update(plaintext, "utf8").digest("hex").slice(0, 12);
+  /**
+   * 12 hex characters of an HMAC-SHA-256 of the value, bound to its variable: equal values of one
+   * variable (in two environments) have equal fingerprints, while another variable's fingerprint
+   * of the same value differs — so a variable one can write is no oracle for guessing another's.
+   */
+  fingerprint(plaintext: string, variableId: string): string {
+    return createHmac("sha256", this.#fingerprintKey)
+      .update(variableId, "utf8")
+      .update("\u0000")
+      .update(plaintext, "utf8")
+      .digest("hex")
+      .slice(0, 12);
   }
 }

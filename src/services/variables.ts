@@ -121,7 +121,10 @@ export async function setVariableValue(db: Db, keyring: Keyring, actor: Actor, i
     const version = await nextValueVersion(tx, variable.id, environment.id);
     const sealed =
       variable.kind === "SECRET"
-        ? { ...keyring.seal(value as string, sealedAt(variable.id, environment.id)), fingerprint: keyring.fingerprint(value as string) }
+        ? {
+            ...keyring.seal(value as string, sealedAt(variable.id, environment.id)),
+            fingerprint: keyring.fingerprint(value as string, variable.id),
+          }
         : null;
     await upsertValue(tx, {
       variableId: variable.id,
@@ -222,7 +225,7 @@ export async function rotateSecrets(db: Db, keyring: Keyring, batchSize = 100): 
       for (const row of rows) {
         const at = sealedAt(row.variableId, row.environmentId);
         const plaintext = keyring.open({ keyId: row.keyId, ciphertext: row.ciphertext }, at);
-        await updateSealed(tx, row, { ...keyring.seal(plaintext, at), fingerprint: keyring.fingerprint(plaintext) });
+        await updateSealed(tx, row, { ...keyring.seal(plaintext, at), fingerprint: keyring.fingerprint(plaintext, row.variableId) });
       }
       for (const organizationId of new Set(rows.map((r) => r.organizationId))) await raiseOrganizationRevision(tx, organizationId);
       return rows.length;

@@ -156,7 +156,7 @@ async function rotation(database: Database) {
     expect(alone.open({ keyId: row.keyId!, ciphertext: row.ciphertext! }, sealedAt(row.variableId, row.environmentId))).toBe(
       plaintexts.get(row.variableId),
     );
-    expect(row.fingerprint).toBe(alone.fingerprint(plaintexts.get(row.variableId)!));
+    expect(row.fingerprint).toBe(alone.fingerprint(plaintexts.get(row.variableId)!, row.variableId));
   }
   expect(await revision()).toBeGreaterThan(revisionBefore);
   // Run again: nothing left to do.

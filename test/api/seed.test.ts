@@ -217,7 +217,7 @@ describe("the demo seed", () => {
       keyring.open({ keyId: row.keyId, ciphertext: row.ciphertext }, sealedAt(row.variableId, row.environmentId)),
     );
     expect(new Set(plaintexts).size).toBe(3);
-    expect(sealed.map((row, i) => row.fingerprint === keyring.fingerprint(plaintexts[i]))).toEqual([true, true, true]);
+    expect(sealed.map((row, i) => row.fingerprint === keyring.fingerprint(plaintexts[i], row.variableId))).toEqual([true, true, true]);
     expect(secret.values.map((v: { fingerprint: string }) => v.fingerprint).sort()).toEqual(sealed.map((row) => row.fingerprint).sort());
     for (const plaintext of plaintexts) {
       expect(plaintext.length).toBeGreaterThanOrEqual(32);

@@ -224,7 +224,7 @@ describe("a secret", () => {
       expect(value.fingerprint).toMatch(/^[0-9a-f]{12}$/);
     }
     expect(new Set(node.values.map((v: { fingerprint: string }) => v.fingerprint)).size).toBe(1);
-    expect(node.values[0].fingerprint).toBe(key.fingerprint(SENTINEL));
+    expect(node.values[0].fingerprint).toBe(key.fingerprint(SENTINEL, localOf(secretId)));
     const { node: otherNode } = await admin.data(`query($id: ID!) { node(id: $id) { ... on Variable { values { fingerprint } } } }`, {
       id: other,
     });

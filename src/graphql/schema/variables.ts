@@ -49,7 +49,7 @@ const VariableValueRef = builder.objectRef<VariableValueRow & { kind: VariableRo
     fingerprint: t.string({
       nullable: true,
       description:
-        "For a SECRET: 12 hex characters of an HMAC-SHA-256 of the value under the server's key (equal fingerprints, equal secrets; they change when the key rotates). Null for other kinds.",
+        "For a SECRET: 12 hex characters of an HMAC-SHA-256 of the variable and the value under the server's key: equal fingerprints of one variable, equal secrets (compare environments); another variable's differ for the same value; they change when the key rotates. Null for other kinds.",
       resolve: (v) => (isSecret(v) ? v.fingerprint : null),
     }),
     version: t.exposeInt("version", { description: "Number of this value: 1, 2, 3… per variable and environment, across removals." }),
