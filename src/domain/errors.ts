@@ -121,3 +121,13 @@ export class VariableInUseError extends DomainError {
     super(`&{${key}} is referenced ${references.length === 1 ? "once" : `${references.length} times`}: remove the references first`);
   }
 }
+
+export class TooManyRequestsError extends DomainError {
+  readonly code = "TOO_MANY_REQUESTS";
+  constructor(
+    what: string,
+    readonly retryAfter: number,
+  ) {
+    super(`Too many ${what}; retry in ${retryAfter} s`);
+  }
+}

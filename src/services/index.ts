@@ -2,6 +2,7 @@ import type { Db } from "../db/client.js";
 import { listApplications } from "../db/repositories/applications.js";
 import { listPropagations } from "../db/repositories/propagations.js";
 import { listNotifications, type NotificationFilter } from "../db/repositories/sync-notifications.js";
+import { TooManyRequestsError } from "../domain/errors.js";
 import { generateSecretKey, Keyring } from "../domain/secret-box.js";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
@@ -40,6 +41,9 @@ export { changeCountOf, syncStatesOfJourney, syncStatusOfClient } from "./sync.j
 export type { VariableRow, VariableValueChangeRow, VariableValueRow } from "./variables.js";
 export { variablesInLoaded } from "./variables.js";
 
+/** Configuration reads a RUNTIME token makes at once, and then per second (each opens secrets and is audited). */
+export const RUNTIME_READS = { burst: 20, perSecond: 5 } as const;
+
 /** History events a resumed subscription gets at once per organization, and then per second. */
 export const HISTORY_BURST = 2_000;
 export const HISTORY_PER_SECOND = 1_000;
@@ -75,6 +79,7 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
   // large application would otherwise run back to back and hold the thread for seconds. Identical
   // diffs that wait share one computation.
   const diffRuns = new ReadQueue(1, 4);
+  const runtimeReads = new TokenBuckets(RUNTIME_READS.burst, RUNTIME_READS.perSecond);
   return {
     authenticate: (secret: string) => tokens.authenticate(db, secret),
     loaders: (actor: Actor) => createLoaders(db, actor),
@@ -121,8 +126,13 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
     setVariableValue: (actor: Actor, input: variables.SetVariableValueInput) => variables.setVariableValue(db, keyring, actor, input),
     removeVariableValue: (actor: Actor, input: variables.RemoveVariableValueInput) => variables.removeVariableValue(db, actor, input),
     deleteVariable: (actor: Actor, input: { variableId: string }) => variables.deleteVariable(db, actor, input),
-    runtimeConfiguration: (actor: Actor, applicationId: string, subjectId: string) =>
-      runtime.runtimeConfiguration(db, keyring, actor, applicationId, subjectId),
+    runtimeConfiguration: (actor: Actor, applicationId: string, subjectId: string) => {
+      // Each read opens secrets and writes an audit event: a token reads at most RUNTIME_READS a second.
+      const wait = runtimeReads.wait(actor.tokenId);
+      if (wait > 0) throw new TooManyRequestsError("configuration reads", Math.max(1, Math.ceil(wait)));
+      runtimeReads.charge(actor.tokenId, 1);
+      return runtime.runtimeConfiguration(db, keyring, actor, applicationId, subjectId);
+    },
     variableHistory: (
       actor: Actor,
       filter: { variableId: string; environmentId?: string },

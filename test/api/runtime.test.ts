@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditEvents } from "../../src/db/schema.js";
+import { RUNTIME_READS } from "../../src/services/index.js";
 import { testDatabase } from "../support/database.js";
 import { type Api, apiAs, type Catalogue, createCatalogue, createClient, errorCodes, operation } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
@@ -212,6 +213,28 @@ describe("a RUNTIME token", () => {
       expect(errorCodes(response), role).toEqual(["FORBIDDEN"]);
       expect(JSON.stringify(response)).not.toContain(SECRET_DEV);
     }
+  });
+
+  it(`reads at most ${RUNTIME_READS.burst} times at once, then ${RUNTIME_READS.perSecond} a second: TOO_MANY_REQUESTS past it, nothing audited`, async () => {
+    const created = (
+      await admin.data(CREATE_TOKEN, {
+        input: { name: "runtime-flood", role: "RUNTIME", environmentId: catalogue.environments.development },
+      })
+    ).createApiToken;
+    const { db } = await testDatabase();
+    const audited = async () =>
+      (await db.select().from(auditEvents).where(eq(auditEvents.organizationId, tenant.organizationId))).filter(
+        (e) => e.actor === "runtime-flood",
+      ).length;
+    const codes: unknown[] = [];
+    for (let i = 0; i < RUNTIME_READS.burst + 5; i++) {
+      const response = await gql(server.endpoint, created.token, RUNTIME, { a: catalogue.applicationId });
+      codes.push(response.errors?.[0]?.extensions?.code ?? "read");
+    }
+    expect(codes.filter((c) => c === "read").length).toBeGreaterThanOrEqual(RUNTIME_READS.burst);
+    expect(codes.filter((c) => c === "read").length).toBeLessThan(RUNTIME_READS.burst + 5);
+    expect(codes.filter((c) => c !== "read").every((c) => c === "TOO_MANY_REQUESTS")).toBe(true);
+    expect(await audited()).toBe(codes.filter((c) => c === "read").length);
   });
 
   it("reads only its organization's applications", async () => {
