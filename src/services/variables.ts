@@ -10,7 +10,7 @@ import {
   insertValueChange,
   insertVariable,
   listValueChanges,
-  listVariables,
+  listVariablesWithValuesIn,
   markVariableDeleted,
   nextValueVersion,
   updateSealed,
@@ -245,15 +245,10 @@ export async function variablesIn(
   organizationId: string,
   environmentId: string,
 ): Promise<(key: string) => ResolvableVariable | undefined> {
-  const all = await listVariables(db, organizationId);
-  const values = await findValuesByVariableIds(
-    db,
-    organizationId,
-    all.map((v) => v.id),
-  );
+  const rows = await listVariablesWithValuesIn(db, organizationId, environmentId);
   return lookupOf(
-    all,
-    values.filter((v) => v.environmentId === environmentId),
+    rows.map((r) => r.variable),
+    rows.flatMap((r) => (r.value ? [r.value] : [])),
   );
 }
 

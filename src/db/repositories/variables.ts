@@ -82,6 +82,20 @@ export async function findValuesByVariableIds(db: Db, organizationId: string, va
     .where(and(eq(variableValues.organizationId, organizationId), inArray(variableValues.variableId, variableIds)));
 }
 
+/** The organization's variables (not deleted), each with its value in one environment if it has one: one statement. */
+export async function listVariablesWithValuesIn(
+  db: Db,
+  organizationId: string,
+  environmentId: string,
+): Promise<{ variable: VariableRow; value: VariableValueRow | null }[]> {
+  const rows = await db
+    .select({ variable: variables, value: readableValue })
+    .from(variables)
+    .leftJoin(variableValues, and(eq(variableValues.variableId, variables.id), eq(variableValues.environmentId, environmentId)))
+    .where(and(eq(variables.organizationId, organizationId), isNull(variables.deletedAt)));
+  return rows.map((r) => ({ variable: r.variable, value: r.value?.variableId ? (r.value as VariableValueRow) : null }));
+}
+
 /** The number the next change of a variable's value in an environment gets. */
 export async function nextValueVersion(db: Db, variableId: string, environmentId: string): Promise<number> {
   const [row] = await db
