@@ -3,7 +3,7 @@ import { findClientsByApplicationIds } from "../db/repositories/clients.js";
 import { findHeadsByApplicationIds, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
-import { type DiffSide, diffApplication, type JourneySide } from "../domain/diff.js";
+import { type ApplicationDiff, type DiffSide, diffApplication, diffApplicationInSteps, type JourneySide } from "../domain/diff.js";
 import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
 import type { JsonValue } from "../domain/journey-document.js";
 import { type SyncStatus, syncMessage } from "../domain/sync.js";
@@ -103,18 +103,38 @@ export async function loadDiffContext(db: Db, actor: Actor, target: DiffTarget):
   };
 }
 
-/** The changes promoting `from` → `to` would make, with ids, requires and bundles (ARCHITECTURE.md, "The domain"). */
-export function computeDiff(context: DiffContext): { changes: ChangeView[]; bundles: ChangeBundle[] } {
-  if (!context.toClient) return { changes: [], bundles: [] };
-  const result = diffApplication(context.fromSide, context.toSide, {
-    journeyKeys: context.journey ? [context.journey.key] : undefined,
-    includeClient: !context.journey,
-  });
+const withJourneyIds = (context: DiffContext, result: ApplicationDiff) => {
   const journeyIds = new Map(context.journeys.map((j) => [j.key, j.id]));
   return {
     changes: result.changes.map((c) => ({ ...c, journeyId: c.journeyKey === null ? null : (journeyIds.get(c.journeyKey) ?? null) })),
     bundles: result.bundles,
   };
+};
+
+const diffOptions = (context: DiffContext) => ({
+  journeyKeys: context.journey ? [context.journey.key] : undefined,
+  includeClient: !context.journey,
+});
+
+/** The changes promoting `from` → `to` would make, with ids, requires and bundles (ARCHITECTURE.md, "The domain"). */
+export function computeDiff(context: DiffContext): { changes: ChangeView[]; bundles: ChangeBundle[] } {
+  if (!context.toClient) return { changes: [], bundles: [] };
+  return withJourneyIds(context, diffApplication(context.fromSide, context.toSide, diffOptions(context)));
+}
+
+/**
+ * {@link computeDiff} with a turn of the event loop between its steps: a diff query of a large
+ * application no longer holds the thread for its whole computation (other requests run between the
+ * steps). Propagations, which hold their locks meanwhile, compute in one piece.
+ */
+async function computeDiffInTurns(context: DiffContext): Promise<{ changes: ChangeView[]; bundles: ChangeBundle[] }> {
+  if (!context.toClient) return { changes: [], bundles: [] };
+  const steps = diffApplicationInSteps(context.fromSide, context.toSide, diffOptions(context));
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return withJourneyIds(context, next.value);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /**
@@ -141,7 +161,7 @@ async function missingVariablesOf(db: Db, actor: Actor, to: EnvironmentRow, chan
 
 export async function diff(db: Db, actor: Actor, request: DiffRequest): Promise<ConfigurationDiff> {
   const context = await loadDiffContext(db, actor, await resolveDiffTarget(db, actor, request));
-  const { changes, bundles } = computeDiff(context);
+  const { changes, bundles } = await computeDiffInTurns(context);
   const missingVariables = await missingVariablesOf(db, actor, context.to, changes);
   const status: SyncStatus = !context.toClient ? "NOT_CREATED" : changes.length > 0 ? "OUT_OF_SYNC" : "IN_SYNC";
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffApplication, diffSide } from "../../../src/domain/diff.js";
+import { diffApplication, diffApplicationInSteps, diffSide } from "../../../src/domain/diff.js";
 import { casePair, PATH_CASES } from "./cases.js";
 import { application, changeAt, diff, login, loginJourney, pair, step } from "./fixtures.js";
 
@@ -132,5 +132,25 @@ describe("diff scope and skipping", () => {
   it("is empty between identical applications, and between two with no client", () => {
     expect(diff(application(), application())).toEqual({ changes: [], bundles: [] });
     expect(diff({ client: null, journeys: {} }, { client: null, journeys: {} })).toEqual({ changes: [], bundles: [] });
+  });
+});
+
+describe("a diff in steps", () => {
+  it("pauses every few journeys and changes, and ends with what the diff in one piece gives", () => {
+    const to = application();
+    for (let i = 0; i < 40; i++) to.journeys[`journey-${i}`] = loginJourney();
+    const { from } = pair((app) => {
+      for (let i = 0; i < 40; i++) app.journeys[`journey-${i}`].steps.password.name = `Password ${i}`;
+    }, to);
+    const steps = diffApplicationInSteps(diffSide(from), diffSide(to));
+    let pauses = 0;
+    let next = steps.next();
+    while (!next.done) {
+      pauses++;
+      next = steps.next();
+    }
+    expect(pauses).toBeGreaterThanOrEqual(10);
+    expect(next.value).toEqual(diffApplication(diffSide(from), diffSide(to)));
+    expect(next.value.changes).toHaveLength(40);
   });
 });
