@@ -107,7 +107,8 @@ export const sealedAt = (variableId: string, environmentId: string) => `variable
  * SECRET's is sealed and fingerprinted and never stored, returned or recorded as it is.
  */
 export async function setVariableValue(db: Db, keyring: Keyring, actor: Actor, input: SetVariableValueInput): Promise<VariableRow> {
-  const ids = parseInput(valueInput, { variableId: input.variableId, environmentId: input.environmentId });
+  // The value too: text the database cannot store and `__proto__` keys are refused, without echoing it.
+  const ids = parseInput(valueInput.extend({ value: z.unknown() }), input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     // Locked before it is read: a deletion that commits meanwhile is seen, never written past.
     await lockVariable(tx, ids.variableId);

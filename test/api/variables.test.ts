@@ -346,3 +346,16 @@ describe("refusals", () => {
     expect(await tenantRows(tenant.organizationId)).toEqual(before);
   });
 });
+
+describe("a JSON value", () => {
+  it("refuses text the database cannot store and __proto__ keys with VALIDATION_FAILED, writing nothing", async () => {
+    const variable = await create(admin, { key: "json.checks", kind: "JSON" });
+    const before = await tenantRows(tenant.organizationId);
+    for (const value of [{ note: "a\u0000b" }, JSON.parse('{"__proto__": {"x": 1}}'), ["\ud800"]]) {
+      const refused = await set(admin, variable.id, "development", value);
+      expect(refused).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED" });
+    }
+    expect(await tenantRows(tenant.organizationId)).toEqual(before);
+    expect((await set(admin, variable.id, "development", { regions: ["eu"] })).__typename).toBe("SetVariableValueSuccess");
+  });
+});

@@ -181,7 +181,7 @@ const REFS = {
   Client: ["client:development", "client:staging"],
   Journey: ["journey:login", "journey:registration"],
   ApiToken: ["token:spare-1", "token:spare-2"],
-  Variable: ["var:host", "var:length", "var:secret"],
+  Variable: ["var:host", "var:length", "var:secret", "var:json"],
 } satisfies Partial<Record<NodeTypeName, string[]>>;
 type RefType = keyof typeof REFS;
 
@@ -313,6 +313,7 @@ export async function createWorld(label: string): Promise<World> {
     host: await variable("webhook.host", "STRING", "hooks.dev.example.com"),
     length: await variable("otp.length", "NUMBER", 8),
     secret: await variable("webhook.secret", "SECRET", "fuzz-sentinel-secret"),
+    json: await variable("regions", "JSON", { regions: ["eu", "us"] }),
   };
   const ids = new Map<string, string>([
     ...(["development", "staging", "production"] as const).flatMap((key) => [
@@ -330,6 +331,7 @@ export async function createWorld(label: string): Promise<World> {
     ["var:host", variables.host],
     ["var:length", variables.length],
     ["var:secret", variables.secret],
+    ["var:json", variables.json],
   ]);
   return { tenant, admin, ids };
 }
