@@ -10,7 +10,7 @@ import {
   insertValueChange,
   insertVariable,
   listValueChanges,
-  listVariablesWithValuesIn,
+  listVariableLookupIn,
   markVariableDeleted,
   nextValueVersion,
   updateSealed,
@@ -246,11 +246,13 @@ export async function variablesIn(
   organizationId: string,
   environmentId: string,
 ): Promise<(key: string) => ResolvableVariable | undefined> {
-  const rows = await listVariablesWithValuesIn(db, organizationId, environmentId);
-  return lookupOf(
-    rows.map((r) => r.variable),
-    rows.flatMap((r) => (r.value ? [r.value] : [])),
-  );
+  const byKey = new Map<string, ResolvableVariable>();
+  for (const row of await listVariableLookupIn(db, organizationId, environmentId)) {
+    const resolvable: ResolvableVariable = { kind: row.kind };
+    if (row.hasValue) resolvable.value = (row.kind === "SECRET" ? row.fingerprint : row.value) as JsonValue;
+    byKey.set(row.key, resolvable);
+  }
+  return (key) => byKey.get(key);
 }
 
 /** {@link variablesIn} through a request's loaders (batched with every other read of the request). */

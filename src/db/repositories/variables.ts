@@ -82,18 +82,27 @@ export async function findValuesByVariableIds(db: Db, organizationId: string, va
     .where(and(eq(variableValues.organizationId, organizationId), inArray(variableValues.variableId, variableIds)));
 }
 
-/** The organization's variables (not deleted), each with its value in one environment if it has one: one statement. */
-export async function listVariablesWithValuesIn(
+/**
+ * What resolving references in one environment needs of each variable (not deleted): its key and
+ * kind, and whether it has a value there — the value itself for every kind but SECRET, whose
+ * fingerprint stands in for it. One statement, no more columns than that.
+ */
+export async function listVariableLookupIn(
   db: Db,
   organizationId: string,
   environmentId: string,
-): Promise<{ variable: VariableRow; value: VariableValueRow | null }[]> {
-  const rows = await db
-    .select({ variable: variables, value: readableValue })
+): Promise<{ key: string; kind: VariableKindName; hasValue: boolean; value: unknown; fingerprint: string | null }[]> {
+  return db
+    .select({
+      key: variables.key,
+      kind: variables.kind,
+      hasValue: sql<boolean>`${variableValues.variableId} is not null`,
+      value: variableValues.value,
+      fingerprint: variableValues.fingerprint,
+    })
     .from(variables)
     .leftJoin(variableValues, and(eq(variableValues.variableId, variables.id), eq(variableValues.environmentId, environmentId)))
     .where(and(eq(variables.organizationId, organizationId), isNull(variables.deletedAt)));
-  return rows.map((r) => ({ variable: r.variable, value: r.value?.variableId ? (r.value as VariableValueRow) : null }));
 }
 
 /** The number the next change of a variable's value in an environment gets. */
