@@ -257,16 +257,19 @@ export async function findValueChanges(
     );
 }
 
+/** A sealed value's row, as rotation and the runtime read it. */
+const sealedColumns = {
+  variableId: variableValues.variableId,
+  environmentId: variableValues.environmentId,
+  organizationId: variableValues.organizationId,
+  ciphertext: variableValues.ciphertext,
+  keyId: variableValues.keyId,
+};
+
 /** Sealed values whose key is not `currentKeyId`, a batch at a time, locked for re-encryption. */
 export async function findSealedValuesNotUnder(db: Db, currentKeyId: string, limit: number): Promise<SealedValueRow[]> {
   const rows = await db
-    .select({
-      variableId: variableValues.variableId,
-      environmentId: variableValues.environmentId,
-      organizationId: variableValues.organizationId,
-      ciphertext: variableValues.ciphertext,
-      keyId: variableValues.keyId,
-    })
+    .select(sealedColumns)
     .from(variableValues)
     .where(and(sql`${variableValues.ciphertext} is not null`, sql`${variableValues.keyId} <> ${currentKeyId}`))
     .orderBy(variableValues.variableId, variableValues.environmentId)
@@ -375,13 +378,7 @@ export async function findConfigurationsMentioning(
 /** The sealed values of an environment (SECRETs only): what the runtime's configuration opens. */
 export async function findSealedValuesIn(db: Db, organizationId: string, environmentId: string): Promise<SealedValueRow[]> {
   const rows = await db
-    .select({
-      variableId: variableValues.variableId,
-      environmentId: variableValues.environmentId,
-      organizationId: variableValues.organizationId,
-      ciphertext: variableValues.ciphertext,
-      keyId: variableValues.keyId,
-    })
+    .select(sealedColumns)
     .from(variableValues)
     .where(
       and(
