@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +9,7 @@ import { Keyring, secretKeyFromBase64 } from "../../src/domain/secret-box.js";
 import { sealedAt } from "../../src/services/variables.js";
 import { databaseUrl } from "../support/database.js";
 import { gql } from "../support/graphql.js";
+import { runScript, waitFor } from "../support/processes.js";
 
 /**
  * The demo seed shows variables and secrets (DESIGN.md §6): `npm start` on an empty database gives
@@ -18,8 +18,6 @@ import { gql } from "../support/graphql.js";
  * to staging so the demo starts in sync. The real server process, on a fresh database of its own.
  */
 
-const root = new URL("../..", import.meta.url).pathname;
-const tsx = join(root, "node_modules/.bin/tsx");
 const SECRETS_KEY = randomBytes(32).toString("base64");
 
 let env: Record<string, string>;
@@ -66,29 +64,17 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-function start() {
-  const child = spawn(tsx, [join(root, "src/server/main.ts")], {
-    cwd: root,
-    // The most talkative log level: the secret must not be in it either.
-    env: { ...process.env, DATABASE_URL: "", ...env, SECRETS_KEY, SECRETS_KEY_PREVIOUS: "", LOG_LEVEL: "debug", PORT: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
+// The most talkative log level: the secret must not be in it either.
+const start = () =>
+  runScript("src/server/main.ts", [], {
+    ...process.env,
+    DATABASE_URL: "",
+    ...env,
+    SECRETS_KEY,
+    SECRETS_KEY_PREVIOUS: "",
+    LOG_LEVEL: "debug",
+    PORT: "0",
   });
-  let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor(read: () => string, pattern: RegExp, child: ChildProcess): Promise<RegExpMatchArray> {
-  for (let i = 0; i < 600; i++) {
-    const match = read().match(pattern);
-    if (match) return match;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`never printed ${pattern}:\n${read()}`);
-}
 
 const DEMO = `{
   environments { id key databases { id } }

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,9 +6,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseUrl } from "../support/database.js";
 import { gql } from "../support/graphql.js";
-
-const root = new URL("../..", import.meta.url).pathname;
-const tsx = join(root, "node_modules/.bin/tsx");
+import { runScript, waitFor } from "../support/processes.js";
 
 /** A fresh, empty database for the processes of this file: a temp folder, or a new database on the server. */
 let env: Record<string, string>;
@@ -35,28 +32,8 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-function run(script: string, args: string[], extra: Record<string, string> = {}) {
-  const child = spawn(tsx, [join(root, script), ...args], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: "", ...env, LOG_LEVEL: "warn", PORT: "0", ...extra },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor(read: () => string, pattern: RegExp, child: ChildProcess): Promise<RegExpMatchArray> {
-  for (let i = 0; i < 600; i++) {
-    const match = read().match(pattern);
-    if (match) return match;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`never printed ${pattern}:\n${read()}`);
-}
+const run = (script: string, args: string[], extra: Record<string, string> = {}) =>
+  runScript(script, args, { ...process.env, DATABASE_URL: "", ...env, LOG_LEVEL: "warn", PORT: "0", ...extra });
 
 describe("npm start on an empty database", () => {
   it("migrates, seeds the demo organization, prints the GraphiQL URL and an admin token, and stops cleanly on SIGTERM", async () => {
