@@ -124,37 +124,63 @@ export interface StoredApplication {
 }
 
 /**
- * An organization with the default pipeline, an ADMIN token, a database and a client in development
- * and in staging (through the services), then the journeys' rows and their versions in both
- * environments through the repositories, in two statements per environment. The staging client is
- * created before any journey exists, so it copies none; the documents are written as given
- * (the diff and the apply never see how they were stored). Ends with ANALYZE, as `npm start` does.
+ * An organization with the default pipeline, an ADMIN token, and one application with a database
+ * and a client in development and in staging (through the services), then the journeys' rows and
+ * their versions in both environments through the repositories, in two statements per
+ * environment (storeApplicationIn). The staging client is created before any journey exists, so it
+ * copies none; the documents are written as given (the diff and the apply never see how they were
+ * stored). Ends with ANALYZE, as `npm start` does.
  */
 export async function storeApplication(database: Database, journeys: readonly StoredJourney[]): Promise<StoredApplication> {
+  const stored = await storeApplicationIn(database, await createOrganization(database), "Large application", journeys);
+  await database.analyze();
+  return stored;
+}
+
+export interface BenchOrganization {
+  token: string;
+  actor: Actor;
+  development: EnvironmentRow;
+  staging: EnvironmentRow;
+}
+
+/** An organization with the default pipeline and an ADMIN token, named apart so runs on a shared PostgreSQL database never meet. */
+export async function createOrganization(database: Database, label = "Bench"): Promise<BenchOrganization> {
   const { db } = database;
-  // A name of its own, so that runs on a shared PostgreSQL database never meet.
-  const { organization } = await ensureOrganization(db, `Bench ${new Date().toISOString()} ${randomBytes(3).toString("hex")}`);
+  const { organization } = await ensureOrganization(db, `${label} ${new Date().toISOString()} ${randomBytes(3).toString("hex")}`);
   const { token, apiToken } = await issueToken(db, { organizationId: organization.id, name: "bench-admin", role: "ADMIN" });
   const actor: Actor = { organizationId: organization.id, tokenId: apiToken.id, role: "ADMIN", name: "bench-admin" };
   const [development, staging] = await listEnvironments(db, organization.id);
   if (development?.key !== "development" || staging?.key !== "staging") throw new Error("unexpected default pipeline");
-  const application = await createApplication(db, actor, { name: "Large application" });
+  return { token, actor, development, staging };
+}
+
+/** An application with clients in development and staging and its journeys' versions (as storeApplication, into an existing organization). */
+export async function storeApplicationIn(
+  database: Database,
+  org: BenchOrganization,
+  name: string,
+  journeys: readonly StoredJourney[],
+): Promise<StoredApplication> {
+  const { db } = database;
+  const { actor, development, staging } = org;
+  const application = await createApplication(db, actor, { name });
+  const slug = name.toLowerCase().replace(/\W+/g, "-");
   for (const environment of [development, staging]) {
-    const userStore = await createDatabase(db, actor, { environmentId: environment.id, name: `bench-users-${environment.key}` });
+    const userStore = await createDatabase(db, actor, { environmentId: environment.id, name: `${slug}-users-${environment.key}` });
     await createClient(db, actor, {
       applicationId: application.id,
       environmentId: environment.id,
       databaseId: userStore.id,
-      redirectUris: [`https://${environment.key}.large.example.com/callback`],
-      allowedOrigins: [`https://${environment.key}.large.example.com`],
+      redirectUris: [`https://${environment.key}.${slug}.example.com/callback`],
+      allowedOrigins: [`https://${environment.key}.${slug}.example.com`],
     });
   }
-
   const rows: JourneyRow[] = [];
   for (const journey of journeys) {
     rows.push(
       await insertJourney(db, {
-        organizationId: organization.id,
+        organizationId: actor.organizationId,
         applicationId: application.id,
         key: journey.key,
         name: `Journey ${journey.key}`,
@@ -178,10 +204,8 @@ export async function storeApplication(database: Database, journeys: readonly St
     });
     if (!(await appendVersions(db, entries))) throw new Error(`could not store the ${environment.key} versions`);
   }
-  await database.analyze();
-
   return {
-    token,
+    token: org.token,
     actor,
     applicationId: application.id,
     development,

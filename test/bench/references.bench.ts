@@ -23,26 +23,17 @@
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Database } from "../../src/db/client.js";
-import { listEnvironments } from "../../src/db/repositories/environments.js";
-import { appendVersions, insertJourney, type NewVersion } from "../../src/db/repositories/journeys.js";
-import type { EnvironmentRow, JourneyRow } from "../../src/db/repositories/rows.js";
 import { canonicalHash } from "../../src/domain/canonical-json.js";
 import type { JourneyDocument, JsonValue } from "../../src/domain/journey-document.js";
 import { journeyVariableProblems, validateJourneyDocument } from "../../src/domain/journey-validation.js";
 import type { ResolvableVariable, VariableKind } from "../../src/domain/variables.js";
-import { globalId } from "../../src/graphql/ids.js";
-import type { Actor } from "../../src/services/actor.js";
-import { createApplication } from "../../src/services/applications.js";
-import { createClient } from "../../src/services/clients.js";
-import { createDatabase } from "../../src/services/environments.js";
 import { lockVariableKeys } from "../../src/services/locks.js";
-import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 import { checkVariablesIn, variablesIn } from "../../src/services/variables.js";
 import { formatFigures, machine, round } from "./figures.js";
 import {
   type BenchServer,
   benchTargets,
+  createOrganization,
   type DatabaseTarget,
   median,
   openBenchDatabase,
@@ -50,6 +41,7 @@ import {
   type StoredApplication,
   type StoredJourney,
   startBenchServer,
+  storeApplicationIn,
   writeDocuments,
 } from "./large-application.js";
 import { validApplicationPair } from "./propagation.bench.js";
@@ -189,90 +181,6 @@ export function benchPairs(): { plain: StoredJourney[]; referencing: StoredJourn
 // ---------------------------------------------------------------------------------------------
 // storing both applications in one organization
 
-interface Organization {
-  token: string;
-  actor: Actor;
-  development: EnvironmentRow;
-  staging: EnvironmentRow;
-}
-
-export async function createOrganization(database: Database): Promise<Organization> {
-  const { db } = database;
-  const { organization } = await ensureOrganization(
-    db,
-    `References bench ${new Date().toISOString()} ${Math.random().toString(16).slice(2, 8)}`,
-  );
-  const { token, apiToken } = await issueToken(db, { organizationId: organization.id, name: "bench-admin", role: "ADMIN" });
-  const actor: Actor = { organizationId: organization.id, tokenId: apiToken.id, role: "ADMIN", name: "bench-admin" };
-  const [development, staging] = await listEnvironments(db, organization.id);
-  if (development?.key !== "development" || staging?.key !== "staging") throw new Error("unexpected default pipeline");
-  return { token, actor, development, staging };
-}
-
-/** An application with clients in development and staging and its journeys' versions (as storeApplication, into an existing organization). */
-export async function storeApplicationIn(
-  database: Database,
-  org: Organization,
-  name: string,
-  journeys: readonly StoredJourney[],
-): Promise<StoredApplication> {
-  const { db } = database;
-  const { actor, development, staging } = org;
-  const application = await createApplication(db, actor, { name });
-  const slug = name.toLowerCase().replace(/\W+/g, "-");
-  for (const environment of [development, staging]) {
-    const userStore = await createDatabase(db, actor, { environmentId: environment.id, name: `${slug}-users-${environment.key}` });
-    await createClient(db, actor, {
-      applicationId: application.id,
-      environmentId: environment.id,
-      databaseId: userStore.id,
-      redirectUris: [`https://${environment.key}.${slug}.example.com/callback`],
-      allowedOrigins: [`https://${environment.key}.${slug}.example.com`],
-    });
-  }
-  const rows: JourneyRow[] = [];
-  for (const journey of journeys) {
-    rows.push(
-      await insertJourney(db, {
-        organizationId: actor.organizationId,
-        applicationId: application.id,
-        key: journey.key,
-        name: `Journey ${journey.key}`,
-        type: "LOGIN",
-      }),
-    );
-  }
-  for (const environment of [development, staging]) {
-    const entries: NewVersion[] = journeys.map((journey, i) => {
-      const document = environment === development ? journey.development : journey.staging;
-      return {
-        key: { journeyId: rows[i].id, environmentId: environment.id },
-        previousVersion: null,
-        document,
-        hash: canonicalHash(document),
-        origin: "SAVE",
-        savedBy: actor.name,
-        savedByTokenId: actor.tokenId,
-        comment: "Bench setup",
-      };
-    });
-    if (!(await appendVersions(db, entries))) throw new Error(`could not store the ${environment.key} versions`);
-  }
-  return {
-    token: org.token,
-    actor,
-    applicationId: application.id,
-    development,
-    staging,
-    journeys: rows,
-    ids: {
-      application: globalId("Application", application.id),
-      development: globalId("Environment", development.id),
-      staging: globalId("Environment", staging.id),
-    },
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // bench
 
@@ -387,7 +295,7 @@ async function runOn(target: DatabaseTarget): Promise<ReferencesFigures> {
   const bench = await openBenchDatabase(target, "references");
   let server: BenchServer | undefined;
   try {
-    const org = await createOrganization(bench.database);
+    const org = await createOrganization(bench.database, "References bench");
     const plainApp = await storeApplicationIn(bench.database, org, "Plain application", pairs.plain);
     const referencingApp = await storeApplicationIn(bench.database, org, "Referencing application", pairs.referencing);
     server = await startBenchServer(bench.database, org.token);
