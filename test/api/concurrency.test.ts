@@ -6,7 +6,16 @@ import { referencesIn } from "../../src/domain/variables.js";
 import { parseGlobalId } from "../../src/graphql/ids.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
 import { SAVE_STEP } from "../support/documents.js";
-import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation, tenantRows } from "../support/fixtures.js";
+import {
+  type Api,
+  apiAs,
+  type Catalogue,
+  createCatalogue,
+  createCatalogueWithStaging,
+  createClient,
+  operation,
+  tenantRows,
+} from "../support/fixtures.js";
 import type { GraphQLResponse } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -961,12 +970,7 @@ describe("variable references under competing writers", () => {
   async function raceWorld(label: string): Promise<RaceWorld> {
     const tenant = await createTenant(label);
     const api = apiAs(server.endpoint, tenant);
-    const catalogue = await createCatalogue(api);
-    await createClient(api, {
-      applicationId: catalogue.applicationId,
-      environmentId: catalogue.environments.staging,
-      databaseId: catalogue.databases.staging,
-    });
+    const catalogue = await createCatalogueWithStaging(api);
     return { tenant, api, catalogue, env: catalogue.environments };
   }
 

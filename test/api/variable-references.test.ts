@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, apiAs, type Catalogue, createCatalogue, createClient, operation, tenantRows } from "../support/fixtures.js";
+import { type Api, apiAs, type Catalogue, createCatalogueWithStaging, operation, tenantRows } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -55,12 +55,7 @@ interface World {
 async function world(label: string): Promise<World> {
   const tenant = await createTenant(label);
   const api = apiAs(server.endpoint, tenant);
-  const catalogue = await createCatalogue(api);
-  await createClient(api, {
-    applicationId: catalogue.applicationId,
-    environmentId: catalogue.environments.staging,
-    databaseId: catalogue.databases.staging,
-  });
+  const catalogue = await createCatalogueWithStaging(api);
   return { tenant, api, catalogue, env: catalogue.environments };
 }
 

@@ -242,6 +242,17 @@ export async function tenantRows(organizationId: string) {
   };
 }
 
+/** {@link createCatalogue} with the application's client in staging too, so a promotion from development has a target. */
+export async function createCatalogueWithStaging(api: Api): Promise<Catalogue> {
+  const catalogue = await createCatalogue(api);
+  await createClient(api, {
+    applicationId: catalogue.applicationId,
+    environmentId: catalogue.environments.staging,
+    databaseId: catalogue.databases.staging,
+  });
+  return catalogue;
+}
+
 /** What the contract promises a version's hash is: SHA-256 of the canonical JSON, computed here with node:crypto. */
 export const sha256OfCanonical = (document: unknown) => createHash("sha256").update(canonicalJson(document)).digest("hex");
 
