@@ -145,7 +145,7 @@ export const clients = pgTable(
   ],
 );
 
-const versionOrigin = ["SAVE", "PROPAGATION", "CLIENT_CREATION", "RESTORE"] as const;
+const versionOrigin = ["SAVE", "PROPAGATION", "CLIENT_CREATION", "RESTORE", "REVERT"] as const;
 
 export const clientSettingsVersions = pgTable(
   "client_settings_versions",
@@ -279,6 +279,8 @@ export const journeyDrafts = pgTable(
     updatedBy: text("updated_by").notNull(),
     /** The token itself; null for drafts last edited before it was kept. */
     updatedByTokenId: authorToken("updated_by_token_id"),
+    /** The version restoreJourneyVersion made this draft from; null once the draft is edited otherwise. */
+    restoredFromVersion: integer("restored_from_version"),
   },
   (t) => [
     primaryKey({ name: "journey_drafts_pk", columns: [t.journeyId, t.environmentId] }),
@@ -318,7 +320,9 @@ export const propagations = pgTable(
     toEnvironmentId: uuid("to_environment_id")
       .notNull()
       .references(() => environments.id),
-    mode: text("mode", { enum: ["PROMOTE_NOW", "REVIEWED"] }).notNull(),
+    mode: text("mode", { enum: ["PROMOTE_NOW", "REVIEWED", "REVERT"] }).notNull(),
+    /** The propagation this one reverts (mode REVERT). */
+    revertOfId: uuid("revert_of_id").references((): AnyPgColumn => propagations.id),
     items: jsonb("items").$type<PropagationItem[]>().notNull(),
     /** Required ids added because the caller asked for them (`includeRequired`). */
     addedChangeIds: jsonb("added_change_ids").$type<string[]>().notNull(),
@@ -341,6 +345,8 @@ export const propagations = pgTable(
     unique("propagations_organization_idempotency_key_unique").on(t.organizationId, t.idempotencyKey),
     index("propagations_application_created_idx").on(t.applicationId, t.createdAt),
     index("propagations_organization_created_idx").on(t.organizationId, t.createdAt),
+    index("propagations_revert_of_idx").on(t.revertOfId),
+    check("propagations_revert_mode", sql`(${t.mode} = 'REVERT') = (${t.revertOfId} is not null)`),
   ],
 );
 

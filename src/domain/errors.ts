@@ -84,8 +84,8 @@ export class InvalidConfigurationError extends DomainError {
 
 export class NothingToPropagateError extends DomainError {
   readonly code = "NOTHING_TO_PROPAGATE";
-  constructor(fromName: string, toName: string) {
-    super(`${toName} already matches ${fromName}`);
+  constructor(fromName: string, toName: string, message = `${toName} already matches ${fromName}`) {
+    super(message);
   }
 }
 

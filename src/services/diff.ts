@@ -142,7 +142,7 @@ async function computeDiffInTurns(context: DiffContext): Promise<{ changes: Chan
  * propagation of those changes would be refused for (MISSING_VARIABLES), named before it is tried.
  * Configurations already in the target always resolve there (values in use cannot be removed).
  */
-async function missingVariablesOf(db: Db, actor: Actor, to: EnvironmentRow, changes: ChangeView[]) {
+export async function missingVariablesOf(db: Db, actor: Actor, to: EnvironmentRow, changes: ChangeView[]) {
   const byKey = new Map<string, string[]>();
   for (const change of changes) {
     // The change's pointer (`/journeys/login/steps/hook/settings/url`) as the path the references lie under.

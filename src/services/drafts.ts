@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { deleteDraft, type JourneyDraftRow, lockDraft, startDraft, updateDraft } from "../db/repositories/drafts.js";
-import { appendVersion, findHeadVersions, type JourneyEnvironmentKey } from "../db/repositories/journeys.js";
+import { appendVersion, findHeadVersions, findVersions, type JourneyEnvironmentKey } from "../db/repositories/journeys.js";
 import type { EnvironmentRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import { diffApplication } from "../domain/diff.js";
@@ -50,6 +50,14 @@ export type SaveJourneyStepInput = z.input<typeof saveStepInput>;
 export type StepRefInput = z.input<typeof stepRefInput>;
 export type DraftRefInput = z.input<typeof draftRefInput>;
 export type SaveJourneyInput = z.input<typeof saveJourneyInput>;
+
+const restoreInput = z.object({
+  journeyId: z.string(),
+  environmentId: z.string(),
+  version: z.number().int("must be an integer").min(1, "must be 1 or more"),
+});
+
+export type RestoreJourneyVersionInput = z.input<typeof restoreInput>;
 
 /** The journey and the editable environment an edit targets, checked in this order: ids, then the lock. */
 async function editTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
@@ -131,6 +139,34 @@ export function setJourneyStart(db: Db, actor: Actor, input: StepRefInput): Prom
   return editStep(db, actor, input, setStart);
 }
 
+/**
+ * The draft becomes an earlier version's document, on the current head: reviewed like any draft
+ * (its changes against the head, its problems), saved with saveJourney as a version of origin
+ * RESTORE — unless it is edited further, which makes it an ordinary draft again.
+ */
+export async function restoreJourneyVersion(db: Db, actor: Actor, input: RestoreJourneyVersionInput): Promise<JourneyDraftRow> {
+  const values = parseInput(restoreInput, input);
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    const [version] = await findVersions(tx, actor.organizationId, [{ ...target.key, version: values.version }]);
+    if (!version) throw new NotFoundError(`version ${values.version} of journey "${target.journey.key}" in ${target.environment.name}`);
+    await draftFor(tx, actor, target);
+    const head = await headOf(tx, actor, target.key, target.environment, target.journey);
+    if (version.hash === head.hash) {
+      throw new ValidationError([
+        {
+          path: "version",
+          message: `Version ${values.version} is what journey "${target.journey.key}" holds now (version ${head.version}): nothing to restore`,
+        },
+      ]);
+    }
+    return updateDraft(tx, target.key, version.document, updatedBy(actor), {
+      baseVersion: head.version,
+      restoredFromVersion: version.version,
+    });
+  });
+}
+
 /** Drops the draft (if any); the head version stays as it was. */
 export async function discardJourneyDraft(db: Db, actor: Actor, input: DraftRefInput): Promise<JourneyRow> {
   const values = parseInput(draftRefInput, input);
@@ -173,13 +209,14 @@ export async function saveJourney(db: Db, actor: Actor, input: SaveJourneyInput)
     if (hash === head.hash) {
       throw new ValidationError([{ path: "draftRevision", message: "Nothing to save: the draft does not change the journey" }]);
     }
+    const restored = draft.restoredFromVersion;
     return withSyncNotifications(tx, actor, [target.journey.applicationId], async () => {
       const version = await appendVersion(tx, target.key, head.version, {
         document: draft.document,
         hash,
-        origin: "SAVE",
+        origin: restored === null ? "SAVE" : "RESTORE",
         ...savedBy(actor),
-        comment: values.comment ?? null,
+        comment: values.comment ?? (restored === null ? null : `Restored version ${restored}`),
       });
       if (!version) throw new DraftConflictError("The journey was saved by someone else meanwhile. Review it again.");
       await deleteDraft(tx, target.key);

@@ -16,6 +16,7 @@ import { createLoaders, type Loaders } from "./loaders.js";
 import * as propagation from "./propagations.js";
 import { TokenBuckets } from "./rate.js";
 import { ReadQueue } from "./read-queue.js";
+import * as reverts from "./reverts.js";
 import * as runtime from "./runtime.js";
 import * as notifications from "./sync-stream.js";
 import * as tokens from "./tokens.js";
@@ -35,6 +36,7 @@ export type { JourneyDraftRow } from "./drafts.js";
 export { draftChanges, draftProblems } from "./drafts.js";
 export type { Loaders } from "./loaders.js";
 export type { PropagationResult, PropagationRow } from "./propagations.js";
+export type { RevertPreview } from "./reverts.js";
 export type { RuntimeConfiguration } from "./runtime.js";
 export type { SyncState } from "./sync.js";
 export { changeCountOf, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
@@ -115,6 +117,11 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       clients.clientCreationPlan(db, actor, request),
     propagateChanges: (actor: Actor, input: propagation.PropagateChangesInput) => propagation.propagateChanges(db, actor, input),
     promoteNow: (actor: Actor, input: propagation.PromoteNowInput) => propagation.promoteNow(db, actor, input),
+    /** A revert's plan is a diff of the target: it waits in the diffs' queue. */
+    revertPreview: (actor: Actor, propagationId: string) =>
+      diffRuns.run(actor.organizationId, () => reverts.revertPreview(db, actor, propagationId), `revert:${propagationId}`),
+    revertPropagation: (actor: Actor, input: reverts.RevertPropagationInput) => reverts.revertPropagation(db, actor, input),
+    restoreJourneyVersion: (actor: Actor, input: drafts.RestoreJourneyVersionInput) => drafts.restoreJourneyVersion(db, actor, input),
     listPropagations: (actor: Actor, filter: Parameters<typeof listPropagations>[2], page: Parameters<typeof listPropagations>[3]) =>
       listPropagations(db, actor.organizationId, filter, page),
     listSyncNotifications: (actor: Actor, filter: NotificationFilter, page: Parameters<typeof listNotifications>[3]) =>

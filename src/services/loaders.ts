@@ -15,7 +15,7 @@ import {
   journeyEnvironmentKey,
 } from "../db/repositories/journeys.js";
 import { findOrganizationsByIds } from "../db/repositories/organizations.js";
-import { findPropagationsByIds } from "../db/repositories/propagations.js";
+import { findPropagationsByIds, findRevertsOf } from "../db/repositories/propagations.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import { findNotificationsBySeqs } from "../db/repositories/sync-notifications.js";
 import { findApiTokensByIds } from "../db/repositories/tokens.js";
@@ -84,6 +84,7 @@ const FACTORIES = {
   journey: (db: Db, org: string) => byId(db, org, findJourneysByIds),
   journeysByApplication: (db: Db, org: string) => grouped(db, org, findJourneysByApplicationIds, (r) => r.applicationId),
   propagation: (db: Db, org: string) => byId(db, org, findPropagationsByIds),
+  revertsOf: (db: Db, org: string) => grouped(db, org, findRevertsOf, (r) => r.revertOfId!),
   /** By number in the organization (`seq`). */
   syncNotification: (db: Db, org: string) =>
     new DataLoader<number, Awaited<ReturnType<typeof findNotificationsBySeqs>>[number] | null>(async (seqs) => {
@@ -209,6 +210,10 @@ export class Loaders {
   }
   get propagation() {
     return this.#get("propagation");
+  }
+  /** The propagations that revert a propagation, oldest first. */
+  get revertsOf() {
+    return this.#get("revertsOf");
   }
   get syncNotification() {
     return this.#get("syncNotification");

@@ -2,6 +2,7 @@ import type { Db } from "../db/client.js";
 import { findApplicationsByIds } from "../db/repositories/applications.js";
 import { findEnvironmentsByIds } from "../db/repositories/environments.js";
 import { findJourneysByIds } from "../db/repositories/journeys.js";
+import { findPropagationsByIds, type PropagationRow } from "../db/repositories/propagations.js";
 import type { ApplicationRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import { NotFoundError } from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
@@ -28,5 +29,11 @@ export async function applicationOf(db: Db, actor: Actor, id: string): Promise<A
 export async function journeyOf(db: Db, actor: Actor, id: string): Promise<JourneyRow> {
   const [row] = isUuid(id) ? await findJourneysByIds(db, actor.organizationId, [id]) : [];
   if (!row) throw new NotFoundError("journey", id);
+  return row;
+}
+
+export async function propagationOf(db: Db, actor: Actor, id: string): Promise<PropagationRow> {
+  const [row] = isUuid(id) ? await findPropagationsByIds(db, actor.organizationId, [id]) : [];
+  if (!row) throw new NotFoundError("propagation", id);
   return row;
 }

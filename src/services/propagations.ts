@@ -3,9 +3,16 @@ import type { Db } from "../db/client.js";
 import { appendClientSettingsVersion } from "../db/repositories/clients.js";
 import { appendVersions, deleteHeads, lastVersionNumbers, type NewVersion } from "../db/repositories/journeys.js";
 import { lockNames } from "../db/repositories/locks.js";
-import { findPropagationByIdempotencyKey, insertPropagation, type PropagationRow } from "../db/repositories/propagations.js";
+import {
+  findPropagationByIdempotencyKey,
+  insertPropagation,
+  type NewPropagation,
+  type PropagationRow,
+} from "../db/repositories/propagations.js";
+import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import { applyChanges } from "../domain/apply.js";
 import { canonicalHash } from "../domain/canonical-json.js";
+import type { DiffSide } from "../domain/diff.js";
 import {
   DraftConflictError,
   ForbiddenError,
@@ -29,11 +36,13 @@ export type { PropagationRow };
 /** At most this many ids in one selection: more than any real review, and a bound on hostile input. */
 export const MAX_SELECTION = 5_000;
 
-const changeIds = z
+export const changeIds = z
   .array(z.string().max(100, "must be at most 100 characters"))
   .min(1, "must name at least one change (or use selectAll)")
   .max(MAX_SELECTION, `must have at most ${MAX_SELECTION} entries`)
   .refine((ids) => new Set(ids).size === ids.length, "must not name a change twice");
+
+export const idempotencyKey = () => z.string().min(1, "must not be empty").max(200, "must be at most 200 characters");
 
 const common = {
   applicationId: z.string(),
@@ -41,7 +50,7 @@ const common = {
   toEnvironmentId: z.string(),
   journeyId: inputs.optional(z.string()),
   comment: inputs.optional(inputs.comment()),
-  idempotencyKey: inputs.optional(z.string().min(1, "must not be empty").max(200, "must be at most 200 characters")),
+  idempotencyKey: inputs.optional(idempotencyKey()),
 };
 
 const propagateInput = z
@@ -51,12 +60,14 @@ const propagateInput = z
     selectAll: inputs.optional(z.boolean()),
     includeRequired: inputs.optional(z.boolean()),
   })
-  .superRefine((input, ctx) => {
-    const all = input.selectAll === true;
-    if (all === (input.changeIds !== undefined)) {
-      ctx.addIssue({ code: "custom", path: ["changeIds"], message: "give either changeIds or selectAll: true" });
-    }
-  });
+  .superRefine(oneSelection);
+
+/** A selection names changes, or asks for all of them: one of the two. */
+export function oneSelection(input: { selectAll?: boolean | null; changeIds?: unknown }, ctx: z.RefinementCtx): void {
+  if ((input.selectAll === true) === (input.changeIds !== undefined)) {
+    ctx.addIssue({ code: "custom", path: ["changeIds"], message: "give either changeIds or selectAll: true" });
+  }
+}
 
 const promoteNowInput = z.object(common);
 
@@ -87,7 +98,7 @@ export function promoteNow(db: Db, actor: Actor, input: PromoteNowInput): Promis
   return propagate(db, actor, "PROMOTE_NOW", values, { selectAll: true, changeIds: [], includeRequired: false });
 }
 
-interface Selection {
+export interface Selection {
   selectAll: boolean;
   changeIds: string[];
   includeRequired: boolean;
@@ -104,122 +115,185 @@ async function propagate(
 ): Promise<PropagationResult> {
   const requestHash = canonicalHash([mode, { ...input, idempotencyKey: undefined }, selection]);
   return inTransaction(db, actor.organizationId, async (tx) => {
-    if (input.idempotencyKey !== undefined) {
-      await lockNames(tx, [{ name: `idempotency:${actor.organizationId}:${input.idempotencyKey}`, shared: false }]);
-      const earlier = await findPropagationByIdempotencyKey(tx, actor.organizationId, input.idempotencyKey);
-      if (earlier) {
-        if (earlier.requestHash !== requestHash) {
-          throw new ValidationError([{ path: "idempotencyKey", message: "idempotencyKey was already used for a different request" }]);
-        }
-        return { propagation: earlier, addedChangeIds: earlier.addedChangeIds };
-      }
-    }
+    const earlier = await earlierAnswer(tx, actor, input.idempotencyKey, requestHash);
+    if (earlier) return earlier;
 
     const target = await resolveDiffTarget(tx, actor, input);
-    if (target.to.isProduction && !hasRole(actor, "ADMIN")) {
-      throw new ForbiddenError(`Only an ADMIN may promote into ${target.to.name}`);
-    }
+    requirePromoterOf(actor, target.to);
     // Source read shared, target written exclusively, in rank order: no deadlock, no lost update.
     await lockConfigurations(tx, target.application.id, { read: target.from.id, write: target.to.id });
     return withSyncNotifications(tx, actor, [target.application.id], async () => {
       const context = await loadDiffContext(tx, actor, target);
       if (!context.toClient) throw new TargetMissingError(target.to.name);
-      const toClient = context.toClient;
       const { changes } = computeDiff(context);
 
       if (selection.selectAll && changes.length === 0) throw new NothingToPropagateError(target.from.name, target.to.name);
-      const resolved = selection.selectAll
-        ? { changes, addedChangeIds: [] }
-        : resolveSelection(changes, selection.changeIds, { includeRequired: selection.includeRequired });
-      const selected = resolved.changes as ChangeView[];
-
-      const targetDocument = {
-        client: { settings: toClient.settings },
-        journeys: Object.fromEntries(Object.entries(context.toSide.journeys).map(([key, side]) => [key, side.document])),
-      };
-      const applied = applyChanges(targetDocument, selected);
-      if (!applied.ok) throw new InvalidConfigurationError(applied.problems);
-
-      const comment = input.comment ?? null;
-      const journeyByKey = new Map(context.journeys.map((j) => [j.key, j]));
-      const journeyKeyOf = new Map(context.journeys.map((j) => [j.id, j.key]));
-      const touchedKeys = new Set(selected.map((c) => c.journeyKey).filter((k): k is string => k !== null));
-      const removed: { journeyId: string; environmentId: string }[] = [];
-      const written: Omit<NewVersion, "previousVersion">[] = [];
-      for (const key of touchedKeys) {
-        const journey = journeyByKey.get(key)!;
-        const document = applied.value.journeys[key];
-        const jeKey = { journeyId: journey.id, environmentId: target.to.id };
-        if (document === undefined) {
-          if (context.toSide.journeys[key]) removed.push(jeKey);
-          continue;
-        }
-        const hash = canonicalHash(document);
-        if (hash === context.toSide.journeys[key]?.hash) continue;
-        written.push({ key: jeKey, document, hash, origin: "PROPAGATION", ...savedBy(actor), comment });
-      }
-      // The target must have a fitting value for every reference of what is written there (DESIGN.md §6).
-      const settingsWritten = applied.value.client?.settings;
-      const variables = await checkVariablesIn(tx, actor.organizationId, target.to, {
-        journeys: written.map((w) => ({ key: journeyKeyOf.get(w.key.journeyId)!, document: w.document })),
-        clientSettings: settingsWritten && canonicalHash(settingsWritten) !== toClient.settingsHash ? settingsWritten : null,
-      });
-      if (variables.missing.length > 0) throw new MissingVariablesError(variables.missing, target.to.name);
-      if (variables.problems.length > 0) throw new InvalidConfigurationError(variables.problems);
-      const absent = written.filter((w) => !context.targetVersions.has(w.key.journeyId)).map((w) => w.key.journeyId);
-      const history = await lastVersionNumbers(tx, target.to.id, absent);
-      const versions = await appendVersions(
-        tx,
-        written.map((w) => ({
-          ...w,
-          previousVersion: context.targetVersions.get(w.key.journeyId) ?? history.get(w.key.journeyId) ?? null,
-        })),
-      );
-      if (!versions) throw new DraftConflictError("The target changed while promoting; review the diff again.");
-      await deleteHeads(tx, removed);
-
-      const settings = applied.value.client?.settings;
-      if (settings) {
-        const hash = canonicalHash(settings);
-        if (hash !== toClient.settingsHash) {
-          const moved = await appendClientSettingsVersion(tx, toClient, {
-            settings,
-            hash,
-            origin: "PROPAGATION",
-            ...savedBy(actor),
-            comment,
-          });
-          if (!moved) throw new DraftConflictError("The target's client settings changed while promoting; review the diff again.");
-        }
-      }
-
-      const propagation = await insertPropagation(tx, {
-        organizationId: actor.organizationId,
-        applicationId: target.application.id,
-        fromEnvironmentId: target.from.id,
-        toEnvironmentId: target.to.id,
-        mode,
-        items: selected.map((c) => ({
-          id: c.id,
-          path: c.path,
-          kind: c.kind,
-          summary: c.summary,
-          journeyKey: c.journeyKey,
-          journeyId: c.journeyId,
-          stepKey: c.stepKey,
-          oldValue: c.oldValue,
-          newValue: c.newValue,
-          requires: c.requires,
-          bundleId: c.bundleId,
-        })),
-        addedChangeIds: resolved.addedChangeIds,
-        comment,
-        actor: actor.name,
-        actorTokenId: actor.tokenId,
-        idempotencyKey: input.idempotencyKey ?? null,
-        requestHash: input.idempotencyKey === undefined ? null : requestHash,
+      const resolved = selectChanges(changes, selection);
+      const propagation = await applyToTarget(tx, actor, {
+        target: { ...context, toClient: context.toClient },
+        selected: resolved.changes,
+        origin: "PROPAGATION",
+        record: {
+          mode,
+          revertOfId: null,
+          addedChangeIds: resolved.addedChangeIds,
+          comment: input.comment ?? null,
+          idempotencyKey: input.idempotencyKey ?? null,
+          requestHash: input.idempotencyKey === undefined ? null : requestHash,
+        },
       });
       return { propagation, addedChangeIds: resolved.addedChangeIds };
     });
+  });
+}
+
+/** ADMIN for production, as for every write that lands there. */
+export function requirePromoterOf(actor: Actor, to: EnvironmentRow): void {
+  if (to.isProduction && !hasRole(actor, "ADMIN")) throw new ForbiddenError(`Only an ADMIN may promote into ${to.name}`);
+}
+
+/**
+ * The first call's answer for an idempotency key, or null when the key is new (or none is given).
+ * The key is locked for the rest of the transaction, so concurrent calls with it apply once.
+ */
+export async function earlierAnswer(
+  tx: Db,
+  actor: Actor,
+  idempotencyKey: string | undefined,
+  requestHash: string,
+): Promise<PropagationResult | null> {
+  if (idempotencyKey === undefined) return null;
+  await lockNames(tx, [{ name: `idempotency:${actor.organizationId}:${idempotencyKey}`, shared: false }]);
+  const earlier = await findPropagationByIdempotencyKey(tx, actor.organizationId, idempotencyKey);
+  if (!earlier) return null;
+  if (earlier.requestHash !== requestHash) {
+    throw new ValidationError([{ path: "idempotencyKey", message: "idempotencyKey was already used for a different request" }]);
+  }
+  return { propagation: earlier, addedChangeIds: earlier.addedChangeIds };
+}
+
+/** The changes a selection names, resolved against the current ones (STALE_SELECTION, INCOMPLETE_SELECTION). */
+export function selectChanges(changes: ChangeView[], selection: Selection): { changes: ChangeView[]; addedChangeIds: string[] } {
+  if (selection.selectAll) return { changes, addedChangeIds: [] };
+  const resolved = resolveSelection(changes, selection.changeIds, { includeRequired: selection.includeRequired });
+  return { changes: resolved.changes as ChangeView[], addedChangeIds: resolved.addedChangeIds };
+}
+
+/** The target of a write: its client, the application's journeys, and the current documents of those that may change. */
+export interface TargetSide {
+  application: ApplicationRow;
+  from: EnvironmentRow;
+  to: EnvironmentRow;
+  journeys: JourneyRow[];
+  toClient: ClientRow;
+  /** The target's journeys that the changes may touch, with their hashes. */
+  toSide: DiffSide;
+  /** Head version numbers in the target of those journeys. */
+  targetVersions: Map<string, number>;
+}
+
+/**
+ * Applies selected changes to the target and records them: validated (INVALID_CONFIGURATION), the
+ * target's variables checked (MISSING_VARIABLES), new versions and the client settings version
+ * written, removed journeys' heads deleted, and the audit record inserted, in a constant number of
+ * statements whatever the number of changes. The caller holds the configuration locks.
+ */
+export async function applyToTarget(
+  tx: Db,
+  actor: Actor,
+  args: {
+    target: TargetSide;
+    selected: ChangeView[];
+    origin: "PROPAGATION" | "REVERT";
+    record: Pick<NewPropagation, "mode" | "addedChangeIds"> & {
+      revertOfId: string | null;
+      comment: string | null;
+      idempotencyKey: string | null;
+      requestHash: string | null;
+    };
+  },
+): Promise<PropagationRow> {
+  const { target, selected, origin, record } = args;
+  const { toClient, toSide } = target;
+  const targetDocument = {
+    client: { settings: toClient.settings },
+    journeys: Object.fromEntries(Object.entries(toSide.journeys).map(([key, side]) => [key, side.document])),
+  };
+  const applied = applyChanges(targetDocument, selected);
+  if (!applied.ok) throw new InvalidConfigurationError(applied.problems);
+
+  const comment = record.comment;
+  const journeyByKey = new Map(target.journeys.map((j) => [j.key, j]));
+  const journeyKeyOf = new Map(target.journeys.map((j) => [j.id, j.key]));
+  const touchedKeys = new Set(selected.map((c) => c.journeyKey).filter((k): k is string => k !== null));
+  const removed: { journeyId: string; environmentId: string }[] = [];
+  const written: Omit<NewVersion, "previousVersion">[] = [];
+  for (const key of touchedKeys) {
+    const journey = journeyByKey.get(key)!;
+    const document = applied.value.journeys[key];
+    const jeKey = { journeyId: journey.id, environmentId: target.to.id };
+    if (document === undefined) {
+      if (toSide.journeys[key]) removed.push(jeKey);
+      continue;
+    }
+    const hash = canonicalHash(document);
+    if (hash === toSide.journeys[key]?.hash) continue;
+    written.push({ key: jeKey, document, hash, origin, ...savedBy(actor), comment });
+  }
+  // The target must have a fitting value for every reference of what is written there (DESIGN.md §6).
+  const settingsWritten = applied.value.client?.settings;
+  const variables = await checkVariablesIn(tx, actor.organizationId, target.to, {
+    journeys: written.map((w) => ({ key: journeyKeyOf.get(w.key.journeyId)!, document: w.document })),
+    clientSettings: settingsWritten && canonicalHash(settingsWritten) !== toClient.settingsHash ? settingsWritten : null,
+  });
+  if (variables.missing.length > 0) throw new MissingVariablesError(variables.missing, target.to.name);
+  if (variables.problems.length > 0) throw new InvalidConfigurationError(variables.problems);
+  const absent = written.filter((w) => !target.targetVersions.has(w.key.journeyId)).map((w) => w.key.journeyId);
+  const history = await lastVersionNumbers(tx, target.to.id, absent);
+  const versions = await appendVersions(
+    tx,
+    written.map((w) => ({
+      ...w,
+      previousVersion: target.targetVersions.get(w.key.journeyId) ?? history.get(w.key.journeyId) ?? null,
+    })),
+  );
+  if (!versions) throw new DraftConflictError("The target changed while promoting; review the diff again.");
+  await deleteHeads(tx, removed);
+
+  if (settingsWritten) {
+    const hash = canonicalHash(settingsWritten);
+    if (hash !== toClient.settingsHash) {
+      const moved = await appendClientSettingsVersion(tx, toClient, {
+        settings: settingsWritten,
+        hash,
+        origin,
+        ...savedBy(actor),
+        comment,
+      });
+      if (!moved) throw new DraftConflictError("The target's client settings changed while promoting; review the diff again.");
+    }
+  }
+
+  return insertPropagation(tx, {
+    organizationId: actor.organizationId,
+    applicationId: target.application.id,
+    fromEnvironmentId: target.from.id,
+    toEnvironmentId: target.to.id,
+    ...record,
+    items: selected.map((c) => ({
+      id: c.id,
+      path: c.path,
+      kind: c.kind,
+      summary: c.summary,
+      journeyKey: c.journeyKey,
+      journeyId: c.journeyId,
+      stepKey: c.stepKey,
+      oldValue: c.oldValue,
+      newValue: c.newValue,
+      requires: c.requires,
+      bundleId: c.bundleId,
+    })),
+    actor: actor.name,
+    actorTokenId: actor.tokenId,
   });
 }

@@ -29,15 +29,26 @@ export async function startDraft(
   return (await lockDraft(db, values))!;
 }
 
+/**
+ * A new revision of the draft. An edit clears `restoredFromVersion`; a restore sets it, with the
+ * head version it now stands on.
+ */
 export async function updateDraft(
   db: Db,
   key: JourneyEnvironmentKey,
   document: JourneyDocument,
   author: DraftAuthor,
+  restore?: { baseVersion: number; restoredFromVersion: number },
 ): Promise<JourneyDraftRow> {
   const [row] = await db
     .update(journeyDrafts)
-    .set({ document, ...author, revision: sql`${journeyDrafts.revision} + 1`, updatedAt: sql`now()` })
+    .set({
+      document,
+      ...author,
+      ...(restore ?? { restoredFromVersion: null }),
+      revision: sql`${journeyDrafts.revision} + 1`,
+      updatedAt: sql`now()`,
+    })
     .where(keyIs(key))
     .returning();
   return row;

@@ -12,6 +12,7 @@ export async function insertPropagation(
     actorTokenId: string | null;
     idempotencyKey: string | null;
     requestHash: string | null;
+    revertOfId: string | null;
   },
 ): Promise<PropagationRow> {
   // The items are not read back: the caller has them, and they are the bulk of the bytes.
@@ -25,6 +26,16 @@ export async function findPropagationByIdempotencyKey(db: Db, organizationId: st
     .from(propagations)
     .where(and(eq(propagations.organizationId, organizationId), eq(propagations.idempotencyKey, key)));
   return row ?? null;
+}
+
+/** The propagations that revert each of the given ones, oldest first. */
+export async function findRevertsOf(db: Db, organizationId: string, ids: readonly string[]): Promise<PropagationRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(propagations)
+    .where(and(eq(propagations.organizationId, organizationId), inArray(propagations.revertOfId, ids)))
+    .orderBy(propagations.createdAt, propagations.id);
 }
 
 export async function findPropagationsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<PropagationRow[]> {

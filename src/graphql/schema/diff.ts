@@ -54,7 +54,7 @@ export const ConfigChangeRef = builder.objectRef<ChangeView>("ConfigChange").imp
   }),
 });
 
-const ChangeBundleRef = builder.objectRef<ChangeBundle>("ChangeBundle").implement({
+export const ChangeBundleRef = builder.objectRef<ChangeBundle>("ChangeBundle").implement({
   description: "Changes that belong together (a connected group of `requires`): promote all of them or none.",
   fields: (t) => ({
     id: t.exposeID("id", { description: "Content-addressed from its change ids." }),
@@ -63,7 +63,7 @@ const ChangeBundleRef = builder.objectRef<ChangeBundle>("ChangeBundle").implemen
   }),
 });
 
-const MissingVariableRef = builder.objectRef<ConfigurationDiff["missingVariables"][number]>("MissingVariable").implement({
+export const MissingVariableRef = builder.objectRef<ConfigurationDiff["missingVariables"][number]>("MissingVariable").implement({
   description: "A variable the changes reference that the target environment has no value for.",
   fields: (t) => ({
     key: t.exposeString("key", { description: "Its key, e.g. `webhook.host`: set its value in the target first." }),

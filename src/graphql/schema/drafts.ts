@@ -25,6 +25,11 @@ builder.node(JourneyDraftRef, {
       resolve: async (d, _args, { loaders }) => (await loaders.journey.load(d.journeyId))!,
     }),
     baseVersion: t.exposeInt("baseVersion", { description: "The version the draft was started from." }),
+    restoredFromVersion: t.exposeInt("restoredFromVersion", {
+      nullable: true,
+      description:
+        "The version restoreJourneyVersion made this draft from (saving writes a version of origin RESTORE); null for a draft edited otherwise.",
+    }),
     revision: t.exposeInt("revision", { description: "Number of edits so far; pass it to saveJourney to save exactly what was reviewed." }),
     steps: t.field({
       type: [JourneyStepRef],
@@ -109,6 +114,15 @@ const StepRefFields = (what: string) =>
     }),
   });
 
+const RestoreJourneyVersionInput = builder.inputType("RestoreJourneyVersionInput", {
+  description: "The version to restore into the draft.",
+  fields: (t) => ({
+    journeyId: t.id({ description: "Global ID of the journey." }),
+    environmentId: t.id({ description: "Global ID of an editable environment." }),
+    version: t.int({ description: "A version number of the journey in that environment (its `versions`)." }),
+  }),
+});
+
 const RemoveJourneyStepInput = StepRefFields("RemoveJourneyStep");
 const SetJourneyStartInput = StepRefFields("SetJourneyStart");
 
@@ -152,6 +166,10 @@ const draftSuccess = (name: string, description: string) =>
 const SaveJourneyStepSuccess = draftSuccess("SaveJourneyStepSuccess", "The step is in the draft.");
 const RemoveJourneyStepSuccess = draftSuccess("RemoveJourneyStepSuccess", "The step is gone from the draft.");
 const SetJourneyStartSuccess = draftSuccess("SetJourneyStartSuccess", "The draft starts with the step.");
+const RestoreJourneyVersionSuccess = draftSuccess(
+  "RestoreJourneyVersionSuccess",
+  "The draft is the restored version's document: review its `changes` and `problems`, then saveJourney writes it as a version of origin RESTORE.",
+);
 
 const DiscardJourneyDraftSuccess = builder.objectRef<{ journey: JourneyRow }>("DiscardJourneyDraftSuccess").implement({
   description: "The draft is gone; the saved version is unchanged.",
@@ -204,6 +222,17 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SetJourneyStartInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       draft: await services.setJourneyStart(actor, { ...input, ...editIds(input) }),
+    }),
+  }),
+  restoreJourneyVersion: t.field({
+    type: RestoreJourneyVersionSuccess,
+    description:
+      "Makes the draft an earlier version's document, on the current version (EDITOR, editable environments); saving it writes a version of origin RESTORE with the exact hash of the version restored.",
+    authScopes: { editor: true },
+    errors: mutationErrors("restoreJourneyVersion", [Errors.EnvironmentLocked]),
+    args: { input: t.arg({ type: RestoreJourneyVersionInput, description: "What to restore." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      draft: await services.restoreJourneyVersion(actor, { ...input, ...editIds(input) }),
     }),
   }),
   discardJourneyDraft: t.field({

@@ -11,6 +11,7 @@ import "./journeys.js";
 import "./drafts.js";
 import "./diff.js";
 import "./propagations.js";
+import "./reverts.js";
 import "./sync.js";
 import "./step-types.js";
 import "./variables.js";

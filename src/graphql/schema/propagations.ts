@@ -14,6 +14,7 @@ const PropagationModeEnum = builder.enumType("PropagationMode", {
   values: {
     PROMOTE_NOW: { description: '"Promote now": every change of the diff.' },
     REVIEWED: { description: '"Review and promote": a reviewed selection of changes.' },
+    REVERT: { description: "A revert of a past propagation (`revertOf`), whole or in part." },
   } as const,
 });
 

@@ -47,7 +47,8 @@ export const VersionOriginEnum = builder.enumType("VersionOrigin", {
     SAVE: { description: 'Saved by a person in an editable environment ("Save in development").' },
     PROPAGATION: { description: "Written by a propagation from the lower environment." },
     CLIENT_CREATION: { description: "Copied from the lower environment when the client was created here." },
-    RESTORE: { description: "An earlier version restored." },
+    RESTORE: { description: "An earlier version restored (restoreJourneyVersion, then saveJourney)." },
+    REVERT: { description: "Written by a revert of a past propagation (revertPropagation)." },
   } as const,
 });
 

@@ -1,0 +1,358 @@
+import { canonicalHash } from "./canonical-json.js";
+import type { ApplicationDocument, ChangeBundle, ConfigChange } from "./change.js";
+import { type ChangeTarget, changePath, parseChangePath } from "./change-path.js";
+import { type DiffSide, diffApplication, type JourneySide } from "./diff.js";
+import type { JourneyDocument, JourneyStepDefinition, JsonValue } from "./journey-document.js";
+import { JOURNEY_LIMITS, journeyProblems, normalizeOrder } from "./journey-validation.js";
+import { jsonEqual } from "./json-equal.js";
+
+/**
+ * Reverting a past propagation, three-way (DESIGN.md §7). For each item the propagation applied
+ * (path, old → new), the target's current value decides:
+ *
+ * - still the propagated (new) value: the revert sets it back to the old one;
+ * - already the old value: reverted before, nothing to do;
+ * - anything else: a later change owns it, and the item is a **conflict**, shown and never applied.
+ *
+ * The reverted configuration is the current one with every revertible item set back; the revert's
+ * changes are diff(reverted → current), so they have ids, `requires` and bundles like any diff, and
+ * every selection closed under `requires` applies to a valid configuration. That needs the
+ * reverted configuration itself to be valid, which a later change can prevent: a step this
+ * propagation added that a later change points at cannot be removed, and a reference this
+ * propagation replaced cannot come back when the step it named was removed later. Such items are
+ * conflicts too, with a message that says which reference (or which conflict) holds them.
+ */
+
+/** What a revert reads of one item of the propagation it reverts. */
+export interface PropagatedChange {
+  path: string;
+  /** The target's value before the propagation; null where there was none. */
+  oldValue: JsonValue | null;
+  /** The value the propagation wrote; null where it removed one. */
+  newValue: JsonValue | null;
+}
+
+export interface RevertConflict {
+  path: string;
+  /** The value the propagation wrote (null: it removed the value). */
+  propagatedValue: JsonValue | null;
+  /** The target's value now (null: there is none). */
+  currentValue: JsonValue | null;
+  message: string;
+}
+
+export interface RevertPlan {
+  /** diff(reverted → current): what reverting every revertible item changes in the target. */
+  changes: ConfigChange[];
+  bundles: ChangeBundle[];
+  /** Items a later change owns, in the propagation's order. */
+  conflicts: RevertConflict[];
+  /** Paths of items whose old value the target holds again: nothing to revert there. */
+  alreadyReverted: string[];
+}
+
+/** Where a value sits: whether its parent (client, journey or step) exists, and the value if any. */
+interface Located {
+  parentExists: boolean;
+  value: JsonValue | undefined;
+}
+
+export function planRevert(current: ApplicationDocument, items: readonly PropagatedChange[]): RevertPlan {
+  const conflicts = new Map<string, RevertConflict>();
+  const alreadyReverted: string[] = [];
+  const candidates = new Map<string, { item: PropagatedChange; target: ChangeTarget }>();
+  const conflictItems = new Map<string, PropagatedChange>();
+
+  for (const item of items) {
+    const target = parseChangePath(item.path);
+    if (target === null) {
+      conflicts.set(item.path, conflict(item, undefined, `${item.path} is not a place a propagation writes, so it cannot be reverted`));
+      conflictItems.set(item.path, item);
+      continue;
+    }
+    const located = locate(current, target);
+    if (holds(current, target, located, item.newValue)) {
+      candidates.set(item.path, { item, target });
+    } else if (located.parentExists && holds(current, target, located, item.oldValue)) {
+      alreadyReverted.push(item.path);
+    } else {
+      conflicts.set(item.path, conflict(item, located.value, movedMessage(item, target, located)));
+      conflictItems.set(item.path, item);
+    }
+  }
+
+  // Items whose revert would leave a reference to a missing step become conflicts, until none is left.
+  let reverted: ApplicationDocument;
+  for (;;) {
+    reverted = revertedDocument(current, [...candidates.values()]);
+    const held = heldItems(reverted, candidates, conflictItems);
+    if (held.size === 0) break;
+    for (const [path, message] of held) {
+      const { item, target } = candidates.get(path)!;
+      candidates.delete(path);
+      conflicts.set(path, conflict(item, locate(current, target).value, message));
+      conflictItems.set(path, item);
+    }
+  }
+
+  const journeyKeys = new Set<string>();
+  let includeClient = false;
+  for (const { target } of candidates.values()) {
+    if ("journeyKey" in target) journeyKeys.add(target.journeyKey);
+    else includeClient = true;
+  }
+  const { changes, bundles } = diffApplication(side(reverted, journeyKeys), side(current, journeyKeys), {
+    journeyKeys: [...journeyKeys],
+    includeClient,
+  });
+  const order = new Map(items.map((item, index) => [item.path, index]));
+  return {
+    changes,
+    bundles,
+    conflicts: [...conflicts.values()].sort((a, b) => order.get(a.path)! - order.get(b.path)!),
+    alreadyReverted,
+  };
+}
+
+function side(document: ApplicationDocument, journeyKeys: ReadonlySet<string>): DiffSide {
+  const journeys: Record<string, JourneySide> = {};
+  for (const key of journeyKeys) {
+    const journey = own(document.journeys, key);
+    if (journey !== undefined) journeys[key] = { document: journey, hash: canonicalHash(journey) };
+  }
+  return { client: document.client, journeys };
+}
+
+function conflict(item: PropagatedChange, current: JsonValue | undefined, message: string): RevertConflict {
+  return { path: item.path, propagatedValue: item.newValue, currentValue: current ?? null, message };
+}
+
+/** Why an item's value is neither what the propagation wrote nor what it replaced. */
+function movedMessage(item: PropagatedChange, target: ChangeTarget, located: Located): string {
+  if (!located.parentExists) {
+    return `${item.path} cannot be reverted: the ${parentName(target)} that held it was removed after this propagation`;
+  }
+  if (located.value === undefined)
+    return `${item.path} was removed after this propagation; reverting would bring back what a later change removed`;
+  if (item.newValue === null) return `${item.path} was added again after this propagation; reverting would overwrite that later change`;
+  return `${item.path} was changed after this propagation; reverting would overwrite that later change`;
+}
+
+function parentName(target: ChangeTarget): string {
+  switch (target.kind) {
+    case "clientSetting":
+      return "client";
+    case "start":
+    case "order":
+    case "step":
+      return "journey";
+    default:
+      return "step";
+  }
+}
+
+/**
+ * Whether the target holds `value` (null: nothing) at an item's place. An `order` is compared as
+ * applying it left it: normalized against the journey's steps.
+ */
+function holds(current: ApplicationDocument, target: ChangeTarget, located: Located, value: JsonValue | null): boolean {
+  if (value === null) return located.parentExists && located.value === undefined;
+  if (located.value === undefined) return false;
+  if (target.kind === "order" && Array.isArray(value)) {
+    const journey = own(current.journeys, target.journeyKey)!;
+    return jsonEqual(located.value, normalizeOrder({ ...journey, order: value as string[] }).order);
+  }
+  return jsonEqual(located.value, value);
+}
+
+function locate(document: ApplicationDocument, target: ChangeTarget): Located {
+  switch (target.kind) {
+    case "client":
+      return { parentExists: true, value: document.client === null ? undefined : json(document.client) };
+    case "clientSetting":
+      return document.client === null
+        ? { parentExists: false, value: undefined }
+        : { parentExists: true, value: own(json(document.client.settings) as Record<string, JsonValue>, target.key) };
+    case "journey":
+      return { parentExists: true, value: json(own(document.journeys, target.journeyKey)) };
+  }
+  const journey = own(document.journeys, target.journeyKey);
+  if (journey === undefined) return { parentExists: false, value: undefined };
+  switch (target.kind) {
+    case "start":
+      return { parentExists: true, value: journey.start };
+    case "order":
+      return { parentExists: true, value: journey.order };
+    case "step":
+      return { parentExists: true, value: json(own(journey.steps, target.stepKey)) };
+  }
+  const step = own(journey.steps, target.stepKey);
+  if (step === undefined) return { parentExists: false, value: undefined };
+  switch (target.kind) {
+    case "stepName":
+      return { parentExists: true, value: step.name };
+    case "stepEnabled":
+      return { parentExists: true, value: step.enabled };
+    case "stepSetting":
+      return { parentExists: true, value: own(step.settings, target.key) };
+    case "transition":
+      return { parentExists: true, value: own(step.transitions, target.outcome) };
+  }
+}
+
+/** The current document with every candidate set back to its old value; touched journeys' orders normalized. */
+function revertedDocument(current: ApplicationDocument, candidates: readonly { item: PropagatedChange; target: ChangeTarget }[]) {
+  const client = current.client === null ? null : { settings: { ...current.client.settings } };
+  const result: ApplicationDocument = { client, journeys: { ...current.journeys } };
+  const copied = new Set<string>();
+  const journeyFor = (key: string): JourneyDocument => {
+    if (!copied.has(key)) {
+      copied.add(key);
+      const journey = result.journeys[key];
+      result.journeys[key] = { ...journey, order: [...journey.order], steps: { ...journey.steps } };
+    }
+    return result.journeys[key];
+  };
+  const steps = new Set<string>();
+  const stepFor = (journey: JourneyDocument, journeyKey: string, stepKey: string): JourneyStepDefinition => {
+    const id = `${journeyKey}\u0000${stepKey}`;
+    if (!steps.has(id)) {
+      steps.add(id);
+      const step = journey.steps[stepKey];
+      journey.steps[stepKey] = { ...step, settings: { ...step.settings }, transitions: { ...step.transitions } };
+    }
+    return journey.steps[stepKey];
+  };
+
+  for (const { item, target } of candidates) {
+    const value = item.oldValue;
+    switch (target.kind) {
+      case "client":
+        result.client = value === null ? null : (structuredClone(value) as unknown as ApplicationDocument["client"]);
+        continue;
+      case "clientSetting":
+        setOrDelete(result.client!.settings as unknown as Record<string, JsonValue>, target.key, value);
+        continue;
+      case "journey":
+        if (value === null) delete result.journeys[target.journeyKey];
+        else result.journeys[target.journeyKey] = structuredClone(value) as unknown as JourneyDocument;
+        copied.add(target.journeyKey);
+        continue;
+    }
+    const journey = journeyFor(target.journeyKey);
+    switch (target.kind) {
+      case "start":
+        journey.start = value as string;
+        continue;
+      case "order":
+        journey.order = [...(value as string[])];
+        continue;
+      case "step":
+        setOrDelete(journey.steps as unknown as Record<string, JsonValue>, target.stepKey, value);
+        steps.add(`${target.journeyKey}\u0000${target.stepKey}`);
+        continue;
+    }
+    const step = stepFor(journey, target.journeyKey, target.stepKey);
+    switch (target.kind) {
+      case "stepName":
+        step.name = value as string;
+        continue;
+      case "stepEnabled":
+        step.enabled = value as boolean;
+        continue;
+      case "stepSetting":
+        setOrDelete(step.settings, target.key, value);
+        continue;
+      case "transition":
+        setOrDelete(step.transitions as unknown as Record<string, JsonValue>, target.outcome, value);
+        continue;
+    }
+  }
+  for (const key of copied) {
+    const journey = own(result.journeys, key);
+    if (journey !== undefined) result.journeys[key] = normalizeOrder(journey);
+  }
+  return result;
+}
+
+function setOrDelete(record: Record<string, JsonValue>, key: string, value: JsonValue | null): void {
+  if (value === null) delete record[key];
+  else record[key] = structuredClone(value);
+}
+
+/**
+ * Candidates whose revert leaves a journey invalid, each with the reason: a reference to a step
+ * that is missing in the reverted journey is held by the candidate that wrote it back, or else by
+ * the candidate that removes the step it names (the reference came from a later change, or from
+ * an item that is itself a conflict). A journey invalid for any other reason (too many steps)
+ * holds all its candidates.
+ */
+function heldItems(
+  reverted: ApplicationDocument,
+  candidates: ReadonlyMap<string, { item: PropagatedChange; target: ChangeTarget }>,
+  conflicts: ReadonlyMap<string, PropagatedChange>,
+): Map<string, string> {
+  const held = new Map<string, string>();
+  const byJourney = new Map<string, string[]>();
+  for (const [path, { target }] of candidates) {
+    if (!("journeyKey" in target)) continue;
+    const paths = byJourney.get(target.journeyKey) ?? [];
+    paths.push(path);
+    byJourney.set(target.journeyKey, paths);
+  }
+  for (const [journeyKey, paths] of byJourney) {
+    const journey = own(reverted.journeys, journeyKey);
+    if (journey === undefined) continue;
+    const stepPath = (stepKey: string) => changePath({ kind: "step", journeyKey, stepKey });
+    const references: { path: string; owners: string[]; to: string }[] = [
+      { path: changePath({ kind: "start", journeyKey }), owners: [changePath({ kind: "start", journeyKey })], to: journey.start },
+    ];
+    for (const [stepKey, step] of Object.entries(journey.steps)) {
+      for (const [outcome, to] of Object.entries(step.transitions)) {
+        const path = changePath({ kind: "transition", journeyKey, stepKey, outcome });
+        references.push({ path, owners: [path, stepPath(stepKey)], to });
+      }
+    }
+    let found = false;
+    for (const reference of references) {
+      if (reference.to === "COMPLETE" || reference.to === "DENY" || Object.hasOwn(journey.steps, reference.to)) continue;
+      found = true;
+      const owner = reference.owners.find((path) => candidates.has(path));
+      if (owner !== undefined) {
+        held.set(
+          owner,
+          `Reverting ${owner} would point ${reference.path} at step "${reference.to}", which was removed after this propagation`,
+        );
+        continue;
+      }
+      const removal = stepPath(reference.to);
+      if (!candidates.has(removal)) continue;
+      const conflicted = reference.owners.find((path) => conflicts.has(path));
+      held.set(
+        removal,
+        conflicted !== undefined
+          ? `Removing step "${reference.to}" needs the revert of ${conflicted}, which is a conflict`
+          : `Removing step "${reference.to}" would break ${reference.path}, which a later change pointed at it`,
+      );
+    }
+    if (found && paths.every((path) => !held.has(path))) {
+      for (const path of paths) held.set(path, `Reverting ${path} would leave journey "${journeyKey}" invalid`);
+    }
+    if (!found) {
+      const problems =
+        Object.keys(journey.steps).length > JOURNEY_LIMITS.steps ? ["too many steps"] : journeyProblems(journey).map((p) => p.message);
+      if (problems.length > 0) {
+        for (const path of paths) held.set(path, `Reverting ${path} would leave journey "${journeyKey}" invalid: ${problems[0]}`);
+      }
+    }
+  }
+  return held;
+}
+
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function json(value: object | undefined): JsonValue | undefined {
+  return value as unknown as JsonValue | undefined;
+}
