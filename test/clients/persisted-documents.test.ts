@@ -124,6 +124,7 @@ describe("PERSISTED_DOCUMENTS_ONLY=true", () => {
       if (data.saveJourneyStep) known.revision = data.saveJourneyStep.draft.revision;
       if (data.diff) known.changeIds = data.diff.changes.slice(0, 1).map((c: { id: string }) => c.id);
       if (data.createVariable) known.variable = data.createVariable.variable.id;
+      if (data.propagateChanges) known.propagation = data.propagateChanges.propagation.id;
       ran.push(operation.name);
     }
     expect(ran).toEqual(expect.arrayContaining(["Dashboard", "AddStep", "Save", "Review", "Promote"]));

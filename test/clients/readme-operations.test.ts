@@ -103,6 +103,7 @@ describe.each([
         if (data.saveJourneyStep) known.revision = data.saveJourneyStep.draft.revision;
         if (data.diff) known.changeIds = data.diff.changes.slice(0, 1).map((c: { id: string }) => c.id);
         if (data.createVariable) known.variable = data.createVariable.variable.id;
+        if (data.propagateChanges) known.propagation = data.propagateChanges.propagation.id;
       }
     } finally {
       await client.stop();
@@ -111,6 +112,9 @@ describe.each([
     expect(Object.keys(answers)).toEqual(OPERATIONS.map((o) => o.name));
     expect(answers.Dashboard.applications.edges).toHaveLength(1);
     expect(answers.Review.diff.status).toBe("OUT_OF_SYNC");
+    expect(answers.RevertPreview.revertPreview.conflicts).toEqual([]);
+    expect(answers.Revert.revertPropagation.propagation).toMatchObject({ mode: "REVERT", revertOf: { id: known.propagation } });
+    expect(answers.Restore.restoreJourneyVersion.draft.restoredFromVersion).toBe(1);
 
     // The shell examples, sent as curl sends them.
     for (const body of readmeShellRequests()) {
