@@ -319,6 +319,74 @@ describe("reverting a propagation", () => {
   });
 });
 
+const UPDATE_CLIENT = operation(`mutation RevertTestUpdateClient($input: UpdateClientInput!) {
+  updateClient(input: $input) { __typename ... on Error { code message } } }`);
+
+const STAGING_CLIENT = operation(`query RevertTestClient($a: ID!, $env: ID!) {
+  node(id: $a) { ... on Application { client(environmentId: $env) { settings syncStatus } } } }`);
+
+const VARIABLE_RESULT = "__typename ... on Error { code message }";
+const CREATE_VARIABLE = operation(`mutation RevertTestCreateVariable($input: CreateVariableInput!) {
+  createVariable(input: $input) { ${VARIABLE_RESULT} ... on CreateVariableSuccess { variable { id } } } }`);
+const SET_VALUE = operation(`mutation RevertTestSetValue($input: SetVariableValueInput!) {
+  setVariableValue(input: $input) { ${VARIABLE_RESULT} } }`);
+const REMOVE_VALUE = operation(`mutation RevertTestRemoveValue($input: RemoveVariableValueInput!) {
+  removeVariableValue(input: $input) { ${VARIABLE_RESULT} } }`);
+
+describe("reverting to values that reference variables", () => {
+  it("names a variable the target no longer has, and refuses the revert with MISSING_VARIABLES until it is set", async () => {
+    const w = await world("revert-variables");
+    const variable = (await w.admin.data(CREATE_VARIABLE, { input: { key: "password.min", kind: "NUMBER" } })).createVariable.variable.id;
+    for (const environmentId of [w.env.development, w.env.staging]) {
+      const set = await w.admin.data(SET_VALUE, { input: { variableId: variable, environmentId, value: 15 } });
+      expect(set.setVariableValue.__typename).toBe("SetVariableValueSuccess");
+    }
+    const byReference = step("password", "PASSWORD", "Password", { minLength: "&{password.min}" }, [
+      ["success", "email-otp"],
+      ["failure", "DENY"],
+    ]);
+    await saveInDevelopment(w, [byReference], "By reference");
+    await propagateAll(w, "P0");
+    await saveInDevelopment(w, [passwordStep(20, "email-otp")], "Literal again");
+    const p1 = await propagateAll(w, "P1");
+    // Staging references the variable no more: its value there may go.
+    const removed = await w.admin.data(REMOVE_VALUE, { input: { variableId: variable, environmentId: w.env.staging } });
+    expect(removed.removeVariableValue.__typename).toBe("RemoveVariableValueSuccess");
+
+    const preview = (await w.viewer.data(PREVIEW, { id: p1 })).revertPreview;
+    expect(preview.changes).toMatchObject([{ path: "/journeys/login/steps/password/settings/minLength", newValue: "&{password.min}" }]);
+    expect(preview.missingVariables).toEqual([{ key: "password.min", changeIds: [preview.changes[0].id] }]);
+    const refused = await w.promoter.data(REVERT, { input: { propagationId: p1, selectAll: true } });
+    expect(refused.revertPropagation.code).toBe("MISSING_VARIABLES");
+    expect((await stagingLogin(w)).document.steps.password.settings.minLength).toBe(20);
+
+    await w.admin.data(SET_VALUE, { input: { variableId: variable, environmentId: w.env.staging, value: 16 } });
+    const reverted = await w.promoter.data(REVERT, { input: { propagationId: p1, selectAll: true } });
+    expect(reverted.revertPropagation.__typename).toBe("RevertPropagationSuccess");
+    expect((await stagingLogin(w)).document.steps.password.settings.minLength).toBe("&{password.min}");
+  });
+});
+
+describe("reverting client settings", () => {
+  it("puts a propagated client setting back, and leaves the staging client out of sync with development", async () => {
+    const w = await world("revert-client");
+    const updated = await w.admin.data(UPDATE_CLIENT, {
+      input: { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 900 } },
+    });
+    expect(updated.updateClient.__typename).toBe("UpdateClientSuccess");
+    const before = (await w.admin.data(STAGING_CLIENT, { a: w.catalogue.applicationId, env: w.env.staging })).node.client.settings;
+    const p1 = await propagateAll(w, "Shorter tokens");
+    const preview = (await w.viewer.data(PREVIEW, { id: p1 })).revertPreview;
+    expect(preview.changes).toMatchObject([
+      { path: "/client/settings/accessTokenTtlSeconds", oldValue: 900, newValue: before.accessTokenTtlSeconds, journey: null },
+    ]);
+    const reverted = await w.promoter.data(REVERT, { input: { propagationId: p1, selectAll: true } });
+    expect(reverted.revertPropagation.__typename).toBe("RevertPropagationSuccess");
+    const after = (await w.admin.data(STAGING_CLIENT, { a: w.catalogue.applicationId, env: w.env.staging })).node.client;
+    expect(after).toEqual({ settings: before, syncStatus: "OUT_OF_SYNC" });
+  });
+});
+
 describe("restoring a version", () => {
   it("makes the draft that version's document; saving it writes a RESTORE version with the exact hash restored", async () => {
     const w = await world("restore");
