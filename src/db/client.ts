@@ -61,6 +61,7 @@ async function openPglite(dataDir: string | undefined, onQuery?: (query: string)
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(dataDir);
   await client.waitReady;
+  yieldBetweenMessages(client);
   const db = drizzlePglite(client, { schema, logger: queryLogger(onQuery) }) as unknown as Db;
   const analyze = async () => {
     if (!client.closed) await client.exec("analyze");
@@ -81,6 +82,22 @@ async function openPglite(dataDir: string | undefined, onQuery?: (query: string)
       clearInterval(timer);
       if (!client.closed) await client.close();
     },
+  };
+}
+
+/**
+ * PGlite runs in this thread and answers each protocol message synchronously, so the queries of one
+ * use-case (a diff reads five or six) would run back to back in one turn of the event loop, tens of
+ * milliseconds during which no other request moves. After each message this gives the event loop a
+ * turn, as a server's socket does: other requests interleave with a long chain of queries. The
+ * connection's own order is kept (PGlite's mutexes hold the query and the transaction meanwhile).
+ */
+function yieldBetweenMessages(client: PGlite): void {
+  const execProtocolStream = client.execProtocolStream.bind(client);
+  client.execProtocolStream = async (...args: Parameters<PGlite["execProtocolStream"]>) => {
+    const result = await execProtocolStream(...args);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return result;
   };
 }
 

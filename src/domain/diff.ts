@@ -358,6 +358,7 @@ function* finish(drafts: readonly Draft[]): Generator<void, ApplicationDiff, voi
     });
     if ((i + 1) % CHANGES_PER_STEP === 0) yield;
   }
+  yield;
   const { bundles, bundleIds } = bundleChanges(changes);
   for (let i = 0; i < changes.length; i++) changes[i].bundleId = bundleIds[i];
   return { changes, bundles };

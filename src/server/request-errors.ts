@@ -40,7 +40,8 @@ function coded(result: ExecutionResult): ExecutionResult | null {
         source: error.source,
         positions: error.positions,
         path: error.path,
-        originalError: error.originalError,
+        // Not the original error: graphql-js's is a GraphQLError of its own (the scalar's, value and all),
+        // which the error masking would answer with in place of this one.
         extensions: { ...error.extensions, code, http: { status: 400 } },
       });
     }),

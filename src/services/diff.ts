@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.js";
 import { findClientsByApplicationIds } from "../db/repositories/clients.js";
 import { findHeadsByApplicationIds, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
@@ -6,6 +7,7 @@ import type { ChangeBundle, ConfigChange } from "../domain/change.js";
 import { type ApplicationDiff, type DiffSide, diffApplication, diffApplicationInSteps, type JourneySide } from "../domain/diff.js";
 import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
 import type { JsonValue } from "../domain/journey-document.js";
+import { sha256Hex } from "../domain/sha256.js";
 import { type SyncStatus, syncMessage } from "../domain/sync.js";
 import { settingReferencesIn } from "../domain/variables.js";
 import type { Actor } from "./actor.js";
@@ -103,12 +105,13 @@ export async function loadDiffContext(db: Db, actor: Actor, target: DiffTarget):
   };
 }
 
-const withJourneyIds = (context: DiffContext, result: ApplicationDiff) => {
+/** The diff's changes with their journeys' ids; the changes are the diff's own, fresh objects, extended in place. */
+const withJourneyIds = (context: DiffContext, result: ApplicationDiff): { changes: ChangeView[]; bundles: ChangeBundle[] } => {
   const journeyIds = new Map(context.journeys.map((j) => [j.key, j.id]));
-  return {
-    changes: result.changes.map((c) => ({ ...c, journeyId: c.journeyKey === null ? null : (journeyIds.get(c.journeyKey) ?? null) })),
-    bundles: result.bundles,
-  };
+  for (const change of result.changes as ChangeView[]) {
+    change.journeyId = change.journeyKey === null ? null : (journeyIds.get(change.journeyKey) ?? null);
+  }
+  return { changes: result.changes as ChangeView[], bundles: result.bundles };
 };
 
 const diffOptions = (context: DiffContext) => ({
@@ -129,12 +132,41 @@ export function computeDiff(context: DiffContext): { changes: ChangeView[]; bund
  */
 async function computeDiffInTurns(context: DiffContext): Promise<{ changes: ChangeView[]; bundles: ChangeBundle[] }> {
   if (!context.toClient) return { changes: [], bundles: [] };
+  const key = contentKey(context);
+  const known = diffResults.get(key);
+  if (known) return withJourneyIds(context, known);
   const steps = diffApplicationInSteps(context.fromSide, context.toSide, diffOptions(context));
   for (;;) {
     const next = steps.next();
-    if (next.done) return withJourneyIds(context, next.value);
+    if (next.done) {
+      diffResults.set(key, next.value);
+      return withJourneyIds(context, next.value);
+    }
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/**
+ * Diffs of the query by the content they compare. A diff is a function of the two sides' documents,
+ * and each document is named by its hash: the same hashes give the same diff, so an entry is never
+ * stale (a save or promotion changes a hash, hence the key). Dashboards that ask again, and aliases
+ * across requests, cost the reading of the heads, not the comparison. Bounded by the changes held.
+ */
+const diffResults = new LRUCache<string, ApplicationDiff>({
+  maxSize: 50_000,
+  sizeCalculation: (diff) => diff.changes.length + 1,
+});
+
+function contentKey(context: DiffContext): string {
+  const { journey, fromClient, toClient, fromSide, toSide } = context;
+  const keys = Object.keys(fromSide.journeys);
+  for (const key of Object.keys(toSide.journeys)) if (!Object.hasOwn(fromSide.journeys, key)) keys.push(key);
+  const journeys = keys
+    .sort()
+    .map((key) => `${key}:${fromSide.journeys[key]?.hash ?? "-"}:${toSide.journeys[key]?.hash ?? "-"}`)
+    .join(",");
+  const scope = journey ? `journey:${journey.key}` : `client:${fromClient.settingsHash}:${toClient?.settingsHash ?? "-"}`;
+  return sha256Hex(`${context.application.id}|${scope}|${journeys}`);
 }
 
 /**
@@ -142,9 +174,19 @@ async function computeDiffInTurns(context: DiffContext): Promise<{ changes: Chan
  * propagation of those changes would be refused for (MISSING_VARIABLES), named before it is tried.
  * Configurations already in the target always resolve there (values in use cannot be removed).
  */
+/** Whether a value holds the text of a reference anywhere: most values do not, and are skipped cheaply. */
+function mayReference(value: JsonValue): boolean {
+  if (typeof value === "string") return value.includes("&{");
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) return value.some(mayReference);
+  for (const key in value) if (mayReference(value[key])) return true;
+  return false;
+}
+
 export async function missingVariablesOf(db: Db, actor: Actor, to: EnvironmentRow, changes: ChangeView[]) {
   const byKey = new Map<string, string[]>();
   for (const change of changes) {
+    if (!mayReference(change.newValue as JsonValue)) continue;
     // The change's pointer (`/journeys/login/steps/hook/settings/url`) as the path the references lie under.
     const base = change.path.split("/").slice(1).join(".");
     for (const key of new Set(settingReferencesIn(change.newValue as JsonValue, base).map((u) => u.key))) {

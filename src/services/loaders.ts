@@ -158,6 +158,7 @@ export class Loaders {
   readonly #db: Db;
   readonly #org: string;
   #made?: Made;
+  #memo?: Map<string, Promise<unknown>>;
 
   constructor(db: Db, organizationId: string) {
     this.#db = db;
@@ -172,6 +173,21 @@ export class Loaders {
   /** Forgets everything loaded: after a write, what is read next is read anew. */
   clear(): void {
     this.#made = undefined;
+    this.#memo = undefined;
+  }
+
+  /**
+   * One computation per key until the next clear(): aliases of one expensive field with the same
+   * arguments (twenty `diff`s in one query) share one answer, as the same row shares one load.
+   */
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const memo = (this.#memo ??= new Map());
+    let found = memo.get(key) as Promise<T> | undefined;
+    if (found === undefined) {
+      found = compute();
+      memo.set(key, found);
+    }
+    return found;
   }
 
   /** All environments of the organization, lowest first: read once, every environment lookup uses them. */

@@ -151,6 +151,9 @@ describe("the README's operations", () => {
       "Promote",
       "Watch",
       "StepCatalogue",
+      "RevertPreview",
+      "Revert",
+      "Restore",
       "CreateVariable",
       "SetValue",
     ]);
@@ -198,8 +201,13 @@ describe("the README's operations", () => {
     expect((await run("Save")).saveJourney.__typename).toBe("SaveJourneySuccess");
     const review = await run("Review");
     variables.changeIds = review.diff.changes.slice(0, 1).map((c: { id: string }) => c.id);
-    expect((await run("Promote")).propagateChanges.__typename).toBe("PropagateChangesSuccess");
+    const promoted = await run("Promote");
+    expect(promoted.propagateChanges.__typename).toBe("PropagateChangesSuccess");
+    variables.propagation = promoted.propagateChanges.propagation.id;
     expect((await run("StepCatalogue")).stepTypes.length).toBeGreaterThan(0);
+    expect((await run("RevertPreview")).revertPreview.changes.length).toBeGreaterThan(0);
+    expect((await run("Revert")).revertPropagation.__typename).toBe("RevertPropagationSuccess");
+    expect((await run("Restore")).restoreJourneyVersion.__typename).toBe("RestoreJourneyVersionSuccess");
     variables.variable = (await run("CreateVariable")).createVariable.variable.id;
     expect((await run("SetValue")).setVariableValue.__typename).toBe("SetVariableValueSuccess");
 

@@ -23,7 +23,7 @@
  * (`process-probe.ts`, with `AttackCounters`) on another port. Stops on SIGTERM.
  */
 import { randomBytes } from "node:crypto";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import type { Db } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/environments.js";
 import { appendVersions, insertJourney, type NewVersion } from "../../src/db/repositories/journeys.js";
@@ -102,6 +102,8 @@ export interface AttackCounters extends ProbeCounters {
   loggedSamples: string[];
   /** The event loop's longest delay since the previous reading, ms. */
   loopDelayMaxMs: number;
+  /** The longest garbage collection since the previous reading, ms. */
+  gcPauseMaxMs: number;
 }
 
 const liveSubscriptions = countLiveSubscriptions();
@@ -308,9 +310,15 @@ try {
   const url = await app.start(0, "127.0.0.1");
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  // Garbage collections pause the thread too: the longest one since the previous reading.
+  let gcPauseMaxMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcPauseMaxMs = Math.max(gcPauseMaxMs, entry.duration);
+  }).observe({ entryTypes: ["gc"] });
   const probeUrl = await startProbe((): AttackCounters => {
-    const counters = { subscribers: liveSubscriptions(), logged, loggedSamples, loopDelayMaxMs: loopDelay.max / 1e6 };
+    const counters = { subscribers: liveSubscriptions(), logged, loggedSamples, loopDelayMaxMs: loopDelay.max / 1e6, gcPauseMaxMs };
     loopDelay.reset();
+    gcPauseMaxMs = 0;
     return counters;
   });
   const info: AttackServerInfo = {

@@ -145,6 +145,9 @@ function aliasedDiffs(count: number, request: number): string {
   return `query Diffs($app: ID!, $from: ID!, $to: ID!) { ${fields.join(" ")} }`;
 }
 
+/** ATTACK_PROFILE_DIR=/tmp/prof: a CPU profile of the server during each attack phase, written there. */
+const PROFILE_DIR = process.env.ATTACK_PROFILE_DIR;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
@@ -713,6 +716,7 @@ interface PhaseFigures {
   serverCpuMs?: number;
   serverRssMb?: number;
   loopDelayMaxMs?: number;
+  gcPauseMaxMs?: number;
   logLines?: number;
   outputLines: number;
   liveSubscriptionsAfter?: string;
@@ -736,6 +740,7 @@ async function runPhase(
   const outcomes = new Outcomes();
   const controller = new AbortController();
   console.error(`[attack] ${attack.key}: ${SECONDS} s`);
+  if (PROFILE_DIR) await server.probe("/profile/start", "POST");
   const attacking = attack.run(context, outcomes, controller.signal).catch((error: unknown) => {
     outcomes.add(`attack failed: ${String(error)}`);
   });
@@ -751,6 +756,11 @@ async function runPhase(
       STOP_TIMEOUT_MS,
     )) ?? false;
   const after = await within(server.stats(), 30_000);
+  if (PROFILE_DIR) {
+    const path = `${PROFILE_DIR}/${attack.key}-${server.info.database.replace(/[^A-Za-z0-9]+/g, "-").slice(0, 24)}-${Date.now()}.cpuprofile`;
+    await server.probe(`/profile/stop?path=${encodeURIComponent(path)}`, "POST");
+    console.error(`[attack] ${attack.key}: CPU profile of the server in ${path}`);
+  }
   const exited = server.exitCode();
   const recoverySeconds = exited === undefined ? await recovery(info, fastMs) : undefined;
   const afterRecovery = exited === undefined ? await within(server.stats(), 30_000) : undefined;
@@ -772,6 +782,7 @@ async function runPhase(
     serverCpuMs: before && after ? round(after.cpuMs - before.cpuMs) : undefined,
     serverRssMb: after ? round(after.rss / 2 ** 20) : undefined,
     loopDelayMaxMs: after ? round(after.loopDelayMaxMs) : undefined,
+    gcPauseMaxMs: after ? round(after.gcPauseMaxMs) : undefined,
     logLines: before && afterRecovery ? logged(afterRecovery)! - logged(before)! : undefined,
     outputLines: output.lines - outputBefore,
     liveSubscriptionsAfter: released,
@@ -825,6 +836,7 @@ function phaseFigures(
   figures["server CPU s"] = phase.serverCpuMs === undefined ? "no answer" : round(phase.serverCpuMs / 1000, 2);
   figures["server RSS MB at the end"] = phase.serverRssMb ?? "no answer";
   figures["server event loop longest delay ms"] = phase.loopDelayMaxMs ?? "no answer";
+  figures["server longest garbage collection ms"] = phase.gcPauseMaxMs ?? "no answer";
   figures["server log lines (warn and above)"] = phase.logLines ?? "no answer";
   figures["server output lines outside the logger"] = phase.outputLines;
   figures["live subscriptions after the phase"] = phase.liveSubscriptionsAfter ?? "no answer";

@@ -47,7 +47,9 @@ export async function startServerProcess<Info extends { probeUrl: string }, Stat
   script: string,
   options: ServerProcessOptions,
 ): Promise<ServerProcess<Info, Stats>> {
-  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", join(folder, script)], {
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (Node refuses --cpu-prof in NODE_OPTIONS).
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+  const child = spawn(process.execPath, [...extra, "--expose-gc", "--import", "tsx", join(folder, script)], {
     cwd: root,
     env: options.env ? { ...process.env, ...options.env } : process.env,
     stdio: ["ignore", "pipe", options.onOutput ? "pipe" : "inherit"],

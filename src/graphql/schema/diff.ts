@@ -115,12 +115,15 @@ builder.queryField("diff", (t) =>
       toEnvironmentId: t.arg.id({ description: "The target environment." }),
       journeyId: t.arg.id({ required: false, description: "Limit the diff to this journey (client settings are then left out)." }),
     },
-    resolve: (_root, args, { services, actor }) =>
-      services.diff(actor, {
+    resolve: (_root, args, { services, actor, loaders }) => {
+      const request = {
         applicationId: localId(args.applicationId, "Application"),
         fromEnvironmentId: localId(args.fromEnvironmentId, "Environment"),
         toEnvironmentId: localId(args.toEnvironmentId, "Environment"),
         journeyId: args.journeyId == null ? null : localId(args.journeyId, "Journey"),
-      }),
+      };
+      // Aliases of the same diff in one operation are computed once.
+      return loaders.memo(`diff:${JSON.stringify(request)}`, () => services.diff(actor, request));
+    },
   }),
 );

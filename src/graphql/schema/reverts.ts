@@ -86,7 +86,10 @@ builder.queryField("revertPreview", (t) =>
     description:
       "What reverting a past propagation would do now, three-way: each item the target still holds as propagated goes back to its value before; items changed since are conflicts.",
     args: { propagationId: t.arg.id({ description: "Global ID of the propagation to revert." }) },
-    resolve: (_root, args, { services, actor }) => services.revertPreview(actor, localId(args.propagationId, "Propagation")),
+    resolve: (_root, args, { services, actor, loaders }) => {
+      const propagationId = localId(args.propagationId, "Propagation");
+      return loaders.memo(`revertPreview:${propagationId}`, () => services.revertPreview(actor, propagationId));
+    },
   }),
 );
 
