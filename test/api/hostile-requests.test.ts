@@ -264,6 +264,26 @@ describe("variable errors repeat no value", () => {
   });
 });
 
+describe("variable errors on graphql-js's executor", () => {
+  it("answer a value refused by a scalar with BAD_USER_INPUT and 400, without repeating it", async () => {
+    // A variable inside a list literal keeps the document off graphql-jit: graphql-js coerces the variables.
+    const query = `mutation($c: ID!) { propagateChanges(input: { applicationId: "a", fromEnvironmentId: "f", toEnvironmentId: "t",
+      changeIds: [$c] }) { __typename } }`;
+    for (const value of [{ secret: "LEAK-sentinel-3" }, ["LEAK-sentinel-4"], true]) {
+      const response = await fetch(server.endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${tenant.tokens.ADMIN}` },
+        body: JSON.stringify({ query, variables: { c: value } }),
+      });
+      const body = await response.json();
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(body.errors.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
+      expect(body.errors[0].message).toMatch(/^Variable "\$c" got an invalid value; \S/);
+      expect(JSON.stringify(body)).not.toContain("LEAK-sentinel");
+    }
+  });
+});
+
 describe("errors over WebSocket carry no HTTP status", () => {
   it("refusals of every kind arrive without extensions.http (a socket has no HTTP response)", async () => {
     const { socket, messages } = await acknowledgedSocket(tenant.tokens.VIEWER);
