@@ -65,6 +65,12 @@ const MUTATIONS = {
   propagateChanges: operation(
     `mutation PropagateChanges($input: PropagateChangesInput!) { propagateChanges(input: $input) { ${RESULT_FIELDS} } }`,
   ),
+  restoreJourneyVersion: operation(
+    `mutation RestoreJourneyVersion($input: RestoreJourneyVersionInput!) { restoreJourneyVersion(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  revertPropagation: operation(
+    `mutation RevertPropagation($input: RevertPropagationInput!) { revertPropagation(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
   createVariable: operation(`mutation CreateVariable($input: CreateVariableInput!) { createVariable(input: $input) { ${RESULT_FIELDS} } }`),
   setVariableValue: operation(
     `mutation SetVariableValue($input: SetVariableValueInput!) { setVariableValue(input: $input) { ${RESULT_FIELDS} } }`,
@@ -116,6 +122,22 @@ async function developmentChange(n: number): Promise<void> {
   await admin.data(PREPARE_SAVE, {
     input: { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development, draftRevision: revision },
   });
+}
+
+const PREPARE_PROPAGATION = operation(`mutation PreparePropagation($input: PromoteNowInput!) {
+  promoteNow(input: $input) { ... on PromoteNowSuccess { propagation { id } } } }`);
+
+/** A propagation development → staging (by an ADMIN) of a new change; its id. */
+async function stagingPropagation(n: number, to: "staging" | "production" = "staging"): Promise<string> {
+  await developmentChange(n);
+  const into = async (from: string, target: string) =>
+    (
+      await admin.data(PREPARE_PROPAGATION, {
+        input: { applicationId: catalogue.applicationId, fromEnvironmentId: from, toEnvironmentId: target },
+      })
+    ).promoteNow.propagation.id as string;
+  const staging = await into(catalogue.environments.development, catalogue.environments.staging);
+  return to === "staging" ? staging : into(catalogue.environments.staging, catalogue.environments.production);
 }
 
 const editIds = () => ({ journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development });
@@ -236,6 +258,18 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
       return { ...ids, changeIds: diff.changes.map((c: { id: string }) => c.id) };
     },
   },
+  restoreJourneyVersion: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => {
+      // Version 1 differs from the current one once development has a saved change.
+      await developmentChange(n);
+      return { ...editIds(), version: 1 };
+    },
+  },
+  revertPropagation: {
+    allowed: ["PROMOTER", "ADMIN"],
+    input: async (n) => ({ propagationId: await stagingPropagation(n), selectAll: true }),
+  },
   createVariable: { allowed: ["EDITOR", "PROMOTER", "ADMIN"], input: async (n) => ({ key: `variable-${n}`, kind: "NUMBER" }) },
   setVariableValue: {
     allowed: ["EDITOR", "PROMOTER", "ADMIN"],
@@ -298,6 +332,24 @@ describe("promotion into production by role", () => {
     }
     const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.promoteNow, { input: ids });
     expect(allowed.data.promoteNow).toEqual({ __typename: "PromoteNowSuccess" });
+  });
+});
+
+describe("reverts into production by role", () => {
+  it("lets only an ADMIN revert a propagation into production", async () => {
+    const propagationId = await stagingPropagation(++calls, "production");
+    for (const role of ["VIEWER", "EDITOR", "PROMOTER"] as const) {
+      const before = await tenantRows(tenant.organizationId);
+      const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.revertPropagation, {
+        input: { propagationId, selectAll: true },
+      });
+      expect(response.data.revertPropagation).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+      expect(await tenantRows(tenant.organizationId)).toEqual(before);
+    }
+    const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.revertPropagation, {
+      input: { propagationId, selectAll: true },
+    });
+    expect(allowed.data.revertPropagation).toEqual({ __typename: "RevertPropagationSuccess" });
   });
 });
 
