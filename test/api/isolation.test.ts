@@ -167,6 +167,11 @@ describe("node", () => {
 
 const QUERIES: [string, string, (w: World, other: World) => Record<string, unknown>][] = [
   [
+    "revertPreview of their propagation",
+    `query($p: ID!) { revertPreview(propagationId: $p) { changes { id } conflicts { path } } }`,
+    (_w, o) => ({ p: o.ids.Propagation }),
+  ],
+  [
     "diff of their application",
     `query($a: ID!, $f: ID!, $t: ID!) { diff(applicationId: $a, fromEnvironmentId: $f, toEnvironmentId: $t) { status } }`,
     (w, o) => ({ a: o.catalogue.applicationId, f: w.catalogue.environments.development, t: w.catalogue.environments.staging }),
@@ -359,6 +364,21 @@ const MUTATIONS: [string, string, (w: World, o: World) => Record<string, unknown
       toEnvironmentId: o.catalogue.environments.staging,
       selectAll: true,
     }),
+  ],
+  [
+    "revertPropagation of their propagation",
+    `mutation($input: RevertPropagationInput!) { revertPropagation(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ propagationId: o.ids.Propagation, selectAll: true }),
+  ],
+  [
+    "restoreJourneyVersion of their journey",
+    `mutation($input: RestoreJourneyVersionInput!) { restoreJourneyVersion(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ journeyId: o.catalogue.journeys.login, environmentId: o.catalogue.environments.development, version: 1 }),
+  ],
+  [
+    "restoreJourneyVersion in their environment",
+    `mutation($input: RestoreJourneyVersionInput!) { restoreJourneyVersion(input: $input) { ${RESULT} } }`,
+    (w, o) => ({ journeyId: w.catalogue.journeys.login, environmentId: o.catalogue.environments.development, version: 1 }),
   ],
   [
     "setVariableValue of their variable",

@@ -12,6 +12,7 @@ import {
   journeyHeads,
   journeys,
   journeyVersions,
+  propagations,
   variables,
   variableValueChanges,
   variableValues,
@@ -228,6 +229,7 @@ export async function tenantRows(organizationId: string) {
             .from(journeyHeads)
             .where(inArray(journeyHeads.journeyId, journeyIds))
             .orderBy(journeyHeads.journeyId, journeyHeads.environmentId),
+    propagations: await db.select().from(propagations).where(eq(propagations.organizationId, organizationId)).orderBy(propagations.id),
     variables: await db.select().from(variables).where(eq(variables.organizationId, organizationId)).orderBy(variables.id),
     variableValues: await db
       .select()
