@@ -125,6 +125,8 @@ const MUTATIONS = {
   saveJourney: mutation("saveJourney", "SaveJourneyInput", CONFIGURATION_PROBLEMS),
   promoteNow: mutation("promoteNow", "PromoteNowInput", CONFIGURATION_PROBLEMS),
   propagateChanges: mutation("propagateChanges", "PropagateChangesInput", CONFIGURATION_PROBLEMS),
+  revertPropagation: mutation("revertPropagation", "RevertPropagationInput", CONFIGURATION_PROBLEMS),
+  restoreJourneyVersion: mutation("restoreJourneyVersion", "RestoreJourneyVersionInput"),
   createApiToken: mutation("createApiToken", "CreateApiTokenInput"),
   revokeApiToken: mutation("revokeApiToken", "RevokeApiTokenInput"),
   createVariable: mutation("createVariable", "CreateVariableInput"),
@@ -149,6 +151,8 @@ const AREAS = {
   saveJourney: "drafts",
   promoteNow: "propagation",
   propagateChanges: "propagation",
+  revertPropagation: "propagation",
+  restoreJourneyVersion: "drafts",
   createApiToken: "tokens",
   revokeApiToken: "tokens",
   createVariable: "variables",
@@ -169,6 +173,12 @@ const DIFF = operation(`
   query FuzzDiff($a: ID!, $from: ID!, $to: ID!) { diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { changes { id } } }
 `);
 
+const REVERT_PREVIEW = operation(`query FuzzRevertPreview($p: ID!) { revertPreview(propagationId: $p) { changes { id } } }`);
+
+const FIXTURE_PROPAGATION = operation(`
+  mutation FuzzFixturePropagation($input: PromoteNowInput!) { promoteNow(input: $input) { ... on PromoteNowSuccess { propagation { id } } } }
+`);
+
 // ---------------------------------------------------------------------------------------------
 // The world a property runs in
 // ---------------------------------------------------------------------------------------------
@@ -182,6 +192,7 @@ const REFS = {
   Journey: ["journey:login", "journey:registration"],
   ApiToken: ["token:spare-1", "token:spare-2"],
   Variable: ["var:host", "var:length", "var:secret", "var:json"],
+  Propagation: ["prop:codes"],
 } satisfies Partial<Record<NodeTypeName, string[]>>;
 type RefType = keyof typeof REFS;
 
@@ -257,6 +268,24 @@ export async function createWorld(label: string): Promise<World> {
   ];
   const development = catalogue.environments.development;
   const login = { journeyId: catalogue.journeys.login, environmentId: development };
+  // A propagation to revert: longer email codes, promoted to staging before the edits below.
+  const codes = {
+    key: "email-otp",
+    type: "EMAIL_OTP",
+    name: "Email code",
+    enabled: true,
+    settings: { codeLength: 8, ttlSeconds: 300 },
+    transitions: [
+      { outcome: "success", to: "COMPLETE" },
+      { outcome: "failure", to: "DENY" },
+    ],
+  };
+  await succeeded(admin, SAVE_STEP, { ...login, step: codes });
+  await succeeded(admin, SAVE, { ...login, draftRevision: 1, comment: "Longer codes" });
+  const promoted = await admin.data(FIXTURE_PROPAGATION, {
+    input: { applicationId: catalogue.applicationId, fromEnvironmentId: development, toEnvironmentId: catalogue.environments.staging },
+  });
+  const propagation = promoted.promoteNow.propagation.id as string;
   // Three changes to promote, one requiring another: minLength 12 → 14, a new risk step, password → risk.
   const password = { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: { minLength: 14 } };
   const edits = [
@@ -332,6 +361,7 @@ export async function createWorld(label: string): Promise<World> {
     ["var:length", variables.length],
     ["var:secret", variables.secret],
     ["var:json", variables.json],
+    ["prop:codes", propagation],
   ]);
   return { tenant, admin, ids };
 }
@@ -771,6 +801,18 @@ const INPUTS: Record<MutationName, fc.Arbitrary<unknown>> = {
     selectAll: boolField({ optional: true }),
     includeRequired: boolField({ optional: true }),
   }),
+  revertPropagation: inputOf({
+    propagationId: idField("Propagation"),
+    changeIds,
+    selectAll: boolField({ optional: true }),
+    includeRequired: boolField({ optional: true }),
+    comment,
+    idempotencyKey,
+  }),
+  restoreJourneyVersion: inputOf({
+    ...editFields,
+    version: intField(fc.integer({ min: 1, max: 3 })),
+  }),
   createApiToken: inputOf({
     name: textField(displayName),
     role: enumField(["VIEWER", "EDITOR", "PROMOTER", "ADMIN", "RUNTIME"]),
@@ -826,6 +868,16 @@ const unexpectedErrorsLogged = () => server.logs.filter((line) => line.msg === "
 
 /** The change ids of the diff the input names (or development → staging), for `ref(change:<n>)`. */
 async function changeIdsFor(world: World, input: unknown): Promise<string[]> {
+  const propagationId = field(input, "propagationId");
+  if (propagationId !== undefined) {
+    // A revert's ids come from its preview (of the propagation named, or of the tenant's own).
+    for (const p of [propagationId, world.ids.get("prop:codes")]) {
+      if (typeof p !== "string") continue;
+      const response = await world.admin.request(REVERT_PREVIEW, { p });
+      if (response.data?.revertPreview) return response.data.revertPreview.changes.map((c: { id: string }) => c.id);
+    }
+    return [];
+  }
   const names = [field(input, "applicationId"), field(input, "fromEnvironmentId"), field(input, "toEnvironmentId")];
   const fallback = [world.ids.get("app:main"), world.ids.get("env:development"), world.ids.get("env:staging")];
   for (const [a, from, to] of [names, fallback]) {
