@@ -35,7 +35,7 @@ afterAll(() => server.stop());
 const ITEM_FIELDS = "id path kind oldValue newValue journey { key }";
 
 const DIFF = operation(`query Diff($a: ID!, $from: ID!, $to: ID!) {
-  diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { status changes { id path requires } } }`);
+  diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { status changes { id path requires newValue } } }`);
 
 const PROPAGATE = operation(`mutation Propagate($input: PropagateChangesInput!) {
   propagateChanges(input: $input) {
@@ -57,10 +57,27 @@ const SAVE = operation(`mutation Save($input: SaveJourneyInput!) {
 const UPDATE_CLIENT = operation(`mutation UpdateClient($input: UpdateClientInput!) {
   updateClient(input: $input) { __typename ... on UpdateClientSuccess { client { settings } } ... on Error { code message } } }`);
 
-const HISTORY = operation(`query History($a: ID!) {
-  propagations(applicationId: $a, first: 30) {
-    edges { node { id comment actor from { key } to { key } items { ${ITEM_FIELDS} } } }
-    pageInfo { hasNextPage } } }`);
+const REVERT = operation(`mutation Revert($input: RevertPropagationInput!) {
+  revertPropagation(input: $input) {
+    __typename
+    ... on RevertPropagationSuccess { propagation { id comment actor mode revertOf { id } items { ${ITEM_FIELDS} } } }
+    ... on Error { code message }
+  } }`);
+
+const REVERT_PREVIEW = operation(`query RevertPreview($id: ID!) {
+  revertPreview(propagationId: $id) { changes { id path } conflicts { path } } }`);
+
+const RESTORE = operation(`mutation Restore($input: RestoreJourneyVersionInput!) {
+  restoreJourneyVersion(input: $input) {
+    __typename
+    ... on RestoreJourneyVersionSuccess { draft { revision restoredFromVersion } }
+    ... on Error { code message }
+  } }`);
+
+const HISTORY = operation(`query History($a: ID!, $after: String) {
+  propagations(applicationId: $a, first: 40, after: $after) {
+    edges { node { id comment actor mode revertOf { id } from { key } to { key } items { ${ITEM_FIELDS} } } }
+    pageInfo { hasNextPage endCursor } } }`);
 
 const SYNC_STATES = operation(`query SyncStates($a: ID!) {
   node(id: $a) { ... on Application {
@@ -91,18 +108,32 @@ interface Propagation {
   id: string;
   comment: string;
   actor: string;
+  mode?: string;
+  revertOf?: { id: string } | null;
   items: Item[];
 }
 
 /** One request of the storm and what it got back, kept whole so a failure shows everything. */
 interface Outcome {
   label: string;
-  kind: "step" | "save" | "client" | "propagation";
-  /** For propagations: the environments it moves between. */
+  kind: "step" | "restore" | "save" | "client" | "propagation" | "revert";
+  /** For propagations and reverts: the environments it moves between (a revert's are those of the propagation it reverts). */
   route?: { from: EnvironmentKey; to: EnvironmentKey };
+  /** For reverts: the propagation reverted. */
+  revertOf?: string;
+  /** For a restore and the save of its draft: the version restored. */
+  restored?: number;
   status: number;
   errors: GraphQLResponse["errors"];
-  result: { __typename: string; code?: string; message?: string; propagation?: Propagation; draft?: { revision: number } } | undefined;
+  result:
+    | {
+        __typename: string;
+        code?: string;
+        message?: string;
+        propagation?: Propagation;
+        draft?: { revision: number; restoredFromVersion?: number | null };
+      }
+    | undefined;
 }
 
 const succeeded = (o: Outcome) => o.result?.__typename.endsWith("Success") === true;
@@ -163,11 +194,54 @@ async function editAndSave(w: World, journeyId: string, steps: object[], comment
   return outcomes;
 }
 
+/**
+ * "Restore version n" then "Save in development", one editor's flow: the save names the revision
+ * the restore left, so it succeeds only if nobody edited the draft in between.
+ */
+async function restoreAndSave(w: World, journeyId: string, version: number, comment: string): Promise<Outcome[]> {
+  const ids = { journeyId, environmentId: w.env.development };
+  const restore = await mutate(w.editor, RESTORE, { ...ids, version }, "restoreJourneyVersion", {
+    label: `${comment}: restore`,
+    kind: "restore",
+    restored: version,
+  });
+  if (!succeeded(restore)) return [restore];
+  const save = await mutate(w.editor, SAVE, { ...ids, draftRevision: restore.result!.draft!.revision, comment }, "saveJourney", {
+    label: comment,
+    kind: "save",
+    restored: version,
+  });
+  return [restore, save];
+}
+
+/** Reverts a propagation (of `route`), whole (`"all"`) or the reviewed changes; ADMIN into production. */
+function revert(
+  w: World,
+  propagationId: string,
+  route: { from: EnvironmentKey; to: EnvironmentKey },
+  comment: string,
+  selection: string[] | "all",
+  { idempotencyKey, label = comment }: { idempotencyKey?: string; label?: string } = {},
+): Promise<Outcome> {
+  const api = route.to === "production" ? w.admin : w.promoter;
+  return mutate(
+    api,
+    REVERT,
+    { propagationId, comment, idempotencyKey, ...(selection === "all" ? { selectAll: true } : { changeIds: selection }) },
+    "revertPropagation",
+    { label, kind: "revert", route, revertOf: propagationId },
+  );
+}
+
+/** The ids of the changes a revert of the propagation would make now, as a person reviews them. */
+const revertReview = async (w: World, propagationId: string): Promise<string[]> =>
+  (await w.admin.data(REVERT_PREVIEW, { id: propagationId })).revertPreview.changes.map((c: { id: string }) => c.id);
+
 const diffOf = async (
   w: World,
   from: EnvironmentKey,
   to: EnvironmentKey,
-): Promise<{ status: string; changes: { id: string; path: string; requires: string[] }[] }> =>
+): Promise<{ status: string; changes: { id: string; path: string; requires: string[]; newValue: unknown }[] }> =>
   (await w.admin.data(DIFF, { a: w.catalogue.applicationId, from: w.env[from], to: w.env[to] })).diff;
 
 async function promote(api: Api, w: World, from: EnvironmentKey, to: EnvironmentKey, comment: string) {
@@ -243,9 +317,12 @@ async function world(): Promise<World> {
 }
 
 /**
- * Twenty requests at once: six editor flows (three per journey, on one shared draft each), two
- * client settings saves, and twelve propagations of every kind up both steps of the pipeline,
- * some of them with a selection reviewed before the storm started.
+ * Two waves of requests. The first, 24 at once: seven editor flows (three per journey, on one
+ * shared draft each, and a restore of registration's first version), two client settings saves,
+ * twelve propagations of every kind up both steps of the pipeline, and three reverts of the
+ * propagation committed before the storm, some of them with a selection reviewed before the storm
+ * started. The second, once the first is over: a revert of every propagation (and revert) the first
+ * committed, whole and as reviewed, among more saves, restores and propagations.
  */
 async function storm(w: World): Promise<Outcome[]> {
   const review = await diffOf(w, "development", "staging");
@@ -254,6 +331,11 @@ async function storm(w: World): Promise<Outcome[]> {
   const toRisk = byPath("/journeys/login/steps/password/transitions/success");
   const phone = byPath("/journeys/registration/steps/identify/settings/identifiers");
   expect(review.changes.find((c) => c.id === toRisk)!.requires).toEqual([addRisk]);
+  // Reverting the propagation before the storm puts staging's password length back (14 → 12).
+  const [before] = w.earlier;
+  const toStaging = { from: "development", to: "staging" } as const;
+  const revertBefore = await revertReview(w, before.id);
+  expect(revertBefore).toHaveLength(1);
 
   const reviewed = (
     label: string,
@@ -298,12 +380,15 @@ async function storm(w: World): Promise<Outcome[]> {
     () => reviewed("storm reviewed transition alone", [toRisk]),
     () => reviewed("storm reviewed risk check", [addRisk, toRisk]),
     () => promote(w.admin, w, "staging", "production", "storm promote production 0"),
+    () => revert(w, before.id, toStaging, "storm revert before the storm", "all", { idempotencyKey: "storm-revert-before" }),
     () => editAndSave(w, login, [passwordStep(20)], "storm save login 0"),
     () => editAndSave(w, registration, [identifyStep("Enter email 0")], "storm save registration 0"),
     () => reviewed("storm reviewed phone sign-up", [phone]),
+    () => restoreAndSave(w, registration, 1, "storm save registration restored 1"),
     () => settingsSave(0),
     () => reviewed("storm reviewed everything", [addRisk, toRisk, phone]),
     () => editAndSave(w, login, [passwordStep(21)], "storm save login 1"),
+    () => revert(w, before.id, toStaging, "storm reviewed revert before the storm", revertBefore),
     () => promote(w.promoter, w, "development", "staging", "storm promote staging 0"),
     () => reviewed("storm select all production", "all", { api: w.admin, from: "staging", to: "production" }),
     () => editAndSave(w, registration, [identifyStep("Enter email 1")], "storm save registration 1"),
@@ -311,20 +396,64 @@ async function storm(w: World): Promise<Outcome[]> {
     () => settingsSave(1),
     () => reviewed("storm select registration", "all", { journeyId: registration }),
     () => editAndSave(w, login, [passwordStep(22)], "storm save login 2"),
+    () => revert(w, before.id, toStaging, "storm revert before the storm again", "all"),
     () => promote(w.admin, w, "staging", "production", "storm promote production 1"),
     () => editAndSave(w, registration, [identifyStep("Enter email 2")], "storm save registration 2"),
     () => reviewed("storm select all staging 1", "all"),
     () => promote(w.promoter, w, "development", "staging", "storm promote staging 1"),
   ];
-  expect(calls).toHaveLength(20);
-  return (await Promise.all(calls.map((call) => call()))).flat();
+  expect(calls).toHaveLength(24);
+  const first = (await Promise.all(calls.map((call) => call()))).flat();
+
+  // The second wave reverts what the first committed, into staging and into production: each whole
+  // (with an idempotency key) and, where the preview had something to revert, as reviewed before the
+  // wave. Meanwhile development is edited and restored (login to the version with the risk check,
+  // which every storm save replaced; registration to phone sign-up, which none wrote), and more
+  // changes go up both steps of the pipeline.
+  const committedFirst = first.filter((o) => (o.kind === "propagation" || o.kind === "revert") && succeeded(o));
+  expect(committedFirst.length).toBeGreaterThan(0);
+  const previews = await Promise.all(committedFirst.map((o) => revertReview(w, o.result!.propagation!.id)));
+  const reverts = committedFirst.flatMap((o, i) => {
+    const id = o.result!.propagation!.id;
+    const whole = () => revert(w, id, o.route!, `storm 2 revert ${i}`, "all", { idempotencyKey: `storm-2-revert-${i}` });
+    return previews[i].length === 0 ? [whole] : [whole, () => revert(w, id, o.route!, `storm 2 reviewed revert ${i}`, previews[i])];
+  });
+  const [firstCommitted] = committedFirst;
+  const others: (() => Promise<Outcome | Outcome[]>)[] = [
+    () => promote(w.promoter, w, "development", "staging", "storm 2 promote staging"),
+    () => editAndSave(w, login, [passwordStep(23)], "storm save login 3"),
+    () => restoreAndSave(w, login, 3, "storm save login restored 3"),
+    () => promote(w.admin, w, "staging", "production", "storm 2 promote production"),
+    () => editAndSave(w, registration, [identifyStep("Enter email 3")], "storm save registration 3"),
+    () => settingsSave(2),
+    () => restoreAndSave(w, registration, 2, "storm save registration restored 2"),
+    () => reviewed("storm 2 select all staging", "all"),
+    () => editAndSave(w, login, [passwordStep(24)], "storm save login 4"),
+    // The first revert of the wave again, with its idempotency key: the first call's answer, applied once.
+    () =>
+      revert(w, firstCommitted.result!.propagation!.id, firstCommitted.route!, "storm 2 revert 0", "all", {
+        idempotencyKey: "storm-2-revert-0",
+        label: "storm 2 revert 0 repeated",
+      }),
+  ];
+  // Interleaved: a revert, another writer, a revert...
+  const second = Array.from({ length: Math.max(reverts.length, others.length) }, (_, i) => [reverts[i], others[i]]).flat();
+  const wave = await Promise.all(second.filter((call) => call !== undefined).map((call) => call()));
+  return [...first, ...wave.flat()];
 }
 
-/** Every propagation in the application's audit history (a storm makes far fewer than a page). */
+/** Every propagation in the application's audit history, a page at a time. */
 async function history(w: World): Promise<(Propagation & { from: { key: string }; to: { key: string } })[]> {
-  const page = (await w.admin.data(HISTORY, { a: w.catalogue.applicationId })).propagations;
-  expect(page.pageInfo.hasNextPage).toBe(false);
-  return page.edges.map((e: { node: Propagation }) => e.node);
+  const all = [];
+  for (let after: string | null = null; ; ) {
+    const page: {
+      edges: { node: Propagation & { from: { key: string }; to: { key: string } } }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string };
+    } = (await w.admin.data(HISTORY, { a: w.catalogue.applicationId, after })).propagations;
+    all.push(...page.edges.map((e) => e.node));
+    if (!page.pageInfo.hasNextPage) return all;
+    after = page.pageInfo.endCursor;
+  }
 }
 
 /** The value a change path names inside a journey document or client settings (null where absent, as in a change). */
@@ -405,7 +534,7 @@ function expectAppliedExactly(
   }
 }
 
-describe("20 competing propagations and saves on one application", () => {
+describe("competing propagations, reverts, restores and saves on one application, in two waves", () => {
   let w: World;
   let outcomes: Outcome[];
   beforeAll(async () => {
@@ -413,8 +542,14 @@ describe("20 competing propagations and saves on one application", () => {
     outcomes = await storm(w);
   });
 
-  const committed = () =>
-    outcomes.filter((o) => o.kind === "propagation" && succeeded(o)).map((o) => ({ ...o.result!.propagation!, route: o.route! }));
+  /** Each propagation (and revert) the storm committed, once: a repeat with an idempotency key answers the first call's. */
+  const committed = () => {
+    const seen = new Set<string>();
+    return outcomes
+      .filter((o) => (o.kind === "propagation" || o.kind === "revert") && succeeded(o))
+      .map((o) => ({ ...o.result!.propagation!, route: o.route!, reverted: o.revertOf }))
+      .filter((p) => !seen.has(p.id) && seen.add(p.id));
+  };
 
   it("answers every call with its success or a typed refusal, never an unexpected error", () => {
     const report = JSON.stringify(outcomes, null, 1);
@@ -426,9 +561,23 @@ describe("20 competing propagations and saves on one application", () => {
       expect(typename, `${outcome.label}: ${report}`).toMatch(/Error$/);
       expect(RACE_CODES, `${outcome.label}: ${outcome.result?.code} ${outcome.result?.message}`).toContain(outcome.result?.code);
     }
-    // A step save meets no race: it queues on the draft's row lock.
-    expect(outcomes.filter((o) => o.kind === "step").every(succeeded)).toBe(true);
-    // Three editors share each journey's draft: the one who edited it last finds it as reviewed, unless another save already won.
+    // A step save meets no race: it queues on the draft's row lock. Nor does a restore: it queues
+    // there too, and the storm restores only versions no other save can have made current.
+    expect(outcomes.filter((o) => o.kind === "step" || o.kind === "restore").every(succeeded), report).toBe(true);
+    const restores = outcomes.filter((o) => o.kind === "restore");
+    expect(restores.map((o) => o.result!.draft!.restoredFromVersion)).toEqual(restores.map((o) => o.restored));
+    expect(restores).toHaveLength(3);
+    // Every kind of writer got through at least once, so each invariant below was exercised.
+    for (const kind of ["save", "client", "propagation", "revert"])
+      expect(
+        outcomes.some((o) => o.kind === kind && succeeded(o)),
+        kind,
+      ).toBe(true);
+    // A revert repeated with its idempotency key: the same propagation when both calls were answered by it.
+    const repeated = outcomes.filter((o) => o.label.startsWith("storm 2 revert 0"));
+    expect(repeated).toHaveLength(2);
+    if (repeated.every(succeeded)) expect(repeated[0].result!.propagation!.id).toBe(repeated[1].result!.propagation!.id);
+    // Editors share each journey's draft: the one who edited it last finds it as reviewed, unless another save already won.
     for (const journey of ["login", "registration"]) {
       expect(
         outcomes.some((o) => o.kind === "save" && o.label.includes(journey) && succeeded(o)),
@@ -468,26 +617,45 @@ describe("20 competing propagations and saves on one application", () => {
         .map((o) => o.label)
         .sort(),
     );
+    // The save of a restored draft wrote that version's document again, as origin RESTORE; any other save, origin SAVE.
+    for (const save of saves.filter(succeeded)) {
+      const version = stormSaves.find((v) => v.comment === save.label)!;
+      const restored = rows.journeyVersions.find(
+        (v) => v.journeyId === version.journeyId && v.environmentId === development.id && v.version === save.restored,
+      );
+      expect({ origin: version.origin, hash: version.hash }, save.label).toEqual(
+        save.restored === undefined ? { origin: "SAVE", hash: version.hash } : { origin: "RESTORE", hash: restored!.hash },
+      );
+    }
   });
 
-  it("records each committed propagation exactly once, and its versions hold exactly its items", async () => {
+  it("records each committed propagation and revert exactly once, and its versions hold exactly its items", async () => {
     const audit = await history(w);
     const mine = [...w.earlier.map((p) => p.id), ...committed().map((p) => p.id)];
     expect(audit.map((p) => p.id).sort()).toEqual(mine.sort());
     for (const call of committed()) {
       const record = audit.find((p) => p.id === call.id)!;
-      expect({ from: record.from.key, to: record.to.key, comment: record.comment, actor: record.actor }).toEqual({
+      expect({
+        from: record.from.key,
+        to: record.to.key,
+        comment: record.comment,
+        actor: record.actor,
+        revert: record.mode === "REVERT",
+        revertOf: record.revertOf?.id,
+      }).toEqual({
         ...call.route,
         comment: call.comment,
         actor: call.actor,
+        revert: call.reverted !== undefined,
+        revertOf: call.reverted,
       });
     }
 
     const rows = await tenantRows(w.tenant.organizationId);
     const environmentKey = new Map(rows.environments.map((e) => [e.id, e.key]));
     const journeyKey = new Map(rows.journeys.map((j) => [j.id, j.key]));
-    const written = rows.journeyVersions.filter((v) => v.origin === "PROPAGATION");
-    const settingsWritten = rows.clientSettingsVersions.filter((v) => v.origin === "PROPAGATION");
+    const written = rows.journeyVersions.filter((v) => v.origin === "PROPAGATION" || v.origin === "REVERT");
+    const settingsWritten = rows.clientSettingsVersions.filter((v) => v.origin === "PROPAGATION" || v.origin === "REVERT");
     // No refused propagation left a version behind.
     const comments = new Set(audit.map((p) => p.comment));
     expect([...written, ...settingsWritten].filter((v) => !comments.has(v.comment!))).toEqual([]);
@@ -497,9 +665,10 @@ describe("20 competing propagations and saves on one application", () => {
       const journeys = new Set(propagation.items.filter((i) => i.journey).map((i) => i.journey!.key));
       const versions = written.filter((v) => v.comment === propagation.comment && v.environmentId === target.id);
       expect(versions.map((v) => journeyKey.get(v.journeyId)).sort(), propagation.comment).toEqual([...journeys].sort());
+      const origin = propagation.mode === "REVERT" ? "REVERT" : "PROPAGATION";
       for (const version of versions) {
         const key = journeyKey.get(version.journeyId)!;
-        expect(version.savedBy).toBe(propagation.actor);
+        expect({ savedBy: version.savedBy, origin: version.origin }).toEqual({ savedBy: propagation.actor, origin });
         const previous = rows.journeyVersions.find(
           (v) => v.journeyId === version.journeyId && v.environmentId === version.environmentId && v.version === version.version - 1,
         )!;
@@ -518,7 +687,7 @@ describe("20 competing propagations and saves on one application", () => {
       const settingsVersions = settingsWritten.filter((v) => v.comment === propagation.comment && v.clientId === targetClient.id);
       expect(settingsVersions, `${propagation.comment} in ${environmentKey.get(target.id)}`).toHaveLength(settingsItems.length > 0 ? 1 : 0);
       for (const version of settingsVersions) {
-        expect(version.savedBy).toBe(propagation.actor);
+        expect({ savedBy: version.savedBy, origin: version.origin }).toEqual({ savedBy: propagation.actor, origin });
         const previous = rows.clientSettingsVersions.find((v) => v.clientId === version.clientId && v.version === version.version - 1)!;
         const settingsLeaves = (settings: unknown) =>
           new Map(Object.entries(settings as Record<string, unknown>).map(([k, v]) => [`/client/settings/${k}`, canonical(v)]));
@@ -562,6 +731,160 @@ describe("20 competing propagations and saves on one application", () => {
     for (const journey of rows.journeys) {
       const last = rows.journeyVersions.filter((v) => v.journeyId === journey.id && v.environmentId === development).at(-1)!;
       expect(rows.journeyHeads.find((h) => h.journeyId === journey.id && h.environmentId === development)!.hash).toBe(last.hash);
+    }
+  });
+});
+
+/**
+ * Reverts of one propagation racing propagations into the same target on the same paths — a
+ * setting and a name in login, a name in registration, the token lifetime in the client settings:
+ * ten reverts, each with an idempotency key of its own, against ten propagations of the changes
+ * reviewed before the race. Whichever commits first moves every path, so every other finds what it
+ * was asked to apply gone: a revert NOTHING_TO_PROPAGATE (reverted already, or every item now a
+ * conflict), a propagation STALE_SELECTION (its changes' old values are gone) or
+ * NOTHING_TO_PROPAGATE. Exactly one wins, and staging holds its values at every path: never some
+ * of one request's and some of another's.
+ */
+describe("reverts of one propagation racing propagations on the same paths", () => {
+  const N = 10;
+  /** Both orders of arrival on PGlite (which serializes in that order); one more on PostgreSQL, where they truly overlap. */
+  const ROUNDS = databaseUrl ? 3 : 2;
+  const PATHS = [
+    "/client/settings/accessTokenTtlSeconds",
+    "/journeys/login/steps/password/name",
+    "/journeys/login/steps/password/settings/minLength",
+    "/journeys/registration/steps/identify/name",
+  ];
+  const toStaging = { from: "development", to: "staging" } as const;
+
+  /** Development changes every path of PATHS, to values of its own for each n: a version of each journey and of the settings. */
+  async function developmentAt(w: World, n: number, label: string) {
+    const { login, registration } = w.catalogue.journeys;
+    const password = step("password", "PASSWORD", `Password ${n}`, { minLength: 20 + n }, [
+      ["success", "email-otp"],
+      ["failure", "DENY"],
+    ]);
+    expectCommitted(await editAndSave(w, login, [password], `${label}: login`));
+    const identify = step("identify", "IDENTIFIER", `Sign up ${n}`, { identifiers: ["email"] }, [["success", "COMPLETE"]]);
+    expectCommitted(await editAndSave(w, registration, [identify], `${label}: registration`));
+    const settings = { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 1000 + 60 * n }, comment: label };
+    expectCommitted([await mutate(w.editor, UPDATE_CLIENT, settings, "updateClient", { label, kind: "client" })]);
+  }
+
+  /** What staging's saved configuration holds now at each path. */
+  async function stagingValues(w: World): Promise<Record<string, unknown>> {
+    const rows = await tenantRows(w.tenant.organizationId);
+    const staging = rows.environments.find((e) => e.key === "staging")!.id;
+    const documentOf = (key: string) => {
+      const journey = rows.journeys.find((j) => j.key === key)!;
+      const head = rows.journeyHeads.find((h) => h.journeyId === journey.id && h.environmentId === staging)!;
+      return rows.journeyVersions.find((v) => v.journeyId === journey.id && v.environmentId === staging && v.version === head.version)!
+        .document;
+    };
+    const settings = rows.clients.find((c) => c.environmentId === staging)!.settings;
+    return Object.fromEntries(
+      PATHS.map((path) => {
+        const [root, key, ...rest] = tokensOf(path);
+        return [path, root === "client" ? valueAt(settings, rest) : valueAt(documentOf(key), rest)];
+      }),
+    );
+  }
+
+  /** Staging's versions: of each journey, of the client settings, and the audit records. */
+  async function stagingCounts(w: World) {
+    const rows = await tenantRows(w.tenant.organizationId);
+    const staging = rows.environments.find((e) => e.key === "staging")!.id;
+    const client = rows.clients.find((c) => c.environmentId === staging)!.id;
+    const versionsOf = (key: string) => {
+      const journey = rows.journeys.find((j) => j.key === key)!;
+      return rows.journeyVersions.filter((v) => v.journeyId === journey.id && v.environmentId === staging).length;
+    };
+    return {
+      login: versionsOf("login"),
+      registration: versionsOf("registration"),
+      settings: rows.clientSettingsVersions.filter((v) => v.clientId === client).length,
+      propagations: rows.propagations.filter((p) => p.toEnvironmentId === staging).length,
+    };
+  }
+
+  it(`lets exactly one of ${N} reverts and ${N} propagations win, and staging holds all of its values`, { timeout: 90_000 }, async () => {
+    const w = await tenantWithClients();
+    for (let round = 0; round < ROUNDS; round++) {
+      // P writes every path into staging; development then moves every path again.
+      await developmentAt(w, 2 * round, `round ${round} before P`);
+      const propagated = await promote(w.promoter, w, "development", "staging", `round ${round}: P`);
+      expectCommitted([propagated]);
+      const p = propagated.result!.propagation!;
+      expect(p.items.map((i) => i.path).sort()).toEqual(PATHS);
+      await developmentAt(w, 2 * round + 1, `round ${round} after P`);
+
+      // Both reviewed before the race: the revert of P, and the changes development has for staging.
+      const revertIds = await revertReview(w, p.id);
+      const review = await diffOf(w, "development", "staging");
+      expect(revertIds).toHaveLength(PATHS.length);
+      expect(review.changes.map((c) => c.path).sort()).toEqual(PATHS);
+      expect(await stagingValues(w)).toEqual(Object.fromEntries(p.items.map((i) => [i.path, i.newValue])));
+      const counts = await stagingCounts(w);
+
+      const reverts = Array.from(
+        { length: N },
+        (_, i) => () =>
+          revert(w, p.id, toStaging, `round ${round} revert ${i}`, i % 2 === 0 ? "all" : revertIds, {
+            idempotencyKey: `race-${round}-${i}`,
+          }),
+      );
+      const propagations = Array.from(
+        { length: N },
+        (_, i) => () =>
+          mutate(
+            w.promoter,
+            PROPAGATE,
+            {
+              applicationId: w.catalogue.applicationId,
+              fromEnvironmentId: w.env.development,
+              toEnvironmentId: w.env.staging,
+              changeIds: review.changes.map((c) => c.id),
+              comment: `round ${round} propagation ${i}`,
+            },
+            "propagateChanges",
+            { label: `round ${round} propagation ${i}`, kind: "propagation", route: toStaging },
+          ),
+      );
+      // Alternating, the reverts first in even rounds and the propagations in odd ones.
+      const [first, second] = round % 2 === 0 ? [reverts, propagations] : [propagations, reverts];
+      const outcomes = await Promise.all(first.flatMap((call, i) => [call, second[i]]).map((call) => call()));
+
+      const report = JSON.stringify(
+        outcomes.map((o) => ({ label: o.label, status: o.status, errors: o.errors, result: o.result?.__typename, code: o.result?.code })),
+        null,
+        1,
+      );
+      for (const outcome of outcomes) {
+        expect(outcome.status, report).toBe(200);
+        expect(outcome.errors, report).toBeUndefined();
+      }
+      const won = outcomes.filter(succeeded);
+      expect(won, report).toHaveLength(1);
+      for (const loser of outcomes.filter((o) => !succeeded(o))) {
+        expect(["STALE_SELECTION", "NOTHING_TO_PROPAGATE"], `${loser.label}: ${report}`).toContain(loser.result?.code);
+      }
+      const [winner] = won;
+      // The winner's items are every path, each to the value its request meant: P's old one for a
+      // revert, development's for a propagation; and staging holds exactly those.
+      const items = winner.result!.propagation!.items;
+      const meant =
+        winner.kind === "revert"
+          ? Object.fromEntries(p.items.map((i) => [i.path, i.oldValue]))
+          : Object.fromEntries(review.changes.map((c) => [c.path, c.newValue]));
+      expect(Object.fromEntries(items.map((i) => [i.path, i.newValue])), winner.label).toEqual(meant);
+      expect(await stagingValues(w), winner.label).toEqual(meant);
+      // One version of each journey and of the settings, one audit record: the winner's alone.
+      expect(await stagingCounts(w), report).toEqual({
+        login: counts.login + 1,
+        registration: counts.registration + 1,
+        settings: counts.settings + 1,
+        propagations: counts.propagations + 1,
+      });
     }
   });
 });
