@@ -95,7 +95,8 @@ const commonFields = (t: PothosInputFieldBuilder) => ({
   comment: t.string({ required: false, description: "Why, for the audit history (at most 10,000 characters)." }),
   idempotencyKey: t.string({
     required: false,
-    description: "Retry key (per organization): once a call with it has applied, the same key returns that propagation and applies nothing again; a refused call does not use the key up.",
+    description:
+      "Retry key (per organization): once a call with it has applied, the same key returns that propagation and applies nothing again; a refused call does not use the key up.",
   }),
 });
 

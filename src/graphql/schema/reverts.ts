@@ -111,7 +111,8 @@ const RevertPropagationInput = builder.inputType("RevertPropagationInput", {
     comment: t.string({ required: false, description: "Why, for the audit history (at most 10,000 characters)." }),
     idempotencyKey: t.string({
       required: false,
-      description: "Retry key (per organization): once a call with it has applied, the same key returns that propagation and applies nothing again; a refused call does not use the key up.",
+      description:
+        "Retry key (per organization): once a call with it has applied, the same key returns that propagation and applies nothing again; a refused call does not use the key up.",
     }),
   }),
 });
