@@ -130,7 +130,8 @@ async function expectReopened(first: Server, next: Server) {
   if (databaseUrl) return;
   const token = /jpt_[\w-]+/.exec(first.output())?.[0];
   expect(token).toBeDefined();
-  expect(next.output()).toMatch(/New token: stop the server/);
+  // The line after the URL may arrive in the next chunk of the pipe.
+  await expect.poll(() => next.output(), { timeout: 5_000 }).toMatch(/New token: stop the server/);
   const result = await gql(next.url, token!, "{ viewer { role organization { name } } }");
   expect(result.data.viewer).toEqual({ role: "ADMIN", organization: { name: "Demo" } });
 }
