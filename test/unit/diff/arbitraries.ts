@@ -11,7 +11,7 @@ import { STEP_TYPES, type StepType } from "../../../src/domain/step-catalogue.js
  * mutations often land on equal values and on references to steps that the other side removed.
  */
 
-type Gen = fc.GeneratorValue;
+export type Gen = fc.GeneratorValue;
 
 const STEP_KEYS = ["identify", "password", "email-otp", "sms-otp", "totp", "passkey", "social", "consent", "risk", "hook"];
 const OUTCOMES = ["success", "failure", "high-risk", "timeout"];
@@ -189,7 +189,7 @@ function mutateJourney(g: Gen, doc: JourneyDocument, source: SettingsSource): vo
   }
 }
 
-function mutateApplication(g: Gen, base: ApplicationDocument, maxMutations: number, source: SettingsSource): ApplicationDocument {
+export function mutateApplication(g: Gen, base: ApplicationDocument, maxMutations: number, source: SettingsSource): ApplicationDocument {
   const app = structuredClone(base);
   if (app.client !== null && g(fc.integer, { min: 0, max: 3 }) === 0) {
     const fresh = g(() => source.client) as unknown as Record<string, unknown>;
