@@ -299,6 +299,8 @@ export interface PropagationItem {
   stepKey: string | null;
   oldValue: unknown;
   newValue: unknown;
+  /** For a step the propagation removed: its journey's order in the target before (absent in rows written before 2026-12). */
+  oldOrder?: string[];
   requires: string[];
   bundleId: string;
 }

@@ -1,9 +1,9 @@
-import { canonicalHash } from "./canonical-json.js";
+import { canonicalHash, canonicalJson } from "./canonical-json.js";
 import type { ApplicationDocument, ChangeBundle, ConfigChange } from "./change.js";
 import { type ChangeTarget, changePath, parseChangePath } from "./change-path.js";
 import { type DiffSide, diffApplication, type JourneySide } from "./diff.js";
 import type { JourneyDocument, JourneyStepDefinition, JsonValue } from "./journey-document.js";
-import { JOURNEY_LIMITS, journeyProblems, normalizeOrder } from "./journey-validation.js";
+import { JOURNEY_LIMITS, journeyProblems, normalizeOrder, validateStep } from "./journey-validation.js";
 import { jsonEqual } from "./json-equal.js";
 
 /**
@@ -30,6 +30,11 @@ export interface PropagatedChange {
   oldValue: JsonValue | null;
   /** The value the propagation wrote; null where it removed one. */
   newValue: JsonValue | null;
+  /**
+   * For a step the propagation removed: its journey's order in the target before, so that a revert
+   * brings the step back in its place (without it, the step comes back last).
+   */
+  oldOrder?: readonly string[];
 }
 
 export interface RevertConflict {
@@ -57,6 +62,23 @@ interface Located {
   value: JsonValue | undefined;
 }
 
+/**
+ * What a propagation records of a change it applies to `before` (the target as it was): the path,
+ * both values, and for a step it removes, the journey's order, so that a revert can put it back.
+ */
+export function propagatedChange(
+  before: ApplicationDocument,
+  change: Pick<ConfigChange, "path" | "oldValue" | "newValue">,
+): PropagatedChange {
+  const { path, oldValue, newValue } = change;
+  const target = parseChangePath(path);
+  if (target?.kind === "step" && newValue === null) {
+    const journey = own(before.journeys, target.journeyKey);
+    if (journey !== undefined) return { path, oldValue, newValue, oldOrder: [...journey.order] };
+  }
+  return { path, oldValue, newValue };
+}
+
 export function planRevert(current: ApplicationDocument, items: readonly PropagatedChange[]): RevertPlan {
   const conflicts = new Map<string, RevertConflict>();
   const alreadyReverted: string[] = [];
@@ -81,10 +103,16 @@ export function planRevert(current: ApplicationDocument, items: readonly Propaga
     }
   }
 
+  // A journey whose order the propagation wrote gets its order back from that item, or keeps it (a conflict).
+  const orderItems = new Set<string>();
+  for (const item of items) {
+    const target = parseChangePath(item.path);
+    if (target?.kind === "order") orderItems.add(target.journeyKey);
+  }
   // Items whose revert would leave a reference to a missing step become conflicts, until none is left.
   let reverted: ApplicationDocument;
   for (;;) {
-    reverted = revertedDocument(current, [...candidates.values()]);
+    reverted = revertedDocument(current, [...candidates.values()], orderItems);
     const held = heldItems(reverted, candidates, conflictItems);
     if (held.size === 0) break;
     for (const [path, message] of held) {
@@ -153,14 +181,15 @@ function parentName(target: ChangeTarget): string {
 
 /**
  * Whether the target holds `value` (null: nothing) at an item's place. An `order` is compared as
- * applying it left it: normalized against the journey's steps.
+ * applying it left it: normalized against the journey's steps, the steps it does not list after it
+ * in the target's order (not in the document's key order, which storage does not keep).
  */
 function holds(current: ApplicationDocument, target: ChangeTarget, located: Located, value: JsonValue | null): boolean {
   if (value === null) return located.parentExists && located.value === undefined;
   if (located.value === undefined) return false;
   if (target.kind === "order" && Array.isArray(value)) {
     const journey = own(current.journeys, target.journeyKey)!;
-    return jsonEqual(located.value, normalizeOrder({ ...journey, order: value as string[] }).order);
+    return jsonEqual(located.value, normalizeOrder({ ...journey, order: [...(value as string[]), ...journey.order] }).order);
   }
   return jsonEqual(located.value, value);
 }
@@ -200,8 +229,16 @@ function locate(document: ApplicationDocument, target: ChangeTarget): Located {
   }
 }
 
-/** The current document with every candidate set back to its old value; touched journeys' orders normalized. */
-function revertedDocument(current: ApplicationDocument, candidates: readonly { item: PropagatedChange; target: ChangeTarget }[]) {
+/**
+ * The current document with every candidate set back to its old value; touched journeys' orders
+ * normalized. A step that comes back goes to its old place, unless the propagation wrote that
+ * journey's order: then the order item puts it there, or, a conflict, leaves the order as it is.
+ */
+function revertedDocument(
+  current: ApplicationDocument,
+  candidates: readonly { item: PropagatedChange; target: ChangeTarget }[],
+  orderItems: ReadonlySet<string>,
+) {
   const client = current.client === null ? null : { settings: { ...current.client.settings } };
   const result: ApplicationDocument = { client, journeys: { ...current.journeys } };
   const copied = new Set<string>();
@@ -224,6 +261,7 @@ function revertedDocument(current: ApplicationDocument, candidates: readonly { i
     return journey.steps[stepKey];
   };
 
+  const restoredSteps: { journeyKey: string; stepKey: string; oldOrder: readonly string[] }[] = [];
   for (const { item, target } of candidates) {
     const value = item.oldValue;
     switch (target.kind) {
@@ -245,9 +283,18 @@ function revertedDocument(current: ApplicationDocument, candidates: readonly { i
         journey.start = value as string;
         continue;
       case "order":
-        journey.order = [...(value as string[])];
+        // the steps the old order does not list keep the target's order after it
+        journey.order = [...(value as string[]), ...journey.order];
         continue;
       case "step":
+        if (
+          value !== null &&
+          item.oldOrder !== undefined &&
+          !orderItems.has(target.journeyKey) &&
+          !Object.hasOwn(journey.steps, target.stepKey)
+        ) {
+          restoredSteps.push({ journeyKey: target.journeyKey, stepKey: target.stepKey, oldOrder: item.oldOrder });
+        }
         setOrDelete(journey.steps as unknown as Record<string, JsonValue>, target.stepKey, value);
         steps.add(`${target.journeyKey}\u0000${target.stepKey}`);
         continue;
@@ -268,11 +315,37 @@ function revertedDocument(current: ApplicationDocument, candidates: readonly { i
         continue;
     }
   }
+  placeRestoredSteps(result, restoredSteps);
   for (const key of copied) {
     const journey = own(result.journeys, key);
     if (journey !== undefined) result.journeys[key] = normalizeOrder(journey);
   }
   return result;
+}
+
+/**
+ * Puts each step a revert brings back right after the nearest step before it in the order it had that is still there, or first.
+ * Taken in the old order's sequence, so that neighbours that come back together keep theirs: with
+ * nothing moved since, the target's order is the one before the propagation exactly.
+ */
+function placeRestoredSteps(
+  result: ApplicationDocument,
+  restored: readonly { journeyKey: string; stepKey: string; oldOrder: readonly string[] }[],
+): void {
+  const byPlace = [...restored].sort((a, b) => a.oldOrder.indexOf(a.stepKey) - b.oldOrder.indexOf(b.stepKey));
+  for (const { journeyKey, stepKey, oldOrder } of byPlace) {
+    const journey = own(result.journeys, journeyKey);
+    if (journey === undefined || journey.order.includes(stepKey) || !oldOrder.includes(stepKey)) continue;
+    let at = 0;
+    for (let i = oldOrder.indexOf(stepKey) - 1; i >= 0; i--) {
+      const before = journey.order.indexOf(oldOrder[i]);
+      if (before !== -1) {
+        at = before + 1;
+        break;
+      }
+    }
+    journey.order.splice(at, 0, stepKey);
+  }
 }
 
 function setOrDelete(record: Record<string, JsonValue>, key: string, value: JsonValue | null): void {
@@ -284,7 +357,9 @@ function setOrDelete(record: Record<string, JsonValue>, key: string, value: Json
  * Candidates whose revert leaves a journey invalid, each with the reason: a reference to a step
  * that is missing in the reverted journey is held by the candidate that wrote it back, or else by
  * the candidate that removes the step it names (the reference came from a later change, or from
- * an item that is itself a conflict). A journey invalid for any other reason (too many steps)
+ * an item that is itself a conflict). A step whose settings the revert leaves invalid for its
+ * type (a later change retyped it: a setting of the old type does not fit the new one) holds the
+ * candidates that write its settings. A journey invalid for any other reason (too many steps)
  * holds all its candidates.
  */
 function heldItems(
@@ -307,10 +382,13 @@ function heldItems(
     const references: { path: string; owners: string[]; to: string }[] = [
       { path: changePath({ kind: "start", journeyKey }), owners: [changePath({ kind: "start", journeyKey })], to: journey.start },
     ];
-    for (const [stepKey, step] of Object.entries(journey.steps)) {
-      for (const [outcome, to] of Object.entries(step.transitions)) {
+    // in display order and by outcome, not in the document's key order (storage does not keep it), so
+    // that a step several references hold is held with the same message whatever the key order
+    for (const stepKey of journey.order) {
+      const transitions = journey.steps[stepKey].transitions;
+      for (const outcome of Object.keys(transitions).sort()) {
         const path = changePath({ kind: "transition", journeyKey, stepKey, outcome });
-        references.push({ path, owners: [path, stepPath(stepKey)], to });
+        references.push({ path, owners: [path, stepPath(stepKey)], to: transitions[outcome] });
       }
     }
     let found = false;
@@ -338,7 +416,8 @@ function heldItems(
     if (found && paths.every((path) => !held.has(path))) {
       for (const path of paths) held.set(path, `Reverting ${path} would leave journey "${journeyKey}" invalid`);
     }
-    if (!found) {
+    if (!found) heldSettings(journeyKey, journey, paths, candidates, held);
+    if (!found && paths.every((path) => !held.has(path))) {
       const problems =
         Object.keys(journey.steps).length > JOURNEY_LIMITS.steps ? ["too many steps"] : journeyProblems(journey).map((p) => p.message);
       if (problems.length > 0) {
@@ -347,6 +426,36 @@ function heldItems(
     }
   }
   return held;
+}
+
+/** Holds the setting candidates of each step whose settings the revert leaves invalid, or not as its type defaults them. */
+function heldSettings(
+  journeyKey: string,
+  journey: JourneyDocument,
+  paths: readonly string[],
+  candidates: ReadonlyMap<string, { item: PropagatedChange; target: ChangeTarget }>,
+  held: Map<string, string>,
+): void {
+  const byStep = new Map<string, string[]>();
+  for (const path of paths) {
+    const { target } = candidates.get(path)!;
+    if (target.kind !== "stepSetting") continue;
+    byStep.set(target.stepKey, [...(byStep.get(target.stepKey) ?? []), path]);
+  }
+  for (const [stepKey, settingPaths] of byStep) {
+    const step = own(journey.steps, stepKey);
+    if (step === undefined) continue;
+    const validated = validateStep(stepKey, step);
+    const problem = !validated.ok
+      ? validated.problems[0].message
+      : canonicalJson(validated.value.settings) !== canonicalJson(step.settings)
+        ? `steps.${stepKey}.settings would not hold its type's defaults`
+        : undefined;
+    if (problem === undefined) continue;
+    for (const path of settingPaths) {
+      held.set(path, `Reverting ${path} would leave step "${stepKey}" of journey "${journeyKey}" invalid: ${problem}`);
+    }
+  }
 }
 
 function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {

@@ -12,6 +12,7 @@ import {
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import { applyChanges } from "../domain/apply.js";
 import { canonicalHash } from "../domain/canonical-json.js";
+import type { ApplicationDocument } from "../domain/change.js";
 import type { DiffSide } from "../domain/diff.js";
 import {
   DraftConflictError,
@@ -22,6 +23,7 @@ import {
   TargetMissingError,
   ValidationError,
 } from "../domain/errors.js";
+import { propagatedChange } from "../domain/revert.js";
 import { resolveSelection } from "../domain/selection.js";
 import { type Actor, hasRole, savedBy } from "./actor.js";
 import { type ChangeView, computeDiff, loadDiffContext, resolveDiffTarget } from "./diff.js";
@@ -115,11 +117,11 @@ async function propagate(
 ): Promise<PropagationResult> {
   const requestHash = canonicalHash([mode, { ...input, idempotencyKey: undefined }, selection]);
   return inTransaction(db, actor.organizationId, async (tx) => {
-    const earlier = await earlierAnswer(tx, actor, input.idempotencyKey, requestHash);
-    if (earlier) return earlier;
-
+    // The role first: a replayed key answers only whom the request itself would be allowed for.
     const target = await resolveDiffTarget(tx, actor, input);
     requirePromoterOf(actor, target.to);
+    const earlier = await earlierAnswer(tx, actor, input.idempotencyKey, requestHash);
+    if (earlier) return earlier;
     // Source read shared, target written exclusively, in rank order: no deadlock, no lost update.
     await lockConfigurations(tx, target.application.id, { read: target.from.id, write: target.to.id });
     return withSyncNotifications(tx, actor, [target.application.id], async () => {
@@ -147,14 +149,21 @@ async function propagate(
   });
 }
 
+/** For a removed step, its journey's order before: a revert brings the step back in its place. */
+function placeOf(before: ApplicationDocument, change: ChangeView): { oldOrder?: string[] } {
+  const { oldOrder } = propagatedChange(before, change);
+  return oldOrder === undefined ? {} : { oldOrder: [...oldOrder] };
+}
+
 /** ADMIN for production, as for every write that lands there. */
-export function requirePromoterOf(actor: Actor, to: EnvironmentRow): void {
-  if (to.isProduction && !hasRole(actor, "ADMIN")) throw new ForbiddenError(`Only an ADMIN may promote into ${to.name}`);
+export function requirePromoterOf(actor: Actor, to: EnvironmentRow, action = "promote into"): void {
+  if (to.isProduction && !hasRole(actor, "ADMIN")) throw new ForbiddenError(`Only an ADMIN may ${action} ${to.name}`);
 }
 
 /**
  * The first call's answer for an idempotency key, or null when the key is new (or none is given).
- * The key is locked for the rest of the transaction, so concurrent calls with it apply once.
+ * The key is locked for the rest of the transaction, so concurrent calls with it apply once. The
+ * caller checks the actor's role for the request first: a key is no pass.
  */
 export async function earlierAnswer(
   tx: Db,
@@ -281,6 +290,7 @@ export async function applyToTarget(
     toEnvironmentId: target.to.id,
     ...record,
     items: selected.map((c) => ({
+      ...placeOf(targetDocument, c),
       id: c.id,
       path: c.path,
       kind: c.kind,

@@ -73,11 +73,11 @@ export async function revertPropagation(db: Db, actor: Actor, input: RevertPropa
   const values = parseInput(revertInput, input);
   const requestHash = canonicalHash(["REVERT", { ...values, idempotencyKey: undefined }]);
   return inTransaction(db, actor.organizationId, async (tx) => {
+    // The role first: a replayed key answers only whom the request itself would be allowed for.
+    const reverted = await propagationOf(tx, actor, values.propagationId);
+    requirePromoterOf(actor, await environmentOf(tx, actor, reverted.toEnvironmentId), "revert a propagation into");
     const earlier = await earlierAnswer(tx, actor, values.idempotencyKey, requestHash);
     if (earlier) return earlier;
-
-    const reverted = await propagationOf(tx, actor, values.propagationId);
-    requirePromoterOf(actor, await environmentOf(tx, actor, reverted.toEnvironmentId));
     // The locks of a propagation between the same environments, in the same order.
     await lockConfigurations(tx, reverted.applicationId, { read: reverted.fromEnvironmentId, write: reverted.toEnvironmentId });
     return withSyncNotifications(tx, actor, [reverted.applicationId], async () => {
@@ -158,6 +158,7 @@ function revertPlanOf(target: TargetSide, propagation: PropagationRow) {
     path: item.path,
     oldValue: item.oldValue as JsonValue | null,
     newValue: item.newValue as JsonValue | null,
+    ...(item.oldOrder === undefined ? {} : { oldOrder: item.oldOrder }),
   }));
   const plan = planRevert(current, items);
   const journeyIds = new Map(target.journeys.map((j) => [j.key, j.id]));

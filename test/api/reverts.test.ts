@@ -57,6 +57,9 @@ const REVERT = operation(`mutation Revert($input: RevertPropagationInput!) {
     ... on ValidationError { problems { path message } }
   } }`);
 
+const REMOVE_STEP = operation(`mutation RevertTestRemoveStep($input: RemoveJourneyStepInput!) {
+  removeJourneyStep(input: $input) { ... on RemoveJourneyStepSuccess { draft { revision } } } }`);
+
 const HISTORY = operation(`query RevertHistory($a: ID) {
   propagations(applicationId: $a, first: 20) {
     edges { node { id mode comment revertOf { id } revertedBy { id mode } } } } }`);
@@ -236,6 +239,30 @@ describe("reverting a propagation", () => {
     const restored = await stagingLogin(w);
     expect(restored.hash).toBe(before.hash);
     expect((await stagingDiff(w)).status).toBe("IN_SYNC");
+  });
+
+  it("brings a step the propagation removed back in its place, not last: the target's hash before it exactly", async () => {
+    const w = await world("revert-step-place");
+    const before = await stagingLogin(w);
+    expect(before.document.order).toEqual(["identify", "password", "email-otp"]);
+    const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.env.development };
+    await w.editor.data(SAVE_STEP, {
+      input: {
+        ...ids,
+        step: step("identify", "IDENTIFIER", "Enter email", { identifiers: ["email"], rememberMe: true }, [["success", "email-otp"]]),
+      },
+    });
+    const removed = await w.editor.data(REMOVE_STEP, { input: { ...ids, stepKey: "password" } });
+    const saved = await w.editor.data(SAVE, { input: { ...ids, draftRevision: removed.removeJourneyStep.draft.revision } });
+    expect(saved.saveJourney.__typename).toBe("SaveJourneySuccess");
+    const p1 = await propagateAll(w, "No passwords");
+    expect((await stagingLogin(w)).document.order).toEqual(["identify", "email-otp"]);
+
+    const reverted = await w.promoter.data(REVERT, { input: { propagationId: p1, selectAll: true } });
+    expect(reverted.revertPropagation.__typename).toBe("RevertPropagationSuccess");
+    const after = await stagingLogin(w);
+    expect(after.document.order).toEqual(["identify", "password", "email-otp"]);
+    expect(after.hash).toBe(before.hash);
   });
 
   it("refuses stale ids, a PROMOTER into production, and ids of another organization", async () => {
