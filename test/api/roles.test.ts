@@ -8,6 +8,7 @@ import {
   createApplication,
   createCatalogue,
   createClient,
+  errorCodes,
   operation,
   tenantRows,
 } from "../support/fixtures.js";
@@ -17,7 +18,9 @@ import { createTenant, type Tenant } from "../support/tenant.js";
 
 /**
  * The role matrix of the README (and schema.graphql's descriptions): every mutation × every role is either allowed or refused with a
- * typed ForbiddenError (HTTP 200) that writes nothing; every query field is readable by every role.
+ * typed ForbiddenError (HTTP 200) that writes nothing; every query field is readable by every role. A RUNTIME token stands outside
+ * the ladder: every mutation and every one of these reads is refused with a FORBIDDEN error, writing nothing (what it may read:
+ * test/api/runtime.test.ts).
  */
 
 const ROLES = ["VIEWER", "EDITOR", "PROMOTER", "ADMIN"] as const;
@@ -141,6 +144,10 @@ async function stagingPropagation(n: number, to: "staging" | "production" = "sta
 }
 
 const editIds = () => ({ journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development });
+
+const CREATE_RUNTIME_TOKEN = operation(`mutation CreateRuntimeToken($input: CreateApiTokenInput!) {
+  createApiToken(input: $input) { ... on CreateApiTokenSuccess { token } } }`);
+
 type MutationName = keyof typeof MUTATIONS;
 
 let server: TestServer;
@@ -148,6 +155,10 @@ let tenant: Tenant;
 let admin: Api;
 let catalogue: Catalogue;
 let calls = 0;
+/** A RUNTIME token of the tenant, bound to development. */
+let runtimeToken: string;
+/** A propagation development → staging, for revertPreview. */
+let revertable: string;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -161,6 +172,12 @@ beforeAll(async () => {
       databaseId: catalogue.databases[key],
     });
   }
+  runtimeToken = (
+    await admin.data(CREATE_RUNTIME_TOKEN, {
+      input: { name: "runtime", role: "RUNTIME", environmentId: catalogue.environments.development },
+    })
+  ).createApiToken.token;
+  revertable = await stagingPropagation(0);
 });
 afterAll(() => server.stop());
 
@@ -333,6 +350,46 @@ describe("promotion into production by role", () => {
     const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.promoteNow, { input: ids });
     expect(allowed.data.promoteNow).toEqual({ __typename: "PromoteNowSuccess" });
   });
+
+  it("refuses a PROMOTER who replays an ADMIN's idempotency key: a key is no pass", async () => {
+    const input = {
+      applicationId: catalogue.applicationId,
+      fromEnvironmentId: catalogue.environments.staging,
+      toEnvironmentId: catalogue.environments.production,
+      idempotencyKey: `admin-promotion-${++calls}`,
+    };
+    await developmentChange(calls);
+    await admin.data(MUTATIONS.promoteNow, {
+      input: {
+        applicationId: catalogue.applicationId,
+        fromEnvironmentId: catalogue.environments.development,
+        toEnvironmentId: catalogue.environments.staging,
+      },
+    });
+    const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.promoteNow, { input });
+    expect(allowed.data.promoteNow).toEqual({ __typename: "PromoteNowSuccess" });
+    const before = await tenantRows(tenant.organizationId);
+    const replayed = await gql(server.endpoint, tenant.tokens.PROMOTER, MUTATIONS.promoteNow, { input });
+    expect(replayed.data.promoteNow).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+    const { idempotencyKey: _, ...ids } = input;
+    const selected = await gql(server.endpoint, tenant.tokens.PROMOTER, MUTATIONS.propagateChanges, {
+      input: { ...ids, selectAll: true, idempotencyKey: input.idempotencyKey },
+    });
+    expect(selected.data.propagateChanges).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+    expect(await tenantRows(tenant.organizationId)).toEqual(before);
+  });
+});
+
+describe("restores outside editable environments by role", () => {
+  it("refuses every role that may restore with ENVIRONMENT_LOCKED in staging, writing nothing", async () => {
+    const input = { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.staging, version: 1 };
+    for (const role of ["EDITOR", "PROMOTER", "ADMIN"] as const) {
+      const before = await tenantRows(tenant.organizationId);
+      const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.restoreJourneyVersion, { input });
+      expect(response.data.restoreJourneyVersion).toMatchObject({ __typename: "EnvironmentLockedError", code: "ENVIRONMENT_LOCKED" });
+      expect(await tenantRows(tenant.organizationId)).toEqual(before);
+    }
+  });
 });
 
 describe("reverts into production by role", () => {
@@ -350,6 +407,18 @@ describe("reverts into production by role", () => {
       input: { propagationId, selectAll: true },
     });
     expect(allowed.data.revertPropagation).toEqual({ __typename: "RevertPropagationSuccess" });
+  });
+
+  it("refuses a PROMOTER who replays an ADMIN's idempotency key, and says revert", async () => {
+    const propagationId = await stagingPropagation(++calls, "production");
+    const input = { propagationId, selectAll: true, idempotencyKey: `admin-revert-${calls}` };
+    const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.revertPropagation, { input });
+    expect(allowed.data.revertPropagation).toEqual({ __typename: "RevertPropagationSuccess" });
+    const before = await tenantRows(tenant.organizationId);
+    const replayed = await gql(server.endpoint, tenant.tokens.PROMOTER, MUTATIONS.revertPropagation, { input });
+    expect(replayed.data.revertPropagation).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+    expect((replayed.data.revertPropagation as { message: string }).message).toMatch(/revert/);
+    expect(await tenantRows(tenant.organizationId)).toEqual(before);
   });
 });
 
@@ -379,6 +448,15 @@ describe.each(Object.keys(MATRIX) as MutationName[])("%s by role", (mutation) =>
       expect(await tenantRows(tenant.organizationId)).toEqual(before);
     });
   }
+
+  it(`refuses a RUNTIME token ${mutation} with FORBIDDEN and writes nothing`, async () => {
+    const input = await MATRIX[mutation].input(++calls);
+    const before = await tenantRows(tenant.organizationId);
+    const response = await gql(server.endpoint, runtimeToken, MUTATIONS[mutation], { input });
+    expect(errorCodes(response)).toEqual(["FORBIDDEN"]);
+    expect(response.data ?? null).toBeNull();
+    expect(await tenantRows(tenant.organizationId)).toEqual(before);
+  });
 });
 
 describe("role refusals", () => {
@@ -472,9 +550,16 @@ const READS: [string, string, () => Record<string, unknown>][] = [
   [
     "propagations",
     operation(
-      `query { propagations(first: 5) { edges { node { id mode comment actor actorApiToken { id name } createdAt from { key } to { key } application { name } items { id path } } } } }`,
+      `query { propagations(first: 5) { edges { node { id mode comment actor actorApiToken { id name } createdAt from { key } to { key } application { name } items { id path } revertOf { id } revertedBy { id } } } } }`,
     ),
     () => ({}),
+  ],
+  [
+    "revertPreview",
+    operation(`query ($p: ID!) { revertPreview(propagationId: $p) {
+      propagation { id mode } changes { id path requires bundleId } bundles { id changeIds }
+      conflicts { path propagatedValue currentValue message } missingVariables { key changeIds } } }`),
+    () => ({ p: revertable }),
   ],
   [
     "syncNotifications",
@@ -515,5 +600,13 @@ describe.each(ROLES)("reads by a %s token", (role) => {
     const response = await gql(server.endpoint, tenant.tokens[role], API_TOKEN_NODE, { id: token.id });
     expect(response.errors).toBeUndefined();
     expect(response.data.node).toMatchObject({ id: token.id, name: `readable-by-${role.toLowerCase()}`, role: "VIEWER", revokedAt: null });
+  });
+});
+
+describe("reads by a RUNTIME token", () => {
+  it.each(READS)("refuses %s with FORBIDDEN", async (_label, query, variables) => {
+    const response = await gql(server.endpoint, runtimeToken, query, variables());
+    expect(errorCodes(response)).toEqual(["FORBIDDEN"]);
+    expect(response.data ?? null).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect } from "vitest";
-import { organizations, propagations, syncNotifications } from "../../src/db/schema.js";
+import { organizations, syncNotifications } from "../../src/db/schema.js";
 import { STEP_TYPES, type StepType } from "../../src/domain/step-catalogue.js";
 import { type NodeTypeName, parseGlobalId } from "../../src/graphql/ids.js";
 import { MAX_BODY_BYTES } from "../../src/server/limits.js";
@@ -173,10 +173,16 @@ const DIFF = operation(`
   query FuzzDiff($a: ID!, $from: ID!, $to: ID!) { diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) { changes { id } } }
 `);
 
-const REVERT_PREVIEW = operation(`query FuzzRevertPreview($p: ID!) { revertPreview(propagationId: $p) { changes { id } } }`);
+const REVERT_PREVIEW = operation(`query FuzzRevertPreview($p: ID!) { revertPreview(propagationId: $p) { changes { id path } } }`);
 
 const FIXTURE_PROPAGATION = operation(`
   mutation FuzzFixturePropagation($input: PromoteNowInput!) { promoteNow(input: $input) { ... on PromoteNowSuccess { propagation { id } } } }
+`);
+
+const FIXTURE_REVERT = operation(`
+  mutation FuzzFixtureRevert($input: RevertPropagationInput!) {
+    revertPropagation(input: $input) { ... on RevertPropagationSuccess { propagation { id } } }
+  }
 `);
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +198,7 @@ const REFS = {
   Journey: ["journey:login", "journey:registration"],
   ApiToken: ["token:spare-1", "token:spare-2"],
   Variable: ["var:host", "var:length", "var:secret", "var:json"],
-  Propagation: ["prop:codes"],
+  Propagation: ["prop:codes", "prop:undo"],
 } satisfies Partial<Record<NodeTypeName, string[]>>;
 type RefType = keyof typeof REFS;
 
@@ -249,8 +255,10 @@ async function succeeded(api: Api, query: string, input: Record<string, unknown>
 }
 
 /**
- * the standard catalogue, a staging client, two spare tokens, a saved edit in development (so there
- * is something to promote) and an open draft of `registration` (so there is something to save).
+ * the standard catalogue, a staging client, two spare tokens, a propagation to staging and the revert
+ * of a part of it (so there is something to revert, twice over), three versions of `login` in
+ * development (so there is one to restore; the last is a saved edit, something to promote) and an
+ * open draft of `registration` (so there is something to save).
  */
 export async function createWorld(label: string): Promise<World> {
   const tenant = await createTenant(label);
@@ -268,7 +276,20 @@ export async function createWorld(label: string): Promise<World> {
   ];
   const development = catalogue.environments.development;
   const login = { journeyId: catalogue.journeys.login, environmentId: development };
-  // A propagation to revert: longer email codes, promoted to staging before the edits below.
+  // A propagation to revert, promoted to staging before the edits below: longer email codes and a
+  // text-message fallback, so its revert has several changes, one requiring another (the fallback's
+  // removal needs the transition to it reverted), and a part of it may be reverted at a time.
+  const fallback = {
+    key: "otp-2",
+    type: "SMS_OTP",
+    name: "Text message code",
+    enabled: true,
+    settings: {},
+    transitions: [
+      { outcome: "success", to: "COMPLETE" },
+      { outcome: "failure", to: "DENY" },
+    ],
+  };
   const codes = {
     key: "email-otp",
     type: "EMAIL_OTP",
@@ -277,15 +298,20 @@ export async function createWorld(label: string): Promise<World> {
     settings: { codeLength: 8, ttlSeconds: 300 },
     transitions: [
       { outcome: "success", to: "COMPLETE" },
-      { outcome: "failure", to: "DENY" },
+      { outcome: "failure", to: "otp-2" },
     ],
   };
-  await succeeded(admin, SAVE_STEP, { ...login, step: codes });
-  await succeeded(admin, SAVE, { ...login, draftRevision: 1, comment: "Longer codes" });
+  for (const step of [fallback, codes]) await succeeded(admin, SAVE_STEP, { ...login, step });
+  await succeeded(admin, SAVE, { ...login, draftRevision: 2, comment: "Longer codes, a text-message fallback" });
   const promoted = await admin.data(FIXTURE_PROPAGATION, {
     input: { applicationId: catalogue.applicationId, fromEnvironmentId: development, toEnvironmentId: catalogue.environments.staging },
   });
   const propagation = promoted.promoteNow.propagation.id as string;
+  // …and a revert of a part of it (the code length), itself a propagation to revert.
+  const preview = await admin.data(REVERT_PREVIEW, { p: propagation });
+  const codeLength = preview.revertPreview.changes.find((c: { path: string }) => c.path.endsWith("/codeLength")).id as string;
+  const undone = await admin.data(FIXTURE_REVERT, { input: { propagationId: propagation, changeIds: [codeLength] } });
+  const undo = undone.revertPropagation.propagation.id as string;
   // Three changes to promote, one requiring another: minLength 12 → 14, a new risk step, password → risk.
   const password = { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: { minLength: 14 } };
   const edits = [
@@ -362,11 +388,12 @@ export async function createWorld(label: string): Promise<World> {
     ["var:secret", variables.secret],
     ["var:json", variables.json],
     ["prop:codes", propagation],
+    ["prop:undo", undo],
   ]);
   return { tenant, admin, ids };
 }
 
-/** Every row of the organization: tenantRows and the audit and notification rows beside them, and its revision. */
+/** Every row of the organization: tenantRows (propagations among them), its notifications and its revision. */
 async function snapshot(organizationId: string) {
   const { db } = await testDatabase();
   const [{ revision }] = await db
@@ -376,7 +403,6 @@ async function snapshot(organizationId: string) {
   return {
     revision,
     ...(await tenantRows(organizationId)),
-    propagations: await db.select().from(propagations).where(eq(propagations.organizationId, organizationId)).orderBy(propagations.id),
     syncNotifications: await db
       .select()
       .from(syncNotifications)

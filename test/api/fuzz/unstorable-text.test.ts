@@ -101,6 +101,12 @@ const TEXT_FIELDS: [MutationName, string, (text: string) => unknown][] = [
   ["promoteNow", "comment", (text) => ({ ...PROMOTION, comment: text })],
   ["promoteNow", "idempotencyKey", (text) => ({ ...PROMOTION, idempotencyKey: `deploy-${text}` })],
   ["propagateChanges", "comment", (text) => ({ ...PROMOTION, selectAll: true, comment: text })],
+  ["revertPropagation", "comment", (text) => ({ propagationId: ref("prop:codes"), selectAll: true, comment: text })],
+  [
+    "revertPropagation",
+    "idempotencyKey",
+    (text) => ({ propagationId: ref("prop:codes"), selectAll: true, idempotencyKey: `undo-${text}` }),
+  ],
 ];
 
 /** Fields stored as jsonb, where PostgreSQL refuses an escaped lone surrogate. */
