@@ -70,10 +70,17 @@ export const environments = pgTable(
     rank: integer("rank").notNull(),
     isProduction: boolean("is_production").notNull().default(false),
     editable: boolean("editable").notNull().default(false),
+    /** Approval policy (DESIGN.md §8): with 1 or more, changes enter only through approved requests. */
+    requiredApprovals: integer("required_approvals").notNull().default(0),
+    allowSelfApproval: boolean("allow_self_approval").notNull().default(false),
+    requireComment: boolean("require_comment").notNull().default(false),
+    expiresAfterHours: integer("expires_after_hours").notNull().default(72),
     createdAt: createdAt(),
   },
   (t) => [
     unique("environments_organization_key_unique").on(t.organizationId, t.key),
+    check("environments_required_approvals_range", sql`${t.requiredApprovals} between 0 and 10`),
+    check("environments_expires_after_hours_range", sql`${t.expiresAfterHours} between 1 and 8760`),
     // Ranks are unique per organization by an exclusion constraint checked at commit
     // (environments_organization_rank_exclusive, migration 0005): drizzle cannot express it.
     check("environments_rank_non_negative", sql`${t.rank} >= 0`),
@@ -322,9 +329,11 @@ export const propagations = pgTable(
     toEnvironmentId: uuid("to_environment_id")
       .notNull()
       .references(() => environments.id),
-    mode: text("mode", { enum: ["PROMOTE_NOW", "REVIEWED", "REVERT"] }).notNull(),
-    /** The propagation this one reverts (mode REVERT). */
+    mode: text("mode", { enum: ["PROMOTE_NOW", "REVIEWED", "REVERT", "APPROVED_REQUEST"] }).notNull(),
+    /** The propagation this one reverts (mode REVERT, or an approved request to revert it). */
     revertOfId: uuid("revert_of_id").references((): AnyPgColumn => propagations.id),
+    /** The approved request this propagation executed (mode APPROVED_REQUEST). */
+    promotionRequestId: uuid("promotion_request_id").references((): AnyPgColumn => promotionRequests.id),
     items: jsonb("items").$type<PropagationItem[]>().notNull(),
     /** Required ids added because the caller asked for them (`includeRequired`). */
     addedChangeIds: jsonb("added_change_ids").$type<string[]>().notNull(),
@@ -348,8 +357,114 @@ export const propagations = pgTable(
     index("propagations_application_created_idx").on(t.applicationId, t.createdAt),
     index("propagations_organization_created_idx").on(t.organizationId, t.createdAt),
     index("propagations_revert_of_idx").on(t.revertOfId),
-    check("propagations_revert_mode", sql`(${t.mode} = 'REVERT') = (${t.revertOfId} is not null)`),
+    check(
+      "propagations_revert_mode",
+      sql`(${t.mode} <> 'REVERT' or ${t.revertOfId} is not null) and (${t.revertOfId} is null or ${t.mode} in ('REVERT', 'APPROVED_REQUEST'))`,
+    ),
+    check("propagations_request_mode", sql`(${t.mode} = 'APPROVED_REQUEST') = (${t.promotionRequestId} is not null)`),
+    uniqueIndex("propagations_promotion_request_unique").on(t.promotionRequestId),
   ],
+);
+
+/**
+ * A promotion request (DESIGN.md §8): a plan of changes into an environment whose policy requires
+ * approvals, applied only once approved, exactly as planned. The policy it was made under is kept
+ * with it: a later change of policy does not move the goalposts of an open request.
+ */
+export const promotionRequests = pgTable(
+  "promotion_requests",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    applicationId: uuid("application_id")
+      .notNull()
+      .references(() => applications.id),
+    fromEnvironmentId: uuid("from_environment_id")
+      .notNull()
+      .references(() => environments.id),
+    toEnvironmentId: uuid("to_environment_id")
+      .notNull()
+      .references(() => environments.id),
+    /** The journey the plan was limited to, if any. */
+    journeyId: uuid("journey_id").references(() => journeys.id),
+    /** A request to revert this propagation (in part). */
+    revertOfId: uuid("revert_of_id").references((): AnyPgColumn => propagations.id),
+    status: text("status", { enum: ["PENDING", "APPROVED", "REJECTED", "EXECUTED", "STALE", "CANCELLED", "EXPIRED"] }).notNull(),
+    /** The planned changes, with old and new values, as they were validated. */
+    changes: jsonb("changes").$type<PropagationItem[]>().notNull(),
+    /** SHA-256 over the sorted change ids: what reviewers approve. */
+    planHash: text("plan_hash").notNull(),
+    addedChangeIds: jsonb("added_change_ids").$type<string[]>().notNull(),
+    comment: text("comment"),
+    requestedBy: text("requested_by").notNull(),
+    requestedByTokenId: authorToken("requested_by_token_id").notNull(),
+    requiredApprovals: integer("required_approvals").notNull(),
+    allowSelfApproval: boolean("allow_self_approval").notNull(),
+    requireComment: boolean("require_comment").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
+  },
+  (t) => [
+    index("promotion_requests_organization_created_idx").on(t.organizationId, t.createdAt),
+    index("promotion_requests_open_expiry_idx").on(t.organizationId, t.expiresAt).where(sql`${t.status} in ('PENDING', 'APPROVED')`),
+    check("promotion_requests_required_approvals_range", sql`${t.requiredApprovals} between 0 and 10`),
+  ],
+);
+
+/** A reviewer's decision on a request, for the plan hash they saw; one per reviewer token and request. */
+export const promotionReviews = pgTable(
+  "promotion_reviews",
+  {
+    /** Internal, never shown: orders a request's reviews as they were recorded. */
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => promotionRequests.id),
+    reviewer: text("reviewer").notNull(),
+    reviewerTokenId: authorToken("reviewer_token_id").notNull(),
+    decision: text("decision", { enum: ["APPROVED", "REJECTED"] }).notNull(),
+    comment: text("comment"),
+    planHash: text("plan_hash").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
+  },
+  (t) => [unique("promotion_reviews_request_reviewer_unique").on(t.requestId, t.reviewerTokenId)],
+);
+
+/**
+ * A persisted event: a promotion request changed status. Numbered per organization like sync
+ * notifications (`seq`, gapless, assigned under the organization's notification lock), and delivered
+ * and resumed by the same machinery.
+ */
+export const promotionRequestEvents = pgTable(
+  "promotion_request_events",
+  {
+    /** Internal: shared by all organizations, never shown. */
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => promotionRequests.id),
+    applicationId: uuid("application_id")
+      .notNull()
+      .references(() => applications.id),
+    /** The request's target. */
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    status: text("status", { enum: ["PENDING", "APPROVED", "REJECTED", "EXECUTED", "STALE", "CANCELLED", "EXPIRED"] }).notNull(),
+    /** Who moved it: a token's name, or `system` for an expiry. */
+    actor: text("actor").notNull(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
+  },
+  (t) => [unique("promotion_request_events_organization_seq_unique").on(t.organizationId, t.seq)],
 );
 
 /**

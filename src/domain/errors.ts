@@ -131,3 +131,42 @@ export class TooManyRequestsError extends DomainError {
     super(`Too many ${what}; retry in ${retryAfter} s`);
   }
 }
+
+export class ApprovalRequiredError extends DomainError {
+  readonly code = "APPROVAL_REQUIRED";
+  constructor(
+    environmentName: string,
+    readonly requiredApprovals: number,
+  ) {
+    super(
+      `${environmentName} takes changes only through an approved promotion request (${requiredApprovals} approval${requiredApprovals === 1 ? "" : "s"}): use requestPromotion`,
+    );
+  }
+}
+
+export class PlanStaleError extends DomainError {
+  readonly code = "PLAN_STALE";
+  constructor(
+    readonly changeIds: string[],
+    message = `${changeIds.length} planned change(s) are no longer current: the source or the target moved; request again`,
+  ) {
+    super(message);
+  }
+}
+
+export class InvalidRequestStateError extends DomainError {
+  readonly code = "INVALID_REQUEST_STATE";
+  constructor(
+    readonly status: string,
+    action: string,
+  ) {
+    super(`The request is ${status}: it cannot be ${action}`);
+  }
+}
+
+export class SelfApprovalError extends DomainError {
+  readonly code = "SELF_APPROVAL";
+  constructor() {
+    super("You requested this promotion: another reviewer must approve it (the environment's policy does not allow self-approval)");
+  }
+}

@@ -1,9 +1,12 @@
+import type { PromotionRequestEventRow } from "../db/repositories/promotion-requests.js";
 import type { SyncNotificationRow } from "../db/repositories/sync-notifications.js";
 
 /** The events of one process, by topic. */
 export interface Topics {
   /** Committed sync notifications of an organization, in id order. */
   [topic: `sync:${string}`]: SyncNotificationRow;
+  /** Committed promotion request events of an organization, in id order. */
+  [topic: `requests:${string}`]: PromotionRequestEventRow;
   /** A token was revoked: its subscriptions end. */
   [topic: `revoked:${string}`]: true;
 }

@@ -1,4 +1,5 @@
 import type { Database } from "../db/client.js";
+import { findRequestEventsByIds, REQUEST_EVENTS_CHANNEL } from "../db/repositories/promotion-requests.js";
 import { findNotificationsByIds, SYNC_CHANNEL, TOKEN_REVOKED_CHANNEL } from "../db/repositories/sync-notifications.js";
 import type { EventHub } from "./hub.js";
 
@@ -18,9 +19,18 @@ export async function startEventRelay(database: Database, hub: EventHub, onError
       })
       .catch(onError);
   });
+  const stopRequests = await database.listen(REQUEST_EVENTS_CHANNEL, (payload) => {
+    chain = chain
+      .then(async () => {
+        const { ids } = JSON.parse(payload) as { organizationId: string; ids: number[] };
+        for (const row of await findRequestEventsByIds(database.db, ids)) hub.publish(`requests:${row.organizationId}`, row);
+      })
+      .catch(onError);
+  });
   const stopRevoked = await database.listen(TOKEN_REVOKED_CHANNEL, (tokenId) => hub.publish(`revoked:${tokenId}`, true));
   return async () => {
     await stopSync();
+    await stopRequests();
     await stopRevoked();
   };
 }

@@ -13,6 +13,7 @@ export type NodeTypeName =
   | "JourneyVersion"
   | "JourneyDraft"
   | "Propagation"
+  | "PromotionRequest"
   | "SyncNotification"
   | "Variable"
   | "VariableValueChange";
@@ -28,6 +29,7 @@ const LABEL: Record<NodeTypeName, string> = {
   JourneyVersion: "journey version",
   JourneyDraft: "journey draft",
   Propagation: "propagation",
+  PromotionRequest: "promotion request",
   SyncNotification: "sync notification",
   Variable: "variable",
   VariableValueChange: "variable value change",

@@ -11,6 +11,8 @@ import { startWebSocketServer } from "./websocket.js";
 export type AppOptions = Omit<GraphQLHandlerOptions, "services" | "hub" | "path"> & {
   /** What secrets are sealed and opened with (src/server/secret-keys.ts); default: a key of this process only, for tests. */
   keyring?: Keyring;
+  /** What promotion requests expire by (default: the system clock): tests move it. */
+  clock?: () => Date;
 };
 
 export interface App {
@@ -30,7 +32,7 @@ const KEEP_ALIVE_MS = 65_000;
 export function createApp(options: AppOptions): App {
   const { database, logger } = options;
   const hub = new EventHub();
-  const services = createServices(database.db, hub, options.keyring);
+  const services = createServices(database.db, hub, options.keyring, { clock: options.clock });
   const graphql = createGraphQLHandler({ ...options, services, hub, path: GRAPHQL_PATH });
   // An answer given before the request's body arrived closes the connection rather than drain the body.
   const server = createServer(

@@ -175,7 +175,7 @@ export function createGraphQLHandler({
       // not once per subscriber. syncStatusChanged's arguments only choose which events arrive.
       useSharedEventExecution({
         audienceOf,
-        filterOnlyFields: new Set(["syncStatusChanged"]),
+        filterOnlyFields: new Set(["syncStatusChanged", "promotionRequestChanged"]),
         aroundEvent: budget.aroundEvent,
         contextOfEvent: (context, event) => {
           const { actor } = context as GraphQLContext;
@@ -191,6 +191,7 @@ export function createGraphQLHandler({
                 if (organizationRevision === undefined || actor.role === "RUNTIME") return null;
                 return { organization: actor.organizationId, audience: audienceOf(context), revision: organizationRevision };
               },
+              keepable: (context) => !(context as GraphQLContext).timeDependent,
             }),
           ]
         : []),

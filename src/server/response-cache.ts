@@ -16,6 +16,11 @@ export interface CacheScope {
 export interface ResponseCacheOptions {
   /** The scope of a request, or null when it must not be cached. */
   scopeOf: (context: unknown) => CacheScope | null;
+  /**
+   * Whether a result may be kept, asked once it is computed: false for one that depends on the
+   * time as well as on the data (an open promotion request's status), which no revision tracks.
+   */
+  keepable?: (context: unknown) => boolean;
   /** Most responses kept (default 1,000). */
   maxEntries?: number;
   /** Most bytes of JSON kept (default 64 MiB). */
@@ -52,7 +57,12 @@ interface Entry {
  * cached, only results without errors (an error may be passing, like a lost connection), and
  * results are shared, never changed.
  */
-export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 1024 * 1024 }: ResponseCacheOptions): ResponseCachePlugin {
+export function useResponseCache({
+  scopeOf,
+  keepable = () => true,
+  maxEntries = 1_000,
+  maxBytes = 64 * 1024 * 1024,
+}: ResponseCacheOptions): ResponseCachePlugin {
   /** Per organization: the latest revision seen and the keys of its responses kept. */
   const latest = new Map<string, { revision: number; keys: Set<string> }>();
   const cache = new LRUCache<string, Entry>({
@@ -97,7 +107,7 @@ export function useResponseCache({ scopeOf, maxEntries = 1_000, maxBytes = 64 * 
       }
       return {
         onExecuteDone({ result }) {
-          if (Symbol.asyncIterator in result || result.errors?.length) return;
+          if (Symbol.asyncIterator in result || result.errors?.length || !keepable(args.contextValue)) return;
           // A write may have been seen while this request ran: keep only a response of the latest revision.
           const kept = keptAt(scope);
           if (!kept || kept.revision !== scope.revision) return;

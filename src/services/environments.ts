@@ -1,9 +1,11 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { listApplicationIds } from "../db/repositories/applications.js";
-import { insertDatabase, insertEnvironmentAtRank, listEnvironments } from "../db/repositories/environments.js";
+import { insertDatabase, insertEnvironmentAtRank, listEnvironments, updateApprovalPolicy } from "../db/repositories/environments.js";
 import type { DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
-import type { Actor } from "./actor.js";
+import { ForbiddenError, NotFoundError } from "../domain/errors.js";
+import { POLICY_LIMITS } from "../domain/promotion-requests.js";
+import { type Actor, hasRole } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { lockPipeline } from "./locks.js";
 import { environmentOf } from "./lookups.js";
@@ -58,5 +60,40 @@ export async function createDatabase(db: Db, actor: Actor, input: CreateDatabase
       insertDatabase(tx, { organizationId: actor.organizationId, environmentId: environment.id, name: values.name }),
       `A database named "${values.name}" already exists`,
     );
+  });
+}
+
+const approvalPolicyInput = z.object({
+  environmentId: z.string(),
+  requiredApprovals: z
+    .number()
+    .int("must be an integer")
+    .min(0, "must be 0 or more")
+    .max(POLICY_LIMITS.maxApprovals, `must be at most ${POLICY_LIMITS.maxApprovals}`),
+  allowSelfApproval: z.boolean(),
+  requireComment: z.boolean(),
+  expiresAfterHours: z
+    .number()
+    .int("must be an integer")
+    .min(POLICY_LIMITS.minHours, `must be at least ${POLICY_LIMITS.minHours}`)
+    .max(POLICY_LIMITS.maxHours, `must be at most ${POLICY_LIMITS.maxHours} (a year)`),
+});
+
+export type SetApprovalPolicyInput = z.input<typeof approvalPolicyInput>;
+
+/**
+ * Sets an environment's approval policy (ADMIN). Open requests keep the policy they were made
+ * under; direct promotions into the environment see the new one at once (the row is updated while
+ * propagations read it FOR SHARE: one waits for the other).
+ */
+export async function setApprovalPolicy(db: Db, actor: Actor, input: SetApprovalPolicyInput): Promise<EnvironmentRow> {
+  const values = parseInput(approvalPolicyInput, input);
+  if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may set an approval policy");
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const { environmentId, ...policy } = values;
+    await environmentOf(tx, actor, environmentId);
+    const row = await updateApprovalPolicy(tx, actor.organizationId, environmentId, policy);
+    if (!row) throw new NotFoundError("environment", environmentId);
+    return row;
   });
 }

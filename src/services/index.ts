@@ -1,5 +1,11 @@
 import type { Db } from "../db/client.js";
 import { listApplications } from "../db/repositories/applications.js";
+import {
+  listPromotionRequests,
+  type PromotionRequestRow,
+  type RequestEventFilter,
+  type RequestFilter,
+} from "../db/repositories/promotion-requests.js";
 import { listPropagations } from "../db/repositories/propagations.js";
 import { listNotifications, type NotificationFilter } from "../db/repositories/sync-notifications.js";
 import { TooManyRequestsError } from "../domain/errors.js";
@@ -13,6 +19,7 @@ import * as drafts from "./drafts.js";
 import * as environments from "./environments.js";
 import * as journeys from "./journeys.js";
 import { createLoaders, type Loaders } from "./loaders.js";
+import * as requests from "./promotion-requests.js";
 import * as propagation from "./propagations.js";
 import { TokenBuckets } from "./rate.js";
 import { ReadQueue } from "./read-queue.js";
@@ -22,6 +29,12 @@ import * as notifications from "./sync-stream.js";
 import * as tokens from "./tokens.js";
 import * as variables from "./variables.js";
 
+export type {
+  PromotionRequestEventRow,
+  PromotionRequestRow,
+  PromotionReviewRow,
+  RequestStatus,
+} from "../db/repositories/promotion-requests.js";
 export type * from "../db/repositories/rows.js";
 export type { SyncNotificationRow } from "../db/repositories/sync-notifications.js";
 export { resolveJourneyDocument } from "../domain/journey-validation.js";
@@ -35,6 +48,7 @@ export type { ChangeView, ConfigurationDiff } from "./diff.js";
 export type { JourneyDraftRow } from "./drafts.js";
 export { draftChanges, draftProblems } from "./drafts.js";
 export type { Loaders } from "./loaders.js";
+export type { ExecuteResult, RequestResult } from "./promotion-requests.js";
 export type { PropagationResult, PropagationRow } from "./propagations.js";
 export type { RevertPreview } from "./reverts.js";
 export type { RuntimeConfiguration } from "./runtime.js";
@@ -56,8 +70,14 @@ export const HISTORY_PER_SECOND = 1_000;
  */
 export const ephemeralKeyring = () => new Keyring(generateSecretKey());
 
+export interface ServiceOptions {
+  /** What promotion requests expire by (default: the system clock); tests move it instead of sleeping. */
+  clock?: requests.Clock;
+}
+
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
-export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemeralKeyring()) {
+export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemeralKeyring(), options: ServiceOptions = {}) {
+  const clock = options.clock ?? (() => new Date());
   /** The loaders of each event being delivered; gone with the event. */
   const loadersOfEvents = new WeakMap<object, Loaders>();
   /**
@@ -128,6 +148,31 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       listNotifications(db, actor.organizationId, filter, page),
     syncNotificationStream: (actor: Actor, filter: NotificationFilter, after: number | undefined) =>
       notifications.syncNotificationStream(db, hub, historyReads, historyRate, actor, filter, after, (page) => prepareEvents(page, actor)),
+    /** Now, by the clock requests expire by. */
+    now: () => clock(),
+    setApprovalPolicy: (actor: Actor, input: environments.SetApprovalPolicyInput) => environments.setApprovalPolicy(db, actor, input),
+    /** A request's plan is a diff (or a revert plan): it waits in the diffs' queue. */
+    requestPromotion: (actor: Actor, input: requests.RequestPromotionInput) =>
+      diffRuns.run(actor.organizationId, () => requests.requestPromotion(db, actor, input, clock)),
+    approvePromotionRequest: (actor: Actor, input: Parameters<typeof requests.approvePromotionRequest>[2]) =>
+      requests.approvePromotionRequest(db, actor, input, clock),
+    rejectPromotionRequest: (actor: Actor, input: Parameters<typeof requests.rejectPromotionRequest>[2]) =>
+      requests.rejectPromotionRequest(db, actor, input, clock),
+    cancelPromotionRequest: (actor: Actor, input: Parameters<typeof requests.cancelPromotionRequest>[2]) =>
+      requests.cancelPromotionRequest(db, actor, input, clock),
+    executePromotionRequest: (actor: Actor, input: Parameters<typeof requests.executePromotionRequest>[2]) =>
+      requests.executePromotionRequest(db, actor, input, clock),
+    /** Requests past their expiry become EXPIRED (stored, with events) before they are listed. */
+    listPromotionRequests: async (actor: Actor, filter: RequestFilter, page: Parameters<typeof listPromotionRequests>[3]) => {
+      await requests.expireDue(db, actor, clock);
+      return listPromotionRequests(db, actor.organizationId, filter, page);
+    },
+    expireDueRequests: (actor: Actor) => requests.expireDue(db, actor, clock),
+    /** Whether executing the request now would refuse (PLAN_STALE): a diff, in the diffs' queue. */
+    requestIsStale: (actor: Actor, request: PromotionRequestRow) =>
+      diffRuns.run(actor.organizationId, () => requests.isStale(db, actor, request, clock()), `stale:${request.id}`),
+    requestEventStream: (actor: Actor, filter: RequestEventFilter, after: number | undefined) =>
+      notifications.requestEventStream(db, hub, historyReads, historyRate, actor, filter, after, (page) => prepareEvents(page, actor)),
     createApiToken: (actor: Actor, input: tokens.CreateApiTokenInput) => tokens.createApiToken(db, actor, input),
     createVariable: (actor: Actor, input: variables.CreateVariableInput) => variables.createVariable(db, actor, input),
     setVariableValue: (actor: Actor, input: variables.SetVariableValueInput) => variables.setVariableValue(db, keyring, actor, input),

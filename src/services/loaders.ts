@@ -15,6 +15,11 @@ import {
   journeyEnvironmentKey,
 } from "../db/repositories/journeys.js";
 import { findOrganizationsByIds } from "../db/repositories/organizations.js";
+import {
+  findPromotionRequestsByIds,
+  findPropagationsByRequestIds,
+  findReviewsByRequestIds,
+} from "../db/repositories/promotion-requests.js";
 import { findPropagationsByIds, findRevertsOf } from "../db/repositories/propagations.js";
 import { byKeys, groupByKeys } from "../db/repositories/rows.js";
 import { findNotificationsBySeqs } from "../db/repositories/sync-notifications.js";
@@ -85,6 +90,13 @@ const FACTORIES = {
   journeysByApplication: (db: Db, org: string) => grouped(db, org, findJourneysByApplicationIds, (r) => r.applicationId),
   propagation: (db: Db, org: string) => byId(db, org, findPropagationsByIds),
   revertsOf: (db: Db, org: string) => grouped(db, org, findRevertsOf, (r) => r.revertOfId!),
+  promotionRequest: (db: Db, org: string) => byId(db, org, findPromotionRequestsByIds),
+  reviewsOfRequest: (db: Db, org: string) => grouped(db, org, findReviewsByRequestIds, (r) => r.requestId),
+  /** The propagation that executed a request, by the request's id. */
+  propagationOfRequest: (db: Db, org: string) =>
+    new DataLoader<string, Awaited<ReturnType<typeof findPropagationsByRequestIds>>[number] | null>(async (ids) =>
+      byKeys(ids, await findPropagationsByRequestIds(db, org, ids.filter(isUuid)), (r) => r.promotionRequestId!),
+    ),
   /** By number in the organization (`seq`). */
   syncNotification: (db: Db, org: string) =>
     new DataLoader<number, Awaited<ReturnType<typeof findNotificationsBySeqs>>[number] | null>(async (seqs) => {
@@ -230,6 +242,16 @@ export class Loaders {
   /** The propagations that revert a propagation, oldest first. */
   get revertsOf() {
     return this.#get("revertsOf");
+  }
+  get promotionRequest() {
+    return this.#get("promotionRequest");
+  }
+  /** A request's reviews, oldest first. */
+  get reviewsOfRequest() {
+    return this.#get("reviewsOfRequest");
+  }
+  get propagationOfRequest() {
+    return this.#get("propagationOfRequest");
   }
   get syncNotification() {
     return this.#get("syncNotification");

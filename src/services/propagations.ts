@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { appendClientSettingsVersion } from "../db/repositories/clients.js";
+import { lockedApprovalPolicy } from "../db/repositories/environments.js";
 import { appendVersions, deleteHeads, lastVersionNumbers, type NewVersion } from "../db/repositories/journeys.js";
 import { lockNames } from "../db/repositories/locks.js";
 import {
@@ -15,6 +16,7 @@ import { canonicalHash } from "../domain/canonical-json.js";
 import type { ApplicationDocument } from "../domain/change.js";
 import type { DiffSide } from "../domain/diff.js";
 import {
+  ApprovalRequiredError,
   DraftConflictError,
   ForbiddenError,
   InvalidConfigurationError,
@@ -23,6 +25,7 @@ import {
   TargetMissingError,
   ValidationError,
 } from "../domain/errors.js";
+import type { ClientSettings } from "../domain/journey-document.js";
 import { propagatedChange } from "../domain/revert.js";
 import { resolveSelection } from "../domain/selection.js";
 import { type Actor, hasRole, savedBy } from "./actor.js";
@@ -120,6 +123,7 @@ async function propagate(
     // The role first: a replayed key answers only whom the request itself would be allowed for.
     const target = await resolveDiffTarget(tx, actor, input);
     requirePromoterOf(actor, target.to);
+    await requireNoApprovals(tx, actor, target.to);
     const earlier = await earlierAnswer(tx, actor, input.idempotencyKey, requestHash);
     if (earlier) return earlier;
     // Source read shared, target written exclusively, in rank order: no deadlock, no lost update.
@@ -138,6 +142,7 @@ async function propagate(
         record: {
           mode,
           revertOfId: null,
+          promotionRequestId: null,
           addedChangeIds: resolved.addedChangeIds,
           comment: input.comment ?? null,
           idempotencyKey: input.idempotencyKey ?? null,
@@ -158,6 +163,17 @@ function placeOf(before: ApplicationDocument, change: ChangeView): { oldOrder?: 
 /** ADMIN for production, as for every write that lands there. */
 export function requirePromoterOf(actor: Actor, to: EnvironmentRow, action = "promote into"): void {
   if (to.isProduction && !hasRole(actor, "ADMIN")) throw new ForbiddenError(`Only an ADMIN may ${action} ${to.name}`);
+}
+
+/**
+ * With approvals required (DESIGN.md §8), nothing enters the environment but an approved request,
+ * whoever asks: APPROVAL_REQUIRED.
+ */
+export async function requireNoApprovals(tx: Db, actor: Actor, to: EnvironmentRow): Promise<void> {
+  // Read again, locked: a policy set concurrently either waits for this write or is seen by it.
+  const policy = await lockedApprovalPolicy(tx, actor.organizationId, to.id);
+  const required = policy?.requiredApprovals ?? to.requiredApprovals;
+  if (required > 0) throw new ApprovalRequiredError(to.name, required);
 }
 
 /**
@@ -201,28 +217,28 @@ export interface TargetSide {
   targetVersions: Map<string, number>;
 }
 
+/** What applying a selection would write, checked: see {@link checkWrite}. */
+export interface CheckedWrite {
+  targetDocument: ApplicationDocument;
+  /** The client settings after the changes, if the document has them. */
+  settingsWritten: ClientSettings | undefined;
+  written: Omit<NewVersion, "previousVersion">[];
+  removed: { journeyId: string; environmentId: string }[];
+}
+
 /**
- * Applies selected changes to the target and records them: validated (INVALID_CONFIGURATION), the
- * target's variables checked (MISSING_VARIABLES), new versions and the client settings version
- * written, removed journeys' heads deleted, and the audit record inserted, in a constant number of
- * statements whatever the number of changes. The caller holds the configuration locks.
+ * Checks what applying the selected changes to the target would write, writing nothing: the result
+ * is valid (INVALID_CONFIGURATION) and the target has a fitting value for every variable it
+ * references (MISSING_VARIABLES). A promotion request is validated so; a propagation then writes.
  */
-export async function applyToTarget(
+export async function checkWrite(
   tx: Db,
   actor: Actor,
-  args: {
-    target: TargetSide;
-    selected: ChangeView[];
-    origin: "PROPAGATION" | "REVERT";
-    record: Pick<NewPropagation, "mode" | "addedChangeIds"> & {
-      revertOfId: string | null;
-      comment: string | null;
-      idempotencyKey: string | null;
-      requestHash: string | null;
-    };
-  },
-): Promise<PropagationRow> {
-  const { target, selected, origin, record } = args;
+  target: TargetSide,
+  selected: ChangeView[],
+  origin: "PROPAGATION" | "REVERT",
+  comment: string | null,
+): Promise<CheckedWrite> {
   const { toClient, toSide } = target;
   const targetDocument = {
     client: { settings: toClient.settings },
@@ -231,7 +247,6 @@ export async function applyToTarget(
   const applied = applyChanges(targetDocument, selected);
   if (!applied.ok) throw new InvalidConfigurationError(applied.problems);
 
-  const comment = record.comment;
   const journeyByKey = new Map(target.journeys.map((j) => [j.key, j]));
   const journeyKeyOf = new Map(target.journeys.map((j) => [j.id, j.key]));
   const touchedKeys = new Set(selected.map((c) => c.journeyKey).filter((k): k is string => k !== null));
@@ -257,6 +272,35 @@ export async function applyToTarget(
   });
   if (variables.missing.length > 0) throw new MissingVariablesError(variables.missing, target.to.name);
   if (variables.problems.length > 0) throw new InvalidConfigurationError(variables.problems);
+  return { targetDocument, settingsWritten, written, removed };
+}
+
+/**
+ * Applies selected changes to the target and records them: checked ({@link checkWrite}), new
+ * versions and the client settings version written, removed journeys' heads deleted, and the audit
+ * record inserted, in a constant number of statements whatever the number of changes. The caller
+ * holds the configuration locks.
+ */
+export async function applyToTarget(
+  tx: Db,
+  actor: Actor,
+  args: {
+    target: TargetSide;
+    selected: ChangeView[];
+    origin: "PROPAGATION" | "REVERT";
+    record: Pick<NewPropagation, "mode" | "addedChangeIds"> & {
+      revertOfId: string | null;
+      promotionRequestId: string | null;
+      comment: string | null;
+      idempotencyKey: string | null;
+      requestHash: string | null;
+    };
+  },
+): Promise<PropagationRow> {
+  const { target, selected, origin, record } = args;
+  const { toClient } = target;
+  const comment = record.comment;
+  const { targetDocument, settingsWritten, written, removed } = await checkWrite(tx, actor, target, selected, origin, comment);
   const absent = written.filter((w) => !target.targetVersions.has(w.key.journeyId)).map((w) => w.key.journeyId);
   const history = await lastVersionNumbers(tx, target.to.id, absent);
   const versions = await appendVersions(

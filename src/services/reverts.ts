@@ -22,6 +22,7 @@ import {
   idempotencyKey,
   oneSelection,
   type PropagationResult,
+  requireNoApprovals,
   requirePromoterOf,
   selectChanges,
   type TargetSide,
@@ -75,7 +76,9 @@ export async function revertPropagation(db: Db, actor: Actor, input: RevertPropa
   return inTransaction(db, actor.organizationId, async (tx) => {
     // The role first: a replayed key answers only whom the request itself would be allowed for.
     const reverted = await propagationOf(tx, actor, values.propagationId);
-    requirePromoterOf(actor, await environmentOf(tx, actor, reverted.toEnvironmentId), "revert a propagation into");
+    const to = await environmentOf(tx, actor, reverted.toEnvironmentId);
+    requirePromoterOf(actor, to, "revert a propagation into");
+    await requireNoApprovals(tx, actor, to);
     const earlier = await earlierAnswer(tx, actor, values.idempotencyKey, requestHash);
     if (earlier) return earlier;
     // The locks of a propagation between the same environments, in the same order.
@@ -104,6 +107,7 @@ export async function revertPropagation(db: Db, actor: Actor, input: RevertPropa
         record: {
           mode: "REVERT",
           revertOfId: reverted.id,
+          promotionRequestId: null,
           addedChangeIds: resolved.addedChangeIds,
           comment: values.comment ?? null,
           idempotencyKey: values.idempotencyKey ?? null,
@@ -119,7 +123,7 @@ export async function revertPropagation(db: Db, actor: Actor, input: RevertPropa
  * The propagation's target as it is now: its client, and the current documents of the journeys the
  * propagation touched, read in a fixed number of statements whatever the number of items.
  */
-async function loadRevertTarget(db: Db, actor: Actor, propagation: PropagationRow): Promise<TargetSide> {
+export async function loadRevertTarget(db: Db, actor: Actor, propagation: PropagationRow): Promise<TargetSide> {
   const application = await applicationOf(db, actor, propagation.applicationId);
   const from = await environmentOf(db, actor, propagation.fromEnvironmentId);
   const to = await environmentOf(db, actor, propagation.toEnvironmentId);
@@ -149,7 +153,7 @@ async function loadRevertTarget(db: Db, actor: Actor, propagation: PropagationRo
   };
 }
 
-function revertPlanOf(target: TargetSide, propagation: PropagationRow) {
+export function revertPlanOf(target: TargetSide, propagation: PropagationRow) {
   const current = {
     client: { settings: target.toClient.settings },
     journeys: Object.fromEntries(Object.entries(target.toSide.journeys).map(([key, side]) => [key, side.document])),

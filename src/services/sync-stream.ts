@@ -1,5 +1,6 @@
 import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
 import type { Db } from "../db/client.js";
+import { listRequestEvents, type PromotionRequestEventRow, type RequestEventFilter } from "../db/repositories/promotion-requests.js";
 import { listNotifications, type NotificationFilter, type SyncNotificationRow } from "../db/repositories/sync-notifications.js";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
@@ -8,36 +9,49 @@ import type { ReadQueue } from "./read-queue.js";
 
 const CATCH_UP_PAGE = 500;
 
+/** A persisted event: numbered per organization (`seq`), gapless, in commit order. */
+export interface NumberedEvent {
+  seq: number;
+}
+
+/** Where one kind of event comes from: its live topic and its stored history. */
+export interface EventSource<E extends NumberedEvent> {
+  /** The hub topic its committed events are published on. */
+  topic: `sync:${string}` | `requests:${string}`;
+  /** Stored events after a number, oldest first, at most `limit`. */
+  history: (after: number, limit: number) => Promise<E[]>;
+  /** Whether an event is one the subscriber asked for. */
+  matches: (event: E) => boolean;
+  /** Identifies reads that subscribers resuming alike can share (the filter's values). */
+  readKey: string;
+}
+
 /**
- * The subscription stream: with `after` (a number of the organization), every stored notification
- * after it in order, then live ones — no gap and no duplicate at the seam, because the live listener
- * is registered before history is read and anything at or below the last delivered number is
- * skipped. Ends when the caller's token is revoked, or when the subscriber leaves.
+ * The subscription stream of one kind of event: with `after` (a number of the organization), every
+ * stored event after it in order, then live ones — no gap and no duplicate at the seam, because the
+ * live listener is registered before history is read and anything at or below the last delivered
+ * number is skipped. Ends when the caller's token is revoked, or when the subscriber leaves.
  */
-export function syncNotificationStream(
-  db: Db,
+export function eventStream<E extends NumberedEvent>(
   hub: EventHub,
   historyReads: ReadQueue,
   historyRate: TokenBuckets,
   actor: Actor,
-  filter: NotificationFilter,
+  source: EventSource<E>,
   after: number | undefined,
-  /** Called with each page of history before its rows are delivered. */
-  onHistoryPage: (page: readonly SyncNotificationRow[]) => void = () => {},
-): AsyncIterableIterator<SyncNotificationRow> {
-  const matches = (row: SyncNotificationRow) =>
-    (!filter.environmentId || row.environmentId === filter.environmentId) &&
-    (!filter.applicationId || row.applicationId === filter.applicationId);
-  return new Repeater<SyncNotificationRow>(async (push, stop) => {
+  /** Called with each page of history before its events are delivered. */
+  onHistoryPage: (page: readonly E[]) => void = () => {},
+): AsyncIterableIterator<E> {
+  return new Repeater<E>(async (push, stop) => {
     let last = after ?? 0;
     let caughtUp = false;
-    const early: SyncNotificationRow[] = [];
-    const deliver = (row: SyncNotificationRow) => {
-      if (row.seq <= last) return;
-      last = row.seq;
-      if (matches(row)) void push(row);
+    const early: E[] = [];
+    const deliver = (event: E) => {
+      if (event.seq <= last) return;
+      last = event.seq;
+      if (source.matches(event)) void push(event);
     };
-    const stopLive = hub.listen(`sync:${actor.organizationId}`, (row) => (caughtUp ? deliver(row) : early.push(row)));
+    const stopLive = hub.listen(source.topic, (event) => (caughtUp ? deliver(event as unknown as E) : early.push(event as unknown as E)));
     const stopRevoked = hub.listen(`revoked:${actor.tokenId}`, () => stop());
     let stopped = false;
     void stop.then(() => (stopped = true));
@@ -45,22 +59,22 @@ export function syncNotificationStream(
       if (after !== undefined) {
         // Page by page, queued with the organization's other history reads; a subscriber that
         // left stops its catch-up at the next page.
-        for (let page: SyncNotificationRow[] = []; !stopped; ) {
+        for (let page: E[] = []; !stopped; ) {
           // Subscribers resuming alike share one read, and so the same rows: each event then
           // executes once for all of them (src/server/shared-events.ts).
           const after = last;
           page = await historyReads.run(
             actor.organizationId,
-            () => listNotifications(db, actor.organizationId, filter, { after, limit: CATCH_UP_PAGE }),
-            JSON.stringify([filter.environmentId ?? null, filter.applicationId ?? null, after]),
+            () => source.history(after, CATCH_UP_PAGE),
+            JSON.stringify([source.topic, source.readKey, after]),
           );
           // Delivered at the organization's history rate: a flood of resumes is served, slowly.
           await historyRate.take(actor.organizationId, page.length);
           if (stopped) break;
           onHistoryPage(page);
-          for (const row of page) {
-            last = row.seq;
-            await push(row);
+          for (const event of page) {
+            last = event.seq;
+            await push(event);
           }
           if (page.length < CATCH_UP_PAGE) break;
         }
@@ -73,4 +87,62 @@ export function syncNotificationStream(
       stopRevoked();
     }
   }, new FixedBuffer(1_000));
+}
+
+/** The sync notifications of the caller's organization (`syncStatusChanged`). */
+export function syncNotificationStream(
+  db: Db,
+  hub: EventHub,
+  historyReads: ReadQueue,
+  historyRate: TokenBuckets,
+  actor: Actor,
+  filter: NotificationFilter,
+  after: number | undefined,
+  onHistoryPage: (page: readonly SyncNotificationRow[]) => void = () => {},
+): AsyncIterableIterator<SyncNotificationRow> {
+  return eventStream(
+    hub,
+    historyReads,
+    historyRate,
+    actor,
+    {
+      topic: `sync:${actor.organizationId}`,
+      history: (after, limit) => listNotifications(db, actor.organizationId, filter, { after, limit }),
+      matches: (row) =>
+        (!filter.environmentId || row.environmentId === filter.environmentId) &&
+        (!filter.applicationId || row.applicationId === filter.applicationId),
+      readKey: JSON.stringify([filter.environmentId ?? null, filter.applicationId ?? null]),
+    },
+    after,
+    onHistoryPage,
+  );
+}
+
+/** The promotion request events of the caller's organization (`promotionRequestChanged`). */
+export function requestEventStream(
+  db: Db,
+  hub: EventHub,
+  historyReads: ReadQueue,
+  historyRate: TokenBuckets,
+  actor: Actor,
+  filter: RequestEventFilter,
+  after: number | undefined,
+  onHistoryPage: (page: readonly PromotionRequestEventRow[]) => void = () => {},
+): AsyncIterableIterator<PromotionRequestEventRow> {
+  return eventStream(
+    hub,
+    historyReads,
+    historyRate,
+    actor,
+    {
+      topic: `requests:${actor.organizationId}`,
+      history: (after, limit) => listRequestEvents(db, actor.organizationId, filter, { after, limit }),
+      matches: (row) =>
+        (!filter.environmentId || row.environmentId === filter.environmentId) &&
+        (!filter.applicationId || row.applicationId === filter.applicationId),
+      readKey: JSON.stringify([filter.environmentId ?? null, filter.applicationId ?? null]),
+    },
+    after,
+    onHistoryPage,
+  );
 }

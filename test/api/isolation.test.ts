@@ -69,6 +69,21 @@ async function world(label: string): Promise<World> {
       },
     })
   ).promoteNow.propagation.id;
+  // A request to revert that propagation (approved at once: staging requires no approvals).
+  const promotionRequest = (
+    await admin.data(
+      `mutation($input: RequestPromotionInput!) { requestPromotion(input: $input) { ... on RequestPromotionSuccess { request { id } } } }`,
+      {
+        input: {
+          applicationId: catalogue.applicationId,
+          fromEnvironmentId: catalogue.environments.development,
+          toEnvironmentId: catalogue.environments.staging,
+          revertPropagationId: propagation,
+          selectAll: true,
+        },
+      },
+    )
+  ).requestPromotion.request.id;
   // A draft stays open, so drafts are probed too.
   const draft = await admin.data(
     `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { id } } } }`,
@@ -105,6 +120,7 @@ async function world(label: string): Promise<World> {
       JourneyVersion: saved.saveJourney.version.id,
       JourneyDraft: draft.saveJourneyStep.draft.id,
       Propagation: propagation,
+      PromotionRequest: promotionRequest,
       SyncNotification: notifications.at(-1).node.id,
       Variable: variable.createVariable.variable.id,
       VariableValueChange: history.setVariableValue.variable.history.edges[0].node.id,

@@ -64,3 +64,31 @@ export async function insertDatabase(
   const [row] = await db.insert(databases).values(values).returning();
   return row;
 }
+
+/**
+ * An environment's approval policy, its row locked FOR SHARE until commit: a policy change (an
+ * UPDATE of the row) waits for the writes that read the policy before it, and they for it.
+ */
+export async function lockedApprovalPolicy(db: Db, organizationId: string, id: string) {
+  const [row] = await db
+    .select({ requiredApprovals: environments.requiredApprovals })
+    .from(environments)
+    .where(and(eq(environments.organizationId, organizationId), eq(environments.id, id)))
+    .for("share");
+  return row ?? null;
+}
+
+/** Sets an environment's approval policy; returns the row as it now is. */
+export async function updateApprovalPolicy(
+  db: Db,
+  organizationId: string,
+  id: string,
+  policy: { requiredApprovals: number; allowSelfApproval: boolean; requireComment: boolean; expiresAfterHours: number },
+) {
+  const [row] = await db
+    .update(environments)
+    .set(policy)
+    .where(and(eq(environments.organizationId, organizationId), eq(environments.id, id)))
+    .returning();
+  return row ?? null;
+}

@@ -13,6 +13,7 @@ export async function insertPropagation(
     idempotencyKey: string | null;
     requestHash: string | null;
     revertOfId: string | null;
+    promotionRequestId: string | null;
   },
 ): Promise<PropagationRow> {
   // The items are not read back: the caller has them, and they are the bulk of the bytes.

@@ -1,5 +1,6 @@
 import {
   AlreadyExistsError,
+  ApprovalRequiredError,
   type DomainError,
   DraftConflictError,
   EnvironmentLockedError,
@@ -7,9 +8,12 @@ import {
   IncompleteSelectionError,
   InvalidConfigurationError,
   InvalidDirectionError,
+  InvalidRequestStateError,
   MissingVariablesError,
   NotFoundError,
   NothingToPropagateError,
+  PlanStaleError,
+  SelfApprovalError,
   StaleSelectionError,
   TargetMissingError,
   ValidationError,
@@ -19,6 +23,19 @@ import type { Problem } from "../../domain/journey-document.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost } from "../cost.js";
 import { VariableReferenceRef } from "./refs.js";
+
+export const PromotionRequestStatusEnum = builder.enumType("PromotionRequestStatus", {
+  description: "Where a promotion request stands.",
+  values: {
+    PENDING: { description: "Waiting for approvals." },
+    APPROVED: { description: "Approved by enough reviewers: executePromotionRequest applies it." },
+    REJECTED: { description: "A reviewer rejected it. Final." },
+    EXECUTED: { description: "Applied exactly as planned (`propagation`). Final." },
+    STALE: { description: "A planned change moved (the source or target changed): request again. Final." },
+    CANCELLED: { description: "Withdrawn by its requester or an ADMIN. Final." },
+    EXPIRED: { description: "Not executed before `expiresAt`. Final." },
+  } as const,
+});
 
 export const ErrorInterface = builder.interfaceRef<DomainError>("Error").implement({
   description: "An expected failure. Every typed error implements it; `code` is stable, `message` is for people.",
@@ -181,6 +198,48 @@ export const Errors = {
           complexity: listCost(LIST_SIZES.problems),
           description: "Where it is referenced.",
           resolve: (e) => e.references.slice(0, 100),
+        }),
+      }),
+    }),
+  ),
+  ApprovalRequired: errorType(
+    ApprovalRequiredError,
+    "ApprovalRequiredError",
+    "Code APPROVAL_REQUIRED: the environment's policy requires approvals; changes enter it only through an approved promotion request (requestPromotion).",
+  ),
+  SelfApproval: errorType(
+    SelfApprovalError,
+    "SelfApprovalError",
+    "Code SELF_APPROVAL: the requester may not approve their own request under the environment's policy.",
+  ),
+  PlanStale: registered(PlanStaleError, () =>
+    builder.objectType(PlanStaleError, {
+      name: "PlanStaleError",
+      description:
+        "Code PLAN_STALE: the plan approved or executed is not the request's, or planned changes are no longer current; nothing was applied.",
+      interfaces: [ErrorInterface],
+      isTypeOf: (value) => value instanceof PlanStaleError,
+      fields: (t) => ({
+        changeIds: t.field({
+          type: ["ID"],
+          description: "The planned changes that moved (empty when the plan hash given is not the request's).",
+          resolve: (e) => e.changeIds,
+        }),
+      }),
+    }),
+  ),
+  InvalidRequestState: registered(InvalidRequestStateError, () =>
+    builder.objectType(InvalidRequestStateError, {
+      name: "InvalidRequestStateError",
+      description:
+        "Code INVALID_REQUEST_STATE: the request's status does not allow this (approving an executed request, executing a pending one…).",
+      interfaces: [ErrorInterface],
+      isTypeOf: (value) => value instanceof InvalidRequestStateError,
+      fields: (t) => ({
+        status: t.field({
+          type: PromotionRequestStatusEnum,
+          description: "The request's current status.",
+          resolve: (e) => e.status as never,
         }),
       }),
     }),

@@ -12,6 +12,7 @@ import "./drafts.js";
 import "./diff.js";
 import "./propagations.js";
 import "./reverts.js";
+import "./promotion-requests.js";
 import "./sync.js";
 import "./step-types.js";
 import "./variables.js";

@@ -15,6 +15,9 @@ const PropagationModeEnum = builder.enumType("PropagationMode", {
     PROMOTE_NOW: { description: '"Promote now": every change of the diff.' },
     REVIEWED: { description: '"Review and promote": a reviewed selection of changes.' },
     REVERT: { description: "A revert of a past propagation (`revertOf`), whole or in part." },
+    APPROVED_REQUEST: {
+      description: "An approved promotion request, executed exactly as planned (`request`; `revertOf` when it reverted a propagation).",
+    },
   } as const,
 });
 
@@ -40,7 +43,11 @@ builder.node(PropagationRef, {
       description: "The target environment.",
       resolve: async (p, _args, { loaders }) => (await loaders.environment.load(p.toEnvironmentId))!,
     }),
-    mode: t.field({ type: PropagationModeEnum, description: "Promote now, or a reviewed selection.", resolve: (p) => p.mode }),
+    mode: t.field({
+      type: PropagationModeEnum,
+      description: "How the changes were chosen: promote now, a reviewed selection, a revert, an approved request.",
+      resolve: (p) => p.mode,
+    }),
     items: t.field({
       type: [ConfigChangeRef],
       complexity: listCost(LIST_SIZES.changes),
@@ -164,6 +171,7 @@ const propagationErrors = [
   Errors.NothingToPropagate,
   Errors.DraftConflict,
   Errors.MissingVariables,
+  Errors.ApprovalRequired,
 ];
 
 const ids = (input: { applicationId: string; fromEnvironmentId: string; toEnvironmentId: string; journeyId?: string | null }) => ({

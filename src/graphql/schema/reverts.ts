@@ -153,6 +153,7 @@ builder.mutationField("revertPropagation", (t) =>
       Errors.NothingToPropagate,
       Errors.DraftConflict,
       Errors.MissingVariables,
+      Errors.ApprovalRequired,
     ]),
     args: { input: t.arg({ type: RevertPropagationInput, description: "What to revert." }) },
     resolve: (_root, { input }, { services, actor }) =>

@@ -1,0 +1,477 @@
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import {
+  expirePromotionRequests,
+  findDueRequestIds,
+  findPromotionRequest,
+  findReviewsByRequestIds,
+  insertPromotionRequest,
+  insertRequestEvents,
+  insertReview,
+  type PromotionRequestRow,
+  type RequestStatus,
+  setPromotionRequestStatus,
+} from "../db/repositories/promotion-requests.js";
+import type { PropagationRow } from "../db/repositories/propagations.js";
+import { lockNotifications } from "../db/repositories/sync-notifications.js";
+import type { PropagationItem } from "../db/schema.js";
+import { canonicalHash } from "../domain/canonical-json.js";
+import {
+  AlreadyExistsError,
+  ForbiddenError,
+  IncompleteSelectionError,
+  InvalidRequestStateError,
+  NotFoundError,
+  NothingToPropagateError,
+  PlanStaleError,
+  SelfApprovalError,
+  TargetMissingError,
+  ValidationError,
+} from "../domain/errors.js";
+import { afterApproval, expiryOf, nextStatus, planHash, type RequestAction, statusAt } from "../domain/promotion-requests.js";
+import { resolveSelection } from "../domain/selection.js";
+import { isUuid } from "../domain/uuid.js";
+import { type Actor, hasRole } from "./actor.js";
+import { type ChangeView, computeDiff, loadDiffContext, resolveDiffTarget } from "./diff.js";
+import { inputs, parseInput } from "./input.js";
+import { lockConfigurations } from "./locks.js";
+import { environmentOf, propagationOf } from "./lookups.js";
+import {
+  applyToTarget,
+  changeIds,
+  checkWrite,
+  earlierAnswer,
+  idempotencyKey,
+  oneSelection,
+  requirePromoterOf,
+  selectChanges,
+  type TargetSide,
+} from "./propagations.js";
+import { loadRevertTarget, revertPlanOf } from "./reverts.js";
+import { withSyncNotifications } from "./sync-notifications.js";
+import { inTransaction } from "./transaction.js";
+
+/*
+ * Promotion requests (DESIGN.md §8): a plan validated like a propagation and stored with its hash;
+ * reviews bound to that hash; execution of exactly the plan, or STALE naming what moved. The state
+ * machine is the domain's (src/domain/promotion-requests.ts). Each use-case is one transaction that
+ * locks the request row first (FOR UPDATE), then — executing — the configurations as a propagation
+ * does, then the organization's notification lock (events): always in that order.
+ */
+
+export type { PromotionRequestRow };
+
+/** The clock requests expire by: injectable, so tests move time instead of sleeping. */
+export type Clock = () => Date;
+
+const requestInput = z
+  .object({
+    applicationId: z.string(),
+    fromEnvironmentId: z.string(),
+    toEnvironmentId: z.string(),
+    journeyId: inputs.optional(z.string()),
+    changeIds: inputs.optional(changeIds),
+    selectAll: inputs.optional(z.boolean()),
+    includeRequired: inputs.optional(z.boolean()),
+    revertPropagationId: inputs.optional(z.string()),
+    comment: inputs.optional(inputs.comment()),
+  })
+  .superRefine(oneSelection);
+
+export type RequestPromotionInput = z.input<typeof requestInput>;
+
+const approveInput = z.object({
+  requestId: z.string(),
+  planHash: z.string().max(200, "must be at most 200 characters"),
+  comment: inputs.optional(inputs.comment()),
+});
+const rejectInput = z.object({
+  requestId: z.string(),
+  comment: inputs.comment().refine((c) => c.trim().length > 0, "must say why"),
+});
+const cancelInput = z.object({ requestId: z.string() });
+const executeInput = z.object({ requestId: z.string(), idempotencyKey: inputs.optional(idempotencyKey()) });
+
+export interface RequestResult {
+  request: PromotionRequestRow;
+  addedChangeIds: string[];
+}
+
+export interface ExecuteResult {
+  request: PromotionRequestRow;
+  propagation: PropagationRow;
+}
+
+/** Stores a validated plan; applies nothing. Into an environment without approvals it is APPROVED at once. */
+export async function requestPromotion(db: Db, actor: Actor, input: RequestPromotionInput, now: Clock): Promise<RequestResult> {
+  const values = parseInput(requestInput, input);
+  const selection = {
+    selectAll: values.selectAll === true,
+    changeIds: values.changeIds ?? [],
+    includeRequired: values.includeRequired === true,
+  };
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const planned = await currentChanges(tx, actor, {
+      applicationId: values.applicationId,
+      fromEnvironmentId: values.fromEnvironmentId,
+      toEnvironmentId: values.toEnvironmentId,
+      journeyId: values.journeyId ?? null,
+      revertOfId: values.revertPropagationId ?? null,
+    });
+    if (planned.changes.length === 0) {
+      throw new NothingToPropagateError(planned.target.from.name, planned.target.to.name, planned.nothingMessage);
+    }
+    const resolved = selectChanges(planned.changes, selection);
+    // Validated like the propagation it would be: a valid result, every variable set in the target.
+    await checkWrite(tx, actor, planned.target, resolved.changes, values.revertPropagationId ? "REVERT" : "PROPAGATION", null);
+    const { to } = planned.target;
+    const createdAt = now();
+    const status = afterApproval(0, to.requiredApprovals);
+    const request = await insertPromotionRequest(tx, {
+      organizationId: actor.organizationId,
+      applicationId: planned.target.application.id,
+      fromEnvironmentId: planned.target.from.id,
+      toEnvironmentId: to.id,
+      journeyId: values.journeyId ?? null,
+      revertOfId: values.revertPropagationId ?? null,
+      status,
+      changes: resolved.changes.map(planItem),
+      planHash: planHash(resolved.changes.map((c) => c.id)),
+      addedChangeIds: resolved.addedChangeIds,
+      comment: values.comment ?? null,
+      requestedBy: actor.name,
+      requestedByTokenId: actor.tokenId,
+      requiredApprovals: to.requiredApprovals,
+      allowSelfApproval: to.allowSelfApproval,
+      requireComment: to.requireComment,
+      createdAt,
+      expiresAt: expiryOf(createdAt, to),
+    });
+    await recordEvent(tx, actor, request, status, createdAt);
+    return { request, addedChangeIds: resolved.addedChangeIds };
+  });
+}
+
+/**
+ * Approves the plan the reviewer saw (its hash). A reviewer has the role that could propagate into
+ * the target, is not the requester unless the policy allows it, counts once, and comments when the
+ * policy says so. A plan that is no longer current makes the request STALE (committed) and answers
+ * PLAN_STALE naming the planned changes that moved.
+ */
+export async function approvePromotionRequest(
+  db: Db,
+  actor: Actor,
+  input: z.input<typeof approveInput>,
+  now: Clock,
+): Promise<{ request: PromotionRequestRow }> {
+  const values = parseInput(approveInput, input);
+  await expireDue(db, actor, now);
+  const outcome = await inTransaction(db, actor.organizationId, async (tx) => {
+    const request = await lockedRequest(tx, actor, values.requestId);
+    requirePromoterOf(actor, await environmentOf(tx, actor, request.toEnvironmentId), "approve a promotion into");
+    const at = now();
+    requireAction(request, "approve", "approved", at);
+    if (!request.allowSelfApproval && request.requestedByTokenId === actor.tokenId) throw new SelfApprovalError();
+    if (request.requireComment && !values.comment?.trim()) {
+      throw new ValidationError([{ path: "comment", message: "comment is required: the environment's policy asks reviewers to say why" }]);
+    }
+    if (values.planHash !== request.planHash) {
+      throw new PlanStaleError(
+        [],
+        `You reviewed plan ${values.planHash.slice(0, 12)}; this request's plan is ${request.planHash.slice(0, 12)}: review the request again`,
+      );
+    }
+    const moved = (await planNow(tx, actor, request)).moved;
+    if (moved.length > 0) return { stale: moved, request: await moveTo(tx, actor, request, "STALE", at) };
+    const review = await insertReview(tx, {
+      organizationId: actor.organizationId,
+      requestId: request.id,
+      reviewer: actor.name,
+      reviewerTokenId: actor.tokenId,
+      decision: "APPROVED",
+      comment: values.comment ?? null,
+      planHash: request.planHash,
+      createdAt: at,
+    });
+    if (!review) throw new AlreadyExistsError("You have reviewed this request already: each reviewer counts once");
+    const approvals = (await findReviewsByRequestIds(tx, actor.organizationId, [request.id])).filter((r) => r.decision === "APPROVED");
+    const status = afterApproval(approvals.length, request.requiredApprovals);
+    return { stale: null, request: status === request.status ? request : await moveTo(tx, actor, request, status, at) };
+  });
+  if (outcome.stale) throw new PlanStaleError(outcome.stale);
+  return { request: outcome.request };
+}
+
+/** One rejection rejects the request; the reviewer says why. */
+export async function rejectPromotionRequest(
+  db: Db,
+  actor: Actor,
+  input: z.input<typeof rejectInput>,
+  now: Clock,
+): Promise<{ request: PromotionRequestRow }> {
+  const values = parseInput(rejectInput, input);
+  await expireDue(db, actor, now);
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const request = await lockedRequest(tx, actor, values.requestId);
+    requirePromoterOf(actor, await environmentOf(tx, actor, request.toEnvironmentId), "reject a promotion into");
+    const at = now();
+    requireAction(request, "reject", "rejected", at);
+    const review = await insertReview(tx, {
+      organizationId: actor.organizationId,
+      requestId: request.id,
+      reviewer: actor.name,
+      reviewerTokenId: actor.tokenId,
+      decision: "REJECTED",
+      comment: values.comment,
+      planHash: request.planHash,
+      createdAt: at,
+    });
+    if (!review) throw new AlreadyExistsError("You have reviewed this request already: each reviewer counts once");
+    return { request: await moveTo(tx, actor, request, "REJECTED", at) };
+  });
+}
+
+/** The requester, or an ADMIN, withdraws an open request. */
+export async function cancelPromotionRequest(
+  db: Db,
+  actor: Actor,
+  input: z.input<typeof cancelInput>,
+  now: Clock,
+): Promise<{ request: PromotionRequestRow }> {
+  const values = parseInput(cancelInput, input);
+  await expireDue(db, actor, now);
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const request = await lockedRequest(tx, actor, values.requestId);
+    if (request.requestedByTokenId !== actor.tokenId && !hasRole(actor, "ADMIN")) {
+      throw new ForbiddenError("Only the requester or an ADMIN may cancel a promotion request");
+    }
+    const at = now();
+    requireAction(request, "cancel", "cancelled", at);
+    return { request: await moveTo(tx, actor, request, "CANCELLED", at) };
+  });
+}
+
+/**
+ * Applies exactly the approved plan, in one transaction with a propagation's locks, as a
+ * propagation of mode APPROVED_REQUEST linked to the request — or, when a planned change is no
+ * longer current, marks the request STALE (committed) and answers PLAN_STALE naming those changes,
+ * applying nothing. At most once: the request row is locked, and an executed request is
+ * INVALID_REQUEST_STATE (or, with the same idempotency key, the first answer).
+ */
+export async function executePromotionRequest(
+  db: Db,
+  actor: Actor,
+  input: z.input<typeof executeInput>,
+  now: Clock,
+): Promise<ExecuteResult> {
+  const values = parseInput(executeInput, input);
+  const requestHash = canonicalHash(["EXECUTE", values.requestId]);
+  await expireDue(db, actor, now);
+  const outcome = await inTransaction(db, actor.organizationId, async (tx) => {
+    const unlocked = await requestOf(tx, actor, values.requestId);
+    // The role first: a replayed key answers only whom the request itself would be allowed for.
+    requirePromoterOf(actor, await environmentOf(tx, actor, unlocked.toEnvironmentId), "execute a promotion into");
+    const earlier = await earlierAnswer(tx, actor, values.idempotencyKey, requestHash);
+    if (earlier) {
+      if (earlier.propagation.promotionRequestId !== unlocked.id) {
+        throw new ValidationError([{ path: "idempotencyKey", message: "idempotencyKey was already used for a different request" }]);
+      }
+      return { stale: null, request: unlocked, propagation: earlier.propagation };
+    }
+    const request = await lockedRequest(tx, actor, values.requestId);
+    const at = now();
+    requireAction(request, "execute", "executed", at);
+    await lockConfigurations(tx, request.applicationId, { read: request.fromEnvironmentId, write: request.toEnvironmentId });
+    return withSyncNotifications(tx, actor, [request.applicationId], async () => {
+      const plan = await planNow(tx, actor, request);
+      if (plan.moved.length > 0) return { stale: plan.moved, request: await moveTo(tx, actor, request, "STALE", at) };
+      const propagation = await applyToTarget(tx, actor, {
+        target: plan.target,
+        selected: plan.selected,
+        origin: request.revertOfId ? "REVERT" : "PROPAGATION",
+        record: {
+          mode: "APPROVED_REQUEST",
+          revertOfId: request.revertOfId,
+          promotionRequestId: request.id,
+          addedChangeIds: request.addedChangeIds,
+          comment: request.comment,
+          idempotencyKey: values.idempotencyKey ?? null,
+          requestHash: values.idempotencyKey === undefined ? null : requestHash,
+        },
+      });
+      return { stale: null, request: await moveTo(tx, actor, request, "EXECUTED", at), propagation };
+    });
+  });
+  if (outcome.stale) throw new PlanStaleError(outcome.stale);
+  return { request: outcome.request, propagation: outcome.propagation! };
+}
+
+/**
+ * Stores EXPIRED for the organization's open requests past their expiry, with their events: run
+ * before every read of requests and every action on one, so no background job is needed. Reads
+ * one index when nothing is due, and writes nothing then.
+ */
+export async function expireDue(db: Db, actor: Actor, now: Clock): Promise<void> {
+  const at = now();
+  const due = await findDueRequestIds(db, actor.organizationId, at);
+  if (due.length === 0) return;
+  await inTransaction(db, actor.organizationId, async (tx) => {
+    await lockNotifications(tx, actor.organizationId);
+    const expired = await expirePromotionRequests(tx, actor.organizationId, due, at);
+    await insertRequestEvents(
+      tx,
+      actor.organizationId,
+      expired.map((r) => eventOf(r, "EXPIRED", "system", at)),
+    );
+  });
+}
+
+/**
+ * Whether executing the request now would refuse because a planned change is no longer current:
+ * computed on read (for an open request), never stored until an action finds it so.
+ */
+export async function isStale(db: Db, actor: Actor, request: PromotionRequestRow, now: Date): Promise<boolean> {
+  const status = statusAt(request, now);
+  if (status === "STALE") return true;
+  if (status !== "PENDING" && status !== "APPROVED") return false;
+  try {
+    return (await planNow(db, actor, request)).moved.length > 0;
+  } catch (error) {
+    // The source or target is gone or unusable: nothing planned can apply.
+    if (error instanceof NotFoundError || error instanceof TargetMissingError) return true;
+    throw error;
+  }
+}
+
+/** The request, in the caller's organization, locked until commit. */
+async function lockedRequest(tx: Db, actor: Actor, id: string): Promise<PromotionRequestRow> {
+  const row = isUuid(id) ? await findPromotionRequest(tx, actor.organizationId, id, { forUpdate: true }) : null;
+  if (!row) throw new NotFoundError("promotion request", id);
+  return row;
+}
+
+async function requestOf(tx: Db, actor: Actor, id: string): Promise<PromotionRequestRow> {
+  const row = isUuid(id) ? await findPromotionRequest(tx, actor.organizationId, id) : null;
+  if (!row) throw new NotFoundError("promotion request", id);
+  return row;
+}
+
+/** INVALID_REQUEST_STATE, with the status the request has at `at`, unless the action is allowed there. */
+function requireAction(request: PromotionRequestRow, action: RequestAction, done: string, at: Date): void {
+  const status = statusAt(request, at);
+  if (nextStatus(status, action) === null) throw new InvalidRequestStateError(status, done);
+}
+
+/** Stores the request's new status and its event; returns the request as it now is. */
+async function moveTo(tx: Db, actor: Actor, request: PromotionRequestRow, status: RequestStatus, at: Date): Promise<PromotionRequestRow> {
+  await setPromotionRequestStatus(tx, request.id, status);
+  const moved = { ...request, status };
+  await recordEvent(tx, actor, moved, status, at);
+  return moved;
+}
+
+async function recordEvent(tx: Db, actor: Actor, request: PromotionRequestRow, status: RequestStatus, at: Date): Promise<void> {
+  await lockNotifications(tx, actor.organizationId);
+  await insertRequestEvents(tx, actor.organizationId, [eventOf(request, status, actor.name, at)]);
+}
+
+function eventOf(request: PromotionRequestRow, status: RequestStatus, actor: string, at: Date) {
+  return {
+    organizationId: request.organizationId,
+    requestId: request.id,
+    applicationId: request.applicationId,
+    environmentId: request.toEnvironmentId,
+    status,
+    actor,
+    occurredAt: at,
+  };
+}
+
+function planItem(c: ChangeView): PropagationItem {
+  return {
+    id: c.id,
+    path: c.path,
+    kind: c.kind,
+    summary: c.summary,
+    journeyKey: c.journeyKey,
+    journeyId: c.journeyId,
+    stepKey: c.stepKey,
+    oldValue: c.oldValue,
+    newValue: c.newValue,
+    requires: c.requires,
+    bundleId: c.bundleId,
+  };
+}
+
+interface PlanSource {
+  applicationId: string;
+  fromEnvironmentId: string;
+  toEnvironmentId: string;
+  journeyId: string | null;
+  revertOfId: string | null;
+}
+
+/**
+ * The changes a plan is chosen from, now: the diff between the environments (limited to the
+ * journey, if any), or the revert plan of the propagation.
+ */
+async function currentChanges(
+  tx: Db,
+  actor: Actor,
+  source: PlanSource,
+): Promise<{ target: TargetSide; changes: ChangeView[]; nothingMessage?: string }> {
+  if (source.revertOfId !== null) {
+    const reverted = await propagationOf(tx, actor, source.revertOfId);
+    const mismatch =
+      reverted.applicationId !== source.applicationId ||
+      reverted.fromEnvironmentId !== source.fromEnvironmentId ||
+      reverted.toEnvironmentId !== source.toEnvironmentId;
+    if (mismatch || source.journeyId !== null) {
+      throw new ValidationError([
+        {
+          path: "revertPropagationId",
+          message:
+            "revertPropagationId names a propagation of another application or between other environments (give its own, and no journeyId)",
+        },
+      ]);
+    }
+    const target = await loadRevertTarget(tx, actor, reverted);
+    const plan = revertPlanOf(target, reverted);
+    return {
+      target,
+      changes: plan.changes,
+      nothingMessage:
+        plan.conflicts.length > 0
+          ? `Nothing to revert: every change of this propagation that is not reverted yet is a conflict (${plan.conflicts.length})`
+          : "Nothing to revert: every change of this propagation is reverted already",
+    };
+  }
+  const context = await loadDiffContext(tx, actor, await resolveDiffTarget(tx, actor, source));
+  if (!context.toClient) throw new TargetMissingError(context.to.name);
+  return { target: { ...context, toClient: context.toClient }, changes: computeDiff(context).changes };
+}
+
+/**
+ * The request's plan against now: the current changes it names (in the plan's order) and the
+ * planned changes that moved — no longer current, or now requiring a change outside the plan.
+ */
+async function planNow(
+  tx: Db,
+  actor: Actor,
+  request: PromotionRequestRow,
+): Promise<{ target: TargetSide; selected: ChangeView[]; moved: string[] }> {
+  const { target, changes } = await currentChanges(tx, actor, request);
+  const plannedIds = request.changes.map((c) => c.id);
+  const current = new Set(changes.map((c) => c.id));
+  const gone = plannedIds.filter((id) => !current.has(id));
+  if (gone.length > 0) return { target, selected: [], moved: gone };
+  try {
+    const resolved = resolveSelection(changes, plannedIds, { includeRequired: false });
+    return { target, selected: resolved.changes as ChangeView[], moved: [] };
+  } catch (error) {
+    if (!(error instanceof IncompleteSelectionError)) throw error;
+    const missing = new Set(error.missingChangeIds);
+    const needing = changes.filter((c) => plannedIds.includes(c.id) && c.requires.some((id) => missing.has(id))).map((c) => c.id);
+    return { target, selected: [], moved: needing.length > 0 ? needing : plannedIds };
+  }
+}
