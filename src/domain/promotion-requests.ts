@@ -70,11 +70,12 @@ export function statusAt(request: { status: PromotionRequestStatus; expiresAt: D
 }
 
 /**
- * The plan's hash: SHA-256 over its sorted change ids. Ids are content-addressed (path, old and
- * new value), so the hash binds every value the reviewer saw.
+ * The plan's hash: SHA-256 over its sorted change ids (as a JSON array: no two plans share a
+ * text). Ids are content-addressed (path, old and new value), so the hash binds every value the
+ * reviewer saw.
  */
 export function planHash(changeIds: readonly string[]): string {
-  return sha256Hex([...changeIds].sort().join("\n"));
+  return sha256Hex(JSON.stringify([...changeIds].sort()));
 }
 
 /** When a request made at `createdAt` under `policy` expires. */

@@ -103,6 +103,14 @@ const LIST = operation(`query ApprovalsList($status: PromotionRequestStatus, $en
 
 const NODE = operation(`query ApprovalsNode($id: ID!) { node(id: $id) { ... on PromotionRequest { ${REQUEST_FIELDS} } } }`);
 
+const REVERT = operation(`mutation ApprovalsRevert($input: RevertPropagationInput!) {
+  revertPropagation(input: $input) { __typename ... on Error { code message } } }`);
+
+const REVERTED_BY = operation(`query ApprovalsRevertedBy($id: ID!) { node(id: $id) { ... on Propagation { revertedBy { id mode } } } }`);
+
+const CONFIGURATION = operation(`query ApprovalsConfiguration($id: ID!, $env: ID!) {
+  node(id: $id) { ... on Journey { configuration(environmentId: $env) { version hash } } } }`);
+
 interface World {
   admin: Api;
   promoter: Api;
@@ -175,6 +183,9 @@ async function request(w: World, as: Api, extra: Record<string, unknown> = { sel
   expect(result.requestPromotion.__typename).toBe("RequestPromotionSuccess");
   return result.requestPromotion.request;
 }
+
+const stagingConfiguration = async (w: World) =>
+  (await w.admin.data(CONFIGURATION, { id: w.catalogue.journeys.login, env: w.env.staging })).node.configuration;
 
 const stagingDiff = async (w: World) =>
   (await w.admin.data(DIFF, { a: w.catalogue.applicationId, from: w.env.development, to: w.env.staging })).diff;
@@ -377,6 +388,39 @@ describe("promotion requests", () => {
     } finally {
       now -= 2 * 3_600_000;
     }
+  });
+
+  it("a revert by request: revertPropagation is APPROVAL_REQUIRED; the approved request reverts, recorded as the propagation's revert", async () => {
+    const w = await world("approvals-revert");
+    await savePassword(w, 14);
+    const before = await stagingConfiguration(w);
+    const p1 = (await w.promoter.data(PROPAGATE, { input: { ...toStaging(w), selectAll: true } })).propagateChanges.propagation.id;
+    await setPolicy(w, w.env.staging);
+    expect((await w.admin.data(REVERT, { input: { propagationId: p1, selectAll: true } })).revertPropagation.code).toBe(
+      "APPROVAL_REQUIRED",
+    );
+    // The propagation's own application and environments, and no journey: anything else is refused.
+    const mismatched = await w.promoter.data(REQUEST, {
+      input: {
+        ...toStaging(w),
+        fromEnvironmentId: w.env.staging,
+        toEnvironmentId: w.env.production,
+        revertPropagationId: p1,
+        selectAll: true,
+      },
+    });
+    expect(mismatched.requestPromotion.code).toBe("VALIDATION_FAILED");
+
+    const requested = await request(w, w.promoter, { revertPropagationId: p1, selectAll: true, comment: "Back to 12" });
+    expect(requested).toMatchObject({ status: "PENDING", revertOf: { id: p1 } });
+    expect(requested.changes).toEqual([expect.objectContaining({ oldValue: 14, newValue: 12 })]);
+    await w.reviewer.data(APPROVE, { input: { requestId: requested.id, planHash: requested.planHash } });
+    const executed = (await w.promoter.data(EXECUTE, { input: { requestId: requested.id } })).executePromotionRequest;
+    expect(executed.__typename).toBe("ExecutePromotionRequestSuccess");
+    expect(executed.request.propagation).toMatchObject({ mode: "APPROVED_REQUEST", revertOf: { id: p1 }, request: { id: requested.id } });
+    expect((await stagingConfiguration(w)).hash).toBe(before.hash);
+    const history = await w.viewer.data(REVERTED_BY, { id: p1 });
+    expect(history.node.revertedBy).toEqual([{ id: executed.propagation.id, mode: "APPROVED_REQUEST" }]);
   });
 
   it("production needs ADMIN reviewers and an ADMIN to execute", async () => {

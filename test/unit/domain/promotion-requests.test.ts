@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import {
+  afterApproval,
+  expiryOf,
+  isFinal,
+  nextStatus,
+  PROMOTION_REQUEST_STATUSES,
+  type PromotionRequestStatus,
+  planHash,
+  REQUEST_ACTIONS,
+  type RequestAction,
+  statusAt,
+} from "../../../src/domain/promotion-requests.js";
+import { sha256Hex } from "../../../src/domain/sha256.js";
+
+/*
+ * The state machine of promotion requests (DESIGN.md §8), every (state, action) pair written out:
+ * a change to a transition has to change this table too.
+ */
+
+const R = null;
+const TABLE: Record<PromotionRequestStatus, Record<RequestAction, PromotionRequestStatus | null>> = {
+  //        approve     reject      cancel       execute     markStale  expire
+  PENDING: { approve: "APPROVED", reject: "REJECTED", cancel: "CANCELLED", execute: R, markStale: "STALE", expire: "EXPIRED" },
+  APPROVED: { approve: R, reject: "REJECTED", cancel: "CANCELLED", execute: "EXECUTED", markStale: "STALE", expire: "EXPIRED" },
+  REJECTED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
+  EXECUTED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
+  STALE: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
+  CANCELLED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
+  EXPIRED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
+};
+
+describe("the promotion request state machine", () => {
+  const pairs = PROMOTION_REQUEST_STATUSES.flatMap((status) => REQUEST_ACTIONS.map((action) => [status, action] as const));
+
+  it("covers every status and action", () => {
+    expect(Object.keys(TABLE).sort()).toEqual([...PROMOTION_REQUEST_STATUSES].sort());
+    expect(pairs).toHaveLength(7 * 6);
+  });
+
+  it.each(pairs)("%s, %s", (status, action) => {
+    expect(nextStatus(status, action)).toBe(TABLE[status][action]);
+  });
+
+  it("has exactly five final states: nothing moves them", () => {
+    expect(PROMOTION_REQUEST_STATUSES.filter(isFinal)).toEqual(["REJECTED", "EXECUTED", "STALE", "CANCELLED", "EXPIRED"]);
+  });
+
+  it("approves once enough approvals are in, and at once when none are required", () => {
+    expect(afterApproval(0, 0)).toBe("APPROVED");
+    expect(afterApproval(0, 1)).toBe("PENDING");
+    expect(afterApproval(1, 2)).toBe("PENDING");
+    expect(afterApproval(2, 2)).toBe("APPROVED");
+  });
+});
+
+describe("expiry", () => {
+  const createdAt = new Date("2026-12-04T12:00:00.000Z");
+  const expiresAt = expiryOf(createdAt, { expiresAfterHours: 72 });
+
+  it("is the policy's hours after creation", () => {
+    expect(expiresAt.toISOString()).toBe("2026-12-07T12:00:00.000Z");
+  });
+
+  it("makes an open request EXPIRED from its expiry on, and leaves closed ones as they are", () => {
+    const before = new Date(expiresAt.getTime() - 1);
+    for (const status of PROMOTION_REQUEST_STATUSES) {
+      expect(statusAt({ status, expiresAt }, before)).toBe(status);
+      expect(statusAt({ status, expiresAt }, expiresAt)).toBe(status === "PENDING" || status === "APPROVED" ? "EXPIRED" : status);
+    }
+  });
+});
+
+describe("the plan hash", () => {
+  it("is SHA-256 over the sorted ids (a JSON array), whatever their order", () => {
+    expect(planHash(["b", "a", "c"])).toBe(sha256Hex('["a","b","c"]'));
+    expect(planHash(["c", "a", "b"])).toBe(planHash(["a", "b", "c"]));
+  });
+
+  it("differs when the plan does", () => {
+    expect(planHash(["a", "b"])).not.toBe(planHash(["a"]));
+    expect(planHash(["a", "b"])).not.toBe(planHash(["a\nb"]));
+  });
+});
