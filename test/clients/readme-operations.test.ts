@@ -77,6 +77,11 @@ describe.each([
       after: "0",
     };
     const answers: Record<string, any> = {};
+    // A reviewer is another token than the requester's (the README's policy allows no self-approval).
+    const reviewer = new ApolloClient({
+      link: new HttpLink({ uri: server.endpoint, headers: { authorization: `Bearer ${w.tenant.tokens.PROMOTER}` } }),
+      cache: new InMemoryCache({ possibleTypes }),
+    });
     try {
       for (const operation of OPERATIONS) {
         const missing = operation.variables.filter((v) => !(v in known));
@@ -87,7 +92,8 @@ describe.each([
         if (operation.kind === "query") {
           result = await client.query({ query, variables, fetchPolicy: "network-only", errorPolicy: "all" });
         } else if (operation.kind === "mutation") {
-          result = await client.mutate({ mutation: query, variables, errorPolicy: "all" });
+          const as = operation.name === "Approve" ? reviewer : client;
+          result = await as.mutate({ mutation: query, variables, errorPolicy: "all" });
         } else {
           result = await firstValueFrom(client.subscribe({ query, variables }));
         }
@@ -104,9 +110,14 @@ describe.each([
         if (data.diff) known.changeIds = data.diff.changes.slice(0, 1).map((c: { id: string }) => c.id);
         if (data.createVariable) known.variable = data.createVariable.variable.id;
         if (data.propagateChanges) known.propagation = data.propagateChanges.propagation.id;
+        if (data.requestPromotion) {
+          known.request = data.requestPromotion.request.id;
+          known.planHash = data.requestPromotion.request.planHash;
+        }
       }
     } finally {
       await client.stop();
+      await reviewer.stop();
       await ws.dispose();
     }
     expect(Object.keys(answers)).toEqual(OPERATIONS.map((o) => o.name));
@@ -115,6 +126,11 @@ describe.each([
     expect(answers.RevertPreview.revertPreview.conflicts).toEqual([]);
     expect(answers.Revert.revertPropagation.propagation).toMatchObject({ mode: "REVERT", revertOf: { id: known.propagation } });
     expect(answers.Restore.restoreJourneyVersion.draft.restoredFromVersion).toBe(1);
+    expect(answers.Approve.approvePromotionRequest.request).toMatchObject({ status: "APPROVED", approvalsNeeded: 0 });
+    expect(answers.Execute.executePromotionRequest).toMatchObject({
+      request: { status: "EXECUTED" },
+      propagation: { mode: "APPROVED_REQUEST", request: { id: known.request } },
+    });
 
     // The shell examples, sent as curl sends them.
     for (const body of readmeShellRequests()) {
