@@ -18,6 +18,7 @@ import type { PropagationItem } from "../db/schema.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import {
   AlreadyExistsError,
+  type DomainError,
   ForbiddenError,
   IncompleteSelectionError,
   InvalidRequestStateError,
@@ -165,12 +166,12 @@ export async function approvePromotionRequest(
   now: Clock,
 ): Promise<{ request: PromotionRequestRow }> {
   const values = parseInput(approveInput, input);
-  await expireDue(db, actor, now);
-  const outcome = await inTransaction(db, actor.organizationId, async (tx) => {
+  return committing(db, actor, async (tx) => {
     const request = await lockedRequest(tx, actor, values.requestId);
     requirePromoterOf(actor, await environmentOf(tx, actor, request.toEnvironmentId), "approve a promotion into");
     const at = now();
-    requireAction(request, "approve", "approved", at);
+    const refused = await refusedAction(tx, actor, request, "approve", "approved", at);
+    if (refused) return refused;
     if (!request.allowSelfApproval && request.requestedByTokenId === actor.tokenId) throw new SelfApprovalError();
     if (request.requireComment && !values.comment?.trim()) {
       throw new ValidationError([{ path: "comment", message: "comment is required: the environment's policy asks reviewers to say why" }]);
@@ -182,7 +183,7 @@ export async function approvePromotionRequest(
       );
     }
     const moved = (await planNow(tx, actor, request)).moved;
-    if (moved.length > 0) return { stale: moved, request: await moveTo(tx, actor, request, "STALE", at) };
+    if (moved.length > 0) return stale(tx, actor, request, moved, at);
     const review = await insertReview(tx, {
       organizationId: actor.organizationId,
       requestId: request.id,
@@ -196,10 +197,8 @@ export async function approvePromotionRequest(
     if (!review) throw new AlreadyExistsError("You have reviewed this request already: each reviewer counts once");
     const approvals = (await findReviewsByRequestIds(tx, actor.organizationId, [request.id])).filter((r) => r.decision === "APPROVED");
     const status = afterApproval(approvals.length, request.requiredApprovals);
-    return { stale: null, request: status === request.status ? request : await moveTo(tx, actor, request, status, at) };
+    return { request: status === request.status ? request : await moveTo(tx, actor, request, status, at) };
   });
-  if (outcome.stale) throw new PlanStaleError(outcome.stale);
-  return { request: outcome.request };
 }
 
 /** One rejection rejects the request; the reviewer says why. */
@@ -210,12 +209,12 @@ export async function rejectPromotionRequest(
   now: Clock,
 ): Promise<{ request: PromotionRequestRow }> {
   const values = parseInput(rejectInput, input);
-  await expireDue(db, actor, now);
-  return inTransaction(db, actor.organizationId, async (tx) => {
+  return committing(db, actor, async (tx) => {
     const request = await lockedRequest(tx, actor, values.requestId);
     requirePromoterOf(actor, await environmentOf(tx, actor, request.toEnvironmentId), "reject a promotion into");
     const at = now();
-    requireAction(request, "reject", "rejected", at);
+    const refused = await refusedAction(tx, actor, request, "reject", "rejected", at);
+    if (refused) return refused;
     const review = await insertReview(tx, {
       organizationId: actor.organizationId,
       requestId: request.id,
@@ -239,14 +238,14 @@ export async function cancelPromotionRequest(
   now: Clock,
 ): Promise<{ request: PromotionRequestRow }> {
   const values = parseInput(cancelInput, input);
-  await expireDue(db, actor, now);
-  return inTransaction(db, actor.organizationId, async (tx) => {
+  return committing(db, actor, async (tx) => {
     const request = await lockedRequest(tx, actor, values.requestId);
     if (request.requestedByTokenId !== actor.tokenId && !hasRole(actor, "ADMIN")) {
       throw new ForbiddenError("Only the requester or an ADMIN may cancel a promotion request");
     }
     const at = now();
-    requireAction(request, "cancel", "cancelled", at);
+    const refused = await refusedAction(tx, actor, request, "cancel", "cancelled", at);
+    if (refused) return refused;
     return { request: await moveTo(tx, actor, request, "CANCELLED", at) };
   });
 }
@@ -266,8 +265,7 @@ export async function executePromotionRequest(
 ): Promise<ExecuteResult> {
   const values = parseInput(executeInput, input);
   const requestHash = canonicalHash(["EXECUTE", values.requestId]);
-  await expireDue(db, actor, now);
-  const outcome = await inTransaction(db, actor.organizationId, async (tx) => {
+  return committing(db, actor, async (tx): Promise<ExecuteResult | Committed> => {
     const unlocked = await requestOf(tx, actor, values.requestId);
     // The role first: a replayed key answers only whom the request itself would be allowed for.
     requirePromoterOf(actor, await environmentOf(tx, actor, unlocked.toEnvironmentId), "execute a promotion into");
@@ -276,15 +274,16 @@ export async function executePromotionRequest(
       if (earlier.propagation.promotionRequestId !== unlocked.id) {
         throw new ValidationError([{ path: "idempotencyKey", message: "idempotencyKey was already used for a different request" }]);
       }
-      return { stale: null, request: unlocked, propagation: earlier.propagation };
+      return { request: unlocked, propagation: earlier.propagation };
     }
     const request = await lockedRequest(tx, actor, values.requestId);
     const at = now();
-    requireAction(request, "execute", "executed", at);
+    const refused = await refusedAction(tx, actor, request, "execute", "executed", at);
+    if (refused) return refused;
     await lockConfigurations(tx, request.applicationId, { read: request.fromEnvironmentId, write: request.toEnvironmentId });
     return withSyncNotifications(tx, actor, [request.applicationId], async () => {
       const plan = await planNow(tx, actor, request);
-      if (plan.moved.length > 0) return { stale: plan.moved, request: await moveTo(tx, actor, request, "STALE", at) };
+      if (plan.moved.length > 0) return stale(tx, actor, request, plan.moved, at);
       const propagation = await applyToTarget(tx, actor, {
         target: plan.target,
         selected: plan.selected,
@@ -299,17 +298,15 @@ export async function executePromotionRequest(
           requestHash: values.idempotencyKey === undefined ? null : requestHash,
         },
       });
-      return { stale: null, request: await moveTo(tx, actor, request, "EXECUTED", at), propagation };
+      return { request: await moveTo(tx, actor, request, "EXECUTED", at), propagation };
     });
   });
-  if (outcome.stale) throw new PlanStaleError(outcome.stale);
-  return { request: outcome.request, propagation: outcome.propagation! };
 }
 
 /**
  * Stores EXPIRED for the organization's open requests past their expiry, with their events: run
- * before every read of requests and every action on one, so no background job is needed. Reads
- * one index when nothing is due, and writes nothing then.
+ * before every list of requests, so no background job is needed (an action stores its own
+ * request's expiry: `refusedAction`). Reads one index when nothing is due, and writes nothing then.
  */
 export async function expireDue(db: Db, actor: Actor, now: Clock): Promise<void> {
   const at = now();
@@ -321,7 +318,7 @@ export async function expireDue(db: Db, actor: Actor, now: Clock): Promise<void>
     await insertRequestEvents(
       tx,
       actor.organizationId,
-      expired.map((r) => eventOf(r, "EXPIRED", "system", at)),
+      expired.map((r) => eventOf(r, "EXPIRED", SYSTEM, at)),
     );
   });
 }
@@ -356,23 +353,74 @@ async function requestOf(tx: Db, actor: Actor, id: string): Promise<PromotionReq
   return row;
 }
 
-/** INVALID_REQUEST_STATE, with the status the request has at `at`, unless the action is allowed there. */
-function requireAction(request: PromotionRequestRow, action: RequestAction, done: string, at: Date): void {
-  const status = statusAt(request, at);
-  if (nextStatus(status, action) === null) throw new InvalidRequestStateError(status, done);
+/**
+ * A refusal that stores a transition (STALE, EXPIRED): returned from the transaction so that it
+ * commits, thrown after. Every other refusal throws inside the transaction and writes nothing.
+ */
+class Committed {
+  constructor(readonly error: DomainError) {}
 }
 
+async function committing<T>(db: Db, actor: Actor, work: (tx: Db) => Promise<T | Committed>): Promise<T> {
+  const result = await inTransaction(db, actor.organizationId, work);
+  if (result instanceof Committed) throw result.error;
+  return result;
+}
+
+/** Stores STALE and answers PLAN_STALE naming the planned changes that moved. */
+async function stale(tx: Db, actor: Actor, request: PromotionRequestRow, moved: string[], at: Date): Promise<Committed> {
+  await moveTo(tx, actor, request, "STALE", at);
+  return new Committed(new PlanStaleError(moved));
+}
+
+/**
+ * Null when the action is allowed on the request at `at`; else INVALID_REQUEST_STATE with its
+ * status. A request found past its expiry is stored EXPIRED first (its next action), and that
+ * refusal commits.
+ */
+async function refusedAction(
+  tx: Db,
+  actor: Actor,
+  request: PromotionRequestRow,
+  action: RequestAction,
+  done: string,
+  at: Date,
+): Promise<Committed | null> {
+  const status = statusAt(request, at);
+  if (nextStatus(status, action) !== null) return null;
+  if (status !== "EXPIRED" || request.status === "EXPIRED") throw new InvalidRequestStateError(status, done);
+  await moveTo(tx, actor, request, "EXPIRED", at, SYSTEM);
+  return new Committed(new InvalidRequestStateError("EXPIRED", done));
+}
+
+/** The actor of transitions no one made: expiries. */
+const SYSTEM = "system";
+
 /** Stores the request's new status and its event; returns the request as it now is. */
-async function moveTo(tx: Db, actor: Actor, request: PromotionRequestRow, status: RequestStatus, at: Date): Promise<PromotionRequestRow> {
+async function moveTo(
+  tx: Db,
+  actor: Actor,
+  request: PromotionRequestRow,
+  status: RequestStatus,
+  at: Date,
+  by = actor.name,
+): Promise<PromotionRequestRow> {
   await setPromotionRequestStatus(tx, request.id, status);
   const moved = { ...request, status };
-  await recordEvent(tx, actor, moved, status, at);
+  await recordEvent(tx, actor, moved, status, at, by);
   return moved;
 }
 
-async function recordEvent(tx: Db, actor: Actor, request: PromotionRequestRow, status: RequestStatus, at: Date): Promise<void> {
+async function recordEvent(
+  tx: Db,
+  actor: Actor,
+  request: PromotionRequestRow,
+  status: RequestStatus,
+  at: Date,
+  by = actor.name,
+): Promise<void> {
   await lockNotifications(tx, actor.organizationId);
-  await insertRequestEvents(tx, actor.organizationId, [eventOf(request, status, actor.name, at)]);
+  await insertRequestEvents(tx, actor.organizationId, [eventOf(request, status, by, at)]);
 }
 
 function eventOf(request: PromotionRequestRow, status: RequestStatus, actor: string, at: Date) {

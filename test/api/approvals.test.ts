@@ -376,12 +376,20 @@ describe("promotion requests", () => {
     const requested = await request(w, w.promoter);
     await w.reviewer.data(APPROVE, { input: { requestId: requested.id, planHash: requested.planHash } });
     expect((await w.viewer.data(NODE, { id: requested.id })).node.status).toBe("APPROVED");
+    const second = await request(w, w.promoter);
     now += 2 * 3_600_000;
     try {
+      // Shown EXPIRED at once; stored by the next action on it (which refuses) or the next list.
       expect((await w.viewer.data(NODE, { id: requested.id })).node.status).toBe("EXPIRED");
-      expect((await w.viewer.data(LIST, { status: "EXPIRED" })).promotionRequests.edges).toHaveLength(1);
-      expect((await w.viewer.data(LIST, { status: "APPROVED" })).promotionRequests.edges).toHaveLength(0);
+      expect((await w.viewer.data(NODE, { id: second.id })).node.status).toBe("EXPIRED");
       expect((await w.promoter.data(EXECUTE, { input: { requestId: requested.id } })).executePromotionRequest).toMatchObject({
+        code: "INVALID_REQUEST_STATE",
+        status: "EXPIRED",
+      });
+      expect((await w.viewer.data(LIST, { status: "EXPIRED" })).promotionRequests.edges).toHaveLength(2);
+      expect((await w.viewer.data(LIST, { status: "APPROVED" })).promotionRequests.edges).toHaveLength(0);
+      expect((await w.viewer.data(LIST, { status: "PENDING" })).promotionRequests.edges).toHaveLength(0);
+      expect((await w.promoter.data(CANCEL, { input: { requestId: second.id } })).cancelPromotionRequest).toMatchObject({
         code: "INVALID_REQUEST_STATE",
         status: "EXPIRED",
       });

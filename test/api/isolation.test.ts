@@ -2,16 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { globalId, type NodeTypeName, parseGlobalId } from "../../src/graphql/ids.js";
 import { PROMOTE_NOW, SAVE_STEP } from "../support/documents.js";
-import {
-  type Api,
-  apiAs,
-  type Catalogue,
-  createApiToken,
-  createCatalogue,
-  createClient,
-  operation,
-  tenantRows,
-} from "../support/fixtures.js";
+import { type Api, apiAs, type Catalogue, createApiToken, createCatalogue, createClient, operation } from "../support/fixtures.js";
+import { organizationRows } from "../support/fuzzing.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { subscribeWs, wsClient } from "../support/subscriptions.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -26,6 +18,8 @@ interface World {
   admin: Api;
   catalogue: Catalogue;
   ids: Record<NodeTypeName, string>;
+  /** The plan hash of the promotion request, as a reviewer would send it. */
+  planHash: string;
 }
 
 let server: TestServer;
@@ -72,7 +66,7 @@ async function world(label: string): Promise<World> {
   // A request to revert that propagation (approved at once: staging requires no approvals).
   const promotionRequest = (
     await admin.data(
-      `mutation($input: RequestPromotionInput!) { requestPromotion(input: $input) { ... on RequestPromotionSuccess { request { id } } } }`,
+      `mutation($input: RequestPromotionInput!) { requestPromotion(input: $input) { ... on RequestPromotionSuccess { request { id planHash } } } }`,
       {
         input: {
           applicationId: catalogue.applicationId,
@@ -83,7 +77,7 @@ async function world(label: string): Promise<World> {
         },
       },
     )
-  ).requestPromotion.request.id;
+  ).requestPromotion.request;
   // A draft stays open, so drafts are probed too.
   const draft = await admin.data(
     `mutation($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { ... on SaveJourneyStepSuccess { draft { id } } } }`,
@@ -120,11 +114,12 @@ async function world(label: string): Promise<World> {
       JourneyVersion: saved.saveJourney.version.id,
       JourneyDraft: draft.saveJourneyStep.draft.id,
       Propagation: propagation,
-      PromotionRequest: promotionRequest,
+      PromotionRequest: promotionRequest.id,
       SyncNotification: notifications.at(-1).node.id,
       Variable: variable.createVariable.variable.id,
       VariableValueChange: history.setVariableValue.variable.history.edges[0].node.id,
     },
+    planHash: promotionRequest.planHash,
   };
 }
 
@@ -169,6 +164,7 @@ describe("node", () => {
     "JourneyVersion",
     "JourneyDraft",
     "Propagation",
+    "PromotionRequest",
     "SyncNotification",
     "Variable",
     "VariableValueChange",
@@ -230,6 +226,16 @@ const QUERIES: [string, string, (w: World, other: World) => Record<string, unkno
   [
     "syncNotifications of their application",
     `query($a: ID) { syncNotifications(applicationId: $a) { edges { node { id } } } }`,
+    (_w, o) => ({ a: o.catalogue.applicationId }),
+  ],
+  [
+    "promotionRequests of their environment",
+    `query($e: ID) { promotionRequests(environmentId: $e) { edges { node { id } } } }`,
+    (_w, o) => ({ e: o.catalogue.environments.staging }),
+  ],
+  [
+    "promotionRequests of their application",
+    `query($a: ID) { promotionRequests(applicationId: $a) { edges { node { id } } } }`,
     (_w, o) => ({ a: o.catalogue.applicationId }),
   ],
   [
@@ -426,18 +432,101 @@ const MUTATIONS: [string, string, (w: World, o: World) => Record<string, unknown
     `mutation($input: RevokeApiTokenInput!) { revokeApiToken(input: $input) { ${RESULT} } }`,
     (_w, o) => ({ apiTokenId: o.ids.ApiToken }),
   ],
+  [
+    "setApprovalPolicy",
+    `mutation($input: SetApprovalPolicyInput!) { setApprovalPolicy(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({
+      environmentId: o.catalogue.environments.staging,
+      requiredApprovals: 2,
+      allowSelfApproval: true,
+      requireComment: true,
+      expiresAfterHours: 1,
+    }),
+  ],
+  [
+    "requestPromotion of their application",
+    `mutation($input: RequestPromotionInput!) { requestPromotion(input: $input) { ${RESULT} } }`,
+    (w, o) => ({
+      applicationId: o.catalogue.applicationId,
+      fromEnvironmentId: w.catalogue.environments.development,
+      toEnvironmentId: w.catalogue.environments.staging,
+      selectAll: true,
+    }),
+  ],
+  [
+    "requestPromotion from their environment",
+    `mutation($input: RequestPromotionInput!) { requestPromotion(input: $input) { ${RESULT} } }`,
+    (w, o) => ({
+      applicationId: w.catalogue.applicationId,
+      fromEnvironmentId: o.catalogue.environments.development,
+      toEnvironmentId: w.catalogue.environments.staging,
+      selectAll: true,
+    }),
+  ],
+  [
+    "requestPromotion into their environment",
+    `mutation($input: RequestPromotionInput!) { requestPromotion(input: $input) { ${RESULT} } }`,
+    (w, o) => ({
+      applicationId: w.catalogue.applicationId,
+      fromEnvironmentId: w.catalogue.environments.development,
+      toEnvironmentId: o.catalogue.environments.staging,
+      selectAll: true,
+    }),
+  ],
+  [
+    "requestPromotion of their journey",
+    `mutation($input: RequestPromotionInput!) { requestPromotion(input: $input) { ${RESULT} } }`,
+    (w, o) => ({
+      applicationId: w.catalogue.applicationId,
+      fromEnvironmentId: w.catalogue.environments.development,
+      toEnvironmentId: w.catalogue.environments.staging,
+      journeyId: o.catalogue.journeys.login,
+      selectAll: true,
+    }),
+  ],
+  [
+    "requestPromotion reverting their propagation",
+    `mutation($input: RequestPromotionInput!) { requestPromotion(input: $input) { ${RESULT} } }`,
+    (w, o) => ({
+      applicationId: w.catalogue.applicationId,
+      fromEnvironmentId: w.catalogue.environments.development,
+      toEnvironmentId: w.catalogue.environments.staging,
+      revertPropagationId: o.ids.Propagation,
+      selectAll: true,
+    }),
+  ],
+  [
+    "approvePromotionRequest",
+    `mutation($input: ApprovePromotionRequestInput!) { approvePromotionRequest(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ requestId: o.ids.PromotionRequest, planHash: o.planHash, comment: "Looks good" }),
+  ],
+  [
+    "rejectPromotionRequest",
+    `mutation($input: RejectPromotionRequestInput!) { rejectPromotionRequest(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ requestId: o.ids.PromotionRequest, comment: "No" }),
+  ],
+  [
+    "cancelPromotionRequest",
+    `mutation($input: CancelPromotionRequestInput!) { cancelPromotionRequest(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ requestId: o.ids.PromotionRequest }),
+  ],
+  [
+    "executePromotionRequest",
+    `mutation($input: ExecutePromotionRequestInput!) { executePromotionRequest(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ requestId: o.ids.PromotionRequest, idempotencyKey: "probe-execution" }),
+  ],
 ];
 
 describe("mutations", () => {
   it.each(MUTATIONS)(
     "refuses %s with the other organization's IDs as NOT_FOUND and writes nothing on either side",
     async (_label, mutation, input) => {
-      const before = [await tenantRows(mine.tenant.organizationId), await tenantRows(theirs.tenant.organizationId)];
+      const before = [await organizationRows(mine.tenant.organizationId), await organizationRows(theirs.tenant.organizationId)];
       const response = await mine.admin.request(mutation, { input: input(mine, theirs) });
       expect(response.errors).toBeUndefined();
       const [result] = Object.values(response.data) as { __typename: string; code: string }[];
       expect(result).toMatchObject({ __typename: "NotFoundError", code: "NOT_FOUND" });
-      expect([await tenantRows(mine.tenant.organizationId), await tenantRows(theirs.tenant.organizationId)]).toEqual(before);
+      expect([await organizationRows(mine.tenant.organizationId), await organizationRows(theirs.tenant.organizationId)]).toEqual(before);
     },
   );
 });
@@ -446,14 +535,14 @@ describe("mutations that name no ID", () => {
   it("createApplication and createEnvironment take names and keys another organization uses, writing nothing on its side", async () => {
     // A fresh organization of its own: its new environment must not shift the shared worlds' pipelines.
     const other = apiAs(server.endpoint, await createTenant("isolation-names"));
-    const theirsBefore = await tenantRows(theirs.tenant.organizationId);
+    const theirsBefore = await organizationRows(theirs.tenant.organizationId);
     const created = await other.data(`mutation { createApplication(input: { name: "Customer Portal" }) { __typename } }`);
     expect(created.createApplication.__typename).toBe("CreateApplicationSuccess");
     const environment = await other.data(
       `mutation { createEnvironment(input: { key: "staging-eu", name: "Staging EU", rank: 1, isProduction: false, editable: false }) { __typename } }`,
     );
     expect(environment.createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
-    expect(await tenantRows(theirs.tenant.organizationId)).toEqual(theirsBefore);
+    expect(await organizationRows(theirs.tenant.organizationId)).toEqual(theirsBefore);
   });
 });
 
@@ -496,17 +585,66 @@ describe("audit records", () => {
 });
 
 describe("subscriptions", () => {
-  it("refuses a subscription filtered on the other organization's environment or application", async () => {
+  it.each([
+    ["syncStatusChanged", `subscription($e: ID, $a: ID) { syncStatusChanged(environmentId: $e, applicationId: $a) { id } }`],
+    [
+      "promotionRequestChanged",
+      `subscription($e: ID, $a: ID) { promotionRequestChanged(environmentId: $e, applicationId: $a) { cursor } }`,
+    ],
+  ])("refuses %s filtered on the other organization's environment or application", async (_name, subscription) => {
     const ws = wsClient(server.wsEndpoint, mine.tenant.tokens.VIEWER);
     try {
       for (const variables of [{ e: theirs.catalogue.environments.staging }, { a: theirs.catalogue.applicationId }]) {
-        const sub = await subscribeWs(
-          ws,
-          `subscription($e: ID, $a: ID) { syncStatusChanged(environmentId: $e, applicationId: $a) { id } }`,
-          variables,
-        );
+        const sub = await subscribeWs(ws, subscription, variables);
         await expect(sub.completed).rejects.toThrow(/NOT_FOUND|No (environment|application)/);
       }
+    } finally {
+      await ws.dispose();
+    }
+  });
+});
+
+describe("promotion requests", () => {
+  const REQUESTS = operation(`query { promotionRequests(first: 100) { edges { node { id } } } }`);
+
+  it("lists only the caller's own organization's requests", async () => {
+    for (const [w, other] of [
+      [mine, theirs],
+      [theirs, mine],
+    ]) {
+      const ids = (await w.admin.data(REQUESTS)).promotionRequests.edges.map((e: { node: { id: string } }) => e.node.id);
+      expect(ids).toContain(w.ids.PromotionRequest);
+      expect(ids).not.toContain(other.ids.PromotionRequest);
+      const own = (await organizationRows(w.tenant.organizationId)).promotionRequests.map((r) => globalId("PromotionRequest", r.id));
+      expect([...ids].sort()).toEqual([...own].sort());
+    }
+  });
+
+  it("tell a subscriber of promotionRequestChanged only of its own organization's requests, stored or live", async () => {
+    const REVERT_REQUEST = operation(`mutation($input: RequestPromotionInput!) {
+      requestPromotion(input: $input) { __typename ... on RequestPromotionSuccess { request { id } } } }`);
+    const revertAgain = async (w: World) =>
+      (
+        await w.admin.data(REVERT_REQUEST, {
+          input: {
+            applicationId: w.catalogue.applicationId,
+            fromEnvironmentId: w.catalogue.environments.development,
+            toEnvironmentId: w.catalogue.environments.staging,
+            revertPropagationId: w.ids.Propagation,
+            selectAll: true,
+          },
+        })
+      ).requestPromotion.request.id as string;
+    const ws = wsClient(server.wsEndpoint, mine.tenant.tokens.VIEWER);
+    try {
+      const sub = await subscribeWs(ws, `subscription { promotionRequestChanged(after: "0") { cursor request { id } status } }`);
+      // Theirs first: were it delivered, it would come before mine.
+      await revertAgain(theirs);
+      const second = await revertAgain(mine);
+      const events = await sub.waitFor(2);
+      expect(events.map((e) => e.promotionRequestChanged.request.id)).toEqual([mine.ids.PromotionRequest, second]);
+      expect(events.map((e) => e.promotionRequestChanged.cursor)).toEqual(["1", "2"]);
+      await sub.stop();
     } finally {
       await ws.dispose();
     }

@@ -10,9 +10,9 @@ import {
   createClient,
   errorCodes,
   operation,
-  tenantRows,
 } from "../support/fixtures.js";
-import { gql } from "../support/graphql.js";
+import { organizationRows } from "../support/fuzzing.js";
+import { client, gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -82,6 +82,24 @@ const MUTATIONS = {
     `mutation RemoveVariableValue($input: RemoveVariableValueInput!) { removeVariableValue(input: $input) { ${RESULT_FIELDS} } }`,
   ),
   deleteVariable: operation(`mutation DeleteVariable($input: DeleteVariableInput!) { deleteVariable(input: $input) { ${RESULT_FIELDS} } }`),
+  setApprovalPolicy: operation(
+    `mutation SetApprovalPolicy($input: SetApprovalPolicyInput!) { setApprovalPolicy(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  requestPromotion: operation(
+    `mutation RequestPromotion($input: RequestPromotionInput!) { requestPromotion(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  approvePromotionRequest: operation(
+    `mutation ApprovePromotionRequest($input: ApprovePromotionRequestInput!) { approvePromotionRequest(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  rejectPromotionRequest: operation(
+    `mutation RejectPromotionRequest($input: RejectPromotionRequestInput!) { rejectPromotionRequest(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  cancelPromotionRequest: operation(
+    `mutation CancelPromotionRequest($input: CancelPromotionRequestInput!) { cancelPromotionRequest(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  executePromotionRequest: operation(
+    `mutation ExecutePromotionRequest($input: ExecutePromotionRequestInput!) { executePromotionRequest(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
 };
 
 const PREPARE_VARIABLE = operation(`mutation PrepareVariable($input: CreateVariableInput!) {
@@ -145,6 +163,44 @@ async function stagingPropagation(n: number, to: "staging" | "production" = "sta
 
 const editIds = () => ({ journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development });
 
+/** Sets an environment's approval policy (as an ADMIN): `requiredApprovals`, no self-approval, no comment, 72 hours. */
+async function approvals(environmentId: string, requiredApprovals: number): Promise<void> {
+  const input = { environmentId, requiredApprovals, allowSelfApproval: false, requireComment: false, expiresAfterHours: 72 };
+  const result = await admin.data(MUTATIONS.setApprovalPolicy, { input });
+  expect(result.setApprovalPolicy.__typename).toBe("SetApprovalPolicySuccess");
+}
+
+const PREPARE_REQUEST = operation(`mutation PrepareRequest($input: RequestPromotionInput!) {
+  requestPromotion(input: $input) { __typename ... on RequestPromotionSuccess { request { id planHash status } } ... on Error { message } } }`);
+
+/**
+ * A promotion request by `as` (an ADMIN by default) of a new change, development → staging (or staging → production, the
+ * change promoted to staging first). `pending`: made under a policy of one approval, so it waits for a review; the policy is
+ * set back to none at once (a request keeps the policy it was made under), so direct promotions there still pass.
+ */
+async function promotionRequest(
+  n: number,
+  options: { as?: Api; pending?: boolean; to?: "staging" | "production" } = {},
+): Promise<{ id: string; planHash: string; status: string }> {
+  const to = options.to ?? "staging";
+  const from = to === "staging" ? "development" : "staging";
+  if (to === "staging") await developmentChange(n);
+  else await stagingPropagation(n);
+  if (options.pending) await approvals(catalogue.environments[to], 1);
+  const made = await (options.as ?? admin).data(PREPARE_REQUEST, {
+    input: {
+      applicationId: catalogue.applicationId,
+      fromEnvironmentId: catalogue.environments[from],
+      toEnvironmentId: catalogue.environments[to],
+      selectAll: true,
+    },
+  });
+  if (options.pending) await approvals(catalogue.environments[to], 0);
+  expect(made.requestPromotion.__typename, made.requestPromotion.message).toBe("RequestPromotionSuccess");
+  expect(made.requestPromotion.request.status).toBe(options.pending ? "PENDING" : "APPROVED");
+  return made.requestPromotion.request;
+}
+
 const CREATE_RUNTIME_TOKEN = operation(`mutation CreateRuntimeToken($input: CreateApiTokenInput!) {
   createApiToken(input: $input) { ... on CreateApiTokenSuccess { token } } }`);
 
@@ -159,6 +215,10 @@ let calls = 0;
 let runtimeToken: string;
 /** A propagation development → staging, for revertPreview. */
 let revertable: string;
+/** A second PROMOTER of the tenant: the requester of the requests the tenant's PROMOTER reviews. */
+let requester: Api;
+/** An executed promotion request, for the reads of requests and of the propagation that executed one. */
+let executedRequest: string;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -178,6 +238,10 @@ beforeAll(async () => {
     })
   ).createApiToken.token;
   revertable = await stagingPropagation(0);
+  requester = client(server.endpoint, (await createApiToken(admin, { name: "requester", role: "PROMOTER" })).token);
+  executedRequest = (await promotionRequest(1_000_000)).id;
+  const executed = await admin.data(MUTATIONS.executePromotionRequest, { input: { requestId: executedRequest } });
+  expect(executed.executePromotionRequest.__typename).toBe("ExecutePromotionRequestSuccess");
 });
 afterAll(() => server.stop());
 
@@ -300,6 +364,50 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
     }),
   },
   deleteVariable: { allowed: ["ADMIN"], input: async (n) => ({ variableId: await variable(n, catalogue.environments.development) }) },
+  setApprovalPolicy: {
+    allowed: ["ADMIN"],
+    // Development receives no promotions: its policy stands in none of the other calls' way.
+    input: async (n) => ({
+      environmentId: catalogue.environments.development,
+      requiredApprovals: n % 3,
+      allowSelfApproval: n % 2 === 0,
+      requireComment: n % 2 === 1,
+      expiresAfterHours: 100 + n,
+    }),
+  },
+  requestPromotion: {
+    allowed: ["PROMOTER", "ADMIN"],
+    input: async (n) => {
+      await developmentChange(n);
+      return {
+        applicationId: catalogue.applicationId,
+        fromEnvironmentId: catalogue.environments.development,
+        toEnvironmentId: catalogue.environments.staging,
+        selectAll: true,
+        comment: `Request ${n}`,
+      };
+    },
+  },
+  approvePromotionRequest: {
+    allowed: ["PROMOTER", "ADMIN"],
+    input: async (n) => {
+      const { id, planHash } = await promotionRequest(n, { as: requester, pending: true });
+      return { requestId: id, planHash };
+    },
+  },
+  rejectPromotionRequest: {
+    allowed: ["PROMOTER", "ADMIN"],
+    input: async (n) => ({ requestId: (await promotionRequest(n, { as: requester, pending: true })).id, comment: `Not now ${n}` }),
+  },
+  cancelPromotionRequest: {
+    // The requester (the tenant's PROMOTER here) or an ADMIN; another PROMOTER: "promotion requests by role" below.
+    allowed: ["PROMOTER", "ADMIN"],
+    input: async (n) => ({ requestId: (await promotionRequest(n, { as: apiAs(server.endpoint, tenant, "PROMOTER"), pending: true })).id }),
+  },
+  executePromotionRequest: {
+    allowed: ["PROMOTER", "ADMIN"],
+    input: async (n) => ({ requestId: (await promotionRequest(n)).id }),
+  },
 };
 
 describe("variable values outside editable environments by role", () => {
@@ -307,7 +415,7 @@ describe("variable values outside editable environments by role", () => {
     const staging = catalogue.environments.staging;
     for (const role of ["VIEWER", "EDITOR", "PROMOTER"] as const) {
       const id = await variable(++calls, staging);
-      const before = await tenantRows(tenant.organizationId);
+      const before = await organizationRows(tenant.organizationId);
       const set = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.setVariableValue, {
         input: { variableId: id, environmentId: staging, value: "other" },
       });
@@ -316,7 +424,7 @@ describe("variable values outside editable environments by role", () => {
         input: { variableId: id, environmentId: staging },
       });
       expect(removed.data.removeVariableValue).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
-      expect(await tenantRows(tenant.organizationId)).toEqual(before);
+      expect(await organizationRows(tenant.organizationId)).toEqual(before);
     }
     const id = await variable(++calls, staging);
     const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.setVariableValue, {
@@ -342,10 +450,10 @@ describe("promotion into production by role", () => {
       },
     });
     for (const role of ["VIEWER", "EDITOR", "PROMOTER"] as const) {
-      const before = await tenantRows(tenant.organizationId);
+      const before = await organizationRows(tenant.organizationId);
       const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.promoteNow, { input: ids });
       expect(response.data.promoteNow).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
-      expect(await tenantRows(tenant.organizationId)).toEqual(before);
+      expect(await organizationRows(tenant.organizationId)).toEqual(before);
     }
     const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.promoteNow, { input: ids });
     expect(allowed.data.promoteNow).toEqual({ __typename: "PromoteNowSuccess" });
@@ -368,7 +476,7 @@ describe("promotion into production by role", () => {
     });
     const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.promoteNow, { input });
     expect(allowed.data.promoteNow).toEqual({ __typename: "PromoteNowSuccess" });
-    const before = await tenantRows(tenant.organizationId);
+    const before = await organizationRows(tenant.organizationId);
     const replayed = await gql(server.endpoint, tenant.tokens.PROMOTER, MUTATIONS.promoteNow, { input });
     expect(replayed.data.promoteNow).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
     const { idempotencyKey: _, ...ids } = input;
@@ -376,7 +484,7 @@ describe("promotion into production by role", () => {
       input: { ...ids, selectAll: true, idempotencyKey: input.idempotencyKey },
     });
     expect(selected.data.propagateChanges).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
-    expect(await tenantRows(tenant.organizationId)).toEqual(before);
+    expect(await organizationRows(tenant.organizationId)).toEqual(before);
   });
 });
 
@@ -384,10 +492,10 @@ describe("restores outside editable environments by role", () => {
   it("refuses every role that may restore with ENVIRONMENT_LOCKED in staging, writing nothing", async () => {
     const input = { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.staging, version: 1 };
     for (const role of ["EDITOR", "PROMOTER", "ADMIN"] as const) {
-      const before = await tenantRows(tenant.organizationId);
+      const before = await organizationRows(tenant.organizationId);
       const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.restoreJourneyVersion, { input });
       expect(response.data.restoreJourneyVersion).toMatchObject({ __typename: "EnvironmentLockedError", code: "ENVIRONMENT_LOCKED" });
-      expect(await tenantRows(tenant.organizationId)).toEqual(before);
+      expect(await organizationRows(tenant.organizationId)).toEqual(before);
     }
   });
 });
@@ -396,12 +504,12 @@ describe("reverts into production by role", () => {
   it("lets only an ADMIN revert a propagation into production", async () => {
     const propagationId = await stagingPropagation(++calls, "production");
     for (const role of ["VIEWER", "EDITOR", "PROMOTER"] as const) {
-      const before = await tenantRows(tenant.organizationId);
+      const before = await organizationRows(tenant.organizationId);
       const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.revertPropagation, {
         input: { propagationId, selectAll: true },
       });
       expect(response.data.revertPropagation).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
-      expect(await tenantRows(tenant.organizationId)).toEqual(before);
+      expect(await organizationRows(tenant.organizationId)).toEqual(before);
     }
     const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.revertPropagation, {
       input: { propagationId, selectAll: true },
@@ -414,11 +522,80 @@ describe("reverts into production by role", () => {
     const input = { propagationId, selectAll: true, idempotencyKey: `admin-revert-${calls}` };
     const allowed = await gql(server.endpoint, tenant.tokens.ADMIN, MUTATIONS.revertPropagation, { input });
     expect(allowed.data.revertPropagation).toEqual({ __typename: "RevertPropagationSuccess" });
-    const before = await tenantRows(tenant.organizationId);
+    const before = await organizationRows(tenant.organizationId);
     const replayed = await gql(server.endpoint, tenant.tokens.PROMOTER, MUTATIONS.revertPropagation, { input });
     expect(replayed.data.revertPropagation).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
     expect((replayed.data.revertPropagation as { message: string }).message).toMatch(/revert/);
-    expect(await tenantRows(tenant.organizationId)).toEqual(before);
+    expect(await organizationRows(tenant.organizationId)).toEqual(before);
+  });
+});
+
+describe("promotion requests by role", () => {
+  /** Sends `mutation` as `api` and expects a FORBIDDEN that wrote nothing. */
+  async function refused(api: Api, mutation: MutationName, input: Record<string, unknown>) {
+    const before = await organizationRows(tenant.organizationId);
+    const data = await api.data(MUTATIONS[mutation], { input });
+    expect(data[mutation]).toMatchObject({ __typename: "ForbiddenError", code: "FORBIDDEN" });
+    expect(await organizationRows(tenant.organizationId)).toEqual(before);
+  }
+
+  it("lets only the requester or an ADMIN cancel a request, and not the requester approve it", async () => {
+    const request = await promotionRequest(++calls, { as: requester, pending: true });
+    await refused(apiAs(server.endpoint, tenant, "PROMOTER"), "cancelPromotionRequest", { requestId: request.id });
+    const before = await organizationRows(tenant.organizationId);
+    const own = await requester.data(MUTATIONS.approvePromotionRequest, { input: { requestId: request.id, planHash: request.planHash } });
+    expect(own.approvePromotionRequest).toMatchObject({ __typename: "SelfApprovalError", code: "SELF_APPROVAL" });
+    expect(await organizationRows(tenant.organizationId)).toEqual(before);
+    const cancelled = await requester.data(MUTATIONS.cancelPromotionRequest, { input: { requestId: request.id } });
+    expect(cancelled.cancelPromotionRequest).toEqual({ __typename: "CancelPromotionRequestSuccess" });
+  });
+
+  it("lets only an ADMIN approve, reject or execute a request into production; any PROMOTER may ask", async () => {
+    const request = await promotionRequest(++calls, { as: requester, pending: true, to: "production" });
+    for (const role of ["VIEWER", "EDITOR", "PROMOTER"] as const) {
+      const api = apiAs(server.endpoint, tenant, role);
+      await refused(api, "approvePromotionRequest", { requestId: request.id, planHash: request.planHash });
+      await refused(api, "rejectPromotionRequest", { requestId: request.id, comment: "No" });
+    }
+    const approved = await admin.data(MUTATIONS.approvePromotionRequest, { input: { requestId: request.id, planHash: request.planHash } });
+    expect(approved.approvePromotionRequest).toEqual({ __typename: "ApprovePromotionRequestSuccess" });
+    for (const role of ["VIEWER", "EDITOR", "PROMOTER"] as const) {
+      await refused(apiAs(server.endpoint, tenant, role), "executePromotionRequest", { requestId: request.id });
+    }
+    const input = { requestId: request.id, idempotencyKey: `admin-execution-${calls}` };
+    const executed = await admin.data(MUTATIONS.executePromotionRequest, { input });
+    expect(executed.executePromotionRequest).toEqual({ __typename: "ExecutePromotionRequestSuccess" });
+    // A key is no pass: the PROMOTER replaying the ADMIN's is refused too.
+    await refused(apiAs(server.endpoint, tenant, "PROMOTER"), "executePromotionRequest", input);
+  });
+
+  it("refuses direct promotion into an environment that requires approvals to every role, writing nothing", async () => {
+    const propagationId = await stagingPropagation(++calls);
+    await developmentChange(calls);
+    const ids = {
+      applicationId: catalogue.applicationId,
+      fromEnvironmentId: catalogue.environments.development,
+      toEnvironmentId: catalogue.environments.staging,
+    };
+    const direct: [MutationName, Record<string, unknown>][] = [
+      ["promoteNow", ids],
+      ["propagateChanges", { ...ids, selectAll: true }],
+      ["revertPropagation", { propagationId, selectAll: true }],
+    ];
+    await approvals(catalogue.environments.staging, 1);
+    try {
+      for (const role of ROLES) {
+        for (const [mutation, input] of direct) {
+          const before = await organizationRows(tenant.organizationId);
+          const data = await gql(server.endpoint, tenant.tokens[role], MUTATIONS[mutation], { input });
+          const code = MATRIX[mutation].allowed.includes(role) ? "APPROVAL_REQUIRED" : "FORBIDDEN";
+          expect(data.data[mutation], `${role} ${mutation}`).toMatchObject({ code });
+          expect(await organizationRows(tenant.organizationId)).toEqual(before);
+        }
+      }
+    } finally {
+      await approvals(catalogue.environments.staging, 0);
+    }
   });
 });
 
@@ -428,34 +605,34 @@ describe.each(Object.keys(MATRIX) as MutationName[])("%s by role", (mutation) =>
   for (const role of ROLES.filter((r) => MATRIX[mutation].allowed.includes(r))) {
     it(`lets a ${role} token ${mutation}`, async () => {
       const input = await MATRIX[mutation].input(++calls);
-      const before = await tenantRows(tenant.organizationId);
+      const before = await organizationRows(tenant.organizationId);
       const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS[mutation], { input });
       expect(response.status).toBe(200);
       expect(response.errors).toBeUndefined();
       expect(response.data[mutation]).toEqual({ __typename: `${upperFirst(mutation)}Success` });
-      expect(await tenantRows(tenant.organizationId)).not.toEqual(before);
+      expect(await organizationRows(tenant.organizationId)).not.toEqual(before);
     });
   }
 
   for (const role of ROLES.filter((r) => !MATRIX[mutation].allowed.includes(r))) {
     it(`refuses a ${role} token ${mutation} with FORBIDDEN and writes nothing`, async () => {
       const input = await MATRIX[mutation].input(++calls);
-      const before = await tenantRows(tenant.organizationId);
+      const before = await organizationRows(tenant.organizationId);
       const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS[mutation], { input });
       expect(response.status).toBe(200);
       expect(response.errors).toBeUndefined();
       expect(response.data[mutation]).toEqual({ __typename: "ForbiddenError", code: "FORBIDDEN", message: expect.stringMatching(/\S/) });
-      expect(await tenantRows(tenant.organizationId)).toEqual(before);
+      expect(await organizationRows(tenant.organizationId)).toEqual(before);
     });
   }
 
   it(`refuses a RUNTIME token ${mutation} with FORBIDDEN and writes nothing`, async () => {
     const input = await MATRIX[mutation].input(++calls);
-    const before = await tenantRows(tenant.organizationId);
+    const before = await organizationRows(tenant.organizationId);
     const response = await gql(server.endpoint, runtimeToken, MUTATIONS[mutation], { input });
     expect(errorCodes(response)).toEqual(["FORBIDDEN"]);
     expect(response.data ?? null).toBeNull();
-    expect(await tenantRows(tenant.organizationId)).toEqual(before);
+    expect(await organizationRows(tenant.organizationId)).toEqual(before);
   });
 });
 
@@ -567,6 +744,24 @@ const READS: [string, string, () => Record<string, unknown>][] = [
       `query { syncNotifications(first: 5) { edges { cursor node { id cursor status message changeCount occurredAt environment { key } sourceEnvironment { key } application { name } journey { key } } } } }`,
     ),
     () => ({}),
+  ],
+  [
+    "promotionRequests",
+    operation(`query { promotionRequests(first: 5) { edges { cursor node {
+      id status planHash comment requestedBy createdAt expiresAt approvalsNeeded isStale application { id } from { key } to { key }
+      changes { id path oldValue newValue } reviews { reviewer decision comment planHash createdAt } revertOf { id } propagation { id } } }
+      pageInfo { hasNextPage endCursor } } }`),
+    () => ({}),
+  ],
+  [
+    "approval policies",
+    operation(`query { environments { key approvalPolicy { requiredApprovals allowSelfApproval requireComment expiresAfterHours } } }`),
+    () => ({}),
+  ],
+  [
+    "PromotionRequest node and the propagation that executed it",
+    operation(`query ($id: ID!) { node(id: $id) { id ... on PromotionRequest { status propagation { id mode request { id } } } } }`),
+    () => ({ id: executedRequest }),
   ],
   [
     "Environment node",

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect } from "vitest";
-import { organizations, syncNotifications } from "../../src/db/schema.js";
+import { organizations, promotionRequestEvents, promotionRequests, promotionReviews, syncNotifications } from "../../src/db/schema.js";
 import { STEP_TYPES, type StepType } from "../../src/domain/step-catalogue.js";
 import { type NodeTypeName, parseGlobalId } from "../../src/graphql/ids.js";
 import { MAX_BODY_BYTES } from "../../src/server/limits.js";
@@ -50,8 +50,10 @@ import { SAVE, SAVE_STEP } from "./documents.js";
  * - nothing internal leaks (SQL, driver messages, stack traces, file paths) and nothing is masked:
  *   an INTERNAL_SERVER_ERROR means an expected failure was not typed;
  * - a mutation answers with its Success type or a typed error (never an execution error);
- * - a refused call leaves every row of the tenant as it was; a call that succeeds may write, and
- *   what it wrote keeps the stored journeys well-formed and raised the organization's revision.
+ * - a refused call leaves every row of the tenant as it was (but PLAN_STALE naming the changes that
+ *   moved, which marks its promotion request STALE and nothing else); a call that succeeds may write,
+ *   what it wrote keeps the stored journeys well-formed and raised the organization's revision, and a
+ *   draft edit or a promotion request mutation wrote what it says and nothing more.
  *
  * A test file calls `fuzzing()` once at its top, then fuzzes its area's mutations with
  * `fuzzEveryInput` or sends chosen inputs with `call`. Runs are seeded: FUZZ_SEED=<seed> replays a run (fast-check prints the seed and the
@@ -75,6 +77,10 @@ const ERROR_CODES: Record<string, string> = {
   IncompleteSelectionError: "INCOMPLETE_SELECTION",
   InvalidConfigurationError: "INVALID_CONFIGURATION",
   NothingToPropagateError: "NOTHING_TO_PROPAGATE",
+  MissingVariablesError: "MISSING_VARIABLES",
+  InvalidRequestStateError: "INVALID_REQUEST_STATE",
+  PlanStaleError: "PLAN_STALE",
+  SelfApprovalError: "SELF_APPROVAL",
 };
 
 /** What a response must never show: the database, the driver, the code, or the masked message. */
@@ -104,6 +110,8 @@ const INTERNALS = [
 /** The problems of the errors that list them: their paths and messages are checked for leaks too. */
 const PROBLEMS = `... on ValidationError { problems { path message } }`;
 const CONFIGURATION_PROBLEMS = `${PROBLEMS} ... on InvalidConfigurationError { problems { path message } }`;
+/** A plan that moved names its changes: the request is then STALE (see expectMarkedStale). */
+const PLAN_STALE = "... on PlanStaleError { changeIds }";
 const mutation = (name: string, inputType: string, problems = PROBLEMS) =>
   operation(`
     mutation Fuzz${inputType.replace(/Input$/, "")}($input: ${inputType}!) {
@@ -133,6 +141,12 @@ const MUTATIONS = {
   setVariableValue: mutation("setVariableValue", "SetVariableValueInput"),
   removeVariableValue: mutation("removeVariableValue", "RemoveVariableValueInput"),
   deleteVariable: mutation("deleteVariable", "DeleteVariableInput"),
+  setApprovalPolicy: mutation("setApprovalPolicy", "SetApprovalPolicyInput"),
+  requestPromotion: mutation("requestPromotion", "RequestPromotionInput", CONFIGURATION_PROBLEMS),
+  approvePromotionRequest: mutation("approvePromotionRequest", "ApprovePromotionRequestInput", `${PROBLEMS} ${PLAN_STALE}`),
+  rejectPromotionRequest: mutation("rejectPromotionRequest", "RejectPromotionRequestInput"),
+  cancelPromotionRequest: mutation("cancelPromotionRequest", "CancelPromotionRequestInput"),
+  executePromotionRequest: mutation("executePromotionRequest", "ExecutePromotionRequestInput", `${CONFIGURATION_PROBLEMS} ${PLAN_STALE}`),
 };
 export type MutationName = keyof typeof MUTATIONS;
 
@@ -159,6 +173,12 @@ const AREAS = {
   setVariableValue: "variables",
   removeVariableValue: "variables",
   deleteVariable: "variables",
+  setApprovalPolicy: "approvals",
+  requestPromotion: "approvals",
+  approvePromotionRequest: "approvals",
+  rejectPromotionRequest: "approvals",
+  cancelPromotionRequest: "approvals",
+  executePromotionRequest: "approvals",
 } as const satisfies Record<MutationName, string>;
 
 /** The mutations of an area, in the order they are declared. */
@@ -185,6 +205,16 @@ const FIXTURE_REVERT = operation(`
   }
 `);
 
+const FIXTURE_POLICY = operation(`
+  mutation FuzzFixturePolicy($input: SetApprovalPolicyInput!) { setApprovalPolicy(input: $input) { __typename ... on Error { message } } }
+`);
+
+const FIXTURE_REQUEST = operation(`
+  mutation FuzzFixtureRequest($input: RequestPromotionInput!) {
+    requestPromotion(input: $input) { __typename ... on RequestPromotionSuccess { request { id } } ... on Error { message } }
+  }
+`);
+
 // ---------------------------------------------------------------------------------------------
 // The world a property runs in
 // ---------------------------------------------------------------------------------------------
@@ -199,10 +229,11 @@ const REFS = {
   ApiToken: ["token:spare-1", "token:spare-2"],
   Variable: ["var:host", "var:length", "var:secret", "var:json"],
   Propagation: ["prop:codes", "prop:undo"],
+  PromotionRequest: ["req:pending", "req:approved", "req:revert"],
 } satisfies Partial<Record<NodeTypeName, string[]>>;
 type RefType = keyof typeof REFS;
 
-type Snapshot = Awaited<ReturnType<typeof snapshot>>;
+type Snapshot = Awaited<ReturnType<typeof organizationRows>>;
 
 export interface World {
   tenant: Tenant;
@@ -232,7 +263,7 @@ export function fuzzing(): void {
   beforeAll(async () => {
     server = await startTestServer();
     foreign = await createWorld("fuzz-foreign");
-    foreignBaseline = await snapshot(foreign.tenant.organizationId);
+    foreignBaseline = await organizationRows(foreign.tenant.organizationId);
   });
   afterAll(async () => {
     await server.stop();
@@ -257,8 +288,9 @@ async function succeeded(api: Api, query: string, input: Record<string, unknown>
 /**
  * the standard catalogue, a staging client, two spare tokens, a propagation to staging and the revert
  * of a part of it (so there is something to revert, twice over), three versions of `login` in
- * development (so there is one to restore; the last is a saved edit, something to promote) and an
- * open draft of `registration` (so there is something to save).
+ * development (so there is one to restore; the last is a saved edit, something to promote), an
+ * open draft of `registration` (so there is something to save) and three promotion requests into
+ * staging (two PENDING, made by the PROMOTER: a promotion and a revert; one APPROVED, made by the ADMIN).
  */
 export async function createWorld(label: string): Promise<World> {
   const tenant = await createTenant(label);
@@ -370,6 +402,33 @@ export async function createWorld(label: string): Promise<World> {
     secret: await variable("webhook.secret", "SECRET", "fuzz-sentinel-secret"),
     json: await variable("regions", "JSON", { regions: ["eu", "us"] }),
   };
+  // Promotion requests development → staging: two PENDING ones made by the PROMOTER under a policy of one
+  // approval (a promotion and a revert of the first propagation), then the policy back to none, so
+  // propagations into staging pass again and the ADMIN's request is APPROVED at once.
+  const toStaging = {
+    applicationId: catalogue.applicationId,
+    fromEnvironmentId: development,
+    toEnvironmentId: catalogue.environments.staging,
+  };
+  const policy = (requiredApprovals: number) =>
+    succeeded(admin, FIXTURE_POLICY, {
+      environmentId: catalogue.environments.staging,
+      requiredApprovals,
+      allowSelfApproval: false,
+      requireComment: false,
+      expiresAfterHours: 72,
+    });
+  const requested = async (api: Api, input: Record<string, unknown>) => {
+    const result = (await api.data(FIXTURE_REQUEST, { input: { ...toStaging, ...input } })).requestPromotion;
+    if (!result.request) throw new Error(`fixture failed: ${result.__typename} ${result.message}`);
+    return result.request.id as string;
+  };
+  const promoter = apiAs(server.endpoint, tenant, "PROMOTER");
+  await policy(1);
+  const pending = await requested(promoter, { selectAll: true, comment: "Risk check" });
+  const revertRequest = await requested(promoter, { revertPropagationId: propagation, selectAll: true });
+  await policy(0);
+  const approved = await requested(admin, { selectAll: true });
   const ids = new Map<string, string>([
     ...(["development", "staging", "production"] as const).flatMap((key) => [
       [`env:${key}`, catalogue.environments[key]] as const,
@@ -389,12 +448,18 @@ export async function createWorld(label: string): Promise<World> {
     ["var:json", variables.json],
     ["prop:codes", propagation],
     ["prop:undo", undo],
+    ["req:pending", pending],
+    ["req:approved", approved],
+    ["req:revert", revertRequest],
   ]);
   return { tenant, admin, ids };
 }
 
-/** Every row of the organization: tenantRows (propagations among them), its notifications and its revision. */
-async function snapshot(organizationId: string) {
+/**
+ * Every row of the organization: tenantRows (propagations among them), its notifications, its promotion requests with their
+ * reviews and events, and its revision.
+ */
+export async function organizationRows(organizationId: string) {
   const { db } = await testDatabase();
   const [{ revision }] = await db
     .select({ revision: organizations.revision })
@@ -408,6 +473,21 @@ async function snapshot(organizationId: string) {
       .from(syncNotifications)
       .where(eq(syncNotifications.organizationId, organizationId))
       .orderBy(syncNotifications.id),
+    promotionRequests: await db
+      .select()
+      .from(promotionRequests)
+      .where(eq(promotionRequests.organizationId, organizationId))
+      .orderBy(promotionRequests.id),
+    promotionReviews: await db
+      .select()
+      .from(promotionReviews)
+      .where(eq(promotionReviews.organizationId, organizationId))
+      .orderBy(promotionReviews.id),
+    promotionRequestEvents: await db
+      .select()
+      .from(promotionRequestEvents)
+      .where(eq(promotionRequestEvents.organizationId, organizationId))
+      .orderBy(promotionRequestEvents.seq),
   };
 }
 
@@ -753,6 +833,22 @@ const propagationFields = {
   idempotencyKey,
 };
 
+// A request: of the diff (leaning like a propagation), or of the revert of one of the tenant's propagations (both of
+// development → staging of the main application, so most revert requests name their propagation's own pair).
+const { idempotencyKey: _noKey, ...requestFields } = propagationFields;
+const selectionFields = { changeIds, selectAll: boolField({ optional: true }), includeRequired: boolField({ optional: true }) };
+const revertRequestFields = {
+  applicationId: idField("Application", { valid: ["app:main"] }),
+  fromEnvironmentId: idField("Environment", { valid: ["env:development"] }),
+  toEnvironmentId: idField("Environment", { valid: ["env:staging"] }),
+  revertPropagationId: idField("Propagation"),
+  comment,
+};
+
+/** A request of the tenant: leaning towards `lean` (the one an action can succeed on), `req:<name>`. */
+const requestIdField = (...lean: string[]) =>
+  idField("PromotionRequest", { valid: [...lean, ...lean, "req:pending", "req:approved", "req:revert"] });
+
 // Leaning towards development, the environment that accepts edits.
 const editFields = {
   journeyId: idField("Journey"),
@@ -870,6 +966,29 @@ const INPUTS: Record<MutationName, fc.Arbitrary<unknown>> = {
   }),
   removeVariableValue: inputOf({ variableId: idField("Variable"), environmentId: idField("Environment") }),
   deleteVariable: inputOf({ variableId: idField("Variable") }),
+  setApprovalPolicy: inputOf({
+    environmentId: idField("Environment"),
+    requiredApprovals: intField(fc.integer({ min: 0, max: 10 })),
+    allowSelfApproval: boolField(),
+    requireComment: boolField(),
+    expiresAfterHours: intField(fc.integer({ min: 1, max: 8_760 })),
+  }),
+  requestPromotion: fc.oneof(
+    { weight: 3, arbitrary: inputOf({ ...requestFields, ...selectionFields }) },
+    { weight: 1, arbitrary: inputOf({ ...revertRequestFields, ...selectionFields }) },
+  ),
+  approvePromotionRequest: inputOf({
+    requestId: requestIdField("req:pending", "req:revert"),
+    planHash: {
+      // The hash of the request named (as a reviewer sends it), or one that is not its.
+      valid: fc.oneof({ weight: 4, arbitrary: fc.constant(ref("planHash")) }, { weight: 1, arbitrary: fc.constant("0".repeat(64)) }),
+      hostile: fc.oneof(hostileText, fc.constantFrom("", "a".repeat(200), "a".repeat(201))),
+    },
+    comment,
+  }),
+  rejectPromotionRequest: inputOf({ requestId: requestIdField("req:pending", "req:approved"), comment: textField(displayName) }),
+  cancelPromotionRequest: inputOf({ requestId: requestIdField("req:pending", "req:approved") }),
+  executePromotionRequest: inputOf({ requestId: requestIdField("req:approved"), idempotencyKey }),
 };
 
 const ROLE = fc.oneof(
@@ -894,7 +1013,7 @@ const unexpectedErrorsLogged = () => server.logs.filter((line) => line.msg === "
 
 /** The change ids of the diff the input names (or development → staging), for `ref(change:<n>)`. */
 async function changeIdsFor(world: World, input: unknown): Promise<string[]> {
-  const propagationId = field(input, "propagationId");
+  const propagationId = field(input, "propagationId") ?? field(input, "revertPropagationId");
   if (propagationId !== undefined) {
     // A revert's ids come from its preview (of the propagation named, or of the tenant's own).
     for (const p of [propagationId, world.ids.get("prop:codes")]) {
@@ -919,7 +1038,7 @@ const localIdOf = (id: unknown) => (typeof id === "string" ? parseGlobalId(id)?.
 /** Resolves the input's refs: IDs first, then what depends on them (draft revision, change ids). */
 async function resolveInput(world: World, raw: unknown, before: Snapshot): Promise<unknown> {
   const ids = resolveRefs(raw, (r) => {
-    if (r.name === "draftRevision" || r.name.startsWith("change:")) return r;
+    if (r.name === "draftRevision" || r.name === "planHash" || r.name.startsWith("change:")) return r;
     const [owner, name] = r.name.startsWith("foreign:") ? [foreign, r.name.slice("foreign:".length)] : [world, r.name];
     const id = owner.ids.get(name);
     if (!id) throw new Error(`unknown ref ${r.name}`);
@@ -930,6 +1049,10 @@ async function resolveInput(world: World, raw: unknown, before: Snapshot): Promi
     if (r.name === "draftRevision") {
       const [journeyId, environmentId] = [localIdOf(field(ids, "journeyId")), localIdOf(field(ids, "environmentId"))];
       return before.journeyDrafts.find((d) => d.journeyId === journeyId && d.environmentId === environmentId)?.revision ?? 0;
+    }
+    if (r.name === "planHash") {
+      const requestId = localIdOf(field(ids, "requestId"));
+      return before.promotionRequests.find((request) => request.id === requestId)?.planHash ?? "0".repeat(64);
     }
     return changes[Number(r.name.slice("change:".length))] ?? "chg_00000000000000000000000000";
   });
@@ -1019,6 +1142,95 @@ function expectEditApplied(mutation: MutationName, input: unknown, before: Snaps
   }
 }
 
+/** The rows but those of promotion requests (and the revision): what a request's review, cancellation or staling leaves as it was. */
+const outsideRequests = (rows: Snapshot) => ({
+  ...rows,
+  revision: 0,
+  promotionRequests: [],
+  promotionReviews: [],
+  promotionRequestEvents: [],
+});
+
+/** The events stored since `before`: the ones before are kept as they were. */
+function newEvents(before: Snapshot, after: Snapshot) {
+  expect(after.promotionRequestEvents.slice(0, before.promotionRequestEvents.length)).toEqual(before.promotionRequestEvents);
+  return after.promotionRequestEvents.slice(before.promotionRequestEvents.length);
+}
+
+/**
+ * PLAN_STALE naming changes (the plan moved): the request is STALE, committed with its event, and nothing else changed
+ * (DESIGN.md §8). The one refusal that writes.
+ */
+function expectMarkedStale(input: unknown, before: Snapshot, after: Snapshot, shown: string) {
+  const requestId = localIdOf(field(input, "requestId"));
+  expect(
+    before.promotionRequests.some((r) => r.id === requestId && ["PENDING", "APPROVED"].includes(r.status)),
+    `PLAN_STALE naming changes of no open request: ${shown}`,
+  ).toBe(true);
+  expect(after.promotionRequests).toEqual(before.promotionRequests.map((r) => (r.id === requestId ? { ...r, status: "STALE" } : r)));
+  expect(after.promotionReviews).toEqual(before.promotionReviews);
+  expect(newEvents(before, after)).toMatchObject([{ requestId, status: "STALE" }]);
+  expect(outsideRequests(after), `a stale plan changed more than its request: ${shown}`).toEqual(outsideRequests(before));
+}
+
+/** What a promotion request mutation (or setApprovalPolicy) that succeeded must have done, and only that. */
+function expectApprovalsApplied(mutation: MutationName, input: unknown, before: Snapshot, after: Snapshot) {
+  if (mutation === "setApprovalPolicy") {
+    const environmentId = localIdOf(field(input, "environmentId"));
+    const policy = ["requiredApprovals", "allowSelfApproval", "requireComment", "expiresAfterHours"] as const;
+    const environment = after.environments.find((e) => e.id === environmentId);
+    expect(environment && Object.fromEntries(policy.map((key) => [key, environment[key]]))).toEqual(
+      Object.fromEntries(policy.map((key) => [key, field(input, key)])),
+    );
+    const others = (rows: Snapshot) => ({ ...rows, revision: 0, environments: rows.environments.filter((e) => e.id !== environmentId) });
+    expect(others(after)).toEqual(others(before));
+    return;
+  }
+  if (mutation === "requestPromotion") {
+    // A plan is stored; nothing is applied.
+    const created = after.promotionRequests.filter((r) => !before.promotionRequests.some((b) => b.id === r.id));
+    expect(created).toHaveLength(1);
+    expect(created[0].status).toBe(created[0].requiredApprovals > 0 ? "PENDING" : "APPROVED");
+    expect(created[0].changes.length).toBeGreaterThan(0);
+    expect(newEvents(before, after)).toMatchObject([{ requestId: created[0].id, status: created[0].status }]);
+    expect(outsideRequests(after)).toEqual(outsideRequests(before));
+    return;
+  }
+  const requestId = localIdOf(field(input, "requestId"));
+  const was = before.promotionRequests.find((r) => r.id === requestId);
+  const now = after.promotionRequests.find((r) => r.id === requestId);
+  if (!was || !now) throw new Error(`${mutation} succeeded without a request of the tenant`);
+  const reviews = after.promotionReviews.slice(before.promotionReviews.length);
+  expect(after.promotionReviews.slice(0, before.promotionReviews.length)).toEqual(before.promotionReviews);
+  expect(after.promotionRequests.filter((r) => r.id !== requestId)).toEqual(before.promotionRequests.filter((r) => r.id !== requestId));
+  if (mutation === "executePromotionRequest" && was.status === "EXECUTED") {
+    // A retry with the first execution's idempotency key: its answer again, nothing applied twice.
+    expect({ ...after, revision: 0 }).toEqual({ ...before, revision: 0 });
+    return;
+  }
+  const moved = newEvents(before, after);
+  if (mutation === "approvePromotionRequest") {
+    expect(was.status).toBe("PENDING");
+    expect(reviews).toMatchObject([{ requestId, decision: "APPROVED", planHash: was.planHash }]);
+    expect(moved).toEqual(now.status === was.status ? [] : [expect.objectContaining({ requestId, status: "APPROVED" })]);
+  } else {
+    const status = { rejectPromotionRequest: "REJECTED", cancelPromotionRequest: "CANCELLED", executePromotionRequest: "EXECUTED" }[
+      mutation as string
+    ];
+    expect(now.status).toBe(status);
+    expect(moved).toMatchObject([{ requestId, status }]);
+    expect(reviews).toMatchObject(mutation === "rejectPromotionRequest" ? [{ requestId, decision: "REJECTED" }] : []);
+  }
+  if (mutation !== "executePromotionRequest") {
+    expect(outsideRequests(after)).toEqual(outsideRequests(before));
+    return;
+  }
+  // Exactly the plan, as one propagation linked to the request.
+  const propagations = after.propagations.filter((p) => !before.propagations.some((b) => b.id === p.id));
+  expect(propagations).toMatchObject([{ mode: "APPROVED_REQUEST", promotionRequestId: requestId, revertOfId: was.revertOfId }]);
+  expect(propagations[0].items.map((item) => item.id).sort()).toEqual(was.changes.map((change) => change.id).sort());
+}
+
 const upperFirst = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 /**
@@ -1026,7 +1238,7 @@ const upperFirst = (s: string) => s[0].toUpperCase() + s.slice(1);
  * are kept as the next call's "before": nothing else writes to the world's organization.
  */
 export async function call(world: World, mutationName: MutationName, role: RoleName, raw: unknown): Promise<void> {
-  const before = world.last ?? (await snapshot(world.tenant.organizationId));
+  const before = world.last ?? (await organizationRows(world.tenant.organizationId));
   world.last = undefined;
   const input = await resolveInput(world, raw, before);
   const unexpectedBefore = unexpectedErrorsLogged();
@@ -1079,10 +1291,13 @@ export async function call(world: World, mutationName: MutationName, role: RoleN
   }
 
   tally(mutationName, result.errors?.length ? `request error (HTTP ${response.status})` : result.data![mutationName].__typename);
-  const after = await snapshot(world.tenant.organizationId);
-  if (rejected) expect(after, `a refused call changed rows: ${shown}`).toEqual(before);
+  const after = await organizationRows(world.tenant.organizationId);
+  const outcome = result.data?.[mutationName] as { __typename: string; changeIds?: string[] } | undefined;
+  if (outcome?.__typename === "PlanStaleError" && outcome.changeIds?.length) expectMarkedStale(input, before, after, shown);
+  else if (rejected) expect(after, `a refused call changed rows: ${shown}`).toEqual(before);
   else if (["saveJourneyStep", "removeJourneyStep", "setJourneyStart"].includes(mutationName))
     expectEditApplied(mutationName, input, before, after);
+  else if (AREAS[mutationName] === "approvals") expectApprovalsApplied(mutationName, input, before, after);
   if (!isDeepStrictEqual({ ...after, revision: 0 }, { ...before, revision: 0 })) {
     // Cached responses are exact only while the revision stands for the rows (src/server/response-cache.ts).
     expect(after.revision, `a call wrote without raising the organization's revision: ${shown}`).toBeGreaterThan(before.revision);
@@ -1102,7 +1317,7 @@ export async function fuzzEveryInput(mutationName: MutationName): Promise<void> 
     fc.asyncProperty(ROLE, inputs, (role, input) => call(world, mutationName, role, input)),
     { numRuns: RUNS, seed: SEED },
   );
-  expect(await snapshot(foreign.tenant.organizationId), "another organization's rows").toEqual(foreignBaseline);
+  expect(await organizationRows(foreign.tenant.organizationId), "another organization's rows").toEqual(foreignBaseline);
 }
 
 /** fast-check settings of the tests aimed at the bugs this fuzzing found. */

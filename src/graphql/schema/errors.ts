@@ -255,9 +255,9 @@ export const Errors = {
 export const COMMON_ERRORS = [ForbiddenError, NotFoundError, ValidationError];
 
 /** The `errors` option of a mutation: its typed errors, and a description for its result union. */
-export function mutationErrors(what: string, extra: ErrorClass<DomainError>[] = []) {
+export function mutationErrors(what: string, extra: ErrorClass<DomainError>[] = [], outcome = "a typed error when nothing was changed") {
   return {
     types: [...COMMON_ERRORS, ...extra],
-    union: { description: `The outcome of ${what}: the success type, or a typed error when nothing was changed.` },
+    union: { description: `The outcome of ${what}: the success type, or ${outcome}.` },
   };
 }

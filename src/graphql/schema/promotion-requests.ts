@@ -366,6 +366,12 @@ const ExecutePromotionRequestSuccess = builder.objectRef<ExecuteResult>("Execute
   }),
 });
 
+/** Refusals that store a transition, as the result unions say. */
+const EXPIRING_REFUSALS =
+  "a typed error; only INVALID_REQUEST_STATE for a request found past its expiry stores anything (the request becomes EXPIRED)";
+const STORING_REFUSALS =
+  "a typed error; only PLAN_STALE naming moved changes (the request becomes STALE) and INVALID_REQUEST_STATE for a request found past its expiry (it becomes EXPIRED) store anything";
+
 const requestId = (input: { requestId: string }) => localId(input.requestId, "PromotionRequest");
 
 builder.mutationFields((t) => ({
@@ -408,13 +414,11 @@ builder.mutationFields((t) => ({
     description:
       "Approves a request's plan by its hash (PROMOTER; ADMIN into production; not the requester unless the policy allows; once per reviewer).",
     authScopes: { promoter: true },
-    errors: mutationErrors("approvePromotionRequest", [
-      Errors.PlanStale,
-      Errors.SelfApproval,
-      Errors.InvalidRequestState,
-      Errors.AlreadyExists,
-      Errors.TargetMissing,
-    ]),
+    errors: mutationErrors(
+      "approvePromotionRequest",
+      [Errors.PlanStale, Errors.SelfApproval, Errors.InvalidRequestState, Errors.AlreadyExists, Errors.TargetMissing],
+      STORING_REFUSALS,
+    ),
     args: { input: t.arg({ type: ApprovePromotionRequestInput, description: "The approval." }) },
     resolve: (_root, { input }, { services, actor }) => services.approvePromotionRequest(actor, { ...input, requestId: requestId(input) }),
   }),
@@ -422,7 +426,7 @@ builder.mutationFields((t) => ({
     type: RejectPromotionRequestSuccess,
     description: "Rejects a request (PROMOTER; ADMIN into production). One rejection rejects it.",
     authScopes: { promoter: true },
-    errors: mutationErrors("rejectPromotionRequest", [Errors.InvalidRequestState, Errors.AlreadyExists]),
+    errors: mutationErrors("rejectPromotionRequest", [Errors.InvalidRequestState, Errors.AlreadyExists], EXPIRING_REFUSALS),
     args: { input: t.arg({ type: RejectPromotionRequestInput, description: "The rejection." }) },
     resolve: (_root, { input }, { services, actor }) => services.rejectPromotionRequest(actor, { ...input, requestId: requestId(input) }),
   }),
@@ -430,7 +434,7 @@ builder.mutationFields((t) => ({
     type: CancelPromotionRequestSuccess,
     description: "Withdraws an open request (its requester, or an ADMIN).",
     authScopes: { promoter: true },
-    errors: mutationErrors("cancelPromotionRequest", [Errors.InvalidRequestState]),
+    errors: mutationErrors("cancelPromotionRequest", [Errors.InvalidRequestState], EXPIRING_REFUSALS),
     args: { input: t.arg({ type: CancelPromotionRequestInput, description: "The request." }) },
     resolve: (_root, { input }, { services, actor }) => services.cancelPromotionRequest(actor, { requestId: requestId(input) }),
   }),
@@ -439,14 +443,18 @@ builder.mutationFields((t) => ({
     description:
       "Applies an approved request's plan exactly, atomically, as a propagation of mode APPROVED_REQUEST (PROMOTER; ADMIN into production) — or marks it STALE and answers PLAN_STALE naming the planned changes that moved.",
     authScopes: { promoter: true },
-    errors: mutationErrors("executePromotionRequest", [
-      Errors.PlanStale,
-      Errors.InvalidRequestState,
-      Errors.TargetMissing,
-      Errors.InvalidConfiguration,
-      Errors.MissingVariables,
-      Errors.DraftConflict,
-    ]),
+    errors: mutationErrors(
+      "executePromotionRequest",
+      [
+        Errors.PlanStale,
+        Errors.InvalidRequestState,
+        Errors.TargetMissing,
+        Errors.InvalidConfiguration,
+        Errors.MissingVariables,
+        Errors.DraftConflict,
+      ],
+      STORING_REFUSALS,
+    ),
     args: { input: t.arg({ type: ExecutePromotionRequestInput, description: "The request." }) },
     resolve: (_root, { input }, { services, actor }) => services.executePromotionRequest(actor, { ...input, requestId: requestId(input) }),
   }),

@@ -107,6 +107,14 @@ const TEXT_FIELDS: [MutationName, string, (text: string) => unknown][] = [
     "idempotencyKey",
     (text) => ({ propagationId: ref("prop:codes"), selectAll: true, idempotencyKey: `undo-${text}` }),
   ],
+  ["requestPromotion", "comment", (text) => ({ ...PROMOTION, selectAll: true, comment: text })],
+  [
+    "approvePromotionRequest",
+    "comment",
+    (text) => ({ requestId: ref("req:pending"), planHash: ref("planHash"), comment: `Reviewed ${text}` }),
+  ],
+  ["rejectPromotionRequest", "comment", (text) => ({ requestId: ref("req:pending"), comment: `Not now ${text}` })],
+  ["executePromotionRequest", "idempotencyKey", (text) => ({ requestId: ref("req:approved"), idempotencyKey: `deploy-${text}` })],
 ];
 
 /** Fields stored as jsonb, where PostgreSQL refuses an escaped lone surrogate. */
