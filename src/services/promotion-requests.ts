@@ -8,6 +8,7 @@ import {
   insertPromotionRequest,
   insertRequestEvents,
   insertReview,
+  lockDueRequests,
   type PromotionRequestRow,
   type RequestStatus,
   setPromotionRequestStatus,
@@ -274,7 +275,8 @@ export async function executePromotionRequest(
       if (earlier.propagation.promotionRequestId !== unlocked.id) {
         throw new ValidationError([{ path: "idempotencyKey", message: "idempotencyKey was already used for a different request" }]);
       }
-      return { request: unlocked, propagation: earlier.propagation };
+      // Read again: the first execution may have committed while this call waited on the key.
+      return { request: await requestOf(tx, actor, unlocked.id), propagation: earlier.propagation };
     }
     const request = await lockedRequest(tx, actor, values.requestId);
     const at = now();
@@ -312,15 +314,24 @@ export async function expireDue(db: Db, actor: Actor, now: Clock): Promise<void>
   const at = now();
   const due = await findDueRequestIds(db, actor.organizationId, at);
   if (due.length === 0) return;
-  await inTransaction(db, actor.organizationId, async (tx) => {
-    await lockNotifications(tx, actor.organizationId);
-    const expired = await expirePromotionRequests(tx, actor.organizationId, due, at);
-    await insertRequestEvents(
-      tx,
-      actor.organizationId,
-      expired.map((r) => eventOf(r, "EXPIRED", SYSTEM, at)),
-    );
-  });
+  // The revision is raised only when something was stored (responses cached before stay exact otherwise).
+  await inTransaction(
+    db,
+    (stored: number) => (stored > 0 ? actor.organizationId : null),
+    async (tx) => {
+      // The request rows first, then the notification lock: the order of every action on a request.
+      const locked = await lockDueRequests(tx, actor.organizationId, due, at);
+      if (locked.length === 0) return 0;
+      await lockNotifications(tx, actor.organizationId);
+      const expired = await expirePromotionRequests(tx, actor.organizationId, locked, at);
+      await insertRequestEvents(
+        tx,
+        actor.organizationId,
+        expired.map((r) => eventOf(r, "EXPIRED", SYSTEM, at)),
+      );
+      return expired.length;
+    },
+  );
 }
 
 /**

@@ -62,6 +62,28 @@ export async function findDueRequestIds(db: Db, organizationId: string, now: Dat
   return rows.map((r) => r.id);
 }
 
+/**
+ * Locks the given requests that are still open and due at `now`, in id order, skipping any a
+ * running action holds (that action stores its request's expiry itself); returns their ids.
+ */
+export async function lockDueRequests(db: Db, organizationId: string, ids: string[], now: Date): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: promotionRequests.id })
+    .from(promotionRequests)
+    .where(
+      and(
+        eq(promotionRequests.organizationId, organizationId),
+        inArray(promotionRequests.id, ids),
+        inArray(promotionRequests.status, [...OPEN]),
+        lte(promotionRequests.expiresAt, now),
+      ),
+    )
+    .orderBy(asc(promotionRequests.id))
+    .for("update", { skipLocked: true });
+  return rows.map((r) => r.id);
+}
+
 /** Marks the given requests EXPIRED if they are still open and due at `now`; returns those it marked. */
 export async function expirePromotionRequests(db: Db, organizationId: string, ids: string[], now: Date): Promise<PromotionRequestRow[]> {
   if (ids.length === 0) return [];
