@@ -156,6 +156,10 @@ describe("the README's operations", () => {
       "Restore",
       "CreateVariable",
       "SetValue",
+      "RequireApproval",
+      "RequestPromotion",
+      "Approve",
+      "Execute",
     ]);
   });
 
@@ -210,6 +214,20 @@ describe("the README's operations", () => {
     expect((await run("Restore")).restoreJourneyVersion.__typename).toBe("RestoreJourneyVersionSuccess");
     variables.variable = (await run("CreateVariable")).createVariable.variable.id;
     expect((await run("SetValue")).setVariableValue.__typename).toBe("SetVariableValueSuccess");
+    expect((await run("RequireApproval")).setApprovalPolicy.__typename).toBe("SetApprovalPolicySuccess");
+    const requested = (await run("RequestPromotion")).requestPromotion;
+    expect(requested.__typename).toBe("RequestPromotionSuccess");
+    variables.request = requested.request.id;
+    variables.planHash = requested.request.planHash;
+    // The reviewer is another token than the requester's.
+    const approve = operations.find((o) => o.name === "Approve")!.source;
+    expect(costOf(approve, variables)).toBeLessThanOrEqual(OPERATION_LIMITS.cost);
+    const approved = await gql(server.endpoint, tenant.tokens.PROMOTER, approve, {
+      request: variables.request,
+      planHash: variables.planHash,
+    });
+    expect(approved.data.approvePromotionRequest.__typename).toBe("ApprovePromotionRequestSuccess");
+    expect((await run("Execute")).executePromotionRequest.__typename).toBe("ExecutePromotionRequestSuccess");
 
     const watch = operations.find((o) => o.name === "Watch")!;
     expect(costOf(watch.source, { staging: environments.staging, after: "0" })).toBeLessThanOrEqual(OPERATION_LIMITS.cost);
