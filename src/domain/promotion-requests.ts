@@ -9,8 +9,12 @@ import { sha256Hex } from "./sha256.js";
 export const PROMOTION_REQUEST_STATUSES = ["PENDING", "APPROVED", "REJECTED", "EXECUTED", "STALE", "CANCELLED", "EXPIRED"] as const;
 export type PromotionRequestStatus = (typeof PROMOTION_REQUEST_STATUSES)[number];
 
-/** What can happen to a request. `approve` may or may not complete the approvals; `expire` is the clock's. */
-export const REQUEST_ACTIONS = ["approve", "reject", "cancel", "execute", "markStale", "expire"] as const;
+/**
+ * What can happen to a request. `approve` may or may not complete the approvals; `expire` is the
+ * clock's; `reopen` is a stricter policy's: an approved request that no longer has the approvals
+ * the environment now requires waits for them again.
+ */
+export const REQUEST_ACTIONS = ["approve", "reject", "cancel", "execute", "markStale", "expire", "reopen"] as const;
 export type RequestAction = (typeof REQUEST_ACTIONS)[number];
 
 /** An environment's approval policy; the default (0 approvals) is today's direct promotion. */
@@ -46,6 +50,7 @@ const TRANSITIONS: Record<RequestAction, Partial<Record<PromotionRequestStatus, 
   execute: { APPROVED: "EXECUTED" },
   markStale: { PENDING: "STALE", APPROVED: "STALE" },
   expire: { PENDING: "EXPIRED", APPROVED: "EXPIRED" },
+  reopen: { APPROVED: "PENDING" },
 };
 
 /** The status an action leads to from `status`, or null when the action is not allowed there. */
@@ -59,6 +64,42 @@ export const isFinal = (status: PromotionRequestStatus): boolean => REQUEST_ACTI
 /** The status after one more approval: APPROVED once `approvals` reaches what the request needs. */
 export function afterApproval(approvals: number, required: number): PromotionRequestStatus {
   return approvals >= required ? "APPROVED" : "PENDING";
+}
+
+/** The part of a request's policy its reviews are judged by. */
+export interface RequestPolicy {
+  requiredApprovals: number;
+  allowSelfApproval: boolean;
+  requireComment: boolean;
+}
+
+/**
+ * A request's policy once the environment's changed: an open request keeps whatever is stricter —
+ * more approvals, no self-approval, comments required — so tightening a policy reaches requests
+ * already open, and loosening it never lowers what they were asked for.
+ */
+export function stricterPolicy(request: RequestPolicy, environment: RequestPolicy): RequestPolicy {
+  return {
+    requiredApprovals: Math.max(request.requiredApprovals, environment.requiredApprovals),
+    allowSelfApproval: request.allowSelfApproval && environment.allowSelfApproval,
+    requireComment: request.requireComment || environment.requireComment,
+  };
+}
+
+/**
+ * The approvals that count for a request: one per reviewer, and none by the requester unless its
+ * policy allows self-approval. The requester is known by token and by name: a token issued again
+ * under the requester's name (audit records name their author by it) is the requester too.
+ */
+export function countedApprovals(
+  request: { allowSelfApproval: boolean; requestedByTokenId: string; requestedBy: string },
+  reviews: readonly { decision: string; reviewerTokenId: string; reviewer: string }[],
+): number {
+  return reviews.filter(
+    (r) =>
+      r.decision === "APPROVED" &&
+      (request.allowSelfApproval || (r.reviewerTokenId !== request.requestedByTokenId && r.reviewer !== request.requestedBy)),
+  ).length;
 }
 
 /**

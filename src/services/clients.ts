@@ -28,6 +28,7 @@ import { type Actor, hasRole, savedBy } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
 import { applicationOf, environmentOf } from "./lookups.js";
+import { requireNoApprovals } from "./propagations.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 import { checkVariablesIn } from "./variables.js";
@@ -106,6 +107,9 @@ export async function createClient(db: Db, actor: Actor, input: CreateClientInpu
     const all = await listEnvironments(tx, actor.organizationId);
     const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
     const source = creationSource(all, clients, environment);
+    // A client created above another copies its configuration: into an environment that takes
+    // configuration only through approved requests, that copy would be an unreviewed promotion.
+    if (source) await requireNoApprovals(tx, actor, environment);
     await lockConfigurations(tx, application.id, { read: source?.environment.id, write: environment.id });
     const settings = source ? source.client.settings : DEFAULT_CLIENT_SETTINGS;
     if (source) {

@@ -9,6 +9,7 @@ import { type Actor, hasRole } from "./actor.js";
 import { inputs, parseInput } from "./input.js";
 import { lockPipeline } from "./locks.js";
 import { environmentOf } from "./lookups.js";
+import { applyPolicyToOpenRequests } from "./promotion-requests.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 
@@ -82,11 +83,16 @@ const approvalPolicyInput = z.object({
 export type SetApprovalPolicyInput = z.input<typeof approvalPolicyInput>;
 
 /**
- * Sets an environment's approval policy (ADMIN). Open requests keep the policy they were made
- * under; direct promotions into the environment see the new one at once (the row is updated while
- * propagations read it FOR SHARE: one waits for the other).
+ * Sets an environment's approval policy (ADMIN). Direct promotions into the environment see the
+ * new one at once (the row is updated while propagations read it FOR SHARE: one waits for the
+ * other); open requests into it keep the stricter of theirs and the new one.
  */
-export async function setApprovalPolicy(db: Db, actor: Actor, input: SetApprovalPolicyInput): Promise<EnvironmentRow> {
+export async function setApprovalPolicy(
+  db: Db,
+  actor: Actor,
+  input: SetApprovalPolicyInput,
+  now: () => Date = () => new Date(),
+): Promise<EnvironmentRow> {
   const values = parseInput(approvalPolicyInput, input);
   if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may set an approval policy");
   return inTransaction(db, actor.organizationId, async (tx) => {
@@ -94,6 +100,8 @@ export async function setApprovalPolicy(db: Db, actor: Actor, input: SetApproval
     await environmentOf(tx, actor, environmentId);
     const row = await updateApprovalPolicy(tx, actor.organizationId, environmentId, policy);
     if (!row) throw new NotFoundError("environment", environmentId);
+    // Then the open requests into it: a stricter policy reaches them too.
+    await applyPolicyToOpenRequests(tx, actor, environmentId, policy, now);
     return row;
   });
 }

@@ -150,7 +150,8 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       notifications.syncNotificationStream(db, hub, historyReads, historyRate, actor, filter, after, (page) => prepareEvents(page, actor)),
     /** Now, by the clock requests expire by. */
     now: () => clock(),
-    setApprovalPolicy: (actor: Actor, input: environments.SetApprovalPolicyInput) => environments.setApprovalPolicy(db, actor, input),
+    setApprovalPolicy: (actor: Actor, input: environments.SetApprovalPolicyInput) =>
+      environments.setApprovalPolicy(db, actor, input, clock),
     /** A request's plan is a diff (or a revert plan): it waits in the diffs' queue. */
     requestPromotion: (actor: Actor, input: requests.RequestPromotionInput) =>
       diffRuns.run(actor.organizationId, () => requests.requestPromotion(db, actor, input, clock)),

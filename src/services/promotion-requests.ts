@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
+import { lockedApprovalPolicy } from "../db/repositories/environments.js";
 import {
   expirePromotionRequests,
   findDueRequestIds,
@@ -9,8 +10,10 @@ import {
   insertRequestEvents,
   insertReview,
   lockDueRequests,
+  lockOpenRequestsInto,
   type PromotionRequestRow,
   type RequestStatus,
+  setPromotionRequestPolicy,
   setPromotionRequestStatus,
 } from "../db/repositories/promotion-requests.js";
 import type { PropagationRow } from "../db/repositories/propagations.js";
@@ -30,7 +33,17 @@ import {
   TargetMissingError,
   ValidationError,
 } from "../domain/errors.js";
-import { afterApproval, expiryOf, nextStatus, planHash, type RequestAction, statusAt } from "../domain/promotion-requests.js";
+import {
+  afterApproval,
+  countedApprovals,
+  expiryOf,
+  nextStatus,
+  planHash,
+  type RequestAction,
+  type RequestPolicy,
+  statusAt,
+  stricterPolicy,
+} from "../domain/promotion-requests.js";
 import { resolveSelection } from "../domain/selection.js";
 import { isUuid } from "../domain/uuid.js";
 import { type Actor, hasRole } from "./actor.js";
@@ -126,7 +139,10 @@ export async function requestPromotion(db: Db, actor: Actor, input: RequestPromo
     const resolved = selectChanges(planned.changes, selection);
     // Validated like the propagation it would be: a valid result, every variable set in the target.
     await checkWrite(tx, actor, planned.target, resolved.changes, values.revertPropagationId ? "REVERT" : "PROPAGATION", null);
-    const { to } = planned.target;
+    const { to: target } = planned.target;
+    // The policy read with the environment's row locked FOR SHARE: a policy set concurrently waits
+    // for this request (and then applies to it, as to every open one), or is seen here.
+    const to = { ...target, ...((await lockedApprovalPolicy(tx, actor.organizationId, target.id)) ?? {}) };
     const createdAt = now();
     const status = afterApproval(0, to.requiredApprovals);
     const request = await insertPromotionRequest(tx, {
@@ -173,7 +189,9 @@ export async function approvePromotionRequest(
     const at = now();
     const refused = await refusedAction(tx, actor, request, "approve", "approved", at);
     if (refused) return refused;
-    if (!request.allowSelfApproval && request.requestedByTokenId === actor.tokenId) throw new SelfApprovalError();
+    // The requester by token, or by name (a token issued again under it is the same author).
+    const isRequester = request.requestedByTokenId === actor.tokenId || request.requestedBy === actor.name;
+    if (!request.allowSelfApproval && isRequester) throw new SelfApprovalError();
     if (request.requireComment && !values.comment?.trim()) {
       throw new ValidationError([{ path: "comment", message: "comment is required: the environment's policy asks reviewers to say why" }]);
     }
@@ -196,8 +214,8 @@ export async function approvePromotionRequest(
       createdAt: at,
     });
     if (!review) throw new AlreadyExistsError("You have reviewed this request already: each reviewer counts once");
-    const approvals = (await findReviewsByRequestIds(tx, actor.organizationId, [request.id])).filter((r) => r.decision === "APPROVED");
-    const status = afterApproval(approvals.length, request.requiredApprovals);
+    const approvals = countedApprovals(request, await findReviewsByRequestIds(tx, actor.organizationId, [request.id]));
+    const status = afterApproval(approvals, request.requiredApprovals);
     return { request: status === request.status ? request : await moveTo(tx, actor, request, status, at) };
   });
 }
@@ -332,6 +350,49 @@ export async function expireDue(db: Db, actor: Actor, now: Clock): Promise<void>
       return expired.length;
     },
   );
+}
+
+/**
+ * A policy just set on an environment reaches its open requests: each keeps the stricter of its own
+ * and the new one ({@link stricterPolicy}), and an APPROVED request that no longer has the approvals
+ * that counts for it goes back to PENDING (an event, like every transition). Called by
+ * setApprovalPolicy after it updated the environment's row (so no request is made meanwhile under
+ * the old policy: requestPromotion reads it FOR SHARE), the requests' rows locked in id order.
+ */
+export async function applyPolicyToOpenRequests(
+  tx: Db,
+  actor: Actor,
+  environmentId: string,
+  policy: RequestPolicy,
+  now: Clock,
+): Promise<void> {
+  const open = await lockOpenRequestsInto(tx, actor.organizationId, environmentId);
+  const changed = open
+    .map((request) => ({ request, policy: stricterPolicy(request, policy) }))
+    .filter(
+      ({ request, policy: p }) =>
+        p.requiredApprovals !== request.requiredApprovals ||
+        p.allowSelfApproval !== request.allowSelfApproval ||
+        p.requireComment !== request.requireComment,
+    );
+  if (changed.length === 0) return;
+  const reviews = await findReviewsByRequestIds(
+    tx,
+    actor.organizationId,
+    changed.map((c) => c.request.id),
+  );
+  const at = now();
+  for (const { request, policy: stricter } of changed) {
+    await setPromotionRequestPolicy(tx, request.id, stricter);
+    const tightened = { ...request, ...stricter };
+    const approvals = countedApprovals(
+      tightened,
+      reviews.filter((r) => r.requestId === request.id),
+    );
+    if (request.status === "APPROVED" && afterApproval(approvals, stricter.requiredApprovals) === "PENDING") {
+      await moveTo(tx, actor, tightened, "PENDING", at);
+    }
+  }
 }
 
 /**

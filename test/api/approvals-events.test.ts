@@ -305,9 +305,12 @@ describe("filters", () => {
     const w = await world("approval-events-filters");
     // A second application with clients in development and staging and a login journey changed in development.
     const other = await createApplication(w.admin, "Back Office");
+    // Its staging client copies configuration into staging: made while staging requires no approvals.
+    await setPolicy(w, { requiredApprovals: 0 });
     for (const key of ["development", "staging"] as const) {
       await createClient(w.admin, { applicationId: other, environmentId: w.env[key], databaseId: w.catalogue.databases[key] });
     }
+    await setPolicy(w, { requiredApprovals: 1 });
     const otherLogin = await createJourney(w.admin, { applicationId: other, key: "login", name: "Login", document: LOGIN_DOCUMENT });
     await savePassword(w, otherLogin, 16);
 

@@ -111,6 +111,12 @@ const REVERTED_BY = operation(`query ApprovalsRevertedBy($id: ID!) { node(id: $i
 const CONFIGURATION = operation(`query ApprovalsConfiguration($id: ID!, $env: ID!) {
   node(id: $id) { ... on Journey { configuration(environmentId: $env) { version hash } } } }`);
 
+const REVOKE = operation(`mutation ApprovalsRevoke($input: RevokeApiTokenInput!) {
+  revokeApiToken(input: $input) { __typename ... on Error { code message } } }`);
+
+const CREATE_CLIENT = operation(`mutation ApprovalsCreateClient($input: CreateClientInput!) {
+  createClient(input: $input) { __typename ... on Error { code message } } }`);
+
 interface World {
   admin: Api;
   promoter: Api;
@@ -429,6 +435,63 @@ describe("promotion requests", () => {
     expect((await stagingConfiguration(w)).hash).toBe(before.hash);
     const history = await w.viewer.data(REVERTED_BY, { id: p1 });
     expect(history.node.revertedBy).toEqual([{ id: executed.propagation.id, mode: "APPROVED_REQUEST" }]);
+  });
+
+  it("a stricter policy reaches open requests: an approved one short of the approvals now required is PENDING again", async () => {
+    const w = await world("approvals-tighten");
+    await setPolicy(w, w.env.staging, { requiredApprovals: 0 });
+    await savePassword(w, 14);
+    const atOnce = await request(w, w.promoter);
+    expect(atOnce).toMatchObject({ status: "APPROVED", approvalsNeeded: 0 });
+    await setPolicy(w, w.env.staging, { requiredApprovals: 1 });
+    expect((await w.viewer.data(NODE, { id: atOnce.id })).node).toMatchObject({ status: "PENDING", approvalsNeeded: 1 });
+    expect((await w.promoter.data(EXECUTE, { input: { requestId: atOnce.id } })).executePromotionRequest).toMatchObject({
+      code: "INVALID_REQUEST_STATE",
+      status: "PENDING",
+    });
+    // Loosening it again does not lower what the request was asked for.
+    await setPolicy(w, w.env.staging, { requiredApprovals: 0 });
+    expect((await w.viewer.data(NODE, { id: atOnce.id })).node).toMatchObject({ status: "PENDING", approvalsNeeded: 1 });
+    await w.reviewer.data(APPROVE, { input: { requestId: atOnce.id, planHash: atOnce.planHash } });
+    expect((await w.promoter.data(EXECUTE, { input: { requestId: atOnce.id } })).executePromotionRequest.__typename).toBe(
+      "ExecutePromotionRequestSuccess",
+    );
+  });
+
+  it("self-approval forbidden after the fact no longer counts; a token issued again under the requester's name is the requester", async () => {
+    const w = await world("approvals-self");
+    await setPolicy(w, w.env.staging, { allowSelfApproval: true });
+    await savePassword(w, 14);
+    const mine = await request(w, w.promoter);
+    const self = await w.promoter.data(APPROVE, { input: { requestId: mine.id, planHash: mine.planHash } });
+    expect(self.approvePromotionRequest.request.status).toBe("APPROVED");
+    await setPolicy(w, w.env.staging, { allowSelfApproval: false });
+    expect((await w.viewer.data(NODE, { id: mine.id })).node).toMatchObject({ status: "PENDING", approvalsNeeded: 1 });
+
+    const alice = await createApiToken(w.admin, { name: "alice", role: "PROMOTER" });
+    const asAlice = client(server.endpoint, alice.token);
+    const hers = await request(w, asAlice);
+    const revoked = await w.admin.data(REVOKE, { input: { apiTokenId: alice.id } });
+    expect(revoked.revokeApiToken.__typename).toBe("RevokeApiTokenSuccess");
+    const again = client(server.endpoint, (await createApiToken(w.admin, { name: "alice", role: "PROMOTER" })).token);
+    expect((await again.data(APPROVE, { input: { requestId: hers.id, planHash: hers.planHash } })).approvePromotionRequest.code).toBe(
+      "SELF_APPROVAL",
+    );
+  });
+
+  it("creating a client in an environment that requires approvals (which copies configuration into it) is APPROVAL_REQUIRED", async () => {
+    const w = await world("approvals-client");
+    await setPolicy(w, w.env.production, { requiredApprovals: 1 });
+    const created = await w.admin.data(CREATE_CLIENT, {
+      input: {
+        applicationId: w.catalogue.applicationId,
+        environmentId: w.env.production,
+        databaseId: w.catalogue.databases.production,
+        redirectUris: [],
+        allowedOrigins: [],
+      },
+    });
+    expect(created.createClient.code).toBe("APPROVAL_REQUIRED");
   });
 
   it("production needs ADMIN reviewers and an ADMIN to execute", async () => {

@@ -1182,7 +1182,37 @@ function expectApprovalsApplied(mutation: MutationName, input: unknown, before: 
     expect(environment && Object.fromEntries(policy.map((key) => [key, environment[key]]))).toEqual(
       Object.fromEntries(policy.map((key) => [key, field(input, key)])),
     );
-    const others = (rows: Snapshot) => ({ ...rows, revision: 0, environments: rows.environments.filter((e) => e.id !== environmentId) });
+    // Open requests into it keep the stricter of their policy and the new one; an approved one short
+    // of the approvals now required is PENDING again, with its event. Nothing else changes.
+    const strict = (r: Snapshot["promotionRequests"][number]) => ({
+      ...r,
+      ...(r.toEnvironmentId === environmentId && (r.status === "PENDING" || r.status === "APPROVED")
+        ? {
+            requiredApprovals: Math.max(r.requiredApprovals, field(input, "requiredApprovals") as number),
+            allowSelfApproval: r.allowSelfApproval && (field(input, "allowSelfApproval") as boolean),
+            requireComment: r.requireComment || (field(input, "requireComment") as boolean),
+          }
+        : {}),
+    });
+    const reopened = newEvents(before, after);
+    expect(after.promotionRequests).toEqual(
+      before.promotionRequests.map((r) => {
+        const tightened = strict(r);
+        return reopened.some((e) => e.requestId === r.id) ? { ...tightened, status: "PENDING" } : tightened;
+      }),
+    );
+    for (const event of reopened) {
+      const was = before.promotionRequests.find((r) => r.id === event.requestId);
+      expect(was?.status, "only an approved request is reopened").toBe("APPROVED");
+      expect(event).toMatchObject({ status: "PENDING", environmentId });
+    }
+    const others = (rows: Snapshot) => ({
+      ...rows,
+      revision: 0,
+      environments: rows.environments.filter((e) => e.id !== environmentId),
+      promotionRequests: [],
+      promotionRequestEvents: [],
+    });
     expect(others(after)).toEqual(others(before));
     return;
   }

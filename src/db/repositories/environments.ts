@@ -71,7 +71,12 @@ export async function insertDatabase(
  */
 export async function lockedApprovalPolicy(db: Db, organizationId: string, id: string) {
   const [row] = await db
-    .select({ requiredApprovals: environments.requiredApprovals })
+    .select({
+      requiredApprovals: environments.requiredApprovals,
+      allowSelfApproval: environments.allowSelfApproval,
+      requireComment: environments.requireComment,
+      expiresAfterHours: environments.expiresAfterHours,
+    })
     .from(environments)
     .where(and(eq(environments.organizationId, organizationId), eq(environments.id, id)))
     .for("share");

@@ -47,6 +47,31 @@ export async function setPromotionRequestStatus(db: Db, id: string, status: Requ
   await db.update(promotionRequests).set({ status }).where(eq(promotionRequests.id, id));
 }
 
+/** Sets an open request's policy (a stricter one the environment's new policy brings). */
+export async function setPromotionRequestPolicy(
+  db: Db,
+  id: string,
+  policy: { requiredApprovals: number; allowSelfApproval: boolean; requireComment: boolean },
+): Promise<void> {
+  await db.update(promotionRequests).set(policy).where(eq(promotionRequests.id, id));
+}
+
+/** The open requests into an environment, locked until commit, in id order. */
+export async function lockOpenRequestsInto(db: Db, organizationId: string, environmentId: string): Promise<PromotionRequestRow[]> {
+  return db
+    .select()
+    .from(promotionRequests)
+    .where(
+      and(
+        eq(promotionRequests.organizationId, organizationId),
+        eq(promotionRequests.toEnvironmentId, environmentId),
+        inArray(promotionRequests.status, [...OPEN]),
+      ),
+    )
+    .orderBy(asc(promotionRequests.id))
+    .for("update");
+}
+
 /** The organization's open requests past their expiry at `now` (ids only): usually none, from an index. */
 export async function findDueRequestIds(db: Db, organizationId: string, now: Date): Promise<string[]> {
   const rows = await db

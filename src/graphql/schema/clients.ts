@@ -158,7 +158,12 @@ builder.mutationFields((t) => ({
     type: CreateClientSuccess,
     description: "Creates the application's client in an environment (ADMIN); see CreateClientInput.",
     authScopes: { admin: true },
-    errors: mutationErrors("createClient", [Errors.AlreadyExists, Errors.MissingVariables, Errors.InvalidConfiguration]),
+    errors: mutationErrors("createClient", [
+      Errors.AlreadyExists,
+      Errors.MissingVariables,
+      Errors.InvalidConfiguration,
+      Errors.ApprovalRequired,
+    ]),
     args: { input: t.arg({ type: CreateClientInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       client: await services.createClient(actor, {

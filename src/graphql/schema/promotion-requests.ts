@@ -1,6 +1,6 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
-import { statusAt } from "../../domain/promotion-requests.js";
+import { countedApprovals, statusAt } from "../../domain/promotion-requests.js";
 import type {
   EnvironmentRow,
   ExecuteResult,
@@ -127,8 +127,7 @@ builder.node(PromotionRequestRef, {
     approvalsNeeded: t.int({
       description: "Approvals still missing (0 once approved).",
       resolve: async (r, _args, { loaders }) => {
-        const approvals = (await loaders.reviewsOfRequest.load(r.id)).filter((v) => v.decision === "APPROVED").length;
-        return Math.max(0, r.requiredApprovals - approvals);
+        return Math.max(0, r.requiredApprovals - countedApprovals(r, await loaders.reviewsOfRequest.load(r.id)));
       },
     }),
     isStale: t.boolean({
@@ -377,7 +376,8 @@ const requestId = (input: { requestId: string }) => localId(input.requestId, "Pr
 builder.mutationFields((t) => ({
   setApprovalPolicy: t.field({
     type: SetApprovalPolicySuccess,
-    description: "Sets an environment's approval policy (ADMIN). Open requests keep the policy they were made under.",
+    description:
+      "Sets an environment's approval policy (ADMIN). Open requests into it keep the stricter of their policy and the new one: an approved request short of the approvals now required is PENDING again.",
     authScopes: { admin: true },
     errors: mutationErrors("setApprovalPolicy"),
     args: { input: t.arg({ type: SetApprovalPolicyInput, description: "The policy." }) },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   afterApproval,
+  countedApprovals,
   expiryOf,
   isFinal,
   nextStatus,
@@ -10,6 +11,7 @@ import {
   REQUEST_ACTIONS,
   type RequestAction,
   statusAt,
+  stricterPolicy,
 } from "../../../src/domain/promotion-requests.js";
 import { sha256Hex } from "../../../src/domain/sha256.js";
 
@@ -20,14 +22,21 @@ import { sha256Hex } from "../../../src/domain/sha256.js";
 
 const R = null;
 const TABLE: Record<PromotionRequestStatus, Record<RequestAction, PromotionRequestStatus | null>> = {
-  //        approve     reject      cancel       execute     markStale  expire
-  PENDING: { approve: "APPROVED", reject: "REJECTED", cancel: "CANCELLED", execute: R, markStale: "STALE", expire: "EXPIRED" },
-  APPROVED: { approve: R, reject: "REJECTED", cancel: "CANCELLED", execute: "EXECUTED", markStale: "STALE", expire: "EXPIRED" },
-  REJECTED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
-  EXECUTED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
-  STALE: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
-  CANCELLED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
-  EXPIRED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R },
+  PENDING: { approve: "APPROVED", reject: "REJECTED", cancel: "CANCELLED", execute: R, markStale: "STALE", expire: "EXPIRED", reopen: R },
+  APPROVED: {
+    approve: R,
+    reject: "REJECTED",
+    cancel: "CANCELLED",
+    execute: "EXECUTED",
+    markStale: "STALE",
+    expire: "EXPIRED",
+    reopen: "PENDING",
+  },
+  REJECTED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R, reopen: R },
+  EXECUTED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R, reopen: R },
+  STALE: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R, reopen: R },
+  CANCELLED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R, reopen: R },
+  EXPIRED: { approve: R, reject: R, cancel: R, execute: R, markStale: R, expire: R, reopen: R },
 };
 
 describe("the promotion request state machine", () => {
@@ -35,7 +44,7 @@ describe("the promotion request state machine", () => {
 
   it("covers every status and action", () => {
     expect(Object.keys(TABLE).sort()).toEqual([...PROMOTION_REQUEST_STATUSES].sort());
-    expect(pairs).toHaveLength(7 * 6);
+    expect(pairs).toHaveLength(7 * 7);
   });
 
   it.each(pairs)("%s, %s", (status, action) => {
@@ -51,6 +60,27 @@ describe("the promotion request state machine", () => {
     expect(afterApproval(0, 1)).toBe("PENDING");
     expect(afterApproval(1, 2)).toBe("PENDING");
     expect(afterApproval(2, 2)).toBe("APPROVED");
+  });
+});
+
+describe("a stricter policy and the approvals that count", () => {
+  it("keeps the stricter of the request's policy and the environment's", () => {
+    const loose = { requiredApprovals: 1, allowSelfApproval: true, requireComment: false };
+    const strict = { requiredApprovals: 2, allowSelfApproval: false, requireComment: true };
+    expect(stricterPolicy(loose, strict)).toEqual(strict);
+    expect(stricterPolicy(strict, loose)).toEqual(strict);
+  });
+
+  it("counts one approval per review, and the requester's (by token or by name) only where self-approval is allowed", () => {
+    const request = { allowSelfApproval: false, requestedByTokenId: "t1", requestedBy: "alice" };
+    const reviews = [
+      { decision: "APPROVED", reviewerTokenId: "t1", reviewer: "alice" },
+      { decision: "APPROVED", reviewerTokenId: "t9", reviewer: "alice" },
+      { decision: "APPROVED", reviewerTokenId: "t2", reviewer: "bob" },
+      { decision: "REJECTED", reviewerTokenId: "t3", reviewer: "carol" },
+    ];
+    expect(countedApprovals(request, reviews)).toBe(1);
+    expect(countedApprovals({ ...request, allowSelfApproval: true }, reviews)).toBe(3);
   });
 });
 
