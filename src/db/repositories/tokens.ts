@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, like, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, like, or, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { apiTokens, organizations } from "../schema.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "./rows.js";
@@ -27,16 +27,35 @@ export async function findActiveTokenNamesLike(db: Db, organizationId: string, n
   return rows.map((r) => r.name);
 }
 
-/** The live token with this hash, with its organization. */
-export async function findActiveTokenByHash(
-  db: Db,
-  tokenHash: string,
-): Promise<{ token: ApiTokenRow; organization: OrganizationRow } | null> {
-  const [row] = await db
-    .select({ token: apiTokens, organization: organizations })
+/** What authenticating a request needs of a live token and its organization: no more columns. */
+export interface ActiveToken {
+  token: Pick<ApiTokenRow, "id" | "role" | "name" | "environmentId">;
+  organization: Pick<OrganizationRow, "id" | "revision">;
+}
+
+/**
+ * The statement every request runs, built once per database handle and prepared: building a
+ * query with drizzle costs more than running this one (the request floor, docs/performance.md).
+ */
+const activeTokenQueries = new WeakMap<Db, ReturnType<typeof activeTokenQuery>>();
+
+function activeTokenQuery(db: Db) {
+  return db
+    .select({
+      token: { id: apiTokens.id, role: apiTokens.role, name: apiTokens.name, environmentId: apiTokens.environmentId },
+      organization: { id: organizations.id, revision: organizations.revision },
+    })
     .from(apiTokens)
     .innerJoin(organizations, eq(organizations.id, apiTokens.organizationId))
-    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder("tokenHash")), isNull(apiTokens.revokedAt)))
+    .prepare("active_token_by_hash");
+}
+
+/** The live token with this hash, with its organization's id and revision. */
+export async function findActiveTokenByHash(db: Db, tokenHash: string): Promise<ActiveToken | null> {
+  let query = activeTokenQueries.get(db);
+  if (!query) activeTokenQueries.set(db, (query = activeTokenQuery(db)));
+  const [row] = await query.execute({ tokenHash });
   return row ?? null;
 }
 
