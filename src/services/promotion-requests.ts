@@ -203,17 +203,7 @@ export async function approvePromotionRequest(
     }
     const moved = (await planNow(tx, actor, request)).moved;
     if (moved.length > 0) return stale(tx, actor, request, moved, at);
-    const review = await insertReview(tx, {
-      organizationId: actor.organizationId,
-      requestId: request.id,
-      reviewer: actor.name,
-      reviewerTokenId: actor.tokenId,
-      decision: "APPROVED",
-      comment: values.comment ?? null,
-      planHash: request.planHash,
-      createdAt: at,
-    });
-    if (!review) throw new AlreadyExistsError("You have reviewed this request already: each reviewer counts once");
+    await review(tx, actor, request, "APPROVED", values.comment ?? null, at);
     const approvals = countedApprovals(request, await findReviewsByRequestIds(tx, actor.organizationId, [request.id]));
     const status = afterApproval(approvals, request.requiredApprovals);
     return { request: status === request.status ? request : await moveTo(tx, actor, request, status, at) };
@@ -234,17 +224,7 @@ export async function rejectPromotionRequest(
     const at = now();
     const refused = await refusedAction(tx, actor, request, "reject", "rejected", at);
     if (refused) return refused;
-    const review = await insertReview(tx, {
-      organizationId: actor.organizationId,
-      requestId: request.id,
-      reviewer: actor.name,
-      reviewerTokenId: actor.tokenId,
-      decision: "REJECTED",
-      comment: values.comment,
-      planHash: request.planHash,
-      createdAt: at,
-    });
-    if (!review) throw new AlreadyExistsError("You have reviewed this request already: each reviewer counts once");
+    await review(tx, actor, request, "REJECTED", values.comment, at);
     return { request: await moveTo(tx, actor, request, "REJECTED", at) };
   });
 }
@@ -410,6 +390,28 @@ export async function isStale(db: Db, actor: Actor, request: PromotionRequestRow
     if (error instanceof NotFoundError || error instanceof TargetMissingError) return true;
     throw error;
   }
+}
+
+/** Records the actor's review of the request's plan: once per reviewer (ALREADY_EXISTS after). */
+async function review(
+  tx: Db,
+  actor: Actor,
+  request: PromotionRequestRow,
+  decision: "APPROVED" | "REJECTED",
+  comment: string | null,
+  at: Date,
+): Promise<void> {
+  const row = await insertReview(tx, {
+    organizationId: actor.organizationId,
+    requestId: request.id,
+    reviewer: actor.name,
+    reviewerTokenId: actor.tokenId,
+    decision,
+    comment,
+    planHash: request.planHash,
+    createdAt: at,
+  });
+  if (!row) throw new AlreadyExistsError("You have reviewed this request already: each reviewer counts once");
 }
 
 /** The request, in the caller's organization, locked until commit. */

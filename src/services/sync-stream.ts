@@ -89,6 +89,16 @@ export function eventStream<E extends NumberedEvent>(
   }, new FixedBuffer(1_000));
 }
 
+/** Both kinds of event are filtered by environment and application alike. */
+function filtered(filter: { environmentId?: string; applicationId?: string }) {
+  return {
+    matches: (event: { environmentId: string; applicationId: string }) =>
+      (!filter.environmentId || event.environmentId === filter.environmentId) &&
+      (!filter.applicationId || event.applicationId === filter.applicationId),
+    readKey: JSON.stringify([filter.environmentId ?? null, filter.applicationId ?? null]),
+  };
+}
+
 /** The sync notifications of the caller's organization (`syncStatusChanged`). */
 export function syncNotificationStream(
   db: Db,
@@ -108,10 +118,7 @@ export function syncNotificationStream(
     {
       topic: `sync:${actor.organizationId}`,
       history: (after, limit) => listNotifications(db, actor.organizationId, filter, { after, limit }),
-      matches: (row) =>
-        (!filter.environmentId || row.environmentId === filter.environmentId) &&
-        (!filter.applicationId || row.applicationId === filter.applicationId),
-      readKey: JSON.stringify([filter.environmentId ?? null, filter.applicationId ?? null]),
+      ...filtered(filter),
     },
     after,
     onHistoryPage,
@@ -137,10 +144,7 @@ export function requestEventStream(
     {
       topic: `requests:${actor.organizationId}`,
       history: (after, limit) => listRequestEvents(db, actor.organizationId, filter, { after, limit }),
-      matches: (row) =>
-        (!filter.environmentId || row.environmentId === filter.environmentId) &&
-        (!filter.applicationId || row.applicationId === filter.applicationId),
-      readKey: JSON.stringify([filter.environmentId ?? null, filter.applicationId ?? null]),
+      ...filtered(filter),
     },
     after,
     onHistoryPage,

@@ -1,10 +1,9 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
-import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import { ValidationError } from "../../domain/errors.js";
 import { countedApprovals, statusAt } from "../../domain/promotion-requests.js";
 import type {
   EnvironmentRow,
   ExecuteResult,
-  Loaders,
   PromotionRequestEventRow,
   PromotionRequestRow,
   PromotionReviewRow,
@@ -15,11 +14,12 @@ import { builder } from "../builder.js";
 import type { GraphQLContext } from "../context.js";
 import { LIST_SIZES, listCost, pageCost } from "../cost.js";
 import { MAX_PAGE_SIZE, pagePositions, propagationCursor } from "../cursors.js";
-import { environmentIdOf, localId } from "../ids.js";
+import { localId } from "../ids.js";
 import { ConfigChangeRef } from "./diff.js";
 import { Errors, mutationErrors, PromotionRequestStatusEnum } from "./errors.js";
 import { PropagationRef } from "./propagations.js";
 import { ApplicationRef, EnvironmentRef } from "./refs.js";
+import { filterOf } from "./sync.js";
 
 /* Four eyes (DESIGN.md §8): approval policies, promotion requests, their reviews and events. */
 
@@ -174,19 +174,6 @@ const PromotionRequestEventRef = builder.objectRef<PromotionRequestEventRow>("Pr
     occurredAt: t.expose("occurredAt", { type: "DateTime", description: "When." }),
   }),
 });
-
-async function filterOf(
-  loaders: Loaders,
-  args: { environmentId?: string | null; applicationId?: string | null },
-): Promise<{ environmentId?: string; applicationId?: string }> {
-  const environmentId = args.environmentId == null ? undefined : await environmentIdOf(loaders, args.environmentId);
-  let applicationId: string | undefined;
-  if (args.applicationId != null) {
-    applicationId = localId(args.applicationId, "Application");
-    if (!(await loaders.application.load(applicationId))) throw new NotFoundError("application", args.applicationId);
-  }
-  return { environmentId, applicationId };
-}
 
 builder.queryField("promotionRequests", (t) =>
   t.connection(

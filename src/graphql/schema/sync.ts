@@ -85,7 +85,8 @@ function cursorOf(value: string | null | undefined, arg: string): number | undef
   return Number(value);
 }
 
-async function filterOf(loaders: Loaders, args: { environmentId?: string | null; applicationId?: string | null }) {
+/** The environment and application a list or subscription of events is filtered on, checked in the caller's organization. */
+export async function filterOf(loaders: Loaders, args: { environmentId?: string | null; applicationId?: string | null }) {
   const environmentId = args.environmentId == null ? undefined : await environmentIdOf(loaders, args.environmentId);
   let applicationId: string | undefined;
   if (args.applicationId != null) {
