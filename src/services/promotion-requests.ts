@@ -18,7 +18,6 @@ import {
 } from "../db/repositories/promotion-requests.js";
 import type { PropagationRow } from "../db/repositories/propagations.js";
 import { lockNotifications } from "../db/repositories/sync-notifications.js";
-import type { PropagationItem } from "../db/schema.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import {
   AlreadyExistsError,
@@ -54,6 +53,7 @@ import { environmentOf, propagationOf } from "./lookups.js";
 import {
   applyToTarget,
   changeIds,
+  changeItem,
   checkWrite,
   earlierAnswer,
   idempotencyKey,
@@ -153,7 +153,7 @@ export async function requestPromotion(db: Db, actor: Actor, input: RequestPromo
       journeyId: values.journeyId ?? null,
       revertOfId: values.revertPropagationId ?? null,
       status,
-      changes: resolved.changes.map(planItem),
+      changes: resolved.changes.map(changeItem),
       planHash: planHash(resolved.changes.map((c) => c.id)),
       addedChangeIds: resolved.addedChangeIds,
       comment: values.comment ?? null,
@@ -506,22 +506,6 @@ function eventOf(request: PromotionRequestRow, status: RequestStatus, actor: str
     status,
     actor,
     occurredAt: at,
-  };
-}
-
-function planItem(c: ChangeView): PropagationItem {
-  return {
-    id: c.id,
-    path: c.path,
-    kind: c.kind,
-    summary: c.summary,
-    journeyKey: c.journeyKey,
-    journeyId: c.journeyId,
-    stepKey: c.stepKey,
-    oldValue: c.oldValue,
-    newValue: c.newValue,
-    requires: c.requires,
-    bundleId: c.bundleId,
   };
 }
 

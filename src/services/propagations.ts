@@ -11,6 +11,7 @@ import {
   type PropagationRow,
 } from "../db/repositories/propagations.js";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
+import type { PropagationItem } from "../db/schema.js";
 import { applyChanges } from "../domain/apply.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import type { ApplicationDocument } from "../domain/change.js";
@@ -333,21 +334,25 @@ export async function applyToTarget(
     fromEnvironmentId: target.from.id,
     toEnvironmentId: target.to.id,
     ...record,
-    items: selected.map((c) => ({
-      ...placeOf(targetDocument, c),
-      id: c.id,
-      path: c.path,
-      kind: c.kind,
-      summary: c.summary,
-      journeyKey: c.journeyKey,
-      journeyId: c.journeyId,
-      stepKey: c.stepKey,
-      oldValue: c.oldValue,
-      newValue: c.newValue,
-      requires: c.requires,
-      bundleId: c.bundleId,
-    })),
+    items: selected.map((c) => ({ ...placeOf(targetDocument, c), ...changeItem(c) })),
     actor: actor.name,
     actorTokenId: actor.tokenId,
   });
+}
+
+/** A change as audit records and plans keep it: exactly as it was reviewed. */
+export function changeItem(c: ChangeView): PropagationItem {
+  return {
+    id: c.id,
+    path: c.path,
+    kind: c.kind,
+    summary: c.summary,
+    journeyKey: c.journeyKey,
+    journeyId: c.journeyId,
+    stepKey: c.stepKey,
+    oldValue: c.oldValue,
+    newValue: c.newValue,
+    requires: c.requires,
+    bundleId: c.bundleId,
+  };
 }
