@@ -414,18 +414,15 @@ async function review(
   if (!row) throw new AlreadyExistsError("You have reviewed this request already: each reviewer counts once");
 }
 
-/** The request, in the caller's organization, locked until commit. */
-async function lockedRequest(tx: Db, actor: Actor, id: string): Promise<PromotionRequestRow> {
-  const row = isUuid(id) ? await findPromotionRequest(tx, actor.organizationId, id, { forUpdate: true }) : null;
+/** The request, in the caller's organization; with `forUpdate`, locked until commit. */
+async function requestOf(tx: Db, actor: Actor, id: string, options: { forUpdate?: boolean } = {}): Promise<PromotionRequestRow> {
+  const row = isUuid(id) ? await findPromotionRequest(tx, actor.organizationId, id, options) : null;
   if (!row) throw new NotFoundError("promotion request", id);
   return row;
 }
 
-async function requestOf(tx: Db, actor: Actor, id: string): Promise<PromotionRequestRow> {
-  const row = isUuid(id) ? await findPromotionRequest(tx, actor.organizationId, id) : null;
-  if (!row) throw new NotFoundError("promotion request", id);
-  return row;
-}
+/** The request, locked until commit: every action on a request takes this lock first. */
+const lockedRequest = (tx: Db, actor: Actor, id: string) => requestOf(tx, actor, id, { forUpdate: true });
 
 /**
  * A refusal that stores a transition (STALE, EXPIRED): returned from the transaction so that it
