@@ -76,6 +76,11 @@ export const environments = pgTable(
     requireComment: boolean("require_comment").notNull().default(false),
     expiresAfterHours: integer("expires_after_hours").notNull().default(72),
     createdAt: createdAt(),
+    /**
+     * Set by deleteEnvironment (DESIGN.md §10): the environment leaves the pipeline, which closes up
+     * around it; the row stays, so the history that names it (propagations, versions) keeps its name.
+     */
+    deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [
     unique("environments_organization_key_unique").on(t.organizationId, t.key),
@@ -115,6 +120,8 @@ export const applications = pgTable(
       .references(() => organizations.id),
     name: text("name").notNull(),
     createdAt: createdAt(),
+    /** Set by archiveApplication (DESIGN.md §10): hidden from lists and read-only until unarchived. */
+    archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [unique("applications_organization_name_unique").on(t.organizationId, t.name)],
 );
@@ -226,6 +233,12 @@ export const journeyVersions = pgTable(
     /** The token itself (names repeat once a token is revoked); null for versions written before it was kept. */
     savedByTokenId: authorToken("saved_by_token_id"),
     comment: text("comment"),
+    /**
+     * A tombstone (DESIGN.md §10): the journey was retired here with this version, which keeps the
+     * document it retired. No head points at a tombstone: where it is the last version, the journey
+     * has no configuration.
+     */
+    retired: boolean("retired").notNull().default(false),
   },
   (t) => [
     primaryKey({ name: "journey_versions_pk", columns: [t.journeyId, t.environmentId, t.version] }),
@@ -611,5 +624,9 @@ export const auditEvents = pgTable(
     occurredAt: timestamp("occurred_at", { withTimezone: true, mode: "date", precision: 3 }).notNull().defaultNow(),
     summary: jsonb("summary").$type<Record<string, unknown>>().notNull(),
   },
-  (t) => [index("audit_events_organization_occurred_idx").on(t.organizationId, t.occurredAt)],
+  (t) => [
+    index("audit_events_organization_occurred_idx").on(t.organizationId, t.occurredAt),
+    // auditLog(subjectId:): the history of one object.
+    index("audit_events_subject_idx").on(t.organizationId, t.subjectId, t.occurredAt),
+  ],
 );

@@ -122,6 +122,27 @@ export class VariableInUseError extends DomainError {
   }
 }
 
+/** Something else still depends on what was to be deleted (DESIGN.md §10); `references` says what, in words. */
+export class InUseError extends DomainError {
+  readonly code = "IN_USE";
+  constructor(
+    what: string,
+    readonly references: string[],
+  ) {
+    super(
+      `${what} is still in use: ${references.slice(0, 5).join("; ")}${references.length > 5 ? `; and ${references.length - 5} more` : ""}`,
+    );
+  }
+}
+
+/** The application is archived (DESIGN.md §10): read-only until unarchived. */
+export class ArchivedError extends DomainError {
+  readonly code = "ARCHIVED";
+  constructor(applicationName: string) {
+    super(`${applicationName} is archived: it is read-only until it is unarchived (unarchiveApplication)`);
+  }
+}
+
 export class TooManyRequestsError extends DomainError {
   readonly code = "TOO_MANY_REQUESTS";
   constructor(

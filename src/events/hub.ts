@@ -9,6 +9,8 @@ export interface Topics {
   [topic: `requests:${string}`]: PromotionRequestEventRow;
   /** A token was revoked: its subscriptions end. */
   [topic: `revoked:${string}`]: true;
+  /** An application was archived or an environment deleted: subscriptions filtered on it end. */
+  [topic: `gone:${string}`]: true;
 }
 
 type Handler = (payload: never) => void;

@@ -1,6 +1,11 @@
 import type { Database } from "../db/client.js";
 import { findRequestEventsByIds, REQUEST_EVENTS_CHANNEL } from "../db/repositories/promotion-requests.js";
-import { findNotificationsByIds, SYNC_CHANNEL, TOKEN_REVOKED_CHANNEL } from "../db/repositories/sync-notifications.js";
+import {
+  findNotificationsByIds,
+  SUBJECT_GONE_CHANNEL,
+  SYNC_CHANNEL,
+  TOKEN_REVOKED_CHANNEL,
+} from "../db/repositories/sync-notifications.js";
 import type { EventHub } from "./hub.js";
 
 /**
@@ -28,9 +33,14 @@ export async function startEventRelay(database: Database, hub: EventHub, onError
       .catch(onError);
   });
   const stopRevoked = await database.listen(TOKEN_REVOKED_CHANNEL, (tokenId) => hub.publish(`revoked:${tokenId}`, true));
+  // In the delivery chain: the events the same write committed before it reach subscribers first.
+  const stopGone = await database.listen(SUBJECT_GONE_CHANNEL, (id) => {
+    chain = chain.then(() => hub.publish(`gone:${id}`, true)).catch(onError);
+  });
   return async () => {
     await stopSync();
     await stopRequests();
     await stopRevoked();
+    await stopGone();
   };
 }

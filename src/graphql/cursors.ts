@@ -91,6 +91,15 @@ export const propagationCursor = jsonCursor<{ createdAt: Date; id: string }>(
   },
 );
 
+/** `auditLog`: (occurredAt, id), newest first — a propagation's cursor under its own field names. */
+export const auditEventCursor: Cursor<{ occurredAt: Date; id: string }> = {
+  encode: (e) => propagationCursor.encode({ createdAt: e.occurredAt, id: e.id }),
+  decode(cursor) {
+    const position = propagationCursor.decode(cursor);
+    return position && { occurredAt: position.createdAt, id: position.id };
+  },
+};
+
 /** `Journey.versions`: the version number. */
 export const versionCursor = integerCursor(MAX_INT4);
 

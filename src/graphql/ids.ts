@@ -16,7 +16,8 @@ export type NodeTypeName =
   | "PromotionRequest"
   | "SyncNotification"
   | "Variable"
-  | "VariableValueChange";
+  | "VariableValueChange"
+  | "AuditEvent";
 
 const LABEL: Record<NodeTypeName, string> = {
   Organization: "organization",
@@ -33,6 +34,7 @@ const LABEL: Record<NodeTypeName, string> = {
   SyncNotification: "sync notification",
   Variable: "variable",
   VariableValueChange: "variable value change",
+  AuditEvent: "audit event",
 };
 
 /** The type and local id of a global ID, or null when it is not one of ours. */

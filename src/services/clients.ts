@@ -3,21 +3,25 @@ import { z } from "zod";
 import type { Db } from "../db/client.js";
 import {
   appendClientSettingsVersion,
+  deleteClientRow,
   findClientsByApplicationIds,
   findClientsByIds,
   insertClient,
   lockClient,
   updateClientFields,
 } from "../db/repositories/clients.js";
-import { findDatabasesByEnvironmentIds, findDatabasesByIds, listEnvironments } from "../db/repositories/environments.js";
-import { appendVersion, findHeadVersions, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
-import type { ClientRow, DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
+import { deleteDrafts } from "../db/repositories/drafts.js";
+import { findDatabasesByEnvironmentIds, listEnvironments, lockDatabase } from "../db/repositories/environments.js";
+import { appendVersion, deleteHeads, findHeadVersions, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
+import { findOpenRequestsOf } from "../db/repositories/promotion-requests.js";
+import type { ApplicationRow, ClientRow, DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import { DEFAULT_CLIENT_SETTINGS, mergeClientSettings } from "../domain/client-settings.js";
 import {
   AlreadyExistsError,
   EnvironmentLockedError,
   ForbiddenError,
+  InUseError,
   InvalidConfigurationError,
   MissingVariablesError,
   NotFoundError,
@@ -25,9 +29,10 @@ import {
 } from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
 import { type Actor, hasRole, savedBy } from "./actor.js";
+import { audit } from "./audit.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
-import { applicationOf, environmentOf } from "./lookups.js";
+import { applicationOf, environmentForWrite, environmentOf, writableApplication } from "./lookups.js";
 import { requireNoApprovals } from "./propagations.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
@@ -78,8 +83,9 @@ export function creationSource(all: EnvironmentRow[], clients: ClientRow[], envi
 }
 
 /** The database a client names, which must be one of the client's environment. */
+/** The database a client is put on, locked shared until commit: its deletion waits, then sees the client (IN_USE). */
 async function databaseIn(tx: Db, actor: Actor, id: string, environment: EnvironmentRow): Promise<DatabaseRow> {
-  const [database] = isUuid(id) ? await findDatabasesByIds(tx, actor.organizationId, [id]) : [];
+  const database = isUuid(id) ? await lockDatabase(tx, actor.organizationId, id, "share") : null;
   if (!database) throw new NotFoundError("database", id);
   if (database.environmentId !== environment.id) {
     throw new ValidationError([
@@ -101,8 +107,8 @@ function generateClientId(): string {
 export async function createClient(db: Db, actor: Actor, input: CreateClientInput): Promise<ClientRow> {
   const values = parseInput(createClientInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
-    const application = await applicationOf(tx, actor, values.applicationId);
-    const environment = await environmentOf(tx, actor, values.environmentId);
+    const application = await writableApplication(tx, actor, values.applicationId);
+    const environment = await environmentForWrite(tx, actor, values.environmentId);
     const database = await databaseIn(tx, actor, values.databaseId, environment);
     const all = await listEnvironments(tx, actor.organizationId);
     const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
@@ -149,6 +155,15 @@ export async function createClient(db: Db, actor: Actor, input: CreateClientInpu
         `${application.name} already has a client in ${environment.name}`,
       );
       if (source) await copyJourneys(tx, actor, application.id, source.environment, environment);
+      audit(
+        { type: "Client", id: client.id },
+        {
+          application: application.name,
+          environment: environment.key,
+          clientId: client.clientId,
+          copiedFrom: source?.environment.key ?? null,
+        },
+      );
       return client;
     });
   });
@@ -200,6 +215,7 @@ export async function updateClient(db: Db, actor: Actor, input: UpdateClientInpu
     // The configuration lock before the client's row, as a propagation into this environment takes them.
     const [unlocked] = isUuid(values.clientId) ? await findClientsByIds(tx, actor.organizationId, [values.clientId]) : [];
     if (!unlocked) throw new NotFoundError("client", values.clientId);
+    await writableApplication(tx, actor, unlocked.applicationId);
     if (values.settings !== undefined) await lockConfigurations(tx, unlocked.applicationId, { write: unlocked.environmentId });
     let client = await lockClient(tx, actor.organizationId, unlocked.id);
     if (!client) throw new NotFoundError("client", values.clientId);
@@ -239,6 +255,8 @@ export async function updateClient(db: Db, actor: Actor, input: UpdateClientInpu
         allowedOrigins: values.allowedOrigins && [...new Set(values.allowedOrigins)],
       });
     }
+    const fields = ["name", "databaseId", "redirectUris", "allowedOrigins", "settings"] as const;
+    audit({ type: "Client", id: client.id }, { environment: environment.key, changed: fields.filter((f) => values[f] !== undefined) });
     return client;
   });
 }
@@ -315,4 +333,58 @@ export async function clientCreationPlan(
       { field: "name", note: `Optional; default "${application.name} (${environment.name})".` },
     ],
   };
+}
+
+const deleteClientInput = z.object({ clientId: z.string() });
+
+/**
+ * Deletes a client (ADMIN, DESIGN.md §10) from the top down: IN_USE while an environment above has
+ * a client of the application, or an open promotion request goes from or into its environment. The
+ * application leaves that environment: the client and its settings versions go, and so do its
+ * journeys' configurations and drafts there (their versions stay as history). What was promoted
+ * stays readable in the propagations' records; the audit event keeps the last settings.
+ */
+export async function deleteClient(db: Db, actor: Actor, input: { clientId: string }): Promise<ApplicationRow> {
+  if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may delete a client");
+  const { clientId } = parseInput(deleteClientInput, input);
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const [unlocked] = isUuid(clientId) ? await findClientsByIds(tx, actor.organizationId, [clientId]) : [];
+    if (!unlocked) throw new NotFoundError("client", clientId);
+    const application = await writableApplication(tx, actor, unlocked.applicationId);
+    // The configuration lock before the client's row, as every write into the environment takes them.
+    await lockConfigurations(tx, application.id, { write: unlocked.environmentId });
+    const client = await lockClient(tx, actor.organizationId, unlocked.id);
+    if (!client) throw new NotFoundError("client", clientId);
+    const pipeline = await listEnvironments(tx, actor.organizationId);
+    const environment = pipeline.find((e) => e.id === client.environmentId)!;
+    const above = new Set(pipeline.filter((e) => e.rank > environment.rank).map((e) => e.id));
+    const siblings = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
+    const requests = await findOpenRequestsOf(tx, actor.organizationId, application.id, environment.id);
+    const dependents = [
+      ...siblings
+        .filter((c) => above.has(c.environmentId))
+        .map((c) => `client "${c.name}" in ${pipeline.find((e) => e.id === c.environmentId)!.name}: delete it first`),
+      ...requests.map((r) => `open promotion request ${r.id}`),
+    ];
+    if (dependents.length > 0) throw new InUseError(`Client "${client.name}"`, dependents);
+    await withSyncNotifications(tx, actor, [application.id], async () => {
+      const journeys = await findJourneysByApplicationIds(tx, actor.organizationId, [application.id]);
+      const keys = journeys.map((j) => ({ journeyId: j.id, environmentId: environment.id }));
+      await deleteDrafts(tx, keys);
+      await deleteHeads(tx, keys);
+      await deleteClientRow(tx, client.id);
+    });
+    audit(
+      { type: "Client", id: client.id },
+      {
+        application: application.name,
+        environment: environment.key,
+        clientId: client.clientId,
+        name: client.name,
+        settingsVersion: client.settingsVersion,
+        settings: client.settings,
+      },
+    );
+    return application;
+  });
 }

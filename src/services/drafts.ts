@@ -1,7 +1,13 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { deleteDraft, type JourneyDraftRow, lockDraft, startDraft, updateDraft } from "../db/repositories/drafts.js";
-import { appendVersion, findHeadVersions, findVersions, type JourneyEnvironmentKey } from "../db/repositories/journeys.js";
+import {
+  appendVersion,
+  findHeadVersions,
+  findLastVersions,
+  findVersions,
+  type JourneyEnvironmentKey,
+} from "../db/repositories/journeys.js";
 import type { EnvironmentRow, JourneyRow, JourneyVersionRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import { diffApplication } from "../domain/diff.js";
@@ -11,10 +17,11 @@ import type { JourneyDocument, Problem } from "../domain/journey-document.js";
 import { journeyProblems, journeyVariableProblems, validateStep } from "../domain/journey-validation.js";
 import { PROTOTYPE_KEY, prototypeKeyProblem } from "../domain/prototype-key.js";
 import { type Actor, savedBy, updatedBy } from "./actor.js";
+import { audit } from "./audit.js";
 import { inputs, parseInput } from "./input.js";
 import type { Loaders } from "./loaders.js";
 import { lockConfigurations } from "./locks.js";
-import { environmentOf, journeyOf } from "./lookups.js";
+import { environmentOf, journeyOf, writableApplication } from "./lookups.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction } from "./transaction.js";
 import { checkVariablesIn, variablesInLoaded } from "./variables.js";
@@ -59,18 +66,48 @@ const restoreInput = z.object({
 
 export type RestoreJourneyVersionInput = z.input<typeof restoreInput>;
 
-/** The journey and the editable environment an edit targets, checked in this order: ids, then the lock. */
-async function editTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
+/**
+ * The journey and the editable environment an edit targets, checked in this order: ids, the
+ * application (not archived; its row locked shared), then the environment's lock.
+ */
+export async function editTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
   const journey = await journeyOf(tx, actor, journeyId);
   const environment = await environmentOf(tx, actor, environmentId);
+  await writableApplication(tx, actor, journey.applicationId);
   if (!environment.editable) throw new EnvironmentLockedError(environment.name);
   return { journey, environment, key: { journeyId: journey.id, environmentId: environment.id } };
 }
 
-async function headOf(tx: Db, actor: Actor, key: JourneyEnvironmentKey, environment: EnvironmentRow, journey: JourneyRow) {
+/** The head version; a retired journey has none, and says how to bring it back. */
+export async function headOf(tx: Db, actor: Actor, key: JourneyEnvironmentKey, environment: EnvironmentRow, journey: JourneyRow) {
+  const current = await currentOf(tx, actor, key, environment, journey);
+  if (current.retired) throw retiredError(journey, environment);
+  return current;
+}
+
+export const retiredError = (journey: JourneyRow, environment: EnvironmentRow) =>
+  new ValidationError([
+    {
+      path: "journeyId",
+      message: `Journey "${journey.key}" is retired in ${environment.name}: restore one of its versions (restoreJourneyVersion) to edit it again`,
+    },
+  ]);
+
+/**
+ * What a journey is now in an environment: its head version, or — where it is retired — its
+ * tombstone (the last version, `retired`). NOT_FOUND where it never was.
+ */
+async function currentOf(tx: Db, actor: Actor, key: JourneyEnvironmentKey, environment: EnvironmentRow, journey: JourneyRow) {
   const [head] = await findHeadVersions(tx, actor.organizationId, [key]);
-  if (!head) throw new NotFoundError(`version of journey "${journey.key}" in ${environment.name}`);
-  return head;
+  if (head) return head;
+  const [last] = await findLastVersions(tx, actor.organizationId, [key]);
+  if (!last?.retired) throw new NotFoundError(`version of journey "${journey.key}" in ${environment.name}`);
+  return last;
+}
+
+/** An edit of a journey in an environment, for the audit log: the journey is its subject. */
+function auditDraft(target: Awaited<ReturnType<typeof editTarget>>, details: Record<string, unknown>): void {
+  audit({ type: "Journey", id: target.journey.id }, { journey: target.journey.key, environment: target.environment.key, ...details });
 }
 
 /** The draft, locked; started from the head version when there is none. */
@@ -116,6 +153,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: SaveJourneySt
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
+    auditDraft(target, { step: step.key });
     return updateDraft(tx, target.key, putStep(draft.document, step.key, definition, values.position), updatedBy(actor));
   });
 }
@@ -126,6 +164,7 @@ function editStep(db: Db, actor: Actor, input: StepRefInput, edit: typeof remove
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
+    auditDraft(target, { step: values.stepKey });
     return updateDraft(tx, target.key, edit(draft.document, values.stepKey), updatedBy(actor));
   });
 }
@@ -150,18 +189,28 @@ export async function restoreJourneyVersion(db: Db, actor: Actor, input: Restore
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     const [version] = await findVersions(tx, actor.organizationId, [{ ...target.key, version: values.version }]);
     if (!version) throw new NotFoundError(`version ${values.version} of journey "${target.journey.key}" in ${target.environment.name}`);
-    await draftFor(tx, actor, target);
-    const head = await headOf(tx, actor, target.key, target.environment, target.journey);
-    if (version.hash === head.hash) {
+    const current = await currentOf(tx, actor, target.key, target.environment, target.journey);
+    if (!(await lockDraft(tx, target.key))) {
+      await startDraft(tx, {
+        ...target.key,
+        organizationId: actor.organizationId,
+        baseVersion: current.version,
+        document: current.document,
+        ...updatedBy(actor),
+      });
+    }
+    // A retired journey comes back whole, whatever version: it has no configuration to equal.
+    if (!current.retired && version.hash === current.hash) {
       throw new ValidationError([
         {
           path: "version",
-          message: `Version ${values.version} is what journey "${target.journey.key}" holds now (version ${head.version}): nothing to restore`,
+          message: `Version ${values.version} is what journey "${target.journey.key}" holds now (version ${current.version}): nothing to restore`,
         },
       ]);
     }
+    auditDraft(target, { version: version.version });
     return updateDraft(tx, target.key, version.document, updatedBy(actor), {
-      baseVersion: head.version,
+      baseVersion: current.version,
       restoredFromVersion: version.version,
     });
   });
@@ -173,6 +222,7 @@ export async function discardJourneyDraft(db: Db, actor: Actor, input: DraftRefI
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
     await deleteDraft(tx, target.key);
+    auditDraft(target, {});
     return target.journey;
   });
 }
@@ -194,7 +244,7 @@ export async function saveJourney(db: Db, actor: Actor, input: SaveJourneyInput)
         `The draft is at revision ${draft.revision}, not ${values.draftRevision}: it changed after your review. Review it again.`,
       );
     }
-    const head = await headOf(tx, actor, target.key, target.environment, target.journey);
+    const head = await currentOf(tx, actor, target.key, target.environment, target.journey);
     if (head.version !== draft.baseVersion) {
       throw new DraftConflictError(`The draft was started from version ${draft.baseVersion}, but version ${head.version} is current.`);
     }
@@ -206,7 +256,7 @@ export async function saveJourney(db: Db, actor: Actor, input: SaveJourneyInput)
     });
     if (variables.problems.length > 0) throw new InvalidConfigurationError(variables.problems);
     const hash = canonicalHash(draft.document);
-    if (hash === head.hash) {
+    if (!head.retired && hash === head.hash) {
       throw new ValidationError([{ path: "draftRevision", message: "Nothing to save: the draft does not change the journey" }]);
     }
     const restored = draft.restoredFromVersion;
@@ -220,6 +270,7 @@ export async function saveJourney(db: Db, actor: Actor, input: SaveJourneyInput)
       });
       if (!version) throw new DraftConflictError("The journey was saved by someone else meanwhile. Review it again.");
       await deleteDraft(tx, target.key);
+      auditDraft(target, { version: version.version, origin: version.origin });
       return version;
     });
   });

@@ -1,5 +1,6 @@
 import type { Db } from "../db/client.js";
 import { listApplications } from "../db/repositories/applications.js";
+import { type AuditFilter, listAuditEvents } from "../db/repositories/audit.js";
 import {
   listPromotionRequests,
   type PromotionRequestRow,
@@ -13,6 +14,7 @@ import { generateSecretKey, Keyring } from "../domain/secret-box.js";
 import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
 import * as applications from "./applications.js";
+import { auditedAll } from "./audit.js";
 import * as clients from "./clients.js";
 import * as diffs from "./diff.js";
 import * as drafts from "./drafts.js";
@@ -29,6 +31,7 @@ import * as notifications from "./sync-stream.js";
 import * as tokens from "./tokens.js";
 import * as variables from "./variables.js";
 
+export type { AuditEventRow } from "../db/repositories/audit.js";
 export type {
   PromotionRequestEventRow,
   PromotionRequestRow,
@@ -102,26 +105,11 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
   // diffs that wait share one computation.
   const diffRuns = new ReadQueue(1, 4);
   const runtimeReads = new TokenBuckets(RUNTIME_READS.burst, RUNTIME_READS.perSecond);
-  return {
-    authenticate: (secret: string) => tokens.authenticate(db, secret),
-    loaders: (actor: Actor) => createLoaders(db, actor),
-    /**
-     * The loaders a delivered event resolves with: made once and shared by all its subscribers (same
-     * organization, same event object), fresh for each event (what it names may have changed).
-     */
-    eventLoaders: (event: object, actor: Actor): Loaders => {
-      if (!loadersOfEvents.has(event)) prepareEvents([event], actor);
-      return loadersOfEvents.get(event)!;
-    },
-    listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2]) => listApplications(db, actor.organizationId, page),
-    /** The caller got the journey through its organization's loaders: the key is already scoped. */
-    journeyVersions: (
-      _actor: Actor,
-      key: { journeyId: string; environmentId: string },
-      page: Parameters<typeof journeys.journeyVersions>[2],
-    ) => journeys.journeyVersions(db, key, page),
-    diff: (actor: Actor, request: diffs.DiffRequest) =>
-      diffRuns.run(actor.organizationId, () => diffs.diff(db, actor, request), JSON.stringify(request)),
+  /**
+   * The mutations' use-cases, by mutation name: each runs in an audit scope named after its mutation,
+   * so its transaction appends the audit event (src/services/audit.ts). A mutation is added here.
+   */
+  const mutations = {
     createEnvironment: (actor: Actor, input: environments.CreateEnvironmentInput) => environments.createEnvironment(db, actor, input),
     createDatabase: (actor: Actor, input: environments.CreateDatabaseInput) => environments.createDatabase(db, actor, input),
     createApplication: (actor: Actor, input: applications.CreateApplicationInput) => applications.createApplication(db, actor, input),
@@ -133,23 +121,10 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
     setJourneyStart: (actor: Actor, input: drafts.StepRefInput) => drafts.setJourneyStart(db, actor, input),
     discardJourneyDraft: (actor: Actor, input: drafts.DraftRefInput) => drafts.discardJourneyDraft(db, actor, input),
     saveJourney: (actor: Actor, input: drafts.SaveJourneyInput) => drafts.saveJourney(db, actor, input),
-    clientCreationPlan: (actor: Actor, request: { applicationId: string; environmentId: string }) =>
-      clients.clientCreationPlan(db, actor, request),
     propagateChanges: (actor: Actor, input: propagation.PropagateChangesInput) => propagation.propagateChanges(db, actor, input),
     promoteNow: (actor: Actor, input: propagation.PromoteNowInput) => propagation.promoteNow(db, actor, input),
-    /** A revert's plan is a diff of the target: it waits in the diffs' queue. */
-    revertPreview: (actor: Actor, propagationId: string) =>
-      diffRuns.run(actor.organizationId, () => reverts.revertPreview(db, actor, propagationId), `revert:${propagationId}`),
     revertPropagation: (actor: Actor, input: reverts.RevertPropagationInput) => reverts.revertPropagation(db, actor, input),
     restoreJourneyVersion: (actor: Actor, input: drafts.RestoreJourneyVersionInput) => drafts.restoreJourneyVersion(db, actor, input),
-    listPropagations: (actor: Actor, filter: Parameters<typeof listPropagations>[2], page: Parameters<typeof listPropagations>[3]) =>
-      listPropagations(db, actor.organizationId, filter, page),
-    listSyncNotifications: (actor: Actor, filter: NotificationFilter, page: Parameters<typeof listNotifications>[3]) =>
-      listNotifications(db, actor.organizationId, filter, page),
-    syncNotificationStream: (actor: Actor, filter: NotificationFilter, after: number | undefined) =>
-      notifications.syncNotificationStream(db, hub, historyReads, historyRate, actor, filter, after, (page) => prepareEvents(page, actor)),
-    /** Now, by the clock requests expire by. */
-    now: () => clock(),
     setApprovalPolicy: (actor: Actor, input: environments.SetApprovalPolicyInput) =>
       environments.setApprovalPolicy(db, actor, input, clock),
     /** A request's plan is a diff (or a revert plan): it waits in the diffs' queue. */
@@ -163,6 +138,59 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       requests.cancelPromotionRequest(db, actor, input, clock),
     executePromotionRequest: (actor: Actor, input: Parameters<typeof requests.executePromotionRequest>[2]) =>
       requests.executePromotionRequest(db, actor, input, clock),
+    createApiToken: (actor: Actor, input: tokens.CreateApiTokenInput) => tokens.createApiToken(db, actor, input),
+    createVariable: (actor: Actor, input: variables.CreateVariableInput) => variables.createVariable(db, actor, input),
+    setVariableValue: (actor: Actor, input: variables.SetVariableValueInput) => variables.setVariableValue(db, keyring, actor, input),
+    removeVariableValue: (actor: Actor, input: variables.RemoveVariableValueInput) => variables.removeVariableValue(db, actor, input),
+    deleteVariable: (actor: Actor, input: { variableId: string }) => variables.deleteVariable(db, actor, input),
+    revokeApiToken: (actor: Actor, apiTokenId: string) => tokens.revokeApiToken(db, actor, apiTokenId),
+    retireJourney: (actor: Actor, input: journeys.RetireJourneyInput) => journeys.retireJourney(db, actor, input),
+    updateJourney: (actor: Actor, input: journeys.UpdateJourneyInput) => journeys.updateJourney(db, actor, input),
+    archiveApplication: (actor: Actor, input: { applicationId: string }) => applications.archiveApplication(db, actor, input),
+    unarchiveApplication: (actor: Actor, input: { applicationId: string }) => applications.unarchiveApplication(db, actor, input),
+    updateApplication: (actor: Actor, input: applications.UpdateApplicationInput) => applications.updateApplication(db, actor, input),
+    deleteClient: (actor: Actor, input: { clientId: string }) => clients.deleteClient(db, actor, input),
+    deleteDatabase: (actor: Actor, input: { databaseId: string }) => environments.deleteDatabase(db, actor, input),
+    deleteEnvironment: (actor: Actor, input: { environmentId: string }) => environments.deleteEnvironment(db, actor, input),
+    updateEnvironment: (actor: Actor, input: environments.UpdateEnvironmentInput) => environments.updateEnvironment(db, actor, input),
+  };
+  return {
+    authenticate: (secret: string) => tokens.authenticate(db, secret),
+    loaders: (actor: Actor) => createLoaders(db, actor),
+    /**
+     * The loaders a delivered event resolves with: made once and shared by all its subscribers (same
+     * organization, same event object), fresh for each event (what it names may have changed).
+     */
+    eventLoaders: (event: object, actor: Actor): Loaders => {
+      if (!loadersOfEvents.has(event)) prepareEvents([event], actor);
+      return loadersOfEvents.get(event)!;
+    },
+    listApplications: (actor: Actor, page: Parameters<typeof listApplications>[2], options: Parameters<typeof listApplications>[3]) =>
+      listApplications(db, actor.organizationId, page, options),
+    /** The caller got the journey through its organization's loaders: the key is already scoped. */
+    journeyVersions: (
+      _actor: Actor,
+      key: { journeyId: string; environmentId: string },
+      page: Parameters<typeof journeys.journeyVersions>[2],
+    ) => journeys.journeyVersions(db, key, page),
+    diff: (actor: Actor, request: diffs.DiffRequest) =>
+      diffRuns.run(actor.organizationId, () => diffs.diff(db, actor, request), JSON.stringify(request)),
+    clientCreationPlan: (actor: Actor, request: { applicationId: string; environmentId: string }) =>
+      clients.clientCreationPlan(db, actor, request),
+    /** A revert's plan is a diff of the target: it waits in the diffs' queue. */
+    revertPreview: (actor: Actor, propagationId: string) =>
+      diffRuns.run(actor.organizationId, () => reverts.revertPreview(db, actor, propagationId), `revert:${propagationId}`),
+    /** The audit log (ADMIN, checked by the schema), newest first. */
+    listAuditEvents: (actor: Actor, filter: AuditFilter, page: Parameters<typeof listAuditEvents>[3]) =>
+      listAuditEvents(db, actor.organizationId, filter, page),
+    listPropagations: (actor: Actor, filter: Parameters<typeof listPropagations>[2], page: Parameters<typeof listPropagations>[3]) =>
+      listPropagations(db, actor.organizationId, filter, page),
+    listSyncNotifications: (actor: Actor, filter: NotificationFilter, page: Parameters<typeof listNotifications>[3]) =>
+      listNotifications(db, actor.organizationId, filter, page),
+    syncNotificationStream: (actor: Actor, filter: NotificationFilter, after: number | undefined) =>
+      notifications.syncNotificationStream(db, hub, historyReads, historyRate, actor, filter, after, (page) => prepareEvents(page, actor)),
+    /** Now, by the clock requests expire by. */
+    now: () => clock(),
     /** Requests past their expiry become EXPIRED (stored, with events) before they are listed. */
     listPromotionRequests: async (actor: Actor, filter: RequestFilter, page: Parameters<typeof listPromotionRequests>[3]) => {
       await requests.expireDue(db, actor, clock);
@@ -174,11 +202,6 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       diffRuns.run(actor.organizationId, () => requests.isStale(db, actor, request, clock()), `stale:${request.id}`),
     requestEventStream: (actor: Actor, filter: RequestEventFilter, after: number | undefined) =>
       notifications.requestEventStream(db, hub, historyReads, historyRate, actor, filter, after, (page) => prepareEvents(page, actor)),
-    createApiToken: (actor: Actor, input: tokens.CreateApiTokenInput) => tokens.createApiToken(db, actor, input),
-    createVariable: (actor: Actor, input: variables.CreateVariableInput) => variables.createVariable(db, actor, input),
-    setVariableValue: (actor: Actor, input: variables.SetVariableValueInput) => variables.setVariableValue(db, keyring, actor, input),
-    removeVariableValue: (actor: Actor, input: variables.RemoveVariableValueInput) => variables.removeVariableValue(db, actor, input),
-    deleteVariable: (actor: Actor, input: { variableId: string }) => variables.deleteVariable(db, actor, input),
     runtimeConfiguration: (actor: Actor, applicationId: string, subjectId: string) => {
       // Each read opens secrets and writes an audit event: a token reads at most RUNTIME_READS a second.
       const wait = runtimeReads.wait(actor.tokenId);
@@ -191,7 +214,7 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       filter: { variableId: string; environmentId?: string },
       page: Parameters<typeof variables.variableHistory>[3],
     ) => variables.variableHistory(db, actor, filter, page),
-    revokeApiToken: (actor: Actor, apiTokenId: string) => tokens.revokeApiToken(db, actor, apiTokenId),
+    ...auditedAll(mutations),
   };
 }
 

@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.js";
 import { findApplicationsByIds } from "../db/repositories/applications.js";
+import { findAuditEventsByIds } from "../db/repositories/audit.js";
 import { findClientSummariesByApplicationIds, findClientsByIds } from "../db/repositories/clients.js";
 import { findDrafts } from "../db/repositories/drafts.js";
 import { findDatabasesByEnvironmentIds, findDatabasesByIds, listEnvironments } from "../db/repositories/environments.js";
@@ -89,6 +90,7 @@ const FACTORIES = {
   journey: (db: Db, org: string) => byId(db, org, findJourneysByIds),
   journeysByApplication: (db: Db, org: string) => grouped(db, org, findJourneysByApplicationIds, (r) => r.applicationId),
   propagation: (db: Db, org: string) => byId(db, org, findPropagationsByIds),
+  auditEvent: (db: Db, org: string) => byId(db, org, findAuditEventsByIds),
   revertsOf: (db: Db, org: string) => grouped(db, org, findRevertsOf, (r) => r.revertOfId!),
   promotionRequest: (db: Db, org: string) => byId(db, org, findPromotionRequestsByIds),
   reviewsOfRequest: (db: Db, org: string) => grouped(db, org, findReviewsByRequestIds, (r) => r.requestId),
@@ -238,6 +240,9 @@ export class Loaders {
   }
   get propagation() {
     return this.#get("propagation");
+  }
+  get auditEvent() {
+    return this.#get("auditEvent");
   }
   /** The propagations that revert a propagation, oldest first. */
   get revertsOf() {

@@ -1,10 +1,10 @@
 import type { Db } from "../db/client.js";
-import { findApplicationsByIds } from "../db/repositories/applications.js";
-import { findEnvironmentsByIds } from "../db/repositories/environments.js";
+import { findApplicationsByIds, lockApplication } from "../db/repositories/applications.js";
+import { findEnvironmentsByIds, lockEnvironments } from "../db/repositories/environments.js";
 import { findJourneysByIds } from "../db/repositories/journeys.js";
 import { findPropagationsByIds, type PropagationRow } from "../db/repositories/propagations.js";
 import type { ApplicationRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
-import { NotFoundError } from "../domain/errors.js";
+import { ArchivedError, NotFoundError } from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
 
@@ -14,8 +14,20 @@ import type { Actor } from "./actor.js";
  * them, so they depend on repositories alone.
  */
 
+/** A deleted environment is not found: it is only named by the history. */
 export async function environmentOf(db: Db, actor: Actor, id: string): Promise<EnvironmentRow> {
   const [row] = isUuid(id) ? await findEnvironmentsByIds(db, actor.organizationId, [id]) : [];
+  if (!row || row.deletedAt !== null) throw new NotFoundError("environment", id);
+  return row;
+}
+
+/**
+ * An environment a write puts something into (a client, a database, a value, a RUNTIME token), its
+ * row locked shared until commit: a deletion of the environment waits for the write and then sees
+ * what it put there (IN_USE), or commits first and the write finds no environment (NOT_FOUND).
+ */
+export async function environmentForWrite(db: Db, actor: Actor, id: string): Promise<EnvironmentRow> {
+  const [row] = isUuid(id) ? await lockEnvironments(db, actor.organizationId, [id], "share") : [];
   if (!row) throw new NotFoundError("environment", id);
   return row;
 }
@@ -23,6 +35,18 @@ export async function environmentOf(db: Db, actor: Actor, id: string): Promise<E
 export async function applicationOf(db: Db, actor: Actor, id: string): Promise<ApplicationRow> {
   const [row] = isUuid(id) ? await findApplicationsByIds(db, actor.organizationId, [id]) : [];
   if (!row) throw new NotFoundError("application", id);
+  return row;
+}
+
+/**
+ * The application a write goes to, its row locked shared until commit: ARCHIVED when it is archived,
+ * and an archive waits for the write (or the write sees it). Every write to an application's
+ * configuration, clients, journeys or requests takes it first.
+ */
+export async function writableApplication(db: Db, actor: Actor, id: string): Promise<ApplicationRow> {
+  const row = isUuid(id) ? await lockApplication(db, actor.organizationId, id, "share") : null;
+  if (!row) throw new NotFoundError("application", id);
+  if (row.archivedAt !== null) throw new ArchivedError(row.name);
   return row;
 }
 

@@ -21,7 +21,6 @@ import { lockNotifications } from "../db/repositories/sync-notifications.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import {
   AlreadyExistsError,
-  type DomainError,
   ForbiddenError,
   IncompleteSelectionError,
   InvalidRequestStateError,
@@ -46,10 +45,11 @@ import {
 import { resolveSelection } from "../domain/selection.js";
 import { isUuid } from "../domain/uuid.js";
 import { type Actor, hasRole } from "./actor.js";
+import { audit, unaudited } from "./audit.js";
 import { type ChangeView, computeDiff, loadDiffContext, resolveDiffTarget } from "./diff.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
-import { environmentOf, propagationOf } from "./lookups.js";
+import { environmentOf, propagationOf, writableApplication } from "./lookups.js";
 import {
   applyToTarget,
   changeIds,
@@ -64,7 +64,7 @@ import {
 } from "./propagations.js";
 import { loadRevertTarget, revertPlanOf } from "./reverts.js";
 import { withSyncNotifications } from "./sync-notifications.js";
-import { inTransaction } from "./transaction.js";
+import { CommittedRefusal, inTransaction } from "./transaction.js";
 
 /*
  * Promotion requests (DESIGN.md §8): a plan validated like a propagation and stored with its hash;
@@ -126,6 +126,7 @@ export async function requestPromotion(db: Db, actor: Actor, input: RequestPromo
     includeRequired: values.includeRequired === true,
   };
   return inTransaction(db, actor.organizationId, async (tx) => {
+    await writableApplication(tx, actor, values.applicationId);
     const planned = await currentChanges(tx, actor, {
       applicationId: values.applicationId,
       fromEnvironmentId: values.fromEnvironmentId,
@@ -166,6 +167,7 @@ export async function requestPromotion(db: Db, actor: Actor, input: RequestPromo
       expiresAt: expiryOf(createdAt, to),
     });
     await recordEvent(tx, actor, request, status, createdAt);
+    auditRequest(request, { changes: request.changes.length });
     return { request, addedChangeIds: resolved.addedChangeIds };
   });
 }
@@ -185,6 +187,7 @@ export async function approvePromotionRequest(
   const values = parseInput(approveInput, input);
   return committing(db, actor, async (tx) => {
     const request = await lockedRequest(tx, actor, values.requestId);
+    await writableApplication(tx, actor, request.applicationId);
     requirePromoterOf(actor, await environmentOf(tx, actor, request.toEnvironmentId), "approve a promotion into");
     const at = now();
     const refused = await refusedAction(tx, actor, request, "approve", "approved", at);
@@ -206,7 +209,9 @@ export async function approvePromotionRequest(
     await review(tx, actor, request, "APPROVED", values.comment ?? null, at);
     const approvals = countedApprovals(request, await findReviewsByRequestIds(tx, actor.organizationId, [request.id]));
     const status = afterApproval(approvals, request.requiredApprovals);
-    return { request: status === request.status ? request : await moveTo(tx, actor, request, status, at) };
+    const approved = status === request.status ? request : await moveTo(tx, actor, request, status, at);
+    auditRequest(approved, { planHash: request.planHash });
+    return { request: approved };
   });
 }
 
@@ -220,11 +225,13 @@ export async function rejectPromotionRequest(
   const values = parseInput(rejectInput, input);
   return committing(db, actor, async (tx) => {
     const request = await lockedRequest(tx, actor, values.requestId);
+    await writableApplication(tx, actor, request.applicationId);
     requirePromoterOf(actor, await environmentOf(tx, actor, request.toEnvironmentId), "reject a promotion into");
     const at = now();
     const refused = await refusedAction(tx, actor, request, "reject", "rejected", at);
     if (refused) return refused;
     await review(tx, actor, request, "REJECTED", values.comment, at);
+    auditRequest(request, {});
     return { request: await moveTo(tx, actor, request, "REJECTED", at) };
   });
 }
@@ -239,12 +246,14 @@ export async function cancelPromotionRequest(
   const values = parseInput(cancelInput, input);
   return committing(db, actor, async (tx) => {
     const request = await lockedRequest(tx, actor, values.requestId);
+    await writableApplication(tx, actor, request.applicationId);
     if (request.requestedByTokenId !== actor.tokenId && !hasRole(actor, "ADMIN")) {
       throw new ForbiddenError("Only the requester or an ADMIN may cancel a promotion request");
     }
     const at = now();
     const refused = await refusedAction(tx, actor, request, "cancel", "cancelled", at);
     if (refused) return refused;
+    auditRequest(request, {});
     return { request: await moveTo(tx, actor, request, "CANCELLED", at) };
   });
 }
@@ -264,7 +273,7 @@ export async function executePromotionRequest(
 ): Promise<ExecuteResult> {
   const values = parseInput(executeInput, input);
   const requestHash = canonicalHash(["EXECUTE", values.requestId]);
-  return committing(db, actor, async (tx): Promise<ExecuteResult | Committed> => {
+  return committing(db, actor, async (tx): Promise<ExecuteResult | CommittedRefusal> => {
     const unlocked = await requestOf(tx, actor, values.requestId);
     // The role first: a replayed key answers only whom the request itself would be allowed for.
     requirePromoterOf(actor, await environmentOf(tx, actor, unlocked.toEnvironmentId), "execute a promotion into");
@@ -274,9 +283,11 @@ export async function executePromotionRequest(
         throw new ValidationError([{ path: "idempotencyKey", message: "idempotencyKey was already used for a different request" }]);
       }
       // Read again: the first execution may have committed while this call waited on the key.
+      auditRequest(unlocked, { propagation: earlier.propagation.id, replayed: true });
       return { request: await requestOf(tx, actor, unlocked.id), propagation: earlier.propagation };
     }
     const request = await lockedRequest(tx, actor, values.requestId);
+    await writableApplication(tx, actor, request.applicationId);
     const at = now();
     const refused = await refusedAction(tx, actor, request, "execute", "executed", at);
     if (refused) return refused;
@@ -298,6 +309,7 @@ export async function executePromotionRequest(
           requestHash: values.idempotencyKey === undefined ? null : requestHash,
         },
       });
+      auditRequest(request, { propagation: propagation.id });
       return { request: await moveTo(tx, actor, request, "EXECUTED", at), propagation };
     });
   });
@@ -308,7 +320,12 @@ export async function executePromotionRequest(
  * before every list of requests, so no background job is needed (an action stores its own
  * request's expiry: `refusedAction`). Reads one index when nothing is due, and writes nothing then.
  */
-export async function expireDue(db: Db, actor: Actor, now: Clock): Promise<void> {
+export function expireDue(db: Db, actor: Actor, now: Clock): Promise<void> {
+  // Housekeeping, not the write of the mutation that may run it first: no audit event.
+  return unaudited(() => expireDueNow(db, actor, now));
+}
+
+async function expireDueNow(db: Db, actor: Actor, now: Clock): Promise<void> {
   const at = now();
   const due = await findDueRequestIds(db, actor.organizationId, at);
   if (due.length === 0) return;
@@ -421,27 +438,30 @@ async function requestOf(tx: Db, actor: Actor, id: string, options: { forUpdate?
   return row;
 }
 
+/** An action on a request, for the audit log: the request is its subject. */
+function auditRequest(request: PromotionRequestRow, details: Record<string, unknown>): void {
+  audit({ type: "PromotionRequest", id: request.id }, { status: request.status, ...details });
+}
+
 /** The request, locked until commit: every action on a request takes this lock first. */
 const lockedRequest = (tx: Db, actor: Actor, id: string) => requestOf(tx, actor, id, { forUpdate: true });
 
-/**
- * A refusal that stores a transition (STALE, EXPIRED): returned from the transaction so that it
- * commits, thrown after. Every other refusal throws inside the transaction and writes nothing.
+/*
+ * A refusal that stores a transition (STALE, EXPIRED) is a CommittedRefusal: returned from the
+ * transaction so that it commits, thrown after. Every other refusal throws inside the transaction
+ * and writes nothing.
  */
-class Committed {
-  constructor(readonly error: DomainError) {}
-}
 
-async function committing<T>(db: Db, actor: Actor, work: (tx: Db) => Promise<T | Committed>): Promise<T> {
+async function committing<T>(db: Db, actor: Actor, work: (tx: Db) => Promise<T | CommittedRefusal>): Promise<T> {
   const result = await inTransaction(db, actor.organizationId, work);
-  if (result instanceof Committed) throw result.error;
+  if (result instanceof CommittedRefusal) throw result.error;
   return result;
 }
 
 /** Stores STALE and answers PLAN_STALE naming the planned changes that moved. */
-async function stale(tx: Db, actor: Actor, request: PromotionRequestRow, moved: string[], at: Date): Promise<Committed> {
+async function stale(tx: Db, actor: Actor, request: PromotionRequestRow, moved: string[], at: Date): Promise<CommittedRefusal> {
   await moveTo(tx, actor, request, "STALE", at);
-  return new Committed(new PlanStaleError(moved));
+  return new CommittedRefusal(new PlanStaleError(moved));
 }
 
 /**
@@ -456,12 +476,12 @@ async function refusedAction(
   action: RequestAction,
   done: string,
   at: Date,
-): Promise<Committed | null> {
+): Promise<CommittedRefusal | null> {
   const status = statusAt(request, at);
   if (nextStatus(status, action) !== null) return null;
   if (status !== "EXPIRED" || request.status === "EXPIRED") throw new InvalidRequestStateError(status, done);
   await moveTo(tx, actor, request, "EXPIRED", at, SYSTEM);
-  return new Committed(new InvalidRequestStateError("EXPIRED", done));
+  return new CommittedRefusal(new InvalidRequestStateError("EXPIRED", done));
 }
 
 /** The actor of transitions no one made: expiries. */

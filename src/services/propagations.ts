@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { appendClientSettingsVersion } from "../db/repositories/clients.js";
 import { lockedApprovalPolicy } from "../db/repositories/environments.js";
-import { appendVersions, deleteHeads, lastVersionNumbers, type NewVersion } from "../db/repositories/journeys.js";
+import { appendVersions, lastVersionNumbers, type NewVersion, retireJourneys, type Tombstone } from "../db/repositories/journeys.js";
 import { lockNames } from "../db/repositories/locks.js";
 import {
   findPropagationByIdempotencyKey,
@@ -30,9 +30,11 @@ import type { ClientSettings } from "../domain/journey-document.js";
 import { propagatedChange } from "../domain/revert.js";
 import { resolveSelection } from "../domain/selection.js";
 import { type Actor, hasRole, savedBy } from "./actor.js";
+import { audit } from "./audit.js";
 import { type ChangeView, computeDiff, loadDiffContext, resolveDiffTarget } from "./diff.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
+import { writableApplication } from "./lookups.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction } from "./transaction.js";
 import { checkVariablesIn } from "./variables.js";
@@ -123,6 +125,7 @@ async function propagate(
   return inTransaction(db, actor.organizationId, async (tx) => {
     // The role first: a replayed key answers only whom the request itself would be allowed for.
     const target = await resolveDiffTarget(tx, actor, input);
+    await writableApplication(tx, actor, target.application.id);
     requirePromoterOf(actor, target.to);
     await requireNoApprovals(tx, actor, target.to);
     const earlier = await earlierAnswer(tx, actor, input.idempotencyKey, requestHash);
@@ -195,6 +198,8 @@ export async function earlierAnswer(
   if (earlier.requestHash !== requestHash) {
     throw new ValidationError([{ path: "idempotencyKey", message: "idempotencyKey was already used for a different request" }]);
   }
+  // A retry: nothing is applied again, the call is recorded with the propagation it answers with.
+  audit({ type: "Propagation", id: earlier.id }, { replayed: true, idempotencyKey });
   return { propagation: earlier, addedChangeIds: earlier.addedChangeIds };
 }
 
@@ -224,7 +229,8 @@ export interface CheckedWrite {
   /** The client settings after the changes, if the document has them. */
   settingsWritten: ClientSettings | undefined;
   written: Omit<NewVersion, "previousVersion">[];
-  removed: { journeyId: string; environmentId: string }[];
+  /** Journeys the changes remove from the target: retired there, each with a tombstone version. */
+  removed: Tombstone[];
 }
 
 /**
@@ -251,14 +257,18 @@ export async function checkWrite(
   const journeyByKey = new Map(target.journeys.map((j) => [j.key, j]));
   const journeyKeyOf = new Map(target.journeys.map((j) => [j.id, j.key]));
   const touchedKeys = new Set(selected.map((c) => c.journeyKey).filter((k): k is string => k !== null));
-  const removed: { journeyId: string; environmentId: string }[] = [];
+  const removed: Tombstone[] = [];
   const written: Omit<NewVersion, "previousVersion">[] = [];
   for (const key of touchedKeys) {
     const journey = journeyByKey.get(key)!;
     const document = applied.value.journeys[key];
     const jeKey = { journeyId: journey.id, environmentId: target.to.id };
     if (document === undefined) {
-      if (toSide.journeys[key]) removed.push(jeKey);
+      const retired = toSide.journeys[key];
+      const headVersion = target.targetVersions.get(journey.id);
+      if (retired && headVersion !== undefined) {
+        removed.push({ key: jeKey, headVersion, document: retired.document, hash: retired.hash, origin, ...savedBy(actor), comment });
+      }
       continue;
     }
     const hash = canonicalHash(document);
@@ -278,7 +288,7 @@ export async function checkWrite(
 
 /**
  * Applies selected changes to the target and records them: checked ({@link checkWrite}), new
- * versions and the client settings version written, removed journeys' heads deleted, and the audit
+ * versions and the client settings version written, removed journeys retired (a tombstone each), and the audit
  * record inserted, in a constant number of statements whatever the number of changes. The caller
  * holds the configuration locks.
  */
@@ -312,7 +322,7 @@ export async function applyToTarget(
     })),
   );
   if (!versions) throw new DraftConflictError("The target changed while promoting; review the diff again.");
-  await deleteHeads(tx, removed);
+  if (!(await retireJourneys(tx, removed))) throw new DraftConflictError("The target changed while promoting; review the diff again.");
 
   if (settingsWritten) {
     const hash = canonicalHash(settingsWritten);
@@ -328,7 +338,7 @@ export async function applyToTarget(
     }
   }
 
-  return insertPropagation(tx, {
+  const propagation = await insertPropagation(tx, {
     organizationId: actor.organizationId,
     applicationId: target.application.id,
     fromEnvironmentId: target.from.id,
@@ -338,6 +348,18 @@ export async function applyToTarget(
     actor: actor.name,
     actorTokenId: actor.tokenId,
   });
+  audit(
+    { type: "Propagation", id: propagation.id },
+    {
+      application: target.application.name,
+      from: target.from.key,
+      to: target.to.key,
+      mode: record.mode,
+      changes: selected.length,
+      comment: record.comment,
+    },
+  );
+  return propagation;
 }
 
 /** A change as audit records and plans keep it: exactly as it was reviewed. */

@@ -14,7 +14,7 @@ import { type ChangeView, missingVariablesOf } from "./diff.js";
 import { documentsOf } from "./documents.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
-import { applicationOf, environmentOf, propagationOf } from "./lookups.js";
+import { applicationOf, environmentOf, propagationOf, writableApplication } from "./lookups.js";
 import {
   applyToTarget,
   changeIds,
@@ -76,6 +76,7 @@ export async function revertPropagation(db: Db, actor: Actor, input: RevertPropa
   return inTransaction(db, actor.organizationId, async (tx) => {
     // The role first: a replayed key answers only whom the request itself would be allowed for.
     const reverted = await propagationOf(tx, actor, values.propagationId);
+    await writableApplication(tx, actor, reverted.applicationId);
     const to = await environmentOf(tx, actor, reverted.toEnvironmentId);
     requirePromoterOf(actor, to, "revert a propagation into");
     await requireNoApprovals(tx, actor, to);

@@ -46,12 +46,17 @@ async function syncSnapshot(tx: Db, actor: Actor, applicationIds: readonly strin
 
 type Keyed = SyncState & { applicationId: string; journeyId: string | null };
 
-function statesOf(snapshot: SyncSnapshot): Map<string, Keyed> {
+/**
+ * The states of the snapshot's journeys — those with a configuration somewhere, and those of `also`
+ * (a journey just retired everywhere has none left, yet its states changed: they are in sync now).
+ */
+function statesOf(snapshot: SyncSnapshot, also: SyncSnapshot = snapshot): Map<string, Keyed> {
   const states = new Map<string, Keyed>();
   for (const applicationId of snapshot.applicationIds) {
     const clients = snapshot.clients.filter((c) => c.applicationId === applicationId);
     const heads = snapshot.heads.filter((h) => h.applicationId === applicationId);
-    for (const journeyId of new Set(heads.map((h) => h.journeyId))) {
+    const journeyIds = new Set([...heads, ...also.heads.filter((h) => h.applicationId === applicationId)].map((h) => h.journeyId));
+    for (const journeyId of journeyIds) {
       const own = heads.filter((h) => h.journeyId === journeyId);
       for (const state of journeySyncStates(snapshot.environments, clients, own)) {
         states.set(`${journeyId}:${state.environment.id}`, { ...state, applicationId, journeyId });
@@ -88,7 +93,7 @@ async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapshot): Pr
   await lockNotifications(tx, actor.organizationId);
   const after = await syncSnapshot(tx, actor, before.applicationIds);
   const previous = statesOf(before);
-  const changed = [...statesOf(after).entries()].filter(([key, state]) => !same(previous.get(key), state)).map(([, s]) => s);
+  const changed = [...statesOf(after, before).entries()].filter(([key, state]) => !same(previous.get(key), state)).map(([, s]) => s);
   if (changed.length === 0) return;
 
   const outOfSyncJourneys = changed.filter((s) => s.journeyId !== null && s.status === "OUT_OF_SYNC");

@@ -24,13 +24,17 @@ export interface EventSource<E extends NumberedEvent> {
   matches: (event: E) => boolean;
   /** Identifies reads that subscribers resuming alike can share (the filter's values). */
   readKey: string;
+  /** Ids the subscriber filtered on: when one goes (an application archived, an environment deleted), the stream ends. */
+  filteredOn: string[];
 }
 
 /**
  * The subscription stream of one kind of event: with `after` (a number of the organization), every
  * stored event after it in order, then live ones — no gap and no duplicate at the seam, because the
  * live listener is registered before history is read and anything at or below the last delivered
- * number is skipped. Ends when the caller's token is revoked, or when the subscriber leaves.
+ * number is skipped. Ends when the caller's token is revoked, when what it is filtered on goes
+ * (an archived application, a deleted environment: after the events of that write), or when the
+ * subscriber leaves.
  */
 export function eventStream<E extends NumberedEvent>(
   hub: EventHub,
@@ -53,6 +57,7 @@ export function eventStream<E extends NumberedEvent>(
     };
     const stopLive = hub.listen(source.topic, (event) => (caughtUp ? deliver(event as unknown as E) : early.push(event as unknown as E)));
     const stopRevoked = hub.listen(`revoked:${actor.tokenId}`, () => stop());
+    const stopGone = source.filteredOn.map((id) => hub.listen(`gone:${id}`, () => stop()));
     let stopped = false;
     void stop.then(() => (stopped = true));
     try {
@@ -85,6 +90,7 @@ export function eventStream<E extends NumberedEvent>(
     } finally {
       stopLive();
       stopRevoked();
+      for (const stopListening of stopGone) stopListening();
     }
   }, new FixedBuffer(1_000));
 }
@@ -96,6 +102,7 @@ function filtered(filter: { environmentId?: string; applicationId?: string }) {
       (!filter.environmentId || event.environmentId === filter.environmentId) &&
       (!filter.applicationId || event.applicationId === filter.applicationId),
     readKey: JSON.stringify([filter.environmentId ?? null, filter.applicationId ?? null]),
+    filteredOn: [filter.environmentId, filter.applicationId].filter((id): id is string => id !== undefined),
   };
 }
 

@@ -16,6 +16,7 @@ import { AlreadyExistsError, NotFoundError } from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
 import { ROLES } from "./actor.js";
+import { audit } from "./audit.js";
 import { inputs, parseInput } from "./input.js";
 import { environmentOf } from "./lookups.js";
 import { inTransaction, sqlState, UNIQUE_VIOLATION, uniqueAs } from "./transaction.js";
@@ -71,12 +72,15 @@ export async function issueToken(
   values: { organizationId: string; name: string; role: Role; environmentId?: string },
 ): Promise<{ token: string; apiToken: ApiTokenRow }> {
   const token = generateSecret();
-  const apiToken = await inTransaction(db, values.organizationId, (tx) =>
-    uniqueAs(
+  const apiToken = await inTransaction(db, values.organizationId, async (tx) => {
+    const row = await uniqueAs(
       insertApiToken(tx, { ...values, tokenHash: hashToken(token) }),
       `An active token of the organization is already named "${values.name}"`,
-    ),
-  );
+    );
+    // The token's name and role; its secret is shown once to the caller and never recorded.
+    audit({ type: "ApiToken", id: row.id }, { name: row.name, role: row.role });
+    return row;
+  });
   return { token, apiToken };
 }
 
@@ -155,6 +159,7 @@ export async function revokeApiToken(db: Db, actor: Actor, apiTokenId: string): 
     const row = isUuid(apiTokenId) ? await revokeApiTokenRow(tx, actor.organizationId, apiTokenId) : null;
     if (!row) throw new NotFoundError("active API token", apiTokenId);
     await notifyTokenRevoked(tx, row.id);
+    audit({ type: "ApiToken", id: row.id }, { name: row.name, role: row.role });
     return row;
   });
 }

@@ -1,14 +1,25 @@
 import type { Db } from "../db/client.js";
 import { sqlState, UNIQUE_VIOLATION } from "../db/errors.js";
 import { raiseOrganizationRevision } from "../db/repositories/organizations.js";
-import { AlreadyExistsError } from "../domain/errors.js";
+import { AlreadyExistsError, type DomainError } from "../domain/errors.js";
+import { appendAuditEvent } from "./audit.js";
+
+/**
+ * A refusal that still commits what it found out (a promotion request found stale or expired is
+ * stored so): the transaction commits, no audit event is written (the mutation did not succeed),
+ * and the caller throws `error` after the commit.
+ */
+export class CommittedRefusal {
+  constructor(readonly error: DomainError) {}
+}
 
 /**
  * Runs one use-case of an organization in one transaction: everything it writes commits together
  * or not at all. Its last statement raises the organization's revision, so a response computed
  * before the commit is never taken for a current one (src/server/response-cache.ts). Last, so the
  * organization's row is locked only while the transaction commits: a writer holding it waits for
- * nothing, and no lock order can deadlock on it.
+ * nothing, and no lock order can deadlock on it. Before it, a mutation's transaction appends the
+ * mutation's audit event (src/services/audit.ts) — unless it returns a {@link CommittedRefusal}.
  *
  * `organization` is the organization's id, or how to read it off the result (null: nothing was written).
  * Every write of the application goes through here.
@@ -18,7 +29,10 @@ export function inTransaction<T>(db: Db, organization: string | ((result: T) => 
     const tx = transaction as unknown as Db;
     const result = await work(tx);
     const organizationId = typeof organization === "string" ? organization : organization(result);
-    if (organizationId !== null) await raiseOrganizationRevision(tx, organizationId);
+    if (organizationId !== null) {
+      if (!(result instanceof CommittedRefusal)) await appendAuditEvent(tx, organizationId);
+      await raiseOrganizationRevision(tx, organizationId);
+    }
     return result;
   });
 }

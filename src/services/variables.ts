@@ -35,10 +35,11 @@ import {
   valueProblem,
 } from "../domain/variables.js";
 import { type Actor, hasRole } from "./actor.js";
+import { audit } from "./audit.js";
 import { inputs, parseInput } from "./input.js";
 import type { Loaders } from "./loaders.js";
 import { lockVariable, lockVariableKeys } from "./locks.js";
-import { environmentOf } from "./lookups.js";
+import { environmentForWrite, environmentOf } from "./lookups.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 import { referencesTo } from "./variable-references.js";
 
@@ -67,8 +68,8 @@ export type CreateVariableInput = z.input<typeof createVariableInput>;
 export async function createVariable(db: Db, actor: Actor, input: CreateVariableInput): Promise<VariableRow> {
   if (!hasRole(actor, "EDITOR")) throw new ForbiddenError();
   const values = parseInput(createVariableInput, input);
-  return inTransaction(db, actor.organizationId, (tx) =>
-    uniqueAs(
+  return inTransaction(db, actor.organizationId, async (tx) => {
+    const row = await uniqueAs(
       insertVariable(tx, {
         organizationId: actor.organizationId,
         key: values.key,
@@ -76,8 +77,10 @@ export async function createVariable(db: Db, actor: Actor, input: CreateVariable
         description: values.description ?? null,
       }),
       `A variable with key "${values.key}" already exists`,
-    ),
-  );
+    );
+    audit({ type: "Variable", id: row.id }, { key: row.key, kind: row.kind });
+    return row;
+  });
 }
 
 const valueInput = z.object({ variableId: z.string(), environmentId: z.string() });
@@ -113,7 +116,7 @@ export async function setVariableValue(db: Db, keyring: Keyring, actor: Actor, i
     // Locked before it is read: a deletion that commits meanwhile is seen, never written past.
     await lockVariable(tx, ids.variableId);
     const variable = await variableOf(tx, actor, ids.variableId);
-    const environment = await environmentOf(tx, actor, ids.environmentId);
+    const environment = await environmentForWrite(tx, actor, ids.environmentId);
     mayChangeValueIn(actor, environment);
     // The value is checked without echoing it: a problem names the rule, never the value.
     const problem = valueProblem(variable.kind, input.value);
@@ -148,6 +151,11 @@ export async function setVariableValue(db: Db, keyring: Keyring, actor: Actor, i
       actor: actor.name,
       actorTokenId: actor.tokenId,
     });
+    // A secret as its fingerprint, never its value.
+    audit(
+      { type: "Variable", id: variable.id },
+      { key: variable.key, environment: environment.key, version, ...(sealed ? { fingerprint: sealed.fingerprint } : { value }) },
+    );
     return variable;
   });
 }
@@ -177,6 +185,7 @@ export async function removeVariableValue(db: Db, actor: Actor, input: RemoveVar
       actor: actor.name,
       actorTokenId: actor.tokenId,
     });
+    audit({ type: "Variable", id: variable.id }, { key: variable.key, environment: environment.key });
     return variable;
   });
 }
@@ -206,6 +215,7 @@ export async function deleteVariable(db: Db, actor: Actor, input: { variableId: 
         actorTokenId: actor.tokenId,
       });
     }
+    audit({ type: "Variable", id: variable.id }, { key: variable.key, valuesRemoved: values.length });
     return markVariableDeleted(tx, variable.id);
   });
 }

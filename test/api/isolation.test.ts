@@ -99,6 +99,7 @@ async function world(label: string): Promise<World> {
       },
     },
   );
+  const audit = await admin.data(`{ auditLog(first: 1) { edges { node { id } } } }`);
   return {
     tenant,
     admin,
@@ -118,6 +119,7 @@ async function world(label: string): Promise<World> {
       SyncNotification: notifications.at(-1).node.id,
       Variable: variable.createVariable.variable.id,
       VariableValueChange: history.setVariableValue.variable.history.edges[0].node.id,
+      AuditEvent: audit.auditLog.edges[0].node.id,
     },
     planHash: promotionRequest.planHash,
   };

@@ -2,7 +2,14 @@ import { isDeepStrictEqual } from "node:util";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect } from "vitest";
-import { organizations, promotionRequestEvents, promotionRequests, promotionReviews, syncNotifications } from "../../src/db/schema.js";
+import {
+  auditEvents,
+  organizations,
+  promotionRequestEvents,
+  promotionRequests,
+  promotionReviews,
+  syncNotifications,
+} from "../../src/db/schema.js";
 import { STEP_TYPES, type StepType } from "../../src/domain/step-catalogue.js";
 import { type NodeTypeName, parseGlobalId } from "../../src/graphql/ids.js";
 import { MAX_BODY_BYTES } from "../../src/server/limits.js";
@@ -488,6 +495,11 @@ export async function organizationRows(organizationId: string) {
       .from(promotionRequestEvents)
       .where(eq(promotionRequestEvents.organizationId, organizationId))
       .orderBy(promotionRequestEvents.seq),
+    auditEvents: await db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.organizationId, organizationId))
+      .orderBy(auditEvents.occurredAt, auditEvents.id),
   };
 }
 
@@ -1142,10 +1154,14 @@ function expectEditApplied(mutation: MutationName, input: unknown, before: Snaps
   }
 }
 
-/** The rows but those of promotion requests (and the revision): what a request's review, cancellation or staling leaves as it was. */
+/**
+ * The rows but those of promotion requests (and the revision and the audit log, which `call` checks): what a request's review,
+ * cancellation or staling leaves as it was.
+ */
 const outsideRequests = (rows: Snapshot) => ({
   ...rows,
   revision: 0,
+  auditEvents: [],
   promotionRequests: [],
   promotionReviews: [],
   promotionRequestEvents: [],
@@ -1209,6 +1225,7 @@ function expectApprovalsApplied(mutation: MutationName, input: unknown, before: 
     const others = (rows: Snapshot) => ({
       ...rows,
       revision: 0,
+      auditEvents: [],
       environments: rows.environments.filter((e) => e.id !== environmentId),
       promotionRequests: [],
       promotionRequestEvents: [],
@@ -1235,7 +1252,7 @@ function expectApprovalsApplied(mutation: MutationName, input: unknown, before: 
   expect(after.promotionRequests.filter((r) => r.id !== requestId)).toEqual(before.promotionRequests.filter((r) => r.id !== requestId));
   if (mutation === "executePromotionRequest" && was.status === "EXECUTED") {
     // A retry with the first execution's idempotency key: its answer again, nothing applied twice.
-    expect({ ...after, revision: 0 }).toEqual({ ...before, revision: 0 });
+    expect({ ...after, revision: 0, auditEvents: [] }).toEqual({ ...before, revision: 0, auditEvents: [] });
     return;
   }
   const moved = newEvents(before, after);
@@ -1323,6 +1340,13 @@ export async function call(world: World, mutationName: MutationName, role: RoleN
   tally(mutationName, result.errors?.length ? `request error (HTTP ${response.status})` : result.data![mutationName].__typename);
   const after = await organizationRows(world.tenant.organizationId);
   const outcome = result.data?.[mutationName] as { __typename: string; changeIds?: string[] } | undefined;
+  // The audit log (DESIGN.md §10): one event per successful call, by the caller, named after the mutation; none per refusal.
+  const known = new Set(before.auditEvents.map((e) => e.id));
+  const audited = after.auditEvents.filter((e) => !known.has(e.id));
+  expect(
+    audited.map((e) => ({ action: e.action, actor: e.actor })),
+    `audit events of ${rejected ? "a refused" : "a successful"} call: ${shown}`,
+  ).toEqual(rejected ? [] : [{ action: mutationName, actor: `${role.toLowerCase()}-token` }]);
   if (outcome?.__typename === "PlanStaleError" && outcome.changeIds?.length) expectMarkedStale(input, before, after, shown);
   else if (rejected) expect(after, `a refused call changed rows: ${shown}`).toEqual(before);
   else if (["saveJourneyStep", "removeJourneyStep", "setJourneyStart"].includes(mutationName))
@@ -1352,3 +1376,6 @@ export async function fuzzEveryInput(mutationName: MutationName): Promise<void> 
 
 /** fast-check settings of the tests aimed at the bugs this fuzzing found. */
 export const FOUND_BUG_RUNS = { numRuns: 5, seed: SEED, endOnFailure: true };
+
+/** The mutations the fuzzed-input tests call: every mutation of the schema (test/api/audit-log.test.ts checks it). */
+export const mutationNames = (): string[] => Object.keys(MUTATIONS);

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { applications } from "../schema.js";
 import type { ApplicationRow } from "./rows.js";
@@ -25,6 +25,7 @@ export async function listApplications(
   db: Db,
   organizationId: string,
   page: { after?: ApplicationPosition; before?: ApplicationPosition; limit: number; inverted?: boolean },
+  options: { includeArchived?: boolean } = {},
 ): Promise<ApplicationRow[]> {
   const position = sql`(${applications.name}, ${applications.id})`;
   return db
@@ -33,6 +34,7 @@ export async function listApplications(
     .where(
       and(
         eq(applications.organizationId, organizationId),
+        options.includeArchived ? undefined : isNull(applications.archivedAt),
         page.after ? sql`${position} > (${page.after.name}, ${page.after.id}::uuid)` : undefined,
         page.before ? sql`${position} < (${page.before.name}, ${page.before.id}::uuid)` : undefined,
       ),
@@ -48,5 +50,32 @@ export interface ApplicationPosition {
 
 export async function insertApplication(db: Db, values: { organizationId: string; name: string }): Promise<ApplicationRow> {
   const [row] = await db.insert(applications).values(values).returning();
+  return row;
+}
+
+/**
+ * The application's row, locked until commit: shared by every write to the application (it must not
+ * be archived meanwhile), exclusive for writes of the row itself (archive, unarchive, rename).
+ */
+export async function lockApplication(
+  db: Db,
+  organizationId: string,
+  id: string,
+  mode: "share" | "update",
+): Promise<ApplicationRow | null> {
+  const [row] = await db
+    .select()
+    .from(applications)
+    .where(and(eq(applications.organizationId, organizationId), eq(applications.id, id)))
+    .for(mode);
+  return row ?? null;
+}
+
+export async function updateApplicationRow(
+  db: Db,
+  id: string,
+  values: { name?: string; archivedAt?: Date | null },
+): Promise<ApplicationRow> {
+  const [row] = await db.update(applications).set(values).where(eq(applications.id, id)).returning();
   return row;
 }

@@ -123,3 +123,19 @@ export async function lockClient(db: Db, organizationId: string, id: string): Pr
     .for("update");
   return row ?? null;
 }
+
+/** The clients using a database (its dependents: the database cannot be deleted while any is left). */
+export async function findClientsByDatabaseId(db: Db, databaseId: string): Promise<ClientSummaryRow[]> {
+  return db.select(CLIENT_SUMMARY).from(clients).where(eq(clients.databaseId, databaseId));
+}
+
+/** The clients in an environment (its dependents). */
+export async function findClientsByEnvironmentId(db: Db, environmentId: string): Promise<ClientSummaryRow[]> {
+  return db.select(CLIENT_SUMMARY).from(clients).where(eq(clients.environmentId, environmentId));
+}
+
+/** Deletes a client and its settings versions (what was promoted stays in the propagations' records). */
+export async function deleteClientRow(db: Db, id: string): Promise<void> {
+  await db.delete(clientSettingsVersions).where(eq(clientSettingsVersions.clientId, id));
+  await db.delete(clients).where(eq(clients.id, id));
+}

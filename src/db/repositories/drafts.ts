@@ -3,6 +3,7 @@ import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { journeyDrafts } from "../schema.js";
 import type { JourneyEnvironmentKey } from "./journeys.js";
+import { inTuples } from "./tuples.js";
 
 export type JourneyDraftRow = typeof journeyDrafts.$inferSelect;
 /** Who edited a draft: the token's name, and the token. */
@@ -56,6 +57,18 @@ export async function updateDraft(
 
 export async function deleteDraft(db: Db, key: JourneyEnvironmentKey): Promise<void> {
   await db.delete(journeyDrafts).where(keyIs(key));
+}
+
+/** Drops the drafts of several (journey, environment) pairs. */
+export async function deleteDrafts(db: Db, keys: readonly JourneyEnvironmentKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db.delete(journeyDrafts).where(
+    inTuples(
+      [sql`${journeyDrafts.journeyId}`, sql`${journeyDrafts.environmentId}`],
+      ["uuid", "uuid"],
+      keys.map((k) => [k.journeyId, k.environmentId]),
+    ),
+  );
 }
 
 export async function findDrafts(db: Db, organizationId: string, keys: readonly JourneyEnvironmentKey[]): Promise<JourneyDraftRow[]> {

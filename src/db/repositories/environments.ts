@@ -1,10 +1,85 @@
-import { and, asc, eq, gte, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { databases, environments } from "../schema.js";
 import type { DatabaseRow, EnvironmentRow } from "./rows.js";
 
+/** The pipeline: the organization's environments (not deleted), lowest first. */
 export async function listEnvironments(db: Db, organizationId: string): Promise<EnvironmentRow[]> {
-  return db.select().from(environments).where(eq(environments.organizationId, organizationId)).orderBy(asc(environments.rank));
+  return db
+    .select()
+    .from(environments)
+    .where(and(eq(environments.organizationId, organizationId), isNull(environments.deletedAt)))
+    .orderBy(asc(environments.rank));
+}
+
+/**
+ * The pipeline's environments, their rows locked until commit: `share` for a write into one of them
+ * (a client, a database, a value), `update` for a change of the pipeline (a deletion, which moves ranks).
+ */
+export async function lockEnvironments(
+  db: Db,
+  organizationId: string,
+  ids: readonly string[] | "all",
+  mode: "share" | "update",
+): Promise<EnvironmentRow[]> {
+  if (ids !== "all" && ids.length === 0) return [];
+  return db
+    .select()
+    .from(environments)
+    .where(
+      and(
+        eq(environments.organizationId, organizationId),
+        isNull(environments.deletedAt),
+        ids === "all" ? undefined : inArray(environments.id, [...ids]),
+      ),
+    )
+    .orderBy(asc(environments.rank))
+    .for(mode);
+}
+
+/**
+ * Deletes an environment (DESIGN.md §10): its row stays (history names it) with `deleted_at`, above
+ * every rank (ranks are unique per organization), and the pipeline closes up: the environments
+ * above it move one rank down.
+ */
+export async function markEnvironmentDeleted(db: Db, environment: EnvironmentRow): Promise<void> {
+  // Checked at commit (migration 0005): ranks may collide until then.
+  await db
+    .update(environments)
+    .set({
+      deletedAt: new Date(),
+      rank: sql`(select greatest(1000000, max(${environments.rank}) + 1) from ${environments} where ${environments.organizationId} = ${environment.organizationId})`,
+    })
+    .where(eq(environments.id, environment.id));
+  await db
+    .update(environments)
+    .set({ rank: sql`${environments.rank} - 1` })
+    .where(
+      and(
+        eq(environments.organizationId, environment.organizationId),
+        isNull(environments.deletedAt),
+        gt(environments.rank, environment.rank),
+      ),
+    );
+}
+
+export async function updateEnvironmentName(db: Db, id: string, name: string): Promise<EnvironmentRow> {
+  const [row] = await db.update(environments).set({ name }).where(eq(environments.id, id)).returning();
+  return row;
+}
+
+/** The database, locked until commit: `share` for a client created on it, `update` for its deletion. */
+export async function lockDatabase(db: Db, organizationId: string, id: string, mode: "share" | "update"): Promise<DatabaseRow | null> {
+  const [row] = await db
+    .select()
+    .from(databases)
+    .where(and(eq(databases.organizationId, organizationId), eq(databases.id, id)))
+    .for(mode);
+  return row ?? null;
+}
+
+export async function deleteDatabaseRow(db: Db, id: string): Promise<void> {
+  await db.delete(databases).where(eq(databases.id, id));
 }
 
 export async function findEnvironmentsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<EnvironmentRow[]> {
@@ -96,4 +171,36 @@ export async function updateApprovalPolicy(
     .where(and(eq(environments.organizationId, organizationId), eq(environments.id, id)))
     .returning();
   return row ?? null;
+}
+
+/**
+ * What still depends on an environment, in words (at most 101, in order): its clients, databases,
+ * active RUNTIME tokens, variable values, journey configurations and open promotion requests.
+ */
+export async function environmentDependents(db: Db, environmentId: string): Promise<string[]> {
+  const result = await db.execute<{ what: string }>(sql`
+    select what from (
+      select 'client "' || c.name || '" of ' || a.name as what
+        from clients c join applications a on a.id = c.application_id where c.environment_id = ${environmentId}
+      union all
+      select 'database "' || d.name || '"' from databases d where d.environment_id = ${environmentId}
+      union all
+      select 'RUNTIME token "' || t.name || '"' from api_tokens t where t.environment_id = ${environmentId} and t.revoked_at is null
+      union all
+      select 'the value of &{' || v.key || '}'
+        from variable_values vv join variables v on v.id = vv.variable_id where vv.environment_id = ${environmentId}
+      union all
+      select 'the configuration of journey "' || j.key || '" of ' || a.name
+        from journey_heads h join journeys j on j.id = h.journey_id join applications a on a.id = j.application_id
+        where h.environment_id = ${environmentId}
+      union all
+      select 'open promotion request ' || r.id || ' of ' || a.name
+        from promotion_requests r join applications a on a.id = r.application_id
+        where (r.to_environment_id = ${environmentId} or r.from_environment_id = ${environmentId}) and r.status in ('PENDING', 'APPROVED')
+    ) dependents
+    order by what
+    limit 101
+  `);
+  const rows = Array.isArray(result) ? result : (result as unknown as { rows: { what: string }[] }).rows;
+  return rows.map((r) => r.what);
 }

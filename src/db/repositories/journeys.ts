@@ -26,6 +26,20 @@ export async function findJourneysByApplicationIds(
     .orderBy(asc(journeys.key));
 }
 
+/** The application's journey with this key, if any (retired ones too: keys are never reused). */
+export async function findJourneyByKey(db: Db, applicationId: string, key: string): Promise<JourneyRow | null> {
+  const [row] = await db
+    .select()
+    .from(journeys)
+    .where(and(eq(journeys.applicationId, applicationId), eq(journeys.key, key)));
+  return row ?? null;
+}
+
+export async function updateJourneyName(db: Db, id: string, name: string): Promise<JourneyRow> {
+  const [row] = await db.update(journeys).set({ name }).where(eq(journeys.id, id)).returning();
+  return row;
+}
+
 export async function insertJourney(
   db: Db,
   values: { organizationId: string; applicationId: string; key: string; name: string; type: JourneyRow["type"] },
@@ -180,6 +194,7 @@ export async function appendVersions(db: Db, entries: NewVersion[]): Promise<Jou
     savedBy: e.savedBy,
     savedByTokenId: e.savedByTokenId,
     comment: e.comment ?? null,
+    retired: false,
   }));
   // The documents are not read back: the caller has them, and they are the bulk of the bytes.
   const written = await db.insert(journeyVersions).values(values).returning({ savedAt: journeyVersions.savedAt });
@@ -212,6 +227,79 @@ export async function appendVersion(
 ): Promise<JourneyVersionRow | null> {
   const rows = await appendVersions(db, [{ key, previousVersion: expectedVersion, ...values }]);
   return rows?.[0] ?? null;
+}
+
+export interface Tombstone {
+  key: JourneyEnvironmentKey;
+  /** The head's version: the tombstone is the next one, and the head must still be this one. */
+  headVersion: number;
+  /** The document retired, kept by the tombstone. */
+  document: JourneyDocument;
+  hash: string;
+  origin: VersionOrigin;
+  savedBy: string;
+  savedByTokenId: string | null;
+  comment: string | null;
+}
+
+/**
+ * Retires journeys in environments (DESIGN.md §10): each gets a tombstone version (`retired`, the
+ * document it retired) and loses its head, in two statements whatever their number. A head only
+ * goes from `headVersion`: when a concurrent writer moved it first, the version insert collides or
+ * the delete misses, and false is returned so the caller can roll the transaction back.
+ */
+export async function retireJourneys(db: Db, tombstones: Tombstone[]): Promise<boolean> {
+  if (tombstones.length === 0) return true;
+  await db.insert(journeyVersions).values(
+    tombstones.map((t) => ({
+      ...t.key,
+      version: t.headVersion + 1,
+      previousVersion: t.headVersion,
+      document: t.document,
+      hash: t.hash,
+      origin: t.origin,
+      savedBy: t.savedBy,
+      savedByTokenId: t.savedByTokenId,
+      comment: t.comment,
+      retired: true,
+    })),
+  );
+  const removed = await db
+    .delete(journeyHeads)
+    .where(
+      inTuples(
+        [sql`${journeyHeads.journeyId}`, sql`${journeyHeads.environmentId}`, sql`${journeyHeads.version}`],
+        ["uuid", "uuid", "int"],
+        tombstones.map((t) => [t.key.journeyId, t.key.environmentId, t.headVersion]),
+      ),
+    )
+    .returning({ journeyId: journeyHeads.journeyId });
+  return removed.length === tombstones.length;
+}
+
+/** The last version of each given (journey, environment) pair, head or tombstone; pairs without history are absent. */
+export async function findLastVersions(
+  db: Db,
+  organizationId: string,
+  keys: readonly JourneyEnvironmentKey[],
+): Promise<JourneyVersionRow[]> {
+  if (keys.length === 0) return [];
+  const rows = await db
+    .selectDistinctOn([journeyVersions.journeyId, journeyVersions.environmentId], { version: journeyVersions })
+    .from(journeyVersions)
+    .innerJoin(journeys, eq(journeys.id, journeyVersions.journeyId))
+    .where(
+      and(
+        eq(journeys.organizationId, organizationId),
+        inTuples(
+          [sql`${journeyVersions.journeyId}`, sql`${journeyVersions.environmentId}`],
+          ["uuid", "uuid"],
+          keys.map((k) => [k.journeyId, k.environmentId]),
+        ),
+      ),
+    )
+    .orderBy(journeyVersions.journeyId, journeyVersions.environmentId, desc(journeyVersions.version));
+  return rows.map((r) => r.version);
 }
 
 /** Removes journeys from an environment: their heads go, their versions stay as history. */

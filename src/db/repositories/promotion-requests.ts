@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { promotionRequestEvents, promotionRequests, promotionReviews, propagations } from "../schema.js";
 import type { PropagationRow } from "./propagations.js";
@@ -70,6 +70,27 @@ export async function lockOpenRequestsInto(db: Db, organizationId: string, envir
     )
     .orderBy(asc(promotionRequests.id))
     .for("update");
+}
+
+/** An application's open requests from or into an environment (what a client's deletion waits for). */
+export async function findOpenRequestsOf(
+  db: Db,
+  organizationId: string,
+  applicationId: string,
+  environmentId: string,
+): Promise<PromotionRequestRow[]> {
+  return db
+    .select()
+    .from(promotionRequests)
+    .where(
+      and(
+        eq(promotionRequests.organizationId, organizationId),
+        eq(promotionRequests.applicationId, applicationId),
+        or(eq(promotionRequests.toEnvironmentId, environmentId), eq(promotionRequests.fromEnvironmentId, environmentId)),
+        inArray(promotionRequests.status, [...OPEN]),
+      ),
+    )
+    .orderBy(asc(promotionRequests.id));
 }
 
 /** The organization's open requests past their expiry at `now` (ids only): usually none, from an index. */

@@ -10,6 +10,8 @@ export type NewSyncNotification = Omit<typeof syncNotifications.$inferInsert, "i
 export const SYNC_CHANNEL = "journey_sync_notifications";
 /** The channel a revoked token's id is announced on. */
 export const TOKEN_REVOKED_CHANNEL = "journey_token_revoked";
+/** Carries the id of an archived application or a deleted environment. */
+export const SUBJECT_GONE_CHANNEL = "journey_subject_gone";
 
 /**
  * Serializes, until commit, the transactions of an organization that record notifications: taken
@@ -38,6 +40,11 @@ export async function insertNotifications(db: Db, organizationId: string, rows: 
 
 export async function notifyTokenRevoked(db: Db, tokenId: string): Promise<void> {
   await db.execute(sql`select pg_notify(${TOKEN_REVOKED_CHANNEL}, ${tokenId})`);
+}
+
+/** An application archived or an environment deleted: subscriptions filtered on it end, on every instance. */
+export async function notifySubjectGone(db: Db, id: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${SUBJECT_GONE_CHANNEL}, ${id})`);
 }
 
 export async function findNotificationsByIds(db: Db, ids: readonly number[]): Promise<SyncNotificationRow[]> {

@@ -1,4 +1,4 @@
-import type { ClientCreationPlan, ClientRow, ClientSummaryRow, Loaders } from "../../services/index.js";
+import type { ApplicationRow, ClientCreationPlan, ClientRow, ClientSummaryRow, Loaders } from "../../services/index.js";
 import { syncStatusOfClient } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { LIST_SIZES, listCost } from "../cost.js";
@@ -186,6 +186,32 @@ builder.mutationFields((t) => ({
         clientId: localId(input.clientId, "Client"),
         databaseId: input.databaseId == null ? null : localId(input.databaseId, "Database"),
       }),
+    }),
+  }),
+}));
+
+const DeleteClientInput = builder.inputType("DeleteClientInput", {
+  description: "The client to delete.",
+  fields: (t) => ({ clientId: t.id({ description: "Global ID of the client." }) }),
+});
+
+const DeleteClientSuccess = builder.objectRef<{ application: ApplicationRow }>("DeleteClientSuccess").implement({
+  description: "The client is deleted: the application has left its environment.",
+  fields: (t) => ({
+    application: t.field({ type: ApplicationRef, description: "The application as it is now.", resolve: (r) => r.application }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  deleteClient: t.field({
+    type: DeleteClientSuccess,
+    description:
+      "Deletes a client (ADMIN), from the top down: IN_USE while an environment above has a client of the application or an open request goes from or into its environment. Its journeys' configurations there go with it (their versions stay as history); what was promoted stays in the propagations' records and the audit log.",
+    authScopes: { admin: true },
+    errors: mutationErrors("deleteClient", [Errors.InUse]),
+    args: { input: t.arg({ type: DeleteClientInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      application: await services.deleteClient(actor, { clientId: localId(input.clientId, "Client") }),
     }),
   }),
 }));

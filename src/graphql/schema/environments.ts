@@ -12,7 +12,13 @@ builder.node(EnvironmentRef, {
   fields: (t) => ({
     key: t.exposeString("key", { description: "Stable slug, e.g. `production`." }),
     name: t.exposeString("name", { description: "Display name." }),
-    rank: t.exposeInt("rank", { description: "Position in the pipeline; 0 is the lowest." }),
+    rank: t.exposeInt("rank", { description: "Position in the pipeline; 0 is the lowest (a deleted environment's is past every other)." }),
+    deletedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When deleteEnvironment removed it from the pipeline; null while it is in it. The history still names it.",
+      resolve: (e) => e.deletedAt,
+    }),
     isProduction: t.exposeBoolean("isProduction", { description: "Whether end users see this environment's configuration." }),
     editable: t.exposeBoolean("editable", { description: "Whether it accepts direct edits; others change only by propagation." }),
     lower: t.field({
@@ -38,7 +44,8 @@ builder.node(EnvironmentRef, {
 
 function neighbour(all: EnvironmentRow[], environment: EnvironmentRow, step: -1 | 1): EnvironmentRow | null {
   const index = all.findIndex((e) => e.id === environment.id);
-  return all[index + step] ?? null;
+  // A deleted environment is no longer in the pipeline: it has no neighbours.
+  return index < 0 ? null : (all[index + step] ?? null);
 }
 
 builder.node(DatabaseRef, {
@@ -116,6 +123,78 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateDatabaseInput, description: "What to do." }) },
     resolve: async (_root, { input }, { services, actor }) => ({
       database: await services.createDatabase(actor, { ...input, environmentId: localId(input.environmentId, "Environment") }),
+    }),
+  }),
+}));
+
+const DeleteDatabaseInput = builder.inputType("DeleteDatabaseInput", {
+  description: "The database to delete.",
+  fields: (t) => ({ databaseId: t.id({ description: "Global ID of the database." }) }),
+});
+
+const DeleteEnvironmentInput = builder.inputType("DeleteEnvironmentInput", {
+  description: "The environment to delete.",
+  fields: (t) => ({ environmentId: t.id({ description: "Global ID of the environment." }) }),
+});
+
+const UpdateEnvironmentInput = builder.inputType("UpdateEnvironmentInput", {
+  description: "A new name for an environment (its key never changes).",
+  fields: (t) => ({
+    environmentId: t.id({ description: "Global ID of the environment." }),
+    name: t.string({ description: "Display name (1–100 characters)." }),
+  }),
+});
+
+const environmentSuccess = (name: string, description: string) =>
+  builder.objectRef<{ environment: EnvironmentRow }>(name).implement({
+    description,
+    fields: (t) => ({
+      environment: t.field({ type: EnvironmentRef, description: "The environment as it is now.", resolve: (r) => r.environment }),
+    }),
+  });
+
+const DeleteEnvironmentSuccess = builder.objectRef<{ environments: EnvironmentRow[] }>("DeleteEnvironmentSuccess").implement({
+  description: "The environment is deleted and the pipeline closed up around it.",
+  fields: (t) => ({
+    environments: t.field({
+      type: [EnvironmentRef],
+      complexity: listCost(LIST_SIZES.environments),
+      description: "The pipeline now, lowest first.",
+      resolve: (r) => r.environments,
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  deleteDatabase: t.field({
+    type: environmentSuccess("DeleteDatabaseSuccess", "The database is deleted."),
+    description: "Deletes a database (ADMIN); IN_USE while a client uses it. Answers with its environment.",
+    authScopes: { admin: true },
+    errors: mutationErrors("deleteDatabase", [Errors.InUse]),
+    args: { input: t.arg({ type: DeleteDatabaseInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      environment: await services.deleteDatabase(actor, { databaseId: localId(input.databaseId, "Database") }),
+    }),
+  }),
+  deleteEnvironment: t.field({
+    type: DeleteEnvironmentSuccess,
+    description:
+      "Deletes an environment (ADMIN): IN_USE while it holds clients, databases, RUNTIME tokens, variable values or open requests, and for the last editable one. The pipeline closes up; subscriptions filtered on it end; the history keeps its name.",
+    authScopes: { admin: true },
+    errors: mutationErrors("deleteEnvironment", [Errors.InUse]),
+    args: { input: t.arg({ type: DeleteEnvironmentInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      environments: await services.deleteEnvironment(actor, { environmentId: localId(input.environmentId, "Environment") }),
+    }),
+  }),
+  updateEnvironment: t.field({
+    type: environmentSuccess("UpdateEnvironmentSuccess", "The environment is renamed."),
+    description: "Renames an environment (ADMIN); its key never changes.",
+    authScopes: { admin: true },
+    errors: mutationErrors("updateEnvironment"),
+    args: { input: t.arg({ type: UpdateEnvironmentInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      environment: await services.updateEnvironment(actor, { ...input, environmentId: localId(input.environmentId, "Environment") }),
     }),
   }),
 }));

@@ -1,11 +1,13 @@
 import {
   AlreadyExistsError,
   ApprovalRequiredError,
+  ArchivedError,
   type DomainError,
   DraftConflictError,
   EnvironmentLockedError,
   ForbiddenError,
   IncompleteSelectionError,
+  InUseError,
   InvalidConfigurationError,
   InvalidDirectionError,
   InvalidRequestStateError,
@@ -244,6 +246,27 @@ export const Errors = {
       }),
     }),
   ),
+  InUse: registered(InUseError, () =>
+    builder.objectType(InUseError, {
+      name: "InUseError",
+      description: "Code IN_USE: something still depends on what was to be deleted; nothing was changed.",
+      interfaces: [ErrorInterface],
+      isTypeOf: (value) => value instanceof InUseError,
+      fields: (t) => ({
+        references: t.field({
+          type: ["String"],
+          complexity: listCost(LIST_SIZES.problems),
+          description: "What still depends on it, in words (at most 100).",
+          resolve: (e) => e.references.slice(0, 100),
+        }),
+      }),
+    }),
+  ),
+  Archived: errorType(
+    ArchivedError,
+    "ArchivedError",
+    "Code ARCHIVED: the application is archived and read-only; unarchiveApplication makes it writable again.",
+  ),
   NothingToPropagate: errorType(
     NothingToPropagateError,
     "NothingToPropagateError",
@@ -251,8 +274,8 @@ export const Errors = {
   ),
 };
 
-/** The errors every mutation can meet: its role, its IDs and its input. */
-export const COMMON_ERRORS = [ForbiddenError, NotFoundError, ValidationError];
+/** The errors every mutation can meet: its role, its IDs, its input, and an archived application (every write to one is refused). */
+export const COMMON_ERRORS = [ForbiddenError, NotFoundError, ValidationError, ArchivedError];
 
 /** The `errors` option of a mutation: its typed errors, and a description for its result union. */
 export function mutationErrors(what: string, extra: ErrorClass<DomainError>[] = [], outcome = "a typed error when nothing was changed") {

@@ -17,6 +17,7 @@ import "./sync.js";
 import "./step-types.js";
 import "./variables.js";
 import "./runtime.js";
+import "./audit.js";
 
 export const schema = readAfterWrite(builder.toSchema());
 

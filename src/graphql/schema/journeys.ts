@@ -116,6 +116,11 @@ builder.node(JourneyVersionRef, {
       },
     }),
     comment: t.string({ nullable: true, description: "The author's comment.", resolve: async (v, _a, c) => (await row(v, c)).comment }),
+    retired: t.boolean({
+      description:
+        "A tombstone: the journey was retired in this environment with this version (which keeps the document it retired). Where it is the last version, the journey has no configuration; restoreJourneyVersion brings one back.",
+      resolve: async (v, _a, c) => (await row(v, c)).retired,
+    }),
   }),
 });
 
@@ -145,7 +150,8 @@ builder.node(JourneyRef, {
     configuration: t.field({
       type: JourneyVersionRef,
       nullable: true,
-      description: "The current version in an environment; null where the application has no client or the journey does not exist yet.",
+      description:
+        "The current version in an environment; null where the application has no client, the journey does not exist yet, or it is retired.",
       args: { environmentId: t.arg.id({ description: "Global ID of the environment." }) },
       resolve: async (j, { environmentId }, context) => {
         const id = await environmentIdOf(context.loaders, environmentId);
@@ -213,3 +219,54 @@ builder.mutationFields((t) => ({
 }));
 
 export type { JourneyVersionRow };
+
+const RetireJourneyInput = builder.inputType("RetireJourneyInput", {
+  description: "The journey to retire, and where (an editable environment).",
+  fields: (t) => ({
+    journeyId: t.id({ description: "Global ID of the journey." }),
+    environmentId: t.id({ description: "Global ID of an editable environment where the journey has a configuration." }),
+    comment: t.string({ required: false, description: "Why, for the history (at most 10,000 characters)." }),
+  }),
+});
+
+const UpdateJourneyInput = builder.inputType("UpdateJourneyInput", {
+  description: "A new name for a journey (its key never changes).",
+  fields: (t) => ({
+    journeyId: t.id({ description: "Global ID of the journey." }),
+    name: t.string({ description: "Display name (1–200 characters)." }),
+  }),
+});
+
+const journeySuccess = (name: string, description: string) =>
+  builder.objectRef<{ journey: JourneyRow }>(name).implement({
+    description,
+    fields: (t) => ({ journey: t.field({ type: JourneyRef, description: "The journey as it is now.", resolve: (r) => r.journey }) }),
+  });
+
+builder.mutationFields((t) => ({
+  retireJourney: t.field({
+    type: journeySuccess("RetireJourneySuccess", "The journey is retired in the environment: a tombstone version ends its history there."),
+    description:
+      "Retires a journey in an editable environment (EDITOR): a tombstone version (`retired`), no configuration there any more. Upper environments then differ by one REMOVED change at `/journeys/<key>`, promoted like any change. Refused with DRAFT_CONFLICT while it has a draft there.",
+    authScopes: { editor: true },
+    errors: mutationErrors("retireJourney", [Errors.EnvironmentLocked, Errors.DraftConflict]),
+    args: { input: t.arg({ type: RetireJourneyInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      journey: await services.retireJourney(actor, {
+        ...input,
+        journeyId: localId(input.journeyId, "Journey"),
+        environmentId: localId(input.environmentId, "Environment"),
+      }),
+    }),
+  }),
+  updateJourney: t.field({
+    type: journeySuccess("UpdateJourneySuccess", "The journey is renamed."),
+    description: "Renames a journey (EDITOR); its key never changes.",
+    authScopes: { editor: true },
+    errors: mutationErrors("updateJourney"),
+    args: { input: t.arg({ type: UpdateJourneyInput, description: "What to do." }) },
+    resolve: async (_root, { input }, { services, actor }) => ({
+      journey: await services.updateJourney(actor, { ...input, journeyId: localId(input.journeyId, "Journey") }),
+    }),
+  }),
+}));
