@@ -226,7 +226,7 @@ builder.subscriptionField("promotionRequestChanged", (t) =>
       after: t.arg.string({ required: false, description: "Resume after this cursor (the last event seen)." }),
     },
     subscribe: async (_root, args, context) => {
-      const filter = await filterOf(context.services.loaders(context.actor), args);
+      const filter = await filterOf(context.services.loaders(context.actor), args, { live: true });
       return context.services.requestEventStream(context.actor, filter, eventCursorOf(args.after));
     },
     resolve: (event) => event,

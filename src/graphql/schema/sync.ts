@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import { ArchivedError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { changeCountOf, type Loaders, type SyncNotificationRow, type SyncState, syncMessage } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { pageCost } from "../cost.js";
@@ -85,13 +85,26 @@ function cursorOf(value: string | null | undefined, arg: string): number | undef
   return Number(value);
 }
 
-/** The environment and application a list or subscription of events is filtered on, checked in the caller's organization. */
-export async function filterOf(loaders: Loaders, args: { environmentId?: string | null; applicationId?: string | null }) {
+/**
+ * The environment and application a list or subscription of events is filtered on, checked in the
+ * caller's organization. A list may name a deleted environment or an archived application (their
+ * history stays); a subscription (`live`) may not: nothing more will happen there.
+ */
+export async function filterOf(
+  loaders: Loaders,
+  args: { environmentId?: string | null; applicationId?: string | null },
+  options: { live?: boolean } = {},
+) {
   const environmentId = args.environmentId == null ? undefined : await environmentIdOf(loaders, args.environmentId);
+  if (options.live && environmentId !== undefined && (await loaders.environment.load(environmentId))?.deletedAt) {
+    throw new NotFoundError("environment", args.environmentId!);
+  }
   let applicationId: string | undefined;
   if (args.applicationId != null) {
     applicationId = localId(args.applicationId, "Application");
-    if (!(await loaders.application.load(applicationId))) throw new NotFoundError("application", args.applicationId);
+    const application = await loaders.application.load(applicationId);
+    if (!application) throw new NotFoundError("application", args.applicationId);
+    if (options.live && application.archivedAt !== null) throw new ArchivedError(application.name);
   }
   return { environmentId, applicationId };
 }
@@ -146,7 +159,7 @@ builder.subscriptionField("syncStatusChanged", (t) =>
   t.field({
     type: SyncNotificationRef,
     description:
-      "Sync status changes of the organization as they commit, on any instance. With `after`, first every stored notification after that cursor, then live ones: no gap, no duplicate. Ends when the token is revoked.",
+      "Sync status changes of the organization as they commit, on any instance. With `after`, first every stored notification after that cursor, then live ones: no gap, no duplicate. Ends when the token is revoked, or when the environment or application filtered on is deleted or archived.",
     args: {
       environmentId: t.arg.id({ required: false, description: "Only this environment's." }),
       applicationId: t.arg.id({ required: false, description: "Only this application's." }),
@@ -154,7 +167,7 @@ builder.subscriptionField("syncStatusChanged", (t) =>
     },
     subscribe: async (_root, args, context) => {
       // Loaders only for checking the filter's IDs, released once it is checked.
-      const filter = await filterOf(context.services.loaders(context.actor), args);
+      const filter = await filterOf(context.services.loaders(context.actor), args, { live: true });
       return context.services.syncNotificationStream(context.actor, filter, cursorOf(args.after, "after"));
     },
     // Each event executes with loaders of its own, shared by every subscriber it is executed for
