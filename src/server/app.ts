@@ -22,6 +22,8 @@ export interface App {
   start(port: number, host?: string): Promise<string>;
   /** Closes WebSockets, drains HTTP; the caller closes the database. */
   stop(): Promise<void>;
+  /** Bundles the dashboard (or reads the built pages) now, rather than on its first request. */
+  preparePages(): Promise<void>;
 }
 
 const GRAPHQL_PATH = "/graphql";
@@ -59,6 +61,7 @@ export function createApp(options: AppOptions): App {
   return {
     server,
     services,
+    preparePages: graphql.preparePages,
     start: async (port, host = "0.0.0.0") => {
       // LISTEN starts with the server: an instance relays what every instance commits.
       stopRelay = await startEventRelay(database, hub, (error) => logger.error({ err: error }, "event relay failed"));

@@ -14,6 +14,7 @@ import { executionBudget } from "./execution-budget.js";
 import { batchLimit, disableIntrospection, OPERATION_LIMITS, operationLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
 import { useOperationCost } from "./operation-cost.js";
+import { createPages } from "./pages.js";
 import { documentToRun, type PersistedDocuments, usePersistedDocuments } from "./persisted-documents.js";
 import { refusalThrottle } from "./refusal-throttle.js";
 import { useBoundedRequestJson } from "./request-body.js";
@@ -131,11 +132,15 @@ export function createGraphQLHandler({
     organizationOf: (context) => (context as GraphQLContext).actor.organizationId,
   });
 
+  // GraphiQL and the dashboard, from this server's own files (src/server/pages.ts).
+  const pages = createPages({ graphqlPath: path, logger });
+
   const yoga = createYoga<{ actor?: Actor }, GraphQLContext>({
     schema,
     graphqlEndpoint: path,
     // Without introspection, no GraphiQL either: it is how a schema is read.
     graphiql: introspection && { title: "Journey promotion API", headers: JSON.stringify({ Authorization: "Bearer <token>" }) },
+    renderGraphiQL: pages.renderGraphiQL,
     landingPage: false,
     multipart: false,
     batching: { limit: OPERATION_LIMITS.batchOperations },
@@ -157,6 +162,7 @@ export function createGraphQLHandler({
     maskedErrors: { maskError: errorMask(logger) },
     plugins: [
       useRequestLogging(logger),
+      pages.plugin,
       useCSRFPreventionForSimpleRequests(),
       useVaryByOrigin(corsOrigins),
       throttle.plugin,
@@ -226,5 +232,7 @@ export function createGraphQLHandler({
     documentToRun: (params: Record<string, unknown>) => documentToRun(persistedDocuments, params),
     /** Ends the event streams of graphql-sse's single connection mode. */
     closeEventStreams: sse.closeAll,
+    /** Bundles the dashboard (or reads the built pages) now, rather than on its first request. */
+    preparePages: pages.prepare,
   };
 }

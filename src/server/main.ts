@@ -52,7 +52,12 @@ if (settings.seedDemo && (await isEmpty(database.db))) {
 await database.analyze();
 const url = await app.start(settings.port, settings.host);
 logger.info({ url: `${url}/graphql`, database: database.kind }, "listening");
-console.log(`\nGraphiQL: ${url}/graphql`);
+// The dashboard is bundled (or the built pages read) while the API already answers; a failure leaves the API up.
+app.preparePages().then(
+  () => logger.debug("pages ready"),
+  (error) => logger.error({ err: error }, "the pages (GraphiQL, the dashboard) could not be prepared"),
+);
+console.log(`\nDashboard: ${url}/dashboard\nGraphiQL: ${url}/graphql`);
 if (seeded) {
   console.log(`Admin token of the demo organization (shown once; send it as "Authorization: Bearer <token>"):\n${seeded}\n`);
 } else {
