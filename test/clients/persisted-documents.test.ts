@@ -129,6 +129,7 @@ describe("PERSISTED_DOCUMENTS_ONLY=true", () => {
       if (data.saveJourneyStep) known.revision = data.saveJourneyStep.draft.revision;
       if (data.diff) known.changeIds = data.diff.changes.slice(0, 1).map((c: { id: string }) => c.id);
       if (data.createVariable) known.variable = data.createVariable.variable.id;
+      if (data.createJourney) known.legacy = data.createJourney.journey.id;
       if (data.propagateChanges) known.propagation = data.propagateChanges.propagation.id;
       if (data.requestPromotion) {
         known.request = data.requestPromotion.request.id;

@@ -109,7 +109,9 @@ describe.each([
         if (data.saveJourneyStep) known.revision = data.saveJourneyStep.draft.revision;
         if (data.diff) known.changeIds = data.diff.changes.slice(0, 1).map((c: { id: string }) => c.id);
         if (data.createVariable) known.variable = data.createVariable.variable.id;
-        if (data.propagateChanges) known.propagation = data.propagateChanges.propagation.id;
+        if (data.createJourney) known.legacy = data.createJourney.journey.id;
+        // The first propagation is the one the README reverts.
+        if (data.propagateChanges) known.propagation ??= data.propagateChanges.propagation.id;
         if (data.requestPromotion) {
           known.request = data.requestPromotion.request.id;
           known.planHash = data.requestPromotion.request.planHash;
@@ -126,6 +128,12 @@ describe.each([
     expect(answers.RevertPreview.revertPreview.conflicts).toEqual([]);
     expect(answers.Revert.revertPropagation.propagation).toMatchObject({ mode: "REVERT", revertOf: { id: known.propagation } });
     expect(answers.Restore.restoreJourneyVersion.draft.restoredFromVersion).toBe(1);
+    expect(answers.RetireLegacy.retireJourney.journey).toMatchObject({ key: "legacy-login", configuration: null });
+    expect(answers.RetirementDiff.diff.changes).toMatchObject([{ path: "/journeys/legacy-login", kind: "REMOVED" }]);
+    expect(answers.PromoteRetirement.propagateChanges.propagation.items).toMatchObject([
+      { path: "/journeys/legacy-login", kind: "REMOVED" },
+    ]);
+    expect(answers.AuditTrail.auditLog.edges[0].node).toMatchObject({ action: "propagateChanges", actor: "admin-token" });
     expect(answers.Approve.approvePromotionRequest.request).toMatchObject({ status: "APPROVED", approvalsNeeded: 0 });
     expect(answers.Execute.executePromotionRequest).toMatchObject({
       request: { status: "EXECUTED" },
