@@ -12,7 +12,13 @@ import {
 } from "../db/repositories/clients.js";
 import { deleteDrafts } from "../db/repositories/drafts.js";
 import { findDatabasesByEnvironmentIds, listEnvironments, lockDatabase } from "../db/repositories/environments.js";
-import { appendVersion, deleteHeads, findHeadVersions, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
+import {
+  appendVersion,
+  deleteHeads,
+  findHeadVersions,
+  findJourneysByApplicationIds,
+  lastVersionNumbers,
+} from "../db/repositories/journeys.js";
 import { findOpenRequestsOf } from "../db/repositories/promotion-requests.js";
 import type { ApplicationRow, ClientRow, DatabaseRow, EnvironmentRow } from "../db/repositories/rows.js";
 import { canonicalHash } from "../domain/canonical-json.js";
@@ -176,12 +182,18 @@ async function copyJourneys(tx: Db, actor: Actor, applicationId: string, from: E
     { journeyId: j.id, environmentId: to.id },
   ]);
   const heads = await findHeadVersions(tx, actor.organizationId, keys);
+  // A journey may have history there without a head: a client deleted there before, or a tombstone.
+  const history = await lastVersionNumbers(
+    tx,
+    to.id,
+    journeys.map((j) => j.id),
+  );
   for (const journey of journeys) {
     const source = heads.find((h) => h.journeyId === journey.id && h.environmentId === from.id);
     if (!source) continue;
     const current = heads.find((h) => h.journeyId === journey.id && h.environmentId === to.id);
     if (current?.hash === source.hash) continue;
-    await appendVersion(tx, { journeyId: journey.id, environmentId: to.id }, current?.version ?? null, {
+    await appendVersion(tx, { journeyId: journey.id, environmentId: to.id }, current?.version ?? history.get(journey.id) ?? null, {
       document: source.document,
       hash: source.hash,
       origin: "CLIENT_CREATION",

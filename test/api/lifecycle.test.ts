@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROMOTE_NOW, SAVE_STEP } from "../support/documents.js";
-import { type Api, apiAs, type Catalogue, createApplication, createCatalogueWithStaging, operation } from "../support/fixtures.js";
+import {
+  type Api,
+  apiAs,
+  type Catalogue,
+  createApplication,
+  createCatalogueWithStaging,
+  createClient,
+  operation,
+} from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { subscribeWs, wsClient } from "../support/subscriptions.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -362,6 +370,22 @@ describe("deleting", () => {
     expect(journey.stagingVersions.edges.length).toBeGreaterThan(0);
     const [event] = (await admin.data(AUDIT, { action: "deleteClient" })).auditLog.edges;
     expect(event.node).toMatchObject({ subjectId: staging.id, summary: { environment: "staging", settings: expect.any(Object) } });
+
+    // Created again, the client copies development; each journey's history there continues after what it kept.
+    await createClient(admin, {
+      applicationId: catalogue.applicationId,
+      environmentId: catalogue.environments.staging,
+      databaseId: catalogue.databases.staging,
+    });
+    const again = (
+      await admin.data(JOURNEY, {
+        id: catalogue.journeys.login,
+        dev: catalogue.environments.development,
+        staging: catalogue.environments.staging,
+      })
+    ).node;
+    expect(again.staging.version).toBe(journey.stagingVersions.edges[0].node.version + 1);
+    expect(again.stagingVersions.edges[0].node).toMatchObject({ origin: "CLIENT_CREATION", retired: false });
   });
 
   it("a database only when no client uses it", async () => {
