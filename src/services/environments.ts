@@ -166,16 +166,16 @@ const environmentInput = z.object({ environmentId: z.string() });
  * one below, and each state that changes is notified — and subscriptions filtered on it end. Its
  * row stays for the history that names it.
  *
- * Locks: the pipeline, then the rows of every environment (the ranks move; writes into one hold its
- * row shared and are waited for), then the notification lock — rows before the notification lock,
- * as every writer takes them.
+ * Locks: the pipeline, then the rows of every environment FOR NO KEY UPDATE (the ranks move; writes
+ * into one hold its row shared and are waited for, foreign-key checks are not), then the
+ * notification lock.
  */
 export async function deleteEnvironment(db: Db, actor: Actor, input: { environmentId: string }): Promise<EnvironmentRow[]> {
   if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may delete an environment");
   const { environmentId } = parseInput(environmentInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     await lockPipeline(tx, actor.organizationId);
-    const pipeline = await lockEnvironments(tx, actor.organizationId, "all", "update");
+    const pipeline = await lockEnvironments(tx, actor.organizationId, "all", "no key update");
     const environment = pipeline.find((e) => e.id === environmentId);
     if (!environment) throw new NotFoundError("environment", environmentId);
     const dependents = await environmentDependents(tx, environment.id);

@@ -14,13 +14,16 @@ export async function listEnvironments(db: Db, organizationId: string): Promise<
 
 /**
  * The pipeline's environments, their rows locked until commit: `share` for a write into one of them
- * (a client, a database, a value), `update` for a change of the pipeline (a deletion, which moves ranks).
+ * (a client, a database, a value), `no key update` for a change of the pipeline (a deletion, which
+ * moves ranks). Not FOR UPDATE: that would also block the foreign-key checks of every insert naming
+ * an environment (notifications, propagations, versions), and a writer holding the notification lock
+ * or one environment's row would then wait for the deletion while it waits for them.
  */
 export async function lockEnvironments(
   db: Db,
   organizationId: string,
   ids: readonly string[] | "all",
-  mode: "share" | "update",
+  mode: "share" | "no key update",
 ): Promise<EnvironmentRow[]> {
   if (ids !== "all" && ids.length === 0) return [];
   return db
