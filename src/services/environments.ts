@@ -49,7 +49,9 @@ export async function createEnvironment(db: Db, actor: Actor, input: CreateEnvir
   return inTransaction(db, actor.organizationId, async (tx) => {
     // One insertion at a time: each reads the ranks the one before it left.
     await lockPipeline(tx, actor.organizationId);
-    const existing = await listEnvironments(tx, actor.organizationId);
+    // The rows whose ranks move, before the notification lock (as deleteEnvironment): a write into one
+    // of them holds its row shared and may be waiting for that lock.
+    const existing = await lockEnvironments(tx, actor.organizationId, "all", "no key update");
     const rank = Math.min(values.rank, existing.length);
     const insert = async () => {
       const row = await uniqueAs(
