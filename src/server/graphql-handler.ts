@@ -139,7 +139,12 @@ export function createGraphQLHandler({
     schema,
     graphqlEndpoint: path,
     // Without introspection, no GraphiQL either: it is how a schema is read.
-    graphiql: introspection && { title: "Journey promotion API", headers: JSON.stringify({ Authorization: "Bearer <token>" }) },
+    // The token typed into the headers stays in the tab: never persisted to localStorage.
+    graphiql: introspection && {
+      title: "Journey promotion API",
+      headers: JSON.stringify({ Authorization: "Bearer <token>" }),
+      shouldPersistHeaders: false,
+    },
     renderGraphiQL: pages.renderGraphiQL,
     landingPage: false,
     multipart: false,

@@ -20,7 +20,7 @@ import { type Actor, savedBy, updatedBy } from "./actor.js";
 import { audit } from "./audit.js";
 import { inputs, parseInput } from "./input.js";
 import type { Loaders } from "./loaders.js";
-import { lockConfigurations } from "./locks.js";
+import { lockConfigurationForDraft, lockConfigurations } from "./locks.js";
 import { environmentOf, journeyOf, writableApplication } from "./lookups.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction } from "./transaction.js";
@@ -76,6 +76,13 @@ export async function editTarget(tx: Db, actor: Actor, journeyId: string, enviro
   await writableApplication(tx, actor, journey.applicationId);
   if (!environment.editable) throw new EnvironmentLockedError(environment.name);
   return { journey, environment, key: { journeyId: journey.id, environmentId: environment.id } };
+}
+
+/** The target of a draft edit, its configuration locked shared (see lockConfigurationForDraft). */
+async function draftTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
+  const target = await editTarget(tx, actor, journeyId, environmentId);
+  await lockConfigurationForDraft(tx, target.journey.applicationId, target.environment.id);
+  return target;
 }
 
 /** The head version; a retired journey has none, and says how to bring it back. */
@@ -151,7 +158,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: SaveJourneySt
   const definition = validated.value;
 
   return inTransaction(db, actor.organizationId, async (tx) => {
-    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    const target = await draftTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
     auditDraft(target, { step: step.key });
     return updateDraft(tx, target.key, putStep(draft.document, step.key, definition, values.position), updatedBy(actor));
@@ -162,7 +169,7 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: SaveJourneySt
 function editStep(db: Db, actor: Actor, input: StepRefInput, edit: typeof removeStep): Promise<JourneyDraftRow> {
   const values = parseInput(stepRefInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
-    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    const target = await draftTarget(tx, actor, values.journeyId, values.environmentId);
     const draft = await draftFor(tx, actor, target);
     auditDraft(target, { step: values.stepKey });
     return updateDraft(tx, target.key, edit(draft.document, values.stepKey), updatedBy(actor));
@@ -186,7 +193,7 @@ export function setJourneyStart(db: Db, actor: Actor, input: StepRefInput): Prom
 export async function restoreJourneyVersion(db: Db, actor: Actor, input: RestoreJourneyVersionInput): Promise<JourneyDraftRow> {
   const values = parseInput(restoreInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
-    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    const target = await draftTarget(tx, actor, values.journeyId, values.environmentId);
     const [version] = await findVersions(tx, actor.organizationId, [{ ...target.key, version: values.version }]);
     if (!version) throw new NotFoundError(`version ${values.version} of journey "${target.journey.key}" in ${target.environment.name}`);
     const current = await currentOf(tx, actor, target.key, target.environment, target.journey);
@@ -220,7 +227,7 @@ export async function restoreJourneyVersion(db: Db, actor: Actor, input: Restore
 export async function discardJourneyDraft(db: Db, actor: Actor, input: DraftRefInput): Promise<JourneyRow> {
   const values = parseInput(draftRefInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
-    const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
+    const target = await draftTarget(tx, actor, values.journeyId, values.environmentId);
     await deleteDraft(tx, target.key);
     auditDraft(target, {});
     return target.journey;

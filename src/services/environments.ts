@@ -24,7 +24,7 @@ import { type Actor, hasRole } from "./actor.js";
 import { audit } from "./audit.js";
 import { inputs, parseInput } from "./input.js";
 import { lockPipeline } from "./locks.js";
-import { environmentForWrite, environmentOf } from "./lookups.js";
+import { environmentForWrite } from "./lookups.js";
 import { applyPolicyToOpenRequests } from "./promotion-requests.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
@@ -123,7 +123,7 @@ export async function setApprovalPolicy(
   if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may set an approval policy");
   return inTransaction(db, actor.organizationId, async (tx) => {
     const { environmentId, ...policy } = values;
-    await environmentOf(tx, actor, environmentId);
+    await environmentForWrite(tx, actor, environmentId);
     const row = await updateApprovalPolicy(tx, actor.organizationId, environmentId, policy);
     if (!row) throw new NotFoundError("environment", environmentId);
     // Then the open requests into it: a stricter policy reaches them too.
@@ -183,6 +183,10 @@ export async function deleteEnvironment(db: Db, actor: Actor, input: { environme
     const dependents = await environmentDependents(tx, environment.id);
     if (environment.editable && !pipeline.some((e) => e.editable && e.id !== environment.id)) {
       dependents.unshift("the pipeline: it is the last editable environment, where changes start");
+    } else if (pipeline[0].id === environment.id && pipeline.length > 1 && !pipeline[1].editable) {
+      dependents.unshift(
+        `the pipeline: changes start in its lowest environment, and ${pipeline[1].name}, which would be the lowest, is not editable`,
+      );
     }
     if (dependents.length > 0) throw new InUseError(environment.name, dependents);
     await withSyncNotifications(tx, actor, await listApplicationIds(tx, actor.organizationId), () =>
@@ -203,7 +207,7 @@ export async function updateEnvironment(db: Db, actor: Actor, input: UpdateEnvir
   if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may rename an environment");
   const { environmentId, name } = parseInput(updateEnvironmentInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
-    const environment = await environmentOf(tx, actor, environmentId);
+    const environment = await environmentForWrite(tx, actor, environmentId);
     const renamed = await updateEnvironmentName(tx, environment.id, name);
     audit({ type: "Environment", id: environment.id }, { key: environment.key, from: environment.name, to: name });
     return renamed;

@@ -4,13 +4,18 @@ import { findApplicationsByIds } from "../db/repositories/applications.js";
 import { findAuditEventsByIds } from "../db/repositories/audit.js";
 import { findClientSummariesByApplicationIds, findClientsByIds } from "../db/repositories/clients.js";
 import { findDrafts } from "../db/repositories/drafts.js";
-import { findDatabasesByEnvironmentIds, findDatabasesByIds, listEnvironments } from "../db/repositories/environments.js";
+import {
+  findDatabasesByEnvironmentIds,
+  findDatabasesByIds,
+  findEnvironmentsByIds,
+  listEnvironments,
+} from "../db/repositories/environments.js";
 import {
   findHeads,
   findHeadsByApplicationIds,
   findHeadVersions,
-  findJourneysByApplicationIds,
   findJourneysByIds,
+  findJourneysWithPresenceByApplicationIds,
   findVersions,
   type JourneyEnvironmentKey,
   journeyEnvironmentKey,
@@ -64,10 +69,14 @@ const FACTORIES = {
       const rows = await listEnvironments(db, org);
       return keys.map(() => rows);
     }),
-  environment: (_db: Db, _org: string, loaders: Loaders) =>
+  // From the pipeline's list; an id it lacks may be a deleted environment, which the history still
+  // names (propagations, notifications, requests, value changes): read by id.
+  environment: (db: Db, org: string, loaders: Loaders) =>
     new DataLoader<string, Environment | null>(async (ids) => {
       const rows = await loaders.environments();
-      return ids.map((id) => rows.find((e) => e.id === id) ?? null);
+      const missing = ids.filter((id) => isUuid(id) && !rows.some((e) => e.id === id));
+      const deleted = missing.length === 0 ? [] : await findEnvironmentsByIds(db, org, missing);
+      return ids.map((id) => rows.find((e) => e.id === id) ?? deleted.find((e) => e.id === id) ?? null);
     }),
   organization: (db: Db, org: string) =>
     new DataLoader<string, Awaited<ReturnType<typeof findOrganizationsByIds>>[number] | null>(async (ids) =>
@@ -88,7 +97,7 @@ const FACTORIES = {
   // Lists and sync states need no settings: those load by id (`client`) when a field asks for them.
   clientsByApplication: (db: Db, org: string) => grouped(db, org, findClientSummariesByApplicationIds, (r) => r.applicationId),
   journey: (db: Db, org: string) => byId(db, org, findJourneysByIds),
-  journeysByApplication: (db: Db, org: string) => grouped(db, org, findJourneysByApplicationIds, (r) => r.applicationId),
+  journeysByApplication: (db: Db, org: string) => grouped(db, org, findJourneysWithPresenceByApplicationIds, (r) => r.applicationId),
   propagation: (db: Db, org: string) => byId(db, org, findPropagationsByIds),
   auditEvent: (db: Db, org: string) => byId(db, org, findAuditEventsByIds),
   revertsOf: (db: Db, org: string) => grouped(db, org, findRevertsOf, (r) => r.revertOfId!),

@@ -21,6 +21,15 @@ export function lockConfigurations(tx: Db, applicationId: string, environments: 
   ]);
 }
 
+/**
+ * Locks an application's configuration in an environment shared: draft edits, which must not slip a
+ * new draft past a retirement or a client's deletion (they take it exclusively and look for drafts),
+ * yet may run beside each other and beside promotions reading the environment.
+ */
+export function lockConfigurationForDraft(tx: Db, applicationId: string, environmentId: string): Promise<void> {
+  return lockNames(tx, [{ name: configuration(applicationId, environmentId), shared: true }]);
+}
+
 /** Serializes the writes of one variable: its values (each a new version) and its deletion. */
 export function lockVariable(tx: Db, variableId: string): Promise<void> {
   return lockNames(tx, [{ name: `variable:${variableId}`, shared: false }]);

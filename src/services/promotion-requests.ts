@@ -277,6 +277,8 @@ export async function executePromotionRequest(
     const unlocked = await requestOf(tx, actor, values.requestId);
     // The role first: a replayed key answers only whom the request itself would be allowed for.
     requirePromoterOf(actor, await environmentOf(tx, actor, unlocked.toEnvironmentId), "execute a promotion into");
+    // An archived application first too: a replay is a write of the audit log, refused like the others.
+    await writableApplication(tx, actor, unlocked.applicationId);
     const earlier = await earlierAnswer(tx, actor, values.idempotencyKey, requestHash);
     if (earlier) {
       if (earlier.propagation.promotionRequestId !== unlocked.id) {
@@ -287,7 +289,6 @@ export async function executePromotionRequest(
       return { request: await requestOf(tx, actor, unlocked.id), propagation: earlier.propagation };
     }
     const request = await lockedRequest(tx, actor, values.requestId);
-    await writableApplication(tx, actor, request.applicationId);
     const at = now();
     const refused = await refusedAction(tx, actor, request, "execute", "executed", at);
     if (refused) return refused;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { insertEnvironments } from "../db/repositories/environments.js";
+import { insertEnvironments, lockEnvironments } from "../db/repositories/environments.js";
 import { findOrganizationByName, insertOrganization } from "../db/repositories/organizations.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
 import { notifyTokenRevoked } from "../db/repositories/sync-notifications.js";
@@ -73,6 +73,11 @@ export async function issueToken(
 ): Promise<{ token: string; apiToken: ApiTokenRow }> {
   const token = generateSecret();
   const apiToken = await inTransaction(db, values.organizationId, async (tx) => {
+    // A RUNTIME token's environment, locked shared: a deletion of it waits, then sees the token (IN_USE).
+    if (values.environmentId !== undefined) {
+      const [environment] = await lockEnvironments(tx, values.organizationId, [values.environmentId], "share");
+      if (!environment) throw new NotFoundError("environment", values.environmentId);
+    }
     const row = await uniqueAs(
       insertApiToken(tx, { ...values, tokenHash: hashToken(token) }),
       `An active token of the organization is already named "${values.name}"`,

@@ -178,7 +178,7 @@ export async function updateApprovalPolicy(
 
 /**
  * What still depends on an environment, in words (at most 101, in order): its clients, databases,
- * active RUNTIME tokens, variable values, journey configurations and open promotion requests.
+ * active RUNTIME tokens, variable values, journey configurations and drafts, and open promotion requests.
  */
 export async function environmentDependents(db: Db, environmentId: string): Promise<string[]> {
   const result = await db.execute<{ what: string }>(sql`
@@ -197,6 +197,9 @@ export async function environmentDependents(db: Db, environmentId: string): Prom
         from journey_heads h join journeys j on j.id = h.journey_id join applications a on a.id = j.application_id
         where h.environment_id = ${environmentId}
       union all
+      select 'a draft of journey "' || j.key || '" of ' || a.name || ' (save or discard it)'
+        from journey_drafts d join journeys j on j.id = d.journey_id join applications a on a.id = j.application_id
+        where d.environment_id = ${environmentId}      union all
       select 'open promotion request ' || r.id || ' of ' || a.name
         from promotion_requests r join applications a on a.id = r.application_id
         where (r.to_environment_id = ${environmentId} or r.from_environment_id = ${environmentId}) and r.status in ('PENDING', 'APPROVED')

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, sql } from "drizzle-orm";
 import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { journeyHeads, journeys, journeyVersions } from "../schema.js";
@@ -38,6 +38,26 @@ export async function findJourneyByKey(db: Db, applicationId: string, key: strin
 export async function updateJourneyName(db: Db, id: string, name: string): Promise<JourneyRow> {
   const [row] = await db.update(journeys).set({ name }).where(eq(journeys.id, id)).returning();
   return row;
+}
+
+/**
+ * The journeys of these applications, by key, each with whether it has a configuration in some
+ * environment (`configured`: false once it is retired everywhere) — in one statement.
+ */
+export async function findJourneysWithPresenceByApplicationIds(
+  db: Db,
+  organizationId: string,
+  applicationIds: readonly string[],
+): Promise<(JourneyRow & { configured: boolean })[]> {
+  if (applicationIds.length === 0) return [];
+  return db
+    .select({
+      ...getTableColumns(journeys),
+      configured: sql<boolean>`exists (select 1 from ${journeyHeads} where ${journeyHeads.journeyId} = ${journeys.id})`,
+    })
+    .from(journeys)
+    .where(and(eq(journeys.organizationId, organizationId), inArray(journeys.applicationId, applicationIds)))
+    .orderBy(asc(journeys.key));
 }
 
 export async function insertJourney(

@@ -51,9 +51,7 @@ builder.node(ApplicationRef, {
       },
       resolve: async (a, { includeRetired }, { loaders }) => {
         const journeys = await loaders.journeysByApplication.load(a.id);
-        if (includeRetired) return journeys;
-        const configured = new Set((await loaders.headsByApplication.load(a.id)).map((h) => h.journeyId));
-        return journeys.filter((j) => configured.has(j.id));
+        return includeRetired ? journeys : journeys.filter((j) => j.configured);
       },
     }),
     journey: t.field({

@@ -1,5 +1,7 @@
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from "@pothos/plugin-relay";
-import { ValidationError } from "../../domain/errors.js";
+import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import { isStorableText } from "../../domain/storable-text.js";
+import { isUuid } from "../../domain/uuid.js";
 import { type AuditEventRow, hasRole } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { pageCost } from "../cost.js";
@@ -38,6 +40,13 @@ builder.node(AuditEventRef, {
   }),
 });
 
+/** A token's local id from its global ID: NOT_FOUND unless it is one a token could have. */
+function tokenIdOf(globalId: string): string {
+  const id = localId(globalId, "ApiToken");
+  if (!isUuid(id)) throw new NotFoundError("API token", globalId);
+  return id;
+}
+
 /** The longest action filter taken: longer than any mutation's name. */
 const MAX_ACTION_LENGTH = 100;
 
@@ -55,8 +64,10 @@ builder.queryField("auditLog", (t) =>
       },
       resolve: async (_root, args, { services, actor }) => {
         const positions = pagePositions(auditEventCursor, args);
-        if (args.action != null && args.action.length > MAX_ACTION_LENGTH) {
-          throw new ValidationError([{ path: "action", message: `action must be at most ${MAX_ACTION_LENGTH} characters` }]);
+        if (args.action != null && (args.action.length > MAX_ACTION_LENGTH || !isStorableText(args.action))) {
+          throw new ValidationError([
+            { path: "action", message: `action must be text of at most ${MAX_ACTION_LENGTH} characters (a mutation's name)` },
+          ]);
         }
         if (args.subjectId != null && parseGlobalId(args.subjectId) === null) {
           throw new ValidationError([{ path: "subjectId", message: "subjectId is not a global ID of this API" }]);
@@ -64,7 +75,7 @@ builder.queryField("auditLog", (t) =>
         const filter = {
           action: args.action ?? undefined,
           subjectId: args.subjectId ?? undefined,
-          actorTokenId: args.actorTokenId == null ? undefined : localId(args.actorTokenId, "ApiToken"),
+          actorTokenId: args.actorTokenId == null ? undefined : tokenIdOf(args.actorTokenId),
         };
         return resolveCursorConnection(
           { args, toCursor: auditEventCursor.encode, maxSize: MAX_PAGE_SIZE, defaultSize: 20 },
