@@ -136,6 +136,9 @@ describe("the audit log", () => {
     expect(errorCodes(await admin.request(AUDIT_LOG, { action: "a".repeat(101) }))).toEqual(["VALIDATION_FAILED"]);
     expect(errorCodes(await admin.request(AUDIT_LOG, { actorTokenId: catalogue.applicationId }))).toEqual(["NOT_FOUND"]);
     expect(errorCodes(await admin.request(AUDIT_LOG, { after: "bogus" }))).toEqual(["VALIDATION_FAILED"]);
+    expect(errorCodes(await admin.request(AUDIT_LOG, { action: "create\u0000x" }))).toEqual(["VALIDATION_FAILED"]);
+    const notAUuid = Buffer.from("ApiToken:not-a-uuid").toString("base64");
+    expect(errorCodes(await admin.request(AUDIT_LOG, { actorTokenId: notAUuid }))).toEqual(["NOT_FOUND"]);
   });
 
   it("never holds a secret's value: a SECRET's value is recorded as its fingerprint", async () => {

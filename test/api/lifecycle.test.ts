@@ -7,6 +7,7 @@ import {
   createApplication,
   createCatalogueWithStaging,
   createClient,
+  createDatabase,
   operation,
 } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -437,6 +438,53 @@ describe("deleting", () => {
     });
   });
 
+  it("keeps the history that names a deleted environment readable", async () => {
+    const { admin, catalogue } = await world("lifecycle-environment-history", false);
+    const qa = first(await admin.data(CREATE_ENVIRONMENT, { input: { key: "qa", name: "QA", rank: 9 } })) as {
+      environment: { id: string };
+    };
+    const database = await createDatabase(admin, { environmentId: qa.environment.id, name: "qa-users" });
+    const client = await createClient(admin, {
+      applicationId: catalogue.applicationId,
+      environmentId: qa.environment.id,
+      databaseId: database,
+    });
+    await admin.data(SAVE_STEP, {
+      input: {
+        journeyId: catalogue.journeys.login,
+        environmentId: catalogue.environments.development,
+        step: {
+          key: "extra",
+          type: "IDENTIFIER",
+          name: "Extra",
+          enabled: true,
+          settings: {},
+          transitions: [{ outcome: "success", to: "COMPLETE" }],
+        },
+      },
+    });
+    expect(first(await admin.data(DELETE_CLIENT, { input: { clientId: client } }))).toMatchObject({ __typename: "DeleteClientSuccess" });
+    expect(first(await admin.data(DELETE_DATABASE, { input: { databaseId: database } }))).toMatchObject({
+      __typename: "DeleteDatabaseSuccess",
+    });
+    expect(first(await admin.data(DELETE_ENVIRONMENT, { input: { environmentId: qa.environment.id } }))).toMatchObject({
+      __typename: "DeleteEnvironmentSuccess",
+    });
+    const history = await admin.data(
+      `query($qa: ID!) {
+        node(id: $qa) { ... on Environment { key deletedAt lower { key } } }
+        environments { key }
+        syncNotifications(first: 50, environmentId: $qa) { edges { node { environment { key deletedAt } status } } }
+      }`,
+      { qa: qa.environment.id },
+    );
+    expect(history.node).toMatchObject({ key: "qa", deletedAt: expect.any(String), lower: null });
+    expect(history.environments.map((e: { key: string }) => e.key)).toEqual(["development", "staging", "production"]);
+    expect(history.syncNotifications.edges.length).toBeGreaterThan(0);
+    for (const edge of history.syncNotifications.edges)
+      expect(edge.node.environment).toMatchObject({ key: "qa", deletedAt: expect.any(String) });
+  });
+
   it("never the last editable environment", async () => {
     const tenant = await createTenant("lifecycle-last-editable");
     const admin = apiAs(server.endpoint, tenant);
@@ -444,6 +492,17 @@ describe("deleting", () => {
     const development = environments.find((e) => e.key === "development")!;
     const refused = first(await admin.data(DELETE_ENVIRONMENT, { input: { environmentId: development.id } }));
     expect(refused).toMatchObject({ code: "IN_USE", references: [expect.stringMatching(/last editable environment/)] });
+    // Another editable environment on top does not make development deletable: changes start at the lowest.
+    const sandbox = first(
+      await admin.data(CREATE_ENVIRONMENT, { input: { key: "sandbox", name: "Sandbox", rank: 9, editable: true } }),
+    ) as {
+      environment: { id: string };
+    };
+    const lowest = first(await admin.data(DELETE_ENVIRONMENT, { input: { environmentId: development.id } }));
+    expect(lowest).toMatchObject({ code: "IN_USE", references: [expect.stringMatching(/lowest environment.*Staging.*is not editable/)] });
+    expect(first(await admin.data(DELETE_ENVIRONMENT, { input: { environmentId: sandbox.environment.id } }))).toMatchObject({
+      __typename: "DeleteEnvironmentSuccess",
+    });
     // Production holds nothing: it goes, and staging is the top.
     const production = environments.find((e) => e.key === "production")!;
     const deleted = first(await admin.data(DELETE_ENVIRONMENT, { input: { environmentId: production.id } })) as {
