@@ -20,6 +20,8 @@ interface World {
   ids: Record<NodeTypeName, string>;
   /** The plan hash of the promotion request, as a reviewer would send it. */
   planHash: string;
+  /** What a lifecycle mutation (DESIGN.md §10) could act on, were it found: an environment and a database nothing uses. */
+  unused: { environment: string; database: string };
 }
 
 let server: TestServer;
@@ -99,6 +101,10 @@ async function world(label: string): Promise<World> {
       },
     },
   );
+  const unusedEnvironment = await admin.data(
+    `mutation($input: CreateEnvironmentInput!) { createEnvironment(input: $input) { ... on CreateEnvironmentSuccess { environment { id } } } }`,
+    { input: { key: "unused", name: "Unused", rank: 3 } },
+  );
   const audit = await admin.data(`{ auditLog(first: 1) { edges { node { id } } } }`);
   return {
     tenant,
@@ -122,6 +128,8 @@ async function world(label: string): Promise<World> {
       AuditEvent: audit.auditLog.edges[0].node.id,
     },
     planHash: promotionRequest.planHash,
+    // Production's database: no client uses it.
+    unused: { environment: unusedEnvironment.createEnvironment.environment.id, database: catalogue.databases.production },
   };
 }
 
@@ -516,6 +524,66 @@ const MUTATIONS: [string, string, (w: World, o: World) => Record<string, unknown
     "executePromotionRequest",
     `mutation($input: ExecutePromotionRequestInput!) { executePromotionRequest(input: $input) { ${RESULT} } }`,
     (_w, o) => ({ requestId: o.ids.PromotionRequest, idempotencyKey: "probe-execution" }),
+  ],
+  [
+    "retireJourney of their journey",
+    `mutation($input: RetireJourneyInput!) { retireJourney(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ journeyId: o.catalogue.journeys.registration, environmentId: o.catalogue.environments.development }),
+  ],
+  [
+    "retireJourney in their environment",
+    `mutation($input: RetireJourneyInput!) { retireJourney(input: $input) { ${RESULT} } }`,
+    (w, o) => ({ journeyId: w.catalogue.journeys.registration, environmentId: o.catalogue.environments.development }),
+  ],
+  [
+    "updateJourney",
+    `mutation($input: UpdateJourneyInput!) { updateJourney(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ journeyId: o.catalogue.journeys.login, name: "Probe" }),
+  ],
+  [
+    "archiveApplication",
+    `mutation($input: ArchiveApplicationInput!) { archiveApplication(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ applicationId: o.catalogue.applicationId }),
+  ],
+  [
+    "unarchiveApplication",
+    `mutation($input: UnarchiveApplicationInput!) { unarchiveApplication(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ applicationId: o.catalogue.applicationId }),
+  ],
+  [
+    "updateApplication",
+    `mutation($input: UpdateApplicationInput!) { updateApplication(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ applicationId: o.catalogue.applicationId, name: "Probe" }),
+  ],
+  [
+    "deleteClient",
+    `mutation($input: DeleteClientInput!) { deleteClient(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ clientId: o.ids.Client }),
+  ],
+  [
+    "deleteDatabase of their unused database",
+    `mutation($input: DeleteDatabaseInput!) { deleteDatabase(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ databaseId: o.unused.database }),
+  ],
+  [
+    "deleteDatabase of their database in use",
+    `mutation($input: DeleteDatabaseInput!) { deleteDatabase(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ databaseId: o.ids.Database }),
+  ],
+  [
+    "deleteEnvironment of their unused environment",
+    `mutation($input: DeleteEnvironmentInput!) { deleteEnvironment(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ environmentId: o.unused.environment }),
+  ],
+  [
+    "deleteEnvironment of their environment in use",
+    `mutation($input: DeleteEnvironmentInput!) { deleteEnvironment(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ environmentId: o.catalogue.environments.staging }),
+  ],
+  [
+    "updateEnvironment",
+    `mutation($input: UpdateEnvironmentInput!) { updateEnvironment(input: $input) { ${RESULT} } }`,
+    (_w, o) => ({ environmentId: o.catalogue.environments.staging, name: "Probe" }),
   ],
 ];
 

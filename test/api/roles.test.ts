@@ -8,6 +8,8 @@ import {
   createApplication,
   createCatalogue,
   createClient,
+  createDatabase,
+  createJourney,
   errorCodes,
   operation,
 } from "../support/fixtures.js";
@@ -99,6 +101,25 @@ const MUTATIONS = {
   ),
   executePromotionRequest: operation(
     `mutation ExecutePromotionRequest($input: ExecutePromotionRequestInput!) { executePromotionRequest(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  retireJourney: operation(`mutation RetireJourney($input: RetireJourneyInput!) { retireJourney(input: $input) { ${RESULT_FIELDS} } }`),
+  updateJourney: operation(`mutation UpdateJourney($input: UpdateJourneyInput!) { updateJourney(input: $input) { ${RESULT_FIELDS} } }`),
+  archiveApplication: operation(
+    `mutation ArchiveApplication($input: ArchiveApplicationInput!) { archiveApplication(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  unarchiveApplication: operation(
+    `mutation UnarchiveApplication($input: UnarchiveApplicationInput!) { unarchiveApplication(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  updateApplication: operation(
+    `mutation UpdateApplication($input: UpdateApplicationInput!) { updateApplication(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  deleteClient: operation(`mutation DeleteClient($input: DeleteClientInput!) { deleteClient(input: $input) { ${RESULT_FIELDS} } }`),
+  deleteDatabase: operation(`mutation DeleteDatabase($input: DeleteDatabaseInput!) { deleteDatabase(input: $input) { ${RESULT_FIELDS} } }`),
+  deleteEnvironment: operation(
+    `mutation DeleteEnvironment($input: DeleteEnvironmentInput!) { deleteEnvironment(input: $input) { ${RESULT_FIELDS} } }`,
+  ),
+  updateEnvironment: operation(
+    `mutation UpdateEnvironment($input: UpdateEnvironmentInput!) { updateEnvironment(input: $input) { ${RESULT_FIELDS} } }`,
   ),
 };
 
@@ -199,6 +220,23 @@ async function promotionRequest(
   expect(made.requestPromotion.__typename, made.requestPromotion.message).toBe("RequestPromotionSuccess");
   expect(made.requestPromotion.request.status).toBe(options.pending ? "PENDING" : "APPROVED");
   return made.requestPromotion.request;
+}
+
+const PREPARE_ENVIRONMENT = operation(`mutation PrepareEnvironment($input: CreateEnvironmentInput!) {
+  createEnvironment(input: $input) { ... on CreateEnvironmentSuccess { environment { id } } } }`);
+
+/** A new environment on top of the pipeline with nothing in it (as an ADMIN); its id. */
+async function spareEnvironment(n: number): Promise<string> {
+  const input = { key: `spare-${n}`, name: `Spare ${n}`, rank: 1000 };
+  return (await admin.data(PREPARE_ENVIRONMENT, { input })).createEnvironment.environment.id;
+}
+
+/** A new application (as an ADMIN), archived at once; its id. */
+async function archivedApplication(n: number): Promise<string> {
+  const applicationId = await createApplication(admin, `Archived ${n}`);
+  const archived = await admin.data(MUTATIONS.archiveApplication, { input: { applicationId } });
+  expect(archived.archiveApplication.__typename).toBe("ArchiveApplicationSuccess");
+  return applicationId;
 }
 
 const CREATE_RUNTIME_TOKEN = operation(`mutation CreateRuntimeToken($input: CreateApiTokenInput!) {
@@ -408,6 +446,46 @@ const MATRIX: Record<MutationName, { allowed: Role[]; input: (n: number) => Prom
     allowed: ["PROMOTER", "ADMIN"],
     input: async (n) => ({ requestId: (await promotionRequest(n)).id }),
   },
+  retireJourney: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    // A journey of its own each time, in development only: its retirement stands in no other call's way.
+    input: async (n) => ({
+      journeyId: await createJourney(admin, { applicationId: catalogue.applicationId, key: `retired-${n}`, name: `Retired ${n}` }),
+      environmentId: catalogue.environments.development,
+    }),
+  },
+  updateJourney: {
+    allowed: ["EDITOR", "PROMOTER", "ADMIN"],
+    input: async (n) => ({ journeyId: catalogue.journeys.registration, name: `Registration ${n}` }),
+  },
+  archiveApplication: { allowed: ["ADMIN"], input: async (n) => ({ applicationId: await createApplication(admin, `To archive ${n}`) }) },
+  unarchiveApplication: { allowed: ["ADMIN"], input: async (n) => ({ applicationId: await archivedApplication(n) }) },
+  updateApplication: {
+    allowed: ["ADMIN"],
+    input: async (n) => ({ applicationId: await createApplication(admin, `To rename ${n}`), name: `Renamed ${n}` }),
+  },
+  deleteClient: {
+    allowed: ["ADMIN"],
+    // An application's only client, in development: nothing above depends on it.
+    input: async (n) => ({
+      clientId: await createClient(admin, {
+        applicationId: await createApplication(admin, `Client to delete ${n}`),
+        environmentId: catalogue.environments.development,
+        databaseId: catalogue.databases.development,
+      }),
+    }),
+  },
+  deleteDatabase: {
+    allowed: ["ADMIN"],
+    input: async (n) => ({
+      databaseId: await createDatabase(admin, { environmentId: catalogue.environments.production, name: `unused-${n}` }),
+    }),
+  },
+  deleteEnvironment: { allowed: ["ADMIN"], input: async (n) => ({ environmentId: await spareEnvironment(n) }) },
+  updateEnvironment: {
+    allowed: ["ADMIN"],
+    input: async (n) => ({ environmentId: await spareEnvironment(n), name: `Renamed tier ${n}` }),
+  },
 };
 
 describe("variable values outside editable environments by role", () => {
@@ -495,6 +573,18 @@ describe("restores outside editable environments by role", () => {
       const before = await organizationRows(tenant.organizationId);
       const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.restoreJourneyVersion, { input });
       expect(response.data.restoreJourneyVersion).toMatchObject({ __typename: "EnvironmentLockedError", code: "ENVIRONMENT_LOCKED" });
+      expect(await organizationRows(tenant.organizationId)).toEqual(before);
+    }
+  });
+});
+
+describe("retirements outside editable environments by role", () => {
+  it("refuses every role that may retire with ENVIRONMENT_LOCKED in staging, writing nothing", async () => {
+    const input = { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.staging };
+    for (const role of ["EDITOR", "PROMOTER", "ADMIN"] as const) {
+      const before = await organizationRows(tenant.organizationId);
+      const response = await gql(server.endpoint, tenant.tokens[role], MUTATIONS.retireJourney, { input });
+      expect(response.data.retireJourney).toMatchObject({ __typename: "EnvironmentLockedError", code: "ENVIRONMENT_LOCKED" });
       expect(await organizationRows(tenant.organizationId)).toEqual(before);
     }
   });

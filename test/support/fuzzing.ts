@@ -39,6 +39,8 @@ import {
   createApplication,
   createCatalogue,
   createClient,
+  createDatabase,
+  createJourney,
   LOGIN_DOCUMENT,
   operation,
   tenantRows,
@@ -59,8 +61,9 @@ import { SAVE, SAVE_STEP } from "./documents.js";
  * - a mutation answers with its Success type or a typed error (never an execution error);
  * - a refused call leaves every row of the tenant as it was (but PLAN_STALE naming the changes that
  *   moved, which marks its promotion request STALE and nothing else); a call that succeeds may write,
- *   what it wrote keeps the stored journeys well-formed and raised the organization's revision, and a
- *   draft edit or a promotion request mutation wrote what it says and nothing more.
+ *   what it wrote keeps the stored journeys and the pipeline well-formed and raised the organization's revision, and a
+ *   draft edit, a promotion request mutation or a lifecycle mutation wrote what it says and nothing more;
+ * - one audit event per successful call, none per refused one.
  *
  * A test file calls `fuzzing()` once at its top, then fuzzes its area's mutations with
  * `fuzzEveryInput` or sends chosen inputs with `call`. Runs are seeded: FUZZ_SEED=<seed> replays a run (fast-check prints the seed and the
@@ -88,6 +91,8 @@ const ERROR_CODES: Record<string, string> = {
   InvalidRequestStateError: "INVALID_REQUEST_STATE",
   PlanStaleError: "PLAN_STALE",
   SelfApprovalError: "SELF_APPROVAL",
+  ArchivedError: "ARCHIVED",
+  InUseError: "IN_USE",
 };
 
 /** What a response must never show: the database, the driver, the code, or the masked message. */
@@ -119,6 +124,8 @@ const PROBLEMS = `... on ValidationError { problems { path message } }`;
 const CONFIGURATION_PROBLEMS = `${PROBLEMS} ... on InvalidConfigurationError { problems { path message } }`;
 /** A plan that moved names its changes: the request is then STALE (see expectMarkedStale). */
 const PLAN_STALE = "... on PlanStaleError { changeIds }";
+/** What still depends on an object a deletion refused: in words, checked for leaks like every message. */
+const IN_USE = `${PROBLEMS} ... on InUseError { references }`;
 const mutation = (name: string, inputType: string, problems = PROBLEMS) =>
   operation(`
     mutation Fuzz${inputType.replace(/Input$/, "")}($input: ${inputType}!) {
@@ -154,6 +161,15 @@ const MUTATIONS = {
   rejectPromotionRequest: mutation("rejectPromotionRequest", "RejectPromotionRequestInput"),
   cancelPromotionRequest: mutation("cancelPromotionRequest", "CancelPromotionRequestInput"),
   executePromotionRequest: mutation("executePromotionRequest", "ExecutePromotionRequestInput", `${CONFIGURATION_PROBLEMS} ${PLAN_STALE}`),
+  retireJourney: mutation("retireJourney", "RetireJourneyInput"),
+  updateJourney: mutation("updateJourney", "UpdateJourneyInput"),
+  archiveApplication: mutation("archiveApplication", "ArchiveApplicationInput"),
+  unarchiveApplication: mutation("unarchiveApplication", "UnarchiveApplicationInput"),
+  updateApplication: mutation("updateApplication", "UpdateApplicationInput"),
+  deleteClient: mutation("deleteClient", "DeleteClientInput", IN_USE),
+  deleteDatabase: mutation("deleteDatabase", "DeleteDatabaseInput", IN_USE),
+  deleteEnvironment: mutation("deleteEnvironment", "DeleteEnvironmentInput", IN_USE),
+  updateEnvironment: mutation("updateEnvironment", "UpdateEnvironmentInput"),
 };
 export type MutationName = keyof typeof MUTATIONS;
 
@@ -186,6 +202,15 @@ const AREAS = {
   rejectPromotionRequest: "approvals",
   cancelPromotionRequest: "approvals",
   executePromotionRequest: "approvals",
+  retireJourney: "lifecycle",
+  updateJourney: "lifecycle",
+  archiveApplication: "lifecycle",
+  unarchiveApplication: "lifecycle",
+  updateApplication: "lifecycle",
+  deleteClient: "lifecycle",
+  deleteDatabase: "lifecycle",
+  deleteEnvironment: "lifecycle",
+  updateEnvironment: "lifecycle",
 } as const satisfies Record<MutationName, string>;
 
 /** The mutations of an area, in the order they are declared. */
@@ -222,23 +247,52 @@ const FIXTURE_REQUEST = operation(`
   }
 `);
 
+const FIXTURE_ENVIRONMENT = operation(`
+  mutation FuzzFixtureEnvironment($input: CreateEnvironmentInput!) {
+    createEnvironment(input: $input) { __typename ... on CreateEnvironmentSuccess { environment { id } } ... on Error { message } }
+  }
+`);
+
+const FIXTURE_RETIRE = operation(`
+  mutation FuzzFixtureRetire($input: RetireJourneyInput!) { retireJourney(input: $input) { __typename ... on Error { message } } }
+`);
+
+const FIXTURE_ARCHIVE = operation(`
+  mutation FuzzFixtureArchive($input: ArchiveApplicationInput!) { archiveApplication(input: $input) { __typename ... on Error { message } } }
+`);
+
 // ---------------------------------------------------------------------------------------------
 // The world a property runs in
 // ---------------------------------------------------------------------------------------------
 
 /** The IDs a generated input may name, by type: `ref(name)` resolves to the tenant's row. */
 const REFS = {
-  Environment: ["env:development", "env:staging", "env:production"],
-  Database: ["db:development", "db:staging", "db:production"],
-  Application: ["app:main", "app:bare"],
-  Client: ["client:development", "client:staging"],
-  Journey: ["journey:login", "journey:registration"],
+  Environment: ["env:development", "env:staging", "env:spare", "env:production"],
+  Database: ["db:development", "db:staging", "db:production", "db:spare"],
+  Application: ["app:main", "app:bare", "app:spare", "app:archived"],
+  Client: ["client:development", "client:staging", "client:spare", "client:archived"],
+  Journey: ["journey:login", "journey:registration", "journey:legacy", "journey:archived"],
   ApiToken: ["token:spare-1", "token:spare-2"],
   Variable: ["var:host", "var:length", "var:secret", "var:json"],
   Propagation: ["prop:codes", "prop:undo"],
   PromotionRequest: ["req:pending", "req:approved", "req:revert"],
 } satisfies Partial<Record<NodeTypeName, string[]>>;
 type RefType = keyof typeof REFS;
+
+/**
+ * The objects the world holds for the lifecycle mutations. Valid inputs name them half as often as the others, which most mutations
+ * need, and never first or last: fast-check favours the ends of a `constantFrom`, which stay the other objects.
+ */
+const LIFECYCLE_REFS = new Set([
+  "env:spare",
+  "db:spare",
+  "app:spare",
+  "app:archived",
+  "client:spare",
+  "client:archived",
+  "journey:legacy",
+  "journey:archived",
+]);
 
 type Snapshot = Awaited<ReturnType<typeof organizationRows>>;
 
@@ -249,6 +303,8 @@ export interface World {
   ids: Map<string, string>;
   /** The rows after the last call, when nothing can have changed them since. */
   last?: Snapshot;
+  /** How the last call was answered: its result's type name, or "request error". */
+  answered?: string;
 }
 
 let server: TestServer;
@@ -298,6 +354,12 @@ async function succeeded(api: Api, query: string, input: Record<string, unknown>
  * development (so there is one to restore; the last is a saved edit, something to promote), an
  * open draft of `registration` (so there is something to save) and three promotion requests into
  * staging (two PENDING, made by the PROMOTER: a promotion and a revert; one APPROVED, made by the ADMIN).
+ *
+ * And what the lifecycle mutations (DESIGN.md §10) act on, so each can succeed as well as be refused: a
+ * tier between staging and production with nothing in it and a production database nothing uses (to
+ * delete), an application whose only client is in development (to delete from the top), a journey
+ * `legacy` promoted to staging and then retired in development (a tombstone there, a REMOVED change to
+ * promote, a version to restore), and an archived application with a client and a journey (ARCHIVED).
  */
 export async function createWorld(label: string): Promise<World> {
   const tenant = await createTenant(label);
@@ -315,6 +377,17 @@ export async function createWorld(label: string): Promise<World> {
   ];
   const development = catalogue.environments.development;
   const login = { journeyId: catalogue.journeys.login, environmentId: development };
+  const spareTier = await admin.data(FIXTURE_ENVIRONMENT, {
+    input: { key: "spare", name: "Spare tier", rank: 2, isProduction: false, editable: false },
+  });
+  if (!spareTier.createEnvironment.environment) throw new Error(`fixture failed: ${spareTier.createEnvironment.message}`);
+  const spareDatabase = await createDatabase(admin, { environmentId: catalogue.environments.production, name: "spare-users-production" });
+  const spareApplication = await createApplication(admin, "Spare application");
+  const spareClient = await createClient(admin, {
+    applicationId: spareApplication,
+    environmentId: development,
+    databaseId: catalogue.databases.development,
+  });
   // A propagation to revert, promoted to staging before the edits below: longer email codes and a
   // text-message fallback, so its revert has several changes, one requiring another (the fallback's
   // removal needs the transition to it reverted), and a part of it may be reverted at a time.
@@ -351,6 +424,24 @@ export async function createWorld(label: string): Promise<World> {
   const codeLength = preview.revertPreview.changes.find((c: { path: string }) => c.path.endsWith("/codeLength")).id as string;
   const undone = await admin.data(FIXTURE_REVERT, { input: { propagationId: propagation, changeIds: [codeLength] } });
   const undo = undone.revertPropagation.propagation.id as string;
+  // A journey that came to staging and is then retired in development: a tombstone, and a REMOVED change to promote.
+  const legacy = await createJourney(admin, {
+    applicationId: catalogue.applicationId,
+    key: "legacy",
+    name: "Legacy login",
+    type: "LOGIN",
+    document: LOGIN_DOCUMENT,
+  });
+  const legacyPromoted = await admin.data(FIXTURE_PROPAGATION, {
+    input: {
+      applicationId: catalogue.applicationId,
+      fromEnvironmentId: development,
+      toEnvironmentId: catalogue.environments.staging,
+      journeyId: legacy,
+    },
+  });
+  if (!legacyPromoted.promoteNow.propagation) throw new Error("fixture failed: the legacy journey was not promoted");
+  await succeeded(admin, FIXTURE_RETIRE, { journeyId: legacy, environmentId: development, comment: "Replaced by login" });
   // Three changes to promote, one requiring another: minLength 12 → 14, a new risk step, password → risk.
   const password = { key: "password", type: "PASSWORD", name: "Password", enabled: true, settings: { minLength: 14 } };
   const edits = [
@@ -436,17 +527,34 @@ export async function createWorld(label: string): Promise<World> {
   const revertRequest = await requested(promoter, { revertPropagationId: propagation, selectAll: true });
   await policy(0);
   const approved = await requested(admin, { selectAll: true });
+  // Last, so none of the above is refused: an archived application, with a client and a journey to be refused.
+  const archived = await createApplication(admin, "Archived application");
+  const archivedClient = await createClient(admin, {
+    applicationId: archived,
+    environmentId: development,
+    databaseId: catalogue.databases.development,
+  });
+  const archivedJourney = await createJourney(admin, { applicationId: archived, key: "signup", name: "Sign-up", type: "REGISTRATION" });
+  await succeeded(admin, FIXTURE_ARCHIVE, { applicationId: archived });
   const ids = new Map<string, string>([
     ...(["development", "staging", "production"] as const).flatMap((key) => [
       [`env:${key}`, catalogue.environments[key]] as const,
       [`db:${key}`, catalogue.databases[key]] as const,
     ]),
+    ["env:spare", spareTier.createEnvironment.environment.id],
+    ["db:spare", spareDatabase],
     ["app:main", catalogue.applicationId],
     ["app:bare", bare],
+    ["app:spare", spareApplication],
+    ["app:archived", archived],
     ["client:development", catalogue.clientId],
     ["client:staging", stagingClient],
+    ["client:spare", spareClient],
+    ["client:archived", archivedClient],
     ["journey:login", catalogue.journeys.login],
     ["journey:registration", catalogue.journeys.registration],
+    ["journey:legacy", legacy],
+    ["journey:archived", archivedJourney],
     ["token:spare-1", spare[0].id],
     ["token:spare-2", spare[1].id],
     ["var:host", variables.host],
@@ -509,8 +617,15 @@ export async function organizationRows(organizationId: string) {
 
 const REF_VARIANTS: RefVariant[] = ["raw", "upper", "unpadded"];
 
+/** The names a valid ID field picks from by default: the other objects twice each, the lifecycle's once, after the first. */
+function defaultValid(own: string[]): string[] {
+  const [first, ...others] = own.filter((name) => !LIFECYCLE_REFS.has(name));
+  return [first, first, ...own.filter((name) => LIFECYCLE_REFS.has(name)), ...others.flatMap((name) => [name, name])];
+}
+
 /**
- * An ID field: the tenant's IDs of the type (or `valid`, where a name may repeat to weigh it);
+ * An ID field: the tenant's IDs of the type (or `valid`, where a name may repeat to weigh it; by default, the lifecycle's objects
+ * weigh half);
  * hostile: IDs of other types, another organization's, spelled wrong, malformed.
  */
 function idField(typename: RefType, options: { optional?: boolean; valid?: string[] } = {}): FieldSpec {
@@ -518,7 +633,7 @@ function idField(typename: RefType, options: { optional?: boolean; valid?: strin
   const otherTypes = (Object.keys(REFS) as RefType[]).filter((t) => t !== typename);
   return {
     optional: options.optional,
-    valid: fc.constantFrom(...(options.valid ?? own)).map((name) => ref(name)),
+    valid: fc.constantFrom(...(options.valid ?? defaultValid(own))).map((name) => ref(name)),
     hostile: fc.oneof(
       fc.constantFrom(...otherTypes.flatMap((t) => REFS[t])).map((name) => ref(name)),
       fc.constantFrom(...own).map((name) => ref(`foreign:${name}`)),
@@ -874,9 +989,29 @@ const stepKeyField: FieldSpec = {
   hostile: fc.oneof(hostileText, slug(), fc.constantFrom("a".repeat(200), "a".repeat(201), "COMPLETE", "Identify")),
 };
 
+/** A new name: valid, or taken, untrimmed, empty or too long (`max`). */
+const renameField = (max: number, taken: string[]): FieldSpec => ({
+  valid: displayName,
+  hostile: fc.oneof(
+    hostileText,
+    fc.constantFrom(...taken, ...taken.map((name) => `  ${name} `), ...taken.map((name) => name.toLowerCase())),
+    fc.constantFrom("a".repeat(max), "a".repeat(max + 1), " ".repeat(max + 1)),
+  ),
+});
+
+// Leaning towards what can be removed: each deletion succeeds on the objects nothing uses (once), and is refused
+// IN_USE on the others.
+const lifecycleFields = {
+  clientId: idField("Client", { valid: ["client:spare", "client:spare", "client:development", "client:staging", "client:archived"] }),
+  databaseId: idField("Database", { valid: ["db:spare", "db:spare", "db:production", "db:development", "db:staging"] }),
+  environmentId: idField("Environment", {
+    valid: ["env:spare", "env:spare", "env:production", "env:production", "env:development", "env:staging"],
+  }),
+};
+
 const INPUTS: Record<MutationName, fc.Arbitrary<unknown>> = {
   createEnvironment: inputOf({
-    key: slugField(40, ["development", "staging", "production"]),
+    key: slugField(40, ["development", "staging", "production", "spare"]),
     name: textField(displayName),
     rank: intField(fc.integer({ min: 0, max: 5 })),
     isProduction: boolField({ optional: true }),
@@ -1001,6 +1136,20 @@ const INPUTS: Record<MutationName, fc.Arbitrary<unknown>> = {
   rejectPromotionRequest: inputOf({ requestId: requestIdField("req:pending", "req:approved"), comment: textField(displayName) }),
   cancelPromotionRequest: inputOf({ requestId: requestIdField("req:pending", "req:approved") }),
   executePromotionRequest: inputOf({ requestId: requestIdField("req:approved"), idempotencyKey }),
+  retireJourney: inputOf({ ...editFields, comment }),
+  updateJourney: inputOf({ journeyId: idField("Journey"), name: renameField(200, ["Login", "Registration"]) }),
+  archiveApplication: inputOf({ applicationId: idField("Application") }),
+  unarchiveApplication: inputOf({
+    applicationId: idField("Application", { valid: ["app:archived", "app:archived", "app:archived", "app:main", "app:spare"] }),
+  }),
+  updateApplication: inputOf({
+    applicationId: idField("Application"),
+    name: renameField(100, ["Customer Portal", "Bare application", "Archived application"]),
+  }),
+  deleteClient: inputOf({ clientId: lifecycleFields.clientId }),
+  deleteDatabase: inputOf({ databaseId: lifecycleFields.databaseId }),
+  deleteEnvironment: inputOf({ environmentId: lifecycleFields.environmentId }),
+  updateEnvironment: inputOf({ environmentId: idField("Environment"), name: renameField(100, ["Development", "Staging", "Production"]) }),
 };
 
 const ROLE = fc.oneof(
@@ -1097,7 +1246,12 @@ function documentProblems(document: JourneyDocumentLike, { draft }: { draft: boo
   return problems;
 }
 
-/** Saved versions are valid configurations; drafts start at one of their steps and order all of them; heads match their version. */
+/**
+ * Saved versions are valid configurations; drafts start at one of their steps and order all of them; heads match their version.
+ * Tombstones (DESIGN.md §10): a retired version keeps the document it retired (that of the version before it, which is no
+ * tombstone), and no head points at one — a head is the last version of its journey there. The pipeline: its environments'
+ * ranks are 0, 1, 2… with a deleted environment's past them all; one of them is editable; a deleted one holds nothing.
+ */
 function expectWellFormed(rows: Snapshot) {
   for (const version of rows.journeyVersions) {
     expect(
@@ -1113,8 +1267,45 @@ function expectWellFormed(rows: Snapshot) {
       (v) => v.journeyId === head.journeyId && v.environmentId === head.environmentId && v.version === head.version,
     );
     expect(version?.hash, `head of ${head.journeyId}`).toBe(head.hash);
+    expect(version?.retired, `head of ${head.journeyId} in ${head.environmentId} is a tombstone`).toBe(false);
+    const last = Math.max(...rows.journeyVersions.filter((v) => pairOf(v) === pairOf(head)).map((v) => v.version));
+    expect(head.version, `head of ${head.journeyId} in ${head.environmentId} is its last version`).toBe(last);
+  }
+  for (const tombstone of rows.journeyVersions.filter((v) => v.retired)) {
+    const retired = rows.journeyVersions.find((v) => pairOf(v) === pairOf(tombstone) && v.version === tombstone.version - 1);
+    const shown = `tombstone ${tombstone.version} of ${tombstone.journeyId} in ${tombstone.environmentId}`;
+    expect(retired?.retired, `${shown} follows a version that is no tombstone`).toBe(false);
+    expect(tombstone.hash, `${shown} keeps the document it retired`).toBe(retired?.hash);
+  }
+  const pipeline = rows.environments.filter((e) => e.deletedAt === null).sort((a, b) => a.rank - b.rank);
+  expect(
+    pipeline.map((e) => e.rank),
+    "the pipeline's ranks",
+  ).toEqual(pipeline.map((_, i) => i));
+  expect(
+    pipeline.some((e) => e.editable),
+    "an editable environment is left",
+  ).toBe(true);
+  for (const deleted of rows.environments.filter((e) => e.deletedAt !== null)) {
+    const shown = `deleted environment ${deleted.key}`;
+    expect(deleted.rank, `${shown} ranks past the pipeline`).toBeGreaterThanOrEqual(pipeline.length);
+    const held = [
+      ...rows.clients.filter((c) => c.environmentId === deleted.id).map((c) => `client ${c.name}`),
+      ...rows.databases.filter((d) => d.environmentId === deleted.id).map((d) => `database ${d.name}`),
+      ...rows.journeyHeads.filter((h) => h.environmentId === deleted.id).map((h) => `head of ${h.journeyId}`),
+      ...rows.journeyDrafts.filter((d) => d.environmentId === deleted.id).map((d) => `draft of ${d.journeyId}`),
+      ...rows.variableValues.filter((v) => v.environmentId === deleted.id).map((v) => `value of ${v.variableId}`),
+    ];
+    expect(held, `${shown} holds nothing`).toEqual([]);
+  }
+  for (const client of rows.clients) {
+    const database = rows.databases.find((d) => d.id === client.databaseId);
+    expect(database?.environmentId, `the database of client ${client.name} is of its environment`).toBe(client.environmentId);
   }
 }
+
+/** A (journey, environment) pair, as one string. */
+const pairOf = (row: { journeyId: string; environmentId: string }) => `${row.journeyId}/${row.environmentId}`;
 
 /** The document an edit of (journey, environment) works on: the draft, else the saved head. */
 function workingDocument(rows: Snapshot, input: unknown): JourneyDocumentLike | undefined {
@@ -1278,6 +1469,148 @@ function expectApprovalsApplied(mutation: MutationName, input: unknown, before: 
   expect(propagations[0].items.map((item) => item.id).sort()).toEqual(was.changes.map((change) => change.id).sort());
 }
 
+/**
+ * What a lifecycle mutation (DESIGN.md §10) that succeeded must have done, and only that: a rename changed the name (trimmed), an
+ * archive or unarchive the application's `archivedAt`; a deletion removed what it names — a client with its settings versions and
+ * its application's configurations and drafts there (only with no client of the application above it), a database (no client on
+ * it), an environment (its row kept, marked deleted, the pipeline closed up around it, nothing left in it); a retirement appended
+ * one tombstone after the head (which goes) in an editable environment. Sync notifications are only appended, and only by the
+ * writes that change states (a retirement, a client's or an environment's deletion).
+ */
+function expectLifecycleApplied(mutation: MutationName, input: unknown, before: Snapshot, after: Snapshot, shown: string) {
+  const idOf = (name: string) => localIdOf(field(input, name));
+  const newName = () => (field(input, "name") as string).trim();
+  const only = (changed: Partial<Snapshot>, notifies = false) => {
+    if (notifies) {
+      expect(after.syncNotifications.slice(0, before.syncNotifications.length), `notifications only appended: ${shown}`).toEqual(
+        before.syncNotifications,
+      );
+    }
+    const rest = (rows: Snapshot) => ({ ...rows, revision: 0, auditEvents: [], ...(notifies ? { syncNotifications: [] } : {}) });
+    expect(rest(after), `${mutation} changed more than it says: ${shown}`).toEqual(rest({ ...before, ...changed }));
+  };
+  switch (mutation) {
+    case "updateApplication":
+    case "archiveApplication":
+    case "unarchiveApplication": {
+      const applicationId = idOf("applicationId");
+      const was = before.applications.find((a) => a.id === applicationId);
+      const now = after.applications.find((a) => a.id === applicationId);
+      if (!was || !now) throw new Error(`${mutation} succeeded without an application of the tenant: ${shown}`);
+      if (mutation === "updateApplication") {
+        expect(was.archivedAt, "an archived application is not renamed").toBeNull();
+        return only({ applications: before.applications.map((a) => (a.id === applicationId ? { ...a, name: newName() } : a)) });
+      }
+      expect(was.archivedAt === null, `${mutation} of an application that was ${was.archivedAt ? "archived" : "not archived"}`).toBe(
+        mutation === "archiveApplication",
+      );
+      expect(now.archivedAt === null).toBe(mutation === "unarchiveApplication");
+      return only({ applications: before.applications.map((a) => (a.id === applicationId ? { ...a, archivedAt: now.archivedAt } : a)) });
+    }
+    case "updateJourney": {
+      const journeyId = idOf("journeyId");
+      const journey = before.journeys.find((j) => j.id === journeyId);
+      if (!journey) throw new Error(`updateJourney succeeded without a journey of the tenant: ${shown}`);
+      expect(
+        before.applications.find((a) => a.id === journey.applicationId)?.archivedAt,
+        "a journey of an archived application",
+      ).toBeNull();
+      return only({ journeys: before.journeys.map((j) => (j.id === journeyId ? { ...j, name: newName() } : j)) });
+    }
+    case "updateEnvironment": {
+      const environmentId = idOf("environmentId");
+      const was = before.environments.find((e) => e.id === environmentId);
+      expect(was?.deletedAt, `updateEnvironment of an environment of the pipeline: ${shown}`).toBeNull();
+      return only({ environments: before.environments.map((e) => (e.id === environmentId ? { ...e, name: newName() } : e)) });
+    }
+    case "deleteDatabase": {
+      const databaseId = idOf("databaseId");
+      expect(
+        before.databases.some((d) => d.id === databaseId),
+        `deleteDatabase of a database of the tenant: ${shown}`,
+      ).toBe(true);
+      expect(
+        before.clients.filter((c) => c.databaseId === databaseId).map((c) => c.name),
+        "clients on the deleted database",
+      ).toEqual([]);
+      return only({ databases: before.databases.filter((d) => d.id !== databaseId) });
+    }
+    case "deleteClient": {
+      const clientId = idOf("clientId");
+      const client = before.clients.find((c) => c.id === clientId);
+      if (!client) throw new Error(`deleteClient succeeded without a client of the tenant: ${shown}`);
+      const rank = (environmentId: string) => before.environments.find((e) => e.id === environmentId)!.rank;
+      const above = before.clients.filter(
+        (c) => c.applicationId === client.applicationId && rank(c.environmentId) > rank(client.environmentId),
+      );
+      expect(
+        above.map((c) => c.name),
+        "clients of the application above the deleted one",
+      ).toEqual([]);
+      expect(before.applications.find((a) => a.id === client.applicationId)?.archivedAt, "a client of an archived application").toBeNull();
+      const journeysOf = new Set(before.journeys.filter((j) => j.applicationId === client.applicationId).map((j) => j.id));
+      const there = (row: { journeyId: string; environmentId: string }) =>
+        journeysOf.has(row.journeyId) && row.environmentId === client.environmentId;
+      return only(
+        {
+          clients: before.clients.filter((c) => c.id !== clientId),
+          clientSettingsVersions: before.clientSettingsVersions.filter((v) => v.clientId !== clientId),
+          journeyHeads: before.journeyHeads.filter((h) => !there(h)),
+          journeyDrafts: before.journeyDrafts.filter((d) => !there(d)),
+        },
+        true,
+      );
+    }
+    case "deleteEnvironment": {
+      const environmentId = idOf("environmentId");
+      const was = before.environments.find((e) => e.id === environmentId);
+      const now = after.environments.find((e) => e.id === environmentId);
+      if (!was || !now) throw new Error(`deleteEnvironment succeeded without an environment of the tenant: ${shown}`);
+      expect(was.deletedAt, "deleteEnvironment of a deleted environment").toBeNull();
+      expect(now.deletedAt, "the deleted environment is marked").toBeInstanceOf(Date);
+      return only(
+        {
+          environments: before.environments.map((e) => {
+            if (e.id === environmentId) return { ...e, deletedAt: now.deletedAt, rank: now.rank };
+            return e.deletedAt === null && e.rank > was.rank ? { ...e, rank: e.rank - 1 } : e;
+          }),
+        },
+        true,
+      );
+    }
+    case "retireJourney": {
+      const [journeyId, environmentId] = [idOf("journeyId"), idOf("environmentId")];
+      const head = before.journeyHeads.find((h) => h.journeyId === journeyId && h.environmentId === environmentId);
+      if (!head) throw new Error(`retireJourney succeeded where the journey has no configuration: ${shown}`);
+      expect(before.environments.find((e) => e.id === environmentId)?.editable, "retired in an editable environment").toBe(true);
+      expect(
+        before.journeyDrafts.some((d) => pairOf(d) === pairOf(head)),
+        "retired with a draft open",
+      ).toBe(false);
+      const isNew = (v: Snapshot["journeyVersions"][number]) =>
+        !before.journeyVersions.some((b) => pairOf(b) === pairOf(v) && b.version === v.version);
+      expect(after.journeyVersions.filter((v) => !isNew(v))).toEqual(before.journeyVersions);
+      expect(after.journeyVersions.filter(isNew)).toMatchObject([
+        {
+          journeyId,
+          environmentId,
+          version: head.version + 1,
+          previousVersion: head.version,
+          hash: head.hash,
+          retired: true,
+          origin: "SAVE",
+        },
+      ]);
+      return only(
+        { journeyVersions: after.journeyVersions, journeyHeads: before.journeyHeads.filter((h) => pairOf(h) !== pairOf(head)) },
+        true,
+      );
+    }
+    default:
+      throw new Error(`${mutation} is no lifecycle mutation`);
+  }
+}
+
 const upperFirst = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 /**
@@ -1334,10 +1667,17 @@ export async function call(world: World, mutationName: MutationName, role: RoleN
       expect(Object.keys(ERROR_CODES), `an unknown result type: ${shown}`).toContain(outcome!.__typename);
       expect(outcome!.code).toBe(ERROR_CODES[outcome!.__typename]);
       expect(outcome!.message).toMatch(/\S/);
+      if (outcome!.__typename === "InUseError") {
+        // What still depends on it, in words: at least one thing, each said.
+        const { references } = outcome as unknown as { references: string[] };
+        expect(references.length, `an IN_USE naming nothing: ${shown}`).toBeGreaterThan(0);
+        for (const reference of references) expect(reference).toMatch(/\S/);
+      }
     }
   }
 
   tally(mutationName, result.errors?.length ? `request error (HTTP ${response.status})` : result.data![mutationName].__typename);
+  world.answered = result.errors?.length ? "request error" : result.data![mutationName].__typename;
   const after = await organizationRows(world.tenant.organizationId);
   const outcome = result.data?.[mutationName] as { __typename: string; changeIds?: string[] } | undefined;
   // The audit log (DESIGN.md §10): one event per successful call, by the caller, named after the mutation; none per refusal.
@@ -1352,6 +1692,7 @@ export async function call(world: World, mutationName: MutationName, role: RoleN
   else if (["saveJourneyStep", "removeJourneyStep", "setJourneyStart"].includes(mutationName))
     expectEditApplied(mutationName, input, before, after);
   else if (AREAS[mutationName] === "approvals") expectApprovalsApplied(mutationName, input, before, after);
+  else if (AREAS[mutationName] === "lifecycle") expectLifecycleApplied(mutationName, input, before, after, shown);
   if (!isDeepStrictEqual({ ...after, revision: 0 }, { ...before, revision: 0 })) {
     // Cached responses are exact only while the revision stands for the rows (src/server/response-cache.ts).
     expect(after.revision, `a call wrote without raising the organization's revision: ${shown}`).toBeGreaterThan(before.revision);
