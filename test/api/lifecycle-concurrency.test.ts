@@ -1074,4 +1074,45 @@ describe.runIf(databaseUrl)("lifecycle mutations under competing writers (Postgr
       }
     });
   });
+
+  /*
+   * 6. A draft edit racing a retirement (or a client's deletion) in the same environment: the edit
+   * takes the configuration lock shared, the retirement exclusively and then looks for drafts — so
+   * either the edit commits first and the retirement answers DRAFT_CONFLICT, or the retirement
+   * commits first and the edit is refused; never a draft left behind a retired journey.
+   */
+  describe("a draft edit while the journey is retired", () => {
+    it("free rounds: one of the two wins, typed, and no draft outlives a retirement", { timeout: 60_000 }, async () => {
+      const w = await world("lc-draft-retire");
+      for (let r = 0; r < FREE_ROUNDS; r++) {
+        const key = `draft-race-${r}`;
+        const journeyId = await createJourney(w.api, { applicationId: w.applicationId, key, name: `Draft race ${r}`, type: "LOGIN" });
+        const ids = { journeyId, environmentId: w.env.development };
+        const step = {
+          key: "extra",
+          type: "IDENTIFIER",
+          name: "Extra",
+          enabled: true,
+          settings: {},
+          transitions: [{ outcome: "success", to: "COMPLETE" }],
+        };
+        const edit = () => run(w, "saveJourneyStep", { ...ids, step });
+        const retire = () => run(w, "retireJourney", { ...ids, comment: `retired ${r}` }, journeyId);
+        const mark = await auditMark(w);
+        const since = logs.length;
+        const [edited, retired] = await free([edit, retire], freeOrder(r).first, freeOrder(r).delay);
+        const report = expectTyped([edited, retired], ["DRAFT_CONFLICT", "VALIDATION_FAILED"], since, { round: r });
+        expect([ok(edited), ok(retired)], report).not.toEqual([true, true]);
+        expect(ok(edited) || ok(retired), report).toBe(true);
+        if (ok(retired)) expect(code(edited), report).toBe("VALIDATION_FAILED");
+        else expect(code(retired), report).toBe("DRAFT_CONFLICT");
+
+        const rows = await tenantRows(w.tenant.organizationId);
+        expectConsistent(rows, report);
+        const drafts = rows.journeyDrafts.filter((d) => d.journeyId === localIdOf(journeyId));
+        expect(drafts.length, report).toBe(ok(retired) ? 0 : 1);
+        await expectAudited(w, mark, [edited, retired], report);
+      }
+    });
+  });
 });
