@@ -68,6 +68,10 @@ describe("GraphiQL", () => {
       await page.getByRole("button", { name: /Execute query/ }).click();
       await eventually(() => textOf(result)).toMatch(/"role":\s*"VIEWER"/);
       expect(await textOf(result)).toContain(tenant.name);
+      // The token typed into the headers stays in the page: not in storage, not in the address.
+      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+      expect(stored).not.toContain(tenant.tokens.VIEWER);
+      expect(page.url()).not.toContain(tenant.tokens.VIEWER);
 
       // React, GraphiQL, Monaco's three workers and the styles all came from this server.
       expect(loaded).toEqual(
