@@ -227,3 +227,31 @@ export function scenarioArbitrary(maxMutations = 6, source: SettingsSource = LIT
     return { from: mutateApplication(g, base, maxMutations, source), to: mutateApplication(g, base, maxMutations, source) };
   });
 }
+
+/**
+ * A deep copy of a JSON value with every object's keys in an order drawn from `seed` (lists keep theirs): the same
+ * document as far as JSON (and PostgreSQL's jsonb, which does not keep key order) is concerned. Integer-like keys
+ * still come first, as JavaScript orders them.
+ */
+export function shuffledKeys<T>(value: T, seed: number): T {
+  // mulberry32: cheap and good enough to shuffle by; fast-check draws only the seed
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const visit = (node: unknown): unknown => {
+    if (typeof node !== "object" || node === null) return node;
+    if (Array.isArray(node)) return node.map(visit);
+    const keys = Object.keys(node);
+    for (let i = keys.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [keys[i], keys[j]] = [keys[j], keys[i]];
+    }
+    return Object.fromEntries(keys.map((key) => [key, visit((node as Record<string, unknown>)[key])]));
+  };
+  return visit(value) as T;
+}

@@ -63,6 +63,20 @@ describe("diff paths", () => {
     ]);
   });
 
+  it("lists steps no order names (only in documents that are not valid) after the others, sorted by key", () => {
+    const { from, to } = pair((app) => {
+      const journey = login(app);
+      journey.steps.zeta = step("TOTP", "App code", { success: "COMPLETE" });
+      journey.steps.alpha = step("SMS_OTP", "SMS code", { success: "COMPLETE" });
+      journey.steps.password.name = "Your password";
+    });
+    expect(diff(from, to).changes.map((c) => c.path)).toEqual([
+      "/journeys/login/steps/password/name",
+      "/journeys/login/steps/alpha",
+      "/journeys/login/steps/zeta",
+    ]);
+  });
+
   it("names a step by the name it has in `from`", () => {
     const { from, to } = pair((app) => {
       login(app).steps.password.name = "Your password";
@@ -123,6 +137,14 @@ describe("diff scope and skipping", () => {
     expect(changes.map((c) => c.path)).toEqual(["/journeys/login/start"]);
   });
 
+  it("diffs a journey asked for twice once, and one that neither side has not at all", () => {
+    const { from, to } = pair((app) => {
+      login(app).start = "password";
+    });
+    const changes = diffApplication(diffSide(from), diffSide(to), { journeyKeys: ["nowhere", "login", "login"] }).changes;
+    expect(changes.map((c) => c.path)).toEqual(["/journeys/login/start"]);
+  });
+
   it("shows a removed client as a whole", () => {
     const to = application();
     const from = { ...application(), client: null };
@@ -149,8 +171,23 @@ describe("a diff in steps", () => {
       pauses++;
       next = steps.next();
     }
-    expect(pauses).toBeGreaterThanOrEqual(10);
+    // after every 4 journeys compared (10), and once before bundling
+    expect(pauses).toBe(11);
     expect(next.value).toEqual(diffApplication(diffSide(from), diffSide(to)));
     expect(next.value.changes).toHaveLength(40);
+  });
+
+  it("pauses after every 400 changes it finishes, twice over: ids, then the changes", () => {
+    const pausesFor = (count: number) => {
+      const { from, to } = pair((app) => {
+        for (let i = 0; i < count; i++) login(app).steps.identify.settings[`extra${i}`] = i;
+      });
+      const steps = diffApplicationInSteps(diffSide(from), diffSide(to));
+      let pauses = 0;
+      while (!steps.next().done) pauses++;
+      return pauses;
+    };
+    expect(pausesFor(399)).toBe(1);
+    expect(pausesFor(800)).toBe(5);
   });
 });

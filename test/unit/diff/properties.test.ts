@@ -3,11 +3,12 @@ import { describe, expect, it } from "vitest";
 import { applyChanges } from "../../../src/domain/apply.js";
 import { canonicalJson } from "../../../src/domain/canonical-json.js";
 import type { ApplicationDocument, ConfigChange } from "../../../src/domain/change.js";
+import { parseChangePath } from "../../../src/domain/change-path.js";
 import { validateClientSettings } from "../../../src/domain/client-settings.js";
 import { diffApplication, diffSide } from "../../../src/domain/diff.js";
 import { validateJourneyDocument } from "../../../src/domain/journey-validation.js";
 import { checkSelection, closeSelection } from "../../../src/domain/selection.js";
-import { scenarioArbitrary } from "./arbitraries.js";
+import { scenarioArbitrary, shuffledKeys } from "./arbitraries.js";
 
 const RUNS = { numRuns: 1000 };
 
@@ -50,6 +51,8 @@ function subset(changes: readonly ConfigChange[], flips: readonly boolean[]): st
 
 const flipsArbitrary = fc.array(fc.boolean(), { minLength: 1, maxLength: 64 });
 
+const isOrder = (change: ConfigChange) => parseChangePath(change.path)?.kind === "order";
+
 describe("generated configurations", () => {
   it("are valid and normalized on both sides", () => {
     fc.assert(
@@ -63,12 +66,15 @@ describe("generated configurations", () => {
 });
 
 describe("diff(from → to) applied to to", () => {
-  it("gives from when every change is applied", () => {
+  it("gives from when every change is applied, whatever the key order of to", () => {
     fc.assert(
-      fc.property(scenarioArbitrary(), ({ from, to }) => {
-        const result = applyChanges(to, diff(from, to).changes);
-        expect(result).toMatchObject({ ok: true });
-        if (result.ok) expect(canonicalJson(result.value)).toBe(canonicalJson(from));
+      fc.property(scenarioArbitrary(), fc.integer(), ({ from, to }, seed) => {
+        const { changes } = diff(from, to);
+        for (const target of [to, shuffledKeys(to, seed)]) {
+          const result = applyChanges(target, changes);
+          expect(result).toMatchObject({ ok: true });
+          if (result.ok) expect(canonicalJson(result.value)).toBe(canonicalJson(from));
+        }
       }),
       RUNS,
     );
@@ -84,11 +90,12 @@ describe("diff(from → to) applied to to", () => {
     );
   });
 
-  it("is deterministic: the same pair gives the same changes, ids and bundles", () => {
+  it("is deterministic: the same pair gives the same changes, ids and bundles, whatever the key order of its documents", () => {
     fc.assert(
-      fc.property(scenarioArbitrary(), ({ from, to }) => {
+      fc.property(scenarioArbitrary(), fc.integer(), ({ from, to }, seed) => {
         const first = diff(from, to);
-        expect(diff(structuredClone(from), structuredClone(to))).toEqual(first);
+        // toEqual ignores key order in values, not the order of changes, requires, bundles and their members
+        expect(diff(shuffledKeys(from, seed), shuffledKeys(to, seed))).toEqual(first);
         expect(new Set(first.changes.map((c) => c.id)).size).toBe(first.changes.length);
         expect(new Set(first.changes.map((c) => c.path)).size).toBe(first.changes.length);
       }),
@@ -109,6 +116,39 @@ describe("selections closed under requires", () => {
         );
         expect(result.ok ? [] : result.problems).toEqual([]);
         if (result.ok) expectValid(result.value);
+      }),
+      RUNS,
+    );
+  });
+
+  it("change exactly the selected paths, to the selected values, and nothing else", () => {
+    fc.assert(
+      fc.property(scenarioArbitrary(), flipsArbitrary, ({ from, to }, flips) => {
+        const { changes } = diff(from, to);
+        const closed = new Set(closeSelection(changes, subset(changes, flips)));
+        const selected = changes.filter((change) => closed.has(change.id));
+        const result = applyChanges(to, selected);
+        if (!result.ok) expect.fail(`a closed selection did not apply: ${JSON.stringify(result.problems)}`);
+        // ids are content-addressed (path, value in to, value written): what is left between the result and to is
+        // exactly the selected changes. Orders are normalized on apply, so they are checked apart.
+        const after = diff(result.value, to).changes;
+        expect(new Set(after.filter((c) => !isOrder(c)).map((c) => c.id))).toEqual(
+          new Set(selected.filter((c) => !isOrder(c)).map((c) => c.id)),
+        );
+        for (const [journeyKey, journey] of Object.entries(result.value.journeys)) {
+          if (!Object.hasOwn(to.journeys, journeyKey)) continue;
+          const has = (key: string) => Object.hasOwn(journey.steps, key);
+          const orderChange = selected.find((c) => isOrder(c) && c.journeyKey === journeyKey);
+          if (orderChange === undefined) {
+            // to's order of the steps that stay, then the added ones in from's order
+            const implied = [...new Set([...to.journeys[journeyKey].order, ...(from.journeys[journeyKey]?.order ?? [])])].filter(has);
+            expect(journey.order, `/journeys/${journeyKey}/order`).toEqual(implied);
+          } else {
+            // the order written, of the steps there are; steps it does not list (their removal not selected) after it
+            const written = (orderChange.newValue as string[]).filter(has);
+            expect(journey.order.slice(0, written.length), `/journeys/${journeyKey}/order`).toEqual(written);
+          }
+        }
       }),
       RUNS,
     );

@@ -54,29 +54,40 @@ describe("closeSelection", () => {
     const { changes, inDiffOrder, add, redirect, remove } = replacement();
     expect(closeSelection(changes, [remove])).toEqual(inDiffOrder([add, redirect, remove]));
   });
+
+  it("leaves out unknown ids, and required ids that are not among the changes it is given", () => {
+    const { changes, redirect, remove } = replacement();
+    // the changes of one part of a diff (a plan, a bundle): what they require elsewhere is not theirs to add
+    const part = changes.filter((change) => change.id !== redirect);
+    expect(closeSelection(part, [remove, "chg_gone"])).toEqual([remove]);
+    expect(checkSelection(part, [remove])).toEqual({ unknownIds: [], missingIds: [] });
+  });
 });
 
 describe("resolveSelection", () => {
-  it("rejects a selection whose change was superseded", () => {
-    const { changes, setting } = replacement();
-    expect(() => resolveSelection(changes, [setting, "chg_gone"])).toThrow(StaleSelectionError);
-    try {
-      resolveSelection(changes, ["chg_gone"]);
-    } catch (error) {
-      expect((error as StaleSelectionError).changeIds).toEqual(["chg_gone"]);
+  it("resolves a closed selection to its changes, in diff order, adding nothing", () => {
+    const { changes, inDiffOrder, add, redirect, setting } = replacement();
+    for (const options of [{}, { includeRequired: false }, { includeRequired: true }]) {
+      const resolved = resolveSelection(changes, [setting, redirect, add], options);
+      expect(resolved.changes.map((c) => c.id)).toEqual(inDiffOrder([add, redirect, setting]));
+      expect(resolved.addedChangeIds).toEqual([]);
     }
   });
 
+  it("rejects a selection whose change was superseded, naming only the unknown ids", () => {
+    const { changes, setting } = replacement();
+    expect(() => resolveSelection(changes, [setting, "chg_gone"])).toThrow(StaleSelectionError);
+    expect(() => resolveSelection(changes, ["chg_gone", setting, "chg_older"], { includeRequired: true })).toThrow(
+      expect.objectContaining({ code: "STALE_SELECTION", changeIds: ["chg_gone", "chg_older"] }),
+    );
+  });
+
   it("rejects a selection that is not closed, naming the missing ids", () => {
-    const { changes, add, remove } = replacement();
+    const { changes, add, redirect, remove } = replacement();
     expect(() => resolveSelection(changes, [remove, add])).toThrow(IncompleteSelectionError);
-    try {
-      resolveSelection(changes, [remove, add]);
-    } catch (error) {
-      expect((error as IncompleteSelectionError).missingChangeIds).toEqual([
-        changeAt(changes, `${J}/steps/password/transitions/success`).id,
-      ]);
-    }
+    expect(() => resolveSelection(changes, [remove, add], { includeRequired: false })).toThrow(
+      expect.objectContaining({ code: "INCOMPLETE_SELECTION", missingChangeIds: [redirect] }),
+    );
   });
 
   it("adds the missing ids when asked to include them", () => {
