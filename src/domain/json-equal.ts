@@ -10,6 +10,7 @@ export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): b
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
+    // Stryker disable next-line EqualityOperator: equivalent, a[a.length] and b[b.length] are both undefined (the lengths are equal)
     for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
     return true;
   }
@@ -19,9 +20,11 @@ export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): b
     count++;
     const other = b[key];
     // an absent member reads as undefined, which no JSON value equals
+    // Stryker disable next-line ConditionalExpression: equivalent, both tests are shortcuts of jsonEqual (equal values are equal, undefined equals nothing)
     if (a[key] !== other && (other === undefined || !jsonEqual(a[key], other))) return false;
   }
   // every member of `a` is in `b`; equal sizes leave `b` nothing else
   for (const _ in b) if (--count < 0) return false;
+  // Stryker disable next-line ConditionalExpression: equivalent, count cannot be above 0 here (b holds every member of a)
   return count === 0;
 }

@@ -175,6 +175,66 @@ describe("applyChanges", () => {
     expect(() => applyChanges(withoutClient, [client, setting])).toThrow(staleSelection([client.id]));
   });
 
+  it("refuses a change whose kind does not match its values, which no diff makes", () => {
+    const { from, to } = pair((app) => {
+      login(app).steps.password.settings.minLength = 16;
+    });
+    const change = changeAt(diff(from, to).changes, `${J}/steps/password/settings/minLength`);
+    const malformed = [
+      { ...change, id: "chg_added_nothing", kind: "ADDED" as const, oldValue: null, newValue: null },
+      { ...change, id: "chg_removed_keeping", kind: "REMOVED" as const },
+      { ...change, id: "chg_modified_to_nothing", newValue: null },
+    ];
+    for (const bad of malformed) expect(() => applyChanges(to, [bad])).toThrow(staleSelection([bad.id]));
+    const absent = {
+      ...change,
+      id: "chg_added_over",
+      path: `${J}/steps/password/settings/colour`,
+      kind: "ADDED" as const,
+      oldValue: null,
+      newValue: null,
+    };
+    expect(() => applyChanges(to, [absent])).toThrow(staleSelection([absent.id]));
+  });
+
+  it("reports values that hold null as problems of the result", () => {
+    const { from, to } = pair((app) => {
+      login(app).steps.totp = { ...step("TOTP", "App code", { success: "COMPLETE" }), settings: { digits: 6, issuer: null } };
+      login(app).order.push("totp");
+    });
+    expect(applyChanges(to, diff(from, to).changes)).toEqual({
+      ok: false,
+      problems: [
+        {
+          path: "journeys.login.steps.totp.settings.issuer",
+          message: "Journey login: steps.totp.settings.issuer must be a string, not null",
+        },
+      ],
+    });
+  });
+
+  it("validates a whole client it writes", () => {
+    const to = { ...application(), client: null };
+    const { from } = pair((app) => {
+      app.client = { settings: { ...application().client!.settings, pkceRequired: "yes" as unknown as boolean } };
+    }, to);
+    expect(applyChanges(to, diff(from, to).changes)).toEqual({
+      ok: false,
+      problems: [
+        { path: "client.settings.pkceRequired", message: "Client settings: settings.pkceRequired must be true or false, not a string" },
+      ],
+    });
+  });
+
+  it("leaves out a journey that later changes remove after earlier ones wrote it (never two changes of one diff)", () => {
+    const { from, to } = pair((app) => {
+      app.journeys.registration = { ...loginJourney(), start: "nowhere" };
+    });
+    const add = changeAt(diff(from, to).changes, "/journeys/registration");
+    const remove = { ...add, id: "chg_remove_again", kind: "REMOVED" as const, oldValue: add.newValue, newValue: null };
+    expect(applyChanges(to, [add, remove])).toEqual({ ok: true, value: to });
+  });
+
   it("reports client settings the changes leave invalid, placed in the application", () => {
     const { from, to } = pair((app) => {
       app.client!.settings.accessTokenTtlSeconds = 5;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type ChangeTarget, changePath, escapePointerToken, parseChangePath } from "../../../src/domain/change-path.js";
+import {
+  type ChangeTarget,
+  changePath,
+  escapePointerToken,
+  parseChangePath,
+  unescapePointerToken,
+} from "../../../src/domain/change-path.js";
 
 const TARGETS: [string, ChangeTarget][] = [
   ["/client", { kind: "client" }],
@@ -27,9 +33,15 @@ describe("change paths", () => {
     expect(parseChangePath(path)).toEqual(target);
   });
 
-  it("escapes ~ before /, as RFC 6901 says", () => {
+  it("escapes ~ before /, as RFC 6901 says, and unescapes in the reverse order", () => {
     expect(escapePointerToken("a~/b")).toBe("a~0~1b");
+    expect(escapePointerToken("a/b")).toBe("a~1b");
+    expect(escapePointerToken("a~b")).toBe("a~0b");
     expect(escapePointerToken("email-otp")).toBe("email-otp");
+    expect(unescapePointerToken("a~0~1b")).toBe("a~/b");
+    expect(unescapePointerToken("~01")).toBe("~1");
+    expect(unescapePointerToken("a~1b")).toBe("a/b");
+    expect(unescapePointerToken("email-otp")).toBe("email-otp");
   });
 
   it.each([
@@ -41,6 +53,21 @@ describe("change paths", () => {
     "/journeys/login/steps",
     "/journeys/login/steps/x/other",
     "/journeys/login/name",
+    "xjourneys/login",
+    "_client",
+    "/client/secrets/x",
+    "/client/settings/x/y",
+    "/other/login",
+    "/journeys/login/start/x",
+    "/journeys/login/order/x",
+    "/journeys/login/other/x",
+    "/journeys/login/steps/x/name/y",
+    "/journeys/login/steps/x/enabled/y",
+    "/journeys/login/steps/x/settings",
+    "/journeys/login/steps/x/settings/a/b",
+    "/journeys/login/steps/x/transitions",
+    "/journeys/login/steps/x/transitions/a/b",
+    "/journeys/login/steps/x/other/y",
   ])("rejects %j, which no diff produces", (path) => {
     expect(parseChangePath(path)).toBeNull();
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changeId } from "../../../src/domain/change.js";
+import { bundleId, changeId } from "../../../src/domain/change.js";
 import { application, changeAt, diff, login, pair, step } from "./fixtures.js";
 
 const CODE_LENGTH = "/journeys/login/steps/email-otp/settings/codeLength";
@@ -55,5 +55,21 @@ describe("change ids", () => {
 
   it("tell an addition from a removal of the same value", () => {
     expect(changeId(CODE_LENGTH, null, 6)).not.toBe(changeId(CODE_LENGTH, 6, null));
+  });
+});
+
+describe("bundle ids", () => {
+  const [a, b, c] = [changeId("/a", 1, 2), changeId("/b", 1, 2), changeId("/c", 1, 2)];
+
+  it("are the change's own hash for a bundle of one", () => {
+    expect(bundleId([a])).toBe(`bdl_${a.slice("chg_".length)}`);
+  });
+
+  it("hash the members of a larger bundle, whatever their order", () => {
+    expect(bundleId([a, b])).toMatch(/^bdl_[0-9a-f]{24}$/);
+    expect(bundleId([b, a])).toBe(bundleId([a, b]));
+    expect(bundleId([a, b])).not.toBe(bundleId([a]));
+    expect(bundleId([a, b])).not.toBe(bundleId([a, c]));
+    expect(bundleId([a, b, c])).not.toBe(bundleId([a, b]));
   });
 });

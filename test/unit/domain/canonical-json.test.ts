@@ -37,12 +37,30 @@ describe("canonicalJson", () => {
     expect(canonicalJson({ at: date })).toBe('{"at":"2024-01-02T03:04:05.000Z"}');
   });
 
-  it("refuses what JSON cannot represent", () => {
+  it("passes toJSON the key as JSON.stringify does: the member's name, the entry's index, '' at the top", () => {
+    const keyOf = { toJSON: (key: string) => `key ${key}` };
+    const value = { a: keyOf, list: [keyOf, keyOf] };
+    expect(canonicalJson(value)).toBe(JSON.stringify(value));
+    expect(canonicalJson(keyOf)).toBe('"key "');
+  });
+
+  it("unboxes numbers, strings and booleans like JSON.stringify", () => {
+    const value = { n: new Number(1), s: new String("x"), b: new Boolean(false), f: new Number(Number.NaN) };
+    expect(canonicalJson(value)).toBe('{"b":false,"f":null,"n":1,"s":"x"}');
+  });
+
+  it("omits symbols and functions as members, and writes them as null in lists", () => {
+    expect(canonicalJson({ s: Symbol("s"), f: () => 1, a: 1 })).toBe('{"a":1}');
+    expect(canonicalJson([Symbol("s"), () => 1])).toBe("[null,null]");
+  });
+
+  it("refuses what JSON cannot represent, saying what", () => {
     const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    expect(() => canonicalJson(cyclic)).toThrow(TypeError);
-    expect(() => canonicalJson(undefined)).toThrow(TypeError);
-    expect(() => canonicalJson({ n: 1n })).toThrow(TypeError);
+    cyclic.self = [cyclic];
+    expect(() => canonicalJson(cyclic)).toThrow(new TypeError("canonicalJson cannot represent a cyclic structure"));
+    expect(() => canonicalJson(undefined)).toThrow(new TypeError("canonicalJson cannot represent a top-level undefined"));
+    expect(() => canonicalJson(() => 1)).toThrow(new TypeError("canonicalJson cannot represent a top-level function"));
+    expect(() => canonicalJson({ n: 1n })).toThrow(new TypeError("canonicalJson cannot represent a bigint"));
   });
 
   it("allows the same object twice when it is not its own ancestor", () => {

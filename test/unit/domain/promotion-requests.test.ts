@@ -2,14 +2,17 @@ import { describe, expect, it } from "vitest";
 import {
   afterApproval,
   countedApprovals,
+  DEFAULT_APPROVAL_POLICY,
   expiryOf,
   isFinal,
   nextStatus,
+  POLICY_LIMITS,
   PROMOTION_REQUEST_STATUSES,
   type PromotionRequestStatus,
   planHash,
   REQUEST_ACTIONS,
   type RequestAction,
+  requiresApproval,
   statusAt,
   stricterPolicy,
 } from "../../../src/domain/promotion-requests.js";
@@ -60,6 +63,26 @@ describe("the promotion request state machine", () => {
     expect(afterApproval(0, 1)).toBe("PENDING");
     expect(afterApproval(1, 2)).toBe("PENDING");
     expect(afterApproval(2, 2)).toBe("APPROVED");
+  });
+});
+
+describe("approval policies", () => {
+  it("default to today's direct promotion: no approvals, none by oneself, no comment, three days to expire", () => {
+    expect(DEFAULT_APPROVAL_POLICY).toEqual({
+      requiredApprovals: 0,
+      allowSelfApproval: false,
+      requireComment: false,
+      expiresAfterHours: 72,
+    });
+    expect(requiresApproval(DEFAULT_APPROVAL_POLICY)).toBe(false);
+  });
+
+  it("require approval from one approval on", () => {
+    expect(requiresApproval({ ...DEFAULT_APPROVAL_POLICY, requiredApprovals: 1 })).toBe(true);
+  });
+
+  it("are bounded: up to 10 approvals, 1 hour to a year", () => {
+    expect(POLICY_LIMITS).toEqual({ maxApprovals: 10, minHours: 1, maxHours: 8760 });
   });
 });
 
