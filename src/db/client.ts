@@ -146,3 +146,8 @@ export async function migrateDatabase(options: Pick<OpenDatabaseOptions, "url" |
     await client.end({ timeout: 5 });
   }
 }
+
+/** The rows of a raw `db.execute` result, whichever driver answered (postgres.js gives an array, PGlite `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
-import type { Db } from "../db/client.js";
+import { type Db, rowsOf } from "../db/client.js";
 import { listEnvironments } from "../db/repositories/environments.js";
 import { findOrganizationByName } from "../db/repositories/organizations.js";
 import type { JourneyDocument } from "../domain/journey-document.js";
@@ -99,9 +99,8 @@ const DEMO_RISK_HOOK = {
 
 /** True when the database holds no organization yet. */
 export async function isEmpty(db: Db): Promise<boolean> {
-  const rows = await db.execute<{ empty: boolean }>(sql`select not exists (select 1 from organizations) as empty`);
-  const list = Array.isArray(rows) ? rows : (rows as unknown as { rows: { empty: boolean }[] }).rows;
-  return Boolean(list[0]?.empty);
+  const [row] = rowsOf<{ empty: boolean }>(await db.execute(sql`select not exists (select 1 from organizations) as empty`));
+  return Boolean(row?.empty);
 }
 
 /**

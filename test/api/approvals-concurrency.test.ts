@@ -1,12 +1,13 @@
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "../../src/db/client.js";
+import { type Database, openDatabase, rowsOf } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
 import { SAVE, SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createApiToken, createCatalogueWithStaging, localIdOf, operation } from "../support/fixtures.js";
 import { client } from "../support/graphql.js";
+import { holdOpen } from "../support/locks.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -228,29 +229,6 @@ async function history(w: World): Promise<HistoryEntry[]> {
 
 const executionsOf = (entries: HistoryEntry[], requestId: string) =>
   entries.filter((p) => p.mode === "APPROVED_REQUEST" && p.request?.id === requestId);
-
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
-
-/** Holds a statement's locks in an open transaction on the test's own connection until released (PostgreSQL only). */
-async function holdOpen(statement: SQL): Promise<{ pid: number; release(): Promise<void> }> {
-  const { db } = await testDatabase();
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let started!: (pid: number) => void;
-  const pid = new Promise<number>((resolve) => (started = resolve));
-  const done = db.transaction(async (tx) => {
-    await tx.execute(statement);
-    started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
-    await gate;
-  });
-  return {
-    pid: await pid,
-    release: () => {
-      release();
-      return done;
-    },
-  };
-}
 
 /** The server process that waits for a lock process `pid` holds, once there is one. */
 async function waiterOf(pid: number): Promise<number> {

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowsOf } from "../../src/db/client.js";
 import { insertNotifications, lockNotifications } from "../../src/db/repositories/sync-notifications.js";
 import type { JsonValue } from "../../src/domain/journey-document.js";
 import { referencesIn } from "../../src/domain/variables.js";
@@ -17,6 +18,7 @@ import {
   tenantRows,
 } from "../support/fixtures.js";
 import type { GraphQLResponse } from "../support/graphql.js";
+import { heldWhile as heldWhileAll, holdOpen } from "../support/locks.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -942,29 +944,6 @@ async function currentStates(w: World): Promise<Record<string, SyncStateView>> {
   return current;
 }
 
-/** Runs a statement in a transaction of its own on a separate connection and keeps it open until released. */
-async function holdOpen(statement: SQL): Promise<{ pid: number; release(): Promise<void> }> {
-  const { db } = await testDatabase();
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let started!: (pid: number) => void;
-  const pid = new Promise<number>((resolve) => (started = resolve));
-  const done = db.transaction(async (tx) => {
-    await tx.execute(statement);
-    started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
-    await gate;
-  });
-  return {
-    pid: await pid,
-    release: () => {
-      release();
-      return done;
-    },
-  };
-}
-
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
-
 /** Waits until `count` server processes wait for a lock that process `pid` holds (or queues ahead of them). */
 async function waitForWaiters(pid: number, count: number): Promise<void> {
   const { db } = await testDatabase();
@@ -1353,41 +1332,6 @@ describe("variable references under competing writers", () => {
 
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  /** A call whose settling is known (for counting the writers that are done). */
-  function track<T>(promise: Promise<T>): { promise: Promise<T>; done: () => boolean } {
-    let settled = false;
-    const tracked = promise.finally(() => {
-      settled = true;
-    });
-    return { promise: tracked, done: () => settled };
-  }
-
-  /**
-   * Waits until `count` of the calls are finished or blocked — behind the test's process `pid` or,
-   * transitively, behind a process blocked by it: then every one of them is inside its transaction.
-   */
-  async function waitForBlockedOrDone(pid: number, count: number, calls: { done: () => boolean }[]): Promise<void> {
-    const { db } = await testDatabase();
-    for (let attempt = 0; attempt < 400; attempt++) {
-      const waiting = rowsOf<{ pid: number; blockers: number[] }>(
-        await db.execute(sql`select pid, pg_blocking_pids(pid) as blockers from pg_stat_activity where wait_event_type = 'Lock'`),
-      );
-      const behind = new Set([pid]);
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const w of waiting) {
-          if (!behind.has(w.pid) && w.blockers.some((b) => behind.has(b))) {
-            behind.add(w.pid);
-            grew = true;
-          }
-        }
-      }
-      if (behind.size - 1 + calls.filter((c) => c.done()).length >= count) return;
-      await pause(25);
-    }
-    throw new Error(`fewer than ${count} writers ever got blocked behind process ${pid}`);
-  }
-
   /**
    * Runs two writers while the test holds a lock (`hold`, taken in a transaction of its own) that
    * each needs only after its checks: the first starts, and once it is blocked (or done) the second
@@ -1395,17 +1339,8 @@ describe("variable references under competing writers", () => {
    * go. Both were inside their transactions at once, and the locks alone decided the outcome.
    */
   async function heldWhile(hold: SQL, first: () => Promise<Result>, second: () => Promise<Result>): Promise<[Result, Result]> {
-    const held = await holdOpen(hold);
-    const one = track(first());
-    let two: { promise: Promise<Result>; done: () => boolean } | undefined;
-    try {
-      await waitForBlockedOrDone(held.pid, 1, [one]);
-      two = track(second());
-      await waitForBlockedOrDone(held.pid, 2, [one, two]);
-    } finally {
-      await held.release();
-    }
-    return [await one.promise, await two.promise];
+    const [one, two] = await heldWhileAll(hold, [first, second]);
+    return [one, two];
   }
 
   /** Only each writer's last statement, raising the organization's revision, waits for this. */

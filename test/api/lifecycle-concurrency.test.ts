@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
@@ -16,6 +16,7 @@ import {
   operation,
   tenantRows,
 } from "../support/fixtures.js";
+import { heldWhile } from "../support/locks.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
 /*
@@ -175,85 +176,6 @@ function expectTyped(outcomes: Outcome[], codes: string[], since: number, contex
 }
 
 // --- Locks held from outside, and waiting for the competitors to queue behind them -----------------
-
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
-
-/** Runs a statement in a transaction of its own on the test's pool and keeps it open (its locks held) until released. */
-async function holdOpen(statement: SQL): Promise<{ pid: number; release(): Promise<void> }> {
-  const { db } = await testDatabase();
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let started!: (pid: number) => void;
-  const pid = new Promise<number>((resolve) => (started = resolve));
-  const done = db.transaction(async (tx) => {
-    await tx.execute(statement);
-    started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
-    await gate;
-  });
-  return {
-    pid: await pid,
-    release: () => {
-      release();
-      return done;
-    },
-  };
-}
-
-/** A call whose settling is known (for counting the competitors that are done). */
-function track<T>(promise: Promise<T>): { promise: Promise<T>; done: () => boolean } {
-  let settled = false;
-  const tracked = promise.finally(() => {
-    settled = true;
-  });
-  return { promise: tracked, done: () => settled };
-}
-
-/**
- * Waits until `count` of the calls are finished or blocked — behind the test's process `pid` or,
- * transitively, behind a process blocked by it: then every one of them is inside its transaction.
- */
-async function waitForBlockedOrDone(pid: number, count: number, calls: { done: () => boolean }[]): Promise<void> {
-  const { db } = await testDatabase();
-  for (let attempt = 0; attempt < 400; attempt++) {
-    const waiting = rowsOf<{ pid: number; blockers: number[] }>(
-      await db.execute(
-        sql`select pid, pg_blocking_pids(pid) as blockers from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
-      ),
-    );
-    const behind = new Set([pid]);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const w of waiting) {
-        if (!behind.has(w.pid) && w.blockers.some((b) => behind.has(b))) {
-          behind.add(w.pid);
-          grew = true;
-        }
-      }
-    }
-    if (behind.size - 1 + calls.filter((c) => c.done()).length >= count) return;
-    await pause(25);
-  }
-  throw new Error(`fewer than ${count} competitors ever got blocked behind process ${pid}`);
-}
-
-/**
- * Runs the competitors while the test holds `hold`: each starts once the ones before it are blocked
- * (or done), and the test lets go once all of them are. They were all inside their transactions at
- * once, in this order, and the locks alone decide the outcome.
- */
-async function heldWhile(hold: SQL, competitors: (() => Promise<Outcome>)[]): Promise<Outcome[]> {
-  const held = await holdOpen(hold);
-  const started: { promise: Promise<Outcome>; done: () => boolean }[] = [];
-  try {
-    for (const competitor of competitors) {
-      started.push(track(competitor()));
-      await waitForBlockedOrDone(held.pid, started.length, started);
-    }
-  } finally {
-    await held.release();
-  }
-  return Promise.all(started.map((s) => s.promise));
-}
 
 /** Free: all at once, the `first` one sent first and each other one `delay` ms after the one before it. */
 async function free(competitors: (() => Promise<Outcome>)[], first: number, delay: number): Promise<Outcome[]> {

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowsOf } from "../../src/db/client.js";
 import { Keyring, secretKey } from "../../src/domain/secret-box.js";
 import { sealedAt } from "../../src/services/variables.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
@@ -187,8 +188,6 @@ describe("variables and their values", () => {
 
 const localOf = (globalId: string) => Buffer.from(globalId, "base64").toString("utf8").split(":")[1];
 /** Rows of a raw statement, as PGlite and postgres.js each return them. */
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
-
 describe("a secret", () => {
   let secretId: string;
   let other: string;

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, isNull, sql } from "drizzle-orm";
-import type { Db } from "../client.js";
+import { type Db, rowsOf } from "../client.js";
 import { databases, environments } from "../schema.js";
 import type { DatabaseRow, EnvironmentRow } from "./rows.js";
 
@@ -181,7 +181,7 @@ export async function updateApprovalPolicy(
  * active RUNTIME tokens, variable values, journey configurations and drafts, and open promotion requests.
  */
 export async function environmentDependents(db: Db, environmentId: string): Promise<string[]> {
-  const result = await db.execute<{ what: string }>(sql`
+  const result = await db.execute(sql`
     select what from (
       select 'client "' || c.name || '" of ' || a.name as what
         from clients c join applications a on a.id = c.application_id where c.environment_id = ${environmentId}
@@ -207,6 +207,5 @@ export async function environmentDependents(db: Db, environmentId: string): Prom
     order by what
     limit 101
   `);
-  const rows = Array.isArray(result) ? result : (result as unknown as { rows: { what: string }[] }).rows;
-  return rows.map((r) => r.what);
+  return rowsOf<{ what: string }>(result).map((r) => r.what);
 }
