@@ -34,7 +34,7 @@ const KEEP_ALIVE_MS = 65_000;
 export function createApp(options: AppOptions): App {
   const { database, logger } = options;
   const hub = new EventHub();
-  const services = createServices(database.db, hub, options.keyring, { clock: options.clock });
+  const services = createServices(database.db, hub, options.keyring, { clock: options.clock, onlyWriter: database.kind === "pglite" });
   const graphql = createGraphQLHandler({ ...options, services, hub, path: GRAPHQL_PATH });
   // An answer given before the request's body arrived closes the connection rather than drain the body.
   const server = createServer(

@@ -15,6 +15,7 @@ import type { EventHub } from "../events/hub.js";
 import type { Actor } from "./actor.js";
 import * as applications from "./applications.js";
 import { auditedAll } from "./audit.js";
+import { authenticationCacheOf } from "./authentication-cache.js";
 import * as clients from "./clients.js";
 import * as diffs from "./diff.js";
 import * as drafts from "./drafts.js";
@@ -76,11 +77,18 @@ export const ephemeralKeyring = () => new Keyring(generateSecretKey());
 export interface ServiceOptions {
   /** What promotion requests expire by (default: the system clock); tests move it instead of sleeping. */
   clock?: requests.Clock;
+  /**
+   * This process is the database's only writer (the embedded database): tokens checked are kept
+   * until their organization writes (src/services/authentication-cache.ts). Never with a PostgreSQL
+   * server, which other instances write.
+   */
+  onlyWriter?: boolean;
 }
 
 /** The use-cases, bound to one database: what the GraphQL layer and the CLI call. */
 export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemeralKeyring(), options: ServiceOptions = {}) {
   const clock = options.clock ?? (() => new Date());
+  const authentications = options.onlyWriter ? authenticationCacheOf(db) : undefined;
   /** The loaders of each event being delivered; gone with the event. */
   const loadersOfEvents = new WeakMap<object, Loaders>();
   /**
@@ -155,7 +163,7 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
     updateEnvironment: (actor: Actor, input: environments.UpdateEnvironmentInput) => environments.updateEnvironment(db, actor, input),
   };
   return {
-    authenticate: (secret: string) => tokens.authenticate(db, secret),
+    authenticate: (secret: string) => tokens.authenticate(db, secret, authentications),
     loaders: (actor: Actor) => createLoaders(db, actor),
     /**
      * The loaders a delivered event resolves with: made once and shared by all its subscribers (same

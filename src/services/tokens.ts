@@ -17,6 +17,7 @@ import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
 import { ROLES } from "./actor.js";
 import { audit } from "./audit.js";
+import type { AuthenticationCache } from "./authentication-cache.js";
 import { inputs, parseInput } from "./input.js";
 import { environmentOf } from "./lookups.js";
 import { inTransaction, sqlState, UNIQUE_VIOLATION, uniqueAs } from "./transaction.js";
@@ -117,10 +118,15 @@ export interface Authentication {
   organizationRevision: number;
 }
 
-/** The caller a bearer secret stands for, or null when it is unknown or revoked. */
-export async function authenticate(db: Db, secret: string): Promise<Authentication | null> {
+/**
+ * The caller a bearer secret stands for, or null when it is unknown or revoked. With `cache` (a
+ * database only this process writes: the embedded one) a token checked before is not read again
+ * until a transaction of its organization commits (src/services/authentication-cache.ts).
+ */
+export async function authenticate(db: Db, secret: string, cache?: AuthenticationCache): Promise<Authentication | null> {
   if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
-  const found = await findActiveTokenByHash(db, hashToken(secret));
+  const tokenHash = hashToken(secret);
+  const found = cache ? await cache.find(tokenHash, (hash) => findActiveTokenByHash(db, hash)) : await findActiveTokenByHash(db, tokenHash);
   if (!found) return null;
   return {
     actor: {

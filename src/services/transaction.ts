@@ -24,17 +24,49 @@ export class CommittedRefusal {
  * `organization` is the organization's id, or how to read it off the result (null: nothing was written).
  * Every write of the application goes through here.
  */
-export function inTransaction<T>(db: Db, organization: string | ((result: T) => string | null), work: (tx: Db) => Promise<T>): Promise<T> {
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Db;
-    const result = await work(tx);
-    const organizationId = typeof organization === "string" ? organization : organization(result);
-    if (organizationId !== null) {
-      if (!(result instanceof CommittedRefusal)) await appendAuditEvent(tx, organizationId);
-      await raiseOrganizationRevision(tx, organizationId);
-    }
-    return result;
-  });
+export async function inTransaction<T>(
+  db: Db,
+  organization: string | ((result: T) => string | null),
+  work: (tx: Db) => Promise<T>,
+): Promise<T> {
+  let written: string | null = null;
+  try {
+    return await db.transaction(async (transaction) => {
+      const tx = transaction as unknown as Db;
+      const result = await work(tx);
+      const organizationId = typeof organization === "string" ? organization : organization(result);
+      if (organizationId !== null) {
+        if (!(result instanceof CommittedRefusal)) await appendAuditEvent(tx, organizationId);
+        await raiseOrganizationRevision(tx, organizationId);
+        written = organizationId;
+      }
+      return result;
+    });
+  } finally {
+    // Also when the commit failed: whether it took effect is then not known here.
+    if (written !== null) committed(db, [written]);
+  }
+}
+
+/** Per database handle: what to tell after a transaction of an organization committed (caches of this process). */
+const commitListeners = new WeakMap<Db, Set<(organizationId: string) => void>>();
+
+/**
+ * Calls `listener` with the organization of each transaction committed on this handle (through
+ * `inTransaction` or `committed`), before the transaction's caller goes on. Returns how to stop.
+ */
+export function onCommitted(db: Db, listener: (organizationId: string) => void): () => void {
+  let listeners = commitListeners.get(db);
+  if (!listeners) commitListeners.set(db, (listeners = new Set()));
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Tells the handle's listeners that transactions of these organizations committed (a write outside `inTransaction`). */
+export function committed(db: Db, organizationIds: Iterable<string>): void {
+  const listeners = commitListeners.get(db);
+  if (!listeners) return;
+  for (const organizationId of organizationIds) for (const listener of listeners) listener(organizationId);
 }
 
 export { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, sqlState, UNIQUE_VIOLATION } from "../db/errors.js";

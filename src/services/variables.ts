@@ -40,7 +40,7 @@ import { inputs, parseInput } from "./input.js";
 import type { Loaders } from "./loaders.js";
 import { lockVariable, lockVariableKeys } from "./locks.js";
 import { environmentForWrite, environmentOf } from "./lookups.js";
-import { inTransaction, uniqueAs } from "./transaction.js";
+import { committed, inTransaction, uniqueAs } from "./transaction.js";
 import { referencesTo } from "./variable-references.js";
 
 /*
@@ -230,17 +230,23 @@ export async function deleteVariable(db: Db, actor: Actor, input: { variableId: 
 export async function rotateSecrets(db: Db, keyring: Keyring, batchSize = 100): Promise<number> {
   let count = 0;
   for (;;) {
-    const done = await db.transaction(async (transaction) => {
-      const tx = transaction as unknown as Db;
-      const rows = await findSealedValuesNotUnder(tx, keyring.currentKeyId, batchSize);
-      for (const row of rows) {
-        const at = sealedAt(row.variableId, row.environmentId);
-        const plaintext = keyring.open({ keyId: row.keyId, ciphertext: row.ciphertext }, at);
-        await updateSealed(tx, row, { ...keyring.seal(plaintext, at), fingerprint: keyring.fingerprint(plaintext, row.variableId) });
-      }
-      for (const organizationId of new Set(rows.map((r) => r.organizationId))) await raiseOrganizationRevision(tx, organizationId);
-      return rows.length;
-    });
+    const raised = new Set<string>();
+    const done = await db
+      .transaction(async (transaction) => {
+        const tx = transaction as unknown as Db;
+        const rows = await findSealedValuesNotUnder(tx, keyring.currentKeyId, batchSize);
+        for (const row of rows) {
+          const at = sealedAt(row.variableId, row.environmentId);
+          const plaintext = keyring.open({ keyId: row.keyId, ciphertext: row.ciphertext }, at);
+          await updateSealed(tx, row, { ...keyring.seal(plaintext, at), fingerprint: keyring.fingerprint(plaintext, row.variableId) });
+        }
+        for (const organizationId of new Set(rows.map((r) => r.organizationId))) {
+          await raiseOrganizationRevision(tx, organizationId);
+          raised.add(organizationId);
+        }
+        return rows.length;
+      })
+      .finally(() => committed(db, raised));
     count += done;
     if (done < batchSize) return count;
   }

@@ -8,7 +8,7 @@ import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type CacheScope, useResponseCache } from "../../src/server/response-cache.js";
-import { countQueries, testDatabase } from "../support/database.js";
+import { countQueries, databaseUrl, testDatabase } from "../support/database.js";
 import { SAVE, SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createApiToken, createApplication, createCatalogue, operation } from "../support/fixtures.js";
 import { client, gql } from "../support/graphql.js";
@@ -62,19 +62,27 @@ async function revisionOf(tenant: Tenant): Promise<number> {
   return row.revision;
 }
 
+/** The statements but the token lookups (kept on the embedded database after the first: authentication-cache.test.ts). */
+const withoutTokenReads = (queries: string[]) => queries.filter((q) => !/from "api_tokens"/.test(q));
+
 const dashboard = (server: TestServer, w: World, token = w.tenant.tokens.VIEWER) =>
   gql(server.endpoint, token, DASHBOARD, { env: w.catalogue.environments.development });
 
 describe("the query response cache", () => {
-  it("answers a repeated query with only the token lookup, and the same response", async () => {
+  it("answers a repeated query with only the token lookup (none on the embedded database), and the same response", async () => {
     const w = await world("cache-repeat");
     const first = await countQueries(() => dashboard(one, w));
     expect(first.result.errors).toBeUndefined();
     expect(first.queries.length).toBeGreaterThan(1);
     const again = await countQueries(() => dashboard(one, w));
     expect(again.result).toEqual(first.result);
-    expect(again.queries).toHaveLength(1);
-    expect(again.queries[0]).toMatch(/from "api_tokens"/);
+    if (databaseUrl) {
+      expect(again.queries).toHaveLength(1);
+      expect(again.queries[0]).toMatch(/from "api_tokens"/);
+    } else {
+      // The embedded database has one writer, this process: the token checked is kept (authentication-cache.test.ts).
+      expect(again.queries).toEqual([]);
+    }
   });
 
   it("shows a write made through another instance in the very next query", async () => {
@@ -160,7 +168,7 @@ describe("the query response cache", () => {
     const again = await countQueries(() => gql(one.endpoint, w.tenant.tokens.VIEWER, NOTIFICATIONS, variables));
     expect(again.result.errors).toEqual(failed.errors);
     // Executed again: more than the token lookup.
-    expect(again.queries.length).toBeGreaterThan(1);
+    expect(withoutTokenReads(again.queries).length).toBeGreaterThan(0);
 
     const revision = await revisionOf(w.tenant);
     const create = operation(`mutation Create($input: CreateApplicationInput!) { createApplication(input: $input) { __typename } }`);
@@ -172,7 +180,7 @@ describe("the query response cache", () => {
     // …so the refused mutation, sent again at the same revision, runs again rather than being answered from a cache.
     const repeated = await countQueries(() => w.admin.data(create, input));
     expect(repeated.result.createApplication.__typename).toBe("AlreadyExistsError");
-    expect(repeated.queries.length).toBeGreaterThan(1);
+    expect(withoutTokenReads(repeated.queries).length).toBeGreaterThan(0);
   });
 
   it("can be turned off: every request executes", async () => {
@@ -184,8 +192,8 @@ describe("the query response cache", () => {
       const first = await countQueries(query);
       const again = await countQueries(query);
       expect(again.result).toEqual(first.result);
-      expect(again.queries).toHaveLength(first.queries.length);
-      expect(again.queries.length).toBeGreaterThan(1);
+      expect(withoutTokenReads(again.queries)).toEqual(withoutTokenReads(first.queries));
+      expect(withoutTokenReads(again.queries).length).toBeGreaterThan(0);
     } finally {
       await app.stop();
     }

@@ -2,9 +2,11 @@ import { and, eq } from "drizzle-orm";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { revokeApiTokenRow } from "../../src/db/repositories/tokens.js";
 import { apiTokens } from "../../src/db/schema.js";
+import { inTransaction } from "../../src/services/transaction.js";
 import { testDatabase } from "../support/database.js";
-import { apiAs, createApiToken } from "../support/fixtures.js";
+import { apiAs, createApiToken, localIdOf } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { subscribeSse, subscribeWs, wsClient } from "../support/subscriptions.js";
@@ -52,10 +54,10 @@ describe("a token revoked while its sockets are open", () => {
     const admin = apiAs(server.endpoint, tenant);
     const minted = await createApiToken(admin, { name: "to-revoke-operation", role: "ADMIN" });
     const { socket, messages, closed } = await rawSocket(minted.token);
-    // Revoked in the database without the event that closes sockets: the operation itself must
-    // find the token revoked, whichever arrives first in production.
+    // Revoked in a transaction of the organization without the event that closes sockets: the
+    // operation itself must find the token revoked, whichever arrives first in production.
     const { db } = await testDatabase();
-    await db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.name, "to-revoke-operation"));
+    await inTransaction(db, tenant.organizationId, (tx) => revokeApiTokenRow(tx, tenant.organizationId, localIdOf(minted.id)));
     socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: MINT } }));
     expect((await closed).code).toBe(4401);
     expect(messages.filter((m) => m.type === "next")).toEqual([]);
