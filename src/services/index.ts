@@ -89,6 +89,7 @@ export interface ServiceOptions {
 export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemeralKeyring(), options: ServiceOptions = {}) {
   const clock = options.clock ?? (() => new Date());
   const authentications = options.onlyWriter ? authenticationCacheOf(db) : undefined;
+  const readTokens = tokens.tokenReader(db);
   /** The loaders of each event being delivered; gone with the event. */
   const loadersOfEvents = new WeakMap<object, Loaders>();
   /**
@@ -163,7 +164,7 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
     updateEnvironment: (actor: Actor, input: environments.UpdateEnvironmentInput) => environments.updateEnvironment(db, actor, input),
   };
   return {
-    authenticate: (secret: string) => tokens.authenticate(db, secret, authentications),
+    authenticate: (secret: string) => tokens.authenticate(readTokens, secret, authentications),
     loaders: (actor: Actor) => createLoaders(db, actor),
     /**
      * The loaders a delivered event resolves with: made once and shared by all its subscribers (same

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import DataLoader from "dataloader";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { insertEnvironments, lockEnvironments } from "../db/repositories/environments.js";
@@ -6,8 +7,9 @@ import { findOrganizationByName, insertOrganization } from "../db/repositories/o
 import type { ApiTokenRow, OrganizationRow, Role } from "../db/repositories/rows.js";
 import { notifyTokenRevoked } from "../db/repositories/sync-notifications.js";
 import {
-  findActiveTokenByHash,
+  type ActiveToken,
   findActiveTokenNamesLike,
+  findActiveTokensByHashes,
   insertApiToken,
   revokeApiTokenByHash,
   revokeApiTokenRow,
@@ -119,14 +121,34 @@ export interface Authentication {
 }
 
 /**
+ * Reads live tokens by hash for requests that arrive together — in the same turn of the event loop —
+ * in one statement. Each read starts after its request arrived, so it sees every write committed
+ * before: as exact as a statement per request, with fewer statements under load.
+ */
+export function tokenReader(db: Db): (tokenHash: string) => Promise<ActiveToken | null> {
+  const loader = new DataLoader<string, ActiveToken | null>(
+    async (hashes) => {
+      const found = await findActiveTokensByHashes(db, hashes);
+      return hashes.map((hash) => found.get(hash) ?? null);
+    },
+    { cache: false, maxBatchSize: 100, batchScheduleFn: (run) => setImmediate(run) },
+  );
+  return (tokenHash) => loader.load(tokenHash);
+}
+
+/**
  * The caller a bearer secret stands for, or null when it is unknown or revoked. With `cache` (a
  * database only this process writes: the embedded one) a token checked before is not read again
  * until a transaction of its organization commits (src/services/authentication-cache.ts).
  */
-export async function authenticate(db: Db, secret: string, cache?: AuthenticationCache): Promise<Authentication | null> {
+export async function authenticate(
+  read: (tokenHash: string) => Promise<ActiveToken | null>,
+  secret: string,
+  cache?: AuthenticationCache,
+): Promise<Authentication | null> {
   if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
   const tokenHash = hashToken(secret);
-  const found = cache ? await cache.find(tokenHash, (hash) => findActiveTokenByHash(db, hash)) : await findActiveTokenByHash(db, tokenHash);
+  const found = cache ? await cache.find(tokenHash, read) : await read(tokenHash);
   if (!found) return null;
   return {
     actor: {

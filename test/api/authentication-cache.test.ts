@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ActiveToken } from "../../src/db/repositories/tokens.js";
 import { AuthenticationCache } from "../../src/services/authentication-cache.js";
-import { countQueries, databaseUrl } from "../support/database.js";
+import { hashToken, tokenReader } from "../../src/services/tokens.js";
+import { countQueries, databaseUrl, testDatabase } from "../support/database.js";
 import { apiAs, createApiToken, createApplication } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -61,6 +62,29 @@ describe("checked tokens", () => {
     });
     expect(revoked.revokeApiToken.__typename).toBe("RevokeApiTokenSuccess");
     expect((await gql(server.endpoint, minted.token, "{ __typename }")).status).toBe(401);
+  });
+});
+
+describe("token reads", () => {
+  it("of requests that arrive together are one statement, each answered with its own token", async () => {
+    const { db } = await testDatabase();
+    const [one, two] = await Promise.all([createTenant("auth-batch-one"), createTenant("auth-batch-two")]);
+    const revoked = await createApiToken(apiAs(server.endpoint, one), { name: "batch-revoked", role: "EDITOR" });
+    await apiAs(server.endpoint, one).data(`mutation ($id: ID!) { revokeApiToken(input: { apiTokenId: $id }) { __typename } }`, {
+      id: revoked.id,
+    });
+    const read = tokenReader(db);
+    const { result, queries } = await countQueries(() =>
+      Promise.all([one.tokens.VIEWER, two.tokens.ADMIN, revoked.token, "jpt_unknown", one.tokens.VIEWER].map((t) => read(hashToken(t)))),
+    );
+    expect(queries).toHaveLength(1);
+    expect(result.map((found) => found && [found.organization.id, found.token.role])).toEqual([
+      [one.organizationId, "VIEWER"],
+      [two.organizationId, "ADMIN"],
+      null,
+      null,
+      [one.organizationId, "VIEWER"],
+    ]);
   });
 });
 

@@ -34,29 +34,32 @@ export interface ActiveToken {
 }
 
 /**
- * The statement every request runs, built once per database handle and prepared: building a
- * query with drizzle costs more than running this one (the request floor, docs/performance.md).
+ * The statement every request runs (authentication), for the tokens of the requests that arrived
+ * together: built once per database handle and prepared, since building a query with drizzle costs
+ * more than running this one (the request floor, docs/performance.md); `= any($1)`, one statement
+ * text whatever their number.
  */
-const activeTokenQueries = new WeakMap<Db, ReturnType<typeof activeTokenQuery>>();
+const activeTokensQueries = new WeakMap<Db, ReturnType<typeof activeTokensQuery>>();
 
-function activeTokenQuery(db: Db) {
+function activeTokensQuery(db: Db) {
   return db
     .select({
+      tokenHash: apiTokens.tokenHash,
       token: { id: apiTokens.id, role: apiTokens.role, name: apiTokens.name, environmentId: apiTokens.environmentId },
       organization: { id: organizations.id, revision: organizations.revision },
     })
     .from(apiTokens)
     .innerJoin(organizations, eq(organizations.id, apiTokens.organizationId))
-    .where(and(eq(apiTokens.tokenHash, sql.placeholder("tokenHash")), isNull(apiTokens.revokedAt)))
-    .prepare("active_token_by_hash");
+    .where(and(sql`${apiTokens.tokenHash} = any(${sql.placeholder("tokenHashes")}::text[])`, isNull(apiTokens.revokedAt)))
+    .prepare("active_tokens_by_hashes");
 }
 
-/** The live token with this hash, with its organization's id and revision. */
-export async function findActiveTokenByHash(db: Db, tokenHash: string): Promise<ActiveToken | null> {
-  let query = activeTokenQueries.get(db);
-  if (!query) activeTokenQueries.set(db, (query = activeTokenQuery(db)));
-  const [row] = await query.execute({ tokenHash });
-  return row ?? null;
+/** The live tokens with these hashes (a hash without one: absent), with their organizations' ids and revisions. */
+export async function findActiveTokensByHashes(db: Db, tokenHashes: readonly string[]): Promise<Map<string, ActiveToken>> {
+  let query = activeTokensQueries.get(db);
+  if (!query) activeTokensQueries.set(db, (query = activeTokensQuery(db)));
+  const rows = await query.execute({ tokenHashes });
+  return new Map(rows.map(({ tokenHash, ...found }) => [tokenHash, found]));
 }
 
 export async function findApiTokensByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<ApiTokenRow[]> {
