@@ -52,6 +52,30 @@ export interface GraphQLHandlerOptions {
   persistedDocuments?: PersistedDocuments;
 }
 
+/**
+ * Per document (yoga's parse cache hands out one object per document text): how often it ran, and
+ * whether graphql-jit can run it at all.
+ */
+const executions = new WeakMap<DocumentNode, { runs: number; compilable: boolean }>();
+
+/**
+ * Whether this execution of `document` runs compiled (graphql-jit): from its second on. Compiling
+ * costs more than running a document once with graphql-js (a few ms of this thread, most of it V8
+ * compiling the generated function), which a client repeating its documents pays once; a document
+ * sent once — an attacker making every request's text new — never pays it.
+ */
+function worthCompiling(document: DocumentNode): boolean {
+  let seen = executions.get(document);
+  if (!seen) {
+    const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length;
+    // One operation only: the plugin keeps one compiled function per document, whichever operation it was compiled for.
+    seen = { runs: 0, compilable: operations === 1 && !isSubscription(document) && !hasVariableInLiteral(document) };
+    executions.set(document, seen);
+  }
+  seen.runs++;
+  return seen.compilable && seen.runs > 1;
+}
+
 const isSubscription = (document: DocumentNode) =>
   document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === "subscription");
 
@@ -208,9 +232,9 @@ export function createGraphQLHandler({
         : []),
       budget.plugin,
       useRequestErrorCodes(),
-      // Queries and mutations run as compiled functions (graphql-jit); subscriptions, and documents with
-      // a variable inside a literal, keep graphql-js's executor.
-      useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) && !hasVariableInLiteral(document) }),
+      // Queries and mutations run as compiled functions (graphql-jit) from their document's second
+      // execution; subscriptions, and documents with a variable inside a literal, keep graphql-js's executor.
+      useGraphQlJit({}, { enableIf: ({ document }) => worthCompiling(document) }),
       useReadinessCheck({
         endpoint: "/ready",
         check: () =>
