@@ -12,6 +12,7 @@ import { loggableError } from "./error-log.js";
 import { errorMask } from "./error-mask.js";
 import { executionBudget } from "./execution-budget.js";
 import { batchLimit, disableIntrospection, OPERATION_LIMITS, operationLimits } from "./limits.js";
+import { useLocatedErrors } from "./located-errors.js";
 import type { Logger } from "./logger.js";
 import { useOperationCost } from "./operation-cost.js";
 import { createPages } from "./pages.js";
@@ -52,22 +53,28 @@ export interface GraphQLHandlerOptions {
   persistedDocuments?: PersistedDocuments;
 }
 
-/** Per document (yoga's parse cache hands out one object per document text): whether graphql-jit may run it. */
-const compilable = new WeakMap<DocumentNode, boolean>();
+/**
+ * Per document (yoga's parse cache hands out one object per document text): how often it ran, and
+ * whether graphql-jit can run it at all.
+ */
+const executions = new WeakMap<DocumentNode, { runs: number; compilable: boolean }>();
 
 /**
- * Whether `document` runs compiled (graphql-jit): not a subscription, no variable inside a literal,
- * and one operation only — the plugin keeps one compiled function per document, whichever operation
- * it was compiled for, so the second operation of a document ran the first one's function.
+ * Whether this execution of `document` runs compiled (graphql-jit): from its second on. Compiling
+ * costs more than running a document once with graphql-js (a few ms of this thread, most of it V8
+ * compiling the generated function), which a client repeating its documents pays once; a document
+ * sent once — an attacker making every request's text new — never pays it.
  */
 function worthCompiling(document: DocumentNode): boolean {
-  let result = compilable.get(document);
-  if (result === undefined) {
+  let seen = executions.get(document);
+  if (!seen) {
     const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length;
-    result = operations === 1 && !isSubscription(document) && !hasVariableInLiteral(document);
-    compilable.set(document, result);
+    // One operation only: the plugin keeps one compiled function per document, whichever operation it was compiled for.
+    seen = { runs: 0, compilable: operations === 1 && !isSubscription(document) && !hasVariableInLiteral(document) };
+    executions.set(document, seen);
   }
-  return result;
+  seen.runs++;
+  return seen.compilable && seen.runs > 1;
 }
 
 const isSubscription = (document: DocumentNode) =>
@@ -226,8 +233,9 @@ export function createGraphQLHandler({
         : []),
       budget.plugin,
       useRequestErrorCodes(),
-      // Queries and mutations run as compiled functions (graphql-jit); subscriptions, documents of
-      // several operations and documents with a variable inside a literal keep graphql-js's executor.
+      useLocatedErrors(),
+      // Queries and mutations run as compiled functions (graphql-jit) from their document's second
+      // execution; subscriptions, and documents with a variable inside a literal, keep graphql-js's executor.
       useGraphQlJit({}, { enableIf: ({ document }) => worthCompiling(document) }),
       useReadinessCheck({
         endpoint: "/ready",
