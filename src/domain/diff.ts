@@ -187,12 +187,14 @@ function diffJourney(journeyKey: string, from: JourneyDocument, to: JourneyDocum
   for (const stepKey of stepKeysInDisplayOrder(from, to, fromCount + removed.size)) {
     const f = own(fSteps, stepKey);
     const t = own(tSteps, stepKey);
+    // Stryker disable next-line ConditionalExpression: a shortcut, a step compared with itself has no differences
     if (f === t) continue;
     if (t === undefined) {
       const target: ChangeTarget = { kind: "step", journeyKey, stepKey };
       drafts.push(draft(target, "ADDED", null, json(f!), additionsReferenced(f!, stepKey)));
     } else if (f === undefined) {
       const target: ChangeTarget = { kind: "step", journeyKey, stepKey };
+      // Stryker disable next-line OptionalChaining: equivalent, a step of `to` alone is a removed one, so removalRequires exists
       drafts.push(draft(target, "REMOVED", json(t), null, removalRequires?.get(stepKey) ?? NO_PATHS));
     } else if (f.type !== t.type) {
       const target: ChangeTarget = { kind: "step", journeyKey, stepKey };
@@ -216,6 +218,7 @@ function referencesToRemoved(
     if (paths === undefined) requires.set(removedKey, new Set([path]));
     else paths.add(path);
   };
+  // Stryker disable next-line ConditionalExpression: equivalent, what is kept for a step that stays is never read
   if (removed.has(to.start)) add(to.start, changePath({ kind: "start", journeyKey }));
   for (const stepKey in to.steps) {
     const transitions = to.steps[stepKey].transitions;
@@ -249,6 +252,7 @@ function diffStep(
 ): void {
   const settingKeys = changedKeys(f.settings, t.settings);
   const outcomes = changedKeys(f.transitions, t.transitions);
+  // Stryker disable next-line ConditionalExpression: a shortcut, nothing below adds a change for an unchanged step
   if (f.name === t.name && f.enabled === t.enabled && settingKeys === null && outcomes === null) return;
 
   const stepName = stepDisplayName(f.name, f.type, stepKey);
@@ -266,6 +270,7 @@ function diffStep(
   for (const outcome of outcomes ?? NO_PATHS) {
     const next = own(f.transitions, outcome);
     const change = valueChange(own(t.transitions, outcome), next)!;
+    // Stryker disable next-line ConditionalExpression: `next !== undefined` is equivalent, added.has(undefined) is false
     const requires = next !== undefined && added.has(next) ? [stepPath(next)] : NO_PATHS;
     const target: ChangeTarget = { kind: "transition", journeyKey, stepKey, outcome };
     drafts.push(draft(target, change.kind, change.oldValue, change.newValue, requires, stepName));
@@ -277,16 +282,19 @@ function changedKeys(f: Readonly<Record<string, JsonValue>>, t: Readonly<Record<
   let keys: string[] | null = null;
   let shared = 0;
   for (const key in f) {
-    const value = t[key];
-    if (value === undefined && !has(t, key)) {
+    // Own keys only: `t[key]` alone would read a key `t` lacks, such as "toString", from Object.prototype.
+    if (!has(t, key)) {
       (keys ??= []).push(key);
       continue;
     }
+    // Stryker disable next-line UpdateOperator: `shared` only lets the loop over `t` below be skipped; a wrong count runs it for nothing
     shared++;
-    if (f[key] !== value && !jsonEqual(f[key], value)) (keys ??= []).push(key);
+    if (!jsonEqual(f[key], t[key])) (keys ??= []).push(key);
   }
   let toCount = 0;
+  // Stryker disable next-line UpdateOperator: as `shared` above
   for (const _ in t) toCount++;
+  // Stryker disable next-line ConditionalExpression: a shortcut; when the counts are equal, `t` has no key `f` lacks
   if (toCount !== shared) for (const key in t) if (!has(f, key)) (keys ??= []).push(key);
   return keys === null ? null : keys.sort(compareStrings);
 }
@@ -315,16 +323,19 @@ function orderChanged(from: JourneyDocument, to: JourneyDocument, added: Readonl
  * documents that are not valid) come last, sorted. `count`: the number of distinct step keys.
  */
 function stepKeysInDisplayOrder(from: JourneyDocument, to: JourneyDocument, count: number): string[] {
+  // Stryker disable next-line ArrayDeclaration: equivalent, a key that neither side has is skipped as unchanged
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const list of [from.order, to.order]) {
     for (const key of list) {
-      if (!seen.has(key) && (has(from.steps, key) || has(to.steps, key))) {
-        seen.add(key);
-        keys.push(key);
-      }
+      if (seen.has(key)) continue;
+      // Stryker disable next-line ConditionalExpression: equivalent, a listed key that neither side has is skipped as unchanged
+      if (!has(from.steps, key) && !has(to.steps, key)) continue;
+      seen.add(key);
+      keys.push(key);
     }
   }
+  // Stryker disable next-line ConditionalExpression: a shortcut (`false` is equivalent: no key is left unlisted); `true` is killed by the tests of unlisted steps
   if (keys.length === count) return keys;
   const unlisted = unionKeys(from.steps, to.steps).filter((key) => !seen.has(key));
   return [...keys, ...unlisted.sort(compareStrings)];
@@ -353,7 +364,9 @@ function* finish(drafts: readonly Draft[]): Generator<void, ApplicationDiff, voi
       stepKey: "stepKey" in target ? target.stepKey : null,
       oldValue: d.oldValue,
       newValue: d.newValue,
+      // Stryker disable next-line ConditionalExpression: a shortcut (`false` is equivalent: requiredIds of no paths is empty)
       requires: d.requiresPaths.length === 0 ? [] : requiredIds(d, indexByPath, ids),
+      // Stryker disable next-line StringLiteral: equivalent, every change's bundleId is set below
       bundleId: "",
     });
     if ((i + 1) % CHANGES_PER_STEP === 0) yield;
@@ -369,6 +382,7 @@ function requiredIds(d: Draft, indexByPath: ReadonlyMap<string, number>, ids: re
   const indexes: number[] = [];
   for (const path of d.requiresPaths) {
     const index = indexByPath.get(path);
+    // Stryker disable next-line ConditionalExpression,StringLiteral: a guard the diff never reaches, drafts require only paths of drafts
     if (index === undefined) throw new Error(`${d.path} requires ${path}, which is not a change of this diff`);
     indexes.push(index);
   }
@@ -379,6 +393,7 @@ function valueChange(
   oldValue: JsonValue | undefined,
   newValue: JsonValue | undefined,
 ): { kind: ChangeKind; oldValue: JsonValue | null; newValue: JsonValue | null } | undefined {
+  // Stryker disable next-line ConditionalExpression: a guard never reached, changedKeys gives keys one side at least has
   if (oldValue === undefined && newValue === undefined) return undefined;
   if (oldValue === undefined) return { kind: "ADDED", oldValue: null, newValue: newValue! };
   if (newValue === undefined) return { kind: "REMOVED", oldValue, newValue: null };
@@ -402,6 +417,7 @@ function unionKeys(a: object, b: object): string[] {
 }
 
 function compareStrings(a: string, b: string): number {
+  // Stryker disable next-line EqualityOperator: equivalent, V8's sort only asks whether a comparison is below 0
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

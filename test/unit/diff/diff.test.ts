@@ -77,6 +77,48 @@ describe("diff paths", () => {
     ]);
   });
 
+  it("lists unlisted steps of `from` even when a removed step is listed (the count of keys is exact)", () => {
+    const to = application();
+    login(to).steps.retired = step("TOTP", "Old app code", { success: "COMPLETE" });
+    login(to).order.push("retired");
+    const { from } = pair((app) => {
+      const journey = login(app);
+      delete journey.steps.retired;
+      journey.order = journey.order.filter((key) => key !== "retired");
+      journey.steps.zeta = step("TOTP", "App code", { success: "COMPLETE" });
+      journey.steps.alpha = step("SMS_OTP", "SMS code", { success: "COMPLETE" });
+    }, to);
+    expect(diff(from, to).changes.map((c) => `${c.kind} ${c.path}`)).toEqual([
+      "REMOVED /journeys/login/steps/retired",
+      "ADDED /journeys/login/steps/alpha",
+      "ADDED /journeys/login/steps/zeta",
+    ]);
+  });
+
+  it("compares settings and transitions by their own keys: a key named like an Object method is a key like any other", () => {
+    const { from, to } = pair((app) => {
+      const { settings, transitions } = login(app).steps["email-otp"];
+      Object.assign(settings, { toString: "text", constructor: 1 });
+      delete settings.codeLength;
+      Object.assign(transitions, { valueOf: "DENY" });
+      delete transitions.failure;
+    });
+    expect(diff(from, to).changes.map((c) => `${c.kind} ${c.path}`)).toEqual([
+      "REMOVED /journeys/login/steps/email-otp/settings/codeLength",
+      "ADDED /journeys/login/steps/email-otp/settings/constructor",
+      "ADDED /journeys/login/steps/email-otp/settings/toString",
+      "REMOVED /journeys/login/steps/email-otp/transitions/failure",
+      "ADDED /journeys/login/steps/email-otp/transitions/valueOf",
+    ]);
+    expect(diff(to, from).changes.map((c) => `${c.kind} ${c.path}`)).toEqual([
+      "ADDED /journeys/login/steps/email-otp/settings/codeLength",
+      "REMOVED /journeys/login/steps/email-otp/settings/constructor",
+      "REMOVED /journeys/login/steps/email-otp/settings/toString",
+      "ADDED /journeys/login/steps/email-otp/transitions/failure",
+      "REMOVED /journeys/login/steps/email-otp/transitions/valueOf",
+    ]);
+  });
+
   it("names a step by the name it has in `from`", () => {
     const { from, to } = pair((app) => {
       login(app).steps.password.name = "Your password";
@@ -106,6 +148,17 @@ describe("order changes", () => {
       login(app).order = ["identify", "sms-otp", "password", "email-otp"];
     });
     expect(changeAt(diff(from, to).changes, "/journeys/login/order").summary).toBe("Step order: sms-otp placed before password");
+  });
+
+  it("exist when `to` leaves a step out of its order (a document that is not valid) that `from` lists", () => {
+    const to = application();
+    login(to).order = ["identify", "password"];
+    const { from } = pair(() => {}, to);
+    login(from).order = ["identify", "password", "email-otp"];
+    expect(changeAt(diff(from, to).changes, "/journeys/login/order")).toMatchObject({
+      oldValue: ["identify", "password"],
+      newValue: ["identify", "password", "email-otp"],
+    });
   });
 
   it("name every step that moved", () => {
