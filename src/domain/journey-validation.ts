@@ -134,6 +134,7 @@ function boundsOf(schema: unknown, origin: string): { min?: number; max?: number
   if (typeof schema !== "object" || schema === null) return {};
   const s = schema as { minValue?: unknown; maxValue?: unknown; minLength?: unknown; maxLength?: unknown };
   const [min, max] = origin === "string" ? [s.minLength, s.maxLength] : [s.minValue, s.maxValue];
+  // Stryker disable next-line ConditionalExpression: `true` is equivalent, Number.isFinite is false for anything but a number
   const finite = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
   return { min: finite(min), max: finite(max) };
 }
@@ -146,6 +147,7 @@ function sizeMessage(iss: z.core.$ZodRawIssue<z.core.$ZodIssueTooSmall | z.core.
     case "string": {
       if (small && limit === 1) return "must not be empty";
       const { min, max } = boundsOf(iss.schema, "string");
+      // Stryker disable next-line ConditionalExpression: `min !== undefined` is equivalent (`undefined > 1` is false); the other conditions are killed by the bound-text tests
       if (min !== undefined && max !== undefined && min > 1) return `must be between ${min} and ${max} characters long`;
       return small ? `must be at least ${limit} characters long` : `must be at most ${limit} characters long`;
     }
@@ -155,6 +157,7 @@ function sizeMessage(iss: z.core.$ZodRawIssue<z.core.$ZodIssueTooSmall | z.core.
       return small ? `must list at least ${limit} entries` : `must list at most ${limit} entries`;
     }
     default: {
+      // Stryker disable next-line StringLiteral: equivalent, boundsOf tells only "string" apart from the other origins
       const { min, max } = boundsOf(iss.schema, "number");
       if (!exclusive && min !== undefined && max !== undefined) return `must be between ${min} and ${max}`;
       if (small) return exclusive ? `must be greater than ${limit}` : `must be at least ${limit}`;
@@ -242,10 +245,13 @@ const SCHEMAS_WITHOUT = new WeakMap<z.ZodObject, Map<string, z.ZodObject>>();
 
 function schemaWithout(schema: z.ZodObject, keys: ReadonlySet<string>): z.ZodObject {
   let bySchema = SCHEMAS_WITHOUT.get(schema);
+  // Stryker disable next-line ConditionalExpression: a cache (`true` only forgoes the schemas built before); `false` is killed by the reference tests
   if (bySchema === undefined) SCHEMAS_WITHOUT.set(schema, (bySchema = new Map()));
   // Only keys of the schema's shape reach here (settings it does not know are never "referenced").
+  // Stryker disable next-line MethodExpression: equivalent, the id only keys the cache: unsorted, one set of keys may get several equal entries
   const id = [...keys].sort().join("\u0000");
   let without = bySchema.get(id);
+  // Stryker disable next-line ConditionalExpression: a cache (`true` builds an equal schema again); `false` is killed by the reference tests
   if (without === undefined) {
     without = schema.omit(Object.fromEntries([...keys].map((key) => [key, true])) as Record<string, true> & Record<number, never>);
     bySchema.set(id, without);
@@ -265,6 +271,7 @@ export function parseWithReferences(
   input: unknown,
   path: string,
   unknownKey: (keyPath: string) => string,
+  // Stryker disable next-line ArrayDeclaration: equivalent, the default has only to name no setting, and no settings schema has one called "Stryker was here"
   secretKeys: readonly string[] = [],
 ): Validated<Record<string, unknown>> {
   if (!isPlainObject(input)) return parseWithProblems(schema, input, path, unknownKey);
@@ -287,6 +294,7 @@ export function parseWithReferences(
   }
   if (referenced.size === 0) {
     const parsed = parseWithProblems(schema, input, path, unknownKey);
+    // Stryker disable next-line ConditionalExpression,ObjectLiteral,BooleanLiteral,ArrayDeclaration: `problems` is empty here (each problem above marks its setting referenced), so the second branch is never taken; `false` is killed by the tests
     return problems.length === 0 ? parsed : { ok: false, problems: [...problems, ...(parsed.ok ? [] : parsed.problems)] };
   }
   const rest = Object.fromEntries(Object.entries(input).filter(([key]) => !referenced.has(key)));
@@ -321,9 +329,11 @@ export function settingsProblemsIn(
   path: string,
   lookup: (key: string) => ResolvableVariable | undefined,
   environmentName: string,
+  // Stryker disable next-line ArrayDeclaration: equivalent, the default has only to name no setting, and no settings schema has one called "Stryker was here"
   secretKeys: readonly string[] = [],
 ): VariableCheck {
   const { uses } = referencesIn(settings as never, path);
+  // Stryker disable next-line ConditionalExpression: a shortcut (`false`: settings without references resolve to themselves and were validated when saved); `true` is killed by the tests
   if (uses.length === 0) return { problems: [], missing: [] };
   const secretPaths = new Set(secretKeys.map((key) => joinPath(path, [key])));
   const resolution = resolveValue(settings as never, lookup, { secrets: "reference", secretPaths }, path);
@@ -367,9 +377,11 @@ export function resolveJourneyDocument(
   lookup: (key: string) => ResolvableVariable | undefined,
   secrets: "reference" | "value",
 ): JourneyDocument {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: a shortcut (resolving a document without references gives an equal copy); `true` is killed by the resolving tests
   if (!JSON.stringify(doc).includes("&{")) return doc;
   const secretPaths = new Set<string>();
   for (const [key, step] of Object.entries(doc.steps)) {
+    // Stryker disable next-line ArrayDeclaration: `?? []` is equivalent (no step type had a setting called "Stryker was here"); `[key, "settings", setting]` is killed by the tests resolving secrets
     for (const setting of stepTypeOf(step.type)?.secretSettings ?? []) secretPaths.add(joinPath("steps", [key, "settings", setting]));
   }
   const steps = Object.fromEntries(
@@ -396,6 +408,7 @@ export function journeyVariableProblems(
   const missing = new Set<string>();
   for (const [key, step] of Object.entries(doc.steps)) {
     const definition = stepTypeOf(step.type);
+    // Stryker disable next-line StringLiteral: a shortcut, settingsProblemsIn finds nothing to check in settings without references
     if (!definition || !JSON.stringify(step.settings).includes("&{")) continue;
     const check = settingsProblemsIn(
       definition.settings,
@@ -497,6 +510,7 @@ function checkStep(key: string, input: unknown): CheckedStep {
 
   const transitions = checkTransitions(joinPath(path, ["transitions"]), input.transitions, problems);
 
+  // Stryker disable next-line ConditionalExpression: `settings === undefined` → `false` is a guard never reached (it is undefined only for a type that is already a problem); the others are killed by the tests
   if (problems.length > 0 || !envelope.ok || settings === undefined || !settings.ok) {
     return { transitions, problems };
   }
@@ -548,6 +562,7 @@ function structureProblems({ start, order, steps }: JourneyStructure, problems: 
         problems.add(problem(joinPath("steps", [key, "transitions", outcome]), `points to unknown step ${quote(target)}${hint}`));
       }
     }
+    // Stryker disable next-line ConditionalExpression: a shortcut (`false`: ProblemList.add ignores problems once the list is full); `true` is killed by the tests
     if (problems.full) return;
   }
 
@@ -560,6 +575,7 @@ function structureProblems({ start, order, steps }: JourneyStructure, problems: 
         problems.add(problem("order", `lists step ${quote(name)} more than once`));
       }
       listed.add(name);
+      // Stryker disable next-line ConditionalExpression: a shortcut (`false`: ProblemList.add ignores problems once the list is full); `true` is killed by the tests
       if (problems.full) return;
     }
     for (const key of steps.keys()) {
@@ -621,10 +637,12 @@ export function validateJourneyDocument(input: unknown): Validated<JourneyDocume
       problems.add(problem("steps", "must contain at least one step"));
     }
     for (const key of structureComplete ? keys : []) {
+      // Stryker disable next-line ConditionalExpression: a shortcut (`false`: ProblemList.add ignores problems once the list is full); `true` is killed by the tests
       if (problems.full) break;
       const checked = checkStep(key, stepsInput[key]);
       problems.add(...checked.problems);
       structure.set(key, checked.transitions);
+      // Stryker disable next-line ConditionalExpression: `true` is equivalent, a step without a value has problems, so `steps` is not returned; `false` is killed by the tests
       if (checked.step !== undefined) steps[key] = checked.step;
     }
   }
@@ -650,10 +668,12 @@ export function validateJourneyDocument(input: unknown): Validated<JourneyDocume
     order = names;
   }
 
+  // Stryker disable next-line ConditionalExpression: `stepsInput !== undefined` → `true` is equivalent (isPlainObject(undefined) is false); the others are killed by the tests
   if (structureComplete && stepsInput !== undefined && isPlainObject(stepsInput)) {
     structureProblems({ start, order, steps: structure }, problems);
   }
 
+  // Stryker disable next-line ConditionalExpression: `start`/`order === undefined` → `false` are guards never reached (each is undefined only with a problem saying why); the others are killed by the tests
   if (problems.items.length > 0 || start === undefined || order === undefined) {
     return { ok: false, problems: problems.items };
   }

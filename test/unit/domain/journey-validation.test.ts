@@ -1,14 +1,22 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { canonicalJson } from "../../../src/domain/canonical-json.js";
 import type { JourneyDocument, Problem, Validated } from "../../../src/domain/journey-document.js";
 import {
   defaultJourneyDocument,
   JOURNEY_LIMITS,
   journeyProblems,
+  journeyVariableProblems,
   normalizeOrder,
+  parseWithProblems,
+  parseWithReferences,
+  resolveJourneyDocument,
+  settingsProblemsIn,
   validateJourneyDocument,
   validateStep,
 } from "../../../src/domain/journey-validation.js";
+import { STEP_CATALOGUE } from "../../../src/domain/step-catalogue.js";
+import type { ResolvableVariable } from "../../../src/domain/variables.js";
 
 /** The example of ARCHITECTURE.md, "The domain". */
 const designExample = () => ({
@@ -133,6 +141,23 @@ describe("validating a journey document", () => {
     expect(messages(validateJourneyDocument({}))).toEqual(["steps is required", "start is required"]);
   });
 
+  it("requires steps to be an object of steps", () => {
+    expect(validateJourneyDocument({ start: "a", steps: ["a"] })).toEqual({
+      ok: false,
+      problems: [{ path: "steps", message: "steps must be an object that maps step keys to steps, not a list" }],
+    });
+    expect(messages(validateJourneyDocument({ start: "a", steps: 3 }))).toEqual([
+      "steps must be an object that maps step keys to steps, not a number",
+    ]);
+  });
+
+  it("requires each step to be an object", () => {
+    expect(validateJourneyDocument({ start: "a", steps: { a: "Enter email" } })).toEqual({
+      ok: false,
+      problems: [{ path: "steps.a", message: "steps.a must be an object, not a string" }],
+    });
+  });
+
   it("requires at least one step", () => {
     expect(messages(validateJourneyDocument({ start: "a", steps: {} }))).toEqual([
       "steps must contain at least one step",
@@ -198,6 +223,28 @@ describe("whole-journey rules", () => {
     ]);
   });
 
+  it("order must list step keys, and says which entries are not", () => {
+    expect(
+      validateJourneyDocument(withDoc((d) => ((d as Record<string, unknown>).order = ["identify", 3, "password", null, "email-otp"]))),
+    ).toEqual({
+      ok: false,
+      problems: [
+        { path: "order.1", message: "order.1 must be a step key, not a number" },
+        { path: "order.3", message: "order.3 must be a step key, not null" },
+      ],
+    });
+  });
+
+  it(`order must not list more than ${JOURNEY_LIMITS.steps} steps, and is then not checked entry by entry`, () => {
+    const order = Array.from({ length: JOURNEY_LIMITS.steps + 1 }, () => "identify");
+    expect(validateJourneyDocument(withDoc((d) => (d.order = order)))).toEqual({
+      ok: false,
+      problems: [
+        { path: "order", message: `order must not list more than ${JOURNEY_LIMITS.steps} steps (it lists ${JOURNEY_LIMITS.steps + 1})` },
+      ],
+    });
+  });
+
   it("journeyProblems reports the rules on a step-valid document, which validation also uses", () => {
     const doc = valid(designExample());
     expect(journeyProblems(doc)).toEqual([]);
@@ -226,6 +273,41 @@ describe("validating steps", () => {
     for (const key of ["email-otp", "a1", "42", "x".repeat(64)]) {
       expect(validateStep(key, { type: "PASSWORD", name: "P", transitions: {} }).ok, key).toBe(true);
     }
+  });
+
+  it("says what a step key must look like", () => {
+    expect(validateStep("Email", { type: "PASSWORD", name: "P", transitions: {} })).toEqual({
+      ok: false,
+      problems: [
+        {
+          path: "steps",
+          message:
+            'steps contains the invalid step key "Email": use lower-case letters, digits and single hyphens, at most 64 characters (like "email-otp")',
+        },
+      ],
+    });
+  });
+
+  it("requires a step to be an object", () => {
+    expect(validateStep("x", 3)).toEqual({
+      ok: false,
+      problems: [{ path: "steps.x", message: "steps.x must be an object, not a number" }],
+    });
+  });
+
+  it("requires transitions to be an object of outcomes", () => {
+    expect(validateStep("x", { type: "PASSWORD", name: "P", transitions: ["COMPLETE"] })).toEqual({
+      ok: false,
+      problems: [
+        { path: "steps.x.transitions", message: "steps.x.transitions must be an object that maps outcomes to step keys, not a list" },
+      ],
+    });
+  });
+
+  it("does not take a list for a transition's target, even one holding a step key", () => {
+    expect(messages(validateStep("x", { type: "PASSWORD", name: "P", transitions: { success: ["next"] } }))).toEqual([
+      "steps.x.transitions.success must name a step key or the terminal COMPLETE or DENY, not a list",
+    ]);
   });
 
   it("reports an unknown step type and does not guess its settings", () => {
@@ -370,6 +452,25 @@ describe("reporting every problem", () => {
     ]);
   });
 
+  it(`validates neither the steps nor the whole-journey rules of more than ${JOURNEY_LIMITS.steps} steps`, () => {
+    const steps = Object.fromEntries(
+      Array.from({ length: JOURNEY_LIMITS.steps + 1 }, (_, i) => [`s${i}`, { type: "PASSWORD", name: "", transitions: { a: "nowhere" } }]),
+    );
+    expect(validateJourneyDocument({ start: "nowhere", steps })).toEqual({
+      ok: false,
+      problems: [
+        { path: "steps", message: `steps must not contain more than ${JOURNEY_LIMITS.steps} steps (it has ${JOURNEY_LIMITS.steps + 1})` },
+      ],
+    });
+  });
+
+  it(`accepts exactly ${JOURNEY_LIMITS.steps} steps, listed in an order of as many`, () => {
+    const keys = Array.from({ length: JOURNEY_LIMITS.steps }, (_, i) => `s${i}`);
+    const steps = Object.fromEntries(keys.map((key) => [key, { type: "PASSWORD", name: "P", transitions: { success: "COMPLETE" } }]));
+    const result = validateJourneyDocument({ start: "s0", order: [...keys].reverse(), steps });
+    expect(result.ok && result.value.order).toEqual([...keys].reverse());
+  });
+
   it(`rejects more than ${JOURNEY_LIMITS.transitionsPerStep} transitions on a step`, () => {
     const transitions = Object.fromEntries(Array.from({ length: JOURNEY_LIMITS.transitionsPerStep + 1 }, (_, i) => [`o${i}`, "COMPLETE"]));
     expect(messages(validateStep("x", { type: "PASSWORD", name: "P", transitions }))).toEqual([
@@ -435,5 +536,287 @@ describe("normalizing order", () => {
   it("always yields an order that satisfies the whole-journey rules", () => {
     const normalized = normalizeOrder({ ...doc(), order: ["x", "identify", "identify"] });
     expect(journeyProblems(normalized)).toEqual([]);
+  });
+});
+
+const lookupIn =
+  (variables: Record<string, ResolvableVariable>) =>
+  (key: string): ResolvableVariable | undefined =>
+    Object.hasOwn(variables, key) ? variables[key] : undefined;
+
+describe("settings with variable references", () => {
+  it("keeps a referenced setting as written and parses the others, in the schema's order", () => {
+    const result = validateStep("otp", {
+      type: "SMS_OTP",
+      name: "SMS",
+      settings: { senderId: "  ACME  ", ttlSeconds: 60, codeLength: "&{otp.length}" },
+      transitions: {},
+    });
+    expect(result).toStrictEqual({
+      ok: true,
+      value: {
+        type: "SMS_OTP",
+        name: "SMS",
+        enabled: true,
+        settings: { codeLength: "&{otp.length}", ttlSeconds: 60, senderId: "ACME" },
+        transitions: {},
+      },
+    });
+    expect(Object.keys((result as { value: { settings: object } }).value.settings)).toEqual(["codeLength", "ttlSeconds", "senderId"]);
+  });
+
+  it("fills in the defaults beside a reference and leaves optional settings out", () => {
+    const result = validateStep("hook", { type: "WEBHOOK", name: "W", settings: { url: "&{hook.url}" }, transitions: {} });
+    expect(result.ok && result.value.settings).toStrictEqual({ url: "&{hook.url}", timeoutMs: 3000 });
+  });
+
+  it("reports the other invalid settings beside a reference", () => {
+    const result = validateStep("otp", {
+      type: "EMAIL_OTP",
+      name: "E",
+      settings: { codeLength: "&{otp.length}", ttlSeconds: 5 },
+      transitions: {},
+    });
+    expect(result).toEqual({
+      ok: false,
+      problems: [{ path: "steps.otp.settings.ttlSeconds", message: "steps.otp.settings.ttlSeconds must be between 30 and 3600" }],
+    });
+  });
+
+  it("reports a malformed reference at its setting, and not also the setting's type", () => {
+    const result = validateStep("otp", { type: "EMAIL_OTP", name: "E", settings: { codeLength: "&{Otp}" }, transitions: {} });
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        {
+          path: "steps.otp.settings.codeLength",
+          message:
+            'steps.otp.settings.codeLength "&{Otp}" is not a variable reference: a key is lower-case letters and digits, in parts joined by "." or "-"',
+        },
+      ],
+    });
+  });
+
+  it("reports a reference in an unknown setting as an unknown setting", () => {
+    expect(messages(validateStep("otp", { type: "EMAIL_OTP", name: "E", settings: { foo: "&{otp.foo}" }, transitions: {} }))).toEqual([
+      "steps.otp.settings.foo is not a known setting of EMAIL_OTP",
+    ]);
+  });
+
+  it("takes a whole reference in a secret setting", () => {
+    const result = validateStep("hook", {
+      type: "WEBHOOK",
+      name: "W",
+      settings: { url: "https://hooks.example.com/risk", signingSecret: "&{hook.secret}" },
+      transitions: {},
+    });
+    expect(result.ok && result.value.settings).toStrictEqual({
+      url: "https://hooks.example.com/risk",
+      timeoutMs: 3000,
+      signingSecret: "&{hook.secret}",
+    });
+  });
+
+  it.each([
+    ["a text around a reference", "v1-&{hook.secret}"],
+    ["a list holding a reference", ["&{hook.secret}"]],
+    ["an object holding a reference", { key: "&{hook.secret}" }],
+  ])("refuses %s in a secret setting", (_, signingSecret) => {
+    const result = validateStep("hook", {
+      type: "WEBHOOK",
+      name: "W",
+      settings: { url: "https://hooks.example.com/risk", signingSecret },
+      transitions: {},
+    });
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        {
+          path: "steps.hook.settings.signingSecret",
+          message:
+            "steps.hook.settings.signingSecret is a secret setting: it takes a whole reference to a SECRET variable, e.g. &{webhook.signing-secret}",
+        },
+      ],
+    });
+  });
+
+  it("without a reference, parses exactly as parseWithProblems does (a loose schema keeps what it passes through)", () => {
+    const schema = z.looseObject({ a: z.number(), b: z.number().default(2) });
+    const unknownKey = (keyPath: string) => `${keyPath} is unknown`;
+    for (const input of [{ a: 1, extra: true }, { a: "1" }]) {
+      expect(parseWithReferences(schema, input, "s", unknownKey)).toEqual(parseWithProblems(schema, input, "s", unknownKey));
+    }
+    expect(parseWithReferences(schema, { extra: true, a: 1 }, "s", unknownKey)).toEqual({ ok: true, value: { extra: true, a: 1, b: 2 } });
+  });
+
+  it("keeps apart settings whose names run together when it parses without the referenced ones", () => {
+    const schema = z.strictObject({ max: z.number(), retries: z.number(), maxretries: z.number() });
+    const unknownKey = (keyPath: string) => `${keyPath} is not a known setting`;
+    for (let round = 0; round < 2; round++) {
+      expect(parseWithReferences(schema, { max: "&{a}", retries: "&{b}", maxretries: 1 }, "s", unknownKey)).toEqual({
+        ok: true,
+        value: { max: "&{a}", retries: "&{b}", maxretries: 1 },
+      });
+      expect(parseWithReferences(schema, { max: 1, retries: 2, maxretries: "&{c}" }, "s", unknownKey)).toEqual({
+        ok: true,
+        value: { max: 1, retries: 2, maxretries: "&{c}" },
+      });
+      expect(parseWithReferences(schema, { retries: "&{b}", max: "&{a}" }, "s", unknownKey)).toEqual({
+        ok: false,
+        problems: [{ path: "s.maxretries", message: "s.maxretries is required" }],
+      });
+    }
+  });
+});
+
+describe("settings in one environment", () => {
+  const otp = STEP_CATALOGUE.SMS_OTP.settings;
+  const path = "steps.otp.settings";
+
+  it("has nothing to say when every reference has a value that fits", () => {
+    const lookup = lookupIn({ "otp.length": { kind: "NUMBER", value: 8 } });
+    expect(settingsProblemsIn(otp, { codeLength: "&{otp.length}", ttlSeconds: 300 }, path, lookup, "Production")).toEqual({
+      problems: [],
+      missing: [],
+    });
+  });
+
+  it("names each reference to a variable that does not exist or has no value there, at its own setting", () => {
+    const lookup = lookupIn({ "otp.length": { kind: "NUMBER", value: 6 }, "otp.ttl": { kind: "NUMBER" } });
+    const settings = { codeLength: "&{otp.length}", ttlSeconds: "&{otp.ttl}", senderId: "&{sms.sender}" };
+    expect(settingsProblemsIn(otp, settings, path, lookup, "Production")).toEqual({
+      problems: [
+        {
+          path: "steps.otp.settings.ttlSeconds",
+          message: "steps.otp.settings.ttlSeconds references &{otp.ttl}, which has no value in Production",
+        },
+        { path: "steps.otp.settings.senderId", message: "steps.otp.settings.senderId references &{sms.sender}, which names no variable" },
+      ],
+      missing: ["otp.ttl", "sms.sender"],
+    });
+  });
+
+  it("adds to a problem of the resolved settings the variables behind it, and only those", () => {
+    const lookup = lookupIn({ "otp.length": { kind: "NUMBER", value: 12 }, "otp.ttl": { kind: "NUMBER", value: 60 } });
+    expect(settingsProblemsIn(otp, { codeLength: "&{otp.length}", ttlSeconds: "&{otp.ttl}" }, path, lookup, "Production")).toEqual({
+      problems: [
+        {
+          path: "steps.otp.settings.codeLength",
+          message: "steps.otp.settings.codeLength must be between 4 and 10 (&{otp.length} in Production)",
+        },
+      ],
+      missing: [],
+    });
+  });
+
+  it("names every variable of a text that resolves to something invalid", () => {
+    const lookup = lookupIn({ brand: { kind: "STRING", value: "AcmeCorporation" }, region: { kind: "STRING", value: "Europe" } });
+    expect(settingsProblemsIn(otp, { senderId: "&{brand}-&{region}" }, path, lookup, "Staging").problems).toEqual([
+      {
+        path: "steps.otp.settings.senderId",
+        message: "steps.otp.settings.senderId must be at most 16 characters long (&{brand}, &{region} in Staging)",
+      },
+    ]);
+  });
+
+  it("names the variables inside a setting and the one a setting is, for problems of the setting and inside it", () => {
+    const identify = STEP_CATALOGUE.IDENTIFIER.settings;
+    const inside = lookupIn({ "id.extra": { kind: "STRING", value: "email" } });
+    expect(
+      settingsProblemsIn(identify, { identifiers: ["email", "phone", "username", "&{id.extra}"] }, "s", inside, "Production").problems,
+    ).toEqual([{ path: "s.identifiers", message: "s.identifiers must list at most 3 entries (&{id.extra} in Production)" }]);
+    const whole = lookupIn({ "id.list": { kind: "JSON", value: ["email", "fax"] } });
+    expect(settingsProblemsIn(identify, { identifiers: "&{id.list}" }, "s", whole, "Production").problems).toEqual([
+      { path: "s.identifiers.1", message: 's.identifiers.1 must be one of "email", "phone", "username" (&{id.list} in Production)' },
+    ]);
+  });
+
+  it("reports a setting the schema does not know as it is", () => {
+    const lookup = lookupIn({ "otp.length": { kind: "NUMBER", value: 6 } });
+    expect(settingsProblemsIn(otp, { codeLength: "&{otp.length}", foo: 1 }, path, lookup, "Production")).toEqual({
+      problems: [{ path: "steps.otp.settings.foo", message: "steps.otp.settings.foo is not a known setting" }],
+      missing: [],
+    });
+  });
+});
+
+describe("a journey document in one environment", () => {
+  const variables = lookupIn({
+    "hook.url": { kind: "URL", value: "https://hooks.example.com/risk" },
+    "hook.timeout": { kind: "NUMBER", value: 5000 },
+    "hook.secret": { kind: "SECRET", value: "s3cret" },
+    "risk.level": { kind: "NUMBER", value: 80 },
+  });
+  const withReferences = (): JourneyDocument => {
+    const doc = valid({
+      start: "hook",
+      steps: {
+        hook: {
+          type: "WEBHOOK",
+          name: "Webhook",
+          settings: { url: "&{hook.url}", timeoutMs: "&{hook.timeout}", signingSecret: "&{hook.secret}" },
+          transitions: { success: "COMPLETE" },
+        },
+        password: { type: "PASSWORD", name: "Password", transitions: { success: "COMPLETE" } },
+      },
+    });
+    // a step of a type the catalogue no longer knows, as a stored version may hold
+    doc.steps.retired = { type: "RETIRED", name: "Old", enabled: true, settings: { level: "&{risk.level}" }, transitions: {} };
+    return doc;
+  };
+
+  it("resolves each reference, keeping secrets as references", () => {
+    const doc = withReferences();
+    const resolved = resolveJourneyDocument(doc, variables, "reference");
+    expect(resolved.steps.hook.settings).toEqual({
+      url: "https://hooks.example.com/risk",
+      timeoutMs: 5000,
+      signingSecret: "&{hook.secret}",
+    });
+    expect(resolved.steps.password).toEqual(doc.steps.password);
+    expect(resolved.steps.retired.settings).toEqual({ level: 80 });
+    expect(resolved.start).toBe("hook");
+    expect(resolved.order).toEqual(["hook", "password"]);
+  });
+
+  it("resolves secrets to their values for the runtime", () => {
+    const resolved = resolveJourneyDocument(withReferences(), variables, "value");
+    expect(resolved.steps.hook.settings).toEqual({ url: "https://hooks.example.com/risk", timeoutMs: 5000, signingSecret: "s3cret" });
+  });
+
+  it("leaves a document without references as it is", () => {
+    const doc = valid(designExample());
+    expect(resolveJourneyDocument(doc, variables, "value")).toEqual(doc);
+  });
+
+  it("checks the references of every step of a known type, pathed under the document's path", () => {
+    const doc = withReferences();
+    doc.steps = {
+      otp: { ...doc.steps.password, type: "EMAIL_OTP", settings: { codeLength: "&{otp.length}", ttlSeconds: 300 } },
+      ...doc.steps,
+    };
+    const lookup = lookupIn({ "hook.timeout": { kind: "NUMBER", value: 50 }, "hook.secret": { kind: "SECRET" } });
+    const expected = (prefix: string) => ({
+      problems: [
+        {
+          path: `${prefix}steps.otp.settings.codeLength`,
+          message: `${prefix}steps.otp.settings.codeLength references &{otp.length}, which names no variable`,
+        },
+        {
+          path: `${prefix}steps.hook.settings.signingSecret`,
+          message: `${prefix}steps.hook.settings.signingSecret references &{hook.secret}, which has no value in Production`,
+        },
+        {
+          path: `${prefix}steps.hook.settings.url`,
+          message: `${prefix}steps.hook.settings.url references &{hook.url}, which names no variable`,
+        },
+      ],
+      missing: ["hook.secret", "hook.url", "otp.length"],
+    });
+    expect(journeyVariableProblems(doc, lookup, "Production")).toEqual(expected(""));
+    expect(journeyVariableProblems(doc, lookup, "Production", "journeys.login")).toEqual(expected("journeys.login."));
+    expect(journeyVariableProblems(doc, variables, "Production").problems).toEqual([
+      { path: "steps.otp.settings.codeLength", message: "steps.otp.settings.codeLength references &{otp.length}, which names no variable" },
+    ]);
   });
 });

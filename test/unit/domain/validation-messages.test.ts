@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { parseWithProblems } from "../../../src/domain/journey-validation.js";
+import { parseWithProblems, zodIssueMessage } from "../../../src/domain/journey-validation.js";
 
 /**
  * The sentences problems are written in, for every kind of issue zod raises (journey-validation.ts, `zodIssueMessage`):
@@ -18,6 +18,18 @@ describe("problem messages", () => {
     ["a URL", z.url(), "nope", "x must be a valid URL"],
     ["a union", z.union([z.string(), z.number()]), true, "x does not match any of the allowed forms"],
     ["a record's key", z.record(z.string().min(2), z.number()), { b: 1 }, "x.b has an invalid entry"],
+    [
+      "a map's key that is not a property key",
+      z.map(z.object({ a: z.string() }), z.number()),
+      new Map([[{ a: 1 }, 1]]),
+      "x has an invalid entry",
+    ],
+    [
+      "a map's value under a key that is not a property key",
+      z.map(z.object({ a: z.string() }), z.number()),
+      new Map([[{ a: "k" }, "v"]]),
+      "x has an invalid entry",
+    ],
     ["a custom check", z.custom(() => false), 1, "x is not valid"],
   ])("say what %s must be", (_, schema, input, message) => {
     expect(messageOf(schema, input)).toEqual([message]);
@@ -69,6 +81,7 @@ describe("problem messages", () => {
     [z.null(), 0, "x must be null, not a number"],
     [z.string(), 10n, "x must be a string, not bigint"],
     [z.bigint(), 1, "x must be bigint, not a number"],
+    [z.unknown().check(z.int()), "1", "x must be a whole number, not a string"],
   ])("name the expected and the given type: %#", (schema, input, message) => {
     expect(messageOf(schema, input)).toEqual([message]);
   });
@@ -79,6 +92,8 @@ describe("problem messages", () => {
     expect(messageOf(z.literal([1, 2, 3]), 4)).toEqual(["x must be one of 1, 2, 3"]);
     expect(messageOf(z.enum(["x".repeat(64)]), "y")).toEqual([`x must be "${"x".repeat(64)}"`]);
     expect(messageOf(z.enum(["x".repeat(65)]), "y")).toEqual([`x must be "${"x".repeat(64)}…"`]);
+    expect(messageOf(z.literal(null), 0)).toEqual(["x must be null"]);
+    expect(messageOf(z.literal([1n, true]), 0)).toEqual(["x must be 1 or true"]);
   });
 
   it("name unknown fields at their path, nested ones as fields, top-level ones as the caller says", () => {
@@ -93,6 +108,11 @@ describe("problem messages", () => {
       ok: false,
       problems: [{ path: "", message: "The document must be a string, not a number" }],
     });
+    const whole = "k".repeat(64);
+    expect(parseWithProblems(z.object({ [whole]: z.string() }), { [whole]: 1 }, "")).toEqual({
+      ok: false,
+      problems: [{ path: whole, message: `${whole} must be a string, not a number` }],
+    });
     const key = "k".repeat(65);
     expect(parseWithProblems(z.object({ [key]: z.string() }), { [key]: 1 }, "")).toEqual({
       ok: false,
@@ -102,6 +122,21 @@ describe("problem messages", () => {
       ok: false,
       problems: [{ path: "a", message: "a must be a string, not a number" }],
     });
+  });
+
+  it("describe a size issue that comes without its schema by its own limit", () => {
+    const tooSmall = z.string().transform((value, ctx) => {
+      ctx.issues.push({ code: "too_small", origin: "number", minimum: 3, inclusive: true, input: value });
+      return value;
+    });
+    expect(messageOf(tooSmall, "1")).toEqual(["x must be at least 3"]);
+    expect(zodIssueMessage({ code: "too_big", origin: "number", maximum: 9, inclusive: true, input: 10, schema: null } as never)).toBe(
+      "must be at most 9",
+    );
+  });
+
+  it("name unknown fields in the map's own sentence too (parseWithProblems names each at its path instead)", () => {
+    expect(zodIssueMessage({ code: "unrecognized_keys", keys: ["a", "b"], input: {} })).toBe('has unknown fields "a", "b"');
   });
 
   it("report a value once, by its first issue", () => {
