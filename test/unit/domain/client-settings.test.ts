@@ -38,6 +38,25 @@ describe("client settings", () => {
     expect(messages(validateClientSettings({ [key]: min + 0.5 }))).toEqual([`settings.${key} must be a whole number`]);
   });
 
+  it("names each repeated grant type at its own index, the first occurrence being no repeat", () => {
+    expect(validateClientSettings({ grantTypes: ["client_credentials", "authorization_code", "client_credentials"] })).toEqual({
+      ok: false,
+      problems: [
+        {
+          path: "settings.grantTypes.2",
+          message: 'settings.grantTypes.2 repeats "client_credentials": each entry may appear only once',
+        },
+      ],
+    });
+    expect(validateClientSettings({ grantTypes: ["refresh_token", "refresh_token", "refresh_token"] })).toEqual({
+      ok: false,
+      problems: [
+        { path: "settings.grantTypes.1", message: 'settings.grantTypes.1 repeats "refresh_token": each entry may appear only once' },
+        { path: "settings.grantTypes.2", message: 'settings.grantTypes.2 repeats "refresh_token": each entry may appear only once' },
+      ],
+    });
+  });
+
   it("accepts a non-empty list of known grant types without repeats", () => {
     expect(validateClientSettings({ grantTypes: ["client_credentials"] }).ok).toBe(true);
     expect(messages(validateClientSettings({ grantTypes: [] }))).toEqual(["settings.grantTypes must list at least one entry"]);
@@ -73,9 +92,15 @@ describe("client settings", () => {
   });
 
   it("labels every setting", () => {
-    expect(clientSettingLabel("accessTokenTtlSeconds")).toBe("access token lifetime (seconds)");
-    expect(clientSettingLabel("pkceRequired")).toBe("PKCE required");
+    expect(Object.keys(DEFAULT_CLIENT_SETTINGS).map((key) => [key, clientSettingLabel(key)])).toEqual([
+      ["accessTokenTtlSeconds", "access token lifetime (seconds)"],
+      ["refreshTokenTtlSeconds", "refresh token lifetime (seconds)"],
+      ["grantTypes", "grant types"],
+      ["pkceRequired", "PKCE required"],
+      ["refreshTokenRotation", "refresh token rotation"],
+    ]);
     expect(clientSettingLabel("someNewThing")).toBe("some new thing");
+    expect(clientSettingLabel("toString")).toBe("to string");
   });
 });
 
@@ -103,6 +128,20 @@ describe("merging client settings", () => {
       "settings.__proto__ is not a known client setting",
     ]);
     expect(messages(mergeClientSettings(current, []))).toEqual(["settings must be an object"]);
+  });
+
+  it.each([
+    ["null", null],
+    ["undefined", undefined],
+    ["a string", "pkceRequired"],
+    ["a number", 5],
+    ["a boolean", true],
+    ["an array", [{ pkceRequired: false }]],
+  ])("refuses a patch that is %s: settings must be an object", (_, patch) => {
+    expect(mergeClientSettings(current, patch)).toEqual({
+      ok: false,
+      problems: [{ path: "settings", message: "settings must be an object" }],
+    });
   });
 
   it("does not modify the current settings", () => {

@@ -1,5 +1,12 @@
-import { describe, expect, it } from "vitest";
-import { generateSecretKey, Keyring, SECRET_KEY_BYTES, secretKey, secretKeyFromBase64 } from "../../../src/domain/secret-box.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  generateSecretKey,
+  Keyring,
+  SECRET_KEY_BYTES,
+  type SecretKey,
+  secretKey,
+  secretKeyFromBase64,
+} from "../../../src/domain/secret-box.js";
 
 const SEVENS = Buffer.alloc(SECRET_KEY_BYTES, 7);
 const SEVENS_BASE64 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
@@ -53,8 +60,13 @@ describe("secret keys", () => {
 });
 
 describe("a keyring", () => {
-  const current = secretKey(SEVENS);
-  const previous = secretKey(NINES);
+  // Made in each test, not while the tests are collected: a key that cannot be made must fail tests, not the file's loading.
+  let current: SecretKey;
+  let previous: SecretKey;
+  beforeEach(() => {
+    current = secretKey(SEVENS);
+    previous = secretKey(NINES);
+  });
 
   it("seals with the current key, each time with a fresh IV, and opens what it sealed where it was bound", () => {
     const ring = new Keyring(current, previous);
@@ -67,6 +79,18 @@ describe("a keyring", () => {
     expect(ring.open(a, "variable/env")).toBe("hunter2");
     expect(ring.open(ring.seal("", "x"), "x")).toBe("");
     expect(ring.open(ring.seal("Grüße 👋", "x"), "x")).toBe("Grüße 👋");
+  });
+
+  it("binds a ciphertext to where it belongs: it opens there only, non-ASCII places included", () => {
+    const ring = new Keyring(current);
+    const sealed = ring.seal("hunter2", "variable-1/env-1");
+    expect(ring.open(sealed, "variable-1/env-1")).toBe("hunter2");
+    for (const elsewhere of ["variable-1/env-2", "variable-2/env-1", "variable-1/env-1 ", ""]) {
+      expect(() => ring.open(sealed, elsewhere), elsewhere).toThrow(new Error("Unsupported state or unable to authenticate data"));
+    }
+    const accented = ring.seal("Grüße 👋", "variablé/ümgebung");
+    expect(ring.open(accented, "variablé/ümgebung")).toBe("Grüße 👋");
+    expect(() => ring.open(accented, "variable/umgebung")).toThrow(new Error("Unsupported state or unable to authenticate data"));
   });
 
   it("opens a ciphertext of the v1 format: base64 of IV (12 bytes), tag (16 bytes) and ciphertext", () => {
@@ -111,5 +135,16 @@ describe("a keyring", () => {
     expect(new Keyring(previous, current).fingerprint("s3cret", "var-1")).not.toBe("1858ed8e08b0");
     // the variable and the value are kept apart: moving a character across does not collide
     expect(ring.fingerprint("a", "var-1b")).not.toBe(ring.fingerprint("ba", "var-1"));
+  });
+
+  it("fingerprints a value from the variable and the value alone, as UTF-8", () => {
+    const ring = new Keyring(current);
+    expect(ring.fingerprint("Grüße 👋", "var-1")).toBe(ring.fingerprint("Grüße 👋", "var-1"));
+    expect(new Keyring(current).fingerprint("Grüße 👋", "var-1")).toBe(ring.fingerprint("Grüße 👋", "var-1"));
+    expect(ring.fingerprint("Grüße 👋", "var-1")).not.toBe(ring.fingerprint("Grüsse 👋", "var-1"));
+    expect(ring.fingerprint("s3cret", "vär-1")).not.toBe(ring.fingerprint("s3cret", "var-1"));
+    expect(ring.fingerprint("s3cret", "var-1")).not.toBe(ring.fingerprint("s3cres", "var-1"));
+    // HMAC-SHA-256(HKDF(key), UTF-8 of the variable, NUL, UTF-8 of the value), computed by hand once
+    expect(ring.fingerprint("Grüße 👋", "vär-1")).toBe("41104fda286f");
   });
 });

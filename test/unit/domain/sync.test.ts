@@ -60,6 +60,18 @@ describe("client sync status", () => {
     expect(clientSyncStatus(pipeline, clients, clients[1])).toBe("IN_SYNC");
   });
 
+  it("has no source hash where the lower neighbour has no client, and is in sync there", () => {
+    const states = clientSyncStates(pipeline, [client("staging", "b")]);
+    expect(states.map((s) => [s.sourceEnvironment.id, s.environment.id, s.status, s.sourceHash, s.targetHash])).toEqual([
+      ["dev", "staging", "IN_SYNC", null, "b"],
+      ["staging", "production", "NOT_CREATED", "b", null],
+    ]);
+    expect(clientSyncStates(pipeline, []).map((s) => [s.status, s.sourceHash, s.targetHash])).toEqual([
+      ["NOT_CREATED", null, null],
+      ["NOT_CREATED", null, null],
+    ]);
+  });
+
   it("lists every environment with a lower one, NOT_CREATED where there is no client", () => {
     const states = clientSyncStates(pipeline, [client("dev", "a"), client("staging", "b")]);
     expect(states.map((s) => [s.environment.id, s.status, s.sourceHash, s.targetHash])).toEqual([
