@@ -21,7 +21,12 @@ export const clientSettingsSchema = z.strictObject({
     .superRefine((list, ctx) => {
       list.forEach((grantType, index) => {
         if (list.indexOf(grantType) !== index) {
-          ctx.addIssue({ code: "custom", path: [index], message: `repeats "${grantType}": each entry may appear only once` });
+          ctx.addIssue({
+            // Stryker disable next-line StringLiteral: equivalent, the issue brings its own message, and of an issue only its path, its message and whether its code is "unrecognized_keys" are read (parseWithProblems)
+            code: "custom",
+            path: [index],
+            message: `repeats "${grantType}": each entry may appear only once`,
+          });
         }
       });
     })

@@ -110,12 +110,15 @@ export function referencesIn(value: JsonValue, path = ""): { uses: ReferenceUse[
   const problems: Problem[] = [];
   const visit = (v: JsonValue, at: string) => {
     if (typeof v === "string") {
+      // Stryker disable next-line ConditionalExpression: a shortcut (`false` is equivalent: parseText of a text without "&{" gives one text segment and no problem, so no use); `true` is killed by the tests
       if (isPlain(v)) return;
       const parsed = parseText(v);
       for (const message of parsed.problems) problems.push({ path: at, message });
       const keys = parsed.segments.filter((s): s is { key: string } => "key" in s);
+      // Stryker disable next-line ConditionalExpression: `keys.length === 1` → true is equivalent, `whole` is read only for a key, and a single segment that is a key is the only key; the line's other mutants are killed by the tests
       const whole = parsed.segments.length === 1 && keys.length === 1;
       for (const { key } of keys) uses.push({ key, path: at, whole });
+      // Stryker disable next-line ConditionalExpression: `false` is equivalent, an array then takes the object branch, whose Object.entries gives the same indices in order, joined to the same paths; `true` is killed by the tests
     } else if (Array.isArray(v)) {
       for (const [index, item] of v.entries()) visit(item, join(at, index));
     } else if (v !== null && typeof v === "object") {
@@ -134,6 +137,7 @@ export function referencesIn(value: JsonValue, path = ""): { uses: ReferenceUse[
 export function isSettingPath(path: string): boolean {
   const parts = path.split(".");
   if (parts[0] === "settings") return true;
+  // Stryker disable next-line EqualityOperator: `<=` is equivalent, parts[parts.length] is undefined and matches nothing; `>=` is killed by the tests
   for (let i = 0; i < parts.length; i++) {
     if (parts[i] === "steps" && parts[i + 2] === "settings") return true;
     if (parts[i] === "client" && parts[i + 1] === "settings") return true;
@@ -164,6 +168,7 @@ export function valueProblem(kind: VariableKind, value: unknown): string | null 
       return protocol === "https:" || protocol === "http:" ? null : "an http or https URL";
     }
     case "NUMBER":
+      // Stryker disable next-line ConditionalExpression: `typeof value === "number"` → true is equivalent, Number.isFinite is false for anything but a number (it does not convert); the line's other mutants are killed by the tests
       return typeof value === "number" && Number.isFinite(value) ? null : "a NUMBER value is a finite number";
     case "BOOLEAN":
       return typeof value === "boolean" ? null : "a BOOLEAN value is true or false";

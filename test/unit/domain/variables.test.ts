@@ -2,12 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "../../../src/domain/journey-document.js";
 import {
+  isSettingPath,
   isVariableKey,
   parseText,
   type ResolvableVariable,
   referencesIn,
   resolveValue,
   type Segment,
+  settingReferencesIn,
   VARIABLE_LIMITS,
   valueProblem,
   wholeReference,
@@ -44,6 +46,11 @@ describe("keys", () => {
     "refuses %j",
     (k) => expect(isVariableKey(k)).toBe(false),
   );
+
+  it("are at most VARIABLE_LIMITS.keyLength characters, that many included", () => {
+    expect(isVariableKey("x".repeat(VARIABLE_LIMITS.keyLength))).toBe(true);
+    expect(isVariableKey("x".repeat(VARIABLE_LIMITS.keyLength + 1))).toBe(false);
+  });
 });
 
 describe("reading a text", () => {
@@ -60,6 +67,31 @@ describe("reading a text", () => {
     expect(wholeReference("&{a.b}")).toBe("a.b");
     expect(wholeReference(" &{a.b}")).toBeNull();
     expect(wholeReference("&{a.b}&{c}")).toBeNull();
+  });
+
+  it("keeps the rest of a text whose reference is not closed as text, and reports where it opens", () => {
+    expect(parseText("x &{open")).toEqual({
+      segments: [{ text: "x &{open" }],
+      problems: ['"&{" at 2 has no closing "}" (write \\&{ for a literal "&{")'],
+    });
+    expect(parseText("&{a.b} &{c")).toEqual({
+      segments: [{ key: "a.b" }, { text: " &{c" }],
+      problems: ['"&{" at 7 has no closing "}" (write \\&{ for a literal "&{")'],
+    });
+  });
+
+  it("names a malformed key in full up to 40 characters, and cuts a longer one to its first 40", () => {
+    const rule = 'is not a variable reference: a key is lower-case letters and digits, in parts joined by "." or "-"';
+    const forty = "X".repeat(40);
+    expect(parseText(`&{${forty}}`)).toEqual({ segments: [{ text: "" }], problems: [`"&{${forty}}" ${rule}`] });
+    expect(parseText(`&{${forty}YZ}`).problems).toEqual([`"&{${forty}…}" ${rule}`]);
+  });
+
+  it("finds no whole reference in a text with a malformed one beside it", () => {
+    expect(parseText("&{a.b}&{Bad}")).toEqual({ segments: [{ key: "a.b" }], problems: [expect.any(String)] });
+    expect(wholeReference("&{a.b}&{Bad}")).toBeNull();
+    expect(wholeReference("&{a.b}&{open")).toBeNull();
+    expect(wholeReference("\\&{a.b}")).toBeNull();
   });
 
   it("reads back exactly the segments a text was written from", () => {
@@ -102,6 +134,121 @@ describe("values and kinds", () => {
     ["JSON", "x".repeat(VARIABLE_LIMITS.jsonBytes), `at most ${VARIABLE_LIMITS.jsonBytes} bytes as JSON`],
   ] as const)("%s %j → %s", (kind, value, problem) => {
     expect(valueProblem(kind, value)).toBe(problem);
+  });
+
+  const url = (length: number) => {
+    const start = "https://hooks.example.com/";
+    return start + "x".repeat(length - start.length);
+  };
+
+  it.each([
+    ["STRING", "x".repeat(VARIABLE_LIMITS.textLength), null],
+    ["SECRET", "x".repeat(VARIABLE_LIMITS.textLength), null],
+    ["SECRET", "x".repeat(VARIABLE_LIMITS.textLength + 1), `at most ${VARIABLE_LIMITS.textLength} characters`],
+    ["URL", url(VARIABLE_LIMITS.textLength), null],
+    ["URL", url(VARIABLE_LIMITS.textLength + 1), `at most ${VARIABLE_LIMITS.textLength} characters`],
+  ] as const)("%s of %#: text is limited to VARIABLE_LIMITS.textLength characters, that many included", (kind, value, problem) => {
+    expect(valueProblem(kind, value)).toBe(problem);
+  });
+
+  it.each([
+    ["URL", 5, "a URL value is a string"],
+    ["URL", null, "a URL value is a string"],
+    ["URL", "http://hooks.example.com", null],
+    ["URL", "ftp://hooks.example.com", "an http or https URL"],
+    ["NUMBER", 0, null],
+    ["NUMBER", -2.5, null],
+    ["NUMBER", Number.POSITIVE_INFINITY, "a NUMBER value is a finite number"],
+    ["NUMBER", Number.NaN, "a NUMBER value is a finite number"],
+    ["NUMBER", null, "a NUMBER value is a finite number"],
+    ["JSON", undefined, "a JSON value"],
+    ["JSON", () => 1, "a JSON value"],
+    ["JSON", Symbol("s"), "a JSON value"],
+    ["JSON", null, null],
+    ["JSON", "x".repeat(VARIABLE_LIMITS.jsonBytes - 2), null],
+    ["JSON", "é".repeat(VARIABLE_LIMITS.jsonBytes / 2), `at most ${VARIABLE_LIMITS.jsonBytes} bytes as JSON`],
+  ] as const)("%s %s → %s", (kind, value, problem) => {
+    expect(valueProblem(kind, value)).toBe(problem);
+  });
+});
+
+describe("where references are found", () => {
+  it("names each use by its path, whole when the value is the reference alone, and each malformed one by its path", () => {
+    expect(
+      referencesIn({
+        settings: { length: "&{otp.length}", url: "https://&{webhook.host}/&{webhook.path}", list: ["&{a}", "x"], n: 5, off: null },
+        note: "&{Bad}",
+        plain: "no reference",
+      }),
+    ).toEqual({
+      uses: [
+        { key: "otp.length", path: "settings.length", whole: true },
+        { key: "webhook.host", path: "settings.url", whole: false },
+        { key: "webhook.path", path: "settings.url", whole: false },
+        { key: "a", path: "settings.list.0", whole: true },
+      ],
+      problems: [
+        {
+          path: "note",
+          message: '"&{Bad}" is not a variable reference: a key is lower-case letters and digits, in parts joined by "." or "-"',
+        },
+      ],
+    });
+    expect(referencesIn("&{a}x").uses).toEqual([{ key: "a", path: "", whole: false }]);
+    expect(referencesIn("&{a}&{b}").uses).toEqual([
+      { key: "a", path: "", whole: false },
+      { key: "b", path: "", whole: false },
+    ]);
+    expect(referencesIn("&{a}", "steps.s.settings.x").uses).toEqual([{ key: "a", path: "steps.s.settings.x", whole: true }]);
+    expect(referencesIn(["&{a}", ["&{b}"]], "list").uses.map((u) => u.path)).toEqual(["list.0", "list.1.0"]);
+  });
+
+  it("passes over numbers, booleans, null and members left undefined (settings built in code)", () => {
+    const settings = { a: 5, b: true, c: null, d: undefined, e: [undefined, 0], f: "&{x}" } as unknown as JsonValue;
+    expect(referencesIn(settings, "settings")).toEqual({ uses: [{ key: "x", path: "settings.f", whole: true }], problems: [] });
+    expect(settingReferencesIn(settings, "settings")).toEqual([{ key: "x", path: "settings.f", whole: true }]);
+  });
+
+  it.each([
+    ["settings", true],
+    ["settings.accessTokenTtlSeconds", true],
+    ["steps.webhook.settings", true],
+    ["steps.webhook.settings.url", true],
+    ["journeys.login.steps.webhook.settings.headers.0", true],
+    ["client.settings", true],
+    ["client.settings.accessTokenTtlSeconds", true],
+    ["application.client.settings.grantTypes.0", true],
+    ["", false],
+    ["steps", false],
+    ["steps.settings", false],
+    ["steps.webhook.name", false],
+    ["steps.webhook.next.settings", false],
+    ["journey.name.settings", false],
+    ["name.settings", false],
+    ["client", false],
+    ["client.name", false],
+    ["client.x.settings", false],
+    ["x.settings.steps.y", false],
+    ["settingsx.y", false],
+  ] as const)("isSettingPath(%j) is %s", (path, expected) => {
+    expect(isSettingPath(path)).toBe(expected);
+  });
+
+  it("keeps, of a configuration's references, those in step and client settings only: elsewhere &{…} is text", () => {
+    const document = {
+      name: "&{not.a.setting}",
+      steps: {
+        webhook: { name: "Call &{also.text}", settings: { url: "https://&{webhook.host}/risk", secret: "&{webhook.secret}" } },
+      },
+    };
+    expect(settingReferencesIn(document, "")).toEqual([
+      { key: "webhook.host", path: "steps.webhook.settings.url", whole: false },
+      { key: "webhook.secret", path: "steps.webhook.settings.secret", whole: true },
+    ]);
+    expect(settingReferencesIn({ accessTokenTtlSeconds: "&{token.ttl}" }, "settings")).toEqual([
+      { key: "token.ttl", path: "settings.accessTokenTtlSeconds", whole: true },
+    ]);
+    expect(settingReferencesIn({ accessTokenTtlSeconds: "&{token.ttl}" }, "")).toEqual([]);
   });
 });
 
@@ -153,6 +300,63 @@ describe("resolving against one environment", () => {
     expect(result.missing).toEqual(["no.value", "unknown.key"]);
     expect(result.problems).toEqual([{ path: "c", message: expect.stringMatching(/NUMBER variable: only STRING and URL/) }]);
     expect(result.value).toEqual({ a: "&{no.value}", b: "x-&{unknown.key}", c: "n=&{otp.length}", d: ["&{unknown.key}"] });
+  });
+
+  it("keeps a text with a malformed reference as written, and says why at its path", () => {
+    expect(resolveValue({ a: "&{Bad}", b: "x-&{webhook.host}-&{open" }, lookup, { secrets: "reference" })).toEqual({
+      value: { a: "&{Bad}", b: "x-&{webhook.host}-&{open" },
+      missing: [],
+      problems: [
+        {
+          path: "a",
+          message: '"&{Bad}" is not a variable reference: a key is lower-case letters and digits, in parts joined by "." or "-"',
+        },
+        { path: "b", message: '"&{" at 18 has no closing "}" (write \\&{ for a literal "&{")' },
+      ],
+    });
+  });
+
+  it("embeds a reference followed by text, and URL variables, as text", () => {
+    expect(
+      resolveValue({ a: "&{webhook.host}/risk", b: "see &{risk.url}", c: "&{webhook.host}&{webhook.host}" }, lookup, {
+        secrets: "reference",
+      }),
+    ).toEqual({
+      value: { a: "hooks.dev.example.com/risk", b: "see https://risk.example.com/score", c: "hooks.dev.example.comhooks.dev.example.com" },
+      missing: [],
+      problems: [],
+    });
+  });
+
+  it("takes in a secret setting only a whole reference to a SECRET variable, saying what is wrong", () => {
+    const resolve = (signingSecret: JsonValue) => resolveValue({ signingSecret }, lookup, { secrets: "value", secretPaths });
+    const example = "a secret setting takes a whole reference to a SECRET variable, e.g. &{webhook.secret}";
+    for (const value of ["plain", "", 5, true, null, { a: "&{webhook.secret}" }, ["&{webhook.secret}"]] as JsonValue[]) {
+      expect(resolve(value), JSON.stringify(value)).toEqual({
+        value: { signingSecret: value },
+        missing: [],
+        problems: [{ path: "signingSecret", message: example }],
+      });
+    }
+    const nothingAround = "a secret setting takes a whole reference to a SECRET variable, nothing around it";
+    for (const value of ["x&{webhook.secret}", "&{webhook.secret}&{webhook.secret}", "\\&{webhook.secret}"]) {
+      expect(resolve(value), value).toEqual({
+        value: { signingSecret: value },
+        missing: [],
+        problems: [{ path: "signingSecret", message: nothingAround }],
+      });
+    }
+    expect(resolve("&{webhook.host}")).toEqual({
+      value: { signingSecret: "&{webhook.host}" },
+      missing: [],
+      problems: [{ path: "signingSecret", message: "&{webhook.host} is a STRING variable: a secret setting takes a SECRET variable" }],
+    });
+    // a non-string at another path is no secret setting
+    expect(resolveValue({ other: 5 }, lookup, { secrets: "value", secretPaths })).toEqual({
+      value: { other: 5 },
+      missing: [],
+      problems: [],
+    });
   });
 
   it("keeps __proto__ an own key", () => {
