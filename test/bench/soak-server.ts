@@ -1,24 +1,30 @@
 /**
- * The server of the soak benchmark (issue 7), in a process of its own: an embedded PGlite database
- * in a temporary folder, migrated and seeded through the services — an organization with the
- * default pipeline, a database per environment, `SOAK_APPLICATIONS` (default 20) applications, each
- * with a client in development, three journeys (login, registration, password recovery) and a
- * client in staging (which copies the journeys up, so staging starts in sync) — then `createApp` on
- * a free port. Prints one JSON line (`SoakServerInfo`: URLs, tokens, global IDs) and serves a probe
+ * The server of the soak benchmark (issue 7, issue 17), in a process of its own, on the database of
+ * `SOAK_BENCH_TARGET` (`embedded`, the default: PGlite in a temporary folder; `postgres`: a scratch
+ * database created on DATABASE_URL's server and dropped at the end, as `openBenchDatabase` of
+ * `large-application.ts` does — done here so that every SQL statement can be counted), migrated and
+ * seeded through the services — an organization with the default pipeline, a database per
+ * environment, `SOAK_APPLICATIONS` (default 20) applications, each with a client in development,
+ * three journeys (login, registration, password recovery) and a client in staging (which copies the
+ * journeys up, so staging starts in sync) — then `createApp` on a free port. Prints one JSON line
+ * (`SoakServerInfo`: URLs, tokens, global IDs, the database) and serves a probe
  * (`process-probe.ts`) on another port, which also reports what the server logged at warn level or
- * above. Stops on SIGTERM.
+ * above. Stops on SIGTERM (and when the bench that started it is gone), removing its database.
  *
  * Run with `--expose-gc`: the probe's memory figures are taken after full collections.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { migrateDatabase, openDatabase } from "../../src/db/client.js";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/environments.js";
 import type { JourneyDocument } from "../../src/domain/journey-document.js";
 import { globalId } from "../../src/graphql/ids.js";
-import { createApp } from "../../src/server/app.js";
+import { type App, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import type { Actor } from "../../src/services/actor.js";
 import { createApplication } from "../../src/services/applications.js";
@@ -27,8 +33,12 @@ import { createDatabase } from "../../src/services/environments.js";
 import { createJourney } from "../../src/services/journeys.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 import { BENCH_JOURNEYS } from "./journeys.js";
-import { announce, countLiveSubscriptions, type ProbeCounters, startProbe } from "./process-probe.js";
+import type { DatabaseTarget } from "./large-application.js";
+import { announce, countLiveSubscriptions, exitWithParent, type ProbeCounters, startProbe } from "./process-probe.js";
 
+const TARGET: DatabaseTarget = process.env.SOAK_BENCH_TARGET === "postgres" ? "postgres" : "embedded";
+/** How long stopping the server may take before the database is closed and removed regardless (the bench kills at 10 s). */
+const STOP_TIMEOUT_MS = 5_000;
 const APPLICATIONS = Number(process.env.SOAK_APPLICATIONS ?? 20);
 
 const JOURNEYS = BENCH_JOURNEYS;
@@ -51,6 +61,8 @@ export interface SoakServerInfo {
   url: string;
   wsUrl: string;
   probeUrl: string;
+  /** What the figures were taken on. */
+  database: string;
   /** VIEWER: dashboards, diffs, subscribers. */
   viewerToken: string;
   /** PROMOTER: saves in development and propagations into staging. */
@@ -96,102 +108,191 @@ function stepInput(key: string, document: JourneyDocument): StepInput {
   };
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), "soak-bench-"));
 let sqlStatements = 0;
 const statements: Record<string, number> = {};
-const database = await openDatabase({
-  dataDir,
-  onQuery: (query) => {
-    sqlStatements++;
-    const shape = query
-      .replace(/\s+/g, " ")
-      .replace(/\$\d+(, \$\d+)*/g, "$n")
-      .slice(0, 110);
-    statements[shape] = (statements[shape] ?? 0) + 1;
-  },
-});
-await migrateDatabase({ database });
+const onQuery = (query: string) => {
+  sqlStatements++;
+  const shape = query
+    .replace(/\s+/g, " ")
+    .replace(/\$\d+(, \$\d+)*/g, "$n")
+    .slice(0, 110);
+  statements[shape] = (statements[shape] ?? 0) + 1;
+};
 
-const { db } = database;
-const { organization } = await ensureOrganization(db, "Soak bench");
-const admin = await issueToken(db, { organizationId: organization.id, name: "soak-admin", role: "ADMIN" });
-const promoter = await issueToken(db, { organizationId: organization.id, name: "soak-promoter", role: "PROMOTER" });
-const viewer = await issueToken(db, { organizationId: organization.id, name: "soak-viewer", role: "VIEWER" });
-const actor: Actor = { organizationId: organization.id, tokenId: admin.apiToken.id, role: "ADMIN", name: "soak-admin" };
-const environments = await listEnvironments(db, organization.id);
-if (environments.map((e) => e.key).join() !== "development,staging,production") throw new Error("unexpected default pipeline");
-const [development, staging, production] = environments;
-const databases = await Promise.all(
-  environments.map((e) => createDatabase(db, actor, { environmentId: e.id, name: `soak-users-${e.key}` })),
-);
-
-const applications: SoakServerInfo["applications"] = [];
-for (let n = 1; n <= APPLICATIONS; n++) {
-  const name = `Application ${String(n).padStart(2, "0")}`;
-  const application = await createApplication(db, actor, { name });
-  const clientIn = (index: 0 | 1) =>
-    createClient(db, actor, {
-      applicationId: application.id,
-      environmentId: environments[index].id,
-      databaseId: databases[index].id,
-      redirectUris: [`https://${environments[index].key}.app-${n}.example.com/callback`],
-      allowedOrigins: [`https://${environments[index].key}.app-${n}.example.com`],
-    });
-  await clientIn(0);
-  const journeys = [];
-  for (const journey of JOURNEYS) {
-    const row = await createJourney(db, actor, { applicationId: application.id, ...journey });
-    journeys.push({ id: globalId("Journey", row.id), key: journey.key, step: stepInput(EDITED_STEP, journey.document) });
-  }
-  // Copies every journey's configuration up: staging starts in sync.
-  await clientIn(1);
-  applications.push({ id: globalId("Application", application.id), name, journeys });
+/** The database, migrated, with what it is for the printout and how to remove it. */
+interface SoakDatabase {
+  database: Database;
+  label: string;
+  close(): Promise<void>;
 }
-// As npm start does after seeding: PGlite has no autovacuum to gather planner statistics.
-await database.analyze();
 
-const app = createApp({ database, logger: createLogger("warn", logDestination) });
-const url = await app.start(0, "127.0.0.1");
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-loopDelay.enable();
-const counters = (): SoakCounters => {
-  const figures = {
-    subscribers: liveSubscriptions(),
-    sqlStatements,
-    logged,
-    loggedSamples,
-    statements,
-    loopDelayMaxMs: loopDelay.max / 1e6,
-    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
-  };
-  loopDelay.reset();
-  return figures;
-};
-const probeUrl = await startProbe(counters);
-
-const info: SoakServerInfo = {
-  url: `${url}/graphql`,
-  wsUrl: `${url.replace(/^http/, "ws")}/graphql`,
-  probeUrl,
-  viewerToken: viewer.token,
-  promoterToken: promoter.token,
-  environments: {
-    development: globalId("Environment", development.id),
-    staging: globalId("Environment", staging.id),
-    production: globalId("Environment", production.id),
-  },
-  applications,
-};
-announce({ ...info });
-
-process.once("SIGTERM", () => {
-  void (async () => {
+/**
+ * Embedded: PGlite in a fresh temporary data folder, as the server runs by default. PostgreSQL: a
+ * scratch database created on DATABASE_URL's server and dropped on close, so runs never meet.
+ */
+async function openSoakDatabase(): Promise<SoakDatabase> {
+  if (TARGET === "embedded") {
+    const dataDir = await mkdtemp(join(tmpdir(), "soak-bench-"));
     try {
-      await app.stop();
-      await database.close();
-    } finally {
+      const database = await openDatabase({ dataDir, onQuery });
+      await migrateDatabase({ database });
+      return {
+        database,
+        label: `embedded PGlite (data folder ${dataDir})`,
+        async close() {
+          try {
+            await database.close();
+          } finally {
+            await rm(dataDir, { recursive: true, force: true });
+          }
+        },
+      };
+    } catch (error) {
       await rm(dataDir, { recursive: true, force: true });
-      process.exit(0);
+      throw error;
+    }
+  }
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) throw new Error("SOAK_BENCH_TARGET=postgres needs DATABASE_URL");
+  const scratch = `jp_bench_soak_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  const drop = async () => {
+    try {
+      await admin.unsafe(`drop database if exists ${scratch} with (force)`);
+    } finally {
+      await admin.end({ timeout: 5 });
+    }
+  };
+  await admin.unsafe(`create database ${scratch}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${scratch}`;
+  try {
+    await migrateDatabase({ url: url.href });
+    // The pool of `npm start` (DATABASE_POOL_SIZE's default, 10).
+    const database = await openDatabase({ url: url.href, onQuery });
+    return {
+      database,
+      label: `PostgreSQL ${url.host}, scratch database ${scratch}`,
+      async close() {
+        try {
+          await database.close();
+        } finally {
+          await drop();
+        }
+      },
+    };
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+}
+
+let soakDatabase: SoakDatabase | undefined;
+let app: App | undefined;
+let stopped: Promise<void> | undefined;
+/** Stops the server and removes the database, however the process is asked to end. */
+async function shutdown(code: number): Promise<never> {
+  stopped ??= (async () => {
+    try {
+      await Promise.race([app?.stop(), new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS))]);
+    } finally {
+      await soakDatabase?.close();
     }
   })();
-});
+  await stopped.catch((error: unknown) => console.error(error));
+  process.exit(code);
+}
+process.once("SIGTERM", () => void shutdown(0));
+// The bench stopped reading (it is gone): nobody is left to stop this server.
+process.stdout.on("error", () => void shutdown(1));
+exitWithParent();
+
+async function seed(database: Database) {
+  const { db } = database;
+  const { organization } = await ensureOrganization(db, "Soak bench");
+  const admin = await issueToken(db, { organizationId: organization.id, name: "soak-admin", role: "ADMIN" });
+  const promoter = await issueToken(db, { organizationId: organization.id, name: "soak-promoter", role: "PROMOTER" });
+  const viewer = await issueToken(db, { organizationId: organization.id, name: "soak-viewer", role: "VIEWER" });
+  const actor: Actor = { organizationId: organization.id, tokenId: admin.apiToken.id, role: "ADMIN", name: "soak-admin" };
+  const environments = await listEnvironments(db, organization.id);
+  if (environments.map((e) => e.key).join() !== "development,staging,production") throw new Error("unexpected default pipeline");
+  const [development, staging, production] = environments;
+  const databases = await Promise.all(
+    environments.map((e) => createDatabase(db, actor, { environmentId: e.id, name: `soak-users-${e.key}` })),
+  );
+
+  const applications: SoakServerInfo["applications"] = [];
+  for (let n = 1; n <= APPLICATIONS; n++) {
+    const name = `Application ${String(n).padStart(2, "0")}`;
+    const application = await createApplication(db, actor, { name });
+    const clientIn = (index: 0 | 1) =>
+      createClient(db, actor, {
+        applicationId: application.id,
+        environmentId: environments[index].id,
+        databaseId: databases[index].id,
+        redirectUris: [`https://${environments[index].key}.app-${n}.example.com/callback`],
+        allowedOrigins: [`https://${environments[index].key}.app-${n}.example.com`],
+      });
+    await clientIn(0);
+    const journeys = [];
+    for (const journey of JOURNEYS) {
+      const row = await createJourney(db, actor, { applicationId: application.id, ...journey });
+      journeys.push({ id: globalId("Journey", row.id), key: journey.key, step: stepInput(EDITED_STEP, journey.document) });
+    }
+    // Copies every journey's configuration up: staging starts in sync.
+    await clientIn(1);
+    applications.push({ id: globalId("Application", application.id), name, journeys });
+  }
+  // As npm start does after seeding: PGlite has no autovacuum to gather planner statistics. A
+  // PostgreSQL server's autovacuum would get there in its own time: analyzed now, so that every run
+  // plans with statistics from the start.
+  if (database.kind === "pglite") await database.analyze();
+  else await db.execute(sql`analyze`);
+  return {
+    viewerToken: viewer.token,
+    promoterToken: promoter.token,
+    environments: {
+      development: globalId("Environment", development.id),
+      staging: globalId("Environment", staging.id),
+      production: globalId("Environment", production.id),
+    },
+    applications,
+  };
+}
+
+try {
+  soakDatabase = await openSoakDatabase();
+  const { database } = soakDatabase;
+  const seeded = await seed(database);
+
+  app = createApp({ database, logger: createLogger("warn", logDestination) });
+  const url = await app.start(0, "127.0.0.1");
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const counters = (): SoakCounters => {
+    const figures = {
+      subscribers: liveSubscriptions(),
+      sqlStatements,
+      logged,
+      loggedSamples,
+      statements,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    };
+    loopDelay.reset();
+    return figures;
+  };
+  const probeUrl = await startProbe(counters);
+
+  const info: SoakServerInfo = {
+    url: `${url}/graphql`,
+    wsUrl: `${url.replace(/^http/, "ws")}/graphql`,
+    probeUrl,
+    database: soakDatabase.label,
+    ...seeded,
+  };
+  announce({ ...info });
+} catch (error) {
+  console.error(error);
+  await shutdown(1);
+}

@@ -1,60 +1,125 @@
 /**
- * Soak benchmark (issue 7): mixed traffic for `SOAK_SECONDS` (default 60) from 50 concurrent
- * clients while 500 graphql-ws subscribers listen to `syncStatusChanged`, against one server in a
- * child process (`soak-server.ts`: embedded PGlite, 20 applications with clients in development
- * and staging and 3 journeys each). Each client runs one operation after the other (closed loop):
+ * Soak benchmark (issue 7, issue 17): the mix of operations below against one server in a child
+ * process (`soak-server.ts`: 20 applications with clients in development and staging and 3
+ * journeys each) while 500 graphql-ws subscribers listen to `syncStatusChanged`, on each database —
+ * embedded PGlite, and with DATABASE_URL set also a scratch database on that PostgreSQL server
+ * (dropped at the end). Target (issue 17): for 60 s at a steady load, the p99 of every operation at
+ * most 3× its p99 on a quiet server in the same run; zero errors; every notification delivered
+ * exactly once; memory flat.
+ *
+ * The mix, each operation picked at random with these shares:
  *
  * - 80% the dashboard query of issue 2 (the first 50 applications — all 20 of this seed — with
  *   their clients and their journeys' configuration in staging: production has no clients here);
  * - 15% the diff development → staging of a random application (changes and bundles);
  * - 2.5% a save: `saveJourneyStep` (renames the journey's first step, a new name every time) then
- *   `saveJourney` in development, on a random journey of the client's own (below);
+ *   `saveJourney` in development, on a random journey (below); one operation, timed as a whole;
  * - 2.5% a propagation: `promoteNow` development → staging of a random application;
  *   `NOTHING_TO_PROPAGATE` is an expected answer.
  *
- * Journeys: by default (`SOAK_JOURNEYS=own`) each client edits only journeys of its own (journey i
- * belongs to client i mod 50), so no two clients race on one draft and `DRAFT_CONFLICT` counts as
- * an error. With `SOAK_JOURNEYS=shared` any client edits any journey, and `DRAFT_CONFLICT` from two
- * clients racing on one draft is counted apart, as expected.
+ * One run, one server per database, the subscribers connected throughout, in this order:
  *
- * Errors (target: zero): HTTP status other than 200, failed requests, GraphQL errors, typed errors
- * other than the expected ones, responses of the wrong shape. Subscribers: one graphql-ws client
- * (one connection) each; a third listen to the whole organization, a third to staging, a third to
- * one application. At the end every notification committed since they subscribed is read back
- * through `syncNotifications`, and each subscriber must have received exactly those its filter
- * matches. Server memory after full collections (the child runs with `--expose-gc`): once the
- * subscribers are connected, after a warm-up of the same traffic (`SOAK_WARMUP_SECONDS`, default
- * 5: compiled queries and caches fill), and at the end; the target is flat (end within 10% of the
- * start after warm-up).
+ * 1. warm-up (`SOAK_WARMUP_SECONDS`, default 5): the closed loop of phase 2, so that compiled
+ *    queries and caches are filled before anything is timed;
+ * 2. capacity (`SOAK_CAPACITY_SECONDS`, default 10): `SOAK_CLIENTS` (50) clients, each running one
+ *    operation after the other (closed loop) — the server at saturation: its throughput;
+ * 3. quiet: one client runs the mix one operation after the other (nothing else in flight, the
+ *    subscribers idle but for the notifications of its own writes) until it has at least
+ *    `SOAK_QUIET_READS` (200) dashboards and diffs and `SOAK_QUIET_WRITES` (40) saves and
+ *    propagations — 1,600 operations or so (the mix's picks are random). In the mix's proportions, not kind after kind: every
+ *    write drops the response cache (it is per organization revision), so the quiet reads must
+ *    meet writes as often as the soak's do, or their p99 would be of another cache hit rate. After
+ *    the capacity phase, so that the memory reading at the soak's start, like the one at its end,
+ *    follows a quiet phase rather than saturation;
+ * 4. soak (`SOAK_SECONDS`, default 60): open loop at `SOAK_LOAD` (default 0.5) × that throughput —
+ *    arrivals on a fixed schedule (`SOAK_ARRIVALS=poisson`: exponential gaps of the same mean),
+ *    each sent when due whatever the earlier ones are doing, at most `SOAK_CLIENTS` under way (an
+ *    arrival due while they are all under way waits for one to return). Latency is counted from
+ *    when each operation was due, not from when it went out, so that a stall is charged to every
+ *    operation it held back (no coordinated omission); arrivals still due when the time is up are
+ *    counted as unsent, with what they had waited as their latency;
+ * 5. quiet again, as phase 3 (after the soak's notifications have been delivered).
  *
- * Sizes: `SOAK_CLIENTS` (50), `SOAK_SUBSCRIBERS` (500), `SOAK_APPLICATIONS` (20, read by the server).
+ * Each phase starts once the subscribers have received every notification of the phases before.
+ *
+ * Why the soak runs at a fraction of the capacity, not at saturation (as before issue 17): in a
+ * closed loop at full speed every client waits in the server's queue, so a request's latency is
+ * mostly that wait — clients ÷ throughput on average (50 clients at 130 ops/s: 0.4 s; the
+ * dashboard's p99 was ~900 ms) — whatever the request itself costs the server: the p99 measures
+ * the number of clients, not the server. At a fraction of the capacity measured just before, on
+ * the same server, a queue forms only from bursts and slow operations, so the ratio to the quiet
+ * p99 shows what the load does to each request. The
+ * ratios' basis is the lower p99 of the two quiet phases (a quiet phase slowed by the machine's
+ * other load must not make the target easy); when the two differ much, that load moved the figures.
+ *
+ * Journeys: by default (`SOAK_JOURNEYS=own`) no two saves under way edit one journey — in the
+ * closed loops each client edits only journeys of its own (journey i belongs to client i mod 50),
+ * in the open loop a save takes a journey no save under way is editing — so `DRAFT_CONFLICT`
+ * counts as an error. With `SOAK_JOURNEYS=shared` any save edits any journey, and `DRAFT_CONFLICT`
+ * from two saves racing on one draft is counted apart, as expected.
+ *
+ * Errors (target: zero in the quiet phases and the soak, and nothing logged by the server at warn
+ * level or above): HTTP status other than 200, failed requests, GraphQL errors, typed errors other
+ * than the expected ones, responses of the wrong shape. Those of the warm-up and capacity phases
+ * are counted and shown, not held against the target: at saturation an operation may wait in the
+ * queue past the server's time budget (`OPERATION_TIMEOUT`), as designed.
+ *
+ * Subscribers: one graphql-ws client (one connection) each; a third listen to the whole
+ * organization, a third to staging, a third to one application. At the end every notification
+ * committed since they subscribed is read back through `syncNotifications`, and each subscriber
+ * must have received exactly those its filter matches, each once. Server memory after full collections (the child runs with `--expose-gc`): once the
+ * subscribers are connected, at the start of the soak (after warm-up, capacity and quiet: compiled
+ * queries and caches full) and at the end (after quiet again); the target is flat (RSS and heap at
+ * the end within 10% of the start).
+ *
+ * The bench's own process sends the traffic and receives every subscriber's messages: its CPU
+ * use, and how late the open loop sent its arrivals, are in the figures.
+ *
+ * Sizes: `SOAK_CLIENTS` (50), `SOAK_SUBSCRIBERS` (500), `SOAK_APPLICATIONS` (20, read by the
+ * server). `SOAK_TARGET=embedded` or `postgres` runs on that database only.
  *
  *   npm run bench -- soak
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench -- soak
+ *     (also on a scratch database of that PostgreSQL server, dropped at the end)
  *   SOAK_SECONDS=20 npx tsx test/bench/soak.bench.ts
  *   SOAK_HEAP_SNAPSHOTS=/tmp/soak npx tsx test/bench/soak.bench.ts
- *     (also writes the server's heap snapshots at start and end into that folder, for a comparison
- *     in Chrome DevTools' Memory tab)
+ *     (also writes the server's heap snapshots at the soak's start and end into that folder, for a
+ *     comparison in Chrome DevTools' Memory tab)
  *   SOAK_TIMELINE_GC=1 SOAK_SECONDS=300 npx tsx test/bench/soak.bench.ts
  *     (every timeline reading after full collections: the heap's slope, with a pause every 5 s)
  *   SOAK_PROFILE=/tmp/soak.cpuprofile npx tsx test/bench/soak.bench.ts
- *     (also writes the server's CPU profile of the measured run: Chrome DevTools or speedscope)
+ *     (also writes the server's CPU profile of the soak phase: Chrome DevTools or speedscope; on
+ *     both databases, one file each, the database's name before the extension)
+ *
+ * A profiled run's figures are not the targets': the profiler about doubles the server's CPU time
+ * per operation, so a soak offered half the unprofiled capacity saturates the server. Nor is the
+ * RSS of a run with heap snapshots: writing one leaves the process's resident memory larger.
  */
 import { mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join, resolve } from "node:path";
+import { extname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { type Client, createClient as createWsClient } from "graphql-ws";
 import WebSocket from "ws";
 import { commit, type Figures, formatFigures, machine, round } from "./figures.js";
-import { percentile } from "./large-application.js";
+import { benchTargets, type DatabaseTarget, percentile } from "./large-application.js";
 import type { ProcessStats } from "./process-probe.js";
 import { startServerProcess } from "./server-process.js";
 import type { SoakCounters, SoakServerInfo } from "./soak-server.js";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 5);
+const CAPACITY_SECONDS = Number(process.env.SOAK_CAPACITY_SECONDS ?? 10);
+/** The soak's offered rate, as a share of the throughput measured at saturation. */
+const LOAD = Number(process.env.SOAK_LOAD ?? 0.5);
+const ARRIVALS: "uniform" | "poisson" = process.env.SOAK_ARRIVALS === "poisson" ? "poisson" : "uniform";
+/** Quiet samples, at least, of each read (dashboard, diff) and of each write (save, propagation). */
+const QUIET_READS = Number(process.env.SOAK_QUIET_READS ?? 200);
+const QUIET_WRITES = Number(process.env.SOAK_QUIET_WRITES ?? 40);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 50);
+/** Operations of the open loop under way at once, at most: as many as the closed loop's clients. */
+const MAX_IN_FLIGHT = CLIENTS;
 const SUBSCRIBERS = Number(process.env.SOAK_SUBSCRIBERS ?? 500);
 const JOURNEY_MODE: "own" | "shared" = process.env.SOAK_JOURNEYS === "shared" ? "shared" : "own";
 const HEAP_SNAPSHOTS = process.env.SOAK_HEAP_SNAPSHOTS || undefined;
@@ -65,9 +130,11 @@ const TIMELINE_GC = process.env.SOAK_TIMELINE_GC === "1";
 const SEED = Number(process.env.SOAK_SEED ?? 7);
 /** Share of the operations per kind; cumulative thresholds in `pick`. */
 const MIX = { dashboard: 0.8, diff: 0.15, save: 0.025, propagate: 0.025 } as const;
+/** The issue's target: soak p99 at most this many times the quiet p99, for every kind. */
+const TARGET_RATIO = 3;
 /** Memory may end this much above (or below) the start and still count as flat. */
 const FLAT_TOLERANCE = 0.1;
-/** How often the server is read during the measured run, for the timeline. */
+/** How often the server is read during the soak, for the timeline. */
 const SAMPLE_EVERY_MS = 5_000;
 const OPEN_CONCURRENCY = 50;
 const REGISTRATION_TIMEOUT_MS = 60_000;
@@ -156,11 +223,25 @@ function random(seed: number): () => number {
 // ---------------------------------------------------------------------------------------------
 // The server child process
 
-function startServer() {
-  return startServerProcess<SoakServerInfo, ProcessStats & SoakCounters>("soak-server.ts", { label: "server", startTimeoutMs: 300_000 });
+function startServer(target: DatabaseTarget) {
+  return startServerProcess<SoakServerInfo, ProcessStats & SoakCounters>("soak-server.ts", {
+    label: `server ${target}`,
+    startTimeoutMs: 300_000,
+    env: { SOAK_BENCH_TARGET: target },
+  });
+}
+
+/** The databases to run on: `SOAK_TARGET` if set, otherwise embedded and, with DATABASE_URL set, PostgreSQL. */
+function targets(): DatabaseTarget[] {
+  const only = process.env.SOAK_TARGET;
+  if (!only) return benchTargets();
+  if (only !== "embedded" && only !== "postgres") throw new Error(`SOAK_TARGET=${only}: embedded or postgres`);
+  if (only === "postgres" && !process.env.DATABASE_URL) throw new Error("SOAK_TARGET=postgres needs DATABASE_URL");
+  return [only];
 }
 
 type Server = Awaited<ReturnType<typeof startServer>>;
+type Stats = ProcessStats & SoakCounters;
 
 // ---------------------------------------------------------------------------------------------
 // Subscribers
@@ -176,7 +257,7 @@ class Subscribers {
   readonly filters: Filter[] = [];
   readonly received: Set<string>[] = [];
   private readonly clients: Client[] = [];
-  /** From the notification's `occurredAt` (its transaction's time) to its receipt, ms. */
+  /** From the notification's `occurredAt` (its transaction's time) to its receipt, ms, in the order received. */
   readonly lags: number[] = [];
   total = 0;
   duplicates = 0;
@@ -329,6 +410,12 @@ class Recorder {
   readonly errorSamples: string[] = [];
   /** When each operation returned (performance.now()) and how long it took: the timeline. */
   readonly completions: { at: number; ms: number }[] = [];
+  /** Open loop: arrivals due but never sent (every slot held until the end); their wait is among the latencies. */
+  unsent = 0;
+  /** The phase's length, s (set by the phase). */
+  seconds = 0;
+
+  constructor(readonly phase: string) {}
 
   record(kind: Kind, ms: number, result: string | OperationError): void {
     this.latencies[kind].push(ms);
@@ -339,15 +426,54 @@ class Recorder {
     }
     this.errors[result.category]++;
     this.errorsByKind[kind]++;
-    if (this.errorSamples.length < ERROR_SAMPLES) this.errorSamples.push(`${kind} ${result.category}: ${result.message}`);
+    if (this.errorSamples.length < ERROR_SAMPLES) this.errorSamples.push(`${this.phase} ${kind} ${result.category}: ${result.message}`);
+  }
+
+  recordUnsent(kind: Kind, ms: number): void {
+    this.latencies[kind].push(ms);
+    this.unsent++;
+  }
+
+  /** Operations of the kind that returned, answered or failed (unsent arrivals are not among them). */
+  completed(kind: Kind): number {
+    return Object.values(this.outcomes[kind]).reduce((sum, n) => sum + n, 0) + this.errorsByKind[kind];
   }
 
   get operations(): number {
-    return KINDS.reduce((sum, kind) => sum + this.latencies[kind].length, 0);
+    return KINDS.reduce((sum, kind) => sum + this.completed(kind), 0);
   }
 
   get errorCount(): number {
     return ERROR_CATEGORIES.reduce((sum, category) => sum + this.errors[category], 0);
+  }
+
+  p99(kind: Kind): number {
+    return percentile(this.latencies[kind], 0.99);
+  }
+
+  /** Per kind: samples, p50, p99, max. */
+  latencyFigures(): Figures {
+    const figures: Figures = {};
+    for (const kind of KINDS) {
+      const values = this.latencies[kind];
+      figures[`${kind} samples`] = values.length;
+      figures[`${kind} p50 ms`] = round(percentile(values, 0.5));
+      figures[`${kind} p99 ms`] = round(percentile(values, 0.99));
+      figures[`${kind} max ms`] = round(maximum(values));
+    }
+    return figures;
+  }
+
+  throughputFigures(): Figures {
+    const figures: Figures = { "all ops/s": round(this.operations / this.seconds) };
+    for (const kind of KINDS) figures[`${kind} ops/s`] = round(this.completed(kind) / this.seconds);
+    return figures;
+  }
+
+  outcomeFigures(): Figures {
+    const figures: Figures = {};
+    for (const kind of KINDS) for (const [result, count] of Object.entries(this.outcomes[kind])) figures[`${kind} ${result}`] = count;
+    return figures;
   }
 }
 
@@ -356,7 +482,45 @@ interface JourneyRef {
   step: SoakServerInfo["applications"][number]["journeys"][number]["step"];
 }
 
-/** The 50 clients: each runs one operation after the other until the phase ends. */
+/**
+ * Journeys for saves to take. Exclusive (the open loop with `SOAK_JOURNEYS=own`): a journey taken
+ * is not taken again until released, so no two saves under way edit one draft.
+ */
+class JourneyPool {
+  private readonly busy = new Set<JourneyRef>();
+
+  constructor(
+    private readonly journeys: JourneyRef[],
+    private readonly exclusive: boolean,
+  ) {}
+
+  take(next: () => number): JourneyRef {
+    const free = this.exclusive ? this.journeys.filter((j) => !this.busy.has(j)) : this.journeys;
+    // Every journey busy (more saves under way than journeys): any, and a DRAFT_CONFLICT counts as an error.
+    const from = free.length > 0 ? free : this.journeys;
+    const journey = from[Math.floor(next() * from.length)];
+    if (this.exclusive) this.busy.add(journey);
+    return journey;
+  }
+
+  release(journey: JourneyRef): void {
+    this.busy.delete(journey);
+  }
+}
+
+/** How the open loop kept its schedule. */
+interface Pacing {
+  offeredPerSecond: number;
+  /** From when each arrival was due to when it went out, ms: the bench's own lateness and the in-flight bound. */
+  sendLags: number[];
+  /** Arrivals that found `MAX_IN_FLIGHT` operations under way and waited for one to return. */
+  waitedForSlot: number;
+  maxInFlight: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The traffic of every phase: closed loops of `CLIENTS` clients, one quiet client, the open loop. */
 class Traffic {
   private readonly journeys: JourneyRef[];
   private renames = 0;
@@ -368,26 +532,97 @@ class Traffic {
     }
   }
 
-  /** Runs every client for `seconds`; resolves when each has finished its last operation. */
+  /** Closed loop: `CLIENTS` clients, each running one operation after the other until `seconds` have passed. */
   async run(seconds: number, recorder: Recorder, seedOffset: number): Promise<void> {
-    const deadline = performance.now() + seconds * 1000;
+    const began = performance.now();
+    const deadline = began + seconds * 1000;
+    const shared = new JourneyPool(this.journeys, false);
     await Promise.all(
       Array.from({ length: CLIENTS }, async (_, client) => {
         const next = random(SEED * 1_000 + seedOffset * 100 + client);
-        const own = this.journeys.filter((_, index) => JOURNEY_MODE === "shared" || index % CLIENTS === client);
+        const pool =
+          JOURNEY_MODE === "shared"
+            ? shared
+            : new JourneyPool(
+                this.journeys.filter((_, index) => index % CLIENTS === client),
+                false,
+              );
         while (performance.now() < deadline) {
           const kind = this.pick(next());
-          const started = performance.now();
-          let result: string | OperationError;
-          try {
-            result = await this.operation(kind, next, own);
-          } catch (error) {
-            result = error instanceof OperationError ? error : new OperationError("invalid", String(error));
-          }
-          recorder.record(kind, performance.now() - started, result);
+          await this.timed(kind, next, pool, recorder, performance.now());
         }
       }),
     );
+    recorder.seconds = (performance.now() - began) / 1000;
+  }
+
+  /**
+   * Quiet: one client, one operation after the other, in the mix's proportions, until it has
+   * `QUIET_READS` samples of each read and `QUIET_WRITES` of each write.
+   */
+  async quiet(recorder: Recorder, seedOffset: number): Promise<void> {
+    const began = performance.now();
+    const next = random(SEED * 1_000 + seedOffset * 100);
+    const pool = new JourneyPool(this.journeys, false);
+    const wanted = (kind: Kind) => (kind === "dashboard" || kind === "diff" ? QUIET_READS : QUIET_WRITES);
+    while (KINDS.some((kind) => recorder.latencies[kind].length < wanted(kind))) {
+      const kind = this.pick(next());
+      await this.timed(kind, next, pool, recorder, performance.now());
+    }
+    recorder.seconds = (performance.now() - began) / 1000;
+  }
+
+  /**
+   * Open loop: arrivals at `perSecond` for `seconds`, each sent when due whatever the earlier ones
+   * are doing, at most `MAX_IN_FLIGHT` under way; latency from when each was due.
+   */
+  async open(seconds: number, perSecond: number, recorder: Recorder, seedOffset: number): Promise<Pacing> {
+    const next = random(SEED * 1_000 + seedOffset * 100);
+    const gaps = random(SEED * 1_000 + seedOffset * 100 + 99);
+    const interval = 1000 / perSecond;
+    const gap = () => (ARRIVALS === "poisson" ? -Math.log(1 - gaps()) * interval : interval);
+    const pool = new JourneyPool(this.journeys, JOURNEY_MODE === "own");
+    const pacing: Pacing = { offeredPerSecond: perSecond, sendLags: [], waitedForSlot: 0, maxInFlight: 0 };
+    const inFlight = new Set<Promise<void>>();
+    const began = performance.now();
+    const until = began + seconds * 1000;
+    let due = began;
+    while (due < until) {
+      const now = performance.now();
+      if (now < due) await sleep(due - now);
+      if (inFlight.size >= MAX_IN_FLIGHT) {
+        pacing.waitedForSlot++;
+        while (inFlight.size >= MAX_IN_FLIGHT && performance.now() < until) {
+          await Promise.race([...inFlight, sleep(until - performance.now())]);
+        }
+        // Every slot held until the end: this arrival and those due after it are never sent.
+        if (inFlight.size >= MAX_IN_FLIGHT) break;
+      }
+      const scheduled = due;
+      due += gap();
+      const kind = this.pick(next());
+      pacing.sendLags.push(performance.now() - scheduled);
+      const tracked: Promise<void> = this.timed(kind, next, pool, recorder, scheduled).finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      pacing.maxInFlight = Math.max(pacing.maxInFlight, inFlight.size);
+    }
+    // Due but never sent: every slot was held until the end.
+    const end = performance.now();
+    for (; due < until; due += gap()) recorder.recordUnsent(this.pick(next()), end - due);
+    await Promise.all(inFlight);
+    recorder.seconds = (performance.now() - began) / 1000;
+    return pacing;
+  }
+
+  /** One operation, recorded with its latency from `from` (when it was sent, or when it was due). */
+  private async timed(kind: Kind, next: () => number, pool: JourneyPool, recorder: Recorder, from: number): Promise<void> {
+    let result: string | OperationError;
+    try {
+      result = await this.operation(kind, next, pool);
+    } catch (error) {
+      result = error instanceof OperationError ? error : new OperationError("invalid", String(error));
+    }
+    recorder.record(kind, performance.now() - from, result);
   }
 
   private pick(r: number): Kind {
@@ -399,7 +634,8 @@ class Traffic {
     return KINDS[KINDS.length - 1];
   }
 
-  private operation(kind: Kind, next: () => number, own: JourneyRef[]): Promise<string> {
+  /** Draws its random choices before its first await: concurrent operations share one stream. */
+  private operation(kind: Kind, next: () => number, pool: JourneyPool): Promise<string> {
     const { url, viewerToken, promoterToken, environments, applications } = this.info;
     const application = () => applications[Math.floor(next() * applications.length)];
     switch (kind) {
@@ -413,8 +649,10 @@ class Traffic {
             return "success";
           },
         );
-      case "save":
-        return this.save(own[Math.floor(next() * own.length)]);
+      case "save": {
+        const journey = pool.take(next);
+        return this.save(journey).finally(() => pool.release(journey));
+      }
       case "propagate": {
         const input = {
           applicationId: application().id,
@@ -507,7 +745,7 @@ const maximum = (values: readonly number[]) => values.reduce((max, value) => Mat
 const change = (from: number, to: number) => round(((to - from) / from) * 100);
 
 /**
- * One entry per server reading of the measured run, by seconds into it: operations that returned
+ * One entry per server reading of the soak, by seconds into it: operations that returned
  * since the previous reading, the slowest of them, the server's memory and its longest event loop
  * delay since the previous reading.
  */
@@ -532,26 +770,41 @@ function timeline(
   return Object.fromEntries(entries);
 }
 
-/** The longest time in the measured run during which no operation returned, ms. */
+/** The longest time in the soak during which no operation returned, ms. */
 function longestGap(recorder: Recorder, began: number): number {
   const times = [began, ...recorder.completions.map((c) => c.at).sort((a, b) => a - b)];
   return maximum(times.slice(1).map((t, i) => t - times[i]));
 }
 
-export interface SoakBenchFigures {
-  machine: Figures;
+/** One database's figures. */
+export interface SoakTargetFigures {
+  database: string;
   setup: Figures;
-  throughput: Figures;
-  latency: Figures;
-  outcomes: Figures;
+  quiet: Figures;
+  quietAgain: Figures;
+  capacity: Figures;
+  soak: { throughput: Figures; latency: Figures; pacing: Figures; outcomes: Figures };
+  /** Per kind: the quiet basis, the soak's p99 and their ratio. */
+  ratios: Figures;
   errors: Figures;
   notifications: Figures;
+  /** The server process during the soak. */
   server: Figures;
   memory: { connected: Figures; start: Figures; end: Figures; change: Figures; timeline: Figures };
-  targets: { "zero errors": boolean; "every notification delivered": boolean; "memory flat": boolean };
+  targets: { "p99 ratio": boolean; "zero errors": boolean; "every notification delivered": boolean; "memory flat": boolean };
+  /** The kinds whose soak p99 is more than `TARGET_RATIO` × their quiet p99. */
+  missedRatios: string[];
   samples: { errors: string[]; subscribers: string[]; serverLog: string[] };
-  /** The SQL statements the server ran most in the measured run (deliveries to subscribers included). */
+  /** The SQL statements the server ran most in the soak (deliveries to subscribers included). */
   statements: Figures;
+}
+
+export interface SoakBenchFigures {
+  machine: Figures;
+  settings: Figures;
+  databases: Partial<Record<DatabaseTarget, SoakTargetFigures>>;
+  /** Per database and target: met, or MISSED. */
+  targets: Record<string, string>;
 }
 
 /** The `count` statement shapes run most between two readings. */
@@ -565,9 +818,46 @@ function topStatements(before: Record<string, number>, after: Record<string, num
   );
 }
 
-export async function runSoakBench(): Promise<SoakBenchFigures> {
-  const host = machine();
-  const server = await startServer();
+/**
+ * Every notification committed since `since`, then a wait (`DRAIN_TIMEOUT_MS` at most) until the
+ * subscribers have received as many as their filters match: each phase starts with nothing left
+ * to deliver.
+ */
+async function settle(info: SoakServerInfo, subscribers: Subscribers, since: string | undefined) {
+  const { list } = await notificationsAfter(info, since);
+  const expected = expectedDeliveries(subscribers, list);
+  const expectedTotal = expected.reduce((sum, cursors) => sum + cursors.length, 0);
+  const started = performance.now();
+  while (subscribers.total < expectedTotal && performance.now() - started < DRAIN_TIMEOUT_MS) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { list, expected, expectedTotal, drainMs: performance.now() - started };
+}
+
+/** The server's CPU, event loop and SQL statements between two readings, per second and per operation. */
+function serverUse(before: Stats, after: Stats, seconds: number, operations: number): Figures {
+  const cpuMs = after.cpuMs - before.cpuMs;
+  return {
+    "CPU % of one core": round((cpuMs / (seconds * 1000)) * 100),
+    "event loop busy %": round(((after.activeMs - before.activeMs) / (seconds * 1000)) * 100),
+    "CPU ms per op": round(cpuMs / operations, 2),
+    "SQL statements per op": round(((after.sqlStatements ?? 0) - (before.sqlStatements ?? 0)) / operations, 1),
+  };
+}
+
+const clientCpuPercent = (used: NodeJS.CpuUsage, seconds: number) => round(((used.user + used.system) / 1000 / (seconds * 1000)) * 100);
+
+/** `/tmp/soak.cpuprofile` → `/tmp/soak.postgres.cpuprofile` when the bench runs on more than one database. */
+function profilePath(path: string, target: DatabaseTarget, several: boolean): string {
+  if (!several) return path;
+  const extension = extname(path);
+  return `${path.slice(0, path.length - extension.length)}.${target}${extension}`;
+}
+
+/** One database: its server, the five phases, the checks. */
+async function runTarget(target: DatabaseTarget, several: boolean): Promise<SoakTargetFigures> {
+  const log = (text: string) => console.error(`[soak] ${target}: ${text}`);
+  const server = await startServer(target);
   const subscribers = new Subscribers(server.info, server.info.viewerToken);
   try {
     const { info } = server;
@@ -578,19 +868,40 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
     // Subscribers get live events only: what is committed from here on.
     const { last: since } = await notificationsAfter(info, undefined);
     const connected = await server.stats(true);
-
     const traffic = new Traffic(info);
-    const warmup = new Recorder();
+
+    log(`${SUBSCRIBERS} subscribers connected; warm-up ${WARMUP_SECONDS} s`);
+    const warmup = new Recorder("warm-up");
     if (WARMUP_SECONDS > 0) await traffic.run(WARMUP_SECONDS, warmup, 0);
+    await settle(info, subscribers, since);
+
+    log(`capacity: ${CLIENTS} clients, closed loop, ${CAPACITY_SECONDS} s`);
+    const capacity = new Recorder("capacity");
+    const capacityBefore = await server.stats();
+    const capacityCpu = process.cpuUsage();
+    await traffic.run(CAPACITY_SECONDS, capacity, 2);
+    const capacityClientCpu = process.cpuUsage(capacityCpu);
+    const capacityAfter = await server.stats();
+    const capacityPerSecond = capacity.operations / capacity.seconds;
+    if (!(capacityPerSecond > 0)) throw new Error("the capacity phase completed no operation");
+    await settle(info, subscribers, since);
+
+    log("quiet");
+    const quiet = new Recorder("quiet");
+    await traffic.quiet(quiet, 1);
+    await settle(info, subscribers, since);
+
     const start = await server.stats(true);
     if (HEAP_SNAPSHOTS) {
       mkdirSync(HEAP_SNAPSHOTS, { recursive: true });
-      await server.heapSnapshot(join(HEAP_SNAPSHOTS, "soak-start.heapsnapshot"));
+      await server.heapSnapshot(join(HEAP_SNAPSHOTS, `soak-${target}-start.heapsnapshot`));
     }
 
-    // The measured run, with memory readings (no collections) along the way.
+    // The soak, with memory readings (no collections) along the way.
+    const offered = LOAD * capacityPerSecond;
+    log(`soak: ${round(offered)} ops/s offered (${LOAD} × ${round(capacityPerSecond)}), open loop, ${SECONDS} s`);
     const loadAtStart = loadavg()[0];
-    const readings: { at: number; stats?: ProcessStats & SoakCounters; error?: string }[] = [];
+    const readings: { at: number; stats?: Stats; error?: string }[] = [];
     const sampler = setInterval(() => {
       const at = performance.now();
       void server.stats(TIMELINE_GC).then(
@@ -598,29 +909,30 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
         (error: unknown) => readings.push({ at, error: String((error as Error).cause ?? error).slice(0, 80) }),
       );
     }, SAMPLE_EVERY_MS);
-    const recorder = new Recorder();
+    const soak = new Recorder("soak");
     const clientCpu = process.cpuUsage();
+    const lagsFrom = subscribers.lags.length;
     if (PROFILE) await server.profile();
     const before = await server.stats();
     const began = performance.now();
-    await traffic.run(SECONDS, recorder, 1);
-    const elapsed = (performance.now() - began) / 1000;
+    const pacing = await traffic.open(SECONDS, offered, soak, 3);
     clearInterval(sampler);
     const after = await server.stats();
     readings.push({ at: performance.now(), stats: after });
-    if (PROFILE) await server.profile(PROFILE);
+    if (PROFILE) await server.profile(profilePath(PROFILE, target, several));
     const clientCpuUsed = process.cpuUsage(clientCpu);
     const loadAtEnd = loadavg()[0];
 
-    // Every write has committed (its response arrived): the list is final. Wait for the deliveries.
-    const { list } = await notificationsAfter(info, since);
-    const expected = expectedDeliveries(subscribers, list);
-    const expectedTotal = expected.reduce((sum, cursors) => sum + cursors.length, 0);
-    const drainStarted = performance.now();
-    while (subscribers.total < expectedTotal && performance.now() - drainStarted < DRAIN_TIMEOUT_MS) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const drainMs = performance.now() - drainStarted;
+    // Every write has committed (its response arrived): wait for the deliveries.
+    const { drainMs } = await settle(info, subscribers, since);
+    const lags = subscribers.lags.slice(lagsFrom);
+
+    log("quiet again");
+    const again = new Recorder("quiet again");
+    await traffic.quiet(again, 4);
+
+    // Every notification of the run, and what each subscriber should have received of them.
+    const { list, expected, expectedTotal } = await settle(info, subscribers, since);
     let missing = 0;
     let unexpected = 0;
     expected.forEach((cursors, index) => {
@@ -631,28 +943,31 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
     });
 
     const end = await server.stats(true);
-    if (HEAP_SNAPSHOTS) await server.heapSnapshot(join(HEAP_SNAPSHOTS, "soak-end.heapsnapshot"));
+    if (HEAP_SNAPSHOTS) await server.heapSnapshot(join(HEAP_SNAPSHOTS, `soak-${target}-end.heapsnapshot`));
 
-    const throughput: Figures = { "all ops/s": round(recorder.operations / elapsed) };
-    const latency: Figures = {};
-    const outcomes: Figures = {};
+    // The ratios: the soak's p99 to the lower quiet p99 of the two.
+    const ratios: Figures = {};
+    const missedRatios: string[] = [];
     for (const kind of KINDS) {
-      const values = recorder.latencies[kind];
-      throughput[`${kind} ops/s`] = round(values.length / elapsed);
-      latency[`${kind} p50 ms`] = round(percentile(values, 0.5));
-      latency[`${kind} p99 ms`] = round(percentile(values, 0.99));
-      latency[`${kind} max ms`] = round(maximum(values));
-      for (const [result, count] of Object.entries(recorder.outcomes[kind])) outcomes[`${kind} ${result}`] = count;
+      const basis = Math.min(quiet.p99(kind), again.p99(kind));
+      const ratio = soak.p99(kind) / basis;
+      ratios[`${kind} quiet p99 ms (lower of two)`] = round(basis);
+      ratios[`${kind} soak p99 ms`] = round(soak.p99(kind));
+      ratios[`${kind} ratio`] = round(ratio, 2);
+      if (!(ratio <= TARGET_RATIO)) missedRatios.push(`${kind} ${round(ratio, 2)}×`);
     }
+
+    const phases = [warmup, capacity, quiet, soak, again];
+    // At saturation an operation may run out of the server's time budget: shown, not held against the target.
+    const errorTotal = [quiet, soak, again].reduce((sum, phase) => sum + phase.errorCount, 0);
     const logged = Object.values(end.logged).reduce((sum, n) => sum + n, 0);
     const errors: Figures = {
-      total: recorder.errorCount,
-      ...Object.fromEntries(ERROR_CATEGORIES.map((c) => [c, recorder.errors[c]])),
-      ...Object.fromEntries(KINDS.map((k) => [`in ${k}`, recorder.errorsByKind[k]])),
-      "warm-up errors": warmup.errorCount,
+      ...Object.fromEntries(phases.map((phase) => [`in ${phase.phase}`, phase.errorCount])),
+      ...Object.fromEntries(ERROR_CATEGORIES.map((c) => [`soak ${c}`, soak.errors[c]])),
+      ...Object.fromEntries(KINDS.map((k) => [`soak in ${k}`, soak.errorsByKind[k]])),
       "server log warn+": logged,
     };
-    const lags = subscribers.lags;
+
     const notifications: Figures = {
       committed: list.length,
       "deliveries expected": expectedTotal,
@@ -663,49 +978,61 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
       "subscription errors": subscribers.errors,
       "subscriptions completed": subscribers.completed,
       "connections closed": subscribers.closed,
-      "lag p50 ms": round(percentile(lags, 0.5)),
-      "lag p99 ms": round(percentile(lags, 0.99)),
-      "lag max ms": round(maximum(lags)),
-      "drain ms after load": round(drainMs),
-    };
-    const cpuMs = after.cpuMs - before.cpuMs;
-    const serverFigures: Figures = {
-      "CPU % of one core": round((cpuMs / (elapsed * 1000)) * 100),
-      "event loop busy %": round(((after.activeMs - before.activeMs) / (elapsed * 1000)) * 100),
-      "CPU ms per op": round(cpuMs / recorder.operations, 2),
-      "SQL statements per op": round((after.sqlStatements! - before.sqlStatements!) / recorder.operations, 1),
-      "longest time without a response ms": round(longestGap(recorder, began)),
-      "client CPU % of one core": round(((clientCpuUsed.user + clientCpuUsed.system) / 1000 / (elapsed * 1000)) * 100),
+      "soak deliveries": lags.length,
+      "soak lag p50 ms": round(percentile(lags, 0.5)),
+      "soak lag p99 ms": round(percentile(lags, 0.99)),
+      "soak lag max ms": round(maximum(lags)),
+      "drain ms after the soak": round(drainMs),
     };
     const rssChange = change(start.rss, end.rss);
     const heapChange = change(start.heapUsed, end.heapUsed);
     const flat = Math.abs(rssChange) <= FLAT_TOLERANCE * 100 && Math.abs(heapChange) <= FLAT_TOLERANCE * 100;
+    const quietFigures = (recorder: Recorder): Figures => ({
+      operations: recorder.operations,
+      seconds: round(recorder.seconds, 1),
+      ...recorder.latencyFigures(),
+    });
     return {
-      machine: { ...host, "load average 1 min at start": round(loadAtStart, 2), "load average 1 min at end": round(loadAtEnd, 2) },
+      database: info.database,
       setup: {
         applications: info.applications.length,
         journeys: info.applications.length * 3,
         subscribers: SUBSCRIBERS,
         "subscribers open s": round(openSeconds, 1),
-        clients: CLIENTS,
-        "seconds measured": round(elapsed),
-        "warm-up seconds": WARMUP_SECONDS,
         "warm-up ops": warmup.operations,
-        mix: KINDS.map((k) => `${k} ${MIX[k] * 100}%`).join(", "),
-        "journey editing":
-          JOURNEY_MODE === "own"
-            ? "own (each client edits its own journeys: DRAFT_CONFLICT is an error)"
-            : "shared (DRAFT_CONFLICT expected)",
-        seed: SEED,
+        "load average 1 min at the soak's start": round(loadAtStart, 2),
+        "load average 1 min at the soak's end": round(loadAtEnd, 2),
         commit: commit(),
-        "timeline readings": TIMELINE_GC ? "after full GC (pauses the server every reading)" : "without GC",
       },
-      throughput,
-      latency,
-      outcomes,
+      quiet: quietFigures(quiet),
+      quietAgain: quietFigures(again),
+      capacity: {
+        ...capacity.throughputFigures(),
+        ...Object.fromEntries(KINDS.flatMap((k) => [[`${k} p99 ms (queueing)`, round(capacity.p99(k))]])),
+        ...serverUse(capacityBefore, capacityAfter, capacity.seconds, capacity.operations),
+        "client CPU % of one core": clientCpuPercent(capacityClientCpu, capacity.seconds),
+      },
+      soak: {
+        throughput: { "offered ops/s": round(offered), ...soak.throughputFigures() },
+        latency: soak.latencyFigures(),
+        pacing: {
+          "send lag p50 ms": round(percentile(pacing.sendLags, 0.5), 2),
+          "send lag p99 ms": round(percentile(pacing.sendLags, 0.99), 2),
+          "send lag max ms": round(maximum(pacing.sendLags), 1),
+          "arrivals that waited for a slot": pacing.waitedForSlot,
+          "most under way at once": pacing.maxInFlight,
+          "unsent at the end": soak.unsent,
+        },
+        outcomes: soak.outcomeFigures(),
+      },
+      ratios,
       errors,
       notifications,
-      server: serverFigures,
+      server: {
+        ...serverUse(before, after, soak.seconds, soak.operations),
+        "longest time without a response ms": round(longestGap(soak, began)),
+        "client CPU % of one core": clientCpuPercent(clientCpuUsed, soak.seconds),
+      },
       memory: {
         connected: memoryFigures(connected),
         start: memoryFigures(start),
@@ -719,17 +1046,19 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
           "rss % since connected": change(connected.rss, end.rss),
           "heapUsed % since connected": change(connected.heapUsed, end.heapUsed),
         },
-        timeline: timeline(recorder, began, readings),
+        timeline: timeline(soak, began, readings),
       },
       targets: {
-        "zero errors": recorder.errorCount === 0 && logged === 0,
+        "p99 ratio": missedRatios.length === 0,
+        "zero errors": errorTotal === 0 && logged === 0,
         "every notification delivered":
           missing === 0 && unexpected === 0 && subscribers.duplicates === 0 && subscribers.errors === 0 && subscribers.closed === 0,
         "memory flat": flat,
       },
+      missedRatios,
       statements: topStatements(before.statements, after.statements, 12),
       samples: {
-        errors: [...warmup.errorSamples, ...recorder.errorSamples].slice(0, ERROR_SAMPLES),
+        errors: phases.flatMap((phase) => phase.errorSamples).slice(0, ERROR_SAMPLES),
         subscribers: subscribers.errorSamples,
         serverLog: end.loggedSamples,
       },
@@ -740,39 +1069,100 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
   }
 }
 
+const RATIO_TARGET = `p99 ≤ ${TARGET_RATIO}× quiet p99, every kind`;
+const FLAT_TARGET = `memory flat (±${FLAT_TOLERANCE * 100}%)`;
+
+function verdicts(f: SoakTargetFigures): Record<string, string> {
+  const verdict = (ok: boolean, detail = "") => (ok ? "met" : `MISSED${detail}`);
+  return {
+    [RATIO_TARGET]: verdict(f.targets["p99 ratio"], ` (${f.missedRatios.join(", ")})`),
+    "zero errors": verdict(f.targets["zero errors"]),
+    "every notification delivered once": verdict(f.targets["every notification delivered"]),
+    [FLAT_TARGET]: verdict(f.targets["memory flat"]),
+  };
+}
+
+export async function runSoakBench(): Promise<SoakBenchFigures> {
+  const host = machine();
+  const list = targets();
+  const databases: SoakBenchFigures["databases"] = {};
+  for (const target of list) databases[target] = await runTarget(target, list.length > 1);
+  const summary: Record<string, string> = {};
+  for (const [target, figures] of Object.entries(databases)) {
+    for (const [name, result] of Object.entries(verdicts(figures))) summary[`${target} ${name}`] = result;
+  }
+  return {
+    machine: { ...host, "load average 1 min at the end": round(loadavg()[0], 2) },
+    settings: {
+      "warm-up s": WARMUP_SECONDS,
+      "quiet samples, at least": `${QUIET_READS} dashboards and diffs, ${QUIET_WRITES} saves and propagations (one client, the mix's proportions)`,
+      "capacity s": CAPACITY_SECONDS,
+      "capacity clients (closed loop)": CLIENTS,
+      "soak s": SECONDS,
+      "soak load (share of capacity)": LOAD,
+      "soak arrivals": ARRIVALS === "poisson" ? "Poisson (exponential gaps)" : "evenly spaced",
+      "soak operations under way at most": MAX_IN_FLIGHT,
+      subscribers: SUBSCRIBERS,
+      mix: KINDS.map((k) => `${k} ${MIX[k] * 100}%`).join(", "),
+      "journey editing":
+        JOURNEY_MODE === "own"
+          ? "own (no two saves under way edit one journey: DRAFT_CONFLICT is an error)"
+          : "shared (DRAFT_CONFLICT expected)",
+      seed: SEED,
+      "timeline readings": TIMELINE_GC ? "after full GC (pauses the server every reading)" : "without GC",
+    },
+    databases,
+    targets: summary,
+  };
+}
+
 export function formatSoakBench(f: SoakBenchFigures): string {
-  const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
   const section = (title: string, figures: Figures) => `  ${title}:\n${formatFigures(figures, "    ")}`;
-  const samples = [
-    ...f.samples.errors.map((s) => `    error: ${s}`),
-    ...f.samples.subscribers.map((s) => `    subscriber: ${s}`),
-    ...f.samples.serverLog.map((s) => `    server log: ${s}`),
-  ];
-  return [
-    `Soak benchmark: ${f.setup.clients} clients, closed loop, ${f.setup["seconds measured"]} s after ${f.setup["warm-up seconds"]} s warm-up, ` +
-      `while ${f.setup.subscribers} graphql-ws subscribers listen; server in a child process (embedded PGlite)`,
+  const lines = [
+    `Soak benchmark: capacity (${f.settings["capacity clients (closed loop)"]} clients, closed loop), quiet (one client), then ` +
+      `${f.settings["soak s"]} s open loop at ${f.settings["soak load (share of capacity)"]} × capacity, while ` +
+      `${f.settings.subscribers} graphql-ws subscribers listen; then quiet again. Server in a child process.`,
+    `Target: every kind's soak p99 ≤ ${TARGET_RATIO}× its quiet p99 (the lower of the two quiet phases); zero errors; ` +
+      "every notification delivered exactly once; memory flat. Soak latency counted from when each operation was due.",
     formatFigures(f.machine),
-    section("setup", f.setup),
-    section("throughput", f.throughput),
-    section("latency (save = saveJourneyStep + saveJourney)", f.latency),
-    section("outcomes", f.outcomes),
-    section("errors", f.errors),
-    section("notifications (subscribers)", f.notifications),
-    section("server process (measured run)", f.server),
-    section("memory after full GC: subscribers connected", f.memory.connected),
-    section("memory after full GC: start (after warm-up)", f.memory.start),
-    section("memory after full GC: end", f.memory.end),
-    section("memory change, end vs start", f.memory.change),
-    `  timeline of the measured run, every ${SAMPLE_EVERY_MS / 1000} s (memory ${TIMELINE_GC ? "after full collections" : "without collections"}):`,
-    formatFigures(f.memory.timeline, "    "),
-    section("targets", {
-      "zero errors": verdict(f.targets["zero errors"]),
-      "every notification delivered": verdict(f.targets["every notification delivered"]),
-      [`memory flat (±${FLAT_TOLERANCE * 100}%)`]: verdict(f.targets["memory flat"]),
-    }),
-    section("SQL statements run most in the measured run", f.statements),
-    ...(samples.length > 0 ? ["  samples:", ...samples] : []),
-  ].join("\n");
+    section("settings", f.settings),
+  ];
+  for (const [target, t] of Object.entries(f.databases)) {
+    const samples = [
+      ...t.samples.errors.map((s) => `    error: ${s}`),
+      ...t.samples.subscribers.map((s) => `    subscriber: ${s}`),
+      ...t.samples.serverLog.map((s) => `    server log: ${s}`),
+    ];
+    lines.push(
+      `\n  === ${target}: ${t.database} ===`,
+      section("setup", t.setup),
+      section("capacity: closed loop at saturation (its p99 is the queue's)", t.capacity),
+      section("quiet: one client, one operation after the other (save = saveJourneyStep + saveJourney)", t.quiet),
+      section("soak throughput", t.soak.throughput),
+      section("soak latency, from when each operation was due", t.soak.latency),
+      section("soak pacing (open loop)", t.soak.pacing),
+      section("soak outcomes", t.soak.outcomes),
+      section("quiet again, after the soak", t.quietAgain),
+      section(`p99 ratios, soak to quiet (target ≤ ${TARGET_RATIO})`, t.ratios),
+      section("errors (the target: quiet, soak, quiet again, server log; at saturation shown only)", t.errors),
+      section(
+        "notifications (subscribers; soak lag: commit to receipt, of what they received from the soak's start until it was all delivered)",
+        t.notifications,
+      ),
+      section("server process (soak)", t.server),
+      section("memory after full GC: subscribers connected", t.memory.connected),
+      section("memory after full GC: start of the soak (after warm-up, capacity, quiet)", t.memory.start),
+      section("memory after full GC: end (after quiet again)", t.memory.end),
+      section("memory change, end vs start", t.memory.change),
+      `  timeline of the soak, every ${SAMPLE_EVERY_MS / 1000} s (memory ${TIMELINE_GC ? "after full collections" : "without collections"}):`,
+      formatFigures(t.memory.timeline, "    "),
+      section("targets", verdicts(t)),
+      section("SQL statements run most in the soak", t.statements),
+      ...(samples.length > 0 ? ["  samples:", ...samples] : []),
+    );
+  }
+  lines.push("", section("targets", f.targets));
+  return lines.join("\n");
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
