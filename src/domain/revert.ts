@@ -124,11 +124,13 @@ export function planRevert(current: ApplicationDocument, items: readonly Propaga
   }
 
   const journeyKeys = new Set<string>();
+  // Stryker disable next-line BooleanLiteral: equivalent, without a client candidate the reverted client is the current one, and diffing it finds nothing
   let includeClient = false;
   for (const { target } of candidates.values()) {
     if ("journeyKey" in target) journeyKeys.add(target.journeyKey);
     else includeClient = true;
   }
+  // Stryker disable next-line ObjectLiteral: equivalent, both sides hold only the journeys of journeyKeys, and the client differs only when a client candidate sets includeClient
   const { changes, bundles } = diffApplication(side(reverted, journeyKeys), side(current, journeyKeys), {
     journeyKeys: [...journeyKeys],
     includeClient,
@@ -200,12 +202,14 @@ function locate(document: ApplicationDocument, target: ChangeTarget): Located {
       return { parentExists: true, value: document.client === null ? undefined : json(document.client) };
     case "clientSetting":
       return document.client === null
-        ? { parentExists: false, value: undefined }
+        ? // Stryker disable next-line ObjectLiteral: equivalent, a missing parentExists reads as false wherever it is read
+          { parentExists: false, value: undefined }
         : { parentExists: true, value: own(json(document.client.settings) as Record<string, JsonValue>, target.key) };
     case "journey":
       return { parentExists: true, value: json(own(document.journeys, target.journeyKey)) };
   }
   const journey = own(document.journeys, target.journeyKey);
+  // Stryker disable next-line ObjectLiteral: equivalent, a missing parentExists reads as false wherever it is read
   if (journey === undefined) return { parentExists: false, value: undefined };
   switch (target.kind) {
     case "start":
@@ -216,6 +220,7 @@ function locate(document: ApplicationDocument, target: ChangeTarget): Located {
       return { parentExists: true, value: json(own(journey.steps, target.stepKey)) };
   }
   const step = own(journey.steps, target.stepKey);
+  // Stryker disable next-line ObjectLiteral: equivalent, a missing parentExists reads as false wherever it is read
   if (step === undefined) return { parentExists: false, value: undefined };
   switch (target.kind) {
     case "stepName":
@@ -243,6 +248,7 @@ function revertedDocument(
   const result: ApplicationDocument = { client, journeys: { ...current.journeys } };
   const copied = new Set<string>();
   const journeyFor = (key: string): JourneyDocument => {
+    // Stryker disable next-line ConditionalExpression: a shortcut (copy on write; `true` copies again the journey of `result`, already a copy, and each item writes to the copy it gets); `false` is killed by the tests
     if (!copied.has(key)) {
       copied.add(key);
       const journey = result.journeys[key];
@@ -253,6 +259,7 @@ function revertedDocument(
   const steps = new Set<string>();
   const stepFor = (journey: JourneyDocument, journeyKey: string, stepKey: string): JourneyStepDefinition => {
     const id = `${journeyKey}\u0000${stepKey}`;
+    // Stryker disable next-line ConditionalExpression: a shortcut (copy on write; `true` copies again the step of the journey copy, already a copy, and each item writes to the copy it gets); `false` is killed by the tests
     if (!steps.has(id)) {
       steps.add(id);
       const step = journey.steps[stepKey];
@@ -266,6 +273,7 @@ function revertedDocument(
     const value = item.oldValue;
     switch (target.kind) {
       case "client":
+        // Stryker disable next-line ConditionalExpression: `false` is equivalent, structuredClone(null) is null; `true` is killed by the tests
         result.client = value === null ? null : (structuredClone(value) as unknown as ApplicationDocument["client"]);
         continue;
       case "clientSetting":
@@ -288,6 +296,7 @@ function revertedDocument(
         continue;
       case "step":
         if (
+          // Stryker disable next-line ConditionalExpression: `true` is equivalent, a step the revert removes (value null) is dropped from the order by normalizeOrder below even if placed in it; `false` is killed by the tests
           value !== null &&
           item.oldOrder !== undefined &&
           !orderItems.has(target.journeyKey) &&
@@ -296,6 +305,7 @@ function revertedDocument(
           restoredSteps.push({ journeyKey: target.journeyKey, stepKey: target.stepKey, oldOrder: item.oldOrder });
         }
         setOrDelete(journey.steps as unknown as Record<string, JsonValue>, target.stepKey, value);
+        // Stryker disable next-line StringLiteral: a shortcut, the step written here is a fresh clone; a wrong id only lets stepFor copy it again
         steps.add(`${target.journeyKey}\u0000${target.stepKey}`);
         continue;
     }
@@ -332,9 +342,11 @@ function placeRestoredSteps(
   result: ApplicationDocument,
   restored: readonly { journeyKey: string; stepKey: string; oldOrder: readonly string[] }[],
 ): void {
+  // Stryker disable next-line MethodExpression,ArrowFunction,ArithmeticOperator: equivalent for a propagation's items, which record one order per journey: a step placed before the one before it comes back goes after the same step, and that one, placed later, lands right before it; any sequence gives the same order
   const byPlace = [...restored].sort((a, b) => a.oldOrder.indexOf(a.stepKey) - b.oldOrder.indexOf(b.stepKey));
   for (const { journeyKey, stepKey, oldOrder } of byPlace) {
     const journey = own(result.journeys, journeyKey);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: guards never reached with a propagation's items on a stored target (no diff has an item inside a journey it adds or removes whole, a stored order lists only steps the journey has, and the recorded order, the journey's before the step was removed, lists the step); `true` is killed by the tests
     if (journey === undefined || journey.order.includes(stepKey) || !oldOrder.includes(stepKey)) continue;
     let at = 0;
     for (let i = oldOrder.indexOf(stepKey) - 1; i >= 0; i--) {
@@ -359,8 +371,8 @@ function setOrDelete(record: Record<string, JsonValue>, key: string, value: Json
  * the candidate that removes the step it names (the reference came from a later change, or from
  * an item that is itself a conflict). A step whose settings the revert leaves invalid for its
  * type (a later change retyped it: a setting of the old type does not fit the new one) holds the
- * candidates that write its settings. A journey invalid for any other reason (too many steps)
- * holds all its candidates.
+ * candidates that write its settings; a step with too many transitions, those that add one back.
+ * A journey invalid for any other reason (too many steps) holds all its candidates.
  */
 function heldItems(
   reverted: ApplicationDocument,
@@ -428,7 +440,10 @@ function heldItems(
   return held;
 }
 
-/** Holds the setting candidates of each step whose settings the revert leaves invalid, or not as its type defaults them. */
+/**
+ * Holds the setting candidates of each step whose settings the revert leaves invalid, or not as its type defaults them,
+ * and the candidates that add a transition back to a step that would then have too many (a later change added others).
+ */
 function heldSettings(
   journeyKey: string,
   journey: JourneyDocument,
@@ -437,15 +452,19 @@ function heldSettings(
   held: Map<string, string>,
 ): void {
   const byStep = new Map<string, string[]>();
+  const readded = new Map<string, string[]>();
   for (const path of paths) {
-    const { target } = candidates.get(path)!;
+    const { item, target } = candidates.get(path)!;
+    if (target.kind === "transition" && item.newValue === null) readded.set(target.stepKey, [...(readded.get(target.stepKey) ?? []), path]);
     if (target.kind !== "stepSetting") continue;
     byStep.set(target.stepKey, [...(byStep.get(target.stepKey) ?? []), path]);
   }
   for (const [stepKey, settingPaths] of byStep) {
     const step = own(journey.steps, stepKey);
+    // Stryker disable next-line ConditionalExpression: `false` is a guard never reached (a setting's item is a candidate only where its step is, and only an item of the step itself, never in a diff with one inside it, could remove it); `true` is killed by the tests
     if (step === undefined) continue;
-    const validated = validateStep(stepKey, step);
+    // without its transitions, whose number (the only limit a revert can break there) is checked below
+    const validated = validateStep(stepKey, { ...step, transitions: {} });
     const problem = !validated.ok
       ? validated.problems[0].message
       : canonicalJson(validated.value.settings) !== canonicalJson(step.settings)
@@ -453,6 +472,14 @@ function heldSettings(
         : undefined;
     if (problem === undefined) continue;
     for (const path of settingPaths) {
+      held.set(path, `Reverting ${path} would leave step "${stepKey}" of journey "${journeyKey}" invalid: ${problem}`);
+    }
+  }
+  for (const [stepKey, transitionPaths] of readded) {
+    const count = Object.keys(journey.steps[stepKey].transitions).length;
+    if (count <= JOURNEY_LIMITS.transitionsPerStep) continue;
+    const problem = `steps.${stepKey}.transitions must not contain more than ${JOURNEY_LIMITS.transitionsPerStep} transitions (it has ${count})`;
+    for (const path of transitionPaths) {
       held.set(path, `Reverting ${path} would leave step "${stepKey}" of journey "${journeyKey}" invalid: ${problem}`);
     }
   }
