@@ -32,6 +32,14 @@ function propagateRecorded(target: ApplicationDocument, edit: (source: Applicati
   return { after: applied(target, changes), items: changes.map((change) => propagatedChange(target, change)) };
 }
 
+/** The edit of a propagation that removes login's password step: identify then leads to email-otp. */
+function removePassword(source: ApplicationDocument): void {
+  const journey = login(source);
+  delete journey.steps.password;
+  journey.order = ["identify", "email-otp"];
+  journey.steps.identify.transitions.success = "email-otp";
+}
+
 const asJson = (value: unknown) => value as JsonValue;
 
 /** The item of `items` at `path`. */
@@ -197,12 +205,7 @@ describe("planRevert", () => {
 
   it("brings a step the propagation removed back last in the order: its item holds the step, not its place", () => {
     const t0 = application();
-    const p1 = propagate(t0, (source) => {
-      const journey = login(source);
-      delete journey.steps.password;
-      journey.order = ["identify", "email-otp"];
-      journey.steps.identify.transitions.success = "email-otp";
-    });
+    const p1 = propagate(t0, removePassword);
     expect(p1.items.map((item) => item.path)).not.toContain(`${J}/order`);
 
     const plan = planRevert(p1.after, p1.items);
@@ -470,12 +473,7 @@ describe("planRevert: references to steps removed since", () => {
 
   it("holds the revert of a step's removal when the step's own transition would point at a step a later change removed", () => {
     const t0 = application();
-    const p1 = propagate(t0, (source) => {
-      const journey = login(source);
-      delete journey.steps.password;
-      journey.order = ["identify", "email-otp"];
-      journey.steps.identify.transitions.success = "email-otp";
-    });
+    const p1 = propagate(t0, removePassword);
     const later = structuredClone(p1.after);
     delete login(later).steps["email-otp"];
     login(later).order = ["identify"];
