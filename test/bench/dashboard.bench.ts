@@ -1,25 +1,16 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
-import { listEnvironments } from "../../src/db/repositories/environments.js";
-import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
-import type { Actor } from "../../src/services/actor.js";
-import { createApplication } from "../../src/services/applications.js";
-import { createClient } from "../../src/services/clients.js";
-import { createDatabase } from "../../src/services/environments.js";
-import { createJourney } from "../../src/services/journeys.js";
-import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
+import { profiled, summarizeProfile } from "./cpu-profile.js";
+import { APPLICATIONS, DASHBOARD, ENVIRONMENT_KEYS, JOURNEYS, PAGE_SIZE, seedDashboard, validateDashboard } from "./dashboard-data.js";
 import { type Figures, formatFigures, loadFigures, machine, round } from "./figures.js";
-import { BENCH_JOURNEYS } from "./journeys.js";
 
-const APPLICATIONS = 200;
-const PAGE_SIZE = 50;
 /** Sequential dashboard requests whose SQL statements are counted. */
 const COUNTED_REQUESTS = 20;
 /** Throughput of the dashboard as a share of the ceiling's that the issue asks for. */
@@ -33,89 +24,7 @@ const TARGET_RATIO = 0.3;
 const LOAD = { connections: 10, duration: 10, pipelining: 1, workers: 1 } as const;
 const WARMUP_SECONDS = 3;
 
-const DASHBOARD = `query Dashboard($env: ID!) {
-  applications(first: ${PAGE_SIZE}) {
-    edges { node {
-      name
-      clients { environment { key } clientId }
-      journeys { key configuration(environmentId: $env) { version hash } }
-    } }
-  }
-}`;
-
 const CEILING = "{ __typename }";
-
-const JOURNEYS = BENCH_JOURNEYS;
-
-const ENVIRONMENT_KEYS = ["development", "staging", "production"] as const;
-
-/**
- * Seeds through the services, as users would: an organization with the default pipeline, a database
- * per environment, and per application a development client, its journeys, then the staging and
- * production clients (which copy the journeys up, so every environment has a version of each).
- */
-async function seed(database: Database): Promise<{ token: string; productionId: string }> {
-  const { db } = database;
-  // A name of its own, so that a run on a shared PostgreSQL database (DATABASE_URL) never meets an earlier one.
-  const { organization } = await ensureOrganization(db, `Bench ${new Date().toISOString()}`);
-  const { token, apiToken } = await issueToken(db, { organizationId: organization.id, name: "bench-admin", role: "ADMIN" });
-  const actor: Actor = { organizationId: organization.id, tokenId: apiToken.id, role: "ADMIN", name: "bench-admin" };
-  const environments = await listEnvironments(db, organization.id);
-  if (environments.map((e) => e.key).join() !== ENVIRONMENT_KEYS.join()) throw new Error("unexpected default pipeline");
-  const databases = await Promise.all(
-    environments.map((e) => createDatabase(db, actor, { environmentId: e.id, name: `bench-users-${e.key}` })),
-  );
-  for (let n = 1; n <= APPLICATIONS; n++) {
-    const application = await createApplication(db, actor, { name: `Application ${String(n).padStart(3, "0")}` });
-    const host = `app-${n}.example.com`;
-    const clientIn = (index: number) =>
-      createClient(db, actor, {
-        applicationId: application.id,
-        environmentId: environments[index].id,
-        databaseId: databases[index].id,
-        redirectUris: [`https://${environments[index].key}.${host}/callback`],
-        allowedOrigins: [`https://${environments[index].key}.${host}`],
-      });
-    await clientIn(0);
-    for (const journey of JOURNEYS) await createJourney(db, actor, { applicationId: application.id, ...journey });
-    await clientIn(1);
-    await clientIn(2);
-  }
-  return { token, productionId: globalId("Environment", environments[2].id) };
-}
-
-interface DashboardResponse {
-  data?: {
-    applications: {
-      edges: {
-        node: {
-          name: string;
-          clients: { environment: { key: string }; clientId: string }[];
-          journeys: { key: string; configuration: { version: number; hash: string } | null }[];
-        };
-      }[];
-    };
-  };
-  errors?: unknown[];
-}
-
-/** Fails unless the response is a full first page: every application with its three clients and three production configurations. */
-function validateDashboard(response: DashboardResponse): void {
-  if (response.errors) throw new Error(`dashboard answered with errors: ${JSON.stringify(response.errors)}`);
-  const edges = response.data?.applications.edges ?? [];
-  if (edges.length !== PAGE_SIZE) throw new Error(`dashboard returned ${edges.length} applications, expected ${PAGE_SIZE}`);
-  for (const { node } of edges) {
-    const environments = node.clients.map((c) => c.environment.key).join();
-    if (environments !== ENVIRONMENT_KEYS.join()) throw new Error(`${node.name}: clients in ${environments}`);
-    if (node.journeys.length !== JOURNEYS.length) throw new Error(`${node.name}: ${node.journeys.length} journeys`);
-    for (const journey of node.journeys) {
-      const configuration = journey.configuration;
-      if (configuration?.version !== 1 || !/^[0-9a-f]{64}$/.test(configuration.hash)) {
-        throw new Error(`${node.name}/${journey.key}: production configuration ${JSON.stringify(configuration)}`);
-      }
-    }
-  }
-}
 
 /** One load run; `busy` is the share of the run the server's event loop (which also runs PGlite) was working. */
 async function load(options: autocannon.Options): Promise<{ result: autocannon.Result; busy: number; busyMsPerRequest: number }> {
@@ -148,7 +57,7 @@ export async function runDashboardBench(): Promise<Figures> {
     database = await openDatabase({ url, dataDir, onQuery: (query) => counted?.push(query) });
     if (!url) await migrateDatabase({ database });
     const seedStarted = performance.now();
-    const { token, productionId } = await seed(database);
+    const { token, productionId } = await seedDashboard(database, "Bench");
     const seedSeconds = round((performance.now() - seedStarted) / 1000);
     // As npm start does after seeding: PGlite has no autovacuum to gather planner statistics.
     await database.analyze();
@@ -168,7 +77,7 @@ export async function runDashboardBench(): Promise<Figures> {
     };
 
     const expectedDashboard = await post(dashboardBody);
-    validateDashboard(JSON.parse(expectedDashboard) as DashboardResponse);
+    validateDashboard(expectedDashboard);
     const expectedCeiling = await post(ceilingBody);
     if (expectedCeiling !== JSON.stringify({ data: { __typename: "Query" } })) throw new Error(`ceiling answered ${expectedCeiling}`);
 
@@ -229,6 +138,18 @@ export async function runDashboardBench(): Promise<Figures> {
       console.log(
         `  BELOW TARGET: the dashboard reaches ${figures["dashboard/ceiling %"]}% of the ceiling (target ${TARGET_RATIO * 100}%)`,
       );
+    const profileFile = process.env.DASHBOARD_PROFILE;
+    if (profileFile) {
+      const { result, profile } = await profiled(() =>
+        autocannon({ ...LOAD, url: uncachedEndpoint, method: "POST", headers, body: dashboardBody, expectBody: expectedDashboard }),
+      );
+      await writeFile(profileFile, JSON.stringify(profile));
+      const summary = summarizeProfile(profile, result.requests.total);
+      console.log(`\nuncached dashboard profile (${result.requests.total} requests; self time per request, by place):`);
+      for (const line of summary.places) console.log(`  ${line}`);
+      console.log("\nby function:");
+      for (const line of summary.functions) console.log(`  ${line}`);
+    }
     return figures;
   } finally {
     await app?.stop();

@@ -11,7 +11,6 @@
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,6 +22,7 @@ import { migrateDatabase, openDatabase } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
+import { profiled, summarizeProfile } from "./cpu-profile.js";
 import { type Figures, formatFigures, machine, round } from "./figures.js";
 
 const LOAD = { connections: 10, duration: 8, pipelining: 1, workers: 1 } as const;
@@ -55,53 +55,6 @@ async function load(url: string, headers: Record<string, string>): Promise<{ rps
     throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.mismatches} mismatches`);
   }
   return { rps: result.requests.average, busyMsPerRequest: elu.active / Math.max(1, result.requests.total), p99: result.latency.p99 };
-}
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-}
-
-/** Self time by place: our source files by name, packages by name, node's own internals, GC and idle. */
-function summarize(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }, requests: number) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
-  const functions = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const node = byId.get(id)!;
-    const micros = profile.timeDeltas[i] ?? 0;
-    const { url, functionName, lineNumber } = node.callFrame;
-    const place = url.includes("/node_modules/")
-      ? `package ${url
-          .split("/node_modules/")
-          .pop()!
-          .split("/")
-          .slice(0, url.split("/node_modules/").pop()!.startsWith("@") ? 2 : 1)
-          .join("/")}`
-      : url.includes("/src/")
-        ? `src/${url.split("/src/").pop()}`
-        : url.startsWith("node:")
-          ? "node internals"
-          : functionName.startsWith("(")
-            ? functionName
-            : url
-              ? "other"
-              : "native";
-    self.set(place, (self.get(place) ?? 0) + micros);
-    const fn = `${functionName || "(anonymous)"} ${place}:${lineNumber + 1}`;
-    functions.set(fn, (functions.get(fn) ?? 0) + micros);
-  });
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const top = (map: Map<string, number>, n: number) =>
-    [...map.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(
-        ([name, micros]) =>
-          `${(micros / 1000 / requests).toFixed(3).padStart(7)} ms/req ${((micros / total) * 100).toFixed(1).padStart(5)}%  ${name}`,
-      );
-  return { places: top(self, 25), functions: top(functions, 30) };
 }
 
 export async function runFloorBench(): Promise<Figures> {
@@ -146,22 +99,17 @@ export async function runFloorBench(): Promise<Figures> {
 
     const profileFile = process.env.FLOOR_PROFILE;
     if (profileFile) {
-      const session = new Session();
-      session.connect();
-      await session.post("Profiler.enable");
-      await session.post("Profiler.setSamplingInterval", { interval: 100 });
-      await session.post("Profiler.start");
-      const result = await autocannon({
-        ...LOAD,
-        url: ours,
-        method: "POST",
-        headers: { "content-type": "application/json", ...auth },
-        body: BODY,
-      });
-      const { profile } = await session.post("Profiler.stop");
-      session.disconnect();
+      const { result, profile } = await profiled(() =>
+        autocannon({
+          ...LOAD,
+          url: ours,
+          method: "POST",
+          headers: { "content-type": "application/json", ...auth },
+          body: BODY,
+        }),
+      );
       await writeFile(profileFile, JSON.stringify(profile));
-      const summary = summarize(profile as never, result.requests.total);
+      const summary = summarizeProfile(profile, result.requests.total);
       console.log(`\nfloor profile (${result.requests.total} requests; self time per request, by place):`);
       for (const line of summary.places) console.log(`  ${line}`);
       console.log("\nby function:");

@@ -28,9 +28,14 @@ import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 
 export type DatabaseTarget = "embedded" | "postgres";
 
-/** The databases a bench runs on: always the embedded one (the target), PostgreSQL too when DATABASE_URL is set. */
+/**
+ * The databases a bench runs on: always the embedded one (the target), PostgreSQL too when
+ * DATABASE_URL is set; `BENCH_TARGETS=postgres` (or `embedded`) keeps only that one.
+ */
 export function benchTargets(): DatabaseTarget[] {
-  return process.env.DATABASE_URL ? ["embedded", "postgres"] : ["embedded"];
+  const all: DatabaseTarget[] = process.env.DATABASE_URL ? ["embedded", "postgres"] : ["embedded"];
+  const only = process.env.BENCH_TARGETS?.split(",").map((t) => t.trim());
+  return only ? all.filter((target) => only.includes(target)) : all;
 }
 
 export interface BenchDatabase {
@@ -44,11 +49,20 @@ export interface BenchDatabase {
 
 /**
  * Embedded: PGlite in a fresh temporary data folder, as the server runs by default. PostgreSQL: a
- * scratch database created on DATABASE_URL's server and dropped on close, so runs never meet.
+ * scratch database created on DATABASE_URL's server and dropped on close (or when opening fails), so
+ * runs never meet; a pool of `npm start`'s size. `onQuery` sees every statement, as well as
+ * `countStatements` does during its work.
  */
-export async function openBenchDatabase(target: DatabaseTarget, name: string): Promise<BenchDatabase> {
+export async function openBenchDatabase(
+  target: DatabaseTarget,
+  name: string,
+  options: { onQuery?: (query: string) => void } = {},
+): Promise<BenchDatabase> {
   let counted: string[] | null = null;
-  const onQuery = (query: string) => counted?.push(query);
+  const onQuery = (query: string) => {
+    counted?.push(query);
+    options.onQuery?.(query);
+  };
   const countStatements = async <T>(work: () => Promise<T>) => {
     const statements: string[] = [];
     counted = statements;
@@ -61,23 +75,39 @@ export async function openBenchDatabase(target: DatabaseTarget, name: string): P
 
   if (target === "embedded") {
     const dataDir = await mkdtemp(join(tmpdir(), `${name}-bench-`));
-    const database = await openDatabase({ dataDir, onQuery });
-    await migrateDatabase({ database });
-    return {
-      database,
-      label: `embedded PGlite (data folder ${dataDir})`,
-      countStatements,
-      async close() {
-        await database.close();
-        await rm(dataDir, { recursive: true, force: true });
-      },
-    };
+    const remove = () => rm(dataDir, { recursive: true, force: true });
+    try {
+      const database = await openDatabase({ dataDir, onQuery });
+      await migrateDatabase({ database });
+      return {
+        database,
+        label: `embedded PGlite (data folder ${dataDir})`,
+        countStatements,
+        async close() {
+          try {
+            await database.close();
+          } finally {
+            await remove();
+          }
+        },
+      };
+    } catch (error) {
+      await remove();
+      throw error;
+    }
   }
 
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error("DATABASE_URL is not set");
   const scratch = `jp_bench_${name.replace(/\W/g, "_")}_${randomBytes(4).toString("hex")}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  const drop = async () => {
+    try {
+      await admin.unsafe(`drop database if exists ${scratch} with (force)`);
+    } finally {
+      await admin.end({ timeout: 5 });
+    }
+  };
   await admin.unsafe(`create database ${scratch}`);
   const url = new URL(serverUrl);
   url.pathname = `/${scratch}`;
@@ -92,14 +122,12 @@ export async function openBenchDatabase(target: DatabaseTarget, name: string): P
         try {
           await database.close();
         } finally {
-          await admin.unsafe(`drop database if exists ${scratch} with (force)`);
-          await admin.end({ timeout: 5 });
+          await drop();
         }
       },
     };
   } catch (error) {
-    await admin.unsafe(`drop database if exists ${scratch} with (force)`);
-    await admin.end({ timeout: 5 });
+    await drop();
     throw error;
   }
 }

@@ -46,35 +46,12 @@ import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import { sql } from "drizzle-orm";
-import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
-import { listEnvironments } from "../../src/db/repositories/environments.js";
-import { globalId } from "../../src/graphql/ids.js";
-import type { Actor } from "../../src/services/actor.js";
-import { createApplication } from "../../src/services/applications.js";
-import { createClient } from "../../src/services/clients.js";
-import { createDatabase } from "../../src/services/environments.js";
-import { createJourney } from "../../src/services/journeys.js";
-import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
+import { migrateDatabase, openDatabase } from "../../src/db/client.js";
+import { APPLICATIONS, DASHBOARD, ENVIRONMENT_KEYS, JOURNEYS, PAGE_SIZE, seedDashboard, validateDashboard } from "./dashboard-data.js";
 import { type Figures, formatFigures, loadFigures, machine, round } from "./figures.js";
-import { BENCH_JOURNEYS } from "./journeys.js";
 import type { ProcessStats } from "./process-probe.js";
 import type { ScaleOutCounters, ScaleOutServerInfo } from "./scale-out-server.js";
 import { type ServerProcess, startServerProcess } from "./server-process.js";
-
-/** The dashboard bench's data and query (dashboard.bench.ts keeps its own private: the same numbers). */
-const APPLICATIONS = 200;
-const PAGE_SIZE = 50;
-const JOURNEYS = BENCH_JOURNEYS;
-const ENVIRONMENT_KEYS = ["development", "staging", "production"] as const;
-const DASHBOARD = `query Dashboard($env: ID!) {
-  applications(first: ${PAGE_SIZE}) {
-    edges { node {
-      name
-      clients { environment { key } clientId }
-      journeys { key configuration(environmentId: $env) { version hash } }
-    } }
-  }
-}`;
 
 const TARGET_RATIO = 1.6;
 const CONNECTIONS = Number(process.env.SCALE_OUT_CONNECTIONS ?? 20);
@@ -98,74 +75,6 @@ const PROJECTIONS: [number, number][] = [
 
 type Stats = ProcessStats & ScaleOutCounters;
 type Server = ServerProcess<ScaleOutServerInfo, Stats>;
-
-/**
- * As dashboard.bench.ts seeds, through the services: an organization with the default pipeline, a
- * database per environment, and per application a development client, its journeys, then the
- * staging and production clients (which copy the journeys up). Plus the VIEWER token the load uses.
- */
-async function seed(database: Database): Promise<{ token: string; productionId: string }> {
-  const { db } = database;
-  const { organization } = await ensureOrganization(db, `Scale-out ${new Date().toISOString()}`);
-  const admin = await issueToken(db, { organizationId: organization.id, name: "scale-out-admin", role: "ADMIN" });
-  const viewer = await issueToken(db, { organizationId: organization.id, name: "scale-out-viewer", role: "VIEWER" });
-  const actor: Actor = { organizationId: organization.id, tokenId: admin.apiToken.id, role: "ADMIN", name: "scale-out-admin" };
-  const environments = await listEnvironments(db, organization.id);
-  if (environments.map((e) => e.key).join() !== ENVIRONMENT_KEYS.join()) throw new Error("unexpected default pipeline");
-  const databases = await Promise.all(
-    environments.map((e) => createDatabase(db, actor, { environmentId: e.id, name: `scale-out-users-${e.key}` })),
-  );
-  for (let n = 1; n <= APPLICATIONS; n++) {
-    const application = await createApplication(db, actor, { name: `Application ${String(n).padStart(3, "0")}` });
-    const host = `app-${n}.example.com`;
-    const clientIn = (index: number) =>
-      createClient(db, actor, {
-        applicationId: application.id,
-        environmentId: environments[index].id,
-        databaseId: databases[index].id,
-        redirectUris: [`https://${environments[index].key}.${host}/callback`],
-        allowedOrigins: [`https://${environments[index].key}.${host}`],
-      });
-    await clientIn(0);
-    for (const journey of JOURNEYS) await createJourney(db, actor, { applicationId: application.id, ...journey });
-    await clientIn(1);
-    await clientIn(2);
-  }
-  return { token: viewer.token, productionId: globalId("Environment", environments[2].id) };
-}
-
-interface DashboardResponse {
-  data?: {
-    applications: {
-      edges: {
-        node: {
-          name: string;
-          clients: { environment: { key: string } }[];
-          journeys: { key: string; configuration: { version: number; hash: string } | null }[];
-        };
-      }[];
-    };
-  };
-  errors?: unknown[];
-}
-
-/** Fails unless the response is a full first page: every application with its three clients and three production configurations. */
-function validateDashboard(text: string): void {
-  const response = JSON.parse(text) as DashboardResponse;
-  if (response.errors) throw new Error(`dashboard answered with errors: ${JSON.stringify(response.errors)}`);
-  const edges = response.data?.applications.edges ?? [];
-  if (edges.length !== PAGE_SIZE) throw new Error(`dashboard returned ${edges.length} applications, expected ${PAGE_SIZE}`);
-  for (const { node } of edges) {
-    const environments = node.clients.map((c) => c.environment.key).join();
-    if (environments !== ENVIRONMENT_KEYS.join()) throw new Error(`${node.name}: clients in ${environments}`);
-    if (node.journeys.length !== JOURNEYS.length) throw new Error(`${node.name}: ${node.journeys.length} journeys`);
-    for (const { key, configuration } of node.journeys) {
-      if (configuration?.version !== 1 || !/^[0-9a-f]{64}$/.test(configuration.hash)) {
-        throw new Error(`${node.name}/${key}: production configuration ${JSON.stringify(configuration)}`);
-      }
-    }
-  }
-}
 
 const CLOCK_TICKS = (() => {
   try {
@@ -367,7 +276,7 @@ export async function runScaleOutBench(): Promise<Figures> {
   let seeded: { token: string; productionId: string };
   const seedStarted = performance.now();
   try {
-    seeded = await seed(database);
+    seeded = await seedDashboard(database, "Scale-out", "VIEWER");
     // Planner statistics now, rather than from autovacuum during a phase.
     await database.db.execute(sql`analyze`);
   } finally {

@@ -1,26 +1,6 @@
-/**
- * The server of the soak benchmark (issue 7, issue 17), in a process of its own, on the database of
- * `SOAK_BENCH_TARGET` (`embedded`, the default: PGlite in a temporary folder; `postgres`: a scratch
- * database created on DATABASE_URL's server and dropped at the end, as `openBenchDatabase` of
- * `large-application.ts` does — done here so that every SQL statement can be counted), migrated and
- * seeded through the services — an organization with the default pipeline, a database per
- * environment, `SOAK_APPLICATIONS` (default 20) applications, each with a client in development,
- * three journeys (login, registration, password recovery) and a client in staging (which copies the
- * journeys up, so staging starts in sync) — then `createApp` on a free port. Prints one JSON line
- * (`SoakServerInfo`: URLs, tokens, global IDs, the database) and serves a probe
- * (`process-probe.ts`) on another port, which also reports what the server logged at warn level or
- * above. Stops on SIGTERM (and when the bench that started it is gone), removing its database.
- *
- * Run with `--expose-gc`: the probe's memory figures are taken after full collections.
- */
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
-import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
+import type { Database } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/environments.js";
 import type { JourneyDocument } from "../../src/domain/journey-document.js";
 import { globalId } from "../../src/graphql/ids.js";
@@ -33,7 +13,7 @@ import { createDatabase } from "../../src/services/environments.js";
 import { createJourney } from "../../src/services/journeys.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 import { BENCH_JOURNEYS } from "./journeys.js";
-import type { DatabaseTarget } from "./large-application.js";
+import { type BenchDatabase, type DatabaseTarget, openBenchDatabase } from "./large-application.js";
 import { announce, countLiveSubscriptions, exitWithParent, type ProbeCounters, startProbe } from "./process-probe.js";
 
 const TARGET: DatabaseTarget = process.env.SOAK_BENCH_TARGET === "postgres" ? "postgres" : "embedded";
@@ -119,75 +99,7 @@ const onQuery = (query: string) => {
   statements[shape] = (statements[shape] ?? 0) + 1;
 };
 
-/** The database, migrated, with what it is for the printout and how to remove it. */
-interface SoakDatabase {
-  database: Database;
-  label: string;
-  close(): Promise<void>;
-}
-
-/**
- * Embedded: PGlite in a fresh temporary data folder, as the server runs by default. PostgreSQL: a
- * scratch database created on DATABASE_URL's server and dropped on close, so runs never meet.
- */
-async function openSoakDatabase(): Promise<SoakDatabase> {
-  if (TARGET === "embedded") {
-    const dataDir = await mkdtemp(join(tmpdir(), "soak-bench-"));
-    try {
-      const database = await openDatabase({ dataDir, onQuery });
-      await migrateDatabase({ database });
-      return {
-        database,
-        label: `embedded PGlite (data folder ${dataDir})`,
-        async close() {
-          try {
-            await database.close();
-          } finally {
-            await rm(dataDir, { recursive: true, force: true });
-          }
-        },
-      };
-    } catch (error) {
-      await rm(dataDir, { recursive: true, force: true });
-      throw error;
-    }
-  }
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) throw new Error("SOAK_BENCH_TARGET=postgres needs DATABASE_URL");
-  const scratch = `jp_bench_soak_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  const drop = async () => {
-    try {
-      await admin.unsafe(`drop database if exists ${scratch} with (force)`);
-    } finally {
-      await admin.end({ timeout: 5 });
-    }
-  };
-  await admin.unsafe(`create database ${scratch}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${scratch}`;
-  try {
-    await migrateDatabase({ url: url.href });
-    // The pool of `npm start` (DATABASE_POOL_SIZE's default, 10).
-    const database = await openDatabase({ url: url.href, onQuery });
-    return {
-      database,
-      label: `PostgreSQL ${url.host}, scratch database ${scratch}`,
-      async close() {
-        try {
-          await database.close();
-        } finally {
-          await drop();
-        }
-      },
-    };
-  } catch (error) {
-    await drop();
-    throw error;
-  }
-}
-
-let soakDatabase: SoakDatabase | undefined;
+let soakDatabase: BenchDatabase | undefined;
 let app: App | undefined;
 let stopped: Promise<void> | undefined;
 /** Stops the server and removes the database, however the process is asked to end. */
@@ -261,7 +173,7 @@ async function seed(database: Database) {
 }
 
 try {
-  soakDatabase = await openSoakDatabase();
+  soakDatabase = await openBenchDatabase(TARGET, "soak", { onQuery });
   const { database } = soakDatabase;
   const seeded = await seed(database);
 

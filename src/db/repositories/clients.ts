@@ -1,7 +1,8 @@
-import { and, eq, getTableColumns, inArray } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { ClientSettings } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { clientSettingsVersions, clients } from "../schema.js";
+import { preparedPerDatabase } from "./prepared.js";
 import type { ClientRow, ClientSummaryRow, VersionOrigin } from "./rows.js";
 
 export async function findClientsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<ClientRow[]> {
@@ -14,17 +15,27 @@ export async function findClientsByIds(db: Db, organizationId: string, ids: read
 
 const { settings: _settings, redirectUris: _redirectUris, allowedOrigins: _allowedOrigins, ...CLIENT_SUMMARY } = getTableColumns(clients);
 
-/** The clients of these applications without their settings and URI lists (see ClientSummaryRow). */
+const clientSummariesQuery = preparedPerDatabase((db) =>
+  db
+    .select(CLIENT_SUMMARY)
+    .from(clients)
+    .where(
+      and(
+        eq(clients.organizationId, sql.placeholder("organizationId")),
+        sql`${clients.applicationId} = any(${sql.placeholder("applicationIds")}::uuid[])`,
+      ),
+    )
+    .prepare("client_summaries_by_application_ids"),
+);
+
+/** The clients of these applications without their settings and URI lists (see ClientSummaryRow); every list and sync state reads them. */
 export async function findClientSummariesByApplicationIds(
   db: Db,
   organizationId: string,
   applicationIds: readonly string[],
 ): Promise<ClientSummaryRow[]> {
   if (applicationIds.length === 0) return [];
-  return db
-    .select(CLIENT_SUMMARY)
-    .from(clients)
-    .where(and(eq(clients.organizationId, organizationId), inArray(clients.applicationId, applicationIds)));
+  return clientSummariesQuery(db).execute({ organizationId, applicationIds });
 }
 
 export async function findClientsByApplicationIds(db: Db, organizationId: string, applicationIds: readonly string[]): Promise<ClientRow[]> {

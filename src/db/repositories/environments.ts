@@ -1,16 +1,22 @@
 import { and, asc, eq, gt, gte, inArray, isNull, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "../client.js";
 import { databases, environments } from "../schema.js";
+import { preparedPerDatabase } from "./prepared.js";
 import type { DatabaseRow, EnvironmentRow } from "./rows.js";
 
 /** The pipeline: the organization's environments (not deleted), lowest first. */
 export async function listEnvironments(db: Db, organizationId: string): Promise<EnvironmentRow[]> {
-  return db
+  return environmentsQuery(db).execute({ organizationId });
+}
+
+const environmentsQuery = preparedPerDatabase((db) =>
+  db
     .select()
     .from(environments)
-    .where(and(eq(environments.organizationId, organizationId), isNull(environments.deletedAt)))
-    .orderBy(asc(environments.rank));
-}
+    .where(and(eq(environments.organizationId, sql.placeholder("organizationId")), isNull(environments.deletedAt)))
+    .orderBy(asc(environments.rank))
+    .prepare("environments_of_organization"),
+);
 
 /**
  * The pipeline's environments, their rows locked until commit: `share` for a write into one of them

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, sql } from "drizz
 import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { journeyHeads, journeys, journeyVersions } from "../schema.js";
+import { preparedPerDatabase } from "./prepared.js";
 import type { JourneyHeadRow, JourneyRow, JourneyVersionRow, VersionOrigin } from "./rows.js";
 import { inTuples } from "./tuples.js";
 
@@ -50,15 +51,25 @@ export async function findJourneysWithPresenceByApplicationIds(
   applicationIds: readonly string[],
 ): Promise<(JourneyRow & { configured: boolean })[]> {
   if (applicationIds.length === 0) return [];
-  return db
+  return journeysWithPresenceQuery(db).execute({ organizationId, applicationIds });
+}
+
+const journeysWithPresenceQuery = preparedPerDatabase((db) =>
+  db
     .select({
       ...getTableColumns(journeys),
       configured: sql<boolean>`exists (select 1 from ${journeyHeads} where ${journeyHeads.journeyId} = ${journeys.id})`,
     })
     .from(journeys)
-    .where(and(eq(journeys.organizationId, organizationId), inArray(journeys.applicationId, applicationIds)))
-    .orderBy(asc(journeys.key));
-}
+    .where(
+      and(
+        eq(journeys.organizationId, sql.placeholder("organizationId")),
+        sql`${journeys.applicationId} = any(${sql.placeholder("applicationIds")}::uuid[])`,
+      ),
+    )
+    .orderBy(asc(journeys.key))
+    .prepare("journeys_with_presence_by_application_ids"),
+);
 
 export async function insertJourney(
   db: Db,
@@ -110,19 +121,29 @@ export async function findHeadVersions(
 /** Heads (version and hash, no document) of the given (journey, environment) pairs. */
 export async function findHeads(db: Db, organizationId: string, keys: readonly JourneyEnvironmentKey[]): Promise<JourneyHeadRow[]> {
   if (keys.length === 0) return [];
-  const rows = await db
+  const rows = await headsQuery(db).execute({
+    organizationId,
+    journeyIds: [...new Set(keys.map((k) => k.journeyId))],
+    environmentIds: [...new Set(keys.map((k) => k.environmentId))],
+  });
+  return rows.map((r) => r.head);
+}
+
+/** Heads of these journeys in these environments (every pair of the two lists that has one). */
+const headsQuery = preparedPerDatabase((db) =>
+  db
     .select({ head: journeyHeads })
     .from(journeyHeads)
     .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
     .where(
       and(
-        eq(journeys.organizationId, organizationId),
-        inArray(journeyHeads.journeyId, [...new Set(keys.map((k) => k.journeyId))]),
-        inArray(journeyHeads.environmentId, [...new Set(keys.map((k) => k.environmentId))]),
+        eq(journeys.organizationId, sql.placeholder("organizationId")),
+        sql`${journeyHeads.journeyId} = any(${sql.placeholder("journeyIds")}::uuid[])`,
+        sql`${journeyHeads.environmentId} = any(${sql.placeholder("environmentIds")}::uuid[])`,
       ),
-    );
-  return rows.map((r) => r.head);
-}
+    )
+    .prepare("heads_by_journeys_and_environments"),
+);
 
 /** Version rows by (journey, environment, number). */
 export async function findVersions(

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, like, or, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { apiTokens, organizations } from "../schema.js";
+import { preparedPerDatabase } from "./prepared.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "./rows.js";
 
 export async function insertApiToken(
@@ -39,10 +40,8 @@ export interface ActiveToken {
  * more than running this one (the request floor, docs/performance.md); `= any($1)`, one statement
  * text whatever their number.
  */
-const activeTokensQueries = new WeakMap<Db, ReturnType<typeof activeTokensQuery>>();
-
-function activeTokensQuery(db: Db) {
-  return db
+const activeTokensQuery = preparedPerDatabase((db) =>
+  db
     .select({
       tokenHash: apiTokens.tokenHash,
       token: { id: apiTokens.id, role: apiTokens.role, name: apiTokens.name, environmentId: apiTokens.environmentId },
@@ -51,14 +50,12 @@ function activeTokensQuery(db: Db) {
     .from(apiTokens)
     .innerJoin(organizations, eq(organizations.id, apiTokens.organizationId))
     .where(and(sql`${apiTokens.tokenHash} = any(${sql.placeholder("tokenHashes")}::text[])`, isNull(apiTokens.revokedAt)))
-    .prepare("active_tokens_by_hashes");
-}
+    .prepare("active_tokens_by_hashes"),
+);
 
 /** The live tokens with these hashes (a hash without one: absent), with their organizations' ids and revisions. */
 export async function findActiveTokensByHashes(db: Db, tokenHashes: readonly string[]): Promise<Map<string, ActiveToken>> {
-  let query = activeTokensQueries.get(db);
-  if (!query) activeTokensQueries.set(db, (query = activeTokensQuery(db)));
-  const rows = await query.execute({ tokenHashes });
+  const rows = await activeTokensQuery(db).execute({ tokenHashes });
   return new Map(rows.map(({ tokenHash, ...found }) => [tokenHash, found]));
 }
 
