@@ -7,6 +7,7 @@ import { sha256Hex } from "./sha256.js";
  * version hashes and content-addressed change ids stable.
  */
 export function canonicalJson(value: unknown): string {
+  // Stryker disable next-line ArrayDeclaration: `["Stryker was here"]` is equivalent, the ancestors are compared with the objects being written, never a string
   const json = write(value, "", []);
   if (json === undefined) {
     throw new TypeError(`canonicalJson cannot represent a top-level ${typeof value}`);

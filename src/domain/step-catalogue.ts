@@ -313,11 +313,15 @@ const SETTING_LABELS: Record<string, string> = {
   timeoutMs: "timeout (ms)",
 };
 
+/** A run of capitals and the capitalized word after it ("HTTPServer"). */
+// Stryker disable next-line Regex: `([A-Z])` for `([A-Z]+)` is equivalent: either splits the run before its last capital, which starts the word
+const CAPITALS_BEFORE_WORD = /([A-Z]+)([A-Z][a-z])/g;
+
 /** camelCase → lower-case words: "rememberMe" → "remember me". */
 export function humanizeKey(key: string): string {
   return key
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .replace(CAPITALS_BEFORE_WORD, "$1 $2")
     .replace(/[_-]+/g, " ")
     .toLowerCase()
     .trim();

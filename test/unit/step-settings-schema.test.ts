@@ -22,9 +22,13 @@ type Json = unknown;
 type Schema = Record<string, any>;
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });
-const validators: Record<string, ValidateFunction> = Object.fromEntries(
-  STEP_TYPES.map((type) => [type, ajv.compile(settingsJsonSchema(type) as Schema)]),
-);
+const validators = new Map<StepType, ValidateFunction>();
+/** The compiled JSON Schema of a type, compiled on first use: inside a test, so that a schema that fails to build fails that test. */
+function validatorOf(type: StepType): ValidateFunction {
+  let validator = validators.get(type);
+  if (validator === undefined) validators.set(type, (validator = ajv.compile(settingsJsonSchema(type) as Schema)));
+  return validator;
+}
 
 const domainAccepts = (type: StepType, value: Json) => STEP_CATALOGUE[type].settings.safeParse(value).success;
 
@@ -46,11 +50,11 @@ function knownGap(type: StepType, issues: readonly z.core.$ZodIssue[]): boolean 
 
 /** Equal verdicts, or a documented gap in the safe direction; a message saying which otherwise. */
 function disagreement(type: StepType, value: Json): string | undefined {
-  const schemaAccepts = validators[type](value);
+  const schemaAccepts = validatorOf(type)(value);
   const result = STEP_CATALOGUE[type].settings.safeParse(value);
   if (schemaAccepts === result.success) return undefined;
   if (!schemaAccepts) {
-    return `${type}: the JSON Schema refuses what the domain accepts: ${JSON.stringify(value)} (${ajv.errorsText(validators[type].errors)})`;
+    return `${type}: the JSON Schema refuses what the domain accepts: ${JSON.stringify(value)} (${ajv.errorsText(validatorOf(type).errors)})`;
   }
   if (!result.success && knownGap(type, result.error.issues)) return undefined;
   return `${type}: the JSON Schema accepts what the domain refuses: ${JSON.stringify(value)} (${JSON.stringify(result.success ? null : result.error.issues)})`;
@@ -242,9 +246,10 @@ function completeSettings(type: StepType): Record<string, Json> {
 }
 
 describe.each(STEP_TYPES)("the settings schema of %s", (type) => {
-  const schema = settingsJsonSchema(type) as Schema;
+  const schemaOf = () => settingsJsonSchema(type) as Schema;
 
   it("is a draft 2020-12 object schema that refuses unknown settings and names every setting the domain knows", () => {
+    const schema = schemaOf();
     expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
     expect(schema.type).toBe("object");
     expect(schema.additionalProperties).toBe(false);
@@ -253,19 +258,19 @@ describe.each(STEP_TYPES)("the settings schema of %s", (type) => {
 
   it("accepts the defaults, completed by the required settings that have none, and so does the domain", () => {
     const defaults = settingsDefaults(type);
-    const required: string[] = schema.required ?? [];
+    const required: string[] = schemaOf().required ?? [];
     expect(required.filter((key) => key in defaults)).toEqual([]);
     const settings = { ...defaults, ...completeSettings(type) };
-    expect(validators[type](settings)).toBe(true);
+    expect(validatorOf(type)(settings)).toBe(true);
     expect(domainAccepts(type, settings)).toBe(true);
     // without the required settings, both refuse (or, with none required, both accept the defaults alone)
-    expect(validators[type](defaults)).toBe(required.length === 0);
+    expect(validatorOf(type)(defaults)).toBe(required.length === 0);
     expect(domainAccepts(type, defaults)).toBe(required.length === 0);
   });
 
   it("states each default as the domain fills it in", () => {
     const stated = Object.fromEntries(
-      Object.entries(schema.properties as Record<string, Schema>)
+      Object.entries(schemaOf().properties as Record<string, Schema>)
         .filter(([, property]) => "default" in property)
         .map(([key, property]) => [key, property.default]),
     );
@@ -339,7 +344,7 @@ describe("the settings schemas at their edges", () => {
 
   it.each(cases)("%s %j: both say %s", (type, value, valid) => {
     expect(domainAccepts(type, value)).toBe(valid);
-    expect(validators[type](value)).toBe(valid);
+    expect(validatorOf(type)(value)).toBe(valid);
   });
 
   const gaps: [StepType, Json][] = [
@@ -357,7 +362,7 @@ describe("the settings schemas at their edges", () => {
   ];
 
   it.each(gaps)("%s %j: a documented gap, in the safe direction", (type, value) => {
-    expect(validators[type](value)).toBe(true);
+    expect(validatorOf(type)(value)).toBe(true);
     expect(domainAccepts(type, value)).toBe(false);
     expect(disagreement(type, value)).toBeUndefined();
   });

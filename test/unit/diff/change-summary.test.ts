@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ChangeKind, UnbundledChange } from "../../../src/domain/change.js";
 import type { ChangeTarget } from "../../../src/domain/change-path.js";
@@ -47,6 +48,7 @@ describe("change summaries", () => {
     expect(summary(target, "REMOVED", [1, 2], null)).toBe("Removed step ? (?)");
     expect(summary(target, "REMOVED", "otp", null)).toBe("Removed step ? (?)");
     expect(summary(target, "ADDED", null, { name: 7, type: 8 })).toBe("Added step ? (?)");
+    expect(summary(target, "MODIFIED", null, stepValue("TOTP", "App"))).toBe("Replaced step ? (?) with App (TOTP)");
   });
 
   it("say what happened to a transition", () => {
@@ -76,6 +78,13 @@ describe("change summaries", () => {
     expect(summary(target, "MODIFIED", "Password", "Your\n  pass\tword ")).toBe("Renamed step Password → Your pass word");
     expect(summary(target, "MODIFIED", "  Password", "Word")).toBe("Renamed step Password → Word");
     expect(summary(target, "MODIFIED", "Pass word", "Word")).toBe("Renamed step Pass word → Word");
+    expect(summary(target, "MODIFIED", "Password", "Word ")).toBe("Renamed step Password → Word");
+    const transition: ChangeTarget = { kind: "transition", journeyKey: J, stepKey: "password", outcome: "failure" };
+    expect(summary(transition, "ADDED", null, "DENY", " Password")).toBe("Password · on failure → DENY (new outcome)");
+  });
+
+  it("leave a step's name out when they are not given it", () => {
+    expect(summary({ kind: "stepEnabled", journeyKey: J, stepKey: "password" }, "MODIFIED", false, true)).toBe("Enabled step");
   });
 
   it("name a step by its name, else its type's label, else its key", () => {
@@ -112,8 +121,56 @@ describe("order summaries", () => {
   it("read only the step keys of the values", () => {
     expect(order(["a", 1 as unknown as string], ["a", "b"])).toBe("Step order: a, b");
     expect(summary({ kind: "order", journeyKey: J }, "MODIFIED", null, ["a"])).toBe("Step order: a");
+    expect(order(["a"], ["a", 2 as unknown as string])).toBe("Step order: a");
+    expect(summary({ kind: "order", journeyKey: J }, "MODIFIED", ["a"], null)).toBe("Step order:");
+  });
+
+  it("name as many steps as lie outside a heaviest common subsequence (against every subsequence of small orders)", () => {
+    const keys = fc.uniqueArray(fc.constantFrom("a", "b", "c", "d", "e", "f", "g"), { maxLength: 7 });
+    fc.assert(
+      fc.property(keys, keys, (before, after) => {
+        expect(movedIn(order(before, after))).toBe(after.length - heaviestKept(before, after));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
+
+/** How many steps an order summary names as moved or placed. */
+function movedIn(text: string): number {
+  const more = /^Step order: .+ and (\d+) more moved$/.exec(text);
+  if (more) return 3 + Number(more[1]);
+  if (/ (moved|placed) (before \w+|last)$/.test(text)) return 1;
+  const some = /^Step order: (.+) moved$/.exec(text);
+  if (some) return some[1].split(", ").length;
+  expect(text).toMatch(/^Step order:/);
+  return 0;
+}
+
+/**
+ * By brute force: how many steps of `after` a heaviest subsequence common to `after` and the order
+ * implied without the change keeps (a step present on both sides weighs more than all added ones).
+ */
+function heaviestKept(before: string[], after: string[]): number {
+  const implied = [...before.filter((key) => after.includes(key)), ...after.filter((key) => !before.includes(key))];
+  const isSubsequence = (keys: string[]) => {
+    let at = 0;
+    for (const key of implied) if (key === keys[at]) at++;
+    return at === keys.length;
+  };
+  const heavy = after.length + 1;
+  let best = 0;
+  for (let mask = 0; mask < 1 << after.length; mask++) {
+    const kept = after.filter((_, i) => (mask >> i) & 1);
+    if (!isSubsequence(kept)) continue;
+    best = Math.max(
+      best,
+      kept.reduce((weight, key) => weight + (before.includes(key) ? heavy : 1), 0),
+    );
+  }
+  // present steps kept × heavy + added steps kept, with fewer added steps than `heavy`
+  return Math.floor(best / heavy) + (best % heavy);
+}
 
 describe("bundle labels", () => {
   const add = (key: string, name: string) => stepChange(key, "ADDED", stepValue("TOTP", name));
@@ -140,5 +197,9 @@ describe("bundle labels", () => {
     const retype: UnbundledChange = { ...stepChange("c", "MODIFIED", null), summary: "Changed step C from TOTP to SMS_OTP" };
     expect(bundleLabel([transition, add("b", "B")])).toBe("Add step B");
     expect(bundleLabel([transition, retype])).toBe("A · on success → b (was COMPLETE)");
+    const addedTransition: UnbundledChange = { ...stepChange("a", "ADDED", "b"), path: `/journeys/${J}/steps/a/transitions/failure` };
+    expect(bundleLabel([addedTransition, add("b", "B")])).toBe("Add step B");
+    const unreadable: UnbundledChange = { ...stepChange("a", "ADDED", "b"), path: "/not/a/change/path" };
+    expect(bundleLabel([unreadable, add("b", "B")])).toBe("Add step B");
   });
 });

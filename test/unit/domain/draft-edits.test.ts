@@ -42,6 +42,8 @@ describe("putting a step", () => {
     expect(replaced.order).toEqual(journey.order);
     expect(replaced.steps.password.name).toBe("Password");
     expect(putStep(journey, "identify", step({ success: "password" }), 2).order).toEqual(["password", "otp", "identify"]);
+    // the first step stays first
+    expect(putStep(journey, "identify", step({ success: "password" }, "Who")).order).toEqual(journey.order);
   });
 
   it("refuses a position past the end of the order", () => {
@@ -57,6 +59,10 @@ describe("putting a step", () => {
       },
     ]);
     expect(putStep(journey, "retry", step({ again: "retry", done: "COMPLETE", no: "DENY" })).steps.retry.transitions.again).toBe("retry");
+    // a long unknown key is named by its first 64 characters
+    expect(problemsOf(() => putStep(journey, "captcha", step({ success: "x".repeat(100) })))[0].message).toBe(
+      `steps.captcha.transitions.success points to unknown step "${"x".repeat(64)}": add that step first`,
+    );
   });
 
   it("leaves the document it was given unchanged", () => {
@@ -75,14 +81,18 @@ describe("removing a step", () => {
   });
 
   it("refuses the start step, and a step the journey does not have", () => {
-    expect(problemsOf(() => removeStep(journey, "identify"))[0].path).toBe("stepKey");
-    expect(() => removeStep(journey, "missing")).toThrow(NotFoundError);
+    expect(problemsOf(() => removeStep(journey, "identify"))).toEqual([
+      { path: "stepKey", message: 'stepKey "identify" is the start step: set another start before removing it' },
+    ]);
+    expect(() => removeStep(journey, "missing")).toThrow(new NotFoundError('step "missing" in this journey'));
+    expect(() => removeStep(journey, "m".repeat(100))).toThrow(`step "${"m".repeat(64)}" in this journey not found`);
   });
 });
 
 describe("setting the start", () => {
   it("names a step of the journey", () => {
     expect(setStart(journey, "password").start).toBe("password");
-    expect(() => setStart(journey, "missing")).toThrow(NotFoundError);
+    expect(() => setStart(journey, "missing")).toThrow('step "missing" in this journey not found');
+    expect(() => setStart(journey, "m".repeat(100))).toThrow(`step "${"m".repeat(64)}" in this journey not found`);
   });
 });

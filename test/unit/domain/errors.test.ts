@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   AlreadyExistsError,
   ApprovalRequiredError,
+  ArchivedError,
   DomainError,
   DraftConflictError,
   EnvironmentLockedError,
   ForbiddenError,
   IncompleteSelectionError,
+  InUseError,
   InvalidConfigurationError,
   InvalidDirectionError,
   InvalidRequestStateError,
@@ -83,6 +85,22 @@ const CASES: [DomainError, string, string][] = [
   [new PlanStaleError([], "The policy changed"), "PLAN_STALE", "The policy changed"],
   [new InvalidRequestStateError("EXECUTED", "approved"), "INVALID_REQUEST_STATE", "The request is EXECUTED: it cannot be approved"],
   [
+    new InUseError("Database users", ["client of Portal in Staging"]),
+    "IN_USE",
+    "Database users is still in use: client of Portal in Staging",
+  ],
+  [new InUseError("Environment Staging", ["a", "b", "c", "d", "e"]), "IN_USE", "Environment Staging is still in use: a; b; c; d; e"],
+  [
+    new InUseError("Environment Staging", ["a", "b", "c", "d", "e", "f", "g"]),
+    "IN_USE",
+    "Environment Staging is still in use: a; b; c; d; e; and 2 more",
+  ],
+  [
+    new ArchivedError("Customer Portal"),
+    "ARCHIVED",
+    "Customer Portal is archived: it is read-only until it is unarchived (unarchiveApplication)",
+  ],
+  [
     new SelfApprovalError(),
     "SELF_APPROVAL",
     "You requested this promotion: another reviewer must approve it (the environment's policy does not allow self-approval)",
@@ -108,5 +126,6 @@ describe("domain errors", () => {
     expect(new ApprovalRequiredError("Production", 2).requiredApprovals).toBe(2);
     expect(new PlanStaleError(["chg_a"]).changeIds).toEqual(["chg_a"]);
     expect(new InvalidRequestStateError("EXPIRED", "executed").status).toBe("EXPIRED");
+    expect(new InUseError("x", ["a", "b"]).references).toEqual(["a", "b"]);
   });
 });

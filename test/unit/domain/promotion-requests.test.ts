@@ -92,6 +92,8 @@ describe("a stricter policy and the approvals that count", () => {
     const strict = { requiredApprovals: 2, allowSelfApproval: false, requireComment: true };
     expect(stricterPolicy(loose, strict)).toEqual(strict);
     expect(stricterPolicy(strict, loose)).toEqual(strict);
+    // where both are loose, so is the result
+    expect(stricterPolicy(loose, loose)).toEqual(loose);
   });
 
   it("counts one approval per review, and the requester's (by token or by name) only where self-approval is allowed", () => {
@@ -101,9 +103,12 @@ describe("a stricter policy and the approvals that count", () => {
       { decision: "APPROVED", reviewerTokenId: "t9", reviewer: "alice" },
       { decision: "APPROVED", reviewerTokenId: "t2", reviewer: "bob" },
       { decision: "REJECTED", reviewerTokenId: "t3", reviewer: "carol" },
+      { decision: "APPROVED", reviewerTokenId: "t4", reviewer: "dave" },
+      { decision: "APPROVED", reviewerTokenId: "t1", reviewer: "alice (2)" },
     ];
-    expect(countedApprovals(request, reviews)).toBe(1);
-    expect(countedApprovals({ ...request, allowSelfApproval: true }, reviews)).toBe(3);
+    expect(countedApprovals(request, reviews)).toBe(2);
+    expect(countedApprovals({ ...request, allowSelfApproval: true }, reviews)).toBe(5);
+    expect(countedApprovals(request, reviews.slice(0, 2))).toBe(0);
   });
 });
 
