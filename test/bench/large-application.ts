@@ -73,15 +73,13 @@ export async function openBenchDatabase(
     }
   };
 
-  if (target === "embedded") {
-    const dataDir = await mkdtemp(join(tmpdir(), `${name}-bench-`));
-    const remove = () => rm(dataDir, { recursive: true, force: true });
+  /** The database `open` gives, or `remove`d when opening it fails; `remove`d again after it is closed. */
+  const opened = async (open: () => Promise<Database>, label: string, remove: () => Promise<void>): Promise<BenchDatabase> => {
     try {
-      const database = await openDatabase({ dataDir, onQuery });
-      await migrateDatabase({ database });
+      const database = await open();
       return {
         database,
-        label: `embedded PGlite (data folder ${dataDir})`,
+        label,
         countStatements,
         async close() {
           try {
@@ -95,6 +93,19 @@ export async function openBenchDatabase(
       await remove();
       throw error;
     }
+  };
+
+  if (target === "embedded") {
+    const dataDir = await mkdtemp(join(tmpdir(), `${name}-bench-`));
+    return opened(
+      async () => {
+        const database = await openDatabase({ dataDir, onQuery });
+        await migrateDatabase({ database });
+        return database;
+      },
+      `embedded PGlite (data folder ${dataDir})`,
+      () => rm(dataDir, { recursive: true, force: true }),
+    );
   }
 
   const serverUrl = process.env.DATABASE_URL;
@@ -111,25 +122,14 @@ export async function openBenchDatabase(
   await admin.unsafe(`create database ${scratch}`);
   const url = new URL(serverUrl);
   url.pathname = `/${scratch}`;
-  try {
-    await migrateDatabase({ url: url.href });
-    const database = await openDatabase({ url: url.href, onQuery });
-    return {
-      database,
-      label: `PostgreSQL ${url.host}, scratch database ${scratch}`,
-      countStatements,
-      async close() {
-        try {
-          await database.close();
-        } finally {
-          await drop();
-        }
-      },
-    };
-  } catch (error) {
-    await drop();
-    throw error;
-  }
+  return opened(
+    async () => {
+      await migrateDatabase({ url: url.href });
+      return openDatabase({ url: url.href, onQuery });
+    },
+    `PostgreSQL ${url.host}, scratch database ${scratch}`,
+    drop,
+  );
 }
 
 export interface StoredJourney {

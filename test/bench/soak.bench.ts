@@ -102,6 +102,7 @@ import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { type Client, createClient as createWsClient } from "graphql-ws";
 import WebSocket from "ws";
+import { DASHBOARD, PAGE_SIZE } from "./dashboard-data.js";
 import { commit, type Figures, formatFigures, machine, round } from "./figures.js";
 import { benchTargets, type DatabaseTarget, percentile } from "./large-application.js";
 import type { ProcessStats } from "./process-probe.js";
@@ -143,17 +144,6 @@ const ERROR_SAMPLES = 5;
 
 type Kind = keyof typeof MIX;
 const KINDS = Object.keys(MIX) as Kind[];
-
-const DASHBOARD_PAGE = 50;
-const DASHBOARD = `query Dashboard($env: ID!) {
-  applications(first: ${DASHBOARD_PAGE}) {
-    edges { node {
-      name
-      clients { environment { key } clientId }
-      journeys { key configuration(environmentId: $env) { version hash } }
-    } }
-  }
-}`;
 
 const DIFF = `query Diff($a: ID!, $from: ID!, $to: ID!) {
   diff(applicationId: $a, fromEnvironmentId: $from, toEnvironmentId: $to) {
@@ -672,7 +662,7 @@ class Traffic {
       node: { name: string; clients: unknown[]; journeys: { configuration: { hash: string } | null }[] };
     }[];
     const wrong =
-      edges.length !== Math.min(DASHBOARD_PAGE, applications.length)
+      edges.length !== Math.min(PAGE_SIZE, applications.length)
         ? `${edges.length} applications`
         : edges.find(
             ({ node }) => node.clients.length !== 2 || node.journeys.length !== 3 || node.journeys.some((j) => !j.configuration?.hash),
