@@ -89,6 +89,7 @@ function nonEmptyList<T extends z.ZodType>(
   // property) refuses more than JSON Schema can say, so the description says it.
   return withJsonSchema(list, (json) => {
     json.uniqueItems = true;
+    // Stryker disable next-line ConditionalExpression: `true` is equivalent, a description set to undefined is not kept in the generated schema (the other forms are killed by the tests)
     if (repeatRule !== undefined) json.description = repeatRule;
   });
 }
@@ -250,6 +251,7 @@ export function settingsJsonSchema(type: StepType): Readonly<Record<string, unkn
     json.title = definition.label;
     json.description = definition.description;
     for (const [key, property] of Object.entries(json.properties ?? {})) {
+      // Stryker disable next-line ConditionalExpression: `true` is equivalent, zod writes every setting as an object schema, never `true` or `false` (the other forms are killed by the tests)
       if (typeof property === "object") property.title = settingLabel(key);
     }
     schema = deepFreeze(json as Record<string, unknown>);
@@ -280,6 +282,7 @@ export function settingsDefaults(type: StepType): Readonly<Record<string, unknow
 const settingsDefaultsByType = new Map<StepType, Readonly<Record<string, unknown>>>();
 
 function deepFreeze<T>(value: T): T {
+  // Stryker disable next-line ConditionalExpression: `value !== null` → `true` is equivalent, neither a settings JSON Schema nor a default holds null (the other forms are killed by the tests)
   if (typeof value === "object" && value !== null) {
     for (const inner of Object.values(value)) deepFreeze(inner);
     Object.freeze(value);
