@@ -13,7 +13,16 @@ function controlled(log: string[], name: string) {
   return { read, finish };
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+/**
+ * Lets every started read reach its body. A read starts after a setImmediate turn (see
+ * ReadQueue.execute), queued once the microtasks before it have run: a timer first drains those
+ * microtasks, then an immediate queued after it runs after the read's. A timer alone raced the
+ * read's immediate on a loaded machine.
+ */
+const settle = async () => {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await new Promise((resolve) => setImmediate(resolve));
+};
 
 describe("the read queue", () => {
   it("runs one read at a time per key, in arrival order", async () => {
