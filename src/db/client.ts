@@ -9,6 +9,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { noteStatement } from "./read-tracking.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -49,8 +50,14 @@ const ANALYZE_EVERY_MS = 5 * 60_000;
 /** Any constant: serializes migrations of instances that start at the same time. */
 const MIGRATION_LOCK = 7_202_611;
 
-function queryLogger(onQuery?: (query: string) => void): Logger | undefined {
-  return onQuery ? { logQuery: (query) => onQuery(query) } : undefined;
+/** Every statement drizzle runs: to the tables-read tracking (src/db/read-tracking.ts), and to `onQuery`. */
+function queryLogger(onQuery?: (query: string) => void): Logger {
+  return {
+    logQuery: (query) => {
+      noteStatement(query);
+      onQuery?.(query);
+    },
+  };
 }
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {

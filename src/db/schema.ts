@@ -32,6 +32,13 @@ export const organizations = pgTable("organizations", {
    * statement. A response computed at revision n is exact for as long as the revision is n.
    */
   revision: bigint("revision", { mode: "number" }).notNull().default(0),
+  /**
+   * Per table of the organization's data, the revision of the last committed write transaction that
+   * wrote to it (a table never written is absent). A statement-level trigger on every table notes the
+   * tables a transaction writes; raising the revision records them here (migration 0015). A response
+   * that read only tables whose entries are unchanged is still exact (src/server/response-cache.ts).
+   */
+  tableRevisions: jsonb("table_revisions").$type<Record<string, number>>().notNull().default({}),
 });
 
 export const apiTokens = pgTable(

@@ -157,6 +157,23 @@ export function createGraphQLHandler({
     organizationOf: (context) => (context as GraphQLContext).actor.organizationId,
   });
 
+  const cache = responseCache
+    ? useResponseCache({
+        scopeOf: (context) => {
+          const { actor, organizationRevision, tableRevisions } = context as GraphQLContext;
+          // A RUNTIME token's reads hold secrets and are audited one by one: never kept.
+          if (organizationRevision === undefined || tableRevisions === undefined || actor.role === "RUNTIME") return null;
+          return {
+            organization: actor.organizationId,
+            audience: audienceOf(context),
+            revision: organizationRevision,
+            tables: tableRevisions,
+          };
+        },
+        keepable: (context) => !(context as GraphQLContext).timeDependent,
+      })
+    : null;
+
   // GraphiQL and the dashboard, from this server's own files (src/server/pages.ts).
   const pages = createPages({ graphqlPath: path, logger });
 
@@ -218,25 +235,15 @@ export function createGraphQLHandler({
           return { ...(context as GraphQLContext), loaders: services.eventLoaders(event as object, actor) };
         },
       }),
-      ...(responseCache
-        ? [
-            useResponseCache({
-              scopeOf: (context) => {
-                const { actor, organizationRevision } = context as GraphQLContext;
-                // A RUNTIME token's reads hold secrets and are audited one by one: never kept.
-                if (organizationRevision === undefined || actor.role === "RUNTIME") return null;
-                return { organization: actor.organizationId, audience: audienceOf(context), revision: organizationRevision };
-              },
-              keepable: (context) => !(context as GraphQLContext).timeDependent,
-            }),
-          ]
-        : []),
+      ...(cache ? [cache] : []),
       budget.plugin,
       useRequestErrorCodes(),
       useLocatedErrors(),
       // Queries and mutations run as compiled functions (graphql-jit) from their document's second
       // execution; subscriptions, and documents with a variable inside a literal, keep graphql-js's executor.
       useGraphQlJit({}, { enableIf: ({ document }) => worthCompiling(document) }),
+      // After it: the cache records the tables read by the execute function that runs.
+      ...(cache ? [cache.tracking] : []),
       useReadinessCheck({
         endpoint: "/ready",
         check: () =>
@@ -249,8 +256,8 @@ export function createGraphQLHandler({
     context: (initial) => {
       // A WebSocket's operations come with the actor their connection authenticated (again) for them.
       if (initial.actor) return { actor: initial.actor, services, loaders: services.loaders(initial.actor) };
-      const { actor, organizationRevision } = authentication.of(initial.request);
-      return { actor, organizationRevision, services, loaders: services.loaders(actor) };
+      const { actor, organizationRevision, tableRevisions } = authentication.of(initial.request);
+      return { actor, organizationRevision, tableRevisions, services, loaders: services.loaders(actor) };
     },
   });
 

@@ -1,6 +1,7 @@
 import { type ExecutionResult, getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
+import { trackingTablesRead } from "../db/read-tracking.js";
 import { documentNumber } from "./document-number.js";
 
 /** What a cached response is exact for: whom it is for and the state of its organization's data. */
@@ -11,6 +12,11 @@ export interface CacheScope {
   audience: string;
   /** The organization's revision read as the caller was authenticated, in the same statement. */
   revision: number;
+  /**
+   * Per table, the revision of the organization's last committed write to it (absent: never
+   * written), read in the same statement.
+   */
+  tables: Readonly<Record<string, number>>;
 }
 
 export interface ResponseCacheOptions {
@@ -28,31 +34,46 @@ export interface ResponseCacheOptions {
 }
 
 export type ResponseCachePlugin = Plugin & {
+  /**
+   * Runs each execution the cache would keep with the tables it reads tracked: goes after every
+   * plugin that replaces the execute function (compiled execution), so that it runs the one that
+   * executes. Without it nothing is kept.
+   */
+  tracking: Plugin;
   /** How many responses are kept (for tests and diagnostics). */
   entries(): number;
-  /** How many organizations have responses kept (for tests and diagnostics). */
-  organizations(): number;
 };
 
 interface Entry {
   result: ExecutionResult;
-  organization: string;
+  /** The organization's revision its request authenticated at: an older request's response does not replace it. */
+  revision: number;
+  /** Each table the execution read, with its revision as its request authenticated. */
+  read: [table: string, revision: number][];
 }
 
+/** The revision of a table in a scope; the organizations table (no trigger: its revision is the organization's) by the revision. */
+const revisionOf = (scope: CacheScope, table: string) => (table === "organizations" ? scope.revision : (scope.tables[table] ?? 0));
+
 /**
- * Query responses, cached per audience and organization revision. Every write transaction raises
- * the organization's revision as it commits (`inTransaction`), on whichever instance it runs, and
- * every request reads the revision with its token. So a response cached at revision n answers only
- * requests that authenticated while the revision was n: the data cannot have changed in between,
- * and there is nothing to invalidate, across instances or otherwise.
+ * Query responses, cached per audience and kept for as long as the tables each one read are
+ * unchanged. Every write transaction records, as it commits, the organization's new revision for
+ * each table it wrote (`inTransaction`; the tables' triggers note what it wrote, migration 0015), on
+ * whichever instance it runs, and every request reads those revisions with its token. Executing a
+ * query records which tables its statements read (src/db/read-tracking.ts). A response is then
+ * exact for every request that authenticated while those tables had the revisions they had as the
+ * response's own request authenticated: each of its reads came after that, so a write to one of them
+ * since would have raised that table's revision. A draft saved or a variable set leaves a dashboard
+ * that reads neither in the cache; a promotion, which writes journeys' heads, does not.
  *
- * Only the organization's latest revision seen is kept: the first request that brings a newer one
- * drops the older responses, and a request still running at an older revision is answered but not
- * kept. Memory follows the distinct queries of the current state, not the number of writes.
+ * A response holds no older data than its request's revisions: a write committed while it ran may
+ * show in it, which is as new as any later request may see. So a response replaces an older one of
+ * the same request, never a newer one. Memory follows the distinct queries, not the number of
+ * writes: a request has one entry, replaced when it is computed again.
  *
  * An in-memory cache invalidated by the entities a mutation returns (as @envelop/response-cache
- * does by default) cannot see writes made by another instance; the revision can, with no shared
- * store. Writes made around the application (SQL by hand, a restored backup) do not raise it:
+ * does by default) cannot see writes made by another instance; the revisions can, with no shared
+ * store. Writes made around the application (SQL by hand, a restored backup) do not raise them:
  * restart the instances after one, or run with RESPONSE_CACHE=false. Only queries over HTTP are
  * cached, only results without errors (an error may be passing, like a lost connection), and
  * results are shared, never changed.
@@ -63,61 +84,50 @@ export function useResponseCache({
   maxEntries = 1_000,
   maxBytes = 64 * 1024 * 1024,
 }: ResponseCacheOptions): ResponseCachePlugin {
-  /** Per organization: the latest revision seen and the keys of its responses kept. */
-  const latest = new Map<string, { revision: number; keys: Set<string> }>();
   const cache = new LRUCache<string, Entry>({
     max: maxEntries,
     maxSize: maxBytes,
     sizeCalculation: (entry) => Math.max(1, JSON.stringify(entry.result).length),
-    dispose: (entry, key, reason) => {
-      if (reason === "set") return; // replaced by a response to the same key: still kept
-      const kept = latest.get(entry.organization);
-      if (!kept?.keys.delete(key) || kept.keys.size > 0) return;
-      latest.delete(entry.organization);
-    },
   });
-  /** The organization's kept responses if `scope` is of its latest revision; null for an older one. */
-  function keptAt(scope: CacheScope) {
-    let kept = latest.get(scope.organization);
-    if (kept && scope.revision < kept.revision) return null;
-    if (!kept || scope.revision > kept.revision) {
-      for (const key of kept ? [...kept.keys] : []) cache.delete(key);
-      latest.set(scope.organization, (kept = { revision: scope.revision, keys: new Set() }));
-    }
-    return kept;
-  }
+  /** Per execution context: the set its statements' tables go to, until the tracking plugin takes it. */
+  const toTrack = new WeakMap<object, Set<string>>();
+  /** The sets the tracking plugin ran an execution with: an untracked execution's set says nothing. */
+  const tracked = new WeakSet<Set<string>>();
 
   return {
     entries: () => cache.size,
-    organizations: () => latest.size,
+    tracking: {
+      onExecute({ args, executeFn, setExecuteFn }) {
+        const tables = toTrack.get(args.contextValue as object);
+        if (!tables) return;
+        toTrack.delete(args.contextValue as object);
+        tracked.add(tables);
+        setExecuteFn((executeArgs) => trackingTablesRead(tables, () => executeFn(executeArgs)));
+      },
+    },
     onExecute({ args, setResultAndStopExecution }) {
       const scope = scopeOf(args.contextValue);
       const operation = getOperationAST(args.document, args.operationName);
       if (!scope || operation?.operation !== "query") return;
-      if (!keptAt(scope)) return;
       // Only the variables the operation declares can change its result: others are not in the key.
       const variables = (operation.variableDefinitions ?? []).map((d) => args.variableValues?.[d.variable.name.value] ?? null);
-      const key = [scope.audience, scope.revision, documentNumber(args.document), args.operationName ?? "", JSON.stringify(variables)].join(
-        "\u0000",
-      );
+      const key = [scope.audience, documentNumber(args.document), args.operationName ?? "", JSON.stringify(variables)].join("\u0000");
       const cached = cache.get(key);
-      if (cached) {
+      if (cached?.read.every(([table, revision]) => revisionOf(scope, table) === revision)) {
         setResultAndStopExecution(cached.result);
         return;
       }
+      const tables = new Set<string>();
+      toTrack.set(args.contextValue as object, tables);
       return {
         onExecuteDone({ result }) {
+          toTrack.delete(args.contextValue as object);
+          if (!tracked.has(tables)) return;
           if (Symbol.asyncIterator in result || result.errors?.length || !keepable(args.contextValue)) return;
-          // A write may have been seen while this request ran: keep only a response of the latest revision.
-          const kept = keptAt(scope);
-          if (!kept || kept.revision !== scope.revision) return;
-          // Counted before it is stored: storing may evict the organization's other responses, and
-          // an organization without any would be forgotten, this one with it.
-          kept.keys.add(key);
-          cache.set(key, { result, organization: scope.organization });
-          if (cache.has(key)) return;
-          kept.keys.delete(key); // too large to keep
-          if (kept.keys.size === 0 && latest.get(scope.organization) === kept) latest.delete(scope.organization);
+          // A request that authenticated before another one's write does not replace that one's response.
+          const kept = cache.peek(key);
+          if (kept && kept.revision > scope.revision) return;
+          cache.set(key, { result, revision: scope.revision, read: [...tables].map((table) => [table, revisionOf(scope, table)]) });
         },
       };
     },

@@ -118,6 +118,8 @@ export interface Authentication {
   actor: Actor;
   /** Raised by every committed write of the organization (see `inTransaction`). */
   organizationRevision: number;
+  /** Per table, the revision of the organization's last committed write to it (absent: never written). */
+  tableRevisions: Readonly<Record<string, number>>;
 }
 
 /**
@@ -159,6 +161,7 @@ export async function authenticate(
       ...(found.token.environmentId ? { environmentId: found.token.environmentId } : {}),
     },
     organizationRevision: found.organization.revision,
+    tableRevisions: found.organization.tableRevisions,
   };
 }
 

@@ -91,7 +91,7 @@ describe("token reads", () => {
 describe("the cache of checked tokens", () => {
   const found = (organization: string, revision: number): ActiveToken => ({
     token: { id: `token-of-${organization}`, role: "VIEWER", name: "t", environmentId: null },
-    organization: { id: organization, revision },
+    organization: { id: organization, revision, tableRevisions: {} },
   });
 
   /** A database stand-in that counts its reads and answers with the organization's current revision. */

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
-import { GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
+import { GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { noteStatement } from "../../src/db/read-tracking.js";
 import { organizations } from "../../src/db/schema.js";
 import { globalId } from "../../src/graphql/ids.js";
 import { createApp } from "../../src/server/app.js";
@@ -131,6 +132,42 @@ describe("the query response cache", () => {
     expect(password(await viewerTwo.data(LOGIN_PASSWORD, variables))).toBe(initial! + 3);
   });
 
+  it("keeps a dashboard through writes to tables it does not read, on both instances, and not through one it reads", async () => {
+    const w = await world("cache-unrelated");
+    const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.catalogue.environments.development };
+    const editor = apiAs(two.endpoint, w.tenant, "EDITOR");
+    const first = await dashboard(one, w);
+    expect((await dashboard(two, w)).data).toEqual(first.data);
+    const step = {
+      key: "password",
+      type: "PASSWORD",
+      name: "Password",
+      enabled: true,
+      settings: { minLength: 19 },
+      transitions: [
+        { outcome: "success", to: "email-otp" },
+        { outcome: "failure", to: "DENY" },
+      ],
+    };
+    const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step } })).saveJourneyStep.draft;
+    // A draft is no version: both instances answer from their caches, with only the token read.
+    for (const server of [one, two]) {
+      const again = await countQueries(() => dashboard(server, w));
+      expect(again.result.data).toEqual(first.data);
+      expect(withoutTokenReads(again.queries)).toEqual([]);
+    }
+    // Saving it writes a version and the head the dashboard reads: executed again, the new version shown.
+    expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe(
+      "SaveJourneySuccess",
+    );
+    for (const server of [one, two]) {
+      const after = await countQueries(() => dashboard(server, w));
+      expect(withoutTokenReads(after.queries).length).toBeGreaterThan(0);
+      const login = after.result.data.applications.edges[0].node.journeys.find((j: { key: string }) => j.key === "login");
+      expect(login.configuration.version).toBe(2);
+    }
+  });
+
   it("keeps each organization's and each role's responses to themselves", async () => {
     const w = await world("cache-audience");
     const other = await world("cache-audience-other");
@@ -202,10 +239,11 @@ describe("the query response cache", () => {
 
 /**
  * What the cache keeps, on a yoga instance of its own whose context takes the scope from request
- * headers and whose one field counts its executions.
+ * headers and whose one field counts its executions and runs the statements it is told to (their
+ * texts only pass through the tables-read tracking: nothing is run).
  */
 describe("what the response cache keeps", () => {
-  function cacheWorld(maxEntries?: number) {
+  function cacheWorld({ maxEntries, tracking = true }: { maxEntries?: number; tracking?: boolean } = {}) {
     let executions = 0;
     const schema = new GraphQLSchema({
       query: new GraphQLObjectType({
@@ -213,9 +251,13 @@ describe("what the response cache keeps", () => {
         fields: {
           value: {
             type: GraphQLString,
-            args: { name: { type: GraphQLString } },
-            resolve: (_root, args: { name?: string }, context: { scope: CacheScope }) => {
+            args: { name: { type: GraphQLString }, reads: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) } },
+            resolve: async (_root, args: { name?: string; reads?: string[] }, context: { scope: CacheScope }) => {
               executions++;
+              for (const table of args.reads ?? []) {
+                await Promise.resolve();
+                noteStatement(`select "id" from "${table}" where "organization_id" = $1`);
+              }
               return `${context.scope.organization}@${context.scope.revision}:${args.name ?? ""}`;
             },
           },
@@ -225,73 +267,89 @@ describe("what the response cache keeps", () => {
     const cache = useResponseCache({ scopeOf: (context) => (context as { scope: CacheScope }).scope, maxEntries });
     const yoga = createYoga({
       schema,
-      plugins: [cache],
+      plugins: tracking ? [cache, cache.tracking] : [cache],
       context: ({ request }) => ({
         scope: {
           organization: request.headers.get("x-organization")!,
           audience: `${request.headers.get("x-organization")}:VIEWER`,
           revision: Number(request.headers.get("x-revision")),
+          tables: JSON.parse(request.headers.get("x-tables")!),
         },
       }),
     });
-    async function ask(organization: string, revision: number, name: string) {
+    /** Asks for `value` as of `revision`, when each table of `tables` was last written at its number. */
+    async function ask(organization: string, revision: number, name: string, reads: string[] = [], tables: Record<string, number> = {}) {
       const response = await yoga.fetch("http://yoga/graphql", {
         method: "POST",
-        headers: { "content-type": "application/json", "x-organization": organization, "x-revision": String(revision) },
-        body: JSON.stringify({ query: "query Value($name: String) { value(name: $name) }", variables: { name } }),
+        headers: {
+          "content-type": "application/json",
+          "x-organization": organization,
+          "x-revision": String(revision),
+          "x-tables": JSON.stringify(tables),
+        },
+        body: JSON.stringify({
+          query: "query Value($name: String, $reads: [String!]) { value(name: $name, reads: $reads) }",
+          variables: { name, reads },
+        }),
       });
       return ((await response.json()) as { data: { value: string } }).data.value;
     }
-    return { ask, entries: () => cache.entries(), organizations: () => cache.organizations(), executions: () => executions };
+    return { ask, entries: () => cache.entries(), executions: () => executions };
   }
 
-  it("keeps the latest revision of each organization only", async () => {
+  it("keeps a response while the tables it read are unchanged, whatever else was written", async () => {
     const w = cacheWorld();
-    expect(await w.ask("a", 1, "x")).toBe("a@1:x");
-    expect(await w.ask("a", 1, "y")).toBe("a@1:y");
-    expect(await w.ask("b", 5, "x")).toBe("b@5:x");
-    expect(await w.ask("a", 1, "x")).toBe("a@1:x");
-    expect(w.executions()).toBe(3);
-    expect(w.entries()).toBe(3);
-
-    // Organization a wrote: its revision-1 responses go, b's stay.
-    expect(await w.ask("a", 2, "x")).toBe("a@2:x");
-    expect(w.entries()).toBe(2);
-    expect(await w.ask("b", 5, "x")).toBe("b@5:x");
+    const reads = ["journeys", "journey_heads"];
+    expect(await w.ask("a", 1, "x", reads, { journeys: 1, journey_heads: 1 })).toBe("a@1:x");
+    // A draft saved and a variable set since: the response still holds.
+    expect(await w.ask("a", 3, "x", reads, { journeys: 1, journey_heads: 1, journey_drafts: 2, variables: 3 })).toBe("a@1:x");
+    expect(w.executions()).toBe(1);
+    // A promotion wrote the heads: executed again.
+    expect(await w.ask("a", 4, "x", reads, { journeys: 1, journey_heads: 4, journey_drafts: 2, variables: 3 })).toBe("a@4:x");
+    expect(w.executions()).toBe(2);
+    // Another organization, and the same one's other request, are other entries.
+    expect(await w.ask("b", 4, "x", reads, { journeys: 1, journey_heads: 4 })).toBe("b@4:x");
+    expect(await w.ask("a", 4, "y", reads, { journeys: 1, journey_heads: 4 })).toBe("a@4:y");
     expect(w.executions()).toBe(4);
-
-    // A request that authenticated before the write: answered, not kept, and it drops nothing.
-    expect(await w.ask("a", 1, "y")).toBe("a@1:y");
-    expect(await w.ask("a", 1, "y")).toBe("a@1:y");
-    expect(w.executions()).toBe(6);
-    expect(w.entries()).toBe(2);
-    expect(await w.ask("a", 2, "x")).toBe("a@2:x");
-    expect(w.executions()).toBe(6);
   });
 
-  it("keeps track of what it keeps when storing evicts other responses", async () => {
-    const w = cacheWorld(1);
-    await w.ask("a", 1, "x");
-    // Storing b's response evicts a's only one: a is forgotten, b kept.
-    await w.ask("b", 1, "x");
-    expect([w.entries(), w.organizations()]).toEqual([1, 1]);
-    // Storing a's second response evicts its first: a still has one, tracked.
-    await w.ask("a", 1, "x");
-    await w.ask("a", 1, "y");
-    expect([w.entries(), w.organizations()]).toEqual([1, 1]);
-    // a writes: its tracked response goes, nothing of an older revision is left behind.
-    await w.ask("a", 2, "x");
-    expect([w.entries(), w.organizations()]).toEqual([1, 1]);
-    const before = w.executions();
-    expect(await w.ask("a", 2, "x")).toBe("a@2:x");
-    expect(w.executions()).toBe(before);
+  it("takes a table never written as revision 0, and the organizations table by the organization's revision", async () => {
+    const w = cacheWorld();
+    await w.ask("a", 1, "x", ["journeys"]);
+    expect(await w.ask("a", 2, "x", ["journeys"], { variables: 2 })).toBe("a@1:x");
+    expect(await w.ask("a", 3, "x", ["journeys"], { journeys: 3 })).toBe("a@3:x");
+    expect(w.executions()).toBe(2);
+    // A response that read the organizations table holds for one revision only.
+    await w.ask("a", 3, "o", ["organizations"]);
+    expect(await w.ask("a", 3, "o", ["organizations"])).toBe("a@3:o");
+    expect(await w.ask("a", 4, "o", ["organizations"])).toBe("a@4:o");
+    expect(w.executions()).toBe(4);
   });
 
-  it("stays as large as the current state's distinct queries, however many writes", async () => {
+  it("does not let a request that authenticated before a write replace the response computed after it", async () => {
+    const w = cacheWorld();
+    expect(await w.ask("a", 5, "x", ["journeys"], { journeys: 5 })).toBe("a@5:x");
+    // Authenticated before revision 5: answered, not kept over the newer response.
+    expect(await w.ask("a", 4, "x", ["journeys"], { journeys: 4 })).toBe("a@4:x");
+    expect(await w.ask("a", 5, "x", ["journeys"], { journeys: 5 })).toBe("a@5:x");
+    expect(w.executions()).toBe(2);
+  });
+
+  it("keeps nothing of an execution whose reads were not tracked", async () => {
+    const w = cacheWorld({ tracking: false });
+    await w.ask("a", 1, "x", ["journeys"]);
+    await w.ask("a", 1, "x", ["journeys"]);
+    expect([w.executions(), w.entries()]).toEqual([2, 0]);
+  });
+
+  it("stays as large as the distinct queries, however many writes", async () => {
     const w = cacheWorld();
     for (let revision = 1; revision <= 200; revision++) {
-      for (const name of ["dashboard", "diff", "notifications"]) await w.ask("a", revision, name);
+      for (const name of ["dashboard", "diff", "notifications"]) await w.ask("a", revision, name, ["journeys"], { journeys: revision });
     }
     expect(w.entries()).toBe(3);
+    const bounded = cacheWorld({ maxEntries: 2 });
+    for (const name of ["dashboard", "diff", "notifications"]) await bounded.ask("a", 1, name);
+    expect(bounded.entries()).toBe(2);
   });
 });

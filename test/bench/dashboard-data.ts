@@ -35,6 +35,32 @@ export interface DashboardSeed {
   token: string;
   /** Global ID of the production environment (the query's `$env`). */
   productionId: string;
+  /** Global IDs of the development environment and of the first application's password-recovery journey: what a draft edit names. */
+  developmentId: string;
+  journeyId: string;
+}
+
+/**
+ * A draft edit a team makes all day, the `n`th: the password-recovery journey's risk threshold set to
+ * one of a hundred values in the development environment. A draft is not a version: the dashboard's
+ * data does not change.
+ */
+export function draftEdit(seed: DashboardSeed, n: number): string {
+  const step = {
+    key: "risk",
+    type: "RISK_CHECK",
+    name: "Risk check",
+    enabled: true,
+    settings: { threshold: n % 100, action: "deny" },
+    transitions: [
+      { outcome: "success", to: "email-otp" },
+      { outcome: "high-risk", to: "DENY" },
+    ],
+  };
+  return JSON.stringify({
+    query: `mutation Edit($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { __typename } }`,
+    variables: { input: { journeyId: seed.journeyId, environmentId: seed.developmentId, step } },
+  });
 }
 
 /**
@@ -57,6 +83,7 @@ export async function seedDashboard(database: Database, label: string, role: "AD
   const databases = await Promise.all(
     environments.map((e) => createDatabase(db, actor, { environmentId: e.id, name: `${slug}-users-${e.key}` })),
   );
+  let journeyId = "";
   for (let n = 1; n <= APPLICATIONS; n++) {
     const application = await createApplication(db, actor, { name: `Application ${String(n).padStart(3, "0")}` });
     const host = `app-${n}.example.com`;
@@ -69,11 +96,19 @@ export async function seedDashboard(database: Database, label: string, role: "AD
         allowedOrigins: [`https://${environments[index].key}.${host}`],
       });
     await clientIn(0);
-    for (const journey of JOURNEYS) await createJourney(db, actor, { applicationId: application.id, ...journey });
+    for (const journey of JOURNEYS) {
+      const created = await createJourney(db, actor, { applicationId: application.id, ...journey });
+      if (!journeyId && journey.key === "password-recovery") journeyId = globalId("Journey", created.id);
+    }
     await clientIn(1);
     await clientIn(2);
   }
-  return { token, productionId: globalId("Environment", environments[2].id) };
+  return {
+    token,
+    productionId: globalId("Environment", environments[2].id),
+    developmentId: globalId("Environment", environments[0].id),
+    journeyId,
+  };
 }
 
 interface DashboardResponse {

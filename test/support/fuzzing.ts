@@ -611,6 +611,16 @@ export async function organizationRows(organizationId: string) {
   };
 }
 
+/** Per table, the revision of the organization's last write to it (migration 0015). */
+async function tableRevisionsOf(organizationId: string): Promise<Record<string, number>> {
+  const { db } = await testDatabase();
+  const [{ tables }] = await db
+    .select({ tables: organizations.tableRevisions })
+    .from(organizations)
+    .where(eq(organizations.id, organizationId));
+  return tables;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inputs
 // ---------------------------------------------------------------------------------------------
@@ -1694,8 +1704,15 @@ export async function call(world: World, mutationName: MutationName, role: RoleN
   else if (AREAS[mutationName] === "approvals") expectApprovalsApplied(mutationName, input, before, after);
   else if (AREAS[mutationName] === "lifecycle") expectLifecycleApplied(mutationName, input, before, after, shown);
   if (!isDeepStrictEqual({ ...after, revision: 0 }, { ...before, revision: 0 })) {
-    // Cached responses are exact only while the revision stands for the rows (src/server/response-cache.ts).
+    // Cached responses are exact only while the revisions stand for the rows (src/server/response-cache.ts):
+    // the organization's, and each table's that the call wrote to.
     expect(after.revision, `a call wrote without raising the organization's revision: ${shown}`).toBeGreaterThan(before.revision);
+    const tables = await tableRevisionsOf(world.tenant.organizationId);
+    for (const key of Object.keys(after) as (keyof Snapshot)[]) {
+      if (key === "revision" || isDeepStrictEqual(after[key], before[key])) continue;
+      const table = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+      expect(tables[table] ?? 0, `a call wrote to ${table} without raising its revision: ${shown}`).toBeGreaterThan(before.revision);
+    }
   }
   expectWellFormed(after);
   world.last = after;

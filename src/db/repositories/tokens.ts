@@ -31,7 +31,7 @@ export async function findActiveTokenNamesLike(db: Db, organizationId: string, n
 /** What authenticating a request needs of a live token and its organization: no more columns. */
 export interface ActiveToken {
   token: Pick<ApiTokenRow, "id" | "role" | "name" | "environmentId">;
-  organization: Pick<OrganizationRow, "id" | "revision">;
+  organization: Pick<OrganizationRow, "id" | "revision" | "tableRevisions">;
 }
 
 /**
@@ -45,7 +45,7 @@ const activeTokensQuery = preparedPerDatabase((db) =>
     .select({
       tokenHash: apiTokens.tokenHash,
       token: { id: apiTokens.id, role: apiTokens.role, name: apiTokens.name, environmentId: apiTokens.environmentId },
-      organization: { id: organizations.id, revision: organizations.revision },
+      organization: { id: organizations.id, revision: organizations.revision, tableRevisions: organizations.tableRevisions },
     })
     .from(apiTokens)
     .innerJoin(organizations, eq(organizations.id, apiTokens.organizationId))
@@ -53,7 +53,7 @@ const activeTokensQuery = preparedPerDatabase((db) =>
     .prepare("active_tokens_by_hashes"),
 );
 
-/** The live tokens with these hashes (a hash without one: absent), with their organizations' ids and revisions. */
+/** The live tokens with these hashes (a hash without one: absent), with their organizations' ids and revisions (and tables' revisions). */
 export async function findActiveTokensByHashes(db: Db, tokenHashes: readonly string[]): Promise<Map<string, ActiveToken>> {
   const rows = await activeTokensQuery(db).execute({ tokenHashes });
   return new Map(rows.map(({ tokenHash, ...found }) => [tokenHash, found]));

@@ -1,0 +1,46 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { getTableName, is } from "drizzle-orm";
+import { PgTable } from "drizzle-orm/pg-core";
+import { LRUCache } from "lru-cache";
+import * as schema from "./schema.js";
+
+/**
+ * Which tables a piece of work read: every statement drizzle runs passes through `noteStatement`
+ * (the database's logger, src/db/client.ts), and the statements run inside `trackingTablesRead`
+ * add the tables they name to its set. What a statement names is found in its text, so the set is
+ * never smaller than what was read: a name in a statement that did not read the table (a column
+ * alias, a string) only adds a table. The response cache keeps a response for as long as the tables
+ * it read are unchanged (src/server/response-cache.ts).
+ */
+const tracked = new AsyncLocalStorage<Set<string>>();
+
+/** Every table of the schema, by its SQL name. */
+export const TABLE_NAMES: readonly string[] = (Object.values(schema) as unknown[])
+  .filter((value): value is PgTable => is(value, PgTable))
+  .map((table) => getTableName(table));
+
+/** A table's name as a word: `journeys` in `"journeys"."id"` or `from journeys`, not in `journey_versions`. */
+const tableName = new RegExp(`(?<![A-Za-z0-9_$])(${TABLE_NAMES.join("|")})(?![A-Za-z0-9_$])`, "g");
+/** The tables a statement names, by its text: the same few hundred texts come back on every request. */
+const namedIn = new LRUCache<string, readonly string[]>({ max: 5_000 });
+
+export function tablesNamedIn(statement: string): readonly string[] {
+  let names = namedIn.get(statement);
+  if (!names) {
+    names = [...new Set(Array.from(statement.matchAll(tableName), (match) => match[1]))];
+    namedIn.set(statement, names);
+  }
+  return names;
+}
+
+/** Runs `work` with `tables` collecting the names of the tables its statements name. */
+export function trackingTablesRead<T>(tables: Set<string>, work: () => T): T {
+  return tracked.run(tables, work);
+}
+
+/** Called with every statement run: adds the tables it names to the tracking work's set, if any. */
+export function noteStatement(statement: string): void {
+  const tables = tracked.getStore();
+  if (!tables) return;
+  for (const name of tablesNamedIn(statement)) tables.add(name);
+}

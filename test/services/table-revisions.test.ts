@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { rowsOf } from "../../src/db/client.js";
+import { TABLE_NAMES, tablesNamedIn } from "../../src/db/read-tracking.js";
+import { applications, journeyDrafts, organizations, variables } from "../../src/db/schema.js";
+import { ensureOrganization } from "../../src/services/tokens.js";
+import { inTransaction } from "../../src/services/transaction.js";
+import { testDatabase } from "../support/database.js";
+
+/**
+ * Table revisions (migration 0015, src/db/repositories/organizations.ts): the response cache keeps a
+ * response while the tables it read are unchanged, so every write to every table must raise that
+ * table's revision as its transaction commits.
+ */
+async function stateOf(organizationId: string) {
+  const { db } = await testDatabase();
+  const [row] = await db
+    .select({ revision: organizations.revision, tables: organizations.tableRevisions })
+    .from(organizations)
+    .where(eq(organizations.id, organizationId));
+  return row;
+}
+
+describe("table revisions", () => {
+  it("has the trigger that notes a write on every table of the schema but organizations, and the schema has every table", async () => {
+    const { db } = await testDatabase();
+    const tables = rowsOf<{ name: string }>(
+      await db.execute(sql`select table_name as name from information_schema.tables where table_schema = 'public' order by 1`),
+    ).map((r) => r.name);
+    expect([...TABLE_NAMES].sort()).toEqual(tables);
+    const triggered = rowsOf<{ name: string }>(
+      await db.execute(sql`
+        select c.relname as name from pg_trigger t join pg_class c on c.oid = t.tgrelid
+        join pg_namespace n on n.oid = c.relnamespace
+        where t.tgname = 'note_table_written' and n.nspname = 'public' and not t.tgisinternal order by 1`),
+    ).map((r) => r.name);
+    expect(triggered).toEqual(tables.filter((t) => t !== "organizations"));
+  });
+
+  it("records each table a committed transaction wrote with the new revision, and nothing of one rolled back", async () => {
+    const { db } = await testDatabase();
+    const { organization } = await ensureOrganization(db, `table revisions ${randomUUID()}`);
+    const start = await stateOf(organization.id);
+    // Creating the organization wrote its environments (the default pipeline).
+    expect(start.tables).toEqual({ environments: start.revision });
+
+    const [app] = await inTransaction(db, organization.id, (tx) =>
+      tx.insert(applications).values({ organizationId: organization.id, name: "One" }).returning(),
+    );
+    const afterInsert = await stateOf(organization.id);
+    expect(afterInsert.revision).toBe(start.revision + 1);
+    expect(afterInsert.tables).toEqual({ environments: start.revision, applications: start.revision + 1 });
+
+    // Two tables in one transaction, one of them by a statement that changed no row.
+    await inTransaction(db, organization.id, async (tx) => {
+      await tx.update(applications).set({ name: "Renamed" }).where(eq(applications.id, app.id));
+      await tx.delete(journeyDrafts).where(eq(journeyDrafts.organizationId, organization.id));
+    });
+    const afterTwo = await stateOf(organization.id);
+    expect(afterTwo.tables).toEqual({
+      environments: start.revision,
+      applications: start.revision + 2,
+      journey_drafts: start.revision + 2,
+    });
+
+    await expect(
+      inTransaction(db, organization.id, async (tx) => {
+        await tx.delete(variables).where(eq(variables.organizationId, organization.id));
+        throw new Error("rolled back");
+      }),
+    ).rejects.toThrow("rolled back");
+    expect(await stateOf(organization.id)).toEqual(afterTwo);
+
+    // A transaction that wrote nothing raises the revision only; the next one starts with nothing noted.
+    await inTransaction(db, organization.id, async () => null);
+    expect(await stateOf(organization.id)).toEqual({ revision: afterTwo.revision + 1, tables: afterTwo.tables });
+  });
+
+  it("names the tables a statement names, by whole words", () => {
+    expect(tablesNamedIn(`select "journey_versions"."id" from "journey_versions" join "journeys" on true`)).toEqual([
+      "journey_versions",
+      "journeys",
+    ]);
+    expect(tablesNamedIn(`select 1 from variables, variable_values`)).toEqual(["variables", "variable_values"]);
+    expect(tablesNamedIn(`select "journeys_x", "xjourneys", "$journeys" from "other"`)).toEqual([]);
+  });
+});
