@@ -124,7 +124,7 @@ function heaviestCommonSubsequence(a: readonly string[], b: readonly string[], w
     }
   }
   const common = new Set<string>();
-  // Stryker disable next-line EqualityOperator: `<=` is equivalent, one step past either end no key matches (a[i] or b[j] is undefined) and the walk ends at the other
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: `<=`, and `i < a.length` → `true`, are equivalent: one step past either end no key matches (a[i] or b[j] is undefined) and the walk ends at the other; the whole condition's `true` and `false` are killed by the tests
   for (let i = 0, j = 0; i < a.length && j < b.length; ) {
     // Keys are unique in each list, so a key both have here is in a heaviest common subsequence
     // from here: one without it cannot use b[j] either, so it is one from (i + 1, j + 1), lighter.

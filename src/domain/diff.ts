@@ -81,6 +81,7 @@ export function* diffApplicationInSteps(from: DiffSide, to: DiffSide, options: D
       drafts.push(draft({ kind: "journey", journeyKey }, "REMOVED", json(t.document), null));
     } else if (f.hash !== t.hash) {
       diffJourney(journeyKey, f.document, t.document, drafts);
+      // Stryker disable next-line UpdateOperator: equivalent, counting down yields after every JOURNEYS_PER_STEP comparisons as well, and a yield only gives the event loop a turn
       if (++compared % JOURNEYS_PER_STEP === 0) yield;
     }
   }
@@ -158,6 +159,7 @@ function diffJourney(journeyKey: string, from: JourneyDocument, to: JourneyDocum
   const removed = new Set<string>();
   let fromCount = 0;
   for (const key in fSteps) {
+    // Stryker disable next-line UpdateOperator: equivalent, the count only serves stepKeysInDisplayOrder's shortcut, whose `false` form is equivalent
     fromCount++;
     if (!has(tSteps, key)) added.add(key);
   }
@@ -165,6 +167,7 @@ function diffJourney(journeyKey: string, from: JourneyDocument, to: JourneyDocum
 
   const stepPath = (stepKey: string) => changePath({ kind: "step", journeyKey, stepKey });
   const additionsReferenced = (step: JourneyStepDefinition, self: string): readonly string[] => {
+    // Stryker disable next-line ConditionalExpression: a shortcut (`false` is equivalent: with no step added, no transition targets one, and the empty list found equals NO_PATHS); `true` is killed by the tests
     if (added.size === 0) return NO_PATHS;
     const paths = new Set<string>();
     for (const outcome in step.transitions) {
@@ -182,6 +185,7 @@ function diffJourney(journeyKey: string, from: JourneyDocument, to: JourneyDocum
     drafts.push(draft({ kind: "order", journeyKey }, "MODIFIED", [...to.order], [...from.order]));
   }
 
+  // Stryker disable next-line ConditionalExpression: a shortcut (`false` is equivalent: removalRequires is read only for a removed step, and with none removed it is never read); `true` is killed by the tests
   const removalRequires = removed.size === 0 ? undefined : referencesToRemoved(journeyKey, to, from, removed);
 
   for (const stepKey of stepKeysInDisplayOrder(from, to, fromCount + removed.size)) {
@@ -417,7 +421,7 @@ function unionKeys(a: object, b: object): string[] {
 }
 
 function compareStrings(a: string, b: string): number {
-  // Stryker disable next-line EqualityOperator: equivalent, V8's sort only asks whether a comparison is below 0
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: equivalent (`a > b` → `a <= b`, `true` or `false`), V8's sort only asks whether a comparison is below 0 and the keys sorted are unique; `a < b`'s forms are killed by the tests
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

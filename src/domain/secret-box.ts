@@ -104,15 +104,14 @@ export class Keyring {
    * of the same value differs — so a variable one can write is no oracle for guessing another's.
    */
   fingerprint(plaintext: string, variableId: string): string {
-    return (
-      createHmac("sha256", this.#fingerprintKey)
-        // Stryker disable next-line StringLiteral: equivalent, hmac.update(text, "") encodes the text as UTF-8, its default (Node 20; a non-ASCII fingerprint is pinned)
-        .update(variableId, "utf8")
-        .update("\u0000")
-        // Stryker disable next-line StringLiteral: equivalent, hmac.update(text, "") encodes the text as UTF-8, its default (Node 20; a non-ASCII fingerprint is pinned)
-        .update(plaintext, "utf8")
-        .digest("hex")
-        .slice(0, 12)
-    );
+    const hmac = createHmac("sha256", this.#fingerprintKey);
+    // One statement per text, so that each disable comment is the statement's own (in the middle of a
+    // chain of calls StrykerJS does not see it).
+    // Stryker disable next-line StringLiteral: equivalent, hmac.update(text, "") encodes the text as UTF-8, its default (Node 20; a non-ASCII fingerprint is pinned)
+    hmac.update(variableId, "utf8");
+    hmac.update("\u0000");
+    // Stryker disable next-line StringLiteral: equivalent, hmac.update(text, "") encodes the text as UTF-8, its default (Node 20; a non-ASCII fingerprint is pinned)
+    hmac.update(plaintext, "utf8");
+    return hmac.digest("hex").slice(0, 12);
   }
 }

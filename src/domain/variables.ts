@@ -118,8 +118,11 @@ export function referencesIn(value: JsonValue, path = ""): { uses: ReferenceUse[
       // Stryker disable next-line ConditionalExpression: `keys.length === 1` → true is equivalent, `whole` is read only for a key, and a single segment that is a key is the only key; the line's other mutants are killed by the tests
       const whole = parsed.segments.length === 1 && keys.length === 1;
       for (const { key } of keys) uses.push({ key, path: at, whole });
-      // Stryker disable next-line ConditionalExpression: `false` is equivalent, an array then takes the object branch, whose Object.entries gives the same indices in order, joined to the same paths; `true` is killed by the tests
-    } else if (Array.isArray(v)) {
+      return;
+    }
+    // (A disable comment is seen before a statement, not before an `else if`.)
+    // Stryker disable next-line ConditionalExpression: `false` is equivalent, an array then takes the object branch, whose Object.entries gives the same indices in order, joined to the same paths; `true` is killed by the tests
+    if (Array.isArray(v)) {
       for (const [index, item] of v.entries()) visit(item, join(at, index));
     } else if (v !== null && typeof v === "object") {
       for (const [key, item] of Object.entries(v)) visit(item, join(at, key));

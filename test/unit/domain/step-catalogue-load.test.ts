@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 /**
  * The step catalogue as it is built when its module loads: the types, their texts, their settings'
@@ -6,7 +6,13 @@ import { describe, expect, it } from "vitest";
  * at its top: a catalogue that fails to build then fails these tests (a test file whose imports
  * throw has no test that fails, so a mutation run would count that catalogue as passing).
  */
-const catalogue = () => import("../../../src/domain/step-catalogue.js");
+const catalogue = () => {
+  // A module of its own for each test: the catalogue computes its JSON Schemas and defaults once
+  // per module, so without this only the first test to ask computed them, and a mutation run,
+  // which runs only the tests that reached a mutant, would not run the tests that check them.
+  vi.resetModules();
+  return import("../../../src/domain/step-catalogue.js");
+};
 
 type Schema = Record<string, any>;
 
@@ -73,6 +79,17 @@ describe("the step catalogue, loaded", () => {
     expect(() => {
       (defaults.identifiers as string[]).push("phone");
     }).toThrow(TypeError);
+  });
+
+  it("describes settings as a client sends them: one with a default is optional and carries it", async () => {
+    const { settingsJsonSchema } = await catalogue();
+    const sms = settingsJsonSchema("SMS_OTP") as Schema;
+    expect(sms.required ?? []).not.toContain("codeLength");
+    expect(sms.required ?? []).not.toContain("ttlSeconds");
+    expect(sms.properties.codeLength.default).toBe(6);
+    const webhook = settingsJsonSchema("WEBHOOK") as Schema;
+    expect(webhook.required).toContain("url");
+    expect(webhook.required).not.toContain("timeoutMs");
   });
 
   it("lists as defaults exactly the settings that have one", async () => {
