@@ -37,7 +37,7 @@ export interface GraphQLHandlerOptions {
   path: string;
   /** Answer introspection queries and serve GraphiQL (default true). */
   introspection?: boolean;
-  /** Cache query responses per audience (organization and role) and organization revision (default true). */
+  /** Cache query responses per audience (organization and role), each while the tables it read are unwritten (default true). */
   responseCache?: boolean;
   /** Open subscriptions allowed per connection, per token and per organization (default SUBSCRIPTION_LIMITS). */
   subscriptionLimits?: { perConnection: number; perToken: number; perOrganization: number };

@@ -58,7 +58,7 @@ export interface Settings {
   databasePoolSize: number;
   /** Answer introspection queries (turn off in production). */
   introspection: boolean;
-  /** Cache query responses per organization revision (exact: any write of the organization ends them). */
+  /** Cache query responses (exact: a write to a table a response read ends it, src/server/response-cache.ts). */
   responseCache: boolean;
   /** Origins browsers may call the API from (CORS); empty: none. */
   corsOrigins: string[];

@@ -113,7 +113,7 @@ export async function issueTokenWithFreeName(
   }
 }
 
-/** Who a bearer secret stands for, and its organization's revision as the secret was checked. */
+/** Who a bearer secret stands for, and its organization's revisions (its own and its tables') as the secret was checked. */
 export interface Authentication {
   actor: Actor;
   /** Raised by every committed write of the organization (see `inTransaction`). */

@@ -15,7 +15,8 @@ export class CommittedRefusal {
 
 /**
  * Runs one use-case of an organization in one transaction: everything it writes commits together
- * or not at all. Its last statement raises the organization's revision, so a response computed
+ * or not at all. Its last statement raises the organization's revision, and records it for each
+ * table the transaction wrote (the tables' triggers noted them), so a response that read one of them
  * before the commit is never taken for a current one (src/server/response-cache.ts). Last, so the
  * organization's row is locked only while the transaction commits: a writer holding it waits for
  * nothing, and no lock order can deadlock on it. Before it, a mutation's transaction appends the
