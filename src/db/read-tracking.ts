@@ -12,7 +12,7 @@ import * as schema from "./schema.js";
  * alias, a string) only adds a table. The response cache keeps a response for as long as the tables
  * it read are unchanged (src/server/response-cache.ts).
  */
-const tracked = new AsyncLocalStorage<Set<string>>();
+const tracked = new AsyncLocalStorage<readonly Set<string>[]>();
 
 /** Every table of the schema, by its SQL name. */
 export const TABLE_NAMES: readonly string[] = (Object.values(schema) as unknown[])
@@ -33,14 +33,28 @@ export function tablesNamedIn(statement: string): readonly string[] {
   return names;
 }
 
-/** Runs `work` with `tables` collecting the names of the tables its statements name. */
+/**
+ * Runs `work` with `tables` collecting the names of the tables its statements name (and the sets of
+ * tracking work it runs inside, if any, too).
+ */
 export function trackingTablesRead<T>(tables: Set<string>, work: () => T): T {
-  return tracked.run(tables, work);
+  return tracked.run([...(tracked.getStore() ?? []), tables], work);
 }
 
-/** Called with every statement run: adds the tables it names to the tracking work's set, if any. */
+/**
+ * Adds tables read elsewhere to the current tracking work's sets: for work that takes the result of
+ * a read another caller ran (a shared read, src/services/read-queue.ts), which its statements did
+ * not reach.
+ */
+export function addTablesRead(tables: Iterable<string>): void {
+  const sets = tracked.getStore();
+  if (!sets) return;
+  for (const name of tables) for (const set of sets) set.add(name);
+}
+
+/** Called with every statement run: adds the tables it names to the tracking work's sets, if any. */
 export function noteStatement(statement: string): void {
-  const tables = tracked.getStore();
-  if (!tables) return;
-  for (const name of tablesNamedIn(statement)) tables.add(name);
+  const sets = tracked.getStore();
+  if (!sets) return;
+  for (const name of tablesNamedIn(statement)) for (const set of sets) set.add(name);
 }

@@ -1,3 +1,5 @@
+import { addTablesRead, trackingTablesRead } from "../db/read-tracking.js";
+
 /**
  * Runs reads at most `perKey` at a time per key and `total` at a time in all, in arrival order
  * (a waiting read of a key with room is never held up by reads of a busy key). Used for the history
@@ -8,8 +10,8 @@ export class ReadQueue {
   private readonly running = new Map<string, number>();
   private runningTotal = 0;
   private readonly waiting: { key: string; start: () => void }[] = [];
-  /** Reads that wait, by key and share: a later identical read joins them. */
-  private readonly sharedWaiting = new Map<string, Promise<unknown>>();
+  /** Reads that wait, by key and share, with the tables they read: a later identical read joins them. */
+  private readonly sharedWaiting = new Map<string, { result: Promise<unknown>; tables: Set<string> }>();
 
   constructor(
     private readonly perKey: number,
@@ -28,13 +30,21 @@ export class ReadQueue {
     }
     const shareKey = share === undefined ? undefined : `${key}\u0000${share}`;
     const joined = shareKey === undefined ? undefined : this.sharedWaiting.get(shareKey);
-    if (joined) return joined as Promise<T>;
+    if (joined) {
+      // The read runs for the caller that started it: its tables are the joiner's too (what the
+      // response cache keeps the joiner's response for, src/db/read-tracking.ts).
+      return joined.result.then((value) => {
+        addTablesRead(joined.tables);
+        return value as T;
+      });
+    }
+    const tables = new Set<string>();
     // Started with its room already taken (see startWaiting).
     const result = new Promise<void>((start) => this.waiting.push({ key, start })).then(() => {
       if (shareKey !== undefined) this.sharedWaiting.delete(shareKey);
-      return this.execute(key, read);
+      return this.execute(key, () => trackingTablesRead(tables, read));
     });
-    if (shareKey !== undefined) this.sharedWaiting.set(shareKey, result);
+    if (shareKey !== undefined) this.sharedWaiting.set(shareKey, { result, tables });
     return result;
   }
 

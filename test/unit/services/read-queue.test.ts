@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { noteStatement, trackingTablesRead } from "../../../src/db/read-tracking.js";
 import { ReadQueue } from "../../../src/services/read-queue.js";
 
 /** A read that finishes when told to, recording that it started. */
@@ -75,7 +76,6 @@ describe("shared reads", () => {
     const joiner = queue.run("a", controlled(log, "joiner").read, "page-1");
     const other = controlled(log, "other");
     const third = queue.run("a", other.read, "page-2");
-    expect(joiner).toBe(second);
     running.finish();
     await settle();
     waiting.finish();
@@ -83,5 +83,28 @@ describe("shared reads", () => {
     other.finish();
     expect(await Promise.all([first, second, joiner, third])).toEqual(["running", "waiting", "waiting", "other"]);
     expect(log).toEqual(["running", "waiting", "other"]);
+  });
+
+  it("gives a joiner the tables the read it joined named, as the response cache needs", async () => {
+    const queue = new ReadQueue(1, 1);
+    const running = controlled([], "running");
+    const first = queue.run("a", running.read);
+    const starterTables = new Set<string>();
+    const joinerTables = new Set<string>();
+    const starter = trackingTablesRead(starterTables, () =>
+      queue.run(
+        "a",
+        async () => {
+          noteStatement(`select "hash" from "journey_heads"`);
+          return "shared";
+        },
+        "diff",
+      ),
+    );
+    const joiner = trackingTablesRead(joinerTables, () => queue.run("a", async () => "never run", "diff"));
+    running.finish();
+    expect(await Promise.all([first, starter, joiner])).toEqual(["running", "shared", "shared"]);
+    expect([...starterTables]).toEqual(["journey_heads"]);
+    expect([...joinerTables]).toEqual(["journey_heads"]);
   });
 });
