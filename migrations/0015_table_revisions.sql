@@ -4,7 +4,7 @@
 -- organization's revision (its last statement, src/db/repositories/organizations.ts) records the
 -- tables noted with the new revision in "table_revisions". No write path can leave a table out.
 -- Every table but "organizations" itself (whose revision is what a response that reads it compares);
--- a table added later gets the trigger too (test/db/table-revisions.test.ts checks).
+-- a table added later gets the trigger too (test/services/table-revisions.test.ts checks).
 ALTER TABLE "organizations" ADD COLUMN "table_revisions" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 CREATE OR REPLACE FUNCTION "note_table_written"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE

@@ -35,7 +35,8 @@ export const organizations = pgTable("organizations", {
   /**
    * Per table of the organization's data, the revision of the last committed write transaction that
    * wrote to it (a table never written is absent). A statement-level trigger on every table notes the
-   * tables a transaction writes; raising the revision records them here (migration 0015). A response
+   * tables a transaction writes (migration 0015); raising the revision records them here, by the
+   * organization's own trigger (migration 0016). A response
    * that read only tables whose entries are unchanged is still exact (src/server/response-cache.ts).
    */
   tableRevisions: jsonb("table_revisions").$type<Record<string, number>>().notNull().default({}),

@@ -171,6 +171,9 @@ export function createGraphQLHandler({
           };
         },
         keepable: (context) => !(context as GraphQLContext).timeDependent,
+        // A RUNTIME read appends its audit event on its own, raising no revision (src/services/runtime.ts):
+        // a response that read the audit log could miss the next one.
+        neverKept: ["audit_events"],
       })
     : null;
 

@@ -27,6 +27,11 @@ export interface ResponseCacheOptions {
    * time as well as on the data (an open promotion request's status), which no revision tracks.
    */
   keepable?: (context: unknown) => boolean;
+  /**
+   * Tables written outside the transactions that raise revisions: a response that read one is never
+   * kept (default none).
+   */
+  neverKept?: readonly string[];
   /** Most responses kept (default 1,000). */
   maxEntries?: number;
   /** Most bytes of JSON kept (default 64 MiB). */
@@ -81,6 +86,7 @@ const revisionOf = (scope: CacheScope, table: string) => (table === "organizatio
 export function useResponseCache({
   scopeOf,
   keepable = () => true,
+  neverKept = [],
   maxEntries = 1_000,
   maxBytes = 64 * 1024 * 1024,
 }: ResponseCacheOptions): ResponseCachePlugin {
@@ -124,6 +130,7 @@ export function useResponseCache({
           toTrack.delete(args.contextValue as object);
           if (!tracked.has(tables)) return;
           if (Symbol.asyncIterator in result || result.errors?.length || !keepable(args.contextValue)) return;
+          if (neverKept.some((table) => tables.has(table))) return;
           // A request that authenticated before another one's write does not replace that one's response.
           const kept = cache.peek(key);
           if (kept && kept.revision > scope.revision) return;

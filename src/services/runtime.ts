@@ -29,7 +29,8 @@ export interface RuntimeConfiguration {
  * The resolved configuration of an application in the RUNTIME token's environment, secrets
  * included — the only way a secret's plaintext leaves the server (DESIGN.md §6). Every read is an
  * audit event naming what was read (the secrets by key, never by value). The event is written on
- * its own, without raising the organization's revision: a read changes nothing the API shows.
+ * its own, without raising the organization's revision: a read changes no configuration, and the
+ * response cache never keeps a response that read the audit log (src/server/graphql-handler.ts).
  */
 export async function runtimeConfiguration(
   db: Db,

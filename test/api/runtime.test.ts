@@ -163,6 +163,15 @@ describe("a RUNTIME token", () => {
     expect(JSON.stringify(server.logs)).not.toContain(SECRET_STAGING);
   });
 
+  it("shows each read in the audit log at once, however often the log was asked before", async () => {
+    const LOG = operation(`query { auditLog(action: "runtimeConfiguration", first: 100) { edges { node { id } } } }`);
+    const count = async () => (await admin.data(LOG)).auditLog.edges.length;
+    const before = await count();
+    expect(await count()).toBe(before);
+    expect((await gql(server.endpoint, runtimeTokens.staging, RUNTIME, { a: catalogue.applicationId })).errors).toBeUndefined();
+    expect(await count()).toBe(before + 1);
+  });
+
   it("reads nothing else: every other query, every mutation and every subscription is FORBIDDEN", async () => {
     const token = runtimeTokens.staging;
     const documents = [

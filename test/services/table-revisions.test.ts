@@ -36,6 +36,12 @@ describe("table revisions", () => {
         where t.tgname = 'note_table_written' and n.nspname = 'public' and not t.tgisinternal order by 1`),
     ).map((r) => r.name);
     expect(triggered).toEqual(tables.filter((t) => t !== "organizations"));
+    const recording = rowsOf<{ name: string }>(
+      await db.execute(sql`
+        select c.relname as name from pg_trigger t join pg_class c on c.oid = t.tgrelid
+        where t.tgname = 'record_tables_written' and not t.tgisinternal`),
+    ).map((r) => r.name);
+    expect(recording).toEqual(["organizations"]);
   });
 
   it("records each table a committed transaction wrote with the new revision, and nothing of one rolled back", async () => {
@@ -75,6 +81,17 @@ describe("table revisions", () => {
     // A transaction that wrote nothing raises the revision only; the next one starts with nothing noted.
     await inTransaction(db, organization.id, async () => null);
     expect(await stateOf(organization.id)).toEqual({ revision: afterTwo.revision + 1, tables: afterTwo.tables });
+
+    // Raised by hand (as an instance of an earlier version does, during a rolling deploy): recorded all the same.
+    await db.transaction(async (tx) => {
+      await tx.insert(variables).values({ organizationId: organization.id, key: "by.hand", kind: "STRING" });
+      await tx
+        .update(organizations)
+        .set({ revision: sql`${organizations.revision} + 1` })
+        .where(eq(organizations.id, organization.id));
+    });
+    const byHand = await stateOf(organization.id);
+    expect(byHand).toEqual({ revision: afterTwo.revision + 2, tables: { ...afterTwo.tables, variables: afterTwo.revision + 2 } });
   });
 
   it("names the tables a statement names, by whole words", () => {

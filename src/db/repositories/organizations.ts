@@ -13,24 +13,15 @@ export async function insertOrganization(db: Db, name: string): Promise<Organiza
   return row;
 }
 
-/** The transaction-local setting in which the tables' triggers note what it wrote (migration 0015). */
-export const TABLES_WRITTEN_SETTING = "journey_promotion.tables_written";
-
 /**
- * One more committed write transaction of the organization (see `inTransaction`): raises its revision
- * and records the new revision for every table the transaction wrote so far, as noted by the tables'
- * triggers (`table_revisions`; the setting holds `,table,table,`).
+ * One more committed write transaction of the organization (see `inTransaction`). The organization's
+ * trigger (migration 0016) records the new revision for every table the transaction wrote so far, as
+ * the tables' triggers noted them (migration 0015): `table_revisions`.
  */
 export async function raiseOrganizationRevision(db: Db, organizationId: string): Promise<void> {
   await db
     .update(organizations)
-    .set({
-      revision: sql`${organizations.revision} + 1`,
-      tableRevisions: sql`${organizations.tableRevisions} || coalesce((
-        select jsonb_object_agg(written.name, ${organizations.revision} + 1)
-        from unnest(string_to_array(current_setting(${TABLES_WRITTEN_SETTING}, true), ',')) as written(name)
-        where written.name <> ''), '{}'::jsonb)`,
-    })
+    .set({ revision: sql`${organizations.revision} + 1` })
     .where(eq(organizations.id, organizationId));
 }
 
