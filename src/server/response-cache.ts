@@ -63,7 +63,8 @@ const revisionOf = (scope: CacheScope, table: string) => (table === "organizatio
 /**
  * Query responses, cached per audience and kept for as long as the tables each one read are
  * unchanged. Every write transaction records, as it commits, the organization's new revision for
- * each table it wrote (`inTransaction`; the tables' triggers note what it wrote, migration 0015), on
+ * each table it wrote (`inTransaction`; the tables' triggers note what it wrote and the organization's
+ * records it, migrations 0015 and 0016), on
  * whichever instance it runs, and every request reads those revisions with its token. Executing a
  * query records which tables its statements read (src/db/read-tracking.ts). A response is then
  * exact for every request that authenticated while those tables had the revisions they had as the

@@ -42,6 +42,19 @@ const LOGIN_PASSWORD = operation(`query Login($journey: ID!, $env: ID!) {
   node(id: $journey) { ... on Journey { configuration(environmentId: $env) { version
     steps { key settings } } } } }`);
 
+/** The login journey's password step with this minimum length: a draft edit of the demo journey. */
+const passwordStep = (minLength: number) => ({
+  key: "password",
+  type: "PASSWORD",
+  name: "Password",
+  enabled: true,
+  settings: { minLength },
+  transitions: [
+    { outcome: "success", to: "email-otp" },
+    { outcome: "failure", to: "DENY" },
+  ],
+});
+
 interface World {
   tenant: Tenant;
   admin: Api;
@@ -107,17 +120,7 @@ describe("the query response cache", () => {
     expect(password(await viewerTwo.data(LOGIN_PASSWORD, variables))).toBe(initial);
 
     const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.catalogue.environments.development };
-    const step = {
-      key: "password",
-      type: "PASSWORD",
-      name: "Password",
-      enabled: true,
-      settings: { minLength: initial! + 3 },
-      transitions: [
-        { outcome: "success", to: "email-otp" },
-        { outcome: "failure", to: "DENY" },
-      ],
-    };
+    const step = passwordStep(initial! + 3);
     const editor = apiAs(two.endpoint, w.tenant, "EDITOR");
     const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step } })).saveJourneyStep.draft;
     // A draft is not a version yet: both instances answer (and cache) the unchanged configuration…
@@ -138,18 +141,7 @@ describe("the query response cache", () => {
     const editor = apiAs(two.endpoint, w.tenant, "EDITOR");
     const first = await dashboard(one, w);
     expect((await dashboard(two, w)).data).toEqual(first.data);
-    const step = {
-      key: "password",
-      type: "PASSWORD",
-      name: "Password",
-      enabled: true,
-      settings: { minLength: 19 },
-      transitions: [
-        { outcome: "success", to: "email-otp" },
-        { outcome: "failure", to: "DENY" },
-      ],
-    };
-    const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step } })).saveJourneyStep.draft;
+    const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step: passwordStep(19) } })).saveJourneyStep.draft;
     // A draft is no version: both instances answer from their caches, with only the token read.
     for (const server of [one, two]) {
       const again = await countQueries(() => dashboard(server, w));
