@@ -4,7 +4,7 @@ import { type Database, openDatabase, rowsOf } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
-import { SAVE, SAVE_STEP } from "../support/documents.js";
+import { passwordStep, SAVE, SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createApiToken, createCatalogueWithStaging, localIdOf, operation } from "../support/fixtures.js";
 import { client } from "../support/graphql.js";
 import { holdOpen } from "../support/locks.js";
@@ -150,18 +150,6 @@ async function setPolicy(w: World, requiredApprovals: number, expiresAfterHours 
     expiresAfterHours,
   });
 }
-
-const passwordStep = (minLength: number) => ({
-  key: "password",
-  type: "PASSWORD",
-  name: "Password",
-  enabled: true,
-  settings: { minLength },
-  transitions: [
-    { outcome: "success", to: "email-otp" },
-    { outcome: "failure", to: "DENY" },
-  ],
-});
 
 const loginInDevelopment = (w: World) => ({ journeyId: w.catalogue.journeys.login, environmentId: w.env.development });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { passwordStep } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createApiToken, createCatalogue, createClient, operation } from "../support/fixtures.js";
 import { client } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -57,18 +58,6 @@ async function world(): Promise<World> {
   });
   return { tenant, admin, catalogue };
 }
-
-const passwordStep = (minLength: number) => ({
-  key: "password",
-  type: "PASSWORD",
-  name: "Password",
-  enabled: true,
-  settings: { minLength },
-  transitions: [
-    { outcome: "success", to: "email-otp" },
-    { outcome: "failure", to: "DENY" },
-  ],
-});
 
 /** Edits and saves the login journey in development as `api`; returns the draft and the version it answered. */
 async function editAndSave(w: World, api: Api, minLength: number) {

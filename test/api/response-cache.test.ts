@@ -10,7 +10,7 @@ import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type CacheScope, useResponseCache } from "../../src/server/response-cache.js";
 import { countQueries, databaseUrl, testDatabase } from "../support/database.js";
-import { SAVE, SAVE_STEP } from "../support/documents.js";
+import { passwordStep, SAVE, SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createApiToken, createApplication, createCatalogue, operation } from "../support/fixtures.js";
 import { client, gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -41,19 +41,6 @@ const DASHBOARD = operation(`query Dashboard($env: ID!) {
 const LOGIN_PASSWORD = operation(`query Login($journey: ID!, $env: ID!) {
   node(id: $journey) { ... on Journey { configuration(environmentId: $env) { version
     steps { key settings } } } } }`);
-
-/** The login journey's password step with this minimum length: a draft edit of the demo journey. */
-const passwordStep = (minLength: number) => ({
-  key: "password",
-  type: "PASSWORD",
-  name: "Password",
-  enabled: true,
-  settings: { minLength },
-  transitions: [
-    { outcome: "success", to: "email-otp" },
-    { outcome: "failure", to: "DENY" },
-  ],
-});
 
 interface World {
   tenant: Tenant;

@@ -44,17 +44,4 @@ export function recordingFetch(): { fetch: typeof fetch; sent: SentRequest[] } {
   return { fetch: recording, sent };
 }
 
-/** The login journey's password step with a given minimum length (development's edit in the tests). */
-export function passwordStep(minLength: number) {
-  return {
-    key: "password",
-    type: "PASSWORD",
-    name: "Password",
-    enabled: true,
-    settings: { minLength },
-    transitions: [
-      { outcome: "success", to: "email-otp" },
-      { outcome: "failure", to: "DENY" },
-    ],
-  };
-}
+export { passwordStep } from "../support/documents.js";

@@ -68,3 +68,16 @@ export const UPDATE_CLIENT = operation(`
     updateClient(input: $input) { __typename ... on Error { code message } }
   }
 `);
+
+/** The login journey's password step (of the demo document) with a given minimum length: the edit tests make. */
+export const passwordStep = (minLength: number) => ({
+  key: "password",
+  type: "PASSWORD",
+  name: "Password",
+  enabled: true,
+  settings: { minLength },
+  transitions: [
+    { outcome: "success", to: "email-otp" },
+    { outcome: "failure", to: "DENY" },
+  ],
+});
