@@ -164,7 +164,6 @@ export function createGraphQLHandler({
           // A RUNTIME token's reads hold secrets and are audited one by one: never kept.
           if (organizationRevision === undefined || tableRevisions === undefined || actor.role === "RUNTIME") return null;
           return {
-            organization: actor.organizationId,
             audience: audienceOf(context),
             revision: organizationRevision,
             tables: tableRevisions,

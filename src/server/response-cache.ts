@@ -6,9 +6,7 @@ import { documentNumber } from "./document-number.js";
 
 /** What a cached response is exact for: whom it is for and the state of its organization's data. */
 export interface CacheScope {
-  /** The organization whose data the response shows. */
-  organization: string;
-  /** Whom it is for: callers of one audience get the same response to the same request. */
+  /** Whom it is for (the organization and role): callers of one audience get the same response to the same request. */
   audience: string;
   /** The organization's revision read as the caller was authenticated, in the same statement. */
   revision: number;

@@ -231,7 +231,11 @@ describe("what the response cache keeps", () => {
           value: {
             type: GraphQLString,
             args: { name: { type: GraphQLString }, reads: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) } },
-            resolve: async (_root, args: { name?: string; reads?: string[] }, context: { scope: CacheScope }) => {
+            resolve: async (
+              _root,
+              args: { name?: string; reads?: string[] },
+              context: { scope: CacheScope & { organization: string } },
+            ) => {
               executions++;
               for (const table of args.reads ?? []) {
                 await Promise.resolve();
