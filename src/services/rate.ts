@@ -1,8 +1,9 @@
 /**
  * Token buckets by key. A bucket starts full (`capacity`) and refills at `perSecond`. `take` waits
  * until the bucket holds what is taken (a take larger than what is left reserves it ahead, so later
- * takers wait behind it, in order); `charge` takes without waiting, and `wait` tells how long until
- * a bucket holds one again. A bucket full again is forgotten: idle keys hold nothing.
+ * takers wait behind it, in order; a taker that gives up puts back what it took); `charge` takes
+ * without waiting, and `wait` tells how long until a bucket holds one again. A bucket full again is
+ * forgotten: idle keys hold nothing.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -12,16 +13,34 @@ export class TokenBuckets {
     private readonly perSecond: number,
   ) {}
 
-  /** Resolves once `amount` is taken from the key's bucket: at once while it holds enough. */
-  async take(key: string, amount: number): Promise<void> {
+  /**
+   * Resolves once `amount` is taken from the key's bucket: at once while it holds enough. When
+   * `signal` aborts first (the taker left), it resolves then and puts the amount back, so that
+   * takers behind it do not wait for what nobody uses.
+   */
+  async take(key: string, amount: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return;
     const tokens = this.charge(key, amount);
-    if (tokens < 0) await new Promise((resolve) => setTimeout(resolve, (-tokens / this.perSecond) * 1000));
+    if (tokens >= 0) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", gaveUp);
+        resolve();
+      };
+      const gaveUp = () => {
+        this.charge(key, -amount);
+        done();
+      };
+      const timer = setTimeout(done, (-tokens / this.perSecond) * 1000);
+      signal?.addEventListener("abort", gaveUp, { once: true });
+    });
   }
 
-  /** Takes `amount` at once, even below empty; returns what the bucket holds then. */
+  /** Takes `amount` at once, even below empty (a negative amount puts back, up to full); returns what the bucket holds then. */
   charge(key: string, amount: number): number {
     const bucket = this.refilled(key);
-    bucket.tokens -= amount;
+    bucket.tokens = Math.min(this.capacity, bucket.tokens - amount);
     this.buckets.set(key, bucket);
     setTimeout(() => this.forgetIfFull(key), ((this.capacity - bucket.tokens) / this.perSecond) * 1000 + 1).unref();
     return bucket.tokens;

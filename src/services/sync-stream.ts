@@ -8,6 +8,8 @@ import type { TokenBuckets } from "./rate.js";
 import type { ReadQueue } from "./read-queue.js";
 
 const CATCH_UP_PAGE = 500;
+/** History events delivered between two turns of the event loop. */
+const DELIVERY_SLICE = 50;
 
 /** A persisted event: numbered per organization (`seq`), gapless, in commit order. */
 export interface NumberedEvent {
@@ -58,28 +60,47 @@ export function eventStream<E extends NumberedEvent>(
     const stopLive = hub.listen(source.topic, (event) => (caughtUp ? deliver(event as unknown as E) : early.push(event as unknown as E)));
     const stopRevoked = hub.listen(`revoked:${actor.tokenId}`, () => stop());
     const stopGone = source.filteredOn.map((id) => hub.listen(`gone:${id}`, () => stop()));
+    // The subscriber left: its waits for history and for the rate end, and give back their place.
+    const left = new AbortController();
     let stopped = false;
-    void stop.then(() => (stopped = true));
+    void stop.then(() => {
+      stopped = true;
+      left.abort();
+    });
     try {
       if (after !== undefined) {
         // Page by page, queued with the organization's other history reads; a subscriber that
-        // left stops its catch-up at the next page.
+        // left stops its catch-up at once.
         for (let page: E[] = []; !stopped; ) {
           // Subscribers resuming alike share one read, and so the same rows: each event then
           // executes once for all of them (src/server/shared-events.ts).
           const after = last;
-          page = await historyReads.run(
-            actor.organizationId,
-            () => source.history(after, CATCH_UP_PAGE),
-            JSON.stringify([source.topic, source.readKey, after]),
-          );
-          // Delivered at the organization's history rate: a flood of resumes is served, slowly.
-          await historyRate.take(actor.organizationId, page.length);
-          if (stopped) break;
+          const read = await historyReads
+            .run(
+              actor.organizationId,
+              () => source.history(after, CATCH_UP_PAGE),
+              JSON.stringify([source.topic, source.readKey, after]),
+              left.signal,
+            )
+            .catch((error: unknown) => {
+              if (left.signal.aborted) return null;
+              throw error;
+            });
+          if (!read || stopped) break;
+          page = read;
           onHistoryPage(page);
-          for (const event of page) {
-            last = event.seq;
-            await push(event);
+          // Delivered at the organization's history rate, a slice at a time with a turn of the
+          // event loop between slices: a flood of resumes is served, slowly, and a page's
+          // deliveries never hold the thread for long.
+          for (let start = 0; start < page.length && !stopped; start += DELIVERY_SLICE) {
+            const slice = page.slice(start, start + DELIVERY_SLICE);
+            await historyRate.take(actor.organizationId, slice.length, left.signal);
+            if (stopped) break;
+            for (const event of slice) {
+              last = event.seq;
+              await push(event);
+            }
+            await new Promise<void>((resolve) => setImmediate(resolve));
           }
           if (page.length < CATCH_UP_PAGE) break;
         }

@@ -25,4 +25,26 @@ describe("token buckets", () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(buckets.size).toBe(0);
   });
+
+  it("lets a taker that gives up go at once and puts back what it took, so the taker behind waits less", async () => {
+    const buckets = new TokenBuckets(10, 100);
+    await buckets.take("a", 10);
+    const leaving = new AbortController();
+    const started = performance.now();
+    // 50 tokens ahead: half a second.
+    const left = buckets.take("a", 50, leaving.signal);
+    leaving.abort();
+    await left;
+    expect(performance.now() - started).toBeLessThan(50);
+    // Only its own 5 tokens to wait for: about 50 ms, not 550.
+    await buckets.take("a", 5);
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(40);
+    expect(waited).toBeLessThan(400);
+  });
+
+  it("puts back no more than makes the bucket full", async () => {
+    const buckets = new TokenBuckets(10, 1);
+    expect(buckets.charge("a", -100)).toBe(10);
+  });
 });

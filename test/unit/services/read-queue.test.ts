@@ -108,3 +108,64 @@ describe("shared reads", () => {
     expect([...joinerTables]).toEqual(["journey_heads"]);
   });
 });
+
+describe("callers that leave", () => {
+  it("takes a waiting read out of the queue once every caller of it has left, and runs the next", async () => {
+    const queue = new ReadQueue(1, 1);
+    const log: string[] = [];
+    const running = controlled(log, "running");
+    const first = queue.run("a", running.read);
+    const starter = new AbortController();
+    const joiner = new AbortController();
+    const left = queue.run("a", controlled(log, "left").read, "page-1", starter.signal);
+    const joined = queue.run("a", controlled(log, "left").read, "page-1", joiner.signal);
+    const next = controlled(log, "next");
+    const after = queue.run("a", next.read);
+    starter.abort(new Error("gone"));
+    await expect(left).rejects.toThrow("gone");
+    // One caller still wants it: it stays.
+    expect(queue.queued).toBe(2);
+    joiner.abort(new Error("gone too"));
+    await expect(joined).rejects.toThrow("gone too");
+    expect(queue.queued).toBe(1);
+    running.finish();
+    await settle();
+    next.finish();
+    expect(await Promise.all([first, after])).toEqual(["running", "next"]);
+    expect(log).toEqual(["running", "next"]);
+  });
+
+  it("gives the others their result when one caller of a shared read leaves", async () => {
+    const queue = new ReadQueue(1, 1);
+    const running = controlled([], "running");
+    const first = queue.run("a", running.read);
+    const leaving = new AbortController();
+    const shared = controlled([], "shared");
+    const starter = queue.run("a", shared.read, "page-1", leaving.signal);
+    const joiner = queue.run("a", async () => "never run", "page-1", new AbortController().signal);
+    leaving.abort(new Error("gone"));
+    await expect(starter).rejects.toThrow("gone");
+    running.finish();
+    await settle();
+    shared.finish();
+    expect(await Promise.all([first, joiner])).toEqual(["running", "shared"]);
+  });
+
+  it("refuses at once a caller that has already left", async () => {
+    const queue = new ReadQueue(1, 1);
+    const left = new AbortController();
+    left.abort(new Error("gone"));
+    let ran = false;
+    await expect(
+      queue.run(
+        "a",
+        async () => {
+          ran = true;
+        },
+        undefined,
+        left.signal,
+      ),
+    ).rejects.toThrow("gone");
+    expect(ran).toBe(false);
+  });
+});
