@@ -12,7 +12,23 @@ import * as schema from "./schema.js";
  * alias, a string) only adds a table. The response cache keeps a response for as long as the tables
  * it read are unchanged (src/server/response-cache.ts).
  */
-const tracked = new AsyncLocalStorage<readonly Set<string>[]>();
+const tracked = new AsyncLocalStorage<Tracking>();
+
+interface Tracking {
+  /** The sets the names go to: the tracking work's, and the work's it runs inside. */
+  sets: readonly Set<string>[];
+  /** Tables whose statements here read only some partitions: their names, instead of the table's. */
+  partitions?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * The name under which a partition of a table is revised: `journey_heads@<environment id>` for one
+ * environment's rows, `journey_heads@inserted-or-deleted` for which rows exist (migration 0017).
+ */
+export const partitionName = (table: string, partition: string) => `${table}@${partition}`;
+
+/** The partition revised whenever a row of the table is inserted or deleted, whatever its environment. */
+export const ROWS_INSERTED_OR_DELETED = "inserted-or-deleted";
 
 /** Every table of the schema, by its SQL name. */
 export const TABLE_NAMES: readonly string[] = (Object.values(schema) as unknown[])
@@ -38,7 +54,24 @@ export function tablesNamedIn(statement: string): readonly string[] {
  * tracking work it runs inside, if any, too).
  */
 export function trackingTablesRead<T>(tables: Set<string>, work: () => T): T {
-  return tracked.run([...(tracked.getStore() ?? []), tables], work);
+  const outer = tracked.getStore();
+  return tracked.run({ sets: [...(outer?.sets ?? []), tables], partitions: outer?.partitions }, work);
+}
+
+/**
+ * Runs `read`, whose statements read of each table named in `partitions` only the rows of those
+ * partitions (migration 0017: `journey_heads` and `journey_versions` by environment, and
+ * ROWS_INSERTED_OR_DELETED for a read of which rows exist), so that they count as reads of those
+ * partitions instead of the whole table: a write to another environment's rows leaves them exact.
+ * Only for statements that read nothing else of those tables.
+ */
+export function readingPartitions<T>(partitions: Readonly<Record<string, readonly string[]>>, read: () => T): T {
+  const outer = tracked.getStore();
+  if (!outer) return read();
+  const named = Object.fromEntries(
+    Object.entries(partitions).map(([table, parts]) => [table, parts.map((part) => partitionName(table, part))]),
+  );
+  return tracked.run({ sets: outer.sets, partitions: { ...outer.partitions, ...named } }, read);
 }
 
 /**
@@ -47,14 +80,19 @@ export function trackingTablesRead<T>(tables: Set<string>, work: () => T): T {
  * not reach.
  */
 export function addTablesRead(tables: Iterable<string>): void {
-  const sets = tracked.getStore();
+  const sets = tracked.getStore()?.sets;
   if (!sets) return;
   for (const name of tables) for (const set of sets) set.add(name);
 }
 
-/** Called with every statement run: adds the tables it names to the tracking work's sets, if any. */
+/**
+ * Called with every statement run: adds the tables it names (or the partitions read of them) to the
+ * tracking work's sets, if any.
+ */
 export function noteStatement(statement: string): void {
-  const sets = tracked.getStore();
-  if (!sets) return;
-  for (const name of tablesNamedIn(statement)) for (const set of sets) set.add(name);
+  const store = tracked.getStore();
+  if (!store) return;
+  for (const table of tablesNamedIn(statement)) {
+    for (const name of store.partitions?.[table] ?? [table]) for (const set of store.sets) set.add(name);
+  }
 }

@@ -68,7 +68,10 @@ const revisionOf = (scope: CacheScope, table: string) => (table === "organizatio
  * exact for every request that authenticated while those tables had the revisions they had as the
  * response's own request authenticated: each of its reads came after that, so a write to one of them
  * since would have raised that table's revision. A draft saved or a variable set leaves a dashboard
- * that reads neither in the cache; a promotion, which writes journeys' heads, does not.
+ * that reads neither in the cache. Journey heads and versions are revised per environment as well
+ * (migration 0017), and the reads of some environments' rows record those only: a journey saved in
+ * development leaves a dashboard of production's configurations in the cache; a promotion into
+ * production does not.
  *
  * A response holds no older data than its request's revisions: a write committed while it ran may
  * show in it, which is as new as any later request may see. So a response replaces an older one of

@@ -10,8 +10,17 @@ import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type CacheScope, useResponseCache } from "../../src/server/response-cache.js";
 import { countQueries, databaseUrl, testDatabase } from "../support/database.js";
-import { passwordStep, SAVE, SAVE_STEP } from "../support/documents.js";
-import { type Api, apiAs, type Catalogue, createApiToken, createApplication, createCatalogue, operation } from "../support/fixtures.js";
+import { PROMOTE_NOW, passwordStep, SAVE, SAVE_STEP } from "../support/documents.js";
+import {
+  type Api,
+  apiAs,
+  type Catalogue,
+  createApiToken,
+  createApplication,
+  createCatalogue,
+  createClient,
+  operation,
+} from "../support/fixtures.js";
 import { client, gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -144,6 +153,54 @@ describe("the query response cache", () => {
       expect(withoutTokenReads(after.queries).length).toBeGreaterThan(0);
       const login = after.result.data.applications.edges[0].node.journeys.find((j: { key: string }) => j.key === "login");
       expect(login.configuration.version).toBe(2);
+    }
+  });
+
+  it("keeps a dashboard of one environment's configurations through a journey saved in another, and not through a promotion into it", async () => {
+    const w = await world("cache-environments");
+    await createClient(w.admin, {
+      applicationId: w.catalogue.applicationId,
+      environmentId: w.catalogue.environments.staging,
+      databaseId: w.catalogue.databases.staging,
+    });
+    const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.catalogue.environments.development };
+    const editor = apiAs(two.endpoint, w.tenant, "EDITOR");
+    const staging = (server: TestServer) =>
+      gql(server.endpoint, w.tenant.tokens.VIEWER, DASHBOARD, { env: w.catalogue.environments.staging });
+    const loginOf = (result: { data?: any }) =>
+      result.data.applications.edges[0].node.journeys.find((j: { key: string }) => j.key === "login").configuration;
+    const first = await staging(one);
+    expect(loginOf(first).version).toBe(1);
+    expect((await staging(two)).data).toEqual(first.data);
+    // A new version in development: development's heads and versions are written, staging's are not.
+    const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step: passwordStep(21) } })).saveJourneyStep.draft;
+    expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe(
+      "SaveJourneySuccess",
+    );
+    for (const server of [one, two]) {
+      const again = await countQueries(() => staging(server));
+      expect(again.result.data).toEqual(first.data);
+      expect(withoutTokenReads(again.queries)).toEqual([]);
+    }
+    // Development's own dashboard shows the new version at once.
+    const development = await dashboard(one, w);
+    expect(development.data.applications.edges[0].node.journeys.find((j: { key: string }) => j.key === "login").configuration.version).toBe(
+      2,
+    );
+    // Promoted into staging: staging's heads are written, and both instances execute and show it.
+    const promoter = apiAs(one.endpoint, w.tenant, "PROMOTER");
+    const promoted = await promoter.data(PROMOTE_NOW, {
+      input: {
+        applicationId: w.catalogue.applicationId,
+        fromEnvironmentId: ids.environmentId,
+        toEnvironmentId: w.catalogue.environments.staging,
+      },
+    });
+    expect(promoted.promoteNow.__typename).toBe("PromoteNowSuccess");
+    for (const server of [one, two]) {
+      const after = await countQueries(() => staging(server));
+      expect(withoutTokenReads(after.queries).length).toBeGreaterThan(0);
+      expect(loginOf(after.result).hash).not.toBe(loginOf(first).hash);
     }
   });
 

@@ -58,8 +58,23 @@ export function draftEdit(seed: DashboardSeed, n: number): string {
     ],
   };
   return JSON.stringify({
-    query: `mutation Edit($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { __typename } }`,
+    query: `mutation Edit($input: SaveJourneyStepInput!) { saveJourneyStep(input: $input) { __typename ... on SaveJourneyStepSuccess { draft { revision } } } }`,
     variables: { input: { journeyId: seed.journeyId, environmentId: seed.developmentId, step } },
+  });
+}
+
+/**
+ * Saving the draft of a draft edit (the edit's answer names its revision) as the journey's next
+ * version in development: development's heads and versions change; the dashboard of production's
+ * configurations reads neither (migration 0017).
+ */
+export function journeySave(seed: DashboardSeed, editAnswer: string): string {
+  const revision = (JSON.parse(editAnswer) as { data?: { saveJourneyStep?: { draft?: { revision?: number } } } }).data?.saveJourneyStep
+    ?.draft?.revision;
+  if (revision === undefined) throw new Error(`a draft edit answered ${editAnswer}`);
+  return JSON.stringify({
+    query: `mutation Save($input: SaveJourneyInput!) { saveJourney(input: $input) { __typename } }`,
+    variables: { input: { journeyId: seed.journeyId, environmentId: seed.developmentId, draftRevision: revision, comment: "bench" } },
   });
 }
 

@@ -14,6 +14,7 @@ import {
   draftEdit,
   ENVIRONMENT_KEYS,
   JOURNEYS,
+  journeySave,
   PAGE_SIZE,
   seedDashboard,
   validateDashboard,
@@ -28,6 +29,8 @@ const TARGET_RATIO = 0.3;
 const AFTER_WRITES_TARGET = 0.25;
 /** Draft edits, each followed by a dashboard and a ceiling request, one at a time. */
 const ALTERNATIONS = 200;
+/** Journeys saved in development (each a draft edit and its save), each followed by a dashboard and a ceiling request. */
+const SAVES = 100;
 
 /**
  * The same load for every measurement, each after its own warm-up. autocannon runs in a worker thread so
@@ -142,6 +145,21 @@ export async function runDashboardBench(): Promise<Figures> {
     }
     afterEditMs /= ALTERNATIONS;
     sequentialCeilingMs /= ALTERNATIONS;
+    // A journey saved in development before each dashboard of production's configurations: a new
+    // version and head in development, which the dashboard does not read (migration 0017), so it
+    // stays exact; `{ __typename }` in the same rounds.
+    let afterSaveMs = 0;
+    let saveCeilingMs = 0;
+    for (let i = 0; i < SAVES; i++) {
+      const saved = await post(journeySave(seed, await post(draftEdit(seed, ALTERNATIONS + i + 1))));
+      if (!saved.includes('"SaveJourneySuccess"')) throw new Error(`a save answered ${saved}`);
+      const after = await timed(dashboardBody);
+      if (after.text !== expectedDashboard) throw new Error("a dashboard after a save in development answered differently");
+      afterSaveMs += after.ms;
+      saveCeilingMs += (await timed(ceilingBody)).ms;
+    }
+    afterSaveMs /= SAVES;
+    saveCeilingMs /= SAVES;
     const ceiling = await measure("ceiling", ceilingBody, expectedCeiling);
 
     const ratio = dashboard.result.requests.average / ceiling.result.requests.average;
@@ -161,8 +179,11 @@ export async function runDashboardBench(): Promise<Figures> {
       "dashboard right after a draft edit mean ms (one connection)": round(afterEditMs, 2),
       "ceiling mean ms (one connection, same rounds)": round(sequentialCeilingMs, 2),
       "after a draft edit/ceiling %": round((sequentialCeilingMs / afterEditMs) * 100),
+      "dashboard right after a journey saved in development mean ms (one connection)": round(afterSaveMs, 2),
+      "ceiling mean ms (one connection, same rounds as the saves)": round(saveCeilingMs, 2),
+      "after a save in development/ceiling %": round((saveCeilingMs / afterSaveMs) * 100),
       "after writes target %": AFTER_WRITES_TARGET * 100,
-      "meets after writes target": sequentialCeilingMs / afterEditMs >= AFTER_WRITES_TARGET,
+      "meets after writes target": Math.min(sequentialCeilingMs / afterEditMs, saveCeilingMs / afterSaveMs) >= AFTER_WRITES_TARGET,
       "SQL statements per dashboard request": cachedStatements.average,
       "SQL statements per uncached dashboard request": statements,
       "dashboard response KiB": round(Buffer.byteLength(expectedDashboard) / 1024),

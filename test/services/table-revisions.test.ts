@@ -2,9 +2,22 @@ import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/client.js";
-import { TABLE_NAMES, tablesNamedIn } from "../../src/db/read-tracking.js";
-import { applications, journeyDrafts, organizations, variables } from "../../src/db/schema.js";
-import { ensureOrganization } from "../../src/services/tokens.js";
+import {
+  noteStatement,
+  ROWS_INSERTED_OR_DELETED,
+  readingPartitions,
+  TABLE_NAMES,
+  tablesNamedIn,
+  trackingTablesRead,
+} from "../../src/db/read-tracking.js";
+import { listEnvironments } from "../../src/db/repositories/environments.js";
+import { applications, journeyDrafts, journeyHeads, organizations, variables } from "../../src/db/schema.js";
+import type { Actor } from "../../src/services/actor.js";
+import { createApplication } from "../../src/services/applications.js";
+import { createClient } from "../../src/services/clients.js";
+import { createDatabase } from "../../src/services/environments.js";
+import { createJourney } from "../../src/services/journeys.js";
+import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
 import { inTransaction } from "../../src/services/transaction.js";
 import { testDatabase } from "../support/database.js";
 
@@ -92,6 +105,62 @@ describe("table revisions", () => {
     });
     const byHand = await stateOf(organization.id);
     expect(byHand).toEqual({ revision: afterTwo.revision + 2, tables: { ...afterTwo.tables, variables: afterTwo.revision + 2 } });
+  });
+
+  it("records, for journey heads and versions, the environment of each row written, and whether a row came or went", async () => {
+    const { db } = await testDatabase();
+    const { organization } = await ensureOrganization(db, `row revisions ${randomUUID()}`);
+    const admin = await issueToken(db, { organizationId: organization.id, name: "admin", role: "ADMIN" });
+    const actor: Actor = { organizationId: organization.id, tokenId: admin.apiToken.id, role: "ADMIN", name: "admin" };
+    const [development, staging] = await listEnvironments(db, organization.id);
+    const database = await createDatabase(db, actor, { environmentId: development.id, name: "users" });
+    const application = await createApplication(db, actor, { name: "One" });
+    await createClient(db, actor, {
+      applicationId: application.id,
+      environmentId: development.id,
+      databaseId: database.id,
+      redirectUris: [],
+      allowedOrigins: [],
+    });
+    const journey = await createJourney(db, actor, { applicationId: application.id, key: "login", name: "Login", type: "LOGIN" });
+    const created = await stateOf(organization.id);
+    expect(created.tables).toMatchObject({
+      journey_heads: created.revision,
+      [`journey_heads@${development.id}`]: created.revision,
+      [`journey_heads@${ROWS_INSERTED_OR_DELETED}`]: created.revision,
+      [`journey_versions@${development.id}`]: created.revision,
+    });
+    expect(created.tables[`journey_heads@${staging.id}`]).toBeUndefined();
+
+    // A head changed in place: its environment's rows, and no row came or went.
+    await inTransaction(db, organization.id, (tx) =>
+      tx
+        .update(journeyHeads)
+        .set({ hash: sql`${journeyHeads.hash}` })
+        .where(eq(journeyHeads.journeyId, journey.id)),
+    );
+    const updated = await stateOf(organization.id);
+    expect(updated.tables[`journey_heads@${development.id}`]).toBe(created.revision + 1);
+    expect(updated.tables[`journey_heads@${ROWS_INSERTED_OR_DELETED}`]).toBe(created.revision);
+    expect(updated.tables[`journey_versions@${development.id}`]).toBe(created.revision);
+
+    // Deleted (as retiring a journey does): its environment's rows, and which rows exist.
+    await inTransaction(db, organization.id, (tx) => tx.delete(journeyHeads).where(eq(journeyHeads.journeyId, journey.id)));
+    const deleted = await stateOf(organization.id);
+    expect(deleted.tables[`journey_heads@${development.id}`]).toBe(created.revision + 2);
+    expect(deleted.tables[`journey_heads@${ROWS_INSERTED_OR_DELETED}`]).toBe(created.revision + 2);
+    expect(deleted.tables[`journey_heads@${staging.id}`]).toBeUndefined();
+  });
+
+  it("counts a statement run inside readingPartitions as a read of those partitions of the table only", () => {
+    const tables = new Set<string>();
+    trackingTablesRead(tables, () => {
+      readingPartitions({ journey_heads: ["e1", "e2"] }, () => noteStatement(`select 1 from "journey_heads" join "journeys" on true`));
+      noteStatement(`select 1 from "journey_versions"`);
+    });
+    expect([...tables].sort()).toEqual(["journey_heads@e1", "journey_heads@e2", "journey_versions", "journeys"]);
+    // Outside any tracking, nothing is noted and the read runs.
+    expect(readingPartitions({ journey_heads: ["e1"] }, () => "read")).toBe("read");
   });
 
   it("names the tables a statement names, by whole words", () => {

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect } from "vitest";
+import { ROWS_INSERTED_OR_DELETED } from "../../src/db/read-tracking.js";
 import {
   auditEvents,
   organizations,
@@ -609,6 +610,30 @@ export async function organizationRows(organizationId: string) {
       .where(eq(auditEvents.organizationId, organizationId))
       .orderBy(auditEvents.occurredAt, auditEvents.id),
   };
+}
+
+/**
+ * The partitions of a table revised by environment (migration 0017) that differ between two snapshots of its rows: each
+ * environment with a row added, removed or changed, and `inserted-or-deleted` when a row came or went.
+ */
+function partitionsWritten<Row extends { environmentId: string }>(
+  before: readonly Row[],
+  after: readonly Row[],
+  identity: (row: Row) => string,
+): string[] {
+  const byIdentity = (rows: readonly Row[]) => new Map(rows.map((row) => [identity(row), row]));
+  const was = byIdentity(before);
+  const is = byIdentity(after);
+  const partitions = new Set<string>();
+  for (const [id, row] of is) {
+    const old = was.get(id);
+    if (!old) partitions.add(ROWS_INSERTED_OR_DELETED);
+    if (!old || !isDeepStrictEqual(old, row)) partitions.add(row.environmentId);
+  }
+  for (const [id, row] of was) {
+    if (!is.has(id)) partitions.add(ROWS_INSERTED_OR_DELETED).add(row.environmentId);
+  }
+  return [...partitions];
 }
 
 /** Per table, the revision of the organization's last write to it (migration 0015). */
@@ -1712,6 +1737,23 @@ export async function call(world: World, mutationName: MutationName, role: RoleN
       if (key === "revision" || isDeepStrictEqual(after[key], before[key])) continue;
       const table = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
       expect(tables[table] ?? 0, `a call wrote to ${table} without raising its revision: ${shown}`).toBeGreaterThan(before.revision);
+    }
+    // The tables revised by environment as well (migration 0017): each environment whose rows changed, and which rows exist.
+    const written = {
+      journey_heads: partitionsWritten(before.journeyHeads, after.journeyHeads, (h) => `${h.journeyId}:${h.environmentId}`),
+      journey_versions: partitionsWritten(
+        before.journeyVersions,
+        after.journeyVersions,
+        (v) => `${v.journeyId}:${v.environmentId}:${v.version}`,
+      ),
+    };
+    for (const [table, partitions] of Object.entries(written)) {
+      for (const partition of partitions) {
+        expect(
+          tables[`${table}@${partition}`] ?? 0,
+          `a call wrote to ${table}@${partition} without raising its revision: ${shown}`,
+        ).toBeGreaterThan(before.revision);
+      }
     }
   }
   expectWellFormed(after);

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, sql } from "drizzle-orm";
 import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
+import { ROWS_INSERTED_OR_DELETED, readingPartitions } from "../read-tracking.js";
 import { journeyHeads, journeys, journeyVersions } from "../schema.js";
 import { preparedPerDatabase } from "./prepared.js";
 import type { JourneyHeadRow, JourneyRow, JourneyVersionRow, VersionOrigin } from "./rows.js";
@@ -51,7 +52,10 @@ export async function findJourneysWithPresenceByApplicationIds(
   applicationIds: readonly string[],
 ): Promise<(JourneyRow & { configured: boolean })[]> {
   if (applicationIds.length === 0) return [];
-  return journeysWithPresenceQuery(db).execute({ organizationId, applicationIds });
+  // Of the heads it reads only whether one exists: a new version of a head leaves the answer as it was.
+  return readingPartitions({ journey_heads: [ROWS_INSERTED_OR_DELETED] }, () =>
+    journeysWithPresenceQuery(db).execute({ organizationId, applicationIds }),
+  );
 }
 
 const journeysWithPresenceQuery = preparedPerDatabase((db) =>
@@ -96,36 +100,38 @@ export async function findHeadVersions(
   const journeyIds = [...new Set(keys.map((k) => k.journeyId))];
   const environmentIds = [...new Set(keys.map((k) => k.environmentId))];
   // The cross product of the two id lists is a superset of the wanted pairs; the caller picks its pairs.
-  const rows = await db
-    .select({ version: journeyVersions })
-    .from(journeyHeads)
-    .innerJoin(
-      journeyVersions,
-      and(
-        eq(journeyVersions.journeyId, journeyHeads.journeyId),
-        eq(journeyVersions.environmentId, journeyHeads.environmentId),
-        eq(journeyVersions.version, journeyHeads.version),
-      ),
-    )
-    .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
-    .where(
-      and(
-        eq(journeys.organizationId, organizationId),
-        inArray(journeyHeads.journeyId, journeyIds),
-        inArray(journeyHeads.environmentId, environmentIds),
-      ),
-    );
+  const rows = await readingPartitions({ journey_heads: environmentIds, journey_versions: environmentIds }, () =>
+    db
+      .select({ version: journeyVersions })
+      .from(journeyHeads)
+      .innerJoin(
+        journeyVersions,
+        and(
+          eq(journeyVersions.journeyId, journeyHeads.journeyId),
+          eq(journeyVersions.environmentId, journeyHeads.environmentId),
+          eq(journeyVersions.version, journeyHeads.version),
+        ),
+      )
+      .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
+      .where(
+        and(
+          eq(journeys.organizationId, organizationId),
+          inArray(journeyHeads.journeyId, journeyIds),
+          inArray(journeyHeads.environmentId, environmentIds),
+        ),
+      )
+      .execute(),
+  );
   return rows.map((r) => r.version);
 }
 
 /** Heads (version and hash, no document) of the given (journey, environment) pairs. */
 export async function findHeads(db: Db, organizationId: string, keys: readonly JourneyEnvironmentKey[]): Promise<JourneyHeadRow[]> {
   if (keys.length === 0) return [];
-  const rows = await headsQuery(db).execute({
-    organizationId,
-    journeyIds: [...new Set(keys.map((k) => k.journeyId))],
-    environmentIds: [...new Set(keys.map((k) => k.environmentId))],
-  });
+  const environmentIds = [...new Set(keys.map((k) => k.environmentId))];
+  const rows = await readingPartitions({ journey_heads: environmentIds }, () =>
+    headsQuery(db).execute({ organizationId, journeyIds: [...new Set(keys.map((k) => k.journeyId))], environmentIds }),
+  );
   return rows.map((r) => r.head);
 }
 
@@ -152,20 +158,24 @@ export async function findVersions(
   keys: readonly (JourneyEnvironmentKey & { version: number })[],
 ): Promise<JourneyVersionRow[]> {
   if (keys.length === 0) return [];
-  const rows = await db
-    .select({ version: journeyVersions })
-    .from(journeyVersions)
-    .innerJoin(journeys, eq(journeys.id, journeyVersions.journeyId))
-    .where(
-      and(
-        eq(journeys.organizationId, organizationId),
-        inTuples(
-          [sql`${journeyVersions.journeyId}`, sql`${journeyVersions.environmentId}`, sql`${journeyVersions.version}`],
-          ["uuid", "uuid", "int"],
-          keys.map((k) => [k.journeyId, k.environmentId, k.version]),
+  const environmentIds = [...new Set(keys.map((k) => k.environmentId))];
+  const rows = await readingPartitions({ journey_versions: environmentIds }, () =>
+    db
+      .select({ version: journeyVersions })
+      .from(journeyVersions)
+      .innerJoin(journeys, eq(journeys.id, journeyVersions.journeyId))
+      .where(
+        and(
+          eq(journeys.organizationId, organizationId),
+          inTuples(
+            [sql`${journeyVersions.journeyId}`, sql`${journeyVersions.environmentId}`, sql`${journeyVersions.version}`],
+            ["uuid", "uuid", "int"],
+            keys.map((k) => [k.journeyId, k.environmentId, k.version]),
+          ),
         ),
-      ),
-    );
+      )
+      .execute(),
+  );
   return rows.map((r) => r.version);
 }
 

@@ -42,7 +42,7 @@ describe("a resumed subscription's history", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(listening()).toBeGreaterThan(0);
     const started = performance.now();
-    await stream.return(undefined);
+    await stream.return?.(undefined);
     await first;
     expect(listening()).toBe(0);
     expect(performance.now() - started).toBeLessThan(500);
