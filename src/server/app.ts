@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { EventHub } from "../events/hub.js";
 import { startEventRelay } from "../events/relay.js";
 import { createServices, type Keyring, type Services } from "../services/index.js";
+import type { Admission } from "./admission.js";
 import { createGraphQLHandler, type GraphQLHandlerOptions } from "./graphql-handler.js";
 import { MAX_WS_MESSAGE_BYTES } from "./limits.js";
 import { ClosingResponse, refuseUnboundedBody } from "./request-body.js";
@@ -24,6 +25,8 @@ export interface App {
   stop(): Promise<void>;
   /** Bundles the dashboard (or reads the built pages) now, rather than on its first request. */
   preparePages(): Promise<void>;
+  /** Fairness between organizations under overload (src/server/admission.ts): whether it holds anyone now. */
+  admission: Pick<Admission, "isOverloaded" | "waiting">;
 }
 
 const GRAPHQL_PATH = "/graphql";
@@ -62,6 +65,7 @@ export function createApp(options: AppOptions): App {
     server,
     services,
     preparePages: graphql.preparePages,
+    admission: graphql.admission,
     start: async (port, host = "0.0.0.0") => {
       // LISTEN starts with the server: an instance relays what every instance commits.
       stopRelay = await startEventRelay(database, hub, (error) => logger.error({ err: error }, "event relay failed"));
@@ -77,6 +81,7 @@ export function createApp(options: AppOptions): App {
       await stopRelay?.();
       await webSockets.stop();
       graphql.closeEventStreams();
+      graphql.admission.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -6,6 +6,7 @@ import type { EventHub } from "../events/hub.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema/index.js";
 import type { Actor, Services } from "../services/index.js";
+import { Admission, type AdmissionOptions } from "./admission.js";
 import { useAuthentication } from "./authentication.js";
 import { corsFor, useCSRFPreventionForSimpleRequests, useVaryByOrigin } from "./cors.js";
 import { loggableError } from "./error-log.js";
@@ -51,6 +52,8 @@ export interface GraphQLHandlerOptions {
   corsOrigins?: readonly string[];
   /** The persisted documents manifest (PERSISTED_DOCUMENTS) and whether only its documents run; default none. */
   persistedDocuments?: PersistedDocuments;
+  /** Fairness under overload between organizations (src/server/admission.ts); default its defaults. */
+  admission?: AdmissionOptions;
 }
 
 /**
@@ -115,8 +118,8 @@ const NO_PERSISTED_DOCUMENTS: PersistedDocuments = { byId: new Map(), only: fals
 
 /**
  * GraphQL over HTTP (and the execution the WebSocket server shares): yoga with our plugins, in the
- * order they must run — request ids; CSRF; the refusal throttle and authentication before the body
- * is read; bounded JSON; the batch size; persisted documents; graphql-sse's single connection mode
+ * order they must run — request ids; CSRF; the refusal throttle, authentication and admission
+ * (fairness under overload) before the body is read; bounded JSON; the batch size; persisted documents; graphql-sse's single connection mode
  * (its requests answered here, once authenticated); document limits and cost before anything
  * resolves; subscription caps; shared event execution; the response cache; the query time budget;
  * compiled execution. CORS is yoga's, with the allow-list (src/server/cors.ts).
@@ -135,8 +138,10 @@ export function createGraphQLHandler({
   corsOrigins = [],
   persistedDocuments = NO_PERSISTED_DOCUMENTS,
   hub,
+  admission: admissionOptions,
 }: GraphQLHandlerOptions) {
   const authentication = useAuthentication(services);
+  const admission = new Admission(admissionOptions);
   const throttle = refusalThrottle({ organizationOf: (request) => authentication.find(request)?.actor.organizationId });
   const sse = useSingleConnectionSse({
     path,
@@ -216,6 +221,9 @@ export function createGraphQLHandler({
       useVaryByOrigin(corsOrigins),
       throttle.plugin,
       authentication.plugin,
+      // Once its organization is known, before its body is read: while the server is overloaded, an
+      // organization filling it runs one request at a time.
+      admission.plugin((request) => authentication.find(request)?.actor.organizationId),
       useBoundedRequestJson(),
       batchLimit(),
       usePersistedDocuments(persistedDocuments),
@@ -272,6 +280,8 @@ export function createGraphQLHandler({
     documentToRun: (params: Record<string, unknown>) => documentToRun(persistedDocuments, params),
     /** Ends the event streams of graphql-sse's single connection mode. */
     closeEventStreams: sse.closeAll,
+    /** Fairness under overload (its state, for diagnostics; stopped with the server). */
+    admission,
     /** Bundles the dashboard (or reads the built pages) now, rather than on its first request. */
     preparePages: pages.prepare,
   };

@@ -94,7 +94,7 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
   const loadersOfEvents = new WeakMap<object, Loaders>();
   /**
    * Fresh loaders for events, one set for all of them: a live event alone, a page of history (up to
-   * 500 events) together, so the rows a page names are read in a few batched statements, not a few
+   * 100 events) together, so the rows a page names are read in a few batched statements, not a few
    * per event.
    */
   const prepareEvents = (events: readonly object[], actor: Actor) => {

@@ -7,7 +7,11 @@ import type { Actor } from "./actor.js";
 import type { TokenBuckets } from "./rate.js";
 import type { ReadQueue } from "./read-queue.js";
 
-const CATCH_UP_PAGE = 500;
+/**
+ * History events read at once: on the embedded database a read runs in this thread, and a page of
+ * 500 held it for tens of milliseconds (a flood of resumes then raised another tenant's p99 3.7×; 1.4× at 100).
+ */
+const CATCH_UP_PAGE = 100;
 /** History events delivered between two turns of the event loop. */
 const DELIVERY_SLICE = 50;
 

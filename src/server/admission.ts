@@ -1,0 +1,230 @@
+import { type EventLoopUtilization, performance } from "node:perf_hooks";
+import type { Plugin } from "graphql-yoga";
+
+export interface AdmissionOptions {
+  /** How often the event loop's utilization is sampled, ms (default 250). */
+  sampleMs?: number;
+  /** Samples averaged: the overload must last `sampleMs × window` (default 4: one second). */
+  window?: number;
+  /** Average utilization at which the server counts as overloaded (default 0.75)… */
+  overloaded?: number;
+  /** …and below which it no longer does (default 0.4). */
+  recovered?: number;
+  /**
+   * Requests an organization has under way on average (over about a second) above which it is one
+   * of those filling the server (default 0.75: an organization whose requests are under way most
+   * of the time).
+   */
+  heavy?: number;
+  /** Requests under way a heavy organization may have while the server is overloaded (default 1). */
+  heavyInFlight?: number;
+  /** The share of the last interval the event loop was busy (default: node's eventLoopUtilization). */
+  utilization?: () => number;
+  /** Milliseconds, monotonic (default performance.now). */
+  now?: () => number;
+  /** Samples on a timer (default true; tests call `sample()`). */
+  timer?: boolean;
+}
+
+interface Organization {
+  inFlight: number;
+  /** Requests under way on average, decayed over USAGE_MS. */
+  usage: number;
+  at: number;
+  waiting: { admit: () => void; signal?: AbortSignal }[];
+}
+
+/** Usage above which another organization counts as using the server: a request in about the last second or two. */
+const OTHERS_ACTIVE = 0.001;
+
+/** The longest pause after a held organization's request. */
+const MAX_PAUSE_MS = 1_000;
+
+/** The time over which an organization's usage is averaged. */
+const USAGE_MS = 1_000;
+
+/** Node's utilization of the event loop since the previous call. */
+function eventLoopUtilization(): () => number {
+  let previous: EventLoopUtilization = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, previous);
+    previous = now;
+    return delta.utilization;
+  };
+}
+
+/**
+ * Fairness under overload: while the event loop has been busy for a sustained while (one second
+ * above `overloaded`) and more than one organization is using the server, an organization whose
+ * requests fill it — on average more than `heavy` of them under way — is held: it runs
+ * `heavyInFlight` at a time, each followed by a pause as long as it took, and its other requests
+ * wait, before their bodies are read, in arrival order. Every other organization's requests are
+ * admitted at once. A valid token that sends accepted but costly requests back to back on many
+ * connections (each under every limit) then takes about half of the thread, not all of it, and the
+ * others' requests no longer queue behind its own. Nothing is refused; nothing waits while the
+ * server keeps up, nor while one organization is alone on it.
+ */
+export class Admission {
+  private readonly organizations = new Map<string, Organization>();
+  private readonly samples: number[] = [];
+  private overloaded = false;
+  private readonly timer?: NodeJS.Timeout;
+  private readonly options: Required<Omit<AdmissionOptions, "timer">>;
+
+  constructor(options: AdmissionOptions = {}) {
+    this.options = {
+      sampleMs: options.sampleMs ?? 250,
+      window: options.window ?? 4,
+      overloaded: options.overloaded ?? 0.75,
+      recovered: options.recovered ?? 0.4,
+      heavy: options.heavy ?? 0.75,
+      heavyInFlight: options.heavyInFlight ?? 1,
+      utilization: options.utilization ?? eventLoopUtilization(),
+      now: options.now ?? (() => performance.now()),
+    };
+    if (options.timer !== false) {
+      this.timer = setInterval(() => this.sample(), this.options.sampleMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Whether the server counts as overloaded now (for tests and diagnostics). */
+  get isOverloaded(): boolean {
+    return this.overloaded;
+  }
+
+  /** Requests waiting for admission (for tests and diagnostics). */
+  get waiting(): number {
+    let count = 0;
+    for (const organization of this.organizations.values()) count += organization.waiting.length;
+    return count;
+  }
+
+  /**
+   * Admits a request of the organization: undefined when it may go at once, else a promise that
+   * resolves when it may (or when `signal` aborts: the caller gave up). Each admitted request is
+   * followed by one `leave`.
+   */
+  enter(organizationId: string, signal?: AbortSignal): Promise<void> | undefined {
+    const organization = this.updated(organizationId);
+    if (!this.mustWait(organization)) {
+      organization.inFlight++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      const waiting = {
+        signal,
+        admit: () => {
+          signal?.removeEventListener("abort", gaveUp);
+          resolve();
+        },
+      };
+      const gaveUp = () => {
+        const index = organization.waiting.indexOf(waiting);
+        if (index >= 0) organization.waiting.splice(index, 1);
+        // Admitted all the same, so that it leaves like any other: its request ends at once.
+        organization.inFlight++;
+        resolve();
+      };
+      signal?.addEventListener("abort", gaveUp, { once: true });
+      organization.waiting.push(waiting);
+    });
+  }
+
+  /** A request admitted by `enter` is done. */
+  leave(organizationId: string, tookMs = 0): void {
+    const organization = this.updated(organizationId);
+    organization.inFlight = Math.max(0, organization.inFlight - 1);
+    // A held organization's next request waits as long as its last one took (up to MAX_PAUSE_MS):
+    // about half the thread at most, the rest for the others.
+    if (tookMs > 0 && this.limits(organization)) {
+      organization.inFlight++;
+      setTimeout(() => this.leave(organizationId), Math.min(tookMs, MAX_PAUSE_MS)).unref();
+      return;
+    }
+    this.admitWaiting(organization);
+  }
+
+  /** Takes a sample of the event loop's utilization; lets the waiting go once the overload is over. */
+  sample(): void {
+    this.samples.push(this.options.utilization());
+    if (this.samples.length > this.options.window) this.samples.shift();
+    const average = this.samples.reduce((sum, value) => sum + value, 0) / this.samples.length;
+    if (!this.overloaded && this.samples.length === this.options.window && average >= this.options.overloaded) this.overloaded = true;
+    else if (this.overloaded && average < this.options.recovered) this.overloaded = false;
+    for (const [id, organization] of this.organizations) {
+      this.updated(id);
+      this.admitWaiting(organization);
+      // An organization with nothing under way, nothing waiting and its usage gone is forgotten.
+      if (organization.inFlight === 0 && organization.waiting.length === 0 && organization.usage < OTHERS_ACTIVE / 10)
+        this.organizations.delete(id);
+    }
+  }
+
+  /** Stops sampling. */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The yoga plugin: admission after authentication (`organizationOf`), before the body is read; leaving with the response. */
+  plugin(organizationOf: (request: Request) => string | undefined): Plugin {
+    const admitted = new WeakMap<Request, { organizationId: string; at: number }>();
+    return {
+      onRequestParse: async ({ request }) => {
+        const organizationId = organizationOf(request);
+        if (organizationId === undefined) return;
+        const wait = this.enter(organizationId, request.signal);
+        if (wait) await wait;
+        admitted.set(request, { organizationId, at: this.options.now() });
+      },
+      onResponse: ({ request }) => {
+        const entry = admitted.get(request);
+        if (entry === undefined) return;
+        admitted.delete(request);
+        this.leave(entry.organizationId, this.options.now() - entry.at);
+      },
+    };
+  }
+
+  /**
+   * Whether the organization is held to its share: the server is overloaded, the organization fills
+   * it, and another organization is using it too (alone, it may have all of it).
+   */
+  private limits(organization: Organization): boolean {
+    if (!this.overloaded || organization.usage <= this.options.heavy) return false;
+    for (const other of this.organizations.values()) {
+      if (other !== organization && (other.inFlight > 0 || other.usage > OTHERS_ACTIVE)) return true;
+    }
+    return false;
+  }
+
+  private mustWait(organization: Organization): boolean {
+    return (organization.inFlight >= this.options.heavyInFlight || organization.waiting.length > 0) && this.limits(organization);
+  }
+
+  private admitWaiting(organization: Organization) {
+    while (organization.waiting.length > 0) {
+      const next = organization.waiting[0];
+      if (organization.inFlight >= this.options.heavyInFlight && this.limits(organization)) return;
+      organization.waiting.shift();
+      organization.inFlight++;
+      next.admit();
+    }
+  }
+
+  /** The organization's record, its usage brought up to now. */
+  private updated(organizationId: string): Organization {
+    const now = this.options.now();
+    let organization = this.organizations.get(organizationId);
+    if (!organization) {
+      organization = { inFlight: 0, usage: 0, at: now, waiting: [] };
+      this.organizations.set(organizationId, organization);
+      return organization;
+    }
+    const decay = Math.exp(-(now - organization.at) / USAGE_MS);
+    organization.usage = organization.usage * decay + organization.inFlight * (1 - decay);
+    organization.at = now;
+    return organization;
+  }
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { Admission } from "../../../src/server/admission.js";
+
+/** An admission whose clock and event loop utilization the test sets. */
+function admission() {
+  const state = { now: 0, utilization: 0 };
+  const gate = new Admission({ timer: false, now: () => state.now, utilization: () => state.utilization });
+  /** A second of samples at this utilization (four of 250 ms). */
+  const second = (utilization: number) => {
+    state.utilization = utilization;
+    for (let i = 0; i < 4; i++) {
+      state.now += 250;
+      gate.sample();
+    }
+  };
+  return { gate, state, second };
+}
+
+/** Makes `org` heavy: four requests under way for two seconds. */
+function fill(gate: Admission, org: string) {
+  for (let i = 0; i < 4; i++) expect(gate.enter(org)).toBeUndefined();
+}
+
+describe("admission", () => {
+  it("admits everything at once while the server keeps up, however many requests one organization has under way", () => {
+    const { gate, second } = admission();
+    for (let i = 0; i < 50; i++) expect(gate.enter("a")).toBeUndefined();
+    second(0.5);
+    second(0.5);
+    expect(gate.isOverloaded).toBe(false);
+    expect(gate.enter("a")).toBeUndefined();
+    expect(gate.enter("b")).toBeUndefined();
+  });
+
+  it("holds, under a sustained overload, the organization filling the server to one request at a time, and lets the others in at once", async () => {
+    const { gate, state, second } = admission();
+    fill(gate, "attacker");
+    // Another organization's request of 100 ms: it is using the server too.
+    expect(gate.enter("victim")).toBeUndefined();
+    state.now += 100;
+    gate.leave("victim");
+    // A short burst is no overload: the average of a whole second counts.
+    state.utilization = 1;
+    state.now += 250;
+    gate.sample();
+    expect(gate.isOverloaded).toBe(false);
+    second(1);
+    expect(gate.isOverloaded).toBe(true);
+    const waiting = gate.enter("attacker");
+    expect(waiting).toBeInstanceOf(Promise);
+    expect(gate.waiting).toBe(1);
+    expect(gate.enter("victim")).toBeUndefined();
+    let admitted = false;
+    void waiting?.then(() => (admitted = true));
+    // Its four under way end; the one waiting goes once it is below one under way.
+    for (let i = 0; i < 3; i++) gate.leave("attacker");
+    await Promise.resolve();
+    expect(admitted).toBe(false);
+    gate.leave("attacker");
+    await Promise.resolve();
+    expect(admitted).toBe(true);
+    expect(gate.waiting).toBe(0);
+  });
+
+  it("pauses a held organization after each request as long as the request took", async () => {
+    const { gate, second } = admission();
+    fill(gate, "attacker");
+    gate.enter("victim");
+    second(1);
+    second(1);
+    const next = gate.enter("attacker");
+    for (let i = 0; i < 3; i++) gate.leave("attacker");
+    const started = performance.now();
+    gate.leave("attacker", 60);
+    await next;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(50);
+  });
+
+  it("never holds an organization that is alone on the server", () => {
+    const { gate, second } = admission();
+    fill(gate, "alone");
+    second(1);
+    second(1);
+    expect(gate.isOverloaded).toBe(true);
+    expect(gate.enter("alone")).toBeUndefined();
+  });
+
+  it("lets the waiting go once the overload is over, and a request whose client gave up at once", async () => {
+    const { gate, second } = admission();
+    fill(gate, "attacker");
+    gate.enter("victim");
+    second(1);
+    second(1);
+    const controller = new AbortController();
+    const givenUp = gate.enter("attacker", controller.signal);
+    const waiting = gate.enter("attacker");
+    controller.abort();
+    await givenUp;
+    expect(gate.waiting).toBe(1);
+    second(0.3);
+    expect(gate.isOverloaded).toBe(false);
+    await waiting;
+    expect(gate.waiting).toBe(0);
+  });
+});
