@@ -235,13 +235,18 @@ describe("a RUNTIME token", () => {
       (await db.select().from(auditEvents).where(eq(auditEvents.organizationId, tenant.organizationId))).filter(
         (e) => e.actor === "runtime-flood",
       ).length;
-    const codes: unknown[] = [];
-    for (let i = 0; i < RUNTIME_READS.burst + 5; i++) {
-      const response = await gql(server.endpoint, created.token, RUNTIME, { a: catalogue.applicationId });
-      codes.push(response.errors?.[0]?.extensions?.code ?? "read");
-    }
-    expect(codes.filter((c) => c === "read").length).toBeGreaterThanOrEqual(RUNTIME_READS.burst);
-    expect(codes.filter((c) => c === "read").length).toBeLessThan(RUNTIME_READS.burst + 5);
+    // All at once; the bucket refills while they are answered (slowly, on a loaded machine): what
+    // may pass is the burst and the refill of the time they took.
+    const started = performance.now();
+    const responses = await Promise.all(
+      Array.from({ length: RUNTIME_READS.burst + 5 }, () => gql(server.endpoint, created.token, RUNTIME, { a: catalogue.applicationId })),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const codes = responses.map((response) => response.errors?.[0]?.extensions?.code ?? "read");
+    const reads = codes.filter((c) => c === "read").length;
+    expect(reads).toBeGreaterThanOrEqual(RUNTIME_READS.burst);
+    expect(reads).toBeLessThanOrEqual(RUNTIME_READS.burst + Math.floor(RUNTIME_READS.perSecond * seconds) + 1);
+    if (seconds < 0.8) expect(reads).toBeLessThan(RUNTIME_READS.burst + 5);
     expect(codes.filter((c) => c !== "read").every((c) => c === "TOO_MANY_REQUESTS")).toBe(true);
     expect(await audited()).toBe(codes.filter((c) => c === "read").length);
   });

@@ -35,7 +35,7 @@ afterAll(() => cleanup());
 const run = (script: string, args: string[], extra: Record<string, string> = {}) =>
   runScript(script, args, { ...process.env, DATABASE_URL: "", ...env, LOG_LEVEL: "warn", PORT: "0", ...extra });
 
-describe("npm start on an empty database", () => {
+describe("npm start on an empty database", { timeout: 60_000 }, () => {
   it("migrates, seeds the demo organization, prints the GraphiQL URL and an admin token, and stops cleanly on SIGTERM", async () => {
     const server = run("src/server/main.ts", []);
     const [, url] = await waitFor(server.output, /GraphiQL: (http:\/\/\S+)/, server.child);
@@ -63,7 +63,8 @@ describe("npm start on an empty database", () => {
   });
 });
 
-describe("npm run token", () => {
+// Each test starts `tsx` in a child process: slow on a loaded machine.
+describe("npm run token", { timeout: 60_000 }, () => {
   it("creates the organization with the default pipeline and prints a working token on its last line", async () => {
     const cli = run("src/cli/token.ts", ["--org", "Acme", "--role", "PROMOTER"]);
     expect(await cli.exited).toBe(0);
