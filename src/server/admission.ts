@@ -101,6 +101,12 @@ export class Admission {
     return count;
   }
 
+  /** An organization's requests under way and waiting now (for tests and diagnostics). */
+  of(organizationId: string): { inFlight: number; waiting: number } {
+    const organization = this.organizations.get(organizationId);
+    return { inFlight: organization?.inFlight ?? 0, waiting: organization?.waiting.length ?? 0 };
+  }
+
   /**
    * Admits a request of the organization: undefined when it may go at once, else a promise that
    * resolves when it may (or when `signal` aborts: the caller gave up). Each admitted request is

@@ -26,7 +26,7 @@ export interface App {
   /** Bundles the dashboard (or reads the built pages) now, rather than on its first request. */
   preparePages(): Promise<void>;
   /** Fairness between organizations under overload (src/server/admission.ts): whether it holds anyone now. */
-  admission: Pick<Admission, "isOverloaded" | "waiting">;
+  admission: Pick<Admission, "isOverloaded" | "waiting" | "of">;
 }
 
 const GRAPHQL_PATH = "/graphql";
@@ -58,6 +58,7 @@ export function createApp(options: AppOptions): App {
     maxSubscriptionsPerConnection: graphql.maxSubscriptionsPerConnection,
     throttle: graphql.throttle,
     documentToRun: graphql.documentToRun,
+    admission: graphql.admission,
   });
   let stopRelay: (() => Promise<void>) | undefined;
 

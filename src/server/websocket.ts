@@ -5,6 +5,7 @@ import type { YogaServerInstance } from "graphql-yoga";
 import { WebSocket, WebSocketServer } from "ws";
 import type { EventHub } from "../events/hub.js";
 import type { Actor, Services } from "../services/index.js";
+import type { Admission } from "./admission.js";
 import { bearer, FAILED_AUTHENTICATION_PAUSE_MS, INVALID_TOKEN } from "./authentication.js";
 import { loggableError } from "./error-log.js";
 import { JsonDepthScanner, MAX_JSON_DEPTH } from "./json-depth.js";
@@ -22,6 +23,16 @@ interface Extra {
   stopWatchingRevocation?: () => void;
   /** The setup of the operation sent last: the next one waits for it. */
   setup: Promise<unknown>;
+  /** Aborted when the socket closes: its operations waiting for admission give up. */
+  closed: AbortController;
+}
+
+/** What an operation's root value carries: yoga's executors, and how the operation leaves admission. */
+interface Root {
+  execute: typeof import("graphql").execute;
+  subscribe: typeof import("graphql").subscribe;
+  /** Called once the operation has run (a query or mutation) or set up its stream (a subscription). */
+  leave: () => void;
 }
 
 export interface WebSocketOptions {
@@ -40,6 +51,8 @@ export interface WebSocketOptions {
   throttle: Pick<ReturnType<typeof refusalThrottle>, "refusalFor" | "charge">;
   /** The document text to run for an operation's payload (`query`, or a persisted document's id), or its refusal. */
   documentToRun: (params: Record<string, unknown>) => string | GraphQLError;
+  /** Fairness under overload, shared with HTTP: every operation is admitted as a request is. */
+  admission: Pick<Admission, "enter" | "leave">;
 }
 
 const KEEP_ALIVE_MS = 12_000;
@@ -124,11 +137,12 @@ export function startWebSocketServer({
   maxSubscriptionsPerConnection,
   throttle,
   documentToRun,
+  admission,
 }: WebSocketOptions) {
   const wsServer = new WebSocketServer({ server, path, maxPayload, handleProtocols });
 
   /** Authenticates an operation again, parses, validates and builds its context; errors are the operation's. */
-  async function prepare(extra: Extra, params: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  async function prepare(extra: Extra, params: SubscribePayload, leave: () => void): Promise<ExecutionArgs | readonly GraphQLError[]> {
     // Operations still queued when their socket closed are dropped unread.
     if (extra.socket.readyState !== WebSocket.OPEN)
       return [new GraphQLError("The connection closed", { extensions: { code: "CONNECTION_CLOSED" } })];
@@ -165,20 +179,61 @@ export function startWebSocketServer({
       else throw error;
     }
     if (errors.length > 0) return errors.map((error: GraphQLError) => withCode(withoutSuggestions(error), "GRAPHQL_VALIDATION_FAILED"));
+    // Several operations and none named (or a name none has): refused as yoga refuses it over HTTP.
+    if (!getOperationAST(document, params.operationName)) {
+      return [new GraphQLError("Could not determine what operation to execute.", { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
+    }
     return {
       schema: enveloped.schema,
       operationName: params.operationName,
       document,
       variableValues: params.variables,
       contextValue: await enveloped.contextFactory({ actor: authentication.actor }),
-      rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+      rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe, leave } satisfies Root,
     };
+  }
+
+  /**
+   * Admits the operation as HTTP admits a request (src/server/admission.ts: a held organization's
+   * operations wait their turn, on every socket, before they are parsed), then prepares it. It leaves
+   * admission once it has run or set up its stream — or at once when it is refused before that.
+   */
+  async function admitted(extra: Extra, params: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    const organizationId = extra.actor?.organizationId;
+    if (organizationId === undefined) return prepare(extra, params, () => {});
+    const wait = admission.enter(organizationId, extra.closed.signal);
+    if (wait) await wait;
+    const at = performance.now();
+    let left = false;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      admission.leave(organizationId, performance.now() - at);
+    };
+    try {
+      const prepared = await prepare(extra, params, leave);
+      if (Array.isArray(prepared)) leave();
+      return prepared;
+    } catch (error) {
+      leave();
+      throw error;
+    }
+  }
+
+  /** Runs the operation with yoga's executor, leaving admission when it is done. */
+  async function run<T>(args: ExecutionArgs, how: (root: Root) => T): Promise<Awaited<T>> {
+    const root = args.rootValue as Root;
+    try {
+      return await how(root);
+    } finally {
+      root.leave();
+    }
   }
 
   const options: ServerOptions<Record<string, unknown> | undefined, Extra> = {
     connectionInitWaitTimeout: 10_000,
-    execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
-    subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
+    execute: (args) => run(args, (root) => root.execute(args)),
+    subscribe: (args) => run(args, (root) => root.subscribe(args)),
     onConnect: async (ctx) => {
       const secret = bearer(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
       const authentication = secret ? await services.authenticate(secret) : null;
@@ -201,7 +256,7 @@ export function startWebSocketServer({
     // of messages on one socket waits its turn instead of holding the server (and the database) for
     // everyone else. Only the setup is serial; the operations then run side by side.
     onSubscribe: (ctx, _id, params) => {
-      const setup = ctx.extra.setup.then(turn).then(() => prepare(ctx.extra, params));
+      const setup = ctx.extra.setup.then(turn).then(() => admitted(ctx.extra, params));
       ctx.extra.setup = setup.catch(() => {});
       return setup;
     },
@@ -239,6 +294,7 @@ export function startWebSocketServer({
       socket.once("pong", () => clearTimeout(pongWait));
       socket.ping();
     }, KEEP_ALIVE_MS);
+    const extra: Extra = { socket, request, setup: Promise.resolve(), closed: new AbortController() };
     const closed = graphqlWs.opened(
       {
         protocol: socket.protocol,
@@ -279,11 +335,12 @@ export function startWebSocketServer({
             }
           }),
       },
-      { socket, request, setup: Promise.resolve() },
+      extra,
     );
     socket.once("close", (code, reason) => {
       clearInterval(ping);
       clearTimeout(pongWait);
+      extra.closed.abort();
       void closed(code, String(reason));
     });
   });

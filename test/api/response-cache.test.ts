@@ -72,8 +72,13 @@ async function revisionOf(tenant: Tenant): Promise<number> {
   return row.revision;
 }
 
-/** The statements but the token lookups (kept on the embedded database after the first: authentication-cache.test.ts). */
-const withoutTokenReads = (queries: string[]) => queries.filter((q) => !/from "api_tokens"/.test(q));
+/**
+ * The statements of the request: all but the token lookups (kept on the embedded database after the first:
+ * authentication-cache.test.ts) and the event bus reading a write's notifications by id, which arrive over
+ * LISTEN whenever PostgreSQL delivers them — on a loaded machine, during the next request.
+ */
+const requestStatements = (queries: string[]) =>
+  queries.filter((q) => !/from "api_tokens"/.test(q) && !/from "sync_notifications" where "sync_notifications"\."id" in/.test(q));
 
 const dashboard = (server: TestServer, w: World, token = w.tenant.tokens.VIEWER) =>
   gql(server.endpoint, token, DASHBOARD, { env: w.catalogue.environments.development });
@@ -142,7 +147,7 @@ describe("the query response cache", () => {
     for (const server of [one, two]) {
       const again = await countQueries(() => dashboard(server, w));
       expect(again.result.data).toEqual(first.data);
-      expect(withoutTokenReads(again.queries)).toEqual([]);
+      expect(requestStatements(again.queries)).toEqual([]);
     }
     // Saving it writes a version and the head the dashboard reads: executed again, the new version shown.
     expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe(
@@ -150,7 +155,7 @@ describe("the query response cache", () => {
     );
     for (const server of [one, two]) {
       const after = await countQueries(() => dashboard(server, w));
-      expect(withoutTokenReads(after.queries).length).toBeGreaterThan(0);
+      expect(requestStatements(after.queries).length).toBeGreaterThan(0);
       const login = after.result.data.applications.edges[0].node.journeys.find((j: { key: string }) => j.key === "login");
       expect(login.configuration.version).toBe(2);
     }
@@ -180,7 +185,7 @@ describe("the query response cache", () => {
     for (const server of [one, two]) {
       const again = await countQueries(() => staging(server));
       expect(again.result.data).toEqual(first.data);
-      expect(withoutTokenReads(again.queries)).toEqual([]);
+      expect(requestStatements(again.queries)).toEqual([]);
     }
     // Development's own dashboard shows the new version at once.
     const development = await dashboard(one, w);
@@ -199,7 +204,7 @@ describe("the query response cache", () => {
     expect(promoted.promoteNow.__typename).toBe("PromoteNowSuccess");
     for (const server of [one, two]) {
       const after = await countQueries(() => staging(server));
-      expect(withoutTokenReads(after.queries).length).toBeGreaterThan(0);
+      expect(requestStatements(after.queries).length).toBeGreaterThan(0);
       expect(loginOf(after.result).hash).not.toBe(loginOf(first).hash);
     }
   });
@@ -241,7 +246,7 @@ describe("the query response cache", () => {
     const again = await countQueries(() => gql(one.endpoint, w.tenant.tokens.VIEWER, NOTIFICATIONS, variables));
     expect(again.result.errors).toEqual(failed.errors);
     // Executed again: more than the token lookup.
-    expect(withoutTokenReads(again.queries).length).toBeGreaterThan(0);
+    expect(requestStatements(again.queries).length).toBeGreaterThan(0);
 
     const revision = await revisionOf(w.tenant);
     const create = operation(`mutation Create($input: CreateApplicationInput!) { createApplication(input: $input) { __typename } }`);
@@ -253,7 +258,7 @@ describe("the query response cache", () => {
     // …so the refused mutation, sent again at the same revision, runs again rather than being answered from a cache.
     const repeated = await countQueries(() => w.admin.data(create, input));
     expect(repeated.result.createApplication.__typename).toBe("AlreadyExistsError");
-    expect(withoutTokenReads(repeated.queries).length).toBeGreaterThan(0);
+    expect(requestStatements(repeated.queries).length).toBeGreaterThan(0);
   });
 
   it("can be turned off: every request executes", async () => {
@@ -265,8 +270,8 @@ describe("the query response cache", () => {
       const first = await countQueries(query);
       const again = await countQueries(query);
       expect(again.result).toEqual(first.result);
-      expect(withoutTokenReads(again.queries)).toEqual(withoutTokenReads(first.queries));
-      expect(withoutTokenReads(again.queries).length).toBeGreaterThan(0);
+      expect(requestStatements(again.queries)).toEqual(requestStatements(first.queries));
+      expect(requestStatements(again.queries).length).toBeGreaterThan(0);
     } finally {
       await app.stop();
     }
