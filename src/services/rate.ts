@@ -1,12 +1,22 @@
+/** A taker waiting for its reservation to be covered by the refill. */
+interface Waiter {
+  /** When the bucket will hold what it took (performance.now() time). */
+  readyAt: number;
+  timer?: NodeJS.Timeout;
+  done: () => void;
+}
+
 /**
  * Token buckets by key. A bucket starts full (`capacity`) and refills at `perSecond`. `take` waits
  * until the bucket holds what is taken (a take larger than what is left reserves it ahead, so later
- * takers wait behind it, in order; a taker that gives up puts back what it took); `charge` takes
- * without waiting, and `wait` tells how long until a bucket holds one again. A bucket full again is
- * forgotten: idle keys hold nothing.
+ * takers wait behind it, in order; a taker that gives up puts back what it took, and every taker
+ * waiting behind it is due that much sooner); `charge` takes without waiting, and `wait` tells how
+ * long until a bucket holds one again. A bucket full again is forgotten: idle keys hold nothing.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Per key, the takers waiting, in the order they reserved. */
+  private readonly waiters = new Map<string, Waiter[]>();
 
   constructor(
     private readonly capacity: number,
@@ -23,16 +33,31 @@ export class TokenBuckets {
     const tokens = this.charge(key, amount);
     if (tokens >= 0) return;
     await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", gaveUp);
-        resolve();
+      const queue = this.waiters.get(key) ?? [];
+      this.waiters.set(key, queue);
+      const waiter: Waiter = {
+        readyAt: performance.now() + (-tokens / this.perSecond) * 1000,
+        done: () => {
+          clearTimeout(waiter.timer);
+          signal?.removeEventListener("abort", gaveUp);
+          const index = queue.indexOf(waiter);
+          if (index >= 0) queue.splice(index, 1);
+          if (queue.length === 0 && this.waiters.get(key) === queue) this.waiters.delete(key);
+          resolve();
+        },
       };
       const gaveUp = () => {
-        this.charge(key, -amount);
-        done();
+        const before = this.refilled(key).tokens;
+        const returnedMs = ((this.charge(key, -amount) - before) / this.perSecond) * 1000;
+        // Those who reserved after it waited for its tokens too: each is due that much sooner.
+        for (const behind of queue.slice(queue.indexOf(waiter) + 1)) {
+          behind.readyAt -= returnedMs;
+          this.schedule(behind);
+        }
+        waiter.done();
       };
-      const timer = setTimeout(done, (-tokens / this.perSecond) * 1000);
+      queue.push(waiter);
+      this.schedule(waiter);
       signal?.addEventListener("abort", gaveUp, { once: true });
     });
   }
@@ -56,6 +81,11 @@ export class TokenBuckets {
   /** Keys with a bucket that is not full (for tests and diagnostics). */
   get size(): number {
     return this.buckets.size;
+  }
+
+  private schedule(waiter: Waiter) {
+    clearTimeout(waiter.timer);
+    waiter.timer = setTimeout(waiter.done, Math.max(0, waiter.readyAt - performance.now()));
   }
 
   private refilled(key: string) {

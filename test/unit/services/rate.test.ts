@@ -43,6 +43,27 @@ describe("token buckets", () => {
     expect(waited).toBeLessThan(400);
   });
 
+  it("makes the takers already waiting behind a taker that gives up due sooner by what it put back, still in order", async () => {
+    const buckets = new TokenBuckets(10, 100);
+    await buckets.take("a", 10);
+    const leaving = new AbortController();
+    const started = performance.now();
+    const order: string[] = [];
+    // 50 tokens ahead (half a second), then two takers of 5 behind it: due at 550 and 600 ms.
+    const left = buckets.take("a", 50, leaving.signal);
+    const first = buckets.take("a", 5).then(() => order.push(`first ${Math.round(performance.now() - started)}`));
+    const second = buckets.take("a", 5).then(() => order.push(`second ${Math.round(performance.now() - started)}`));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    leaving.abort();
+    await Promise.all([left, first, second]);
+    // Without the 50 they wait for their own 5 and 10: about 50 and 100 ms.
+    const [firstMs, secondMs] = order.map((entry) => Number(entry.split(" ")[1]));
+    expect(order.map((entry) => entry.split(" ")[0])).toEqual(["first", "second"]);
+    expect(firstMs).toBeGreaterThanOrEqual(40);
+    expect(secondMs).toBeGreaterThanOrEqual(90);
+    expect(secondMs).toBeLessThan(400);
+  });
+
   it("puts back no more than makes the bucket full", async () => {
     const buckets = new TokenBuckets(10, 1);
     expect(buckets.charge("a", -100)).toBe(10);
