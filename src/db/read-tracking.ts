@@ -96,3 +96,15 @@ export function noteStatement(statement: string): void {
     for (const name of store.partitions?.[table] ?? [table]) for (const set of store.sets) set.add(name);
   }
 }
+
+/** The revisions a caller authenticated at: its organization's, and per table (and partition) the last committed write's. */
+export interface Revisions {
+  /** The organization's revision, read with the token. */
+  revision: number;
+  /** Per table or partition name, the revision of the organization's last committed write to it (absent: never written). */
+  tables: Readonly<Record<string, number>>;
+}
+
+/** The revision of a table (or partition) in `revisions`; the organizations table (no trigger) has the organization's. */
+export const revisionOf = (revisions: Revisions, table: string): number =>
+  table === "organizations" ? revisions.revision : (revisions.tables[table] ?? 0);

@@ -5,7 +5,7 @@ export interface GraphQLContext {
   actor: Actor;
   services: Services;
   loaders: Loaders;
-  /** The organization's revision as the token was checked (HTTP requests; a WebSocket's is not kept). */
+  /** The organization's revision as the token was checked (HTTP requests with the response cache on; a WebSocket's is not kept). */
   organizationRevision?: number;
   /** Per table, the revision of the organization's last write to it, read with `organizationRevision`. */
   tableRevisions?: Readonly<Record<string, number>>;

@@ -38,7 +38,10 @@ export interface GraphQLHandlerOptions {
   path: string;
   /** Answer introspection queries and serve GraphiQL (default true). */
   introspection?: boolean;
-  /** Cache query responses per audience (organization and role), each while the tables it read are unwritten (default true). */
+  /**
+   * Cache query responses per audience (organization and role), and diffs across requests, each while
+   * the tables it read are unwritten (default true).
+   */
   responseCache?: boolean;
   /** Open subscriptions allowed per connection, per token and per organization (default SUBSCRIPTION_LIMITS). */
   subscriptionLimits?: { perConnection: number; perToken: number; perOrganization: number };
@@ -267,6 +270,8 @@ export function createGraphQLHandler({
       // A WebSocket's operations come with the actor their connection authenticated (again) for them.
       if (initial.actor) return { actor: initial.actor, services, loaders: services.loaders(initial.actor) };
       const { actor, organizationRevision, tableRevisions } = authentication.of(initial.request);
+      // Without the revisions nothing is kept across requests (the diffs' results, src/services/revised-results.ts).
+      if (!responseCache) return { actor, services, loaders: services.loaders(actor) };
       return { actor, organizationRevision, tableRevisions, services, loaders: services.loaders(actor) };
     },
   });

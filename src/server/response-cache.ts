@@ -1,7 +1,7 @@
 import { type ExecutionResult, getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
-import { trackingTablesRead } from "../db/read-tracking.js";
+import { revisionOf, trackingTablesRead } from "../db/read-tracking.js";
 import { documentNumber } from "./document-number.js";
 
 /** What a cached response is exact for: whom it is for and the state of its organization's data. */
@@ -54,9 +54,6 @@ interface Entry {
   /** Each table the execution read, with its revision as its request authenticated. */
   read: [table: string, revision: number][];
 }
-
-/** The revision of a table in a scope; the organizations table (no trigger: its revision is the organization's) by the revision. */
-const revisionOf = (scope: CacheScope, table: string) => (table === "organizations" ? scope.revision : (scope.tables[table] ?? 0));
 
 /**
  * Query responses, cached per audience and kept for as long as the tables each one read are

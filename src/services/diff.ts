@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.js";
 import { findClientsByApplicationIds } from "../db/repositories/clients.js";
-import { findHeadsByApplicationIds, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
+import { findHeads, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
 import { type ApplicationDiff, type DiffSide, diffApplication, diffApplicationInSteps, type JourneySide } from "../domain/diff.js";
@@ -81,7 +81,15 @@ export async function loadDiffContext(db: Db, actor: Actor, target: DiffTarget):
   const toClient = clients.find((c) => c.environmentId === to.id) ?? null;
 
   const inScope = journey ? [journey] : journeys;
-  const heads = await findHeadsByApplicationIds(db, actor.organizationId, [application.id]);
+  // The two environments' heads only: a write to a third environment's leaves a kept diff exact.
+  const heads = await findHeads(
+    db,
+    actor.organizationId,
+    inScope.flatMap((j) => [
+      { journeyId: j.id, environmentId: from.id },
+      { journeyId: j.id, environmentId: to.id },
+    ]),
+  );
   const headOf = (journeyId: string, environmentId: string) =>
     heads.find((h) => h.journeyId === journeyId && h.environmentId === environmentId) ?? null;
   const differing = toClient ? inScope.filter((j) => headOf(j.id, from.id)?.hash !== headOf(j.id, to.id)?.hash) : [];

@@ -1,4 +1,5 @@
 import type { Db } from "../db/client.js";
+import type { Revisions } from "../db/read-tracking.js";
 import { listApplications } from "../db/repositories/applications.js";
 import { type AuditFilter, listAuditEvents } from "../db/repositories/audit.js";
 import {
@@ -27,6 +28,7 @@ import * as propagation from "./propagations.js";
 import { TokenBuckets } from "./rate.js";
 import { ReadQueue } from "./read-queue.js";
 import * as reverts from "./reverts.js";
+import { RevisedResults } from "./revised-results.js";
 import * as runtime from "./runtime.js";
 import * as notifications from "./sync-stream.js";
 import * as tokens from "./tokens.js";
@@ -115,6 +117,9 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
   // large application would otherwise run back to back and hold the thread for seconds. Identical
   // diffs that wait share one computation.
   const diffRuns = new ReadQueue(1, 4);
+  // Diffs kept while the tables and environments' rows they read are unchanged: a dashboard's or an
+  // attacker's repeated diff reads nothing (src/services/revised-results.ts). Bounded by the changes held.
+  const diffResults = new RevisedResults<diffs.ConfigurationDiff>({ max: 1_000, maxSize: 50_000, sizeOf: (d) => d.changes.length + 1 });
   const runtimeReads = new TokenBuckets(RUNTIME_READS.burst, RUNTIME_READS.perSecond);
   /**
    * The mutations' use-cases, by mutation name: each runs in an audit scope named after its mutation,
@@ -184,8 +189,18 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       key: { journeyId: string; environmentId: string },
       page: Parameters<typeof journeys.journeyVersions>[2],
     ) => journeys.journeyVersions(db, key, page),
-    diff: (actor: Actor, request: diffs.DiffRequest) =>
-      diffRuns.run(actor.organizationId, () => diffs.diff(db, actor, request), JSON.stringify(request)),
+    /**
+     * A diff; with the caller's `revisions` (an HTTP request's), a diff computed before while what it
+     * read had those revisions is answered without reading or queueing anything.
+     */
+    diff: (actor: Actor, request: diffs.DiffRequest, revisions?: Revisions) => {
+      const share = JSON.stringify(request);
+      if (!revisions) return diffRuns.run(actor.organizationId, () => diffs.diff(db, actor, request), share);
+      const key = `${actor.organizationId}\u0000${actor.role}\u0000${share}`;
+      const known = diffResults.get(key, revisions);
+      if (known) return Promise.resolve(known);
+      return diffRuns.run(actor.organizationId, () => diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)), share);
+    },
     clientCreationPlan: (actor: Actor, request: { applicationId: string; environmentId: string }) =>
       clients.clientCreationPlan(db, actor, request),
     /** A revert's plan is a diff of the target: it waits in the diffs' queue. */

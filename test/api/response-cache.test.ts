@@ -276,6 +276,77 @@ describe("the query response cache", () => {
       await app.stop();
     }
   });
+
+  it("keeps a diff across requests of other texts while what it read is unchanged, through a write to a third environment, not through one to its own", async () => {
+    const w = await world("cache-diffs");
+    for (const key of ["staging", "production"] as const) {
+      await createClient(w.admin, {
+        applicationId: w.catalogue.applicationId,
+        environmentId: w.catalogue.environments[key],
+        databaseId: w.catalogue.databases[key],
+      });
+    }
+    const { development, staging, production } = w.catalogue.environments;
+    const login = w.catalogue.journeys.login;
+    const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
+    const promoter = apiAs(one.endpoint, w.tenant, "PROMOTER");
+    const save = async (password: number) => {
+      const ids = { journeyId: login, environmentId: development };
+      const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step: passwordStep(password) } })).saveJourneyStep.draft;
+      expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe(
+        "SaveJourneySuccess",
+      );
+    };
+    const promote = async (from: string, to: string) => {
+      const input = { applicationId: w.catalogue.applicationId, fromEnvironmentId: from, toEnvironmentId: to, journeyId: login };
+      // Into production takes an ADMIN.
+      const api = to === w.catalogue.environments.production ? w.admin : promoter;
+      expect((await api.data(PROMOTE_NOW, { input })).promoteNow.__typename).toBe("PromoteNowSuccess");
+    };
+    // Login differs development → staging, and staging → production.
+    await save(23);
+    await promote(development, staging);
+    await save(24);
+    // Each request names its alias anew: the response cache never answers, the diff's own does.
+    let sent = 0;
+    const diffOf = (server: TestServer) =>
+      gql(
+        server.endpoint,
+        w.tenant.tokens.VIEWER,
+        `query D($app: ID!, $from: ID!, $to: ID!) { d${sent++}: diff(applicationId: $app, fromEnvironmentId: $from, toEnvironmentId: $to) { status changes { id path newValue } missingVariables { key } } }`,
+        { app: w.catalogue.applicationId, from: development, to: staging },
+      ).then((result) => Object.values(result.data as Record<string, unknown>)[0] as { status: string; changes: unknown[] });
+    const first = await diffOf(one);
+    expect(first.status).toBe("OUT_OF_SYNC");
+    expect(first.changes.length).toBeGreaterThan(0);
+    await diffOf(two);
+    for (const server of [one, two]) {
+      const again = await countQueries(() => diffOf(server));
+      expect(again.result).toEqual(first);
+      expect(requestStatements(again.queries)).toEqual([]);
+    }
+    // Production's rows written: staging and development are not, and the diff holds.
+    await promote(staging, production);
+    for (const server of [one, two]) {
+      const again = await countQueries(() => diffOf(server));
+      expect(again.result).toEqual(first);
+      expect(requestStatements(again.queries)).toEqual([]);
+    }
+    // Staging's rows written: computed again, in sync now, on both instances.
+    await promote(development, staging);
+    for (const server of [one, two]) {
+      const after = await countQueries(() => diffOf(server));
+      expect(requestStatements(after.queries).length).toBeGreaterThan(0);
+      expect(after.result.status).toBe("IN_SYNC");
+    }
+    // And a new version in development: computed again, out of sync.
+    await save(25);
+    for (const server of [one, two]) {
+      const after = await countQueries(() => diffOf(server));
+      expect(requestStatements(after.queries).length).toBeGreaterThan(0);
+      expect(after.result.status).toBe("OUT_OF_SYNC");
+    }
+  });
 });
 
 /**

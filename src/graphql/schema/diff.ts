@@ -115,7 +115,7 @@ builder.queryField("diff", (t) =>
       toEnvironmentId: t.arg.id({ description: "The target environment." }),
       journeyId: t.arg.id({ required: false, description: "Limit the diff to this journey (client settings are then left out)." }),
     },
-    resolve: (_root, args, { services, actor, loaders }) => {
+    resolve: (_root, args, { services, actor, loaders, organizationRevision, tableRevisions }) => {
       const request = {
         applicationId: localId(args.applicationId, "Application"),
         fromEnvironmentId: localId(args.fromEnvironmentId, "Environment"),
@@ -123,7 +123,12 @@ builder.queryField("diff", (t) =>
         journeyId: args.journeyId == null ? null : localId(args.journeyId, "Journey"),
       };
       // Aliases of the same diff in one operation are computed once.
-      return loaders.memo(`diff:${JSON.stringify(request)}`, () => services.diff(actor, request));
+      // Across requests, kept while what it read is unchanged (an HTTP request's revisions say so).
+      const revisions =
+        organizationRevision === undefined || tableRevisions === undefined
+          ? undefined
+          : { revision: organizationRevision, tables: tableRevisions };
+      return loaders.memo(`diff:${JSON.stringify(request)}`, () => services.diff(actor, request, revisions));
     },
   }),
 );
