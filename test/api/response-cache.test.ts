@@ -72,13 +72,8 @@ async function revisionOf(tenant: Tenant): Promise<number> {
   return row.revision;
 }
 
-/**
- * The statements of the request: all but the token lookups (kept on the embedded database after the first:
- * authentication-cache.test.ts) and the event bus reading a write's notifications by id, which arrive over
- * LISTEN whenever PostgreSQL delivers them — on a loaded machine, during the next request.
- */
-const requestStatements = (queries: string[]) =>
-  queries.filter((q) => !/from "api_tokens"/.test(q) && !/from "sync_notifications" where "sync_notifications"\."id" in/.test(q));
+/** The statements but the token lookups (kept on the embedded database after the first: authentication-cache.test.ts). */
+const requestStatements = (queries: string[]) => queries.filter((q) => !/from "api_tokens"/.test(q));
 
 const dashboard = (server: TestServer, w: World, token = w.tenant.tokens.VIEWER) =>
   gql(server.endpoint, token, DASHBOARD, { env: w.catalogue.environments.development });

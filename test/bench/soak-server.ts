@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import type { Database } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/environments.js";
 import type { JourneyDocument } from "../../src/domain/journey-document.js";
@@ -62,6 +63,52 @@ export interface SoakCounters extends ProbeCounters {
   /** The event loop's longest delay and its 99th percentile since the previous reading, ms: stalls show here. */
   loopDelayMaxMs: number;
   loopDelayP99Ms: number;
+  /** PostgreSQL only: the database's sessions, sampled every WAITS_EVERY_MS since the start (cumulative). */
+  waits?: DatabaseWaits;
+}
+
+/** Sums over samples of the soak database's sessions (pg_stat_activity), this sampler's own left out. */
+export interface DatabaseWaits {
+  samples: number;
+  /** Sessions running a statement, summed over the samples. */
+  active: number;
+  /** Sessions waiting for a lock (a row, a transaction), summed over the samples, and by wait event. */
+  locked: number;
+  lockedBy: Record<string, number>;
+  /** Samples in which any session waited for a lock. */
+  anyLocked: number;
+}
+
+/** How often PostgreSQL's sessions are sampled. */
+const WAITS_EVERY_MS = 20;
+
+/**
+ * Samples the sessions of the server's database on a connection of its own (PostgreSQL only): how
+ * many run a statement and how many wait for a lock — where saves queue, if they do. Stops with the process.
+ */
+async function sampleWaits(database: Database): Promise<DatabaseWaits | undefined> {
+  if (database.kind === "pglite" || !process.env.DATABASE_URL) return undefined;
+  const [{ name }] = (await database.db.execute(sql`select current_database() as name`)) as unknown as { name: string }[];
+  const client = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+  const waits: DatabaseWaits = { samples: 0, active: 0, locked: 0, lockedBy: {}, anyLocked: 0 };
+  const sample = async () => {
+    const rows = await client<{ state: string | null; wait_event_type: string | null; wait_event: string | null }[]>`
+      select state, wait_event_type, wait_event from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`;
+    waits.samples++;
+    let locked = 0;
+    for (const row of rows) {
+      if (row.state === "active") waits.active++;
+      if (row.wait_event_type === "Lock") {
+        locked++;
+        waits.lockedBy[row.wait_event ?? "?"] = (waits.lockedBy[row.wait_event ?? "?"] ?? 0) + 1;
+      }
+    }
+    waits.locked += locked;
+    if (locked > 0) waits.anyLocked++;
+  };
+  const timer = setInterval(() => void sample().catch(() => {}), WAITS_EVERY_MS);
+  timer.unref();
+  return waits;
 }
 
 const liveSubscriptions = countLiveSubscriptions();
@@ -179,6 +226,7 @@ try {
 
   app = createApp({ database, logger: createLogger("warn", logDestination) });
   const url = await app.start(0, "127.0.0.1");
+  const waits = await sampleWaits(database);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const counters = (): SoakCounters => {
@@ -190,6 +238,7 @@ try {
       statements,
       loopDelayMaxMs: loopDelay.max / 1e6,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      waits: waits && { ...waits, lockedBy: { ...waits.lockedBy } },
     };
     loopDelay.reset();
     return figures;

@@ -34,10 +34,18 @@ export function testDatabase(): Promise<Database> {
   return shared;
 }
 
-/** Collects the SQL statements run while `work` runs. */
+/**
+ * The event relay's read of the notifications a NOTIFY named (src/events/relay.ts): it runs whenever
+ * PostgreSQL delivers an earlier write's NOTIFY — on a loaded machine, during the next request.
+ */
+const RELAY_READ = /^select .* from "sync_notifications" where "sync_notifications"\."id" in /;
+
+/** Collects the SQL statements run while `work` runs (but the event relay's, which belong to no work). */
 export async function countQueries<T>(work: () => Promise<T>): Promise<{ result: T; queries: string[] }> {
   const queries: string[] = [];
-  const listener = (q: string) => queries.push(q);
+  const listener = (q: string) => {
+    if (!RELAY_READ.test(q)) queries.push(q);
+  };
   queryListeners.add(listener);
   try {
     return { result: await work(), queries };
