@@ -11,9 +11,9 @@ export interface AdmissionOptions {
   /** …and below which it no longer does (default 0.4). */
   recovered?: number;
   /**
-   * Requests an organization has under way on average (over about a second) above which it is one
-   * of those filling the server (default 0.75: an organization whose requests are under way most
-   * of the time).
+   * Requests an organization has under way or waiting on average (over about a second) above which
+   * it is one of those filling the server (default 0.5: an organization with a request under way
+   * half of the time — many short requests fill a server as well as a few long ones).
    */
   heavy?: number;
   /** Requests under way a heavy organization may have while the server is overloaded (default 1). */
@@ -28,10 +28,12 @@ export interface AdmissionOptions {
 
 interface Organization {
   inFlight: number;
-  /** Requests under way on average, decayed over USAGE_MS. */
+  /** Requests under way or waiting on average, decayed over USAGE_MS. */
   usage: number;
   at: number;
   waiting: { admit: () => void; signal?: AbortSignal }[];
+  /** While held, each request is followed by a pause this many times as long as it took. */
+  pauseFactor: number;
 }
 
 /** Usage above which another organization counts as using the server: a request in about the last second or two. */
@@ -39,6 +41,15 @@ const OTHERS_ACTIVE = 0.001;
 
 /** The longest pause after a held organization's request. */
 const MAX_PAUSE_MS = 1_000;
+
+/**
+ * The event loop's utilization a held organization's pauses aim at: above it, its pauses grow (by
+ * PAUSE_STEP at each sample, up to MAX_PAUSE_FACTOR times its requests' time); well below it, they
+ * shrink back to as long as its requests took.
+ */
+const HELD_UTILIZATION = 0.6;
+const PAUSE_STEP = 1.5;
+const MAX_PAUSE_FACTOR = 16;
 
 /** The time over which an organization's usage is averaged. */
 const USAGE_MS = 1_000;
@@ -57,18 +68,20 @@ function eventLoopUtilization(): () => number {
 /**
  * Fairness under overload: while the event loop has been busy for a sustained while (one second
  * above `overloaded`) and more than one organization is using the server, an organization whose
- * requests fill it — on average more than `heavy` of them under way — is held: it runs
- * `heavyInFlight` at a time, each followed by a pause as long as it took, and its other requests
- * wait, before their bodies are read, in arrival order. Every other organization's requests are
- * admitted at once. A valid token that sends accepted but costly requests back to back on many
- * connections (each under every limit) then takes about half of the thread, not all of it, and the
- * others' requests no longer queue behind its own. Nothing is refused; nothing waits while the
+ * requests fill it — on average more than `heavy` of them under way or waiting — is held: it runs
+ * `heavyInFlight` at a time, each followed by a pause as long as it took (longer, up to 16 times,
+ * while the event loop stays over 60% busy), and its other requests wait, before their bodies are
+ * read, in arrival order. Every other organization's requests are admitted at once. A valid token
+ * that sends accepted requests back to back — a few costly ones or many cheap ones, on many
+ * connections, each under every limit — then takes half of the thread at most, not all of it, and
+ * the others' requests no longer queue behind its own. Nothing is refused; nothing waits while the
  * server keeps up, nor while one organization is alone on it.
  */
 export class Admission {
   private readonly organizations = new Map<string, Organization>();
   private readonly samples: number[] = [];
   private overloaded = false;
+  private readonly counts = { admittedAtOnce: 0, waited: 0, samples: 0, overloadedSamples: 0 };
   private readonly timer?: NodeJS.Timeout;
   private readonly options: Required<Omit<AdmissionOptions, "timer">>;
 
@@ -78,7 +91,7 @@ export class Admission {
       window: options.window ?? 4,
       overloaded: options.overloaded ?? 0.75,
       recovered: options.recovered ?? 0.4,
-      heavy: options.heavy ?? 0.75,
+      heavy: options.heavy ?? 0.5,
       heavyInFlight: options.heavyInFlight ?? 1,
       utilization: options.utilization ?? eventLoopUtilization(),
       now: options.now ?? (() => performance.now()),
@@ -101,10 +114,22 @@ export class Admission {
     return count;
   }
 
-  /** An organization's requests under way and waiting now (for tests and diagnostics). */
-  of(organizationId: string): { inFlight: number; waiting: number } {
+  /**
+   * Since the start (for benchmarks and diagnostics): requests admitted at once, requests that
+   * waited, samples taken and those that found the server overloaded.
+   */
+  get stats(): Readonly<{ admittedAtOnce: number; waited: number; samples: number; overloadedSamples: number }> {
+    return { ...this.counts };
+  }
+
+  /** An organization's requests under way and waiting now, and its pauses' factor (for tests and diagnostics). */
+  of(organizationId: string): { inFlight: number; waiting: number; pauseFactor: number } {
     const organization = this.organizations.get(organizationId);
-    return { inFlight: organization?.inFlight ?? 0, waiting: organization?.waiting.length ?? 0 };
+    return {
+      inFlight: organization?.inFlight ?? 0,
+      waiting: organization?.waiting.length ?? 0,
+      pauseFactor: organization?.pauseFactor ?? 1,
+    };
   }
 
   /**
@@ -116,8 +141,10 @@ export class Admission {
     const organization = this.updated(organizationId);
     if (!this.mustWait(organization)) {
       organization.inFlight++;
+      this.counts.admittedAtOnce++;
       return undefined;
     }
+    this.counts.waited++;
     return new Promise<void>((resolve) => {
       const waiting = {
         signal,
@@ -142,11 +169,12 @@ export class Admission {
   leave(organizationId: string, tookMs = 0): void {
     const organization = this.updated(organizationId);
     organization.inFlight = Math.max(0, organization.inFlight - 1);
-    // A held organization's next request waits as long as its last one took (up to MAX_PAUSE_MS):
-    // about half the thread at most, the rest for the others.
+    // A held organization's next request waits as long as its last one took, or longer while the
+    // server stays busy (up to MAX_PAUSE_MS): half the thread at most, less if the rest of the work
+    // (the others' requests, and the garbage its own requests leave) still fills it.
     if (tookMs > 0 && this.limits(organization)) {
       organization.inFlight++;
-      setTimeout(() => this.leave(organizationId), Math.min(tookMs, MAX_PAUSE_MS)).unref();
+      setTimeout(() => this.leave(organizationId), Math.min(tookMs * organization.pauseFactor, MAX_PAUSE_MS)).unref();
       return;
     }
     this.admitWaiting(organization);
@@ -159,8 +187,15 @@ export class Admission {
     const average = this.samples.reduce((sum, value) => sum + value, 0) / this.samples.length;
     if (!this.overloaded && this.samples.length === this.options.window && average >= this.options.overloaded) this.overloaded = true;
     else if (this.overloaded && average < this.options.recovered) this.overloaded = false;
+    this.counts.samples++;
+    if (this.overloaded) this.counts.overloadedSamples++;
     for (const [id, organization] of this.organizations) {
       this.updated(id);
+      if (this.limits(organization) && average > HELD_UTILIZATION) {
+        organization.pauseFactor = Math.min(organization.pauseFactor * PAUSE_STEP, MAX_PAUSE_FACTOR);
+      } else if (!this.limits(organization) || average < HELD_UTILIZATION - 0.1) {
+        organization.pauseFactor = Math.max(1, organization.pauseFactor / PAUSE_STEP);
+      }
       this.admitWaiting(organization);
       // An organization with nothing under way, nothing waiting and its usage gone is forgotten.
       if (organization.inFlight === 0 && organization.waiting.length === 0 && organization.usage < OTHERS_ACTIVE / 10)
@@ -194,15 +229,21 @@ export class Admission {
   }
 
   /**
-   * Whether the organization is held to its share: the server is overloaded, the organization fills
-   * it, and another organization is using it too (alone, it may have all of it).
+   * Whether the organization is held to its share: the server is overloaded, the organization is
+   * among those filling it (its usage above `heavy`, and no other's more than twice its own: an
+   * organization slowed down by another, whose requests take longer and so are under way longer, is
+   * not mistaken for the one slowing it), and another organization is using it too (alone, it may
+   * have all of it).
    */
   private limits(organization: Organization): boolean {
     if (!this.overloaded || organization.usage <= this.options.heavy) return false;
+    let othersActive = false;
     for (const other of this.organizations.values()) {
-      if (other !== organization && (other.inFlight > 0 || other.usage > OTHERS_ACTIVE)) return true;
+      if (other === organization) continue;
+      if (other.usage > organization.usage * 2) return false;
+      if (other.inFlight > 0 || other.usage > OTHERS_ACTIVE) othersActive = true;
     }
-    return false;
+    return othersActive;
   }
 
   private mustWait(organization: Organization): boolean {
@@ -224,12 +265,15 @@ export class Admission {
     const now = this.options.now();
     let organization = this.organizations.get(organizationId);
     if (!organization) {
-      organization = { inFlight: 0, usage: 0, at: now, waiting: [] };
+      organization = { inFlight: 0, usage: 0, at: now, waiting: [], pauseFactor: 1 };
       this.organizations.set(organizationId, organization);
       return organization;
     }
     const decay = Math.exp(-(now - organization.at) / USAGE_MS);
-    organization.usage = organization.usage * decay + organization.inFlight * (1 - decay);
+    // Its demand: requests under way (or pausing) and waiting. Held, an organization still asking for
+    // more than its share stays heavy; counting only those under way, it would fall below `heavy`
+    // between two of its turns and be let go at full concurrency, over and over.
+    organization.usage = organization.usage * decay + (organization.inFlight + organization.waiting.length) * (1 - decay);
     organization.at = now;
     return organization;
   }

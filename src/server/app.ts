@@ -26,7 +26,7 @@ export interface App {
   /** Bundles the dashboard (or reads the built pages) now, rather than on its first request. */
   preparePages(): Promise<void>;
   /** Fairness between organizations under overload (src/server/admission.ts): whether it holds anyone now. */
-  admission: Pick<Admission, "isOverloaded" | "waiting" | "of">;
+  admission: Pick<Admission, "isOverloaded" | "waiting" | "of" | "stats">;
 }
 
 const GRAPHQL_PATH = "/graphql";

@@ -105,6 +105,8 @@ export interface AttackCounters extends ProbeCounters {
   loopDelayMaxMs: number;
   /** The longest garbage collection since the previous reading, ms. */
   gcPauseMaxMs: number;
+  /** Admission under overload since the start (src/server/admission.ts). */
+  admission: App["admission"]["stats"];
 }
 
 const liveSubscriptions = countLiveSubscriptions();
@@ -310,7 +312,8 @@ try {
   if (database.kind === "pglite") await database.analyze();
   else await db.execute(sql`vacuum analyze`);
 
-  app = createApp({ database, logger: createLogger("warn", logDestination) });
+  const server = createApp({ database, logger: createLogger("warn", logDestination) });
+  app = server;
   if (BYPASS_DIFF_QUEUE) app.services.diff = (actor, request) => diffs.diff(db, actor, request);
   const url = await app.start(0, "127.0.0.1");
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -321,7 +324,14 @@ try {
     for (const entry of list.getEntries()) gcPauseMaxMs = Math.max(gcPauseMaxMs, entry.duration);
   }).observe({ entryTypes: ["gc"] });
   const probeUrl = await startProbe((): AttackCounters => {
-    const counters = { subscribers: liveSubscriptions(), logged, loggedSamples, loopDelayMaxMs: loopDelay.max / 1e6, gcPauseMaxMs };
+    const counters = {
+      subscribers: liveSubscriptions(),
+      logged,
+      loggedSamples,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+      gcPauseMaxMs,
+      admission: server.admission.stats,
+    };
     loopDelay.reset();
     gcPauseMaxMs = 0;
     return counters;

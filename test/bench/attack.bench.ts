@@ -748,12 +748,21 @@ interface PhaseFigures {
   serverRssMb?: number;
   loopDelayMaxMs?: number;
   gcPauseMaxMs?: number;
+  /** Attacker's and victim's requests admission held during the phase, and the share of its samples that found the server overloaded. */
+  admission?: string;
   logLines?: number;
   outputLines: number;
   liveSubscriptionsAfter?: string;
   recoverySeconds?: number;
   stopped: boolean;
   serverExited?: number | null;
+}
+
+/** Admission between two readings: requests that waited and that went at once, and the share of samples overloaded. */
+function admissionFigure(before: AttackCounters["admission"], after: AttackCounters["admission"]): string {
+  const samples = after.samples - before.samples;
+  const overloaded = samples === 0 ? 0 : ((after.overloadedSamples - before.overloadedSamples) / samples) * 100;
+  return `${after.waited - before.waited} / ${after.admittedAtOnce - before.admittedAtOnce}; ${round(overloaded)}% of the time`;
 }
 
 async function runPhase(
@@ -818,6 +827,7 @@ async function runPhase(
     serverRssMb: after ? round(after.rss / 2 ** 20) : undefined,
     loopDelayMaxMs: after ? round(after.loopDelayMaxMs) : undefined,
     gcPauseMaxMs: after ? round(after.gcPauseMaxMs) : undefined,
+    admission: before && after ? admissionFigure(before.admission, after.admission) : undefined,
     logLines: before && afterRecovery ? logged(afterRecovery)! - logged(before)! : undefined,
     outputLines: output.lines - outputBefore,
     liveSubscriptionsAfter: released,
@@ -873,6 +883,7 @@ function phaseFigures(
   figures["server RSS MB at the end"] = phase.serverRssMb ?? "no answer";
   figures["server event loop longest delay ms"] = phase.loopDelayMaxMs ?? "no answer";
   figures["server longest garbage collection ms"] = phase.gcPauseMaxMs ?? "no answer";
+  figures["server admission: requests held / admitted at once; overloaded"] = phase.admission ?? "no answer";
   figures["server log lines (warn and above)"] = phase.logLines ?? "no answer";
   figures["server output lines outside the logger"] = phase.outputLines;
   figures["live subscriptions after the phase"] = phase.liveSubscriptionsAfter ?? "no answer";

@@ -102,4 +102,54 @@ describe("admission", () => {
     await waiting;
     expect(gate.waiting).toBe(0);
   });
+
+  it("holds an organization of many short requests, one under way most of the time and never two", () => {
+    const { gate, state, second } = admission();
+    second(1);
+    second(1);
+    expect(gate.isOverloaded).toBe(true);
+    // A request of 7 ms every 10 ms, each sent once the previous one is answered; the other
+    // organization's, of 1 ms, every 100 ms.
+    let held = false;
+    for (let i = 0; i < 300 && !held; i++) {
+      if (i % 10 === 0) {
+        expect(gate.enter("victim")).toBeUndefined();
+        state.now += 1;
+        gate.leave("victim", 1);
+      }
+      const wait = gate.enter("short");
+      if (wait) held = true;
+      else {
+        state.now += 7;
+        gate.leave("short", 7);
+        state.now += 3;
+      }
+    }
+    expect(held).toBe(true);
+    expect(gate.enter("victim")).toBeUndefined();
+  });
+
+  it("does not hold an organization slowed down by another that asks more than twice as much", () => {
+    const { gate, second } = admission();
+    fill(gate, "attacker");
+    // The victim's requests, slowed down, are under way all the time too.
+    expect(gate.enter("victim")).toBeUndefined();
+    second(1);
+    second(1);
+    expect(gate.enter("victim")).toBeUndefined();
+    expect(gate.enter("attacker")).toBeInstanceOf(Promise);
+  });
+
+  it("lengthens a held organization's pauses while the server stays busy, and shortens them back once it is less so", () => {
+    const { gate, second } = admission();
+    fill(gate, "attacker");
+    gate.enter("victim");
+    second(1);
+    second(1);
+    expect(gate.of("attacker").pauseFactor).toBeGreaterThan(4);
+    // Still overloaded (above 0.4), but well under 0.6: back to pauses as long as the requests.
+    for (let i = 0; i < 3; i++) second(0.45);
+    expect(gate.isOverloaded).toBe(true);
+    expect(gate.of("attacker").pauseFactor).toBe(1);
+  });
 });
