@@ -34,6 +34,8 @@ interface Organization {
   waiting: { admit: () => void; signal?: AbortSignal }[];
   /** While held, each request is followed by a pause this many times as long as it took. */
   pauseFactor: number;
+  /** Held at the last sample: it stays held after the overload while it keeps the loop busy. */
+  held: boolean;
 }
 
 /** Usage above which another organization counts as using the server: a request in about the last second or two. */
@@ -50,6 +52,14 @@ const MAX_PAUSE_MS = 1_000;
 const HELD_UTILIZATION = 0.6;
 const PAUSE_STEP = 1.5;
 const MAX_PAUSE_FACTOR = 16;
+
+/**
+ * The event loop's utilization below which a held organization is let go. Above it, an
+ * organization held once stays held while it asks as much: let go as soon as the overload is over
+ * (which holding it ended), it would fill the server again, and the others would wait through
+ * another second of overload before it is held again.
+ */
+const RELEASED_BELOW = 0.2;
 
 /** The time over which an organization's usage is averaged. */
 const USAGE_MS = 1_000;
@@ -81,6 +91,8 @@ export class Admission {
   private readonly organizations = new Map<string, Organization>();
   private readonly samples: number[] = [];
   private overloaded = false;
+  /** The event loop's utilization averaged over the window, as of the last sample. */
+  private average = 0;
   private readonly counts = { admittedAtOnce: 0, waited: 0, samples: 0, overloadedSamples: 0 };
   private readonly timer?: NodeJS.Timeout;
   private readonly options: Required<Omit<AdmissionOptions, "timer">>;
@@ -185,15 +197,17 @@ export class Admission {
     this.samples.push(this.options.utilization());
     if (this.samples.length > this.options.window) this.samples.shift();
     const average = this.samples.reduce((sum, value) => sum + value, 0) / this.samples.length;
+    this.average = average;
     if (!this.overloaded && this.samples.length === this.options.window && average >= this.options.overloaded) this.overloaded = true;
     else if (this.overloaded && average < this.options.recovered) this.overloaded = false;
     this.counts.samples++;
     if (this.overloaded) this.counts.overloadedSamples++;
     for (const [id, organization] of this.organizations) {
       this.updated(id);
-      if (this.limits(organization) && average > HELD_UTILIZATION) {
+      organization.held = this.limits(organization);
+      if (organization.held && average > HELD_UTILIZATION) {
         organization.pauseFactor = Math.min(organization.pauseFactor * PAUSE_STEP, MAX_PAUSE_FACTOR);
-      } else if (!this.limits(organization) || average < HELD_UTILIZATION - 0.1) {
+      } else if (!organization.held || average < HELD_UTILIZATION - 0.1) {
         organization.pauseFactor = Math.max(1, organization.pauseFactor / PAUSE_STEP);
       }
       this.admitWaiting(organization);
@@ -229,14 +243,16 @@ export class Admission {
   }
 
   /**
-   * Whether the organization is held to its share: the server is overloaded, the organization is
+   * Whether the organization is held to its share: the server is overloaded (or was, for an
+   * organization held since then, while the loop stays RELEASED_BELOW busy or more), the organization is
    * among those filling it (its usage above `heavy`, and no other's more than twice its own: an
    * organization slowed down by another, whose requests take longer and so are under way longer, is
    * not mistaken for the one slowing it), and another organization is using it too (alone, it may
    * have all of it).
    */
   private limits(organization: Organization): boolean {
-    if (!this.overloaded || organization.usage <= this.options.heavy) return false;
+    const busy = this.overloaded || (organization.held && this.average >= RELEASED_BELOW);
+    if (!busy || organization.usage <= this.options.heavy) return false;
     let othersActive = false;
     for (const other of this.organizations.values()) {
       if (other === organization) continue;
@@ -265,7 +281,7 @@ export class Admission {
     const now = this.options.now();
     let organization = this.organizations.get(organizationId);
     if (!organization) {
-      organization = { inFlight: 0, usage: 0, at: now, waiting: [], pauseFactor: 1 };
+      organization = { inFlight: 0, usage: 0, at: now, waiting: [], pauseFactor: 1, held: false };
       this.organizations.set(organizationId, organization);
       return organization;
     }

@@ -52,7 +52,7 @@
  *     (also on a scratch database of that PostgreSQL server, dropped at the end)
  *   ATTACK_SECONDS=5 ATTACK_CONCURRENCY=2 npx tsx test/bench/attack.bench.ts
  */
-import { existsSync, readdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { loadavg, setPriority } from "node:os";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -173,6 +173,12 @@ function setAttackerPriority(nice: number): string {
     return `not set (${(error as Error).message})`;
   }
 }
+
+/**
+ * ATTACK_LATENCIES=/tmp/latencies.jsonl: every victim request's latency, in the order they fell due,
+ * one line per phase (warm-up and quiet included), to see when in a phase the slow ones came.
+ */
+const LATENCY_DUMP = process.env.ATTACK_LATENCIES;
 
 /** ATTACK_PROFILE_DIR=/tmp/prof: a CPU profile of the server during each attack phase, written there. */
 const PROFILE_DIR = process.env.ATTACK_PROFILE_DIR;
@@ -640,6 +646,10 @@ interface VictimFigures {
 }
 
 function victimFigures(streams: StreamLatencies[]): Record<string, VictimFigures> {
+  if (LATENCY_DUMP) {
+    const line = streams.map((stream) => ({ name: stream.name, latencies: stream.latencies.map((ms) => round(ms, 1)) }));
+    appendFileSync(LATENCY_DUMP, `${JSON.stringify(line)}\n`);
+  }
   return Object.fromEntries(
     streams.map((s) => [
       s.name,
@@ -780,7 +790,10 @@ async function runPhase(
   const outcomes = new Outcomes();
   const controller = new AbortController();
   console.error(`[attack] ${attack.key}: ${SECONDS} s`);
-  if (PROFILE_DIR) await server.probe("/profile/start", "POST");
+  if (PROFILE_DIR) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    await server.probe("/profile/start", "POST");
+  }
   const attackerNice = ATTACK_NICE === 0 ? "0" : setAttackerPriority(ATTACK_NICE);
   const attacking = attack.run(context, outcomes, controller.signal).catch((error: unknown) => {
     outcomes.add(`attack failed: ${String(error)}`);

@@ -97,8 +97,12 @@ describe("admission", () => {
     controller.abort();
     await givenUp;
     expect(gate.waiting).toBe(1);
+    // Under 40%: no longer overloaded, but the organization held stays held while the loop is 20% busy or more…
     second(0.3);
     expect(gate.isOverloaded).toBe(false);
+    expect(gate.waiting).toBe(1);
+    // …and is let go once it is quiet.
+    second(0.1);
     await waiting;
     expect(gate.waiting).toBe(0);
   });
