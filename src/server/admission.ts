@@ -18,6 +18,8 @@ export interface AdmissionOptions {
   heavy?: number;
   /** Requests under way a heavy organization may have while the server is overloaded (default 1). */
   heavyInFlight?: number;
+  /** The most a held organization's pause grows to, in times its requests' time (default 16). */
+  maxPauseFactor?: number;
   /** The share of the last interval the event loop was busy (default: node's eventLoopUtilization). */
   utilization?: () => number;
   /** Milliseconds, monotonic (default performance.now). */
@@ -46,12 +48,11 @@ const MAX_PAUSE_MS = 1_000;
 
 /**
  * The event loop's utilization a held organization's pauses aim at: above it, its pauses grow (by
- * PAUSE_STEP at each sample, up to MAX_PAUSE_FACTOR times its requests' time); well below it, they
+ * PAUSE_STEP at each sample, up to `maxPauseFactor` times its requests' time); well below it, they
  * shrink back to as long as its requests took.
  */
 const HELD_UTILIZATION = 0.6;
 const PAUSE_STEP = 1.5;
-const MAX_PAUSE_FACTOR = 16;
 
 /**
  * The event loop's utilization below which a held organization is let go. Above it, an
@@ -105,6 +106,7 @@ export class Admission {
       recovered: options.recovered ?? 0.4,
       heavy: options.heavy ?? 0.5,
       heavyInFlight: options.heavyInFlight ?? 1,
+      maxPauseFactor: options.maxPauseFactor ?? 16,
       utilization: options.utilization ?? eventLoopUtilization(),
       now: options.now ?? (() => performance.now()),
     };
@@ -206,7 +208,7 @@ export class Admission {
       this.updated(id);
       organization.held = this.limits(organization);
       if (organization.held && average > HELD_UTILIZATION) {
-        organization.pauseFactor = Math.min(organization.pauseFactor * PAUSE_STEP, MAX_PAUSE_FACTOR);
+        organization.pauseFactor = Math.min(organization.pauseFactor * PAUSE_STEP, this.options.maxPauseFactor);
       } else if (!organization.held || average < HELD_UTILIZATION - 0.1) {
         organization.pauseFactor = Math.max(1, organization.pauseFactor / PAUSE_STEP);
       }

@@ -23,7 +23,8 @@ beforeAll(async () => {
     database: await testDatabase(),
     logger: createLogger("silent"),
     // The client shares this thread: the heavy organization has fewer requests under way than a remote one would.
-    admission: { utilization: () => 1, sampleMs: 20, window: 2, heavy: 0.2 },
+    // Utilization never falls, so pauses would grow to 16× the requests' time: 2× keeps the test short on a loaded machine.
+    admission: { utilization: () => 1, sampleMs: 20, window: 2, heavy: 0.2, maxPauseFactor: 2 },
   });
   endpoint = `${await app.start(0, "127.0.0.1")}/graphql`;
   wsEndpoint = endpoint.replace(/^http/, "ws");
