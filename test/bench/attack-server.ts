@@ -17,13 +17,17 @@
  *   between the two (two settings a step), written through the journey repository in a few statements, and a VIEWER token. With
  *   `ATTACK_DIFF_QUEUE=bypass` the server's `diff` service calls the diff directly, without the
  *   queue of src/services/index.ts (a comparison only: never how the server runs).
+ *   `ATTACK_ADMISSION` (JSON) starts the server with admission options other than the defaults
+ *   (src/server/admission.ts), to compare; `ATTACK_TRACE` writes a trace of requests (below).
  *
  * Then `createApp` (the real server: limits, caches, WebSocket) on a free port, logging at warn
  * level into a counter. Prints one JSON line (`AttackServerInfo`) and serves a probe
  * (`process-probe.ts`, with `AttackCounters`) on another port. Stops on SIGTERM.
  */
+
 import { randomBytes } from "node:crypto";
-import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import { appendFileSync } from "node:fs";
+import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import type { Db } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/environments.js";
@@ -287,6 +291,44 @@ async function storeHistory(db: Db, org: Awaited<ReturnType<typeof organization>
   }
 }
 
+/**
+ * `ATTACK_TRACE=/tmp/trace.jsonl`: one line per HTTP request as it finishes (`w`: V victim, A
+ * attacker, D the diff attacker; `s`/`e`: start and finish, ms on the server's clock; `a`: the diff
+ * attacker's admission), and one per turn of the event loop longer than 10 ms (`gap`) with the
+ * requests it overlapped. To tell a victim's wait inside the server from one outside it (its own
+ * client, the machine).
+ */
+const TRACE_FILE = process.env.ATTACK_TRACE;
+
+function traceRequests(app: App, file: string, admitted: string, tokens: [token: string, label: string][]): void {
+  const labels = new Map(tokens.map(([token, label]) => [`Bearer ${token}`, label]));
+  const live: { who: string; start: number; end?: number }[] = [];
+  app.server.prependListener("request", (request, response) => {
+    const entry: { who: string; start: number; end?: number } = {
+      who: labels.get(String(request.headers.authorization)) ?? "?",
+      start: performance.now(),
+    };
+    live.push(entry);
+    response.on("finish", () => {
+      entry.end = performance.now();
+      appendFileSync(file, `${JSON.stringify({ w: entry.who, s: entry.start, e: entry.end, a: app.admission.of(admitted) })}\n`);
+    });
+  });
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 10) {
+      const overlapping = live.filter((r) => r.start < now && (r.end === undefined || r.end > last));
+      const requests = overlapping.map(
+        (r) => `${r.who} ${(r.start - last).toFixed(0)}..${r.end === undefined ? "-" : (r.end - last).toFixed(0)}`,
+      );
+      appendFileSync(file, `${JSON.stringify({ gapStart: last, gap: now - last, requests })}\n`);
+    }
+    last = now;
+    while (live.length > 0 && live[0].end !== undefined && live[0].end < now - 1000) live.shift();
+  }, 2).unref();
+}
+
 try {
   const started = performance.now();
   bench = await openBenchDatabase(TARGET, "attack");
@@ -312,10 +354,20 @@ try {
   if (database.kind === "pglite") await database.analyze();
   else await db.execute(sql`vacuum analyze`);
 
-  const server = createApp({ database, logger: createLogger("warn", logDestination) });
+  // ATTACK_ADMISSION='{"sampleMs":100}': admission options other than the defaults, to compare.
+  const admission = process.env.ATTACK_ADMISSION ? JSON.parse(process.env.ATTACK_ADMISSION) : undefined;
+  const server = createApp({ database, logger: createLogger("warn", logDestination), admission });
   app = server;
   if (BYPASS_DIFF_QUEUE) app.services.diff = (actor, request) => diffs.diff(db, actor, request);
   const url = await app.start(0, "127.0.0.1");
+  if (TRACE_FILE) {
+    traceRequests(server, TRACE_FILE, differ.organization.id, [
+      [victim.viewer.token, "V"],
+      [attacker.viewer.token, "A"],
+      [differ.viewer.token, "D"],
+    ]);
+  }
+
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   // Garbage collections pause the thread too: the longest one since the previous reading.
