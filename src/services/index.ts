@@ -191,7 +191,8 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
     ) => journeys.journeyVersions(db, key, page),
     /**
      * A diff; with the caller's `revisions` (an HTTP request's), a diff computed before while what it
-     * read had those revisions is answered without reading or queueing anything.
+     * read had those revisions is answered without reading or queueing anything — also once its turn
+     * in the queue comes, so that identical diffs asked at once are computed once.
      */
     diff: (actor: Actor, request: diffs.DiffRequest, revisions?: Revisions) => {
       const share = JSON.stringify(request);
@@ -199,7 +200,14 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       const key = `${actor.organizationId}\u0000${actor.role}\u0000${share}`;
       const known = diffResults.get(key, revisions);
       if (known) return Promise.resolve(known);
-      return diffRuns.run(actor.organizationId, () => diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)), share);
+      // Looked up again when its turn comes: an identical diff that ran meanwhile may have kept it.
+      // Only callers at the same revision join one waiting read (the same revisions of every table):
+      // a caller after a write that joined one from before it would get what was kept before it.
+      return diffRuns.run(
+        actor.organizationId,
+        async () => diffResults.get(key, revisions) ?? diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)),
+        `${share}\u0000${revisions.revision}`,
+      );
     },
     clientCreationPlan: (actor: Actor, request: { applicationId: string; environmentId: string }) =>
       clients.clientCreationPlan(db, actor, request),

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,9 +19,11 @@ import {
   createApplication,
   createCatalogue,
   createClient,
+  localIdOf,
   operation,
 } from "../support/fixtures.js";
 import { client, gql } from "../support/graphql.js";
+import { holdOpen, track, waitForBlockedOrDone } from "../support/locks.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -341,7 +343,86 @@ describe("the query response cache", () => {
       expect(requestStatements(after.queries).length).toBeGreaterThan(0);
       expect(after.result.status).toBe("OUT_OF_SYNC");
     }
+    // Identical diffs asked at once wait in the organization's queue behind the first (the third
+    // and fourth join the second): when the second's turn comes, it is answered from what the
+    // first kept. One computation's statements in all.
+    await save(26);
+    const single = requestStatements((await countQueries(() => diffOf(one))).queries).length;
+    expect(single).toBeGreaterThan(0);
+    await save(27);
+    const together = await countQueries(() => Promise.all(Array.from({ length: 4 }, () => diffOf(one))));
+    expect(together.result.map((result) => result.status)).toEqual(Array(4).fill("OUT_OF_SYNC"));
+    expect(requestStatements(together.queries)).toHaveLength(single);
   });
+
+  // A lock held from another connection stops a diff half-way: PostgreSQL only.
+  it.skipIf(!databaseUrl)(
+    "gives a diff asked after a write what is true after it, while an identical diff from before the write waits in the queue",
+    async () => {
+      const w = await world("cache-diff-after-write");
+      const { development, staging } = w.catalogue.environments;
+      await createClient(w.admin, {
+        applicationId: w.catalogue.applicationId,
+        environmentId: staging,
+        databaseId: w.catalogue.databases.staging,
+      });
+      const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
+      // Development's login references a variable, so its diff reads the variables' table.
+      const created = await w.admin.data(
+        `mutation($input: CreateVariableInput!) { createVariable(input: $input) { ... on CreateVariableSuccess { variable { id } } } }`,
+        { input: { key: "password.min", kind: "NUMBER" } },
+      );
+      await w.admin.data(`mutation($input: SetVariableValueInput!) { setVariableValue(input: $input) { __typename } }`, {
+        input: { variableId: created.createVariable.variable.id, environmentId: development, value: 15 },
+      });
+      const ids = { journeyId: w.catalogue.journeys.login, environmentId: development };
+      const draftOf = async (step: unknown) => (await editor.data(SAVE_STEP, { input: { ...ids, step } })).saveJourneyStep.draft.revision;
+      const byReference = await draftOf({ ...passwordStep(0), settings: { minLength: "&{password.min}" } });
+      expect((await editor.data(SAVE, { input: { ...ids, draftRevision: byReference } })).saveJourney.__typename).toBe(
+        "SaveJourneySuccess",
+      );
+      const literal = await draftOf(passwordStep(20));
+      const request = {
+        applicationId: localIdOf(w.catalogue.applicationId),
+        fromEnvironmentId: localIdOf(development),
+        toEnvironmentId: localIdOf(staging),
+        journeyId: null,
+      };
+      const signIn = async () => {
+        const signedIn = await one.app.services.authenticate(w.tenant.tokens.VIEWER);
+        if (!signedIn) throw new Error("not authenticated");
+        return { actor: signedIn.actor, revisions: { revision: signedIn.organizationRevision, tables: signedIn.tableRevisions } };
+      };
+      const before = await signIn();
+      // The first diff stops at the variables; an identical one, from before the write too, waits behind it.
+      const held = await holdOpen(sql`lock table variables in access exclusive mode`);
+      const first = track(one.app.services.diff(before.actor, request, before.revisions));
+      await waitForBlockedOrDone(held.pid, 1, [first]);
+      const waiting = one.app.services.diff(before.actor, request, before.revisions);
+      // The write: development's login takes a literal (nothing of it reads the variables).
+      expect((await editor.data(SAVE, { input: { ...ids, draftRevision: literal } })).saveJourney.__typename).toBe("SaveJourneySuccess");
+      const after = await signIn();
+      expect(after.revisions.revision).toBeGreaterThan(before.revisions.revision);
+      const asked = one.app.services.diff(after.actor, request, after.revisions);
+      const QUERY = `query D($app: ID!, $from: ID!, $to: ID!) { d: diff(applicationId: $app, fromEnvironmentId: $from, toEnvironmentId: $to) { changes { path newValue } missingVariables { key } } }`;
+      const variables = { app: w.catalogue.applicationId, from: development, to: staging };
+      const overHttp = gql(one.endpoint, w.tenant.tokens.VIEWER, QUERY, variables);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await held.release();
+      const [old, alsoOld, fresh, answered] = await Promise.all([first.promise, waiting, asked, overHttp]);
+      const minLengths = (changes: { path: string; newValue: unknown }[]) =>
+        changes.filter((change) => change.path.endsWith("minLength")).map((change) => change.newValue);
+      expect(minLengths(old.changes)).toEqual(["&{password.min}"]);
+      expect(minLengths(alsoOld.changes)).toEqual(["&{password.min}"]);
+      // After the write: the literal, and no variable missing — over HTTP, and again from the response cache.
+      expect(minLengths(fresh.changes)).toEqual([20]);
+      expect(fresh.missingVariables).toEqual([]);
+      for (const response of [answered, await gql(one.endpoint, w.tenant.tokens.VIEWER, QUERY, variables)]) {
+        expect(minLengths(response.data.d.changes)).toEqual([20]);
+        expect(response.data.d.missingVariables).toEqual([]);
+      }
+    },
+  );
 });
 
 /**
