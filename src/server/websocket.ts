@@ -25,6 +25,12 @@ interface Extra {
   setup: Promise<unknown>;
   /** Aborted when the socket closes: its operations waiting for admission give up. */
   closed: AbortController;
+  /**
+   * Ids of the operations not yet run or set up. graphql-ws forgets an id completed during its setup,
+   * and would take a new operation with that id while the first still sets up: the first would then
+   * stream on, out of reach of `complete` and of the socket's close.
+   */
+  settingUp: Set<string>;
 }
 
 /** What an operation's root value carries: yoga's executors, and how the operation leaves admission. */
@@ -198,17 +204,17 @@ export function startWebSocketServer({
    * operations wait their turn, on every socket, before they are parsed), then prepares it. It leaves
    * admission once it has run or set up its stream — or at once when it is refused before that.
    */
-  async function admitted(extra: Extra, params: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  async function admitted(extra: Extra, id: string, params: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
     const organizationId = extra.actor?.organizationId;
-    if (organizationId === undefined) return prepare(extra, params, () => {});
-    const wait = admission.enter(organizationId, extra.closed.signal);
+    const wait = organizationId === undefined ? undefined : admission.enter(organizationId, extra.closed.signal);
     if (wait) await wait;
     const at = performance.now();
     let left = false;
     const leave = () => {
       if (left) return;
       left = true;
-      admission.leave(organizationId, performance.now() - at);
+      extra.settingUp.delete(id);
+      if (organizationId !== undefined) admission.leave(organizationId, performance.now() - at);
     };
     try {
       const prepared = await prepare(extra, params, leave);
@@ -255,8 +261,14 @@ export function startWebSocketServer({
     // A socket's operations are set up one at a time, each after a turn of the event loop: a flood
     // of messages on one socket waits its turn instead of holding the server (and the database) for
     // everyone else. Only the setup is serial; the operations then run side by side.
-    onSubscribe: (ctx, _id, params) => {
-      const setup = ctx.extra.setup.then(turn).then(() => admitted(ctx.extra, params));
+    onSubscribe: (ctx, id, params) => {
+      // The id of an operation still setting up (completed meanwhile): a duplicate, closed as graphql-ws closes one.
+      if (ctx.extra.settingUp.has(id)) {
+        ctx.extra.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+        return [new GraphQLError(`Subscriber for ${id} already exists`, { extensions: { code: "BAD_REQUEST" } })];
+      }
+      ctx.extra.settingUp.add(id);
+      const setup = ctx.extra.setup.then(turn).then(() => admitted(ctx.extra, id, params));
       ctx.extra.setup = setup.catch(() => {});
       return setup;
     },
@@ -294,7 +306,7 @@ export function startWebSocketServer({
       socket.once("pong", () => clearTimeout(pongWait));
       socket.ping();
     }, KEEP_ALIVE_MS);
-    const extra: Extra = { socket, request, setup: Promise.resolve(), closed: new AbortController() };
+    const extra: Extra = { socket, request, setup: Promise.resolve(), closed: new AbortController(), settingUp: new Set() };
     const closed = graphqlWs.opened(
       {
         protocol: socket.protocol,

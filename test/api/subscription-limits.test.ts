@@ -22,7 +22,9 @@ const SUBSCRIPTION = "subscription($after: String) { syncStatusChanged(after: $a
 async function connection(wsEndpoint: string, token: string) {
   const socket = new WebSocket(wsEndpoint, "graphql-transport-ws");
   const messages: Record<string, any>[] = [];
+  let closeCode: number | undefined;
   socket.on("message", (data) => messages.push(JSON.parse(String(data))));
+  socket.on("close", (code) => (closeCode = code));
   await new Promise((resolve) => socket.on("open", resolve));
   socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
   await expect.poll(() => messages.some((m) => m.type === "connection_ack")).toBe(true);
@@ -38,6 +40,8 @@ async function connection(wsEndpoint: string, token: string) {
       return errors?.[0]?.extensions?.code as string | undefined;
     },
     close: () => socket.close(),
+    /** The code the socket was closed with, once it is. */
+    closedWith: () => closeCode,
   };
 }
 
@@ -99,6 +103,24 @@ describe("subscriptions per token", () => {
     wsEndpoint = `${url.replace("http", "ws")}/graphql`;
   });
   afterAll(() => app.stop());
+
+  it("closes with 4409 a socket that sends an operation id again while the one it completed still sets up, and nothing of either stays counted", async () => {
+    const own = await createTenant("subscription-id-again");
+    const ws = await connection(wsEndpoint, own.tokens.VIEWER);
+    // graphql-ws forgets an id completed during its setup: the same id again would subscribe too,
+    // and the first, out of reach of complete and of the socket's close, would count forever.
+    ws.subscribe("x");
+    ws.complete("x");
+    ws.subscribe("x");
+    await expect.poll(() => ws.closedWith()).toBe(4409);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The token's whole cap (3) is free again.
+    const fresh = await connection(wsEndpoint, own.tokens.VIEWER);
+    for (const id of ["a", "b", "c"]) fresh.subscribe(id);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(["a", "b", "c"].map((id) => fresh.refusal(id))).toEqual([undefined, undefined, undefined]);
+    fresh.close();
+  });
 
   it("counts a token's subscriptions over all its sockets and SSE, refusing the one over the cap on either", async () => {
     const first = await connection(wsEndpoint, tenant.tokens.EDITOR);
