@@ -153,7 +153,9 @@ export class Admission {
    */
   enter(organizationId: string, signal?: AbortSignal): Promise<void> | undefined {
     const organization = this.updated(organizationId);
-    if (!this.mustWait(organization)) {
+    // A caller that gave up already (a socket closed while its operations waited to be set up) does
+    // not wait its turn: admitted, it ends at once and leaves.
+    if (signal?.aborted || !this.mustWait(organization)) {
       organization.inFlight++;
       this.counts.admittedAtOnce++;
       return undefined;

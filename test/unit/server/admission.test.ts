@@ -97,6 +97,10 @@ describe("admission", () => {
     controller.abort();
     await givenUp;
     expect(gate.waiting).toBe(1);
+    // One that gave up before it asked does not wait either.
+    expect(gate.enter("attacker", AbortSignal.abort())).toBeUndefined();
+    expect(gate.waiting).toBe(1);
+    gate.leave("attacker");
     // Under 40%: no longer overloaded, but the organization held stays held while the loop is 20% busy or more…
     second(0.3);
     expect(gate.isOverloaded).toBe(false);
