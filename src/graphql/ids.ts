@@ -1,5 +1,6 @@
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
 import { NotFoundError } from "../domain/errors.js";
+import { isUuid } from "../domain/uuid.js";
 import type { Loaders } from "../services/index.js";
 
 export type NodeTypeName =
@@ -43,7 +44,9 @@ export function parseGlobalId(globalId: string): { typename: NodeTypeName; id: s
   try {
     const { typename, id } = decodeGlobalID(globalId);
     if (!(typename in LABEL) || !id) return null;
-    return { typename: typename as NodeTypeName, id };
+    // A UUID in lower case, as the database gives it back: its case variants name the same row, and
+    // would otherwise be as many keys of the caches (the kept diffs', the loaders').
+    return { typename: typename as NodeTypeName, id: isUuid(id) ? id.toLowerCase() : id };
   } catch {
     return null;
   }
