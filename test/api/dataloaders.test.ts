@@ -88,11 +88,15 @@ describe("the dashboard query", () => {
       fiveWithSettings: await dashboardStatements(five, 5, DASHBOARD_WITH_SETTINGS),
       fiftyWithSettings: await dashboardStatements(fifty, 50, DASHBOARD_WITH_SETTINGS),
     };
-    expect(statements.fifty.length).toBe(statements.five.length);
+    // A failure shows both lists of statements: which one is extra.
+    const both = (a: string[], b: string[]) => [...a, "-- and --", ...b].map((q) => q.slice(0, 120)).join("\n");
+    expect(statements.fifty.length, both(statements.five, statements.fifty)).toBe(statements.five.length);
     // token lookup, page of applications, client summaries, journeys, environments, head versions
     expect(statements.five.length).toBeLessThanOrEqual(6);
     // …and the clients' whole rows, in one batch
-    expect(statements.fiftyWithSettings.length).toBe(statements.fiveWithSettings.length);
+    expect(statements.fiftyWithSettings.length, both(statements.fiveWithSettings, statements.fiftyWithSettings)).toBe(
+      statements.fiveWithSettings.length,
+    );
     expect(statements.fiveWithSettings.length).toBeLessThanOrEqual(7);
   });
 });

@@ -35,10 +35,11 @@ export function testDatabase(): Promise<Database> {
 }
 
 /**
- * The event relay's read of the notifications a NOTIFY named (src/events/relay.ts): it runs whenever
- * PostgreSQL delivers an earlier write's NOTIFY — on a loaded machine, during the next request.
+ * The event relay's reads of the notifications and promotion-request events a NOTIFY named
+ * (src/events/relay.ts): they run whenever PostgreSQL delivers a NOTIFY — of an earlier write, or of
+ * another test worker's on the same database — on a loaded machine during the next request.
  */
-const RELAY_READ = /^select .* from "sync_notifications" where "sync_notifications"\."id" in /;
+const RELAY_READ = /^select .* from "(sync_notifications|promotion_request_events)" where "\1"\."id" in /;
 
 /** Collects the SQL statements run while `work` runs (but the event relay's, which belong to no work). */
 export async function countQueries<T>(work: () => Promise<T>): Promise<{ result: T; queries: string[] }> {
