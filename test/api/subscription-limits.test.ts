@@ -112,7 +112,7 @@ describe("subscriptions per token", () => {
     ws.subscribe("x");
     ws.complete("x");
     ws.subscribe("x");
-    await expect.poll(() => ws.closedWith()).toBe(4409);
+    await expect.poll(() => ws.closedWith(), { timeout: 5_000 }).toBe(4409);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // The token's whole cap (3) is free again.
     const fresh = await connection(wsEndpoint, own.tokens.VIEWER);
