@@ -24,7 +24,6 @@
  * level into a counter. Prints one JSON line (`AttackServerInfo`) and serves a probe
  * (`process-probe.ts`, with `AttackCounters`) on another port. Stops on SIGTERM.
  */
-
 import { randomBytes } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
@@ -300,11 +299,14 @@ async function storeHistory(db: Db, org: Awaited<ReturnType<typeof organization>
  */
 const TRACE_FILE = process.env.ATTACK_TRACE;
 
+/** A traced request: whose, and when it started and finished on the server's clock. */
+type Traced = { who: string; start: number; end?: number };
+
 function traceRequests(app: App, file: string, admitted: string, tokens: [token: string, label: string][]): void {
   const labels = new Map(tokens.map(([token, label]) => [`Bearer ${token}`, label]));
-  const live: { who: string; start: number; end?: number }[] = [];
+  const live: Traced[] = [];
   app.server.prependListener("request", (request, response) => {
-    const entry: { who: string; start: number; end?: number } = {
+    const entry: Traced = {
       who: labels.get(String(request.headers.authorization)) ?? "?",
       start: performance.now(),
     };
