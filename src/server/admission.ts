@@ -22,6 +22,17 @@ export interface AdmissionOptions {
   maxPauseFactor?: number;
   /** The share of the last interval the event loop was busy (default: node's eventLoopUtilization). */
   utilization?: () => number;
+  /**
+   * The event loop's utilization over the last few tens of milliseconds (at least `contentionMs`)
+   * from which an organization that took most of them while another one used the server runs
+   * `heavyInFlight` at a time, each request followed by a pause as long as it took (default 0.5;
+   * above 1, never).
+   */
+  contended?: number;
+  /** The shortest interval over which `recentUtilization` is read, ms (default 20). */
+  contentionMs?: number;
+  /** The event loop's utilization since the previous call, read at most every `contentionMs` (default: a second reading of node's eventLoopUtilization). */
+  recentUtilization?: () => number;
   /** Milliseconds, monotonic (default performance.now). */
   now?: () => number;
   /** Samples on a timer (default true; tests call `sample()`). */
@@ -32,6 +43,8 @@ interface Organization {
   inFlight: number;
   /** Requests under way or waiting on average, decayed over USAGE_MS. */
   usage: number;
+  /** The same, decayed over RECENT_USAGE_MS. */
+  recentUsage: number;
   at: number;
   waiting: { admit: () => void; signal?: AbortSignal }[];
   /** While held, each request is followed by a pause this many times as long as it took. */
@@ -65,6 +78,12 @@ const RELEASED_BELOW = 0.2;
 /** The time over which an organization's usage is averaged. */
 const USAGE_MS = 1_000;
 
+/** The time over which an organization's recent usage is averaged (for contention). */
+const RECENT_USAGE_MS = 200;
+
+/** Recent usage from which an organization may contend: a request under way a fifth of the time. */
+const CONTENDING_USAGE = 0.2;
+
 /** Node's utilization of the event loop since the previous call. */
 function eventLoopUtilization(): () => number {
   let previous: EventLoopUtilization = performance.eventLoopUtilization();
@@ -85,8 +104,13 @@ function eventLoopUtilization(): () => number {
  * read, in arrival order. Every other organization's requests are admitted at once. A valid token
  * that sends accepted requests back to back — a few costly ones or many cheap ones, on many
  * connections, each under every limit — then takes half of the thread at most, not all of it, and
- * the others' requests no longer queue behind its own. Nothing is refused; nothing waits while the
- * server keeps up, nor while one organization is alone on it.
+ * the others' requests no longer queue behind its own. Before the overload has lasted a second,
+ * an organization that has taken most of the last ~200 ms while the loop was busy and another
+ * organization used the server too (it "contends") runs one request at a time, each followed by a
+ * pause as long as it took, from its first busy tens of milliseconds. Waiting requests are admitted
+ * in a later turn of the event loop than the one that let them go, so that requests that arrived
+ * meanwhile are read between two of a held organization's. Nothing is refused; nothing waits while
+ * the server keeps up, nor while one organization is alone on it.
  */
 export class Admission {
   private readonly organizations = new Map<string, Organization>();
@@ -94,6 +118,9 @@ export class Admission {
   private overloaded = false;
   /** The event loop's utilization averaged over the window, as of the last sample. */
   private average = 0;
+  /** The event loop's utilization over the last `contentionMs` or more, read at `recentAt`. */
+  private recent = 0;
+  private recentAt = Number.NEGATIVE_INFINITY;
   private readonly counts = { admittedAtOnce: 0, waited: 0, samples: 0, overloadedSamples: 0 };
   private readonly timer?: NodeJS.Timeout;
   private readonly options: Required<Omit<AdmissionOptions, "timer">>;
@@ -108,6 +135,9 @@ export class Admission {
       heavyInFlight: options.heavyInFlight ?? 1,
       maxPauseFactor: options.maxPauseFactor ?? 16,
       utilization: options.utilization ?? eventLoopUtilization(),
+      contended: options.contended ?? 0.5,
+      contentionMs: options.contentionMs ?? 20,
+      recentUtilization: options.recentUtilization ?? eventLoopUtilization(),
       now: options.now ?? (() => performance.now()),
     };
     if (options.timer !== false) {
@@ -171,7 +201,9 @@ export class Admission {
       };
       const gaveUp = () => {
         const index = organization.waiting.indexOf(waiting);
-        if (index >= 0) organization.waiting.splice(index, 1);
+        // Admitted already, its turn about to come (counted as under way): nothing to undo.
+        if (index < 0) return;
+        organization.waiting.splice(index, 1);
         // Admitted all the same, so that it leaves like any other: its request ends at once.
         organization.inFlight++;
         resolve();
@@ -188,9 +220,11 @@ export class Admission {
     // A held organization's next request waits as long as its last one took, or longer while the
     // server stays busy (up to MAX_PAUSE_MS): half the thread at most, less if the rest of the work
     // (the others' requests, and the garbage its own requests leave) still fills it.
-    if (tookMs > 0 && this.limits(organization)) {
+    const limited = tookMs > 0 && this.limits(organization);
+    if (limited || (tookMs > 0 && this.contends(organization))) {
       organization.inFlight++;
-      setTimeout(() => this.leave(organizationId), Math.min(tookMs * organization.pauseFactor, MAX_PAUSE_MS)).unref();
+      const factor = limited ? organization.pauseFactor : 1;
+      setTimeout(() => this.leave(organizationId), Math.min(tookMs * factor, MAX_PAUSE_MS)).unref();
       return;
     }
     this.admitWaiting(organization);
@@ -266,17 +300,56 @@ export class Admission {
     return othersActive;
   }
 
+  /**
+   * Whether the organization contends for a busy thread: the event loop was `contended` busy or more
+   * over the last few tens of milliseconds, another organization is using the server, and this one
+   * has had a request under way a fifth of the last ~200 ms or more, over twice as much as any
+   * other. Between two samples of the overload (a second's average) an attacker's requests would
+   * take most of the thread for a second or more while the others' wait for turns of the loop; from
+   * its first busy tens of milliseconds it runs one at a time, each followed by a pause as long as
+   * it took.
+   */
+  private contends(organization: Organization): boolean {
+    if (organization.recentUsage < CONTENDING_USAGE || this.recentUtilization() < this.options.contended) return false;
+    const now = this.options.now();
+    let othersActive = false;
+    for (const other of this.organizations.values()) {
+      if (other === organization) continue;
+      const decay = Math.exp(-(now - other.at) / RECENT_USAGE_MS);
+      const recentUsage = other.recentUsage * decay + (other.inFlight + other.waiting.length) * (1 - decay);
+      if (recentUsage * 2 >= organization.recentUsage) return false;
+      if (other.inFlight > 0 || other.usage > OTHERS_ACTIVE) othersActive = true;
+    }
+    return othersActive;
+  }
+
+  private recentUtilization(): number {
+    const now = this.options.now();
+    if (now - this.recentAt >= this.options.contentionMs) {
+      this.recent = this.options.recentUtilization();
+      this.recentAt = now;
+    }
+    return this.recent;
+  }
+
   private mustWait(organization: Organization): boolean {
-    return (organization.inFlight >= this.options.heavyInFlight || organization.waiting.length > 0) && this.limits(organization);
+    return (
+      (organization.inFlight >= this.options.heavyInFlight || organization.waiting.length > 0) &&
+      (this.limits(organization) || this.contends(organization))
+    );
   }
 
   private admitWaiting(organization: Organization) {
     while (organization.waiting.length > 0) {
       const next = organization.waiting[0];
-      if (organization.inFlight >= this.options.heavyInFlight && this.limits(organization)) return;
+      if (organization.inFlight >= this.options.heavyInFlight && (this.limits(organization) || this.contends(organization))) return;
       organization.waiting.shift();
       organization.inFlight++;
-      next.admit();
+      // In a later turn of the event loop, after it has polled for I/O: admitted in the turn of the
+      // request that left (its response just written, with nothing to wait for), a held
+      // organization's requests would run back to back in one turn, every other request that
+      // arrived meanwhile unread until they are all done.
+      setImmediate(next.admit);
     }
   }
 
@@ -285,15 +358,18 @@ export class Admission {
     const now = this.options.now();
     let organization = this.organizations.get(organizationId);
     if (!organization) {
-      organization = { inFlight: 0, usage: 0, at: now, waiting: [], pauseFactor: 1, held: false };
+      organization = { inFlight: 0, usage: 0, recentUsage: 0, at: now, waiting: [], pauseFactor: 1, held: false };
       this.organizations.set(organizationId, organization);
       return organization;
     }
     const decay = Math.exp(-(now - organization.at) / USAGE_MS);
+    const recentDecay = Math.exp(-(now - organization.at) / RECENT_USAGE_MS);
     // Its demand: requests under way (or pausing) and waiting. Held, an organization still asking for
     // more than its share stays heavy; counting only those under way, it would fall below `heavy`
     // between two of its turns and be let go at full concurrency, over and over.
-    organization.usage = organization.usage * decay + (organization.inFlight + organization.waiting.length) * (1 - decay);
+    const demand = organization.inFlight + organization.waiting.length;
+    organization.usage = organization.usage * decay + demand * (1 - decay);
+    organization.recentUsage = organization.recentUsage * recentDecay + demand * (1 - recentDecay);
     organization.at = now;
     return organization;
   }

@@ -1,10 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { Admission } from "../../../src/server/admission.js";
 
+/** After the event loop's next poll for I/O: when a request admitted from the waiting goes on. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** An admission whose clock and event loop utilization the test sets. */
 function admission() {
-  const state = { now: 0, utilization: 0 };
-  const gate = new Admission({ timer: false, now: () => state.now, utilization: () => state.utilization });
+  const state = { now: 0, utilization: 0, recent: 0 };
+  const gate = new Admission({
+    timer: false,
+    now: () => state.now,
+    utilization: () => state.utilization,
+    recentUtilization: () => state.recent,
+  });
   /** A second of samples at this utilization (four of 250 ms). */
   const second = (utilization: number) => {
     state.utilization = utilization;
@@ -19,6 +27,25 @@ function admission() {
 /** Makes `org` heavy: four requests under way for two seconds. */
 function fill(gate: Admission, org: string) {
   for (let i = 0; i < 4; i++) expect(gate.enter(org)).toBeUndefined();
+}
+
+/**
+ * The victim's request of 2 ms, then the loop busy and the attacker's requests of 5 ms back to back
+ * until one is followed by a pause: the milliseconds that took.
+ */
+function contend(gate: Admission, state: { now: number; recent: number }): number {
+  const start = state.now;
+  expect(gate.enter("victim")).toBeUndefined();
+  state.now += 2;
+  gate.leave("victim", 2);
+  state.recent = 1;
+  for (let i = 0; i < 40; i++) {
+    expect(gate.enter("attacker")).toBeUndefined();
+    state.now += 5;
+    gate.leave("attacker", 5);
+    if (gate.of("attacker").inFlight === 1) return state.now - start;
+  }
+  throw new Error("the attacker never paused");
 }
 
 describe("admission", () => {
@@ -54,10 +81,10 @@ describe("admission", () => {
     void waiting?.then(() => (admitted = true));
     // Its four under way end; the one waiting goes once it is below one under way.
     for (let i = 0; i < 3; i++) gate.leave("attacker");
-    await Promise.resolve();
+    await nextTurn();
     expect(admitted).toBe(false);
     gate.leave("attacker");
-    await Promise.resolve();
+    await nextTurn();
     expect(admitted).toBe(true);
     expect(gate.waiting).toBe(0);
   });
@@ -159,5 +186,66 @@ describe("admission", () => {
     for (let i = 0; i < 3; i++) second(0.45);
     expect(gate.isOverloaded).toBe(true);
     expect(gate.of("attacker").pauseFactor).toBe(1);
+  });
+
+  it("from the loop's first busy tens of milliseconds, runs an organization that takes most of them one at a time, each request followed by a pause as long as it took", async () => {
+    const { gate, state } = admission();
+    const pausing = contend(gate, state);
+    expect(pausing).toBeLessThanOrEqual(100);
+    expect(gate.isOverloaded).toBe(false);
+    // While it pauses, its next request waits; the victim's goes at once.
+    const next = gate.enter("attacker");
+    expect(next).toBeInstanceOf(Promise);
+    expect(gate.enter("victim")).toBeUndefined();
+    gate.leave("victim", 1);
+    const started = performance.now();
+    await next;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(4);
+    // Once the loop is no longer busy: no pause, and all at once again.
+    state.recent = 0.3;
+    state.now += 20;
+    gate.leave("attacker", 5);
+    expect(gate.of("attacker").inFlight).toBe(0);
+    expect(gate.enter("attacker")).toBeUndefined();
+    expect(gate.enter("attacker")).toBeUndefined();
+  });
+
+  it("does not make an organization contend while it is alone, nor while the loop is not busy", () => {
+    const alone = admission();
+    alone.state.recent = 1;
+    for (let i = 0; i < 40; i++) {
+      expect(alone.gate.enter("attacker")).toBeUndefined();
+      alone.state.now += 5;
+      alone.gate.leave("attacker", 5);
+      expect(alone.gate.of("attacker").inFlight).toBe(0);
+    }
+    const quiet = admission();
+    expect(quiet.gate.enter("victim")).toBeUndefined();
+    quiet.state.now += 2;
+    quiet.gate.leave("victim", 2);
+    quiet.state.recent = 0.4;
+    for (let i = 0; i < 40; i++) {
+      expect(quiet.gate.enter("attacker")).toBeUndefined();
+      quiet.state.now += 5;
+      quiet.gate.leave("attacker", 5);
+      expect(quiet.gate.of("attacker").inFlight).toBe(0);
+    }
+  });
+
+  it("counts once a request that gives up after it was admitted, before its turn came", async () => {
+    const { gate, state } = admission();
+    contend(gate, state);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(gate.of("attacker").inFlight).toBe(0);
+    expect(gate.enter("attacker")).toBeUndefined();
+    const controller = new AbortController();
+    const second = gate.enter("attacker", controller.signal);
+    expect(second).toBeInstanceOf(Promise);
+    gate.leave("attacker");
+    controller.abort();
+    await second;
+    expect(gate.of("attacker")).toMatchObject({ inFlight: 1, waiting: 0 });
+    gate.leave("attacker");
+    expect(gate.of("attacker").inFlight).toBe(0);
   });
 });
