@@ -75,6 +75,13 @@ interface Entry {
  * the same request, never a newer one. Memory follows the distinct queries, not the number of
  * writes: a request has one entry, replaced when it is computed again.
  *
+ * Identical requests (same audience, document and variables) that authenticated at the same
+ * organization revision while one of them executes wait for it and take its result, if it is one
+ * the cache keeps: it is exact for them by the same rule (its reads came after their revision was
+ * current), and a dashboard many ask right after a write executes once. A request at another
+ * revision (one after a write) never waits for an execution of an older one; a result the cache
+ * would not keep (an error) is not shared: each waiting request then executes.
+ *
  * An in-memory cache invalidated by the entities a mutation returns (as @envelop/response-cache
  * does by default) cannot see writes made by another instance; the revisions can, with no shared
  * store. Writes made around the application (SQL by hand, a restored backup) do not raise them:
@@ -95,19 +102,54 @@ export function useResponseCache({
     sizeCalculation: (entry) => Math.max(1, JSON.stringify(entry.result).length),
   });
   /** Per execution context: the set its statements' tables go to, until the tracking plugin takes it. */
-  const toTrack = new WeakMap<object, Set<string>>();
+  const toTrack = new WeakMap<object, { tables: Set<string>; key: string; revision: number }>();
   /** The sets the tracking plugin ran an execution with: an untracked execution's set says nothing. */
   const tracked = new WeakSet<Set<string>>();
+  /**
+   * Executions under way by key, each with the organization's revision its request authenticated at:
+   * an identical request at that revision waits for it and takes its result if it is one to keep,
+   * instead of running the same reads again (a dashboard asked by many right after a write).
+   */
+  const running = new Map<string, { revision: number; tables: Set<string>; context: unknown; result: Promise<unknown> }>();
+  const keeps = (result: unknown, tables: Set<string>, context: unknown): result is ExecutionResult =>
+    typeof result === "object" &&
+    result !== null &&
+    !(Symbol.asyncIterator in result) &&
+    !(result as ExecutionResult).errors?.length &&
+    !neverKept.some((table) => tables.has(table)) &&
+    keepable(context);
 
   return {
     entries: () => cache.size,
     tracking: {
       onExecute({ args, executeFn, setExecuteFn }) {
-        const tables = toTrack.get(args.contextValue as object);
-        if (!tables) return;
+        const tracking = toTrack.get(args.contextValue as object);
+        if (!tracking) return;
         toTrack.delete(args.contextValue as object);
+        const { tables, key, revision } = tracking;
         tracked.add(tables);
-        setExecuteFn((executeArgs) => trackingTablesRead(tables, () => executeFn(executeArgs)));
+        setExecuteFn(async (executeArgs) => {
+          const leader = running.get(key);
+          if (leader && leader.revision === revision) {
+            const result = await leader.result.catch(() => undefined);
+            if (keeps(result, leader.tables, leader.context)) {
+              for (const table of leader.tables) tables.add(table);
+              return result;
+            }
+          }
+          const result = trackingTablesRead(tables, () => executeFn(executeArgs));
+          // Leads the identical requests at its revision that come while it runs (not those of an older one).
+          if (!running.get(key) || (running.get(key)?.revision ?? 0) < revision) {
+            const entry = { revision, tables, context: executeArgs.contextValue, result: Promise.resolve(result) };
+            running.set(key, entry);
+            void entry.result
+              .catch(() => {})
+              .finally(() => {
+                if (running.get(key) === entry) running.delete(key);
+              });
+          }
+          return result;
+        });
       },
     },
     onExecute({ args, setResultAndStopExecution }) {
@@ -123,13 +165,11 @@ export function useResponseCache({
         return;
       }
       const tables = new Set<string>();
-      toTrack.set(args.contextValue as object, tables);
+      toTrack.set(args.contextValue as object, { tables, key, revision: scope.revision });
       return {
         onExecuteDone({ result }) {
           toTrack.delete(args.contextValue as object);
-          if (!tracked.has(tables)) return;
-          if (Symbol.asyncIterator in result || result.errors?.length || !keepable(args.contextValue)) return;
-          if (neverKept.some((table) => tables.has(table))) return;
+          if (!tracked.has(tables) || !keeps(result, tables, args.contextValue)) return;
           // A request that authenticated before another one's write does not replace that one's response.
           const kept = cache.peek(key);
           if (kept && kept.revision > scope.revision) return;

@@ -97,6 +97,29 @@ describe("the query response cache", () => {
     }
   });
 
+  it("executes identical queries asked at once right after a write once, the others answered with its result", async () => {
+    const w = await world("cache-together");
+    const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.catalogue.environments.development };
+    const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
+    const save = async (password: number) => {
+      const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step: passwordStep(password) } })).saveJourneyStep.draft;
+      await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } });
+    };
+    await dashboard(one, w);
+    await save(21);
+    const single = requestStatements((await countQueries(() => dashboard(one, w))).queries).length;
+    expect(single).toBeGreaterThan(0);
+    await save(22);
+    const together = await countQueries(() => Promise.all(Array.from({ length: 5 }, () => dashboard(one, w))));
+    for (const result of together.result) {
+      expect(result.errors).toBeUndefined();
+      expect(result).toEqual(together.result[0]);
+    }
+    const login = together.result[0].data.applications.edges[0].node.journeys.find((j: { key: string }) => j.key === "login");
+    expect(login.configuration.version).toBe(3);
+    expect(requestStatements(together.queries)).toHaveLength(single);
+  });
+
   it("shows a write made through another instance in the very next query", async () => {
     const w = await world("cache-instances");
     const before = await dashboard(one, w);
@@ -433,6 +456,9 @@ describe("the query response cache", () => {
 describe("what the response cache keeps", () => {
   function cacheWorld({ maxEntries, tracking = true }: { maxEntries?: number; tracking?: boolean } = {}) {
     let executions = 0;
+    /** Executions of "held" and "fails" wait for it; the next execution of "fails" throws. */
+    let gate: Promise<void> = Promise.resolve();
+    let failNext = false;
     const schema = new GraphQLSchema({
       query: new GraphQLObjectType({
         name: "Query",
@@ -446,6 +472,11 @@ describe("what the response cache keeps", () => {
               context: { scope: CacheScope & { organization: string } },
             ) => {
               executions++;
+              if (args.name === "held" || args.name === "fails") await gate;
+              if (args.name === "fails" && failNext) {
+                failNext = false;
+                throw new Error("a passing failure");
+              }
               for (const table of args.reads ?? []) {
                 await Promise.resolve();
                 noteStatement(`select "id" from "${table}" where "organization_id" = $1`);
@@ -486,7 +517,18 @@ describe("what the response cache keeps", () => {
       });
       return ((await response.json()) as { data: { value: string } }).data.value;
     }
-    return { ask, entries: () => cache.entries(), executions: () => executions };
+    /** Holds the executions of "held" and "fails" until the returned function is called. */
+    const hold = () => {
+      let release = () => {};
+      gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return release;
+    };
+    const failOnce = () => {
+      failNext = true;
+    };
+    return { ask, hold, failOnce, entries: () => cache.entries(), executions: () => executions };
   }
 
   it("keeps a response while the tables it read are unchanged, whatever else was written", async () => {
@@ -524,6 +566,39 @@ describe("what the response cache keeps", () => {
     // Authenticated before revision 5: answered, not kept over the newer response.
     expect(await w.ask("a", 4, "x", ["journeys"], { journeys: 4 })).toBe("a@4:x");
     expect(await w.ask("a", 5, "x", ["journeys"], { journeys: 5 })).toBe("a@5:x");
+    expect(w.executions()).toBe(2);
+  });
+
+  it("lets identical requests at one revision share an execution under way, and none of another revision, organization or text", async () => {
+    const w = cacheWorld();
+    const reads = ["journeys"];
+    const release = w.hold();
+    const asked = [
+      w.ask("a", 5, "held", reads, { journeys: 5 }),
+      w.ask("a", 5, "held", reads, { journeys: 5 }),
+      w.ask("a", 5, "held", reads, { journeys: 5 }),
+      // Authenticated after a write: waits for no execution from before it.
+      w.ask("a", 6, "held", reads, { journeys: 6 }),
+      w.ask("b", 5, "held", reads, { journeys: 5 }),
+      w.ask("a", 5, "held", ["variables"], { journeys: 5 }),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    expect(await Promise.all(asked)).toEqual(["a@5:held", "a@5:held", "a@5:held", "a@6:held", "b@5:held", "a@5:held"]);
+    expect(w.executions()).toBe(4);
+  });
+
+  it("runs again for each waiting request an execution under way whose result is not kept (an error)", async () => {
+    const w = cacheWorld();
+    w.failOnce();
+    const release = w.hold();
+    const asked = [w.ask("a", 1, "fails", ["journeys"]), w.ask("a", 1, "fails", ["journeys"])];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The second waits for the first…
+    expect(w.executions()).toBe(1);
+    release();
+    // The first answers with the error (value null); the second, which waited for it, runs and answers.
+    expect(await Promise.all(asked)).toEqual([null, "a@1:fails"]);
     expect(w.executions()).toBe(2);
   });
 

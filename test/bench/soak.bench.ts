@@ -31,7 +31,8 @@
  *    meet writes as often as the soak's do, or their p99 would be of another cache hit rate. After
  *    the capacity phase, so that the memory reading at the soak's start, like the one at its end,
  *    follows a quiet phase rather than saturation;
- * 4. soak (`SOAK_SECONDS`, default 60): open loop at `SOAK_LOAD` (default 0.5) × that throughput —
+ * 4. soak (`SOAK_SECONDS`, default 60): open loop at `SOAK_LOAD` (default 0.5) × that throughput
+ *    (or at a fixed `SOAK_RATE` ops/s) —
  *    arrivals on a fixed schedule (`SOAK_ARRIVALS=poisson`: exponential gaps of the same mean),
  *    each sent when due whatever the earlier ones are doing, at most `SOAK_CLIENTS` under way (an
  *    arrival due while they are all under way waits for one to return). Latency is counted from
@@ -114,6 +115,11 @@ const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 5);
 const CAPACITY_SECONDS = Number(process.env.SOAK_CAPACITY_SECONDS ?? 10);
 /** The soak's offered rate, as a share of the throughput measured at saturation. */
 const LOAD = Number(process.env.SOAK_LOAD ?? 0.5);
+/**
+ * A fixed offered rate, ops/s, instead (`SOAK_RATE=60`): the share of a capacity that every cache
+ * raises moves the load with it, so that two versions of the server compare at one load only so.
+ */
+const RATE = process.env.SOAK_RATE ? Number(process.env.SOAK_RATE) : undefined;
 const ARRIVALS: "uniform" | "poisson" = process.env.SOAK_ARRIVALS === "poisson" ? "poisson" : "uniform";
 /** Quiet samples, at least, of each read (dashboard, diff) and of each write (save, propagation). */
 const QUIET_READS = Number(process.env.SOAK_QUIET_READS ?? 200);
@@ -909,8 +915,10 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
     }
 
     // The soak, with memory readings (no collections) along the way.
-    const offered = LOAD * capacityPerSecond;
-    log(`soak: ${round(offered)} ops/s offered (${LOAD} × ${round(capacityPerSecond)}), open loop, ${SECONDS} s`);
+    const offered = RATE ?? LOAD * capacityPerSecond;
+    log(
+      `soak: ${round(offered)} ops/s offered (${RATE === undefined ? `${LOAD} × ` : `fixed; capacity `}${round(capacityPerSecond)}), open loop, ${SECONDS} s`,
+    );
     const loadAtStart = loadavg()[0];
     const readings: { at: number; stats?: Stats; error?: string }[] = [];
     const sampler = setInterval(() => {
@@ -1110,7 +1118,7 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
       "capacity s": CAPACITY_SECONDS,
       "capacity clients (closed loop)": CLIENTS,
       "soak s": SECONDS,
-      "soak load (share of capacity)": LOAD,
+      "soak load (share of capacity)": RATE === undefined ? LOAD : `fixed ${RATE} ops/s`,
       "soak arrivals": ARRIVALS === "poisson" ? "Poisson (exponential gaps)" : "evenly spaced",
       "soak operations under way at most": MAX_IN_FLIGHT,
       subscribers: SUBSCRIBERS,
@@ -1131,7 +1139,7 @@ export function formatSoakBench(f: SoakBenchFigures): string {
   const section = (title: string, figures: Figures) => `  ${title}:\n${formatFigures(figures, "    ")}`;
   const lines = [
     `Soak benchmark: capacity (${f.settings["capacity clients (closed loop)"]} clients, closed loop), quiet (one client), then ` +
-      `${f.settings["soak s"]} s open loop at ${f.settings["soak load (share of capacity)"]} × capacity, while ` +
+      `${f.settings["soak s"]} s open loop at ${typeof f.settings["soak load (share of capacity)"] === "number" ? `${f.settings["soak load (share of capacity)"]} × capacity` : f.settings["soak load (share of capacity)"]}, while ` +
       `${f.settings.subscribers} graphql-ws subscribers listen; then quiet again. Server in a child process.`,
     `Target: every kind's soak p99 ≤ ${TARGET_RATIO}× its quiet p99 (the lower of the two quiet phases); zero errors; ` +
       "every notification delivered exactly once; memory flat. Soak latency counted from when each operation was due.",
