@@ -25,11 +25,11 @@ export interface AdmissionOptions {
   /**
    * The event loop's utilization over the last few tens of milliseconds (at least `contentionMs`)
    * from which an organization that took most of them while another one used the server runs
-   * `heavyInFlight` at a time, each request followed by a pause as long as it took (default 0.5;
+   * `heavyInFlight` at a time, each request followed by a pause as long as it took (default 0.75;
    * above 1, never).
    */
   contended?: number;
-  /** The shortest interval over which `recentUtilization` is read, ms (default 20). */
+  /** The shortest interval over which `recentUtilization` is read, ms (default 50). */
   contentionMs?: number;
   /** The event loop's utilization since the previous call, read at most every `contentionMs` (default: a second reading of node's eventLoopUtilization). */
   recentUtilization?: () => number;
@@ -84,6 +84,9 @@ const RECENT_USAGE_MS = 200;
 /** Recent usage from which an organization may contend: a request under way a fifth of the time. */
 const CONTENDING_USAGE = 0.2;
 
+/** Recent usage from which another organization counts as using the server for contention: a request in the last ~200 ms. */
+const OTHERS_RECENTLY_ACTIVE = 0.01;
+
 /** Node's utilization of the event loop since the previous call. */
 function eventLoopUtilization(): () => number {
   let previous: EventLoopUtilization = performance.eventLoopUtilization();
@@ -135,8 +138,8 @@ export class Admission {
       heavyInFlight: options.heavyInFlight ?? 1,
       maxPauseFactor: options.maxPauseFactor ?? 16,
       utilization: options.utilization ?? eventLoopUtilization(),
-      contended: options.contended ?? 0.5,
-      contentionMs: options.contentionMs ?? 20,
+      contended: options.contended ?? 0.75,
+      contentionMs: options.contentionMs ?? 50,
       recentUtilization: options.recentUtilization ?? eventLoopUtilization(),
       now: options.now ?? (() => performance.now()),
     };
@@ -302,9 +305,10 @@ export class Admission {
 
   /**
    * Whether the organization contends for a busy thread: the event loop was `contended` busy or more
-   * over the last few tens of milliseconds, another organization is using the server, and this one
-   * has had a request under way a fifth of the last ~200 ms or more, over twice as much as any
-   * other. Between two samples of the overload (a second's average) an attacker's requests would
+   * over the last few tens of milliseconds, another organization has used the server in the last
+   * ~200 ms, and this one has had a request under way a fifth of that time or more, over twice as
+   * much as any other. (Requests under way, not thread time: an organization whose requests wait on
+   * the database has more under way for the same thread time — as with `limits`.) Between two samples of the overload (a second's average) an attacker's requests would
    * take most of the thread for a second or more while the others' wait for turns of the loop; from
    * its first busy tens of milliseconds it runs one at a time, each followed by a pause as long as
    * it took.
@@ -318,7 +322,7 @@ export class Admission {
       const decay = Math.exp(-(now - other.at) / RECENT_USAGE_MS);
       const recentUsage = other.recentUsage * decay + (other.inFlight + other.waiting.length) * (1 - decay);
       if (recentUsage * 2 >= organization.recentUsage) return false;
-      if (other.inFlight > 0 || other.usage > OTHERS_ACTIVE) othersActive = true;
+      if (other.inFlight > 0 || recentUsage >= OTHERS_RECENTLY_ACTIVE) othersActive = true;
     }
     return othersActive;
   }

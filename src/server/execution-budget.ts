@@ -140,6 +140,14 @@ export function executionBudget(schema: GraphQLSchema, limits: BudgetLimits) {
   };
   return {
     plugin,
+    /**
+     * Starts an operation's time over from now: for one that waited for an identical execution
+     * (src/server/response-cache.ts) before executing after all. Its wait is not its run.
+     */
+    restartClock: (context: unknown) => {
+      const budget = (context as Budgeted)[BUDGET];
+      if (budget && Number.isFinite(budget.deadline)) budget.deadline = performance.now() + limits.ms;
+    },
     /** Executes a live event within the budget, on the event's own context. */
     aroundEvent: (context: unknown, execute: () => Promise<ExecutionResult>) => run(context as Budgeted, true, execute),
   };

@@ -178,6 +178,7 @@ export function createGraphQLHandler({
           };
         },
         keepable: (context) => !(context as GraphQLContext).timeDependent,
+        executesAfterWaiting: budget.restartClock,
         // A RUNTIME read appends its audit event on its own, raising no revision (src/services/runtime.ts):
         // a response that read the audit log could miss the next one.
         neverKept: ["audit_events"],

@@ -30,6 +30,11 @@ export interface ResponseCacheOptions {
    * kept (default none).
    */
   neverKept?: readonly string[];
+  /**
+   * Called with the context of a request that waited for an identical execution whose result was
+   * not one to keep, as it executes after all (the execution budget starts its clock again).
+   */
+  executesAfterWaiting?: (context: unknown) => void;
   /** Most responses kept (default 1,000). */
   maxEntries?: number;
   /** Most bytes of JSON kept (default 64 MiB). */
@@ -93,6 +98,7 @@ export function useResponseCache({
   scopeOf,
   keepable = () => true,
   neverKept = [],
+  executesAfterWaiting = () => {},
   maxEntries = 1_000,
   maxBytes = 64 * 1024 * 1024,
 }: ResponseCacheOptions): ResponseCachePlugin {
@@ -136,6 +142,7 @@ export function useResponseCache({
               for (const table of leader.tables) tables.add(table);
               return result;
             }
+            executesAfterWaiting(executeArgs.contextValue);
           }
           const result = trackingTablesRead(tables, () => executeFn(executeArgs));
           // Leads the identical requests at its revision that come while it runs (not those of an older one).
@@ -157,7 +164,14 @@ export function useResponseCache({
       const operation = getOperationAST(args.document, args.operationName);
       if (!scope || operation?.operation !== "query") return;
       // Only the variables the operation declares can change its result: others are not in the key.
-      const variables = (operation.variableDefinitions ?? []).map((d) => args.variableValues?.[d.variable.name.value] ?? null);
+      // One left out (its default applies) is not one given as null.
+      const given = args.variableValues ?? {};
+      const variables = Object.fromEntries(
+        (operation.variableDefinitions ?? [])
+          .map((d) => d.variable.name.value)
+          .filter((name) => Object.hasOwn(given, name))
+          .map((name) => [name, given[name]]),
+      );
       const key = [scope.audience, documentNumber(args.document), args.operationName ?? "", JSON.stringify(variables)].join("\u0000");
       const cached = cache.get(key);
       if (cached?.read.every(([table, revision]) => revisionOf(scope, table) === revision)) {

@@ -487,7 +487,12 @@ describe("what the response cache keeps", () => {
         },
       }),
     });
-    const cache = useResponseCache({ scopeOf: (context) => (context as { scope: CacheScope }).scope, maxEntries });
+    let restarted = 0;
+    const cache = useResponseCache({
+      scopeOf: (context) => (context as { scope: CacheScope }).scope,
+      maxEntries,
+      executesAfterWaiting: () => restarted++,
+    });
     const yoga = createYoga({
       schema,
       plugins: tracking ? [cache, cache.tracking] : [cache],
@@ -517,6 +522,15 @@ describe("what the response cache keeps", () => {
       });
       return ((await response.json()) as { data: { value: string } }).data.value;
     }
+    /** Asks any query of the field as organization "a" at revision 1. */
+    async function askQuery(query: string, variables: Record<string, unknown>) {
+      const response = await yoga.fetch("http://yoga/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-organization": "a", "x-revision": "1", "x-tables": "{}" },
+        body: JSON.stringify({ query, variables }),
+      });
+      return ((await response.json()) as { data: { value: string } }).data.value;
+    }
     /** Holds the executions of "held" and "fails" until the returned function is called. */
     const hold = () => {
       let release = () => {};
@@ -528,7 +542,7 @@ describe("what the response cache keeps", () => {
     const failOnce = () => {
       failNext = true;
     };
-    return { ask, hold, failOnce, entries: () => cache.entries(), executions: () => executions };
+    return { ask, askQuery, hold, failOnce, entries: () => cache.entries(), executions: () => executions, restarted: () => restarted };
   }
 
   it("keeps a response while the tables it read are unchanged, whatever else was written", async () => {
@@ -597,9 +611,21 @@ describe("what the response cache keeps", () => {
     // The second waits for the first…
     expect(w.executions()).toBe(1);
     release();
-    // The first answers with the error (value null); the second, which waited for it, runs and answers.
+    // The first answers with the error (value null); the second, which waited for it, runs and
+    // answers, its execution budget's clock started again (its wait is not its run).
     expect(await Promise.all(asked)).toEqual([null, "a@1:fails"]);
+    expect(w.restarted()).toBe(1);
     expect(w.executions()).toBe(2);
+  });
+
+  it("tells a variable left out (its default applies) from one given as null", async () => {
+    const w = cacheWorld();
+    const query = 'query Defaulted($name: String = "default") { value(name: $name) }';
+    expect(await w.askQuery(query, {})).toBe("a@1:default");
+    expect(await w.askQuery(query, { name: null })).toBe("a@1:");
+    expect(await w.askQuery(query, { name: "default" })).toBe("a@1:default");
+    expect(await w.askQuery(query, {})).toBe("a@1:default");
+    expect(w.executions()).toBe(3);
   });
 
   it("keeps nothing of an execution whose reads were not tracked", async () => {

@@ -30,14 +30,14 @@ function fill(gate: Admission, org: string) {
 }
 
 /**
- * The victim's request of 2 ms, then the loop busy and the attacker's requests of 5 ms back to back
+ * The victim's request of 10 ms, then the loop busy and the attacker's requests of 5 ms back to back
  * until one is followed by a pause: the milliseconds that took.
  */
 function contend(gate: Admission, state: { now: number; recent: number }): number {
   const start = state.now;
   expect(gate.enter("victim")).toBeUndefined();
-  state.now += 2;
-  gate.leave("victim", 2);
+  state.now += 10;
+  gate.leave("victim", 10);
   state.recent = 1;
   for (let i = 0; i < 40; i++) {
     expect(gate.enter("attacker")).toBeUndefined();
@@ -203,7 +203,7 @@ describe("admission", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(4);
     // Once the loop is no longer busy: no pause, and all at once again.
     state.recent = 0.3;
-    state.now += 20;
+    state.now += 50;
     gate.leave("attacker", 5);
     expect(gate.of("attacker").inFlight).toBe(0);
     expect(gate.enter("attacker")).toBeUndefined();
