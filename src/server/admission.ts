@@ -308,10 +308,10 @@ export class Admission {
    * over the last few tens of milliseconds, another organization has used the server in the last
    * ~200 ms, and this one has had a request under way a fifth of that time or more, over twice as
    * much as any other. (Requests under way, not thread time: an organization whose requests wait on
-   * the database has more under way for the same thread time — as with `limits`.) Between two samples of the overload (a second's average) an attacker's requests would
-   * take most of the thread for a second or more while the others' wait for turns of the loop; from
-   * its first busy tens of milliseconds it runs one at a time, each followed by a pause as long as
-   * it took.
+   * the database has more under way for the same thread time — as with `limits`.) Between two
+   * samples of the overload (a second's average) an attacker's requests would take most of the
+   * thread for a second or more while the others' wait for turns of the loop; from its first busy
+   * tens of milliseconds it runs one at a time, each followed by a pause as long as it took.
    */
   private contends(organization: Organization): boolean {
     if (organization.recentUsage < CONTENDING_USAGE || this.recentUtilization() < this.options.contended) return false;
