@@ -45,9 +45,11 @@
  * ratios are to the median p99 of all the run's quiet phases, so that neither a quiet phase slowed
  * by the machine's other load (which would make a target easy) nor one that happened to be
  * unusually calm decides a verdict — on this 2-core machine one quiet phase's p99 swings 2.4–8 ms
- * from one minute to the next. Each attack's ratio to the quiet phase just before it is shown too. Sizes: `ATTACK_SECONDS` (10), `ATTACK_CONCURRENCY` (4),
- * `ATTACK_SUBSCRIPTIONS` (1,000), and for the server `ATTACK_JOURNEYS` (20), `ATTACK_HISTORY`
- * (3,000); `ATTACK_ONLY=flood,nested` runs only the attacks whose key contains one of the words.
+ * from one minute to the next. Each attack's ratio to the quiet phase just before it is shown too.
+ * Sizes: `ATTACK_SECONDS` (10), `ATTACK_CONCURRENCY` (4), `ATTACK_SUBSCRIPTIONS` (1,000), and for
+ * the server `ATTACK_JOURNEYS` (20), `ATTACK_HISTORY` (3,000); `ATTACK_ONLY=flood,nested` runs only
+ * the attacks whose key contains one of the words; `ATTACK_NESTED=http` or `ws` only that part of
+ * the nested-JSON attack.
  *
  *   npm run bench -- attack
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench -- attack
