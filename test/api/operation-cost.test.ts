@@ -103,6 +103,15 @@ describe("operation cost", () => {
     }
   });
 
+  it("costs one document again with each set of variables: its cost remembered for some never answers for others", async () => {
+    const query = page("$n");
+    for (const n of [limitPage, limitPage + 1, limitPage, 1, limitPage + 1]) {
+      const result = await gql(server.endpoint, tenant.tokens.VIEWER, query, { n });
+      if (n <= limitPage) expect(result.errors).toBeUndefined();
+      else expect(result.errors?.[0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", cost: costOf(query, { n }) });
+    }
+  });
+
   it.each([
     ["applications", (n: number) => `{ applications(first: ${n}) { edges { node { name } } } }`],
     ["propagations", (n: number) => `{ propagations(first: ${n}) { edges { node { comment } } } }`],
