@@ -6,6 +6,9 @@ import { performance } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
 import { EventHub } from "../../src/events/hub.js";
 
+/** `PROBE_ALLOCATIONS=1`: the profiles also sample allocations, collected ones included. */
+const ALLOCATIONS = process.env.PROBE_ALLOCATIONS === "1";
+
 /** What a benchmarked server process reports about itself. */
 export interface ProcessStats {
   rss: number;
@@ -36,7 +39,10 @@ export interface ProbeCounters {
  * - `GET /stats[?gc=1]`: memory (after full collections with `gc=1`; needs `--expose-gc`), event
  *   CPU time, event loop busy time, live subscriptions (and SQL statements run, where counted);
  * - `POST /profile/start`, `POST /profile/stop?path=…`: a CPU profile (`.cpuprofile`, opens in
- *   Chrome DevTools or speedscope) of what happens in between;
+ *   Chrome DevTools or speedscope) of what happens in between; with `PROBE_ALLOCATIONS=1` in the
+ *   process's environment also a sampled profile of every allocation made in between, collected or
+ *   not (`….heapprofile` beside it: what makes the garbage, where `--heap-prof` shows only what is
+ *   still alive at exit);
  * - `POST /heap-snapshot?path=…`: a heap snapshot.
  *
  * Resolves to its base URL.
@@ -76,11 +82,23 @@ export async function startProbe(counters: () => ProbeCounters): Promise<string>
         await session.post("Profiler.enable");
         await session.post("Profiler.setSamplingInterval", { interval: 200 });
         await session.post("Profiler.start");
+        if (ALLOCATIONS) {
+          await session.post("HeapProfiler.enable");
+          await session.post("HeapProfiler.startSampling", {
+            samplingInterval: 16_384,
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: true,
+          } as never);
+        }
         return { started: true };
       }
       if (request.method === "POST" && url.pathname === "/profile/stop" && path) {
         const { profile } = await session.post("Profiler.stop");
         await writeFile(path, JSON.stringify(profile));
+        if (ALLOCATIONS) {
+          const { profile: allocations } = await session.post("HeapProfiler.stopSampling");
+          await writeFile(`${path.replace(/\.cpuprofile$/, "")}.heapprofile`, JSON.stringify(allocations));
+        }
         return { path };
       }
       if (request.method === "POST" && url.pathname === "/heap-snapshot" && path) return { path: writeHeapSnapshot(path) };
