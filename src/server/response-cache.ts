@@ -146,7 +146,8 @@ export function useResponseCache({
           }
           const result = trackingTablesRead(tables, () => executeFn(executeArgs));
           // Leads the identical requests at its revision that come while it runs (not those of an older one).
-          if (!running.get(key) || (running.get(key)?.revision ?? 0) < revision) {
+          const current = running.get(key);
+          if (!current || current.revision < revision) {
             const entry = { revision, tables, context: executeArgs.contextValue, result: Promise.resolve(result) };
             running.set(key, entry);
             void entry.result
