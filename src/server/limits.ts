@@ -33,6 +33,11 @@ export const OPERATION_LIMITS = {
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Largest WebSocket message accepted. */
 export const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Bytes a WebSocket may send before its `connection_init` is accepted: the init carries a token and
+ * a few connection parameters. Read no further, a hostile megabyte init costs no more than a small one.
+ */
+export const MAX_WS_BYTES_BEFORE_ACK = 64 * 1024;
 
 /**
  * graphql-armor labels every refusal "Syntax Error"; ours say what was refused, with the code

@@ -9,6 +9,7 @@ import type { Admission } from "./admission.js";
 import { bearer, FAILED_AUTHENTICATION_PAUSE_MS, INVALID_TOKEN } from "./authentication.js";
 import { loggableError } from "./error-log.js";
 import { JsonDepthScanner, MAX_JSON_DEPTH } from "./json-depth.js";
+import { MAX_WS_BYTES_BEFORE_ACK } from "./limits.js";
 import type { Logger } from "./logger.js";
 import type { refusalThrottle } from "./refusal-throttle.js";
 import { tooManySubscriptions } from "./subscription-limits.js";
@@ -31,6 +32,8 @@ interface Extra {
    * stream on, out of reach of `complete` and of the socket's close.
    */
   settingUp: Set<string>;
+  /** Called once its `connection_init` is accepted: from then on its messages may be as large as any. */
+  acknowledged?: () => void;
 }
 
 /** What an operation's root value carries: yoga's executors, and how the operation leaves admission. */
@@ -129,7 +132,9 @@ function closeUnauthorized(socket: WebSocket, reason: string) {
  *   (from any instance) also closes the token's sockets with 4401 at once.
  * - A syntax or validation error is an `error` message for that operation; the socket stays open.
  * - A message that nests deeper than {@link MAX_JSON_DEPTH} closes the socket with 4400 before it
- *   is parsed. Failures are logged as one JSON line each, never printed.
+ *   is parsed; so does sending more than {@link MAX_WS_BYTES_BEFORE_ACK} bytes before the
+ *   `connection_init` is accepted, and nothing more of it is read. Failures are logged as one JSON
+ *   line each, never printed.
  */
 export function startWebSocketServer({
   server,
@@ -252,6 +257,7 @@ export function startWebSocketServer({
       if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
       ctx.extra.secret = secret;
       ctx.extra.actor = authentication.actor;
+      ctx.extra.acknowledged?.();
       ctx.extra.stopWatchingRevocation = hub.listen(`revoked:${authentication.actor.tokenId}`, () =>
         closeUnauthorized(ctx.extra.socket, "Token revoked"),
       );
@@ -307,6 +313,24 @@ export function startWebSocketServer({
       socket.ping();
     }, KEEP_ALIVE_MS);
     const extra: Extra = { socket, request, setup: Promise.resolve(), closed: new AbortController(), settingUp: new Set() };
+    // Until its connection_init is accepted, a socket is read up to MAX_WS_BYTES_BEFORE_ACK: past
+    // that it is closed with 4400 and nothing more is read of it (ws would read a whole message of up
+    // to `maxPayload` first; megabytes of init cost the server far more than they cost the sender).
+    // The bytes are counted as they arrive on the TCP socket, before ws assembles a message.
+    const tcp = request.socket;
+    let unacknowledgedBytes = 0;
+    const countUnacknowledged = (chunk: Buffer) => {
+      unacknowledgedBytes += chunk.length;
+      if (unacknowledgedBytes <= MAX_WS_BYTES_BEFORE_ACK || refused) return;
+      refused = true;
+      tcp.off("data", countUnacknowledged);
+      tcp.pause();
+      socket.close(CloseCode.BadRequest, `More than ${MAX_WS_BYTES_BEFORE_ACK} bytes before connection_ack`);
+      // Its close frame would come after the rest of what it sent, which is never read: ended after a pause.
+      setTimeout(() => socket.terminate(), FAILED_AUTHENTICATION_PAUSE_MS).unref();
+    };
+    tcp.on("data", countUnacknowledged);
+    extra.acknowledged = () => tcp.off("data", countUnacknowledged);
     const closed = graphqlWs.opened(
       {
         protocol: socket.protocol,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { type App, createApp } from "../../src/server/app.js";
 import { MAX_JSON_DEPTH } from "../../src/server/json-depth.js";
+import { MAX_WS_BYTES_BEFORE_ACK } from "../../src/server/limits.js";
 import { createLogger } from "../../src/server/logger.js";
 import { REFUSAL_ALLOWANCE } from "../../src/server/refusal-throttle.js";
 import { testDatabase } from "../support/database.js";
@@ -75,6 +76,48 @@ describe("deeply nested JSON", () => {
     const closed = new Promise<number>((resolve) => socket.on("close", resolve));
     socket.send(`{"type":"connection_init","payload":{"x":${nested(200_000)}}}`);
     expect(await closed).toBe(4400);
+  });
+});
+
+describe("a WebSocket's connection_init", () => {
+  /** Opens a socket and sends `init`; resolves with the first message's type or the close code. */
+  async function initAnswer(init: string): Promise<{ socket: WebSocket; answer: string | number }> {
+    const socket = new WebSocket(server.wsEndpoint, "graphql-transport-ws");
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.on("open", resolve));
+    const answer = new Promise<string | number>((resolve) => {
+      socket.once("message", (data) => resolve(JSON.parse(String(data)).type));
+      socket.once("close", (code) => resolve(code));
+    });
+    socket.send(init);
+    return { socket, answer: await answer };
+  }
+  const init = (padding: number) =>
+    JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${tenant.tokens.VIEWER}`, padding: "x".repeat(padding) } });
+
+  it(`is acknowledged up to ${MAX_WS_BYTES_BEFORE_ACK} bytes; after that, messages up to the message limit are read`, async () => {
+    const { socket, answer } = await initAnswer(init(MAX_WS_BYTES_BEFORE_ACK - 1_000));
+    expect(answer).toBe("connection_ack");
+    const result = new Promise<{ type: string; payload: { data: { viewer: { role: string } } } }>((resolve) =>
+      socket.once("message", (data) => resolve(JSON.parse(String(data)))),
+    );
+    // 300 KB, over the bound before the acknowledgement: an acknowledged socket may send it.
+    socket.send(
+      JSON.stringify({
+        id: "1",
+        type: "subscribe",
+        payload: { query: "{ viewer { role } }", variables: { padding: "x".repeat(300_000) } },
+      }),
+    );
+    expect(await result).toMatchObject({ type: "next", payload: { data: { viewer: { role: "VIEWER" } } } });
+    socket.close();
+  });
+
+  it("larger is refused with 4400 without reading the rest: the reported megabyte init costs no more than a small one", async () => {
+    const { result, bytesRead } = await bytesReadDuring(() => initAnswer(init(900_000)));
+    expect(result.answer).toBe(4400);
+    expect(bytesRead).toBeLessThan(400_000);
+    expect(server.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
   });
 });
 
