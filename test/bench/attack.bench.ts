@@ -77,6 +77,8 @@ const WARMUP_SECONDS = 2;
 const CONCURRENCY = Number(process.env.ATTACK_CONCURRENCY ?? 4);
 /** Subscriptions the flood sends at once on its one socket. */
 const SUBSCRIPTIONS = Number(process.env.ATTACK_SUBSCRIPTIONS ?? 1_000);
+/** A file that gets every line the server prints outside its logger (`ATTACK_SERVER_OUTPUT`). */
+const SERVER_OUTPUT = process.env.ATTACK_SERVER_OUTPUT;
 /** Size of the nested JSON bodies. */
 const NESTED_BODY_BYTES = 1_800_000;
 /** The nested-JSON attack's parts (`ATTACK_NESTED=http` or `ws` runs one, to tell their costs apart). */
@@ -627,6 +629,8 @@ class ServerOutput {
   lines = 0;
   readonly samples: string[] = [];
   readonly onOutput = (line: string, stream: "stdout" | "stderr") => {
+    // ATTACK_SERVER_OUTPUT=<file> keeps every line (a run with BENCH_SERVER_NODE_ARGS=--trace-gc-nvp, say).
+    if (SERVER_OUTPUT) appendFileSync(SERVER_OUTPUT, `${line}\n`);
     this.lines++;
     if (this.samples.length < 5) this.samples.push(`${stream}: ${line.slice(0, 200)}`);
   };
@@ -762,6 +766,7 @@ interface PhaseFigures {
   /** The attacker's CPU priority during the phase (ATTACK_NICE). */
   attackerNice: string;
   serverCpuMs?: number;
+  serverSystemCpuMs?: number;
   serverRssMb?: number;
   loopDelayMaxMs?: number;
   gcPauseMaxMs?: number;
@@ -844,6 +849,7 @@ async function runPhase(
     outcomes,
     attackerNice,
     serverCpuMs: before && after ? round(after.cpuMs - before.cpuMs) : undefined,
+    serverSystemCpuMs: before && after ? round(after.systemCpuMs - before.systemCpuMs) : undefined,
     serverRssMb: after ? round(after.rss / 2 ** 20) : undefined,
     loopDelayMaxMs: after ? round(after.loopDelayMaxMs) : undefined,
     gcPauseMaxMs: after ? round(after.gcPauseMaxMs) : undefined,
@@ -907,6 +913,7 @@ function phaseFigures(
   figures["attacker MB received"] = round(outcomes.bytes / 1e6);
   figures["attacker's CPU priority (nice)"] = phase.attackerNice;
   figures["server CPU s"] = phase.serverCpuMs === undefined ? "no answer" : round(phase.serverCpuMs / 1000, 2);
+  if (phase.serverSystemCpuMs !== undefined) figures["server CPU s in the kernel"] = round(phase.serverSystemCpuMs / 1000, 2);
   figures["server RSS MB at the end"] = phase.serverRssMb ?? "no answer";
   figures["server event loop longest delay ms"] = phase.loopDelayMaxMs ?? "no answer";
   figures["server longest garbage collection ms"] = phase.gcPauseMaxMs ?? "no answer";

@@ -6,8 +6,13 @@ import { performance } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
 import { EventHub } from "../../src/events/hub.js";
 
-/** `PROBE_ALLOCATIONS=1`: the profiles also sample allocations, collected ones included. */
-const ALLOCATIONS = process.env.PROBE_ALLOCATIONS === "1";
+/**
+ * `PROBE_ALLOCATIONS=1`: the profiles also sample allocations, collected ones included;
+ * `PROBE_ALLOCATIONS=survivors`: only those that outlived a young-generation collection (promoted to
+ * the old generation, whose collections are the long pauses), collected or not.
+ */
+const ALLOCATIONS = process.env.PROBE_ALLOCATIONS === "1" || process.env.PROBE_ALLOCATIONS === "survivors";
+const YOUNG_GARBAGE_TOO = process.env.PROBE_ALLOCATIONS === "1";
 
 /** What a benchmarked server process reports about itself. */
 export interface ProcessStats {
@@ -18,6 +23,8 @@ export interface ProcessStats {
   arrayBuffers: number;
   /** CPU time (user and system) of the process since it started, milliseconds. */
   cpuMs: number;
+  /** Of `cpuMs`, the time spent in the kernel (system calls: sockets, memory). */
+  systemCpuMs: number;
   /** Milliseconds the event loop has been busy since the process started. */
   activeMs: number;
   /** Subscriptions currently listening for events. */
@@ -42,7 +49,7 @@ export interface ProbeCounters {
  *   Chrome DevTools or speedscope) of what happens in between; with `PROBE_ALLOCATIONS=1` in the
  *   process's environment also a sampled profile of every allocation made in between, collected or
  *   not (`….heapprofile` beside it: what makes the garbage, where `--heap-prof` shows only what is
- *   still alive at exit);
+ *   still alive at exit; `PROBE_ALLOCATIONS=survivors`: only what outlived a young collection);
  * - `POST /heap-snapshot?path=…`: a heap snapshot.
  *
  * Resolves to its base URL.
@@ -69,6 +76,7 @@ export async function startProbe(counters: () => ProbeCounters): Promise<string>
       external: memory.external,
       arrayBuffers: memory.arrayBuffers,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      systemCpuMs: cpu.system / 1000,
       activeMs: performance.eventLoopUtilization().active,
       ...counters(),
     };
@@ -87,7 +95,7 @@ export async function startProbe(counters: () => ProbeCounters): Promise<string>
           await session.post("HeapProfiler.startSampling", {
             samplingInterval: 16_384,
             includeObjectsCollectedByMajorGC: true,
-            includeObjectsCollectedByMinorGC: true,
+            includeObjectsCollectedByMinorGC: YOUNG_GARBAGE_TOO,
           } as never);
         }
         return { started: true };

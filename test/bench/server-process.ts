@@ -75,11 +75,15 @@ export async function startServerProcess<Info extends { probeUrl: string }, Stat
       child.kill("SIGTERM");
       reject(new Error(`${script} did not start within ${options.startTimeoutMs / 1000} s`));
     }, options.startTimeoutMs);
-    lines.once("line", (line) => {
+    // Its first line that is a JSON object; lines before it (V8's --trace-gc, say) are passed on.
+    const announced = (line: string) => {
+      if (!line.startsWith("{")) return options.onOutput?.(line, "stdout");
+      lines.off("line", announced);
       clearTimeout(timer);
       started = true;
       resolve(JSON.parse(line) as Info);
-    });
+    };
+    lines.on("line", announced);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited with ${code} before it started`));
