@@ -313,21 +313,35 @@ export function startWebSocketServer({
       socket.ping();
     }, KEEP_ALIVE_MS);
     const extra: Extra = { socket, request, setup: Promise.resolve(), closed: new AbortController(), settingUp: new Set() };
-    // Until its connection_init is accepted, a socket is read up to MAX_WS_BYTES_BEFORE_ACK: past
-    // that it is closed with 4400 and nothing more is read of it (ws would read a whole message of up
-    // to `maxPayload` first; megabytes of init cost the server far more than they cost the sender).
-    // The bytes are counted as they arrive on the TCP socket, before ws assembles a message.
     const tcp = request.socket;
-    let unacknowledgedBytes = 0;
-    const countUnacknowledged = (chunk: Buffer) => {
-      unacknowledgedBytes += chunk.length;
-      if (unacknowledgedBytes <= MAX_WS_BYTES_BEFORE_ACK || refused) return;
+    /**
+     * Refuses the socket: nothing more is read of it (its TCP socket paused: ws resumes a paused
+     * socket only for permessage-deflate, which is off), it is closed with 4400 (after `closeAfterMs`)
+     * and ended a pause later — its close frame would come after the rest of what it sent, never read.
+     * Every refusal goes this way: one that left the socket read (until the client's close frame, or
+     * ws's 30 s) would let a tiny refused message open the way to megabytes read and assembled after it.
+     */
+    const refuse = (reason: string, closeAfterMs = 0) => {
+      if (refused) return;
       refused = true;
       tcp.off("data", countUnacknowledged);
       tcp.pause();
-      socket.close(CloseCode.BadRequest, `More than ${MAX_WS_BYTES_BEFORE_ACK} bytes before connection_ack`);
-      // Its close frame would come after the rest of what it sent, which is never read: ended after a pause.
-      setTimeout(() => socket.terminate(), FAILED_AUTHENTICATION_PAUSE_MS).unref();
+      const close = () => {
+        socket.close(CloseCode.BadRequest, reason);
+        setTimeout(() => socket.terminate(), FAILED_AUTHENTICATION_PAUSE_MS).unref();
+      };
+      if (closeAfterMs > 0) setTimeout(close, closeAfterMs).unref();
+      else close();
+    };
+    // Until its connection_init is accepted, a socket is read up to MAX_WS_BYTES_BEFORE_ACK: past
+    // that it is refused (ws would read a whole message of up to `maxPayload` first; megabytes of
+    // init cost the server far more than they cost the sender). The bytes are counted as they arrive
+    // on the TCP socket, before ws assembles a message: the bound is that plus what one or two reads
+    // bring (~192 KiB).
+    let unacknowledgedBytes = 0;
+    const countUnacknowledged = (chunk: Buffer) => {
+      unacknowledgedBytes += chunk.length;
+      if (unacknowledgedBytes > MAX_WS_BYTES_BEFORE_ACK) refuse(`More than ${MAX_WS_BYTES_BEFORE_ACK} bytes before connection_ack`);
     };
     tcp.on("data", countUnacknowledged);
     extra.acknowledged = () => tcp.off("data", countUnacknowledged);
@@ -347,21 +361,12 @@ export function startWebSocketServer({
             if (refused) return;
             // A socket sending faster than any client does (pings included, before connection_init
             // too) is closed: its messages would cost everyone else.
-            if (messageRate.charge(socket, 1) < 0) {
-              refused = true;
-              socket.close(CloseCode.BadRequest, "Too many messages");
-              return;
-            }
+            if (messageRate.charge(socket, 1) < 0) return refuse("Too many messages");
             // Checked on the received bytes: a refused message is never decoded into a string.
             const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(new Uint8Array(data));
             if (new JsonDepthScanner(MAX_JSON_DEPTH).deeperAfterBytes(bytes)) {
-              // Closed after a pause, nothing more read from it: reconnecting to try again is slow.
-              refused = true;
-              setTimeout(
-                () => socket.close(CloseCode.BadRequest, `Message nests deeper than ${MAX_JSON_DEPTH} levels`),
-                FAILED_AUTHENTICATION_PAUSE_MS,
-              );
-              return;
+              // Closed after a pause: reconnecting to try again is slow.
+              return refuse(`Message nests deeper than ${MAX_JSON_DEPTH} levels`, FAILED_AUTHENTICATION_PAUSE_MS);
             }
             try {
               await handle(bytes.toString("utf8"));

@@ -113,6 +113,30 @@ describe("a WebSocket's connection_init", () => {
     socket.close();
   });
 
+  it.each([
+    ["a message nested too deep", "before", () => [`{"type":"ping","payload":${nested(MAX_JSON_DEPTH + 1)}}`]],
+    ["a message nested too deep", "after", () => [`{"type":"ping","payload":${nested(MAX_JSON_DEPTH + 1)}}`]],
+    ["1,300 messages at once", "after", () => Array.from({ length: 1_300 }, () => `{"type":"ping"}`)],
+  ])("refused for %s %s its init, a socket is read no further: megabytes sent after it are not read", async (_what, when, refusedBy) => {
+    const socket = new WebSocket(server.wsEndpoint, "graphql-transport-ws");
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.on("open", resolve));
+    if (when === "after") {
+      const acknowledged = new Promise((resolve) => socket.once("message", resolve));
+      socket.send(init(0));
+      await acknowledged;
+    }
+    const closed = new Promise<number>((resolve) => socket.on("close", resolve));
+    const { result: code, bytesRead } = await bytesReadDuring(async () => {
+      for (const message of refusedBy()) socket.send(message);
+      // What a client that ignores the refusal sends next: five messages just under the 1 MiB limit.
+      for (let i = 0; i < 5; i++) socket.send(JSON.stringify({ type: "ping", payload: { x: "x".repeat(900_000) } }));
+      return closed;
+    });
+    expect(code).toBe(4400);
+    expect(bytesRead).toBeLessThan(400_000);
+  });
+
   it("larger is refused with 4400 without reading the rest: the reported megabyte init costs no more than a small one", async () => {
     const { result, bytesRead } = await bytesReadDuring(() => initAnswer(init(900_000)));
     expect(result.answer).toBe(4400);
