@@ -293,27 +293,37 @@ async function storeHistory(db: Db, org: Awaited<ReturnType<typeof organization>
 /**
  * `ATTACK_TRACE=/tmp/trace.jsonl`: one line per HTTP request as it finishes (`w`: V victim, A
  * attacker, D the diff attacker; `s`/`e`: start and finish, ms on the server's clock; `a`: the diff
- * attacker's admission), and one per turn of the event loop longer than 10 ms (`gap`) with the
+ * attacker's admission; `vq`: the victim's requests waiting for admission when it arrived), and one per turn of the event loop longer than 10 ms (`gap`) with the
  * requests it overlapped. To tell a victim's wait inside the server from one outside it (its own
  * client, the machine).
  */
 const TRACE_FILE = process.env.ATTACK_TRACE;
 
 /** A traced request: whose, and when it started and finished on the server's clock. */
-type Traced = { who: string; start: number; end?: number };
+type Traced = { who: string; start: number; end?: number; victimWaiting: number };
 
-function traceRequests(app: App, file: string, admitted: string, tokens: [token: string, label: string][]): void {
+function traceRequests(
+  app: App,
+  file: string,
+  admitted: string,
+  tokens: [token: string, label: string][],
+  victimOrganization: string,
+): void {
   const labels = new Map(tokens.map(([token, label]) => [`Bearer ${token}`, label]));
   const live: Traced[] = [];
   app.server.prependListener("request", (request, response) => {
     const entry: Traced = {
       who: labels.get(String(request.headers.authorization)) ?? "?",
       start: performance.now(),
+      victimWaiting: app.admission.of(victimOrganization).waiting,
     };
     live.push(entry);
     response.on("finish", () => {
       entry.end = performance.now();
-      appendFileSync(file, `${JSON.stringify({ w: entry.who, s: entry.start, e: entry.end, a: app.admission.of(admitted) })}\n`);
+      appendFileSync(
+        file,
+        `${JSON.stringify({ w: entry.who, s: entry.start, e: entry.end, a: app.admission.of(admitted), vq: entry.victimWaiting })}\n`,
+      );
     });
   });
   let last = performance.now();
@@ -363,11 +373,17 @@ try {
   if (BYPASS_DIFF_QUEUE) app.services.diff = (actor, request) => diffs.diff(db, actor, request);
   const url = await app.start(0, "127.0.0.1");
   if (TRACE_FILE) {
-    traceRequests(server, TRACE_FILE, differ.organization.id, [
-      [victim.viewer.token, "V"],
-      [attacker.viewer.token, "A"],
-      [differ.viewer.token, "D"],
-    ]);
+    traceRequests(
+      server,
+      TRACE_FILE,
+      differ.organization.id,
+      [
+        [victim.viewer.token, "V"],
+        [attacker.viewer.token, "A"],
+        [differ.viewer.token, "D"],
+      ],
+      victim.organization.id,
+    );
   }
 
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
