@@ -70,6 +70,7 @@ export async function startServerProcess<Info extends { probeUrl: string }, Stat
       started ? onOutput(line, "stderr") : console.error(`[${options.label}] ${line}`),
     );
   }
+  const passOn = (line: string) => (options.onOutput ? options.onOutput(line, "stdout") : console.log(`[${options.label}] ${line}`));
   const info = await new Promise<Info>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGTERM");
@@ -77,7 +78,7 @@ export async function startServerProcess<Info extends { probeUrl: string }, Stat
     }, options.startTimeoutMs);
     // Its first line that is a JSON object; lines before it (V8's --trace-gc, say) are passed on.
     const announced = (line: string) => {
-      if (!line.startsWith("{")) return options.onOutput?.(line, "stdout");
+      if (!line.startsWith("{")) return passOn(line);
       lines.off("line", announced);
       clearTimeout(timer);
       started = true;
@@ -90,7 +91,7 @@ export async function startServerProcess<Info extends { probeUrl: string }, Stat
     });
   });
   // Anything it prints later is passed through (or handed to onOutput).
-  lines.on("line", (line) => (options.onOutput ? options.onOutput(line, "stdout") : console.log(`[${options.label}] ${line}`)));
+  lines.on("line", passOn);
   const probe = async <T>(path: string, method: "GET" | "POST" = "GET"): Promise<T> => {
     const response = await fetch(`${info.probeUrl}${path}`, { method });
     if (!response.ok) throw new Error(`probe ${path}: ${response.status} ${await response.text()}`);
