@@ -95,15 +95,18 @@ async function openPglite(dataDir: string | undefined, onQuery?: (query: string)
 /**
  * PGlite runs in this thread and answers each protocol message synchronously, so the queries of one
  * use-case (a diff reads five or six) would run back to back in one turn of the event loop, tens of
- * milliseconds during which no other request moves. After each message this gives the event loop a
- * turn, as a server's socket does: other requests interleave with a long chain of queries. The
- * connection's own order is kept (PGlite's mutexes hold the query and the transaction meanwhile).
+ * milliseconds during which no other request moves. After each statement (its last protocol
+ * message: a query is five or six — parse, describe, bind, describe, execute, sync) this gives the
+ * event loop a turn, as a server's socket does: other requests interleave with a long chain of
+ * queries. The connection's own order is kept (PGlite's mutexes hold the query and the transaction
+ * meanwhile). A turn after every message instead made an uncached dashboard of five statements wait
+ * for thirty turns (docs/performance.md, 2026-12-06).
  */
 function yieldBetweenMessages(client: PGlite): void {
   const execProtocolStream = client.execProtocolStream.bind(client);
   client.execProtocolStream = async (...args: Parameters<PGlite["execProtocolStream"]>) => {
     const result = await execProtocolStream(...args);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (endsStatement(args[0])) await new Promise<void>((resolve) => setImmediate(resolve));
     return result;
   };
 }
@@ -158,3 +161,6 @@ export async function migrateDatabase(options: Pick<OpenDatabaseOptions, "url" |
 export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
+
+/** A statement's last message: Sync ends an extended-protocol statement (parse, bind, execute…), Query is a simple one. */
+const endsStatement = (message: Uint8Array): boolean => message[0] === 0x53 || message[0] === 0x51;

@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.js";
-import { findClientsByApplicationIds } from "../db/repositories/clients.js";
+import { findClientSummariesByApplicationIds, findClientsByApplicationIds } from "../db/repositories/clients.js";
 import { findHeads, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
@@ -27,6 +27,53 @@ export interface ConfigurationDiff {
   bundles: ChangeBundle[];
   /** Referenced variables the target has no value for, once the changes are applied, with the changes that reference each. */
   missingVariables: { key: string; changeIds: string[] }[];
+  /** What the diff was computed from, of what writes to other applications change too (see {@link diffInputsUnchanged}). */
+  inputs: DiffInputs;
+}
+
+/**
+ * The rows a diff read that a write to another application of its organization revises as well
+ * (the heads of two environments, the clients table): the journeys it compared with their heads'
+ * content hashes in both environments, and both clients' settings hashes. A diff is a function of
+ * those contents and of rows no such write changes (the application, the environments, its journeys,
+ * the target's variables), so while they are the same the diff is.
+ */
+export interface DiffInputs {
+  applicationId: string;
+  fromEnvironmentId: string;
+  toEnvironmentId: string;
+  journeyIds: string[];
+  /** Heads and clients, as text: `<journey>@<environment>=<hash>` and `client@<environment>=<id>:<settings hash>`, sorted. */
+  contents: string;
+}
+
+function inputContents(
+  heads: readonly { journeyId: string; environmentId: string; hash: string }[],
+  clients: readonly { id: string; environmentId: string; settingsHash: string }[],
+  environmentIds: readonly string[],
+): string {
+  return [
+    ...heads.map((h) => `${h.journeyId}@${h.environmentId}=${h.hash}`),
+    ...clients.filter((c) => environmentIds.includes(c.environmentId)).map((c) => `client@${c.environmentId}=${c.id}:${c.settingsHash}`),
+  ]
+    .sort()
+    .join(",");
+}
+
+/**
+ * Whether what a diff was computed from is still what the database holds: its journeys' heads in
+ * both environments and the application's clients there, in two statements (a diff reads six or
+ * more, and its documents). Its caller knows that nothing else the diff read has changed.
+ */
+export async function diffInputsUnchanged(db: Db, actor: Actor, inputs: DiffInputs): Promise<boolean> {
+  const environmentIds = [inputs.fromEnvironmentId, inputs.toEnvironmentId];
+  const heads = await findHeads(
+    db,
+    actor.organizationId,
+    inputs.journeyIds.flatMap((journeyId) => environmentIds.map((environmentId) => ({ journeyId, environmentId }))),
+  );
+  const clients = await findClientSummariesByApplicationIds(db, actor.organizationId, [inputs.applicationId]);
+  return inputContents(heads, clients, environmentIds) === inputs.contents;
 }
 
 export interface DiffRequest {
@@ -44,6 +91,7 @@ export interface DiffContext extends DiffTarget {
   targetVersions: Map<string, number>;
   fromSide: DiffSide;
   toSide: DiffSide;
+  inputs: DiffInputs;
 }
 
 /** The application, environments and (optional) journey a diff or propagation names, checked. */
@@ -110,6 +158,13 @@ export async function loadDiffContext(db: Db, actor: Actor, target: DiffTarget):
     targetVersions: new Map(differingHeads.filter((h) => h.environmentId === to.id).map((h) => [h.journeyId, h.version])),
     fromSide: side(from.id, fromClient),
     toSide: side(to.id, toClient),
+    inputs: {
+      applicationId: application.id,
+      fromEnvironmentId: from.id,
+      toEnvironmentId: to.id,
+      journeyIds: inScope.map((j) => j.id),
+      contents: inputContents(heads, clients, [from.id, to.id]),
+    },
   };
 }
 
@@ -222,5 +277,6 @@ export async function diff(db: Db, actor: Actor, request: DiffRequest): Promise<
     changes,
     bundles,
     missingVariables,
+    inputs: context.inputs,
   };
 }

@@ -1,5 +1,5 @@
 import type { Db } from "../db/client.js";
-import type { Revisions } from "../db/read-tracking.js";
+import { partitionName, type Revisions } from "../db/read-tracking.js";
 import { listApplications } from "../db/repositories/applications.js";
 import { type AuditFilter, listAuditEvents } from "../db/repositories/audit.js";
 import {
@@ -203,9 +203,20 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       // Looked up again when its turn comes: an identical diff that ran meanwhile may have kept it.
       // Only callers at the same revision join one waiting read (the same revisions of every table):
       // a caller after a write that joined one from before it would get what was kept before it.
+      // A save or promotion in another application revises the heads of these environments (and a
+      // client's settings the clients table) without changing this diff: what it was computed from
+      // is checked instead (two statements), and the diff computed again only when that changed.
+      const revisable = (table: string) =>
+        table === "clients" ||
+        table.startsWith(partitionName("journey_versions", "")) ||
+        table === partitionName("journey_heads", request.fromEnvironmentId) ||
+        table === partitionName("journey_heads", request.toEnvironmentId);
       return diffRuns.run(
         actor.organizationId,
-        async () => diffResults.get(key, revisions) ?? diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)),
+        async () =>
+          diffResults.get(key, revisions) ??
+          (await diffResults.revalidate(key, revisions, revisable, (kept) => diffs.diffInputsUnchanged(db, actor, kept.inputs))) ??
+          diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)),
         `${share}\u0000${revisions.revision}`,
       );
     },

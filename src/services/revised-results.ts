@@ -39,6 +39,35 @@ export class RevisedResults<T extends object> {
     return entry.value;
   }
 
+  /**
+   * The result kept under `key`, when what changed since it was kept are tables (or partitions) that
+   * `revisable` names and `unchanged` — run with its reads tracked — finds that what the result was
+   * computed from is still what they hold: it is then kept again as exact at `revisions` (its tables
+   * and the check's count as read). Otherwise undefined. For a result whose tables are revised by
+   * writes that leave it as it was (a diff of one application, the heads of its environments
+   * revised by a save in another application).
+   */
+  async revalidate(
+    key: string,
+    revisions: Revisions,
+    revisable: (table: string) => boolean,
+    unchanged: (value: T) => Promise<boolean>,
+  ): Promise<T | undefined> {
+    const entry = this.cache.peek(key);
+    if (!entry) return undefined;
+    const stale = entry.read.filter(([table, revision]) => revisionOf(revisions, table) !== revision);
+    if (!stale.every(([table]) => revisable(table))) return undefined;
+    const checked = new Set<string>();
+    if (stale.length > 0 && !(await trackingTablesRead(checked, () => unchanged(entry.value)))) return undefined;
+    const read = new Map(entry.read);
+    for (const table of [...stale.map(([table]) => table), ...checked]) read.set(table, revisionOf(revisions, table));
+    const kept = this.cache.peek(key);
+    if (!kept || kept.revision <= revisions.revision)
+      this.cache.set(key, { value: entry.value, revision: revisions.revision, read: [...read] });
+    addTablesRead(read.keys());
+    return entry.value;
+  }
+
   /** Runs `compute` with its reads tracked and keeps its result under `key`, exact at `revisions`. */
   async compute(key: string, revisions: Revisions, compute: () => Promise<T>): Promise<T> {
     const tables = new Set<string>();

@@ -49,6 +49,9 @@ const DASHBOARD = operation(`query Dashboard($env: ID!) {
     clients { environment { key } clientId }
     journeys { key configuration(environmentId: $env) { version hash } } } } } }`);
 
+const UPDATE_CLIENT = operation(`mutation UpdateClient($input: UpdateClientInput!) {
+  updateClient(input: $input) { __typename ... on UpdateClientSuccess { client { id } } ... on Error { code message } } }`);
+
 const LOGIN_PASSWORD = operation(`query Login($journey: ID!, $env: ID!) {
   node(id: $journey) { ... on Journey { configuration(environmentId: $env) { version
     steps { key settings } } } } }`);
@@ -376,6 +379,79 @@ describe("the query response cache", () => {
     const together = await countQueries(() => Promise.all(Array.from({ length: 4 }, () => diffOf(one))));
     expect(together.result.map((result) => result.status)).toEqual(Array(4).fill("OUT_OF_SYNC"));
     expect(requestStatements(together.queries)).toHaveLength(single);
+  });
+
+  it("keeps a diff through writes to another application's heads and clients in its environments, checking what it was computed from in two statements", async () => {
+    const w = await world("cache-diff-other-app");
+    const { development, staging } = w.catalogue.environments;
+    await createClient(w.admin, {
+      applicationId: w.catalogue.applicationId,
+      environmentId: staging,
+      databaseId: w.catalogue.databases.staging,
+    });
+    // Another application with its clients and a journey in both environments.
+    const other = await createCatalogue(w.admin, { application: "Other Portal", databasePrefix: "other" });
+    await createClient(w.admin, { applicationId: other.applicationId, environmentId: staging, databaseId: other.databases.staging });
+    const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
+    const promoter = apiAs(one.endpoint, w.tenant, "PROMOTER");
+    const save = async (journeyId: string, password: number) => {
+      const ids = { journeyId, environmentId: development };
+      const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step: passwordStep(password) } })).saveJourneyStep.draft;
+      expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe(
+        "SaveJourneySuccess",
+      );
+    };
+    const promote = async (applicationId: string) => {
+      const input = { applicationId, fromEnvironmentId: development, toEnvironmentId: staging };
+      expect((await promoter.data(PROMOTE_NOW, { input })).promoteNow.__typename).toBe("PromoteNowSuccess");
+    };
+    // A client created in staging starts with development's configuration: in sync until a save.
+    await save(w.catalogue.journeys.login, 31);
+    let sent = 0;
+    const diffOf = (server: TestServer) =>
+      gql(
+        server.endpoint,
+        w.tenant.tokens.VIEWER,
+        `query D($app: ID!, $from: ID!, $to: ID!) { d${sent++}: diff(applicationId: $app, fromEnvironmentId: $from, toEnvironmentId: $to) { status changes { id path newValue } bundles { id } } }`,
+        { app: w.catalogue.applicationId, from: development, to: staging },
+      ).then((result) => Object.values(result.data as Record<string, unknown>)[0] as { status: string; changes: { path: string }[] });
+    const first = await diffOf(one);
+    expect(first.status).toBe("OUT_OF_SYNC");
+    await diffOf(two);
+    // The other application's journey saved in development and promoted to staging, its client's
+    // settings changed: both environments' heads and the clients table revised, this diff unchanged.
+    await save(other.journeys.login, 32);
+    await promote(other.applicationId);
+    expect(
+      (await w.admin.data(UPDATE_CLIENT, { input: { clientId: other.clientId, settings: { accessTokenTtlSeconds: 901 } } })).updateClient
+        .__typename,
+    ).toBe("UpdateClientSuccess");
+    for (const server of [one, two]) {
+      const again = await countQueries(() => diffOf(server));
+      expect(again.result).toEqual(first);
+      const statements = requestStatements(again.queries);
+      expect(statements).toHaveLength(2);
+      expect(statements[0]).toMatch(/from "journey_heads"/);
+      expect(statements[1]).toMatch(/from "clients"/);
+      // Kept again at the new revisions: nothing read the next time.
+      expect(requestStatements((await countQueries(() => diffOf(server))).queries)).toEqual([]);
+    }
+    // This application's client settings changed in development: computed again, the change shown.
+    expect(
+      (await w.admin.data(UPDATE_CLIENT, { input: { clientId: w.catalogue.clientId, settings: { accessTokenTtlSeconds: 902 } } }))
+        .updateClient.__typename,
+    ).toBe("UpdateClientSuccess");
+    for (const server of [one, two]) {
+      const after = await countQueries(() => diffOf(server));
+      expect(requestStatements(after.queries).length).toBeGreaterThan(2);
+      expect(after.result.changes.length).toBe(first.changes.length + 1);
+    }
+    // Its journey promoted: computed again, in sync.
+    await promote(w.catalogue.applicationId);
+    for (const server of [one, two]) expect((await diffOf(server)).status).toBe("IN_SYNC");
+    // And saved again in development: out of sync, as a fresh computation says.
+    await save(w.catalogue.journeys.login, 33);
+    for (const server of [one, two]) expect((await diffOf(server)).status).toBe("OUT_OF_SYNC");
   });
 
   // A lock held from another connection stops a diff half-way: PostgreSQL only.
