@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.js";
-import { findClientSummariesByApplicationIds, findClientsByApplicationIds } from "../db/repositories/clients.js";
-import { findHeads, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
+import { findClientsByApplicationIds } from "../db/repositories/clients.js";
+import { findDiffInputs, findHeads, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
 import type { ChangeBundle, ConfigChange } from "../domain/change.js";
 import { type ApplicationDiff, type DiffSide, diffApplication, diffApplicationInSteps, type JourneySide } from "../domain/diff.js";
@@ -43,7 +43,7 @@ export interface DiffInputs {
   fromEnvironmentId: string;
   toEnvironmentId: string;
   journeyIds: string[];
-  /** Heads and clients, as text: `<journey>@<environment>=<hash>` and `client@<environment>=<id>:<settings hash>`, sorted. */
+  /** Heads and clients as `findDiffInputs` reads them (`<journey>@<environment>=<hash>`, `client@<environment>=<id>:<settings hash>`), sorted. */
   contents: string;
 }
 
@@ -62,18 +62,16 @@ function inputContents(
 
 /**
  * Whether what a diff was computed from is still what the database holds: its journeys' heads in
- * both environments and the application's clients there, in two statements (a diff reads six or
+ * both environments and the application's clients there, in one statement (a diff reads six or
  * more, and its documents). Its caller knows that nothing else the diff read has changed.
  */
 export async function diffInputsUnchanged(db: Db, actor: Actor, inputs: DiffInputs): Promise<boolean> {
-  const environmentIds = [inputs.fromEnvironmentId, inputs.toEnvironmentId];
-  const heads = await findHeads(
-    db,
-    actor.organizationId,
-    inputs.journeyIds.flatMap((journeyId) => environmentIds.map((environmentId) => ({ journeyId, environmentId }))),
-  );
-  const clients = await findClientSummariesByApplicationIds(db, actor.organizationId, [inputs.applicationId]);
-  return inputContents(heads, clients, environmentIds) === inputs.contents;
+  const items = await findDiffInputs(db, actor.organizationId, {
+    applicationId: inputs.applicationId,
+    journeyIds: inputs.journeyIds,
+    environmentIds: [inputs.fromEnvironmentId, inputs.toEnvironmentId],
+  });
+  return items.sort().join(",") === inputs.contents;
 }
 
 export interface DiffRequest {

@@ -205,7 +205,7 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       // a caller after a write that joined one from before it would get what was kept before it.
       // A save or promotion in another application revises the heads of these environments (and a
       // client's settings the clients table) without changing this diff: what it was computed from
-      // is checked instead (two statements), and the diff computed again only when that changed.
+      // is checked instead (one statement), and the diff computed again only when that changed.
       const revisable = (table: string) =>
         table === "clients" ||
         table.startsWith(partitionName("journey_versions", "")) ||

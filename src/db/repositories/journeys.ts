@@ -2,7 +2,7 @@ import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, sql } from "drizz
 import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { ROWS_INSERTED_OR_DELETED, readingPartitions } from "../read-tracking.js";
-import { journeyHeads, journeys, journeyVersions } from "../schema.js";
+import { clients, journeyHeads, journeys, journeyVersions } from "../schema.js";
 import { preparedPerDatabase } from "./prepared.js";
 import type { JourneyHeadRow, JourneyRow, JourneyVersionRow, VersionOrigin } from "./rows.js";
 import { inTuples } from "./tuples.js";
@@ -149,6 +149,54 @@ const headsQuery = preparedPerDatabase((db) =>
       ),
     )
     .prepare("heads_by_journeys_and_environments"),
+);
+
+/**
+ * What a diff of an application between two environments is computed from, as text items — each of
+ * these journeys' heads there (`<journey>@<environment>=<hash>`) and each of the application's
+ * clients there (`client@<environment>=<id>:<settings hash>`) — in one statement, so one snapshot:
+ * a promotion writes heads and a client together, and two statements could see one without the other.
+ */
+export async function findDiffInputs(
+  db: Db,
+  organizationId: string,
+  keys: { applicationId: string; journeyIds: readonly string[]; environmentIds: readonly string[] },
+): Promise<string[]> {
+  const rows = await readingPartitions({ journey_heads: keys.environmentIds }, () =>
+    diffInputsQuery(db).execute({ organizationId, ...keys }),
+  );
+  return rows.map((r) => r.item);
+}
+
+const diffInputsQuery = preparedPerDatabase((db) =>
+  db
+    .select({
+      item: sql<string>`${journeyHeads.journeyId}::text || '@' || ${journeyHeads.environmentId}::text || '=' || ${journeyHeads.hash}`,
+    })
+    .from(journeyHeads)
+    .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
+    .where(
+      and(
+        eq(journeys.organizationId, sql.placeholder("organizationId")),
+        sql`${journeyHeads.journeyId} = any(${sql.placeholder("journeyIds")}::uuid[])`,
+        sql`${journeyHeads.environmentId} = any(${sql.placeholder("environmentIds")}::uuid[])`,
+      ),
+    )
+    .unionAll(
+      db
+        .select({
+          item: sql<string>`'client@' || ${clients.environmentId}::text || '=' || ${clients.id}::text || ':' || ${clients.settingsHash}`,
+        })
+        .from(clients)
+        .where(
+          and(
+            eq(clients.organizationId, sql.placeholder("organizationId")),
+            eq(clients.applicationId, sql.placeholder("applicationId")),
+            sql`${clients.environmentId} = any(${sql.placeholder("environmentIds")}::uuid[])`,
+          ),
+        ),
+    )
+    .prepare("diff_inputs"),
 );
 
 /** Version rows by (journey, environment, number). */
