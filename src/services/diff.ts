@@ -13,6 +13,7 @@ import { settingReferencesIn } from "../domain/variables.js";
 import type { Actor } from "./actor.js";
 import { documentsOf } from "./documents.js";
 import { applicationOf, environmentOf } from "./lookups.js";
+import { inSnapshot } from "./transaction.js";
 import { variablesIn } from "./variables.js";
 
 /** A change with the journey it belongs to (null for client settings). */
@@ -263,7 +264,9 @@ export async function missingVariablesOf(db: Db, actor: Actor, to: EnvironmentRo
 }
 
 export async function diff(db: Db, actor: Actor, request: DiffRequest): Promise<ConfigurationDiff> {
-  const context = await loadDiffContext(db, actor, await resolveDiffTarget(db, actor, request));
+  // One snapshot: a promotion committed between the clients' read and the heads' would otherwise
+  // give a diff of neither the state before it nor the state after it.
+  const context = await inSnapshot(db, async (tx) => loadDiffContext(tx, actor, await resolveDiffTarget(tx, actor, request)));
   const { changes, bundles } = await computeDiffInTurns(context);
   const missingVariables = await missingVariablesOf(db, actor, context.to, changes);
   const status: SyncStatus = !context.toClient ? "NOT_CREATED" : changes.length > 0 ? "OUT_OF_SYNC" : "IN_SYNC";

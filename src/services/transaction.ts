@@ -49,6 +49,18 @@ export async function inTransaction<T>(
   }
 }
 
+/**
+ * Runs reads in one snapshot — a read-only transaction at REPEATABLE READ — so that they see one
+ * committed state whatever commits meanwhile: a promotion writes a target's heads and its client
+ * together, and two statements outside a transaction could see one of those writes without the other.
+ */
+export function inSnapshot<T>(db: Db, read: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction((transaction) => read(transaction as unknown as Db), {
+    isolationLevel: "repeatable read",
+    accessMode: "read only",
+  });
+}
+
 /** Per database handle: what to tell after a transaction of an organization committed (caches of this process). */
 const commitListeners = new WeakMap<Db, Set<(organizationId: string) => void>>();
 

@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowsOf } from "../../src/db/client.js";
 import { noteStatement } from "../../src/db/read-tracking.js";
 import { organizations } from "../../src/db/schema.js";
 import { globalId } from "../../src/graphql/ids.js";
@@ -455,6 +456,65 @@ describe("the query response cache", () => {
   });
 
   // A lock held from another connection stops a diff half-way: PostgreSQL only.
+  it.skipIf(!databaseUrl)(
+    "computes a diff from one snapshot: a promotion committed between its reads of clients and heads is not half seen",
+    async () => {
+      const w = await world("diff-snapshot");
+      const { development, staging } = w.catalogue.environments;
+      const stagingClient = await createClient(w.admin, {
+        applicationId: w.catalogue.applicationId,
+        environmentId: staging,
+        databaseId: w.catalogue.databases.staging,
+      });
+      const ids = { journeyId: w.catalogue.journeys.login, environmentId: development };
+      const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
+      const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step: passwordStep(41) } })).saveJourneyStep.draft;
+      expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe(
+        "SaveJourneySuccess",
+      );
+      const signedIn = await one.app.services.authenticate(w.tenant.tokens.VIEWER);
+      if (!signedIn) throw new Error("not authenticated");
+      const request = {
+        applicationId: localIdOf(w.catalogue.applicationId),
+        fromEnvironmentId: localIdOf(development),
+        toEnvironmentId: localIdOf(staging),
+        journeyId: null,
+      };
+      const paths = async (diff: Promise<{ changes: { path: string }[] }>) => (await diff).changes.map((c) => c.path);
+      // Before: the login journey differs, the clients' settings do not.
+      const before = await paths(one.app.services.diff(signedIn.actor, request));
+      expect(before.length).toBeGreaterThan(0);
+      expect(before.every((path) => path.startsWith("/journeys/login"))).toBe(true);
+      // What a promotion of login with a client change would write, in one transaction that holds the
+      // heads' table until the diff has read the clients and waits for the heads.
+      const { db } = await testDatabase();
+      const login = localIdOf(w.catalogue.journeys.login);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started!: (pid: number) => void;
+      const pid = new Promise<number>((resolve) => (started = resolve));
+      const writer = db.transaction(async (tx) => {
+        await tx.execute(sql`lock table journey_heads in access exclusive mode`);
+        await tx.execute(
+          sql`update clients set settings = settings || '{"accessTokenTtlSeconds": 777}'::jsonb, settings_hash = 'changed' where id = ${localIdOf(stagingClient)}`,
+        );
+        await tx.execute(sql`update journey_heads set hash = (select h.hash from journey_heads h where h.journey_id = ${login} and h.environment_id = ${localIdOf(development)})
+        where journey_id = ${login} and environment_id = ${localIdOf(staging)}`);
+        started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
+        await gate;
+      });
+      const held = await pid;
+      const during = track(paths(one.app.services.diff(signedIn.actor, request)));
+      await waitForBlockedOrDone(held, 1, [during]);
+      release();
+      await writer;
+      // The state it started in, whole: not the heads after the write with the clients before it (in sync).
+      expect(await during.promise).toEqual(before);
+      // And asked again, the state after the write: the client's settings, and login in sync.
+      expect(await paths(one.app.services.diff(signedIn.actor, request))).toEqual(["/client/settings/accessTokenTtlSeconds"]);
+    },
+  );
+
   it.skipIf(!databaseUrl)(
     "gives a diff asked after a write what is true after it, while an identical diff from before the write waits in the queue",
     async () => {
