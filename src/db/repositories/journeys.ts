@@ -135,19 +135,24 @@ export async function findHeads(db: Db, organizationId: string, keys: readonly J
   return rows.map((r) => r.head);
 }
 
+/**
+ * The condition on heads joined to their journeys: of the organization, of these journeys, in these
+ * environments (placeholders `organizationId`, `journeyIds`, `environmentIds`).
+ */
+const headsOfJourneysIn = () =>
+  and(
+    eq(journeys.organizationId, sql.placeholder("organizationId")),
+    sql`${journeyHeads.journeyId} = any(${sql.placeholder("journeyIds")}::uuid[])`,
+    sql`${journeyHeads.environmentId} = any(${sql.placeholder("environmentIds")}::uuid[])`,
+  );
+
 /** Heads of these journeys in these environments (every pair of the two lists that has one). */
 const headsQuery = preparedPerDatabase((db) =>
   db
     .select({ head: journeyHeads })
     .from(journeyHeads)
     .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
-    .where(
-      and(
-        eq(journeys.organizationId, sql.placeholder("organizationId")),
-        sql`${journeyHeads.journeyId} = any(${sql.placeholder("journeyIds")}::uuid[])`,
-        sql`${journeyHeads.environmentId} = any(${sql.placeholder("environmentIds")}::uuid[])`,
-      ),
-    )
+    .where(headsOfJourneysIn())
     .prepare("heads_by_journeys_and_environments"),
 );
 
@@ -175,13 +180,7 @@ const diffInputsQuery = preparedPerDatabase((db) =>
     })
     .from(journeyHeads)
     .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
-    .where(
-      and(
-        eq(journeys.organizationId, sql.placeholder("organizationId")),
-        sql`${journeyHeads.journeyId} = any(${sql.placeholder("journeyIds")}::uuid[])`,
-        sql`${journeyHeads.environmentId} = any(${sql.placeholder("environmentIds")}::uuid[])`,
-      ),
-    )
+    .where(headsOfJourneysIn())
     .unionAll(
       db
         .select({
