@@ -458,7 +458,7 @@ export const promotionReviews = pgTable(
 
 /**
  * A persisted event: a promotion request changed status. Numbered per organization like sync
- * notifications (`seq`, gapless, assigned under the organization's notification lock), and delivered
+ * notifications (`seq`, gapless, assigned under the organization's row lock as the transaction commits: `atCommit`), and delivered
  * and resumed by the same machinery.
  */
 export const promotionRequestEvents = pgTable(

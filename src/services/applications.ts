@@ -31,7 +31,7 @@ const applicationInput = z.object({ applicationId: z.string() });
 /** The application's row locked for a write of the row itself (ADMIN): NOT_FOUND outside the organization. */
 async function lockedApplication(tx: Db, actor: Actor, id: string): Promise<ApplicationRow> {
   if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may archive, unarchive or rename an application");
-  const row = isUuid(id) ? await lockApplication(tx, actor.organizationId, id, "update") : null;
+  const row = isUuid(id) ? await lockApplication(tx, actor.organizationId, id, "no key update") : null;
   if (!row) throw new NotFoundError("application", id);
   return row;
 }

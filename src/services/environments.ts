@@ -1,6 +1,5 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { listApplicationIds } from "../db/repositories/applications.js";
 import { findClientsByDatabaseId } from "../db/repositories/clients.js";
 import {
   deleteDatabaseRow,
@@ -49,7 +48,7 @@ export async function createEnvironment(db: Db, actor: Actor, input: CreateEnvir
   return inTransaction(db, actor.organizationId, async (tx) => {
     // One insertion at a time: each reads the ranks the one before it left.
     await lockPipeline(tx, actor.organizationId);
-    // The rows whose ranks move, before the notification lock (as deleteEnvironment): a write into one
+    // The rows whose ranks move, before the sync states' lock (as deleteEnvironment): a write into one
     // of them holds its row shared and may be waiting for that lock.
     const existing = await lockEnvironments(tx, actor.organizationId, "all", "no key update");
     const rank = Math.min(values.rank, existing.length);
@@ -66,7 +65,7 @@ export async function createEnvironment(db: Db, actor: Actor, input: CreateEnvir
     };
     // Appended on top, it is compared with nothing yet: no state changes.
     if (rank === existing.length) return insert();
-    return withSyncNotifications(tx, actor, await listApplicationIds(tx, actor.organizationId), insert);
+    return withSyncNotifications(tx, actor, "all", insert);
   });
 }
 
@@ -169,8 +168,8 @@ const environmentInput = z.object({ environmentId: z.string() });
  * row stays for the history that names it.
  *
  * Locks: the pipeline, then the rows of every environment FOR NO KEY UPDATE (the ranks move; writes
- * into one hold its row shared and are waited for, foreign-key checks are not), then the
- * notification lock.
+ * into one hold its row shared and are waited for, foreign-key checks are not), then the lock on
+ * every application's sync states.
  */
 export async function deleteEnvironment(db: Db, actor: Actor, input: { environmentId: string }): Promise<EnvironmentRow[]> {
   if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may delete an environment");
@@ -189,9 +188,7 @@ export async function deleteEnvironment(db: Db, actor: Actor, input: { environme
       );
     }
     if (dependents.length > 0) throw new InUseError(environment.name, dependents);
-    await withSyncNotifications(tx, actor, await listApplicationIds(tx, actor.organizationId), () =>
-      markEnvironmentDeleted(tx, environment),
-    );
+    await withSyncNotifications(tx, actor, "all", () => markEnvironmentDeleted(tx, environment));
     await notifySubjectGone(tx, environment.id);
     audit({ type: "Environment", id: environment.id }, { key: environment.key, name: environment.name, rank: environment.rank });
     return listEnvironments(tx, actor.organizationId);

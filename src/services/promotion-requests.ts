@@ -17,7 +17,6 @@ import {
   setPromotionRequestStatus,
 } from "../db/repositories/promotion-requests.js";
 import type { PropagationRow } from "../db/repositories/propagations.js";
-import { lockNotifications } from "../db/repositories/sync-notifications.js";
 import { canonicalHash } from "../domain/canonical-json.js";
 import {
   AlreadyExistsError,
@@ -64,14 +63,15 @@ import {
 } from "./propagations.js";
 import { loadRevertTarget, revertPlanOf } from "./reverts.js";
 import { withSyncNotifications } from "./sync-notifications.js";
-import { CommittedRefusal, inTransaction } from "./transaction.js";
+import { atCommit, CommittedRefusal, inTransaction } from "./transaction.js";
 
 /*
  * Promotion requests (DESIGN.md §8): a plan validated like a propagation and stored with its hash;
  * reviews bound to that hash; execution of exactly the plan, or STALE naming what moved. The state
  * machine is the domain's (src/domain/promotion-requests.ts). Each use-case is one transaction that
  * locks the request row first (FOR UPDATE), then — executing — the configurations as a propagation
- * does, then the organization's notification lock (events): always in that order.
+ * does, then the application's sync states: always in that order. Its events are numbered as it
+ * commits (`atCommit`).
  */
 
 export type { PromotionRequestRow };
@@ -335,16 +335,14 @@ async function expireDueNow(db: Db, actor: Actor, now: Clock): Promise<void> {
     db,
     (stored: number) => (stored > 0 ? actor.organizationId : null),
     async (tx) => {
-      // The request rows first, then the notification lock: the order of every action on a request.
+      // The request rows first: the order of every action on a request.
       const locked = await lockDueRequests(tx, actor.organizationId, due, at);
       if (locked.length === 0) return 0;
-      await lockNotifications(tx, actor.organizationId);
       const expired = await expirePromotionRequests(tx, actor.organizationId, locked, at);
-      await insertRequestEvents(
-        tx,
-        actor.organizationId,
-        expired.map((r) => eventOf(r, "EXPIRED", SYSTEM, at)),
-      );
+      if (expired.length > 0) {
+        const events = expired.map((r) => eventOf(r, "EXPIRED", SYSTEM, at));
+        atCommit(tx, () => insertRequestEvents(tx, actor.organizationId, events));
+      }
       return expired.length;
     },
   );
@@ -511,8 +509,8 @@ async function recordEvent(
   at: Date,
   by = actor.name,
 ): Promise<void> {
-  await lockNotifications(tx, actor.organizationId);
-  await insertRequestEvents(tx, actor.organizationId, [eventOf(request, status, by, at)]);
+  const event = eventOf(request, status, by, at);
+  atCommit(tx, () => insertRequestEvents(tx, actor.organizationId, [event]));
 }
 
 function eventOf(request: PromotionRequestRow, status: RequestStatus, actor: string, at: Date) {

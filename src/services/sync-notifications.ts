@@ -1,29 +1,33 @@
 import type { Db } from "../db/client.js";
+import { listApplicationIds } from "../db/repositories/applications.js";
 import { findClientsByApplicationIds } from "../db/repositories/clients.js";
 import { listEnvironments } from "../db/repositories/environments.js";
 import { findHeadsByApplicationIds, findHeadVersions } from "../db/repositories/journeys.js";
 import type { ClientRow, EnvironmentRow, JourneyHeadRow } from "../db/repositories/rows.js";
-import { insertNotifications, lockNotifications, type NewSyncNotification } from "../db/repositories/sync-notifications.js";
+import { insertNotifications, lockSyncStates, type NewSyncNotification } from "../db/repositories/sync-notifications.js";
 import { clientDiffSide, clientSyncStates, journeyDiffSide, journeySyncStates, syncMessage } from "../domain/sync.js";
 import type { Actor } from "./actor.js";
 import { memoizedChangeCount, type SyncState } from "./sync.js";
+import { atCommit } from "./transaction.js";
 
 /**
  * Runs a write that may change the sync states of some applications, and records a notification
  * for each state it changed, in the same transaction: the states are read before `work` and again
  * after it. Every writer of configurations, clients or environments goes through here, so none can
  * forget the notifications. Call it once the write's configuration locks are held, so the states
- * read before are the ones the write changes.
+ * read before are the ones the write changes, and once per transaction (`tx`, of `inTransaction`).
+ * `"all"`: every application of the organization (a change of the pipeline).
  */
 export async function withSyncNotifications<T>(
   tx: Db,
   actor: Actor,
-  applicationIds: readonly string[],
+  applications: readonly string[] | "all",
   work: () => Promise<T>,
 ): Promise<T> {
+  const applicationIds = applications === "all" ? await listApplicationIds(tx, actor.organizationId) : applications;
   const before = await syncSnapshot(tx, actor, applicationIds);
   const result = await work();
-  await recordSyncChanges(tx, actor, before);
+  await recordSyncChanges(tx, actor, applications, before);
   return result;
 }
 
@@ -83,14 +87,14 @@ function same(a: Keyed | undefined, b: Keyed): boolean {
 /**
  * Compares the sync states of the snapshot's applications after a write with those before it and
  * records a notification for each state whose status or content changed (an unchanged state
- * notifies nobody), in the write's transaction. Statements: a constant few, whatever the number of
- * changes or applications.
+ * notifies nobody), in the write's transaction: numbered and inserted as it commits (`atCommit`).
+ * Statements: a constant few, whatever the number of changes or applications.
  */
-async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapshot): Promise<void> {
+async function recordSyncChanges(tx: Db, actor: Actor, applications: readonly string[] | "all", before: SyncSnapshot): Promise<void> {
   // Before reading what to report: a concurrent writer's report must not be overtaken by a staler one.
   // (`before` was read earlier, so a change another writer committed in between is reported by both:
   // a duplicate with the same status, never a wrong last one.)
-  await lockNotifications(tx, actor.organizationId);
+  await lockSyncStates(tx, actor.organizationId, applications);
   const after = await syncSnapshot(tx, actor, before.applicationIds);
   const previous = statesOf(before);
   const changed = [...statesOf(after, before).entries()].filter(([key, state]) => !same(previous.get(key), state)).map(([, s]) => s);
@@ -126,5 +130,5 @@ async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapshot): Pr
     message: syncMessage(s.journeyId === null ? "client" : "journey", s.status, s.environment),
     changeCount: changeCount(s),
   }));
-  await insertNotifications(tx, actor.organizationId, rows);
+  atCommit(tx, () => insertNotifications(tx, actor.organizationId, rows));
 }

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client.js";
 import { sqlState, UNIQUE_VIOLATION } from "../db/errors.js";
-import { raiseOrganizationRevision } from "../db/repositories/organizations.js";
+import { lockOrganization, raiseOrganizationRevision } from "../db/repositories/organizations.js";
 import { AlreadyExistsError, type DomainError } from "../domain/errors.js";
 import { appendAuditEvent } from "./audit.js";
 
@@ -20,7 +20,8 @@ export class CommittedRefusal {
  * before the commit is never taken for a current one (src/server/response-cache.ts). Last, so the
  * organization's row is locked only while the transaction commits: a writer holding it waits for
  * nothing, and no lock order can deadlock on it. Before it, a mutation's transaction appends the
- * mutation's audit event (src/services/audit.ts) — unless it returns a {@link CommittedRefusal}.
+ * mutation's audit event (src/services/audit.ts) — unless it returns a {@link CommittedRefusal} —
+ * and then, if the use-case numbered rows (`atCommit`), locks the organization's row and writes them.
  *
  * `organization` is the organization's id, or how to read it off the result (null: nothing was written).
  * Every write of the application goes through here.
@@ -36,10 +37,17 @@ export async function inTransaction<T>(
       const tx = transaction as unknown as Db;
       const result = await work(tx);
       const organizationId = typeof organization === "string" ? organization : organization(result);
+      const numbered = numberedWrites.get(tx) ?? [];
       if (organizationId !== null) {
         if (!(result instanceof CommittedRefusal)) await appendAuditEvent(tx, organizationId);
+        if (numbered.length > 0) {
+          await lockOrganization(tx, organizationId);
+          for (const write of numbered) await write();
+        }
         await raiseOrganizationRevision(tx, organizationId);
         written = organizationId;
+      } else if (numbered.length > 0) {
+        throw new Error("a transaction that wrote nothing numbered rows of an organization");
       }
       return result;
     });
@@ -47,6 +55,25 @@ export async function inTransaction<T>(
     // Also when the commit failed: whether it took effect is then not known here.
     if (written !== null) committed(db, [written]);
   }
+}
+
+/** Per transaction (`inTransaction`): the writes of rows numbered per organization, in the order given. */
+const numberedWrites = new WeakMap<Db, (() => Promise<unknown>)[]>();
+
+/**
+ * Defers a write of rows numbered per organization — sync notifications, promotion request events:
+ * each the last committed number + 1, gapless, in commit order, so that a stream resuming after a
+ * number misses none — to the end of the transaction `tx` (of `inTransaction`), after its audit event:
+ * the organization's row is locked first, and held to commit. So only those last statements and the
+ * commit of an organization's writers run one at a time; reading the sync states they report and
+ * writing configurations run side by side (each application's states under its own lock,
+ * `lockSyncStates`). Rows written after the row lock wait for nothing: their foreign keys name rows
+ * that writers lock at most FOR NO KEY UPDATE (applications, environments), or this transaction's own.
+ */
+export function atCommit(tx: Db, write: () => Promise<unknown>): void {
+  const writes = numberedWrites.get(tx);
+  if (writes) writes.push(write);
+  else numberedWrites.set(tx, [write]);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/client.js";
-import { insertNotifications, lockNotifications } from "../../src/db/repositories/sync-notifications.js";
+import { lockOrganization } from "../../src/db/repositories/organizations.js";
+import { insertNotifications, lockSyncStates, syncStatesLock } from "../../src/db/repositories/sync-notifications.js";
 import type { JsonValue } from "../../src/domain/journey-document.js";
 import { referencesIn } from "../../src/domain/variables.js";
 import { parseGlobalId } from "../../src/graphql/ids.js";
@@ -164,6 +165,12 @@ const step = (key: string, type: string, name: string, settings: object, transit
 const passwordStep = (minLength: number) =>
   step("password", "PASSWORD", "Password", { minLength }, [
     ["success", "risk"],
+    ["failure", "DENY"],
+  ]);
+/** The login password step as a fresh catalogue has it (no risk check), with a given minimum length. */
+const emailOtpPassword = (minLength: number) =>
+  step("password", "PASSWORD", "Password", { minLength }, [
+    ["success", "email-otp"],
     ["failure", "DENY"],
   ]);
 /** The registration identifier step with the identifiers development has before the storm. */
@@ -957,6 +964,29 @@ async function waitForWaiters(pid: number, count: number): Promise<void> {
   throw new Error(`fewer than ${count} transactions ever waited for process ${pid}`);
 }
 
+/** A second application of the world's tenant, set up as `tenantWithClients` sets up the first. */
+async function anotherApplication(w: World, name: string): Promise<World> {
+  const catalogue = await createCatalogue(w.admin, { application: name, databasePrefix: name.toLowerCase().replace(/\W+/g, "-") });
+  for (const key of ["staging", "production"] as const) {
+    await createClient(w.admin, {
+      applicationId: catalogue.applicationId,
+      environmentId: catalogue.environments[key],
+      databaseId: catalogue.databases[key],
+    });
+  }
+  return { ...w, catalogue, env: catalogue.environments, earlier: [] };
+}
+
+/** The organization's notifications as stored, by number. */
+async function notificationSeqs(organizationId: string): Promise<{ id: number; seq: number; applicationId: string }[]> {
+  const { db } = await testDatabase();
+  return rowsOf<{ id: number; seq: number; applicationId: string }>(
+    await db.execute(
+      sql`select id, seq, application_id as "applicationId" from sync_notifications where organization_id = ${organizationId} order by seq`,
+    ),
+  ).map((r) => ({ ...r, id: Number(r.id), seq: Number(r.seq) }));
+}
+
 describe("sync notifications under competing writers", () => {
   it("leaves as the last stored notification of every journey and client settings in every environment its current sync state", async () => {
     const w = await world();
@@ -971,7 +1001,7 @@ describe("sync notifications under competing writers", () => {
    * report after it: a staging → production propagation that observed a development edit, undone
    * before it commits, would otherwise store a stale OUT_OF_SYNC last, and a dashboard resuming from
    * a cursor would stay wrong. This test forces that interleaving with a row lock and the
-   * notification lock held from outside (PostgreSQL only: on PGlite's single connection an open
+   * application's sync states lock held from outside (PostgreSQL only: on PGlite's single connection an open
    * outside transaction blocks the server).
    */
   it.runIf(databaseUrl)(
@@ -999,9 +1029,10 @@ describe("sync notifications under competing writers", () => {
       await waitForWaiters(head.pid, 1);
       // An edit of login in development commits meanwhile...
       expectCommitted(await editAndSave(w, login, [password(13)], "edit"));
-      // ...and its undo is ready to commit, queued on the notification lock.
+      // ...and its undo is ready to commit, queued on the application's sync states lock.
+      const applicationId = rows.journeys.find((j) => j.key === "login")!.applicationId;
       const notifications = await holdOpen(
-        sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${w.tenant.organizationId}`}, 0))`,
+        sql`select pg_advisory_xact_lock(hashtextextended(${syncStatesLock(w.tenant.organizationId, applicationId)}, 0))`,
       );
       const undoStep = await mutate(
         w.editor,
@@ -1027,6 +1058,68 @@ describe("sync notifications under competing writers", () => {
       const current = await currentStates(w);
       expect(current["login in staging"]).toEqual({ status: "IN_SYNC", changeCount: 0 });
       expect(await lastNotified(w)).toEqual(current);
+    },
+  );
+
+  /*
+   * Each application's states have their own lock (the organization's taken shared): a writer of one
+   * application reads and reports its states while a writer of another waits for its own. Numbering
+   * happens as each commits, under the organization's row: gapless, in commit order.
+   */
+  it.runIf(databaseUrl)("lets a writer of one application record its states while a writer of another waits for its own", async () => {
+    const a = await tenantWithClients();
+    const b = await anotherApplication(a, "Partner Portal");
+    const organizationId = a.tenant.organizationId;
+    const before = await notificationSeqs(organizationId);
+    const held = await holdOpen(
+      sql`select pg_advisory_xact_lock(hashtextextended(${syncStatesLock(organizationId, parseGlobalId(a.catalogue.applicationId)!.id)}, 0))`,
+    );
+    const waiting = editAndSave(a, a.catalogue.journeys.login, [emailOtpPassword(15)], "waits for its application");
+    await waitForWaiters(held.pid, 1);
+    expectCommitted(await editAndSave(b, b.catalogue.journeys.login, [emailOtpPassword(15)], "goes on"));
+    const meanwhile = await notificationSeqs(organizationId);
+    await held.release();
+    expectCommitted(await waiting);
+
+    const after = await notificationSeqs(organizationId);
+    expect(after.map((n) => n.seq)).toEqual(after.map((_, i) => i + 1));
+    const ofB = meanwhile.slice(before.length);
+    const ofA = after.slice(meanwhile.length);
+    expect(ofB.length).toBeGreaterThan(0);
+    expect(ofA.length).toBeGreaterThan(0);
+    expect(new Set(ofB.map((n) => n.applicationId))).toEqual(new Set([parseGlobalId(b.catalogue.applicationId)!.id]));
+    expect(new Set(ofA.map((n) => n.applicationId))).toEqual(new Set([parseGlobalId(a.catalogue.applicationId)!.id]));
+    for (const w of [a, b]) expect(await lastNotified(w)).toEqual(await currentStates(w));
+  });
+
+  it.runIf(databaseUrl)(
+    "numbers the notifications of writers of four applications at once gapless and in commit order, each last one current",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const first = await tenantWithClients();
+      const worlds = [first];
+      for (const name of ["Partner Portal", "Admin Console", "Mobile App"]) worlds.push(await anotherApplication(first, name));
+      const outcomes = (
+        await Promise.all(
+          worlds.flatMap((w, n) => [
+            editAndSave(w, w.catalogue.journeys.login, [emailOtpPassword(15 + n)], `login ${n}`),
+            editAndSave(w, w.catalogue.journeys.registration, [identifyStep(`Enter email ${n}`)], `registration ${n}`),
+            promote(w.promoter, w, "development", "staging", `promotion ${n}`).then((o) => [o]),
+            promote(w.admin, w, "staging", "production", `to production ${n}`).then((o) => [o]),
+          ]),
+        )
+      ).flat();
+      for (const o of outcomes) {
+        expect(o.errors, JSON.stringify(o)).toBeUndefined();
+        expect(succeeded(o) || RACE_CODES.includes(o.result?.code ?? ""), JSON.stringify(o)).toBe(true);
+      }
+      const notified = await notificationSeqs(first.tenant.organizationId);
+      expect(notified.map((n) => n.seq)).toEqual(notified.map((_, i) => i + 1));
+      // Rows are inserted under the organization's row lock, held to commit: insertion order (ids) is commit order.
+      expect(notified.map((n) => n.id)).toEqual([...notified.map((n) => n.id)].sort((x, y) => x - y));
+      for (const w of worlds) expect(await lastNotified(w)).toEqual(await currentStates(w));
     },
   );
 });
@@ -1098,12 +1191,13 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
     expect(created).toHaveLength(4);
   });
 
-  it("does not deadlock with a writer that holds the notification lock and then records a notification above the insertion", {
+  it("does not deadlock with a writer that holds its application's sync states and then records a notification above the insertion", {
     timeout: 30_000,
   }, async () => {
-    // The interleaving the storm above may or may not meet, made certain: the writer takes the
-    // organization's notification lock first, the insertion moves the ranks above it and waits for
-    // that lock, then the writer records a notification referencing a moved environment.
+    // The interleaving the storm above may or may not meet, made certain: the writer takes its
+    // application's sync states lock first (the organization's shared), the insertion moves the ranks
+    // above it and waits for the organization's, then the writer locks the organization's row and
+    // records a notification referencing a moved environment (as `atCommit` does).
     const tenant = await createTenant("environment-deadlock");
     const admin = apiAs(server.endpoint, tenant);
     const catalogue = await createCatalogue(admin);
@@ -1111,21 +1205,22 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
     const local = (id: string) => parseGlobalId(id)!.id;
     let insertion: Promise<unknown> | undefined;
     await db.transaction(async (tx) => {
-      await lockNotifications(tx as never, tenant.organizationId);
+      await lockSyncStates(tx as never, tenant.organizationId, [local(catalogue.applicationId)]);
       insertion = admin.request(CREATE_ENVIRONMENT, { input: { key: "qa", name: "QA", rank: 1 } });
-      // Until the insertion has moved the ranks and waits for the notification lock.
+      // Until the insertion has moved the ranks and waits for the organization's sync states lock.
       await expect
         .poll(
           async () => {
             const waiting = await db.execute(
               sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
-              and ((classid::bigint << 32) | objid::bigint) = hashtextextended(${`notifications:${tenant.organizationId}`}, 0)`,
+              and ((classid::bigint << 32) | objid::bigint) = hashtextextended(${syncStatesLock(tenant.organizationId)}, 0)`,
             );
             return (waiting as unknown as { n: number }[])[0]?.n ?? (waiting as unknown as { rows: { n: number }[] }).rows?.[0]?.n;
           },
           { timeout: 10_000 },
         )
         .toBeGreaterThan(0);
+      await lockOrganization(tx as never, tenant.organizationId);
       await insertNotifications(tx as never, tenant.organizationId, [
         {
           organizationId: tenant.organizationId,
@@ -1142,6 +1237,36 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
     const response = (await insertion) as GraphQLResponse;
     expect(response.errors, JSON.stringify(response)).toBeUndefined();
     expect((response.data as { createEnvironment: { __typename: string } }).createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
+  });
+
+  it("does not deadlock with an archive of an application whose states the insertion reports", { timeout: 30_000 }, async () => {
+    // The insertion locks the organization's row, then inserts notifications naming the application
+    // (a foreign-key check, FOR KEY SHARE on its row); the archive holds that row, and then waits for
+    // the organization's row to raise the revision. Were the archive's lock FOR UPDATE, the insertion
+    // would wait for it and then it for the insertion; FOR NO KEY UPDATE does not block the check.
+    // Forced: the test holds the applications table (SHARE) so that the archive, its row locked,
+    // waits to write it while the insertion runs whole.
+    const ARCHIVE = operation(`mutation Archive($input: ArchiveApplicationInput!) {
+      archiveApplication(input: $input) { __typename ... on Error { code message } } }`);
+    const w = await tenantWithClients();
+    const before = (await notificationSeqs(w.tenant.organizationId)).length;
+    const table = await holdOpen(sql`lock table applications in share mode`);
+    const archive = w.admin.request(ARCHIVE, { input: { applicationId: w.catalogue.applicationId } });
+    await waitForWaiters(table.pid, 1);
+    const insertion = w.admin.request(CREATE_ENVIRONMENT, { input: { key: "qa", name: "QA", rank: 1 } });
+    const first = await Promise.race([insertion, new Promise((resolve) => setTimeout(() => resolve("waited"), 10_000))]);
+    await table.release();
+    const [inserted, archived] = (await Promise.all([insertion, archive])) as GraphQLResponse[];
+    expect(first, "the insertion waited for the archive").not.toBe("waited");
+    expect(inserted.errors, JSON.stringify(inserted)).toBeUndefined();
+    expect(archived.errors, JSON.stringify(archived)).toBeUndefined();
+    expect((inserted.data as { createEnvironment: { __typename: string } }).createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
+    expect((archived.data as { archiveApplication: { __typename: string } }).archiveApplication.__typename).toBe(
+      "ArchiveApplicationSuccess",
+    );
+    // The insertion's notifications name the application (the foreign-key check the archive did not block).
+    const reported = (await notificationSeqs(w.tenant.organizationId)).slice(before);
+    expect(reported.some((n) => n.applicationId === parseGlobalId(w.catalogue.applicationId)!.id)).toBe(true);
   });
 });
 

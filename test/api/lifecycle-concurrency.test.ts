@@ -27,10 +27,11 @@ import { createTenant, type Tenant } from "../support/tenant.js";
  * half-applied change — and the audit log holds exactly one event per successful call.
  *
  * The locks under test: every write to an application holds its row FOR SHARE
- * (`writableApplication`), archiving takes it FOR UPDATE; a client created on a database holds the
+ * (`writableApplication`), archiving takes it FOR NO KEY UPDATE; a client created on a database holds the
  * database's row FOR SHARE, deleteDatabase takes it FOR UPDATE; writes into an environment hold its
  * row FOR SHARE (`environmentForWrite`, and a propagation's approval policy read), deleteEnvironment
- * takes the pipeline lock, then every environment's row FOR UPDATE, then the notification lock;
+ * takes the pipeline lock, then every environment's row FOR NO KEY UPDATE, then every application's
+ * sync states (`lockSyncStates`);
  * retireJourney takes the configuration lock of (application, environment) exclusively, a
  * propagation its source's shared and its target's exclusive.
  *
@@ -805,7 +806,7 @@ describe.runIf(databaseUrl)("lifecycle mutations under competing writers (Postgr
 
   /*
    * 5. A middle environment deleted while a propagation into the environment above it runs (and a
-   * save in development): the deletion locks every environment's row, then the notification lock;
+   * save in development): the deletion locks every environment's row, then every application's sync states;
    * the propagation locks its target's row shared, then records its versions, its propagation and
    * its notifications (rows referencing the environments). No deadlock: both succeed, the pipeline
    * closes up, staging has the change, and the last notification of every state is the state now.
@@ -962,14 +963,14 @@ describe.runIf(databaseUrl)("lifecycle mutations under competing writers (Postgr
     });
 
     /*
-     * The notification lock against the environments' rows: a client settings edit in development
-     * locks no environment's row before it records its notifications (staging's client state, which
-     * compares with development). Forced: the edit holds the notification lock and is about to insert
-     * its notifications (the test holds the table in SHARE mode) when the deletion of an empty
-     * environment locks every environment's row and waits for the notification lock; then the edit's
-     * insert needs the rows its notifications reference.
+     * The sync states and the organization's row against the environments' rows: a client settings
+     * edit in development locks no environment's row before it records its notifications (staging's
+     * client state, which compares with development). Forced: the edit holds its sync states and the
+     * organization's row and is about to insert its notifications (the test holds the table in SHARE
+     * mode) when the deletion of an empty environment locks every environment's row and waits for
+     * the sync states; then the edit's insert needs the rows its notifications reference.
      */
-    it("forced: a settings edit holds the notification lock while the deletion of another environment locks every row: no deadlock", {
+    it("forced: a settings edit holds its sync states and the organization's row while the deletion of another environment locks every row: no deadlock", {
       timeout: 30_000,
     }, async () => {
       const w = await world("lc-notification-lock");

@@ -31,7 +31,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../../src/db/client.js";
 import { listEnvironments } from "../../src/db/repositories/environments.js";
 import { appendVersions, insertJourney, type NewVersion } from "../../src/db/repositories/journeys.js";
-import { insertNotifications, lockNotifications, type NewSyncNotification } from "../../src/db/repositories/sync-notifications.js";
+import { insertNotifications, type NewSyncNotification } from "../../src/db/repositories/sync-notifications.js";
 import { canonicalHash } from "../../src/domain/canonical-json.js";
 import type { JourneyDocument } from "../../src/domain/journey-document.js";
 import { syncMessage } from "../../src/domain/sync.js";
@@ -45,7 +45,7 @@ import * as diffs from "../../src/services/diff.js";
 import { createDatabase } from "../../src/services/environments.js";
 import { createJourney } from "../../src/services/journeys.js";
 import { ensureOrganization, issueToken } from "../../src/services/tokens.js";
-import { inTransaction } from "../../src/services/transaction.js";
+import { atCommit, inTransaction } from "../../src/services/transaction.js";
 import { BENCH_JOURNEYS } from "./journeys.js";
 import { type BenchDatabase, type DatabaseTarget, openBenchDatabase } from "./large-application.js";
 import { announce, countLiveSubscriptions, exitWithParent, type ProbeCounters, startProbe } from "./process-probe.js";
@@ -284,8 +284,7 @@ async function storeHistory(db: Db, org: Awaited<ReturnType<typeof organization>
       });
     }
     await inTransaction(db, organization.id, async (tx) => {
-      await lockNotifications(tx, organization.id);
-      await insertNotifications(tx, organization.id, rows);
+      atCommit(tx, () => insertNotifications(tx, organization.id, rows));
     });
   }
 }

@@ -55,13 +55,16 @@ export async function insertApplication(db: Db, values: { organizationId: string
 
 /**
  * The application's row, locked until commit: shared by every write to the application (it must not
- * be archived meanwhile), exclusive for writes of the row itself (archive, unarchive, rename).
+ * be archived meanwhile), exclusive for writes of the row itself (archive, unarchive, rename) — FOR NO
+ * KEY UPDATE, which waits for the shared holders as FOR UPDATE would but not for the foreign-key checks
+ * of rows naming the application (a transaction writing its numbered rows under the organization's row
+ * lock, `atCommit`, must wait for no one).
  */
 export async function lockApplication(
   db: Db,
   organizationId: string,
   id: string,
-  mode: "share" | "update",
+  mode: "share" | "no key update",
 ): Promise<ApplicationRow | null> {
   const [row] = await db
     .select()

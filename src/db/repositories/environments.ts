@@ -22,8 +22,8 @@ const environmentsQuery = preparedPerDatabase((db) =>
  * The pipeline's environments, their rows locked until commit: `share` for a write into one of them
  * (a client, a database, a value), `no key update` for a change of the pipeline (a deletion, which
  * moves ranks). Not FOR UPDATE: that would also block the foreign-key checks of every insert naming
- * an environment (notifications, propagations, versions), and a writer holding the notification lock
- * or one environment's row would then wait for the deletion while it waits for them.
+ * an environment (notifications, propagations, versions), and a writer holding its sync states, the
+ * organization's row or one environment's row would then wait for the deletion while it waits for them.
  */
 export async function lockEnvironments(
   db: Db,

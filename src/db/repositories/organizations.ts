@@ -14,6 +14,15 @@ export async function insertOrganization(db: Db, name: string): Promise<Organiza
 }
 
 /**
+ * Locks the organization's row until commit (FOR NO KEY UPDATE: the lock raising its revision takes,
+ * taken early), so that the rows numbered per organization written next read the last committed
+ * number and commit before any other transaction of the organization numbers its own (see `atCommit`).
+ */
+export async function lockOrganization(db: Db, organizationId: string): Promise<void> {
+  await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).for("no key update");
+}
+
+/**
  * One more committed write transaction of the organization (see `inTransaction`). The organization's
  * trigger (migration 0016) records the new revision for every table the transaction wrote so far, as
  * the tables' triggers noted them (migration 0015): `table_revisions`.

@@ -213,8 +213,9 @@ export async function findPropagationsByRequestIds(db: Db, organizationId: strin
 }
 
 /**
- * Inserts request events (under the organization's notification lock, `lockNotifications`)
- * numbered after its last one, and announces them; NOTIFY is delivered only on commit.
+ * Inserts request events numbered after the organization's last one, and announces them; NOTIFY is
+ * delivered only on commit. Only once the organization's row is locked (through `atCommit` in
+ * src/services/transaction.ts), as sync notifications are.
  */
 export async function insertRequestEvents(
   db: Db,

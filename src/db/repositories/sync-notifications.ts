@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { syncNotifications } from "../schema.js";
+import { lockNames } from "./locks.js";
 
 export type SyncNotificationRow = typeof syncNotifications.$inferSelect;
 /** A notification to record; its `seq` is assigned as it is inserted. */
@@ -13,18 +14,36 @@ export const TOKEN_REVOKED_CHANNEL = "journey_token_revoked";
 /** Carries the id of an archived application or a deleted environment. */
 export const SUBJECT_GONE_CHANNEL = "journey_subject_gone";
 
-/**
- * Serializes, until commit, the transactions of an organization that record notifications: taken
- * before the states they report are read, so commit order is `seq` order (gapless: the next number
- * is read under the lock) and the last notification of a state is always its current one.
- */
-export async function lockNotifications(db: Db, organizationId: string): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`notifications:${organizationId}`}, 0))`);
+/** The lock on the sync states of an application (or, without one, of all the organization's). */
+export function syncStatesLock(organizationId: string, applicationId?: string): string {
+  return applicationId === undefined ? `sync:${organizationId}` : `sync:${organizationId}:${applicationId}`;
 }
 
 /**
- * Inserts notifications (under lockNotifications) numbered after the organization's last one, and
- * announces them; NOTIFY is delivered only on commit.
+ * Serializes, until commit, the transactions that report the sync states of an application: taken
+ * before the states they report are read, so the last report of a state is always its current one
+ * (a writer reads the states after every earlier writer of the application committed). Writers of
+ * one application take the organization's lock shared and the application's exclusively — writers of
+ * different applications run side by side; `"all"` (an environment inserted or deleted changes every
+ * application's states) takes the organization's exclusively, one lock however many applications.
+ * One statement. Numbering what they report is another matter: `atCommit` in src/services/transaction.ts.
+ */
+export async function lockSyncStates(db: Db, organizationId: string, applicationIds: readonly string[] | "all"): Promise<void> {
+  if (applicationIds === "all") {
+    await lockNames(db, [{ name: syncStatesLock(organizationId), shared: false }]);
+    return;
+  }
+  await lockNames(db, [
+    { name: syncStatesLock(organizationId), shared: true },
+    // Sorted: two writers of the same applications take them in the same order.
+    ...[...new Set(applicationIds)].sort().map((id) => ({ name: syncStatesLock(organizationId, id), shared: false })),
+  ]);
+}
+
+/**
+ * Inserts notifications numbered after the organization's last one, and announces them; NOTIFY is
+ * delivered only on commit. Only once the organization's row is locked (through `atCommit`), so the
+ * number read is the last committed one and the next writer's comes after this one's commit.
  */
 export async function insertNotifications(db: Db, organizationId: string, rows: NewSyncNotification[]): Promise<SyncNotificationRow[]> {
   if (rows.length === 0) return [];
