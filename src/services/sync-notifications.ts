@@ -31,7 +31,7 @@ export async function withSyncNotifications<T>(
   return result;
 }
 
-/** The stored facts sync states are computed from, for some applications: three statements. */
+/** The stored facts sync states are computed from, for some applications: three statements, sent at once. */
 interface SyncSnapshot {
   applicationIds: readonly string[];
   environments: EnvironmentRow[];
@@ -40,12 +40,13 @@ interface SyncSnapshot {
 }
 
 async function syncSnapshot(tx: Db, actor: Actor, applicationIds: readonly string[]): Promise<SyncSnapshot> {
-  return {
-    applicationIds,
-    environments: await listEnvironments(tx, actor.organizationId),
-    clients: await findClientsByApplicationIds(tx, actor.organizationId, applicationIds),
-    heads: await findHeadsByApplicationIds(tx, actor.organizationId, applicationIds),
-  };
+  // One round trip on PostgreSQL (postgres.js pipelines a connection's queries); PGlite runs them in turn.
+  const [environments, clients, heads] = await Promise.all([
+    listEnvironments(tx, actor.organizationId),
+    findClientsByApplicationIds(tx, actor.organizationId, applicationIds),
+    findHeadsByApplicationIds(tx, actor.organizationId, applicationIds),
+  ]);
+  return { applicationIds, environments, clients, heads };
 }
 
 type Keyed = SyncState & { applicationId: string; journeyId: string | null };

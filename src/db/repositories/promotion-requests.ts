@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { promotionRequestEvents, promotionRequests, promotionReviews, propagations } from "../schema.js";
+import { insertAnnounced } from "./numbered.js";
 import type { PropagationRow } from "./propagations.js";
 
 export type PromotionRequestRow = typeof promotionRequests.$inferSelect;
@@ -217,19 +218,14 @@ export async function findPropagationsByRequestIds(db: Db, organizationId: strin
  * delivered only on commit. Only once the organization's row is locked (through `atCommit` in
  * src/services/transaction.ts), as sync notifications are.
  */
-export async function insertRequestEvents(
-  db: Db,
-  organizationId: string,
-  rows: NewPromotionRequestEvent[],
-): Promise<PromotionRequestEventRow[]> {
+export async function insertRequestEvents(db: Db, organizationId: string, rows: NewPromotionRequestEvent[]): Promise<number[]> {
   if (rows.length === 0) return [];
   const last = sql<number>`(select coalesce(max(${promotionRequestEvents.seq}), 0) from ${promotionRequestEvents} where ${promotionRequestEvents.organizationId} = ${organizationId})`;
-  const inserted = await db
+  const insert = db
     .insert(promotionRequestEvents)
     .values(rows.map((row, i) => ({ ...row, organizationId, seq: sql<number>`${last} + ${i + 1}` })))
-    .returning();
-  await db.execute(sql`select pg_notify(${REQUEST_EVENTS_CHANNEL}, ${JSON.stringify({ organizationId, ids: inserted.map((r) => r.id) })})`);
-  return inserted;
+    .returning({ id: promotionRequestEvents.id });
+  return insertAnnounced(db, REQUEST_EVENTS_CHANNEL, organizationId, insert);
 }
 
 export async function findRequestEventsByIds(db: Db, ids: readonly number[]): Promise<PromotionRequestEventRow[]> {

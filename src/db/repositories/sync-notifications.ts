@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { syncNotifications } from "../schema.js";
 import { lockNames } from "./locks.js";
+import { insertAnnounced } from "./numbered.js";
 
 export type SyncNotificationRow = typeof syncNotifications.$inferSelect;
 /** A notification to record; its `seq` is assigned as it is inserted. */
@@ -41,20 +42,19 @@ export async function lockSyncStates(db: Db, organizationId: string, application
 }
 
 /**
- * Inserts notifications numbered after the organization's last one, and announces them; NOTIFY is
- * delivered only on commit. Only once the organization's row is locked (through `atCommit`), so the
+ * Inserts notifications numbered after the organization's last one, and announces them (one
+ * statement; NOTIFY is delivered only on commit); answers their ids. Only once the organization's row is locked (through `atCommit`), so the
  * number read is the last committed one and the next writer's comes after this one's commit.
  */
-export async function insertNotifications(db: Db, organizationId: string, rows: NewSyncNotification[]): Promise<SyncNotificationRow[]> {
+export async function insertNotifications(db: Db, organizationId: string, rows: NewSyncNotification[]): Promise<number[]> {
   if (rows.length === 0) return [];
   // Every row's subquery reads the same snapshot: the last number before this statement.
   const last = sql<number>`(select coalesce(max(${syncNotifications.seq}), 0) from ${syncNotifications} where ${syncNotifications.organizationId} = ${organizationId})`;
-  const inserted = await db
+  const insert = db
     .insert(syncNotifications)
     .values(rows.map((row, i) => ({ ...row, organizationId, seq: sql<number>`${last} + ${i + 1}` })))
-    .returning();
-  await db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ organizationId, ids: inserted.map((r) => r.id) })})`);
-  return inserted;
+    .returning({ id: syncNotifications.id });
+  return insertAnnounced(db, SYNC_CHANNEL, organizationId, insert);
 }
 
 export async function notifyTokenRevoked(db: Db, tokenId: string): Promise<void> {
