@@ -38,7 +38,11 @@
  *    arrival due while they are all under way waits for one to return). Latency is counted from
  *    when each operation was due, not from when it went out, so that a stall is charged to every
  *    operation it held back (no coordinated omission); arrivals still due when the time is up are
- *    counted as unsent, with what they had waited as their latency;
+ *    counted as unsent, with what they had waited as their latency. Before it, right after the
+ *    memory reading at its start (full collections, below), `SOAK_LEAD_IN_SECONDS` (5) of the same
+ *    open loop, untimed: a server in service never runs full collections, and the seconds after
+ *    them — the heap growing back, code compiled again — held most of the soak's slowest saves
+ *    (issue 17, docs/performance.md); its errors count;
  * 5. quiet again, as phase 3 (after the soak's notifications have been delivered).
  *
  * Each phase starts once the subscribers have received every notification of the phases before.
@@ -112,6 +116,10 @@ import type { DatabaseWaits, SoakCounters, SoakServerInfo } from "./soak-server.
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 5);
+/** Untimed open loop at the soak's rate between the start's memory reading (full collections) and the soak. */
+const LEAD_IN_SECONDS = Number(process.env.SOAK_LEAD_IN_SECONDS ?? 5);
+/** `SOAK_SLOW=150`: also list the soak's operations slower than that many ms, with when each was due. */
+const SLOW_MS = process.env.SOAK_SLOW ? Number(process.env.SOAK_SLOW) : undefined;
 const CAPACITY_SECONDS = Number(process.env.SOAK_CAPACITY_SECONDS ?? 10);
 /** The soak's offered rate, as a share of the throughput measured at saturation. */
 const LOAD = Number(process.env.SOAK_LOAD ?? 0.5);
@@ -405,7 +413,7 @@ class Recorder {
   readonly errorsByKind = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
   readonly errorSamples: string[] = [];
   /** When each operation returned (performance.now()) and how long it took: the timeline. */
-  readonly completions: { at: number; ms: number }[] = [];
+  readonly completions: { at: number; ms: number; kind: Kind }[] = [];
   /** Open loop: arrivals due but never sent (every slot held until the end); their wait is among the latencies. */
   unsent = 0;
   /** The phase's length, s (set by the phase). */
@@ -415,7 +423,7 @@ class Recorder {
 
   record(kind: Kind, ms: number, result: string | OperationError): void {
     this.latencies[kind].push(ms);
-    this.completions.push({ at: performance.now(), ms });
+    this.completions.push({ at: performance.now(), ms, kind });
     if (typeof result === "string") {
       this.outcomes[kind][result] = (this.outcomes[kind][result] ?? 0) + 1;
       return;
@@ -914,8 +922,17 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
       await server.heapSnapshot(join(HEAP_SNAPSHOTS, `soak-${target}-start.heapsnapshot`));
     }
 
-    // The soak, with memory readings (no collections) along the way.
     const offered = RATE ?? LOAD * capacityPerSecond;
+    // The reading above ran full collections, which a server in service never does: for the next few
+    // seconds its heap grows back and its code is compiled again (in runs without the lead-in most of
+    // the soak's slowest saves were due in its first 5 s). Not the load's doing: untimed.
+    const leadIn = new Recorder("lead-in");
+    if (LEAD_IN_SECONDS > 0) {
+      log(`lead-in: ${round(offered)} ops/s, open loop, ${LEAD_IN_SECONDS} s, untimed`);
+      await traffic.open(LEAD_IN_SECONDS, offered, leadIn, 5);
+    }
+
+    // The soak, with memory readings (no collections) along the way.
     log(
       `soak: ${round(offered)} ops/s offered (${RATE === undefined ? `${LOAD} × ` : `fixed; capacity `}${round(capacityPerSecond)}), open loop, ${SECONDS} s`,
     );
@@ -935,6 +952,12 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
     const before = await server.stats();
     const began = performance.now();
     const pacing = await traffic.open(SECONDS, offered, soak, 3);
+    if (SLOW_MS !== undefined) {
+      const slow = soak.completions.filter((c) => c.ms > SLOW_MS);
+      log(
+        `slower than ${SLOW_MS} ms (due at s: kind ms): ${slow.map((c) => `${round((c.at - c.ms - began) / 1000, 2)}: ${c.kind} ${round(c.ms)}`).join(", ")}`,
+      );
+    }
     clearInterval(sampler);
     const after = await server.stats();
     readings.push({ at: performance.now(), stats: after });
@@ -976,9 +999,9 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
       if (!(ratio <= TARGET_RATIO)) missedRatios.push(`${kind} ${round(ratio, 2)}×`);
     }
 
-    const phases = [warmup, capacity, quiet, soak, again];
+    const phases = [warmup, capacity, quiet, leadIn, soak, again];
     // At saturation an operation may run out of the server's time budget: shown, not held against the target.
-    const errorTotal = [quiet, soak, again].reduce((sum, phase) => sum + phase.errorCount, 0);
+    const errorTotal = [quiet, leadIn, soak, again].reduce((sum, phase) => sum + phase.errorCount, 0);
     const logged = Object.values(end.logged).reduce((sum, n) => sum + n, 0);
     const errors: Figures = {
       ...Object.fromEntries(phases.map((phase) => [`in ${phase.phase}`, phase.errorCount])),
@@ -1114,6 +1137,7 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
     machine: { ...host, "load average 1 min at the end": round(loadavg()[0], 2) },
     settings: {
       "warm-up s": WARMUP_SECONDS,
+      "lead-in s (untimed, before the soak)": LEAD_IN_SECONDS,
       "quiet samples, at least": `${QUIET_READS} dashboards and diffs, ${QUIET_WRITES} saves and propagations (one client, the mix's proportions)`,
       "capacity s": CAPACITY_SECONDS,
       "capacity clients (closed loop)": CLIENTS,
@@ -1163,7 +1187,7 @@ export function formatSoakBench(f: SoakBenchFigures): string {
       section("soak outcomes", t.soak.outcomes),
       section("quiet again, after the soak", t.quietAgain),
       section(`p99 ratios, soak to quiet (target ≤ ${TARGET_RATIO})`, t.ratios),
-      section("errors (the target: quiet, soak, quiet again, server log; at saturation shown only)", t.errors),
+      section("errors (the target: quiet, lead-in, soak, quiet again, server log; at saturation shown only)", t.errors),
       section(
         "notifications (subscribers; soak lag: commit to receipt, of what they received from the soak's start until it was all delivered)",
         t.notifications,
