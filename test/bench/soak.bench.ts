@@ -41,8 +41,10 @@
  *    counted as unsent, with what they had waited as their latency. Before it, right after the
  *    memory reading at its start (full collections, below), `SOAK_LEAD_IN_SECONDS` (5) of the same
  *    open loop, untimed: a server in service never runs full collections, and the seconds after
- *    them — the heap growing back, code compiled again — held most of the soak's slowest saves
- *    (issue 17, docs/performance.md); its errors count;
+ *    them (the heap growing back) are not the load's doing; its errors count. (The soak's own
+ *    schedule, seed 7, has its densest second of writes — 13, against 4.7–6.1 on average — in its
+ *    first 4 s: that burst, not the collections, is where most of its slowest saves were due in the
+ *    runs of 2026-12-06, with the lead-in too; docs/performance.md);
  * 5. quiet again, as phase 3 (after the soak's notifications have been delivered).
  *
  * Each phase starts once the subscribers have received every notification of the phases before.
@@ -924,8 +926,7 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
 
     const offered = RATE ?? LOAD * capacityPerSecond;
     // The reading above ran full collections, which a server in service never does: for the next few
-    // seconds its heap grows back and its code is compiled again (in runs without the lead-in most of
-    // the soak's slowest saves were due in its first 5 s). Not the load's doing: untimed.
+    // seconds its heap grows back. Not the load's doing: untimed.
     const leadIn = new Recorder("lead-in");
     if (LEAD_IN_SECONDS > 0) {
       log(`lead-in: ${round(offered)} ops/s, open loop, ${LEAD_IN_SECONDS} s, untimed`);
