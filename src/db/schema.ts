@@ -458,8 +458,8 @@ export const promotionReviews = pgTable(
 
 /**
  * A persisted event: a promotion request changed status. Numbered per organization like sync
- * notifications (`seq`, gapless, assigned under the organization's row lock as the transaction commits: `atCommit`), and delivered
- * and resumed by the same machinery.
+ * notifications (`seq`, gapless, assigned under the organization's row lock as the transaction
+ * commits: `atCommit`), and delivered and resumed by the same machinery.
  */
 export const promotionRequestEvents = pgTable(
   "promotion_request_events",
@@ -490,8 +490,8 @@ export const promotionRequestEvents = pgTable(
 
 /**
  * A persisted event: the sync status (or its content) of a journey — or of the client settings when
- * `journeyId` is null — in an environment changed. Rows of one organization are inserted under a
- * transaction-scoped lock held to commit, so commit order is `seq` order (and `id` order) and a
+ * `journeyId` is null — in an environment changed. Rows of one organization are inserted under its
+ * row's lock, held to commit (`atCommit`), so commit order is `seq` order (and `id` order) and a
  * subscriber resuming after a cursor can miss nothing.
  */
 export const syncNotifications = pgTable(
