@@ -218,8 +218,8 @@ export async function findPropagationsByRequestIds(db: Db, organizationId: strin
  * delivered only on commit. Only once the organization's row is locked (through `atCommit` in
  * src/services/transaction.ts), as sync notifications are.
  */
-export async function insertRequestEvents(db: Db, organizationId: string, rows: NewPromotionRequestEvent[]): Promise<number[]> {
-  if (rows.length === 0) return [];
+export async function insertRequestEvents(db: Db, organizationId: string, rows: NewPromotionRequestEvent[]): Promise<void> {
+  if (rows.length === 0) return;
   const last = sql<number>`(select coalesce(max(${promotionRequestEvents.seq}), 0) from ${promotionRequestEvents} where ${promotionRequestEvents.organizationId} = ${organizationId})`;
   const insert = db
     .insert(promotionRequestEvents)

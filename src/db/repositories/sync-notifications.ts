@@ -43,12 +43,12 @@ export async function lockSyncStates(db: Db, organizationId: string, application
 
 /**
  * Inserts notifications numbered after the organization's last one, and announces them (one
- * statement; NOTIFY is delivered only on commit); answers their ids. Only once the organization's
- * row is locked (through `atCommit`), so the number read is the last committed one and the next
- * writer's comes after this one's commit.
+ * statement; NOTIFY is delivered only on commit). Only once the organization's row is locked
+ * (through `atCommit`), so the number read is the last committed one and the next writer's comes
+ * after this one's commit.
  */
-export async function insertNotifications(db: Db, organizationId: string, rows: NewSyncNotification[]): Promise<number[]> {
-  if (rows.length === 0) return [];
+export async function insertNotifications(db: Db, organizationId: string, rows: NewSyncNotification[]): Promise<void> {
+  if (rows.length === 0) return;
   // Every row's subquery reads the same snapshot: the last number before this statement.
   const last = sql<number>`(select coalesce(max(${syncNotifications.seq}), 0) from ${syncNotifications} where ${syncNotifications.organizationId} = ${organizationId})`;
   const insert = db
