@@ -14,9 +14,16 @@ import { atCommit } from "./transaction.js";
  * Runs a write that may change the sync states of some applications, and records a notification
  * for each state it changed, in the same transaction: the states are read before `work` and again
  * after it. Every writer of configurations, clients or environments goes through here, so none can
- * forget the notifications. Call it once the write's configuration locks are held, so the states
- * read before are the ones the write changes, and once per transaction (`tx`, of `inTransaction`).
- * `"all"`: every application of the organization (a change of the pipeline).
+ * forget the notifications. Call it once the write's configuration locks are held, and once per
+ * transaction (`tx`, of `inTransaction`). `"all"`: every application of the organization (a change
+ * of the pipeline).
+ *
+ * The applications' sync states lock (`lockSyncStates`) is taken first and held to commit, so the
+ * states read before are those every earlier writer of the application committed: two writers
+ * whose changes cancel out (a client's settings changed in two neighbouring environments, a journey
+ * retired while the environment between is deleted) each see the other's, and the last notification
+ * of a state is its current state. Taken after the configuration locks and every row lock the
+ * caller takes first; inside `work` only rows those locks protect are written.
  */
 export async function withSyncNotifications<T>(
   tx: Db,
@@ -24,10 +31,11 @@ export async function withSyncNotifications<T>(
   applications: readonly string[] | "all",
   work: () => Promise<T>,
 ): Promise<T> {
+  await lockSyncStates(tx, actor.organizationId, applications);
   const applicationIds = applications === "all" ? await listApplicationIds(tx, actor.organizationId) : applications;
   const before = await syncSnapshot(tx, actor, applicationIds);
   const result = await work();
-  await recordSyncChanges(tx, actor, applications, before);
+  await recordSyncChanges(tx, actor, before);
   return result;
 }
 
@@ -91,11 +99,7 @@ function same(a: Keyed | undefined, b: Keyed): boolean {
  * notifies nobody), in the write's transaction: numbered and inserted as it commits (`atCommit`).
  * Statements: a constant few, whatever the number of changes or applications.
  */
-async function recordSyncChanges(tx: Db, actor: Actor, applications: readonly string[] | "all", before: SyncSnapshot): Promise<void> {
-  // Before reading what to report: a concurrent writer's report must not be overtaken by a staler one.
-  // (`before` was read earlier, so a change another writer committed in between is reported by both:
-  // a duplicate with the same status, never a wrong last one.)
-  await lockSyncStates(tx, actor.organizationId, applications);
+async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapshot): Promise<void> {
   const after = await syncSnapshot(tx, actor, before.applicationIds);
   const previous = statesOf(before);
   const changed = [...statesOf(after, before).entries()].filter(([key, state]) => !same(previous.get(key), state)).map(([, s]) => s);

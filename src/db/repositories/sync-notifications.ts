@@ -22,8 +22,9 @@ export function syncStatesLock(organizationId: string, applicationId?: string): 
 
 /**
  * Serializes, until commit, the transactions that report the sync states of an application: taken
- * before the states they report are read, so the last report of a state is always its current one
- * (a writer reads the states after every earlier writer of the application committed). Writers of
+ * before the states they compare are read (before and after their write), so the last report of a
+ * state is always its current one (a writer reads the states after every earlier writer of the
+ * application committed, and no change it did not see can cancel its own). Writers of
  * one application take the organization's lock shared and the application's exclusively — writers of
  * different applications run side by side; `"all"` (an environment inserted or deleted changes every
  * application's states) takes the organization's exclusively, one lock however many applications.
