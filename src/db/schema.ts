@@ -131,7 +131,14 @@ export const applications = pgTable(
     /** Set by archiveApplication (DESIGN.md §10): hidden from lists and read-only until unarchived. */
     archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [unique("applications_organization_name_unique").on(t.organizationId, t.name)],
+  (t) => [
+    // One name per organization — as a partial index (its predicate always holds: `name` is NOT NULL)
+    // so that `name` is not a key column: renaming takes the row FOR NO KEY UPDATE, which does not
+    // block the foreign-key checks of rows naming the application — notifications written under the
+    // organization's row (`atCommit`); a rename waiting for that row while holding a key lock
+    // deadlocked with them (found by an attacking review).
+    uniqueIndex("applications_organization_name_unique").on(t.organizationId, t.name).where(sql`${t.name} is not null`),
+  ],
 );
 
 export const clients = pgTable(

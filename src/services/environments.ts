@@ -122,7 +122,7 @@ export async function setApprovalPolicy(
   if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may set an approval policy");
   return inTransaction(db, actor.organizationId, async (tx) => {
     const { environmentId, ...policy } = values;
-    await environmentForWrite(tx, actor, environmentId);
+    await environmentForWrite(tx, actor, environmentId, "no key update");
     const row = await updateApprovalPolicy(tx, actor.organizationId, environmentId, policy);
     if (!row) throw new NotFoundError("environment", environmentId);
     // Then the open requests into it: a stricter policy reaches them too.
@@ -204,7 +204,7 @@ export async function updateEnvironment(db: Db, actor: Actor, input: UpdateEnvir
   if (!hasRole(actor, "ADMIN")) throw new ForbiddenError("Only an ADMIN may rename an environment");
   const { environmentId, name } = parseInput(updateEnvironmentInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
-    const environment = await environmentForWrite(tx, actor, environmentId);
+    const environment = await environmentForWrite(tx, actor, environmentId, "no key update");
     const renamed = await updateEnvironmentName(tx, environment.id, name);
     audit({ type: "Environment", id: environment.id }, { key: environment.key, from: environment.name, to: name });
     return renamed;

@@ -25,9 +25,16 @@ export async function environmentOf(db: Db, actor: Actor, id: string): Promise<E
  * An environment a write puts something into (a client, a database, a value, a RUNTIME token), its
  * row locked shared until commit: a deletion of the environment waits for the write and then sees
  * what it put there (IN_USE), or commits first and the write finds no environment (NOT_FOUND).
+ * `"no key update"` for a write of the row itself (its name, its approval policy): two of those
+ * holding it shared would each wait for the other's update (a deadlock, found by an attacking review).
  */
-export async function environmentForWrite(db: Db, actor: Actor, id: string): Promise<EnvironmentRow> {
-  const [row] = isUuid(id) ? await lockEnvironments(db, actor.organizationId, [id], "share") : [];
+export async function environmentForWrite(
+  db: Db,
+  actor: Actor,
+  id: string,
+  mode: "share" | "no key update" = "share",
+): Promise<EnvironmentRow> {
+  const [row] = isUuid(id) ? await lockEnvironments(db, actor.organizationId, [id], mode) : [];
   if (!row) throw new NotFoundError("environment", id);
   return row;
 }

@@ -1281,6 +1281,29 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
     expect((response.data as { createEnvironment: { __typename: string } }).createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
   });
 
+  it("does not deadlock with a rename of an application whose states the insertion reports", { timeout: 30_000 }, async () => {
+    // The insertion holds the organization's row and inserts notifications naming the application (a
+    // foreign-key check); the rename holds the application's row and waits for the organization's to
+    // raise the revision. With the name in a unique constraint a rename is a key update, which blocks
+    // that check: a deadlock (found by an attacking review). The name's uniqueness is a partial index
+    // now, so the rename is not. Forced: the test holds the organization's row until both wait for
+    // it, the insertion first in line.
+    const RENAME = operation(`mutation Rename($input: UpdateApplicationInput!) {
+      updateApplication(input: $input) { __typename ... on Error { code message } } }`);
+    const w = await tenantWithClients();
+    const organization = await holdOpen(sql`select 1 from organizations where id = ${w.tenant.organizationId} for no key update`);
+    const insertion = w.admin.request(CREATE_ENVIRONMENT, { input: { key: "qa", name: "QA", rank: 1 } });
+    await waitForWaiters(organization.pid, 1);
+    const rename = w.admin.request(RENAME, { input: { applicationId: w.catalogue.applicationId, name: "Customer Portal 2" } });
+    await waitForWaiters(organization.pid, 2);
+    await organization.release();
+    const [inserted, renamed] = (await Promise.all([insertion, rename])) as GraphQLResponse[];
+    expect(inserted.errors, JSON.stringify(inserted)).toBeUndefined();
+    expect(renamed.errors, JSON.stringify(renamed)).toBeUndefined();
+    expect((inserted.data as { createEnvironment: { __typename: string } }).createEnvironment.__typename).toBe("CreateEnvironmentSuccess");
+    expect((renamed.data as { updateApplication: { __typename: string } }).updateApplication.__typename).toBe("UpdateApplicationSuccess");
+  });
+
   it("does not deadlock with an archive of an application whose states the insertion reports", { timeout: 30_000 }, async () => {
     // The insertion locks the organization's row, then inserts notifications naming the application
     // (a foreign-key check, FOR KEY SHARE on its row); the archive holds that row, and then waits for
@@ -1309,6 +1332,38 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
     // The insertion's notifications name the application (the foreign-key check the archive did not block).
     const reported = (await notificationSeqs(w.tenant.organizationId)).slice(before);
     expect(reported.some((n) => n.applicationId === parseGlobalId(w.catalogue.applicationId)!.id)).toBe(true);
+  });
+});
+
+describe.runIf(databaseUrl)("an environment's own row under competing writers", () => {
+  it("answers approval policies and renames of one environment sent at once, never a deadlock", { timeout: 60_000 }, async () => {
+    // Each locked the row shared and then updated it: two of them waited for each other's update
+    // (40P01, answered as an unexpected error — 20 of 30 calls in an attacking review's free rounds).
+    const POLICY = operation(`mutation Policy($input: SetApprovalPolicyInput!) {
+      setApprovalPolicy(input: $input) { __typename ... on Error { code message } } }`);
+    const RENAME = operation(`mutation RenameEnvironment($input: UpdateEnvironmentInput!) {
+      updateEnvironment(input: $input) { __typename ... on Error { code message } } }`);
+    const w = await tenantWithClients();
+    const environmentId = w.env.production;
+    const policy = (requiredApprovals: number) => ({
+      environmentId,
+      requiredApprovals,
+      allowSelfApproval: false,
+      requireComment: false,
+      expiresAfterHours: 24,
+    });
+    for (let round = 0; round < 10; round++) {
+      const responses = await Promise.all([
+        w.admin.request(POLICY, { input: policy(round % 3) }),
+        w.admin.request(POLICY, { input: policy((round + 1) % 3) }),
+        w.admin.request(RENAME, { input: { environmentId, name: `Production ${round}` } }),
+      ]);
+      for (const response of responses) {
+        expect(response.errors, `round ${round}: ${JSON.stringify(response)}`).toBeUndefined();
+        const [result] = Object.values(response.data as Record<string, { __typename: string }>);
+        expect(result.__typename, `round ${round}: ${JSON.stringify(response)}`).toMatch(/Success$/);
+      }
+    }
   });
 });
 

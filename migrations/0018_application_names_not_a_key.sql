@@ -1,0 +1,2 @@
+ALTER TABLE "applications" DROP CONSTRAINT "applications_organization_name_unique";--> statement-breakpoint
+CREATE UNIQUE INDEX "applications_organization_name_unique" ON "applications" USING btree ("organization_id","name") WHERE "applications"."name" is not null;
