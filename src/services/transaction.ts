@@ -68,7 +68,8 @@ const numberedWrites = new WeakMap<Db, (() => Promise<unknown>)[]>();
  * commit of an organization's writers run one at a time; reading the sync states they report and
  * writing configurations run side by side (each application's states under its own lock,
  * `lockSyncStates`). Rows written after the row lock wait for nothing: their foreign keys name rows
- * that writers lock at most FOR NO KEY UPDATE (applications, environments), or this transaction's own.
+ * that writers lock at most FOR NO KEY UPDATE and never update a key column of (applications, whose
+ * name is unique through a partial index for this; environments), or this transaction's own.
  */
 export function atCommit(tx: Db, write: () => Promise<unknown>): void {
   const writes = numberedWrites.get(tx);
