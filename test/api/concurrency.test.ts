@@ -965,6 +965,17 @@ async function waitForWaiters(pid: number, count: number): Promise<void> {
   throw new Error(`fewer than ${count} transactions ever waited for process ${pid}`);
 }
 
+/** Transactions waiting for the advisory lock of that name (held by another). */
+async function advisoryWaiters(name: string): Promise<number> {
+  const { db } = await testDatabase();
+  return rowsOf<{ n: number }>(
+    await db.execute(
+      sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
+      and ((classid::bigint << 32) | objid::bigint) = hashtextextended(${name}, 0)`,
+    ),
+  )[0].n;
+}
+
 /** A second application of the world's tenant, set up as `tenantWithClients` sets up the first. */
 async function anotherApplication(w: World, name: string): Promise<World> {
   const catalogue = await createCatalogue(w.admin, { application: name, databasePrefix: name.toLowerCase().replace(/\W+/g, "-") });
@@ -1017,14 +1028,6 @@ describe("sync notifications under competing writers", () => {
       const journeyId = (key: string) => rows.journeys.find((j) => j.key === key)!.id;
       const production = rows.environments.find((e) => e.key === "production")!.id;
       const applicationId = rows.journeys.find((j) => j.key === "login")!.applicationId;
-      const { db } = await testDatabase();
-      const waitingForStates = async () =>
-        rowsOf<{ n: number }>(
-          await db.execute(
-            sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
-            and ((classid::bigint << 32) | objid::bigint) = hashtextextended(${syncStatesLock(w.tenant.organizationId, applicationId)}, 0)`,
-          ),
-        )[0].n;
 
       // The propagation to production stops between its two snapshots, on registration's production head.
       const head = await holdOpen(
@@ -1034,7 +1037,9 @@ describe("sync notifications under competing writers", () => {
       await waitForWaiters(head.pid, 1);
       // An edit of login in development: its draft is saved, its save waits for the propagation.
       const edit = editAndSave(w, login, [emailOtpPassword(13)], "edit");
-      await expect.poll(waitingForStates, { timeout: 10_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(() => advisoryWaiters(syncStatesLock(w.tenant.organizationId, applicationId)), { timeout: 10_000 })
+        .toBeGreaterThan(0);
       await head.release();
       expect((await observer).result?.__typename).toBe("PromoteNowSuccess");
       expectCommitted(await edit);
@@ -1250,18 +1255,7 @@ describe.runIf(databaseUrl)("environments inserted while journeys are saved and 
       await lockSyncStates(tx as never, tenant.organizationId, [local(catalogue.applicationId)]);
       insertion = admin.request(CREATE_ENVIRONMENT, { input: { key: "qa", name: "QA", rank: 1 } });
       // Until the insertion has moved the ranks and waits for the organization's sync states lock.
-      await expect
-        .poll(
-          async () => {
-            const waiting = await db.execute(
-              sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
-              and ((classid::bigint << 32) | objid::bigint) = hashtextextended(${syncStatesLock(tenant.organizationId)}, 0)`,
-            );
-            return (waiting as unknown as { n: number }[])[0]?.n ?? (waiting as unknown as { rows: { n: number }[] }).rows?.[0]?.n;
-          },
-          { timeout: 10_000 },
-        )
-        .toBeGreaterThan(0);
+      await expect.poll(() => advisoryWaiters(syncStatesLock(tenant.organizationId)), { timeout: 10_000 }).toBeGreaterThan(0);
       await lockOrganization(tx as never, tenant.organizationId);
       await insertNotifications(tx as never, tenant.organizationId, [
         {
