@@ -1,4 +1,5 @@
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
+import { LRUCache } from "lru-cache";
 import { NotFoundError } from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Loaders } from "../services/index.js";
@@ -38,15 +39,32 @@ const LABEL: Record<NodeTypeName, string> = {
   AuditEvent: "audit event",
 };
 
+type ParsedGlobalId = Readonly<{ typename: NodeTypeName; id: string }>;
+
+/**
+ * Global IDs parsed before: a page names one environment or application in every row's field
+ * arguments (a dashboard's `configuration(environmentId:)`, 150 times), each a base64 decode.
+ * Bounded; what falls out is parsed again.
+ */
+const parsedIds = new LRUCache<string, ParsedGlobalId | "none">({ max: 10_000 });
+
 /** The type and local id of a global ID, or null when it is not one of ours. */
-export function parseGlobalId(globalId: string): { typename: NodeTypeName; id: string } | null {
+export function parseGlobalId(globalId: string): ParsedGlobalId | null {
   if (typeof globalId !== "string" || globalId.length > 200) return null;
+  const known = parsedIds.get(globalId);
+  if (known !== undefined) return known === "none" ? null : known;
+  const parsed = decodeOurs(globalId);
+  parsedIds.set(globalId, parsed ?? "none");
+  return parsed;
+}
+
+function decodeOurs(globalId: string): ParsedGlobalId | null {
   try {
     const { typename, id } = decodeGlobalID(globalId);
     if (!(typename in LABEL) || !id) return null;
     // A UUID in lower case, as the database gives it back: its case variants name the same row, and
     // would otherwise be as many keys of the caches (the kept diffs', the loaders').
-    return { typename: typename as NodeTypeName, id: isUuid(id) ? id.toLowerCase() : id };
+    return Object.freeze({ typename: typename as NodeTypeName, id: isUuid(id) ? id.toLowerCase() : id });
   } catch {
     return null;
   }
@@ -63,8 +81,25 @@ export function globalId(typename: NodeTypeName, id: string): string {
   return encodeGlobalID(typename, id);
 }
 
-/** The local id of an environment the caller's organization has; NOT_FOUND otherwise. */
-export async function environmentIdOf(loaders: Loaders, globalId: string): Promise<string> {
+/** Per set of loaders (one request's, or one event's), the environments its fields named, checked. */
+const checkedEnvironments = new WeakMap<Loaders, Map<string, Promise<string>>>();
+
+/**
+ * The local id of an environment the caller's organization has; NOT_FOUND otherwise. Checked once
+ * per set of loaders: a page's rows that name the same environment share the check.
+ */
+export function environmentIdOf(loaders: Loaders, globalId: string): Promise<string> {
+  let checked = checkedEnvironments.get(loaders);
+  if (!checked) checkedEnvironments.set(loaders, (checked = new Map()));
+  let id = checked.get(globalId);
+  if (!id) {
+    id = checkEnvironment(loaders, globalId);
+    checked.set(globalId, id);
+  }
+  return id;
+}
+
+async function checkEnvironment(loaders: Loaders, globalId: string): Promise<string> {
   const id = localId(globalId, "Environment");
   if (!(await loaders.environment.load(id))) throw new NotFoundError("environment", globalId);
   return id;
