@@ -1,4 +1,3 @@
-import { mapAsyncIterator } from "@whatwg-node/promise-helpers";
 import {
   type ASTNode,
   createSourceEventStream,
@@ -36,6 +35,53 @@ export interface SharedEventOptions {
   contextOfEvent?: (context: unknown, event: object) => unknown;
   /** Runs an event's execution (e.g. within a budget), given its context. */
   aroundEvent?: (context: unknown, execute: () => Promise<ExecutionResult>) => Promise<ExecutionResult>;
+  /** Subscribers handed their result per turn of the event loop (DeliveryTurns); 0: all at once. */
+  deliveriesPerTurn?: number;
+}
+
+/**
+ * Turns of the event loop for handing results to subscribers: at most `perTurn` per turn, first come
+ * first served. One event goes to hundreds of subscribers, each a message to send (~70 µs); handed
+ * out at once, they hold the thread for tens of milliseconds, and a write under way waits that long
+ * for each of its statements' answers. Between two turns the loop answers whatever I/O is ready
+ * (statements' results, requests), so a write waits for one turn's deliveries at most.
+ * Each subscriber still gets its events in order: it asks for its next event only after it sent the
+ * last.
+ */
+export class DeliveryTurns {
+  private readonly waiting: (() => void)[] = [];
+  private next = 0;
+  private scheduled = false;
+
+  constructor(private readonly perTurn: number) {}
+
+  /** Resolves in a later turn of the event loop: the caller's turn. */
+  take(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.release);
+      }
+    });
+  }
+
+  /** Waiters not yet released. */
+  get pending(): number {
+    return this.waiting.length - this.next;
+  }
+
+  private readonly release = () => {
+    const end = Math.min(this.waiting.length, this.next + this.perTurn);
+    while (this.next < end) this.waiting[this.next++]();
+    if (this.next < this.waiting.length) {
+      setImmediate(this.release);
+      return;
+    }
+    this.waiting.length = 0;
+    this.next = 0;
+    this.scheduled = false;
+  };
 }
 
 /**
@@ -67,6 +113,36 @@ function variablesOfEvents(
 }
 
 /**
+ * The results of a stream's events, one after the other: each asked for only when the previous one
+ * was taken, so a subscriber gets its events in order. A failed execution closes the stream. (What
+ * `mapAsyncIterator` does, with two promises per event instead of a chain of them: this runs once
+ * per subscriber per event.)
+ */
+function resultsOf<E>(events: AsyncIterator<E>, resultOf: (event: E) => Promise<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
+  const closed = (): Promise<IteratorResult<ExecutionResult>> =>
+    (events.return?.() ?? Promise.resolve()).then(() => ({ done: true, value: undefined }));
+  const next = (step: IteratorResult<E>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> =>
+    step.done
+      ? { done: true, value: undefined }
+      : resultOf(step.value).then(
+          (value) => ({ done: false, value }),
+          (error: unknown) =>
+            closed().then(
+              () => Promise.reject(error),
+              () => Promise.reject(error),
+            ),
+        );
+  return {
+    next: () => events.next().then(next),
+    return: closed,
+    throw: (error: unknown) => (events.throw ? events.throw(error).then(next) : closed().then(() => Promise.reject(error))),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
  * One event, thousands of subscribers: an organization's dashboards subscribe with the same
  * document, and what an event resolves to depends only on the event, the document, the variables
  * the selection uses and the subscriber's audience (organization and role). So a live event is
@@ -86,7 +162,9 @@ export function useSharedEventExecution({
   filterOnlyFields = new Set(),
   contextOfEvent = (context) => context,
   aroundEvent = (_context, execute) => execute(),
+  deliveriesPerTurn = 0,
 }: SharedEventOptions): Plugin {
+  const turns = deliveriesPerTurn > 0 ? new DeliveryTurns(deliveriesPerTurn) : null;
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   /** Per document and operation: the variables its events depend on. */
   const variablesOf = new WeakMap<DocumentNode, Map<string, string[]>>();
@@ -122,7 +200,10 @@ export function useSharedEventExecution({
         if (!(Symbol.asyncIterator in stream)) return stream;
         const audience = audienceOf(args.contextValue);
         const key = audience === null ? null : `${audience}\u0000${operationKey(args)}`;
-        return mapAsyncIterator(stream, (event) => executeShared(args, key, event));
+        return resultsOf(stream[Symbol.asyncIterator](), (event) => {
+          const result = executeShared(args, key, event);
+          return turns ? result.then((value) => turns.take().then(() => value)) : result;
+        });
       });
     },
   };

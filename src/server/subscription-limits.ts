@@ -1,4 +1,3 @@
-import { mapAsyncIterator } from "@whatwg-node/promise-helpers";
 import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
@@ -91,19 +90,11 @@ export function useSubscriptionLimits({
         byOrganization.add(organization, -1);
       };
       return {
-        onSubscribeResult({ result, setResult }) {
+        // A stream ends (done, or the subscriber left: envelop's onEnd) or fails (onSubscribeError,
+        // which envelop also calls for an error thrown by the stream). No layer of our own per event.
+        onSubscribeResult({ result }) {
           if (!(Symbol.asyncIterator in result)) return release();
-          setResult(
-            mapAsyncIterator(
-              result,
-              (value) => value,
-              (error: unknown) => {
-                release();
-                throw error;
-              },
-              release,
-            ),
-          );
+          return { onEnd: release };
         },
         onSubscribeError: release,
       };

@@ -2,7 +2,8 @@ import { Repeater } from "@repeaterjs/repeater";
 import { type ExecutionResult, GraphQLError, GraphQLID, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { describe, expect, it } from "vitest";
-import { useSharedEventExecution } from "../../src/server/shared-events.js";
+import { DeliveryTurns, type SharedEventOptions, useSharedEventExecution } from "../../src/server/shared-events.js";
+import { useSubscriptionLimits } from "../../src/server/subscription-limits.js";
 
 /**
  * The shared execution of live events (src/server/shared-events.ts) on a yoga instance of its own:
@@ -13,8 +14,12 @@ interface Context {
   audience: string | null;
 }
 
-function world() {
+/** The one connection every subscriber of a world comes on (for the subscription limits). */
+const CONNECTION = {};
+
+function world(options: Pick<SharedEventOptions, "deliveriesPerTurn" | "aroundEvent"> = {}) {
   const listeners = new Set<(event: object) => void>();
+  const stops = new Set<() => void>();
   let executions = 0;
   const Event = new GraphQLObjectType<{ id: string }, Context>({
     name: "Event",
@@ -36,8 +41,10 @@ function world() {
             if (args.kind === "missing") throw new GraphQLError("no such kind");
             return new Repeater<object>(async (push, stop) => {
               listeners.add(push);
+              stops.add(stop);
               await stop;
               listeners.delete(push);
+              stops.delete(stop);
             });
           },
           resolve: (event: unknown) => {
@@ -48,9 +55,22 @@ function world() {
       },
     }),
   });
+  const limits = useSubscriptionLimits({
+    perConnection: 100,
+    perToken: 100,
+    perOrganization: 100,
+    connectionOf: () => CONNECTION,
+    tokenOf: () => "token",
+    organizationOf: () => "org",
+  });
   const yoga = createYoga<Context>({
     schema,
-    plugins: [useSharedEventExecution({ audienceOf: (context) => (context as Context).audience, filterOnlyFields: new Set(["event"]) })],
+    // A failing execution is one of the cases: yoga would log it.
+    logging: false,
+    plugins: [
+      limits,
+      useSharedEventExecution({ audienceOf: (context) => (context as Context).audience, filterOnlyFields: new Set(["event"]), ...options }),
+    ],
   });
 
   async function subscribe(audience: string | null, query: string, variables: Record<string, unknown> = {}) {
@@ -70,6 +90,12 @@ function world() {
     },
     listeners: () => listeners.size,
     executions: () => executions,
+    /** Ends every stream from the source's side (as a revoked token does). */
+    end: () => {
+      for (const stop of stops) stop();
+    },
+    /** Subscriptions the limits count as open. */
+    open: () => limits.openOn(CONNECTION),
   };
 }
 
@@ -189,5 +215,89 @@ describe("shared execution of live events", () => {
     await stream.return?.();
     await untilListening(w, 0);
     expect((await pending).done).toBe(true);
+  });
+
+  it("hands one event's results out a few subscribers per turn of the event loop, each subscriber's events in order", async () => {
+    const w = world({ deliveriesPerTurn: 3 });
+    const streams = await Promise.all(Array.from({ length: 10 }, async () => iterator(await w.subscribe("org-a:VIEWER", QUERY))));
+    const received: string[][] = streams.map(() => []);
+    const reading = streams.map(async (stream, i) => {
+      for (let n = 0; n < 2; n++) received[i].push((await stream.next()).value.data.event.id);
+    });
+    await untilListening(w, 10);
+    w.publish({ id: "1" });
+    w.publish({ id: "2" });
+    const counts: number[] = [];
+    while (received.some((ids) => ids.length < 2)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      counts.push(received.reduce((sum, ids) => sum + ids.length, 0));
+    }
+    await Promise.all(reading);
+    // 20 results, at most 3 more after each turn.
+    expect(counts.length).toBeGreaterThanOrEqual(7);
+    for (const [turn, count] of counts.entries()) expect(count - (counts[turn - 1] ?? 0)).toBeLessThanOrEqual(3);
+    for (const ids of received) expect(ids).toEqual(["1", "2"]);
+    expect(w.executions()).toBe(2);
+    await Promise.all(streams.map((s) => s.return?.()));
+  });
+
+  it("closes a stream whose event fails to execute, and the subscription stops counting", async () => {
+    const w = world({
+      aroundEvent: (_context, execute) => (w.failing ? Promise.reject(new Error("execution failed")) : execute()),
+    }) as ReturnType<typeof world> & { failing?: boolean };
+    const stream = iterator(await w.subscribe("org-a:VIEWER", QUERY));
+    expect(w.open()).toBe(1);
+    const first = stream.next();
+    await untilListening(w, 1);
+    w.publish({ id: "1" });
+    expect((await first).value).toMatchObject({ data: { event: { id: "1" } } });
+    w.failing = true;
+    const second = stream.next();
+    w.publish({ id: "2" });
+    // Masked by yoga, as any unexpected error.
+    await expect(second).rejects.toThrow();
+    await untilListening(w, 0);
+    await expect.poll(() => w.open()).toBe(0);
+  });
+
+  it("stops counting a subscription whose stream ends from the source's side, or which the subscriber leaves", async () => {
+    const w = world({ deliveriesPerTurn: 2 });
+    const ended = iterator(await w.subscribe("org-a:VIEWER", QUERY));
+    const left = iterator(await w.subscribe("org-a:VIEWER", QUERY));
+    expect(w.open()).toBe(2);
+    const pending = ended.next();
+    const leaving = left.next();
+    await untilListening(w, 2);
+    await left.return?.();
+    expect((await leaving).done).toBe(true);
+    expect(w.open()).toBe(1);
+    w.end();
+    expect((await pending).done).toBe(true);
+    expect(w.open()).toBe(0);
+  });
+});
+
+describe("DeliveryTurns", () => {
+  it("releases its waiters in arrival order, at most so many per turn of the event loop", async () => {
+    const turns = new DeliveryTurns(2);
+    const order: number[] = [];
+    const all = [0, 1, 2, 3, 4].map((n) => turns.take().then(() => order.push(n)));
+    expect(turns.pending).toBe(5);
+    await Promise.resolve();
+    expect(order).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual([0, 1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual([0, 1, 2, 3]);
+    await Promise.all(all);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+    expect(turns.pending).toBe(0);
+    // Empty again, it starts over: a later waiter has its turn in the next one.
+    let later = false;
+    void turns.take().then(() => {
+      later = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(later).toBe(true);
   });
 });
