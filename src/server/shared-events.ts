@@ -48,6 +48,9 @@ export interface SharedEventOptions {
  * Each subscriber still gets its events in order: it asks for its next event only after it sent the
  * last.
  */
+/** Released waiters kept at the head of the queue at most, before they are dropped. */
+const COMPACT_AFTER = 1_024;
+
 export class DeliveryTurns {
   private readonly waiting: (() => void)[] = [];
   private next = 0;
@@ -75,6 +78,11 @@ export class DeliveryTurns {
     const end = Math.min(this.waiting.length, this.next + this.perTurn);
     while (this.next < end) this.waiting[this.next++]();
     if (this.next < this.waiting.length) {
+      // Under steady deliveries the queue may never empty: released waiters are dropped as they pile up.
+      if (this.next >= COMPACT_AFTER) {
+        this.waiting.splice(0, this.next);
+        this.next = 0;
+      }
       setImmediate(this.release);
       return;
     }

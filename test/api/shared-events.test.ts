@@ -300,4 +300,20 @@ describe("DeliveryTurns", () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(later).toBe(true);
   });
+
+  it("keeps only the waiters not yet released while the queue never empties", async () => {
+    const turns = new DeliveryTurns(100);
+    const held = (turns as unknown as { waiting: unknown[] }).waiting;
+    let released = 0;
+    // Each turn 100 leave and 100 new ones arrive: the queue stays 300 long for 50 turns.
+    for (let i = 0; i < 300; i++) void turns.take().then(() => released++);
+    for (let turn = 0; turn < 50; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      for (let i = 0; i < 100; i++) void turns.take().then(() => released++);
+      expect(turns.pending).toBeLessThanOrEqual(300);
+      expect(held.length).toBeLessThanOrEqual(1_024 + 300);
+    }
+    while (turns.pending > 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(released).toBe(5_300);
+  });
 });
