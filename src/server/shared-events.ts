@@ -122,28 +122,38 @@ function variablesOfEvents(
 
 /**
  * The results of a stream's events, one after the other: each asked for only when the previous one
- * was taken, so a subscriber gets its events in order. A failed execution closes the stream. (What
- * `mapAsyncIterator` does, with two promises per event instead of a chain of them: this runs once
- * per subscriber per event.)
+ * was taken, so a subscriber gets its events in order. A failed execution closes the stream. Once
+ * the subscriber has left (`return`, as graphql-ws does on the client's `complete`), a result still
+ * waiting for its turn is not handed over: nothing is sent for an operation after its completion
+ * (its id may already name a new one). What `mapAsyncIterator` does, with two promises per event
+ * instead of a chain of them: this runs once per subscriber per event.
  */
 function resultsOf<E>(events: AsyncIterator<E>, resultOf: (event: E) => Promise<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
-  const closed = (): Promise<IteratorResult<ExecutionResult>> =>
-    (events.return?.() ?? Promise.resolve()).then(() => ({ done: true, value: undefined }));
+  let left = false;
+  const done = (): IteratorResult<ExecutionResult> => ({ done: true, value: undefined });
+  const close = (): Promise<IteratorResult<ExecutionResult>> => {
+    left = true;
+    return (events.return?.() ?? Promise.resolve()).then(done);
+  };
   const next = (step: IteratorResult<E>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> =>
-    step.done
-      ? { done: true, value: undefined }
+    step.done || left
+      ? done()
       : resultOf(step.value).then(
-          (value) => ({ done: false, value }),
+          (value) => (left ? done() : { done: false, value }),
           (error: unknown) =>
-            closed().then(
+            close().then(
               () => Promise.reject(error),
               () => Promise.reject(error),
             ),
         );
   return {
     next: () => events.next().then(next),
-    return: closed,
-    throw: (error: unknown) => (events.throw ? events.throw(error).then(next) : closed().then(() => Promise.reject(error))),
+    return: close,
+    throw: (error: unknown) => {
+      if (!events.throw) return close().then(() => Promise.reject(error));
+      left = true;
+      return events.throw(error).then(next);
+    },
     [Symbol.asyncIterator]() {
       return this;
     },

@@ -241,6 +241,21 @@ describe("shared execution of live events", () => {
     await Promise.all(streams.map((s) => s.return?.()));
   });
 
+  it("hands nothing to a subscriber that left while its result waited for its turn", async () => {
+    const w = world({ deliveriesPerTurn: 1 });
+    const first = iterator(await w.subscribe("org-a:VIEWER", QUERY));
+    const second = iterator(await w.subscribe("org-a:VIEWER", QUERY));
+    const firstNext = first.next();
+    const secondNext = second.next();
+    await untilListening(w, 2);
+    w.publish({ id: "1" });
+    expect((await firstNext).value).toMatchObject({ data: { event: { id: "1" } } });
+    // The second subscriber's result waits for the next turn; the subscriber completes meanwhile.
+    expect(await second.return?.()).toEqual({ done: true, value: undefined });
+    expect(await secondNext).toEqual({ done: true, value: undefined });
+    await first.return?.();
+  });
+
   it("closes a stream whose event fails to execute, and the subscription stops counting", async () => {
     const w = world({
       aroundEvent: (_context, execute) => (w.failing ? Promise.reject(new Error("execution failed")) : execute()),
