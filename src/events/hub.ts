@@ -24,8 +24,23 @@ type Handler = (payload: never) => void;
 export class EventHub {
   private readonly topics = new Map<string, Set<Handler>>();
 
+  /**
+   * `onError`: what a listener threw (it is a fault; default: thrown again once every listener has
+   * had the event). A failing listener never keeps the event from the others.
+   */
+  constructor(private readonly onError?: (error: unknown, topic: string) => void) {}
+
   publish<T extends keyof Topics>(topic: T, payload: Topics[T]): void {
-    for (const handler of [...(this.topics.get(topic) ?? [])]) (handler as (payload: Topics[T]) => void)(payload);
+    let failed: { error: unknown } | undefined;
+    for (const handler of [...(this.topics.get(topic) ?? [])]) {
+      try {
+        (handler as (payload: Topics[T]) => void)(payload);
+      } catch (error) {
+        if (this.onError) this.onError(error, topic);
+        else failed ??= { error };
+      }
+    }
+    if (failed) throw failed.error;
   }
 
   /** Returns the function that stops listening. */

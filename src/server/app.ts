@@ -4,6 +4,7 @@ import { EventHub } from "../events/hub.js";
 import { startEventRelay } from "../events/relay.js";
 import { createServices, type Keyring, type Services } from "../services/index.js";
 import type { Admission } from "./admission.js";
+import { loggableError } from "./error-log.js";
 import { createGraphQLHandler, type GraphQLHandlerOptions } from "./graphql-handler.js";
 import { MAX_WS_MESSAGE_BYTES } from "./limits.js";
 import { ClosingResponse, refuseUnboundedBody } from "./request-body.js";
@@ -36,7 +37,7 @@ const KEEP_ALIVE_MS = 65_000;
 /** The server: the use-cases, GraphQL over HTTP and over WebSocket on one port, and the event relay. */
 export function createApp(options: AppOptions): App {
   const { database, logger } = options;
-  const hub = new EventHub();
+  const hub = new EventHub((error, topic) => logger.error({ err: loggableError(error), topic }, "an event listener failed"));
   const services = createServices(database.db, hub, options.keyring, { clock: options.clock, onlyWriter: database.kind === "pglite" });
   const graphql = createGraphQLHandler({ ...options, services, hub, path: GRAPHQL_PATH });
   // An answer given before the request's body arrived closes the connection rather than drain the body.

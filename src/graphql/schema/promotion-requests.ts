@@ -219,7 +219,7 @@ builder.subscriptionField("promotionRequestChanged", (t) =>
   t.field({
     type: PromotionRequestEventRef,
     description:
-      "Status changes of the organization's promotion requests as they commit, on any instance. With `after`, first every stored event after that cursor, then live ones: no gap, no duplicate. Ends when the token is revoked.",
+      "Status changes of the organization's promotion requests as they commit, on any instance. With `after`, first every stored event after that cursor, then live ones: no gap, no duplicate. Ends when the token is revoked, or when the subscriber has over 2,000 events waiting that it has not read (resume with `after` the last cursor it saw).",
     args: {
       environmentId: t.arg.id({ required: false, description: "Only requests into this environment." }),
       applicationId: t.arg.id({ required: false, description: "Only this application's." }),

@@ -159,7 +159,7 @@ builder.subscriptionField("syncStatusChanged", (t) =>
   t.field({
     type: SyncNotificationRef,
     description:
-      "Sync status changes of the organization as they commit, on any instance. With `after`, first every stored notification after that cursor, then live ones: no gap, no duplicate. Ends when the token is revoked, or when the environment or application filtered on is deleted or archived.",
+      "Sync status changes of the organization as they commit, on any instance. With `after`, first every stored notification after that cursor, then live ones: no gap, no duplicate. Ends when the token is revoked, or when the environment or application filtered on is deleted or archived, or when the subscriber has over 2,000 notifications waiting that it has not read (resume with `after` the last cursor it saw).",
     args: {
       environmentId: t.arg.id({ required: false, description: "Only this environment's." }),
       applicationId: t.arg.id({ required: false, description: "Only this application's." }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EventHub } from "../../../src/events/hub.js";
 import { TokenBuckets } from "../../../src/services/rate.js";
 import { ReadQueue } from "../../../src/services/read-queue.js";
-import { eventStream } from "../../../src/services/sync-stream.js";
+import { BEHIND_AT_MOST, eventStream } from "../../../src/services/sync-stream.js";
 
 const actor = { organizationId: "org", tokenId: "token", role: "VIEWER", name: "dashboard" } as const;
 
@@ -69,5 +69,71 @@ describe("a resumed subscription's history", () => {
     expect(seqs).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
     // 500 events in slices of 50: other work ran between the slices.
     expect(turns).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe("a live subscriber that does not keep up", () => {
+  const live = {
+    topic: "sync:org" as const,
+    history: async (): Promise<{ seq: number }[]> => [],
+    matches: () => true,
+    readKey: "all",
+    filteredOn: [],
+  };
+
+  it("ends its own stream after what it holds, and every other subscriber still gets every event in order", async () => {
+    const { hub, listening } = countingHub();
+    const rate = new TokenBuckets(10_000, 10_000);
+    const slow = eventStream(hub, new ReadQueue(1, 1), rate, actor, live, undefined);
+    const reader = eventStream(hub, new ReadQueue(1, 1), rate, actor, live, undefined);
+    // Both listening (a Repeater starts on its first next()).
+    const slowFirst = slow.next();
+    const received: number[] = [];
+    const reading = (async () => {
+      for await (const event of reader) {
+        received.push(event.seq);
+        if (event.seq === 3_000) break;
+      }
+    })();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(listening()).toBe(2 * 2);
+    for (let seq = 1; seq <= 3_000; seq++) {
+      hub.publish("sync:org", { seq } as never);
+      if (seq % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await reading;
+    expect(received).toEqual(Array.from({ length: 3_000 }, (_, i) => i + 1));
+    // The slow one gets what it held, in order, then its end; it resumes after the last it saw.
+    const held: number[] = [(await slowFirst).value.seq];
+    for await (const event of slow) held.push(event.seq);
+    expect(held).toEqual(Array.from({ length: held.length }, (_, i) => i + 1));
+    expect(held.length).toBeGreaterThanOrEqual(BEHIND_AT_MOST - 1);
+    expect(held.length).toBeLessThanOrEqual(BEHIND_AT_MOST + 1);
+    expect(listening()).toBe(0);
+  });
+});
+
+describe("the event hub", () => {
+  it("gives an event to every listener when one throws, and reports what it threw", () => {
+    const errors: unknown[] = [];
+    const hub = new EventHub((error) => errors.push(error));
+    const got: string[] = [];
+    hub.listen("gone:x", () => got.push("first"));
+    hub.listen("gone:x", () => {
+      throw new Error("broken listener");
+    });
+    hub.listen("gone:x", () => got.push("third"));
+    hub.publish("gone:x", true);
+    expect(got).toEqual(["first", "third"]);
+    expect(errors).toHaveLength(1);
+    // Without a reporter, the error is thrown once every listener has had the event.
+    const bare = new EventHub();
+    const after: string[] = [];
+    bare.listen("gone:y", () => {
+      throw new Error("broken listener");
+    });
+    bare.listen("gone:y", () => after.push("second"));
+    expect(() => bare.publish("gone:y", true)).toThrow("broken listener");
+    expect(after).toEqual(["second"]);
   });
 });
