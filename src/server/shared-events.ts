@@ -39,6 +39,9 @@ export interface SharedEventOptions {
   deliveriesPerTurn?: number;
 }
 
+/** Released waiters kept at the head of the queue at most, before they are dropped. */
+const COMPACT_AFTER = 1_024;
+
 /**
  * Turns of the event loop for handing results to subscribers: at most `perTurn` per turn, first come
  * first served. One event goes to hundreds of subscribers, each a message to send (~70 µs); handed
@@ -48,9 +51,6 @@ export interface SharedEventOptions {
  * Each subscriber still gets its events in order: it asks for its next event only after it sent the
  * last.
  */
-/** Released waiters kept at the head of the queue at most, before they are dropped. */
-const COMPACT_AFTER = 1_024;
-
 export class DeliveryTurns {
   private readonly waiting: (() => void)[] = [];
   private next = 0;

@@ -49,7 +49,8 @@ export async function startServerProcess<Info extends { probeUrl: string }, Stat
 ): Promise<ServerProcess<Info, Stats>> {
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (Node refuses --cpu-prof in NODE_OPTIONS).
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
-  const child = spawn(process.execPath, [...extra, "--expose-gc", "--import", "tsx", join(folder, script)], {
+  // As `npm start` runs the server: a 32 MB young generation (package.json; docs/performance.md).
+  const child = spawn(process.execPath, [...extra, "--max-semi-space-size=32", "--expose-gc", "--import", "tsx", join(folder, script)], {
     cwd: root,
     env: options.env ? { ...process.env, ...options.env } : process.env,
     stdio: ["ignore", "pipe", options.onOutput ? "pipe" : "inherit"],
