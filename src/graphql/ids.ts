@@ -81,22 +81,13 @@ export function globalId(typename: NodeTypeName, id: string): string {
   return encodeGlobalID(typename, id);
 }
 
-/** Per set of loaders (one request's, or one event's), the environments its fields named, checked. */
-const checkedEnvironments = new WeakMap<Loaders, Map<string, Promise<string>>>();
-
 /**
  * The local id of an environment the caller's organization has; NOT_FOUND otherwise. Checked once
- * per set of loaders: a page's rows that name the same environment share the check.
+ * per set of loaders (`memo`, until they are cleared): a page's rows that name the same environment
+ * share the check.
  */
 export function environmentIdOf(loaders: Loaders, globalId: string): Promise<string> {
-  let checked = checkedEnvironments.get(loaders);
-  if (!checked) checkedEnvironments.set(loaders, (checked = new Map()));
-  let id = checked.get(globalId);
-  if (!id) {
-    id = checkEnvironment(loaders, globalId);
-    checked.set(globalId, id);
-  }
-  return id;
+  return loaders.memo(`environmentIdOf:${globalId}`, () => checkEnvironment(loaders, globalId));
 }
 
 async function checkEnvironment(loaders: Loaders, globalId: string): Promise<string> {

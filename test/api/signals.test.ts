@@ -180,7 +180,7 @@ describe("the production build", () => {
     const env = serverEnv(temp("jp-signals-data-"));
     const first = await start("npm", ["run", "start:prod"], deployment, env);
     const processes = processGroup(first.pid).map((p) => p.command);
-    expect(processes).toContain("node dist/src/server/main.js");
+    expect(processes).toContain("node --max-semi-space-size=32 dist/src/server/main.js");
     expect(processes.filter((command) => /tsx|\.ts\b/.test(command))).toEqual([]);
     await stopWith(first, "SIGTERM");
 
