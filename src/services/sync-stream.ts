@@ -18,6 +18,12 @@ const CATCH_UP_PAGE = 100;
  */
 const BUFFERED = 1_000;
 export const BEHIND_AT_MOST = BUFFERED + 1_024;
+/**
+ * Live events kept at most while a resumed subscriber's history catches up. Past it they are let go
+ * and read again from history (every live event is stored before it is published), so a subscriber
+ * whose catch-up waits long for the history rate holds a bounded number of them.
+ */
+export const EARLY_AT_MOST = 1_000;
 /** History events delivered between two turns of the event loop. */
 const DELIVERY_SLICE = 50;
 
@@ -57,11 +63,23 @@ export function eventStream<E extends NumberedEvent>(
   after: number | undefined,
   /** Called with each page of history before its events are delivered. */
   onHistoryPage: (page: readonly E[]) => void = () => {},
+  earlyAtMost = EARLY_AT_MOST,
 ): AsyncIterableIterator<E> {
   return new Repeater<E>(async (push, stop) => {
     let last = after ?? 0;
     let caughtUp = false;
-    const early: E[] = [];
+    // Live events that came while history was read: delivered after it, or, once there were too
+    // many of them, let go and read from history instead (`missed`).
+    let early: E[] = [];
+    let missed = false;
+    const keepEarly = (event: E) => {
+      if (!source.matches(event)) return;
+      if (early.length < earlyAtMost) early.push(event);
+      else {
+        early = [];
+        missed = true;
+      }
+    };
     const deliver = (event: E) => {
       if (event.seq <= last) return;
       last = event.seq;
@@ -75,7 +93,7 @@ export function eventStream<E extends NumberedEvent>(
         stop();
       }
     };
-    const stopLive = hub.listen(source.topic, (event) => (caughtUp ? deliver(event as unknown as E) : early.push(event as unknown as E)));
+    const stopLive = hub.listen(source.topic, (event) => (caughtUp ? deliver(event as unknown as E) : keepEarly(event as unknown as E)));
     const stopRevoked = hub.listen(`revoked:${actor.tokenId}`, () => stop());
     const stopGone = source.filteredOn.map((id) => hub.listen(`gone:${id}`, () => stop()));
     // The subscriber left: its waits for history and for the rate end, and give back their place.
@@ -120,7 +138,11 @@ export function eventStream<E extends NumberedEvent>(
             }
             await new Promise<void>((resolve) => setImmediate(resolve));
           }
-          if (page.length < CATCH_UP_PAGE) break;
+          if (page.length < CATCH_UP_PAGE) {
+            // The live events let go are stored: read on until history has them all.
+            if (!missed) break;
+            missed = false;
+          }
         }
       }
       caughtUp = true;

@@ -72,6 +72,45 @@ describe("a resumed subscription's history", () => {
   });
 });
 
+describe("live events while history catches up", () => {
+  it("keeps a bounded number, reads the rest from history, and delivers each event once and in order", async () => {
+    const { hub } = countingHub();
+    // The store: 150 events at first (a full page of 100, then a short one); every live event is
+    // stored before it is published.
+    const stored: { seq: number }[] = Array.from({ length: 150 }, (_, i) => ({ seq: i + 1 }));
+    const store = {
+      ...history(0),
+      history: async (after: number, limit: number) => stored.filter((event) => event.seq > after).slice(0, limit),
+    };
+    // 50 at once, then 100 a second: each later slice of 50 waits half a second.
+    const earlyAtMost = 5;
+    const stream = eventStream(hub, new ReadQueue(1, 1), new TokenBuckets(50, 100), actor, store, 0, () => {}, earlyAtMost);
+    const received: number[] = [];
+    let hundredth: () => void = () => {};
+    const atHundred = new Promise<void>((resolve) => {
+      hundredth = resolve;
+    });
+    const reading = (async () => {
+      for await (const event of stream) {
+        received.push(event.seq);
+        if (event.seq === 100) hundredth();
+        if (event.seq === 170) break;
+      }
+    })();
+    // The last (short) page of history is read and waits for the rate: 20 live events come then,
+    // more than the stream keeps.
+    await atHundred;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let seq = 151; seq <= 170; seq++) {
+      stored.push({ seq });
+      hub.publish("sync:org", { seq } as never);
+    }
+    await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+    expect(received).toEqual(Array.from({ length: 170 }, (_, i) => i + 1));
+    await stream.return?.(undefined);
+  });
+});
+
 describe("a live subscriber that does not keep up", () => {
   const live = {
     topic: "sync:org" as const,
