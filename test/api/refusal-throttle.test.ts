@@ -76,6 +76,7 @@ describe("a token that keeps meeting the limits", () => {
     // Each token is seen once within the limits, then all of them meet the limit in turn.
     for (const token of tokens) expect((await gql(server.endpoint, token, "{ viewer { role } }")).status).toBe(200);
     const statuses = { refused: 0, throttled: 0 };
+    const started = performance.now();
     // Up to 90 each: below a token's own allowance, far above the organization's share of each
     // (300 in all, refilled at 30 a second while the loop runs).
     for (let round = 0; round < REFUSAL_ALLOWANCE.burst * 0.9; round++) {
@@ -94,7 +95,9 @@ describe("a token that keeps meeting the limits", () => {
     // Without the organization's allowance each token would have had REFUSAL_ALLOWANCE.burst of its own.
     expect(statuses.throttled).toBeGreaterThan(0);
     expect(statuses.refused).toBeLessThan(count * REFUSAL_ALLOWANCE.burst);
-    expect(statuses.refused).toBeLessThan(ORGANIZATION_REFUSAL_ALLOWANCE.burst * 1.5);
+    // The organization's burst, and what it refilled while the loop ran (a slow machine runs it longer).
+    const refilled = ((performance.now() - started) / 1_000) * ORGANIZATION_REFUSAL_ALLOWANCE.perSecond;
+    expect(statuses.refused).toBeLessThanOrEqual(ORGANIZATION_REFUSAL_ALLOWANCE.burst + Math.ceil(refilled));
     // Another organization is not slowed down.
     expect((await gql(server.endpoint, tenant.tokens.VIEWER, "{ viewer { role } }")).data.viewer.role).toBe("VIEWER");
   });
