@@ -54,7 +54,7 @@
  *   npm run bench -- attack
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench -- attack
  *     (also on a scratch database of that PostgreSQL server, dropped at the end)
- *   ATTACK_SECONDS=5 ATTACK_CONCURRENCY=2 npx tsx test/bench/attack.bench.ts
+ *   ATTACK_SECONDS=5 ATTACK_CONCURRENCY=2 npm run bench -- attack.bench
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { loadavg, setPriority } from "node:os";

@@ -11,7 +11,7 @@
  * timed, in-process: the GraphQL operation without HTTP, the service call, and its two phases
  * (resolving the request and loading both sides; computing the diff), to show where the time goes.
  *
- *   npx tsx test/bench/diff-query.bench.ts          (DATABASE_URL set: also once on PostgreSQL)
+ *   npm run bench -- diff-query.bench          (DATABASE_URL set: also once on PostgreSQL)
  */
 import { loadavg } from "node:os";
 import { resolve } from "node:path";

@@ -8,7 +8,7 @@
  * diff service reads them. Ten settings per step is more than any catalogue step type has, so the
  * documents are not catalogue-valid; the diff does not need them to be.
  *
- *   npx tsx test/bench/diff.bench.ts
+ *   npm run bench -- diff.bench
  */
 import { pathToFileURL } from "node:url";
 import { create as createJsonDiffPatch } from "jsondiffpatch";

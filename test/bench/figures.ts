@@ -46,7 +46,8 @@ export function formatFigures(figures: Figures, indent = "  "): string {
 
 /** The code measured: the repository moves while benches run. */
 export function commit(): string {
-  const root = fileURLToPath(new URL("../..", import.meta.url));
+  // The checkout: two folders up from the sources, three from the benches' build (.bench-build/test/bench).
+  const root = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../.." : "../../..", import.meta.url));
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" }).trim();

@@ -7,7 +7,7 @@
  * functions with the most self time are printed, grouped by where they live (our src, a package,
  * node itself): where the time of one request goes.
  *
- *   npx tsx test/bench/floor.bench.ts          (DATABASE_URL set: on that PostgreSQL database)
+ *   npm run bench -- floor.bench          (DATABASE_URL set: on that PostgreSQL database)
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";

@@ -123,7 +123,8 @@ export interface LatencyClient {
 /** Starts the client process; `measure` commands run one at a time. */
 export function startLatencyClient(): LatencyClient {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ["--import", "tsx"],
+    // Under tsx as this process is, or compiled (`npm run bench`).
+    execArgv: import.meta.url.endsWith(".ts") ? ["--import", "tsx"] : [],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -13,7 +13,7 @@
  * staging's old documents are written back as new versions (untimed), which brings back the same
  * 1,000 changes with the same ids.
  *
- *   npx tsx test/bench/propagation.bench.ts          (DATABASE_URL set: also once on PostgreSQL)
+ *   npm run bench -- propagation.bench          (DATABASE_URL set: also once on PostgreSQL)
  */
 import { loadavg } from "node:os";
 import { resolve } from "node:path";

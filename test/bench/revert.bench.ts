@@ -22,7 +22,7 @@
  * (the diff development → staging has the same 1,000 changes), and its audit record has mode
  * REVERT, revertOf P and the 1,000 items.
  *
- *   npx tsx test/bench/revert.bench.ts          (DATABASE_URL set: also once on PostgreSQL)
+ *   npm run bench -- revert.bench          (DATABASE_URL set: also once on PostgreSQL)
  */
 import { loadavg } from "node:os";
 import { resolve } from "node:path";

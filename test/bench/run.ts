@@ -1,10 +1,14 @@
+import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Figures, formatFigures, machine } from "./figures.js";
 
 /**
  * `npm run bench [-- <name>...]`: every `*.bench.ts` module of this folder, in name order, one after the
- * other (benches on one machine must not compete). A module takes part by exporting a `run<Name>Bench()`
+ * other (benches on one machine must not compete). `npm run bench` compiles src and the benches first
+ * (tsconfig.bench.json, into .bench-build) and runs them compiled, servers included, as production
+ * runs (`npm run start:prod`); `npx tsx test/bench/run.ts` runs them under tsx, whose kept function
+ * names cost every closure our code makes (docs/performance.md, 2026-12-06). A module takes part by exporting a `run<Name>Bench()`
  * function (sync or async) that returns its figures, and may export `format<Name>Bench(figures)` to
  * print them its own way; a new bench is a new file. Names given on the command line keep only the
  * modules whose file name contains one of them.
@@ -28,9 +32,16 @@ function flatten(value: unknown, prefix = "", into: Figures = {}): Figures {
 
 const host = machine();
 const folder = fileURLToPath(new URL(".", import.meta.url));
+/** `.bench.ts` under tsx, `.bench.js` in the build. */
+const suffix = import.meta.url.endsWith(".ts") ? ".bench.ts" : ".bench.js";
 const only = process.argv.slice(2);
 const files = (await readdir(folder))
-  .filter((file) => file.endsWith(".bench.ts"))
+  .filter((file) => file.endsWith(suffix))
+  // In the build, only benches whose source is still there (a compiled file outlives a removed source).
+  .filter(
+    (file) =>
+      suffix === ".bench.ts" || existsSync(fileURLToPath(new URL(`../../../test/bench/${file.replace(/\.js$/, ".ts")}`, import.meta.url))),
+  )
   .filter((file) => only.length === 0 || only.some((name) => file.includes(name)))
   .sort();
 

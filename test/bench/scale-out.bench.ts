@@ -34,7 +34,7 @@
  * throughput(k processes, C cores) ≈ min(k / n, C / (n + p)) req/ms; on this machine, whose cores
  * also run the load generator, C / (n + p + g).
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx test/bench/scale-out.bench.ts
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench -- scale-out.bench
  *   DATABASE_URL=… npm run bench -- scale-out
  *   SCALE_OUT_SECONDS=3 SCALE_OUT_WARMUP_SECONDS=2 SCALE_OUT_ROUNDS=1 … (a smoke run)
  */

@@ -5,7 +5,10 @@ import { fileURLToPath } from "node:url";
 import type { ProcessStats } from "./process-probe.js";
 
 const folder = fileURLToPath(new URL(".", import.meta.url));
-const root = resolve(folder, "../..");
+/** Run from the benches' build (`npm run bench`, .bench-build/test/bench): the servers run compiled too, as production runs. */
+const compiled = !import.meta.url.endsWith(".ts");
+/** The checkout (the servers' working directory). */
+const root = resolve(folder, compiled ? "../../.." : "../..");
 
 export interface ServerProcessOptions {
   /** Prefix of the lines it prints after its first one. */
@@ -50,7 +53,8 @@ export async function startServerProcess<Info extends { probeUrl: string }, Stat
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (Node refuses --cpu-prof in NODE_OPTIONS).
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
   // As `npm start` runs the server: a 32 MB young generation (package.json; docs/performance.md).
-  const child = spawn(process.execPath, [...extra, "--max-semi-space-size=32", "--expose-gc", "--import", "tsx", join(folder, script)], {
+  const program = compiled ? [join(folder, script.replace(/\.ts$/, ".js"))] : ["--import", "tsx", join(folder, script)];
+  const child = spawn(process.execPath, [...extra, "--max-semi-space-size=32", "--expose-gc", ...program], {
     cwd: root,
     env: options.env ? { ...process.env, ...options.env } : process.env,
     stdio: ["ignore", "pipe", options.onOutput ? "pipe" : "inherit"],

@@ -88,13 +88,13 @@
  *   npm run bench -- soak
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench -- soak
  *     (also on a scratch database of that PostgreSQL server, dropped at the end)
- *   SOAK_SECONDS=20 npx tsx test/bench/soak.bench.ts
- *   SOAK_HEAP_SNAPSHOTS=/tmp/soak npx tsx test/bench/soak.bench.ts
+ *   SOAK_SECONDS=20 npm run bench -- soak.bench
+ *   SOAK_HEAP_SNAPSHOTS=/tmp/soak npm run bench -- soak.bench
  *     (also writes the server's heap snapshots at the soak's start and end into that folder, for a
  *     comparison in Chrome DevTools' Memory tab)
- *   SOAK_TIMELINE_GC=1 SOAK_SECONDS=300 npx tsx test/bench/soak.bench.ts
+ *   SOAK_TIMELINE_GC=1 SOAK_SECONDS=300 npm run bench -- soak.bench
  *     (every timeline reading after full collections: the heap's slope, with a pause every 5 s)
- *   SOAK_PROFILE=/tmp/soak.cpuprofile npx tsx test/bench/soak.bench.ts
+ *   SOAK_PROFILE=/tmp/soak.cpuprofile npm run bench -- soak.bench
  *     (also writes the server's CPU profile of the soak phase: Chrome DevTools or speedscope; on
  *     both databases, one file each, the database's name before the extension)
  *

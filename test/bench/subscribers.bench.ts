@@ -21,9 +21,9 @@
  * median of the rounds; the server's CPU time per event is the figure that depends least on the
  * machine's other load.
  *
- *   npx tsx test/bench/subscribers.bench.ts
- *   SUBSCRIBERS=1000 npx tsx test/bench/subscribers.bench.ts
- *   SUBSCRIBERS_BENCH_PROFILE=/tmp/prof npx tsx test/bench/subscribers.bench.ts
+ *   npm run bench -- subscribers.bench
+ *   SUBSCRIBERS=1000 npm run bench -- subscribers.bench
+ *   SUBSCRIBERS_BENCH_PROFILE=/tmp/prof npm run bench -- subscribers.bench
  *     (also writes each server's CPU profile of its first measured round, and at the end a heap
  *     snapshot with its subscribers, into that folder)
  */
