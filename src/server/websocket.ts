@@ -72,12 +72,12 @@ export const SEND_WITHOUT_WAITING_BYTES = 16 * 1024;
  * How graphql-ws sends on a socket. While the socket's outgoing buffer holds less than
  * `withoutWaitingBytes`, a message is handed to it and the next may follow at once: a live event
  * goes to hundreds of sockets, and waiting for each write (a promise, a callback and a turn of the
- * event loop per message) cost ~15% of a delivery's CPU (docs/performance.md). Past that, the
+ * event loop per message) cost about 14% of a delivery's CPU (docs/performance.md). Past that, the
  * socket's next message waits until the kernel has taken this one and the event loop has turned:
  * a client that does not read holds back its own stream (which ends after BEHIND_AT_MOST events,
- * src/services/sync-stream.ts) and keeps at most that much plus two messages here (the one that went
- * over, the one waiting for its write), never anyone else's. Streams of many messages take turns of their own (history in slices, live events in
- * DeliveryTurns).
+ * src/services/sync-stream.ts); what this process keeps for it is at most `withoutWaitingBytes`
+ * plus two messages (the one that went over, the one waiting for its write); no one else waits. Streams of many messages take
+ * turns of their own (history in slices, live events in DeliveryTurns).
  */
 export function sendTo(socket: WebSocket, withoutWaitingBytes = SEND_WITHOUT_WAITING_BYTES): (data: string) => Promise<void> | undefined {
   return (data) => {
@@ -91,6 +91,7 @@ export function sendTo(socket: WebSocket, withoutWaitingBytes = SEND_WITHOUT_WAI
     });
   };
 }
+
 /** Messages a socket may send at once (a dashboard opening its subscriptions), and then per second. */
 const MESSAGES_AT_ONCE = 1_000;
 const MESSAGES_PER_SECOND = 200;

@@ -4,14 +4,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Figures, formatFigures, machine } from "./figures.js";
 
 /**
- * `npm run bench [-- <name>...]`: every `*.bench.ts` module of this folder, in name order, one after the
- * other (benches on one machine must not compete). `npm run bench` compiles src and the benches first
- * (tsconfig.bench.json, into .bench-build) and runs them compiled, servers included, as production
- * runs (`npm run start:prod`); `npx tsx test/bench/run.ts` runs them under tsx, whose kept function
- * names cost every closure our code makes (docs/performance.md, 2026-12-06). A module takes part by exporting a `run<Name>Bench()`
- * function (sync or async) that returns its figures, and may export `format<Name>Bench(figures)` to
- * print them its own way; a new bench is a new file. Names given on the command line keep only the
- * modules whose file name contains one of them.
+ * `npm run bench [-- <name>...]`: every `*.bench.ts` module of this folder, in name order, one after
+ * the other (benches on one machine must not compete). `npm run bench` compiles src and the benches
+ * first (tsconfig.bench.json, into .bench-build) and runs them compiled, their servers too, as
+ * production runs (`npm run start:prod`); `npx tsx test/bench/run.ts` runs them under tsx, whose kept
+ * function names cost every closure our code makes (docs/performance.md, 2026-12-06). A module takes
+ * part by exporting a `run<Name>Bench()` function (sync or async) that returns its figures, and may
+ * export `format<Name>Bench(figures)` to print them its own way; a new bench is a new file. Names
+ * given on the command line keep only the modules whose file name contains one of them.
  */
 const BENCH_FUNCTION = /^run([A-Z]\w*)Bench$/;
 
