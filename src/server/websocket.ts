@@ -34,6 +34,10 @@ interface Extra {
   settingUp: Set<string>;
   /** Called once its `connection_init` is accepted: from then on its messages may be as large as any. */
   acknowledged?: () => void;
+  /** Operations admitted and not yet run (a query or mutation) or set up (a subscription). */
+  running: number;
+  /** Wakes the setup waiting for room on this socket (`room`), if one is. */
+  roomChanged?: () => void;
 }
 
 /** What an operation's root value carries: yoga's executors, and how the operation leaves admission. */
@@ -73,11 +77,12 @@ export const SEND_WITHOUT_WAITING_BYTES = 16 * 1024;
  * `withoutWaitingBytes`, a message is handed to it and the next may follow at once: a live event
  * goes to hundreds of sockets, and waiting for each write (a promise, a callback and a turn of the
  * event loop per message) cost about 14% of a delivery's CPU (docs/performance.md). Past that, the
- * socket's next message waits until the kernel has taken this one and the event loop has turned:
- * a client that does not read holds back its own stream (which ends after BEHIND_AT_MOST events,
- * src/services/sync-stream.ts); what this process keeps for it is at most `withoutWaitingBytes`
- * plus two messages (the one that went over, the one waiting for its write); no one else waits. Streams of many messages take
- * turns of their own (history in slices, live events in DeliveryTurns).
+ * socket's next message waits until the kernel has taken this one and the event loop has turned.
+ * A client that does not read holds back its own streams (a live one ends after BEHIND_AT_MOST
+ * events, src/services/sync-stream.ts), never anyone else's; each of its streams keeps at most one
+ * message beyond `withoutWaitingBytes` waiting here, and no new operation of it runs until its socket
+ * drains (`room`). Streams of many messages take turns of their own (history in slices, live events
+ * in DeliveryTurns). A write that fails because the client is gone ends the wait quietly.
  */
 export function sendTo(socket: WebSocket, withoutWaitingBytes = SEND_WITHOUT_WAITING_BYTES): (data: string) => Promise<void> | undefined {
   return (data) => {
@@ -87,10 +92,26 @@ export function sendTo(socket: WebSocket, withoutWaitingBytes = SEND_WITHOUT_WAI
       return;
     }
     return new Promise<void>((resolve, reject) => {
-      socket.send(data, (error) => (error ? reject(error) : setImmediate(resolve)));
+      socket.send(data, (error) => {
+        if (!error) setImmediate(resolve);
+        // The client is gone (reset, or closed while this waited): nothing more goes to it, and
+        // that is no fault of the server's.
+        else if (PEER_GONE.has((error as NodeJS.ErrnoException).code ?? "") || socket.readyState !== WebSocket.OPEN) resolve();
+        else reject(error);
+      });
     });
   };
 }
+
+/** Write errors that mean the client's connection is gone. */
+const PEER_GONE = new Set(["ECONNRESET", "EPIPE", "ERR_STREAM_DESTROYED", "ERR_STREAM_WRITE_AFTER_END"]);
+
+/**
+ * Operations of one socket running at once: the next waits in the socket's setup chain. With the
+ * send bound, what this process holds for a client that does not read is at most this many results
+ * plus SEND_WITHOUT_WAITING_BYTES, however many operations it sends.
+ */
+export const MAX_RUNNING_OPERATIONS_PER_SOCKET = 4;
 
 /** Messages a socket may send at once (a dashboard opening its subscriptions), and then per second. */
 const MESSAGES_AT_ONCE = 1_000;
@@ -116,6 +137,32 @@ class SocketRate {
 
 /** A turn of the event loop: I/O and timers waiting run before what follows. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const hasRoom = (extra: Extra) =>
+  extra.running < MAX_RUNNING_OPERATIONS_PER_SOCKET && extra.socket.bufferedAmount < SEND_WITHOUT_WAITING_BYTES;
+
+/**
+ * Waits until the socket has room for another operation: fewer than MAX_RUNNING_OPERATIONS_PER_SOCKET
+ * running and less than SEND_WITHOUT_WAITING_BYTES unsent (its TCP socket drained: a client that
+ * does not read gets nothing more run for it). Ends at once when the socket closes. Setups are one
+ * at a time per socket, so one waits here at most.
+ */
+async function room(extra: Extra): Promise<void> {
+  const tcp = extra.request.socket;
+  while (!hasRoom(extra) && !extra.closed.signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        tcp.off("drain", wake);
+        extra.closed.signal.removeEventListener("abort", wake);
+        extra.roomChanged = undefined;
+        resolve();
+      };
+      tcp.on("drain", wake);
+      extra.closed.signal.addEventListener("abort", wake);
+      extra.roomChanged = wake;
+    });
+  }
+}
 
 function isSubscription(document: DocumentNode, operationName: string | null | undefined): boolean {
   return getOperationAST(document, operationName)?.operation === "subscription";
@@ -241,10 +288,13 @@ export function startWebSocketServer({
     const wait = organizationId === undefined ? undefined : admission.enter(organizationId, extra.closed.signal);
     if (wait) await wait;
     const at = performance.now();
+    extra.running++;
     let left = false;
     const leave = () => {
       if (left) return;
       left = true;
+      extra.running--;
+      extra.roomChanged?.();
       extra.settingUp.delete(id);
       if (organizationId !== undefined) admission.leave(organizationId, performance.now() - at);
     };
@@ -301,7 +351,10 @@ export function startWebSocketServer({
         return [new GraphQLError(`Subscriber for ${id} already exists`, { extensions: { code: "BAD_REQUEST" } })];
       }
       ctx.extra.settingUp.add(id);
-      const setup = ctx.extra.setup.then(turn).then(() => admitted(ctx.extra, id, params));
+      const setup = ctx.extra.setup
+        .then(turn)
+        .then(() => room(ctx.extra))
+        .then(() => admitted(ctx.extra, id, params));
       ctx.extra.setup = setup.catch(() => {});
       return setup;
     },
@@ -339,7 +392,7 @@ export function startWebSocketServer({
       socket.once("pong", () => clearTimeout(pongWait));
       socket.ping();
     }, KEEP_ALIVE_MS);
-    const extra: Extra = { socket, request, setup: Promise.resolve(), closed: new AbortController(), settingUp: new Set() };
+    const extra: Extra = { socket, request, setup: Promise.resolve(), closed: new AbortController(), settingUp: new Set(), running: 0 };
     const tcp = request.socket;
     /**
      * Refuses the socket: nothing more is read of it (its TCP socket paused: ws resumes a paused
