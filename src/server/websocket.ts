@@ -109,7 +109,7 @@ const PEER_GONE = new Set(["ECONNRESET", "EPIPE", "ERR_STREAM_DESTROYED", "ERR_S
 /**
  * Operations of one socket running at once: the next waits in the socket's setup chain. With the
  * send bound, what this process holds for a client that does not read is at most this many results
- * plus SEND_WITHOUT_WAITING_BYTES, however many operations it sends.
+ * plus its TCP socket's high-water mark, however many operations it sends.
  */
 export const MAX_RUNNING_OPERATIONS_PER_SOCKET = 4;
 
@@ -138,14 +138,17 @@ class SocketRate {
 /** A turn of the event loop: I/O and timers waiting run before what follows. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const hasRoom = (extra: Extra) =>
-  extra.running < MAX_RUNNING_OPERATIONS_PER_SOCKET && extra.socket.bufferedAmount < SEND_WITHOUT_WAITING_BYTES;
+/**
+ * Room for another operation on a socket: fewer than MAX_RUNNING_OPERATIONS_PER_SOCKET running, and
+ * its TCP socket not waiting to drain (a write found its buffer at the high-water mark, 16 KiB on
+ * Node 20: it emits `drain` once the client has read it all).
+ */
+const hasRoom = (extra: Extra) => extra.running < MAX_RUNNING_OPERATIONS_PER_SOCKET && !extra.request.socket.writableNeedDrain;
 
 /**
- * Waits until the socket has room for another operation: fewer than MAX_RUNNING_OPERATIONS_PER_SOCKET
- * running and less than SEND_WITHOUT_WAITING_BYTES unsent (its TCP socket drained: a client that
- * does not read gets nothing more run for it). Ends at once when the socket closes. Setups are one
- * at a time per socket, so one waits here at most.
+ * Waits until the socket has room for another operation (`hasRoom`): a client that does not read
+ * gets nothing more run for it. Ends at once when the socket closes. Setups are one at a time per
+ * socket, so one waits here at most.
  */
 async function room(extra: Extra): Promise<void> {
   const tcp = extra.request.socket;

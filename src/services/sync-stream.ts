@@ -73,7 +73,8 @@ export function eventStream<E extends NumberedEvent>(
     let early: E[] = [];
     let missed = false;
     const keepEarly = (event: E) => {
-      if (!source.matches(event)) return;
+      // One history has delivered already, or one not asked for: nothing to keep.
+      if (event.seq <= last || !source.matches(event)) return;
       if (early.length < earlyAtMost) early.push(event);
       else {
         early = [];
