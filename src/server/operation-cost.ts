@@ -1,6 +1,8 @@
 import { createComplexityRule } from "@pothos/plugin-complexity";
 import { type DocumentNode, GraphQLError, type GraphQLSchema, validate } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { LRUCache } from "lru-cache";
+import { documentNumber } from "./document-number.js";
 
 export interface CostedOperation {
   schema: GraphQLSchema;
@@ -17,6 +19,31 @@ export interface CostedOperation {
  * fit the operation (execution refuses them with its own error).
  */
 export function operationCost({ schema, document, operationName, variableValues, contextValue }: CostedOperation): number | null {
+  const variables = variableValues ? JSON.stringify(variableValues) : "";
+  if (variables.length > KEYED_VARIABLES_AT_MOST) return computedCost({ schema, document, operationName, variableValues, contextValue });
+  let costs = costsBySchema.get(schema);
+  if (!costs) costsBySchema.set(schema, (costs = new LRUCache({ max: COSTS_KEPT })));
+  const key = `${documentNumber(document)}\u0000${operationName ?? ""}\u0000${variables}`;
+  let kept = costs.get(key);
+  if (kept === undefined)
+    costs.set(key, (kept = { cost: computedCost({ schema, document, operationName, variableValues, contextValue }) }));
+  return kept.cost;
+}
+
+/**
+ * Costs computed, by document, operation name and variables: the walk is a validation of the whole
+ * document (~0.2 ms for a dashboard), and the same few documents come back with the same variables
+ * on every request. Exact: a cost is a function of the document and the variables alone (the cost
+ * options in src/graphql/cost.ts read only the field's arguments; none reads the context), and
+ * yoga's parser cache hands the same text the same document (another object only gets another
+ * number). Variables longer than KEYED_VARIABLES_AT_MOST characters as JSON (a mutation's big input)
+ * are costed each time instead of kept.
+ */
+const costsBySchema = new WeakMap<GraphQLSchema, LRUCache<string, { cost: number | null }>>();
+const COSTS_KEPT = 2_000;
+const KEYED_VARIABLES_AT_MOST = 2_048;
+
+function computedCost({ schema, document, operationName, variableValues, contextValue }: CostedOperation): number | null {
   let cost: number | null = null;
   const rule = createComplexityRule({
     context: contextValue as object,

@@ -1,4 +1,4 @@
-import { parse } from "graphql";
+import { parse, print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../../src/graphql/schema/index.js";
 import { OPERATION_LIMITS } from "../../src/server/limits.js";
@@ -110,6 +110,28 @@ describe("operation cost", () => {
       if (n <= limitPage) expect(result.errors).toBeUndefined();
       else expect(result.errors?.[0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", cost: costOf(query, { n }) });
     }
+  });
+
+  it("remembers a cost by document, operation name and variables: each answers with its own", () => {
+    const document = parse(
+      "query A($n: Int) { applications(first: $n) { edges { node { name } } } } query B { environments { key databases { name } } }",
+    );
+    const cost = (operationName: string, variableValues: Record<string, unknown>) =>
+      operationCost({ schema, document, operationName, variableValues, contextValue: {} });
+    const fresh = (operationName: string, variableValues: Record<string, unknown>) =>
+      operationCost({ schema, document: parse(print(document)), operationName, variableValues, contextValue: {} });
+    const rounds = [
+      ["A", { n: 1 }],
+      ["A", { n: 5 }],
+      ["B", {}],
+      ["A", { n: 1 }],
+      ["B", { n: 5 }],
+      ["A", { n: 5, padding: "x".repeat(5_000) }],
+      ["A", { n: 5 }],
+    ] as const;
+    for (const [name, variables] of rounds) expect(cost(name, variables)).toBe(fresh(name, variables));
+    expect(cost("A", { n: 5 })).toBeGreaterThan(cost("A", { n: 1 }) as number);
+    expect(cost("B", {})).not.toBe(cost("A", { n: 1 }));
   });
 
   it.each([
