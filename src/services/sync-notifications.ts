@@ -1,4 +1,5 @@
 import type { Db } from "../db/client.js";
+import { trackingTablesRead } from "../db/read-tracking.js";
 import { listApplicationIds } from "../db/repositories/applications.js";
 import { findClientsByApplicationIds } from "../db/repositories/clients.js";
 import { listEnvironments } from "../db/repositories/environments.js";
@@ -34,8 +35,9 @@ export async function withSyncNotifications<T>(
   await lockSyncStates(tx, actor.organizationId, applications);
   const applicationIds = applications === "all" ? await listApplicationIds(tx, actor.organizationId) : applications;
   const before = await syncSnapshot(tx, actor, applicationIds);
-  const result = await work();
-  await recordSyncChanges(tx, actor, before);
+  const named = new Set<string>();
+  const result = await trackingTablesRead(named, work);
+  await recordSyncChanges(tx, actor, before, named);
   return result;
 }
 
@@ -45,16 +47,45 @@ interface SyncSnapshot {
   environments: EnvironmentRow[];
   clients: ClientRow[];
   heads: (JourneyHeadRow & { applicationId: string })[];
+  /** Per part, the tables its statement named. */
+  read: Record<SnapshotPart, ReadonlySet<string>>;
 }
 
-async function syncSnapshot(tx: Db, actor: Actor, applicationIds: readonly string[]): Promise<SyncSnapshot> {
+type SnapshotPart = "environments" | "clients" | "heads";
+
+/** A table's name, also for a partition's (`journey_heads@<environment>`, src/db/read-tracking.ts). */
+const tableOf = (name: string) => name.split("@", 1)[0];
+
+/**
+ * The snapshot, or after a write the snapshot again: with `before` and the tables the write's
+ * statements named (`written`, every statement's, reads too), a part whose statement named none of
+ * them is `before`'s — nothing it read was written — and only the others are read again (a journey
+ * saved: its heads; the environments and clients are those of before). A part that named no table
+ * at all (nothing noted its statement) is always read again.
+ */
+async function syncSnapshot(
+  tx: Db,
+  actor: Actor,
+  applicationIds: readonly string[],
+  before?: SyncSnapshot,
+  written?: ReadonlySet<string>,
+): Promise<SyncSnapshot> {
+  const writtenTables = new Set([...(written ?? [])].map(tableOf));
+  const part = async <T>(name: SnapshotPart, kept: T | undefined, read: () => Promise<T>): Promise<[T, ReadonlySet<string>]> => {
+    const previous = before?.read[name];
+    if (kept !== undefined && previous && previous.size > 0 && ![...previous].some((t) => writtenTables.has(tableOf(t)))) {
+      return [kept, previous];
+    }
+    const named = new Set<string>();
+    return [await trackingTablesRead(named, read), named];
+  };
   // One round trip on PostgreSQL (postgres.js pipelines a connection's queries); PGlite runs them in turn.
-  const [environments, clients, heads] = await Promise.all([
-    listEnvironments(tx, actor.organizationId),
-    findClientsByApplicationIds(tx, actor.organizationId, applicationIds),
-    findHeadsByApplicationIds(tx, actor.organizationId, applicationIds),
+  const [[environments, environmentsRead], [clients, clientsRead], [heads, headsRead]] = await Promise.all([
+    part("environments", before?.environments, () => listEnvironments(tx, actor.organizationId)),
+    part("clients", before?.clients, () => findClientsByApplicationIds(tx, actor.organizationId, applicationIds)),
+    part("heads", before?.heads, () => findHeadsByApplicationIds(tx, actor.organizationId, applicationIds)),
   ]);
-  return { applicationIds, environments, clients, heads };
+  return { applicationIds, environments, clients, heads, read: { environments: environmentsRead, clients: clientsRead, heads: headsRead } };
 }
 
 type Keyed = SyncState & { applicationId: string; journeyId: string | null };
@@ -99,8 +130,8 @@ function same(a: Keyed | undefined, b: Keyed): boolean {
  * notifies nobody), in the write's transaction: numbered and inserted as it commits (`atCommit`).
  * Statements: a constant few, whatever the number of changes or applications.
  */
-async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapshot): Promise<void> {
-  const after = await syncSnapshot(tx, actor, before.applicationIds);
+async function recordSyncChanges(tx: Db, actor: Actor, before: SyncSnapshot, written: ReadonlySet<string>): Promise<void> {
+  const after = await syncSnapshot(tx, actor, before.applicationIds, before, written);
   const previous = statesOf(before);
   const changed = [...statesOf(after, before).entries()].filter(([key, state]) => !same(previous.get(key), state)).map(([, s]) => s);
   if (changed.length === 0) return;

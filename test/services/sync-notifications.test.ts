@@ -5,6 +5,7 @@ import { syncNotifications } from "../../src/db/schema.js";
 import { createClient, updateClient } from "../../src/services/clients.js";
 import { saveJourney, saveJourneyStep } from "../../src/services/drafts.js";
 import { promoteNow } from "../../src/services/propagations.js";
+import { countQueries } from "../support/database.js";
 import { rolledBack } from "../support/rolled-back.js";
 import { createServiceCatalogue, type ServiceCatalogue } from "../support/service-catalogue.js";
 
@@ -115,6 +116,29 @@ describe("sync notifications of a write", () => {
       await updateClient(tx, catalogue.actor, { clientId: catalogue.clientId, settings: { accessTokenTtlSeconds: 900 } });
       expect((await notificationsOf(tx, catalogue)).slice(before.length)).toMatchObject([
         { subject: "client", environment: "staging", source: "development", status: "OUT_OF_SYNC", changeCount: 1 },
+      ]);
+    }));
+
+  it("reads again after a write only what the write's statements named: a save its heads, a client's settings the clients", () =>
+    rolledBack(async (tx) => {
+      const catalogue = await withStaging(tx);
+      const target = { journeyId: catalogue.loginId, environmentId: catalogue.environments.development };
+      const draft = await saveJourneyStep(tx, catalogue.actor, { ...target, step: RISK_STEP, position: 1 });
+      const reads = (queries: string[]) => ({
+        environments: queries.filter((q) => /^select .* from "environments" where .*"deleted_at" is null\) order by/s.test(q)).length,
+        clients: queries.filter((q) => /^select .* from "clients" where .*= any\(/s.test(q)).length,
+        heads: queries.filter((q) => /^select "journey_heads".*"journeys"\."application_id" = any\(/s.test(q)).length,
+      });
+      const saved = await countQueries(() => saveJourney(tx, catalogue.actor, { ...target, draftRevision: draft.revision }));
+      expect(reads(saved.queries)).toEqual({ environments: 1, clients: 1, heads: 2 });
+      const updated = await countQueries(() =>
+        updateClient(tx, catalogue.actor, { clientId: catalogue.clientId, settings: { accessTokenTtlSeconds: 900 } }),
+      );
+      expect(reads(updated.queries)).toMatchObject({ clients: 2, heads: 1 });
+      // And what they recorded is what the states became (the tests above check each state).
+      expect((await notificationsOf(tx, catalogue)).slice(-2)).toMatchObject([
+        { subject: "login", environment: "staging", status: "OUT_OF_SYNC" },
+        { subject: "client", environment: "staging", status: "OUT_OF_SYNC" },
       ]);
     }));
 });

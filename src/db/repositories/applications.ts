@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { applications } from "../schema.js";
+import { preparedPerDatabase } from "./prepared.js";
 import type { ApplicationRow } from "./rows.js";
 
 /** The ids of every application of the organization. */
@@ -66,13 +67,21 @@ export async function lockApplication(
   id: string,
   mode: "share" | "no key update",
 ): Promise<ApplicationRow | null> {
-  const [row] = await db
-    .select()
-    .from(applications)
-    .where(and(eq(applications.organizationId, organizationId), eq(applications.id, id)))
-    .for(mode);
+  const [row] = await (mode === "share" ? lockApplicationShared : lockApplicationForNoKeyUpdate)(db).execute({ organizationId, id });
   return row ?? null;
 }
+
+const lockApplicationIn = (mode: "share" | "no key update", name: string) =>
+  preparedPerDatabase((db) =>
+    db
+      .select()
+      .from(applications)
+      .where(and(eq(applications.organizationId, sql.placeholder("organizationId")), eq(applications.id, sql.placeholder("id"))))
+      .for(mode)
+      .prepare(name),
+  );
+const lockApplicationShared = lockApplicationIn("share", "lock_application_shared");
+const lockApplicationForNoKeyUpdate = lockApplicationIn("no key update", "lock_application_for_no_key_update");
 
 export async function updateApplicationRow(
   db: Db,

@@ -40,11 +40,21 @@ export async function findClientSummariesByApplicationIds(
 
 export async function findClientsByApplicationIds(db: Db, organizationId: string, applicationIds: readonly string[]): Promise<ClientRow[]> {
   if (applicationIds.length === 0) return [];
-  return db
+  return clientsByApplicationIdsQuery(db).execute({ organizationId, applicationIds });
+}
+
+const clientsByApplicationIdsQuery = preparedPerDatabase((db) =>
+  db
     .select()
     .from(clients)
-    .where(and(eq(clients.organizationId, organizationId), inArray(clients.applicationId, applicationIds)));
-}
+    .where(
+      and(
+        eq(clients.organizationId, sql.placeholder("organizationId")),
+        sql`${clients.applicationId} = any(${sql.placeholder("applicationIds")}::uuid[])`,
+      ),
+    )
+    .prepare("clients_by_application_ids"),
+);
 
 export async function insertClient(
   db: Db,

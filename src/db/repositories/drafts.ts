@@ -3,6 +3,7 @@ import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { journeyDrafts } from "../schema.js";
 import type { JourneyEnvironmentKey } from "./journeys.js";
+import { preparedPerDatabase } from "./prepared.js";
 import { inTuples } from "./tuples.js";
 
 export type JourneyDraftRow = typeof journeyDrafts.$inferSelect;
@@ -14,20 +15,36 @@ const keyIs = (key: JourneyEnvironmentKey) =>
 
 /** The draft, locked for the rest of the transaction: concurrent edits of one draft queue here. */
 export async function lockDraft(db: Db, key: JourneyEnvironmentKey): Promise<JourneyDraftRow | null> {
-  const [row] = await db.select().from(journeyDrafts).where(keyIs(key)).for("update");
+  const [row] = await lockDraftQuery(db).execute({ journeyId: key.journeyId, environmentId: key.environmentId });
   return row ?? null;
 }
 
-/** Starts a draft unless one exists (a concurrent first edit may have started it), then locks it. */
+const lockDraftQuery = preparedPerDatabase((db) =>
+  db
+    .select()
+    .from(journeyDrafts)
+    .where(
+      and(eq(journeyDrafts.journeyId, sql.placeholder("journeyId")), eq(journeyDrafts.environmentId, sql.placeholder("environmentId"))),
+    )
+    .for("update")
+    .prepare("lock_draft"),
+);
+
+/**
+ * Starts a draft unless one exists (a concurrent first edit may have started it), then locks it: the
+ * row inserted is this transaction's until it commits; the one a concurrent edit inserted first is
+ * locked (after that edit commits).
+ */
 export async function startDraft(
   db: Db,
   values: JourneyEnvironmentKey & DraftAuthor & { organizationId: string; baseVersion: number; document: JourneyDocument },
 ): Promise<JourneyDraftRow> {
-  await db
+  const [inserted] = await db
     .insert(journeyDrafts)
     .values({ ...values, revision: 0 })
-    .onConflictDoNothing();
-  return (await lockDraft(db, values))!;
+    .onConflictDoNothing()
+    .returning();
+  return inserted ?? (await lockDraft(db, values))!;
 }
 
 /**

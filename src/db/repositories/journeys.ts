@@ -9,11 +9,18 @@ import { inTuples } from "./tuples.js";
 
 export async function findJourneysByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<JourneyRow[]> {
   if (ids.length === 0) return [];
-  return db
+  return journeysByIdsQuery(db).execute({ organizationId, ids });
+}
+
+const journeysByIdsQuery = preparedPerDatabase((db) =>
+  db
     .select()
     .from(journeys)
-    .where(and(eq(journeys.organizationId, organizationId), inArray(journeys.id, ids)));
-}
+    .where(
+      and(eq(journeys.organizationId, sql.placeholder("organizationId")), sql`${journeys.id} = any(${sql.placeholder("ids")}::uuid[])`),
+    )
+    .prepare("journeys_by_ids"),
+);
 
 export async function findJourneysByApplicationIds(
   db: Db,
@@ -101,29 +108,27 @@ export async function findHeadVersions(
   const environmentIds = [...new Set(keys.map((k) => k.environmentId))];
   // The cross product of the two id lists is a superset of the wanted pairs; the caller picks its pairs.
   const rows = await readingPartitions({ journey_heads: environmentIds, journey_versions: environmentIds }, () =>
-    db
-      .select({ version: journeyVersions })
-      .from(journeyHeads)
-      .innerJoin(
-        journeyVersions,
-        and(
-          eq(journeyVersions.journeyId, journeyHeads.journeyId),
-          eq(journeyVersions.environmentId, journeyHeads.environmentId),
-          eq(journeyVersions.version, journeyHeads.version),
-        ),
-      )
-      .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
-      .where(
-        and(
-          eq(journeys.organizationId, organizationId),
-          inArray(journeyHeads.journeyId, journeyIds),
-          inArray(journeyHeads.environmentId, environmentIds),
-        ),
-      )
-      .execute(),
+    headVersionsQuery(db).execute({ organizationId, journeyIds, environmentIds }),
   );
   return rows.map((r) => r.version);
 }
+
+const headVersionsQuery = preparedPerDatabase((db) =>
+  db
+    .select({ version: journeyVersions })
+    .from(journeyHeads)
+    .innerJoin(
+      journeyVersions,
+      and(
+        eq(journeyVersions.journeyId, journeyHeads.journeyId),
+        eq(journeyVersions.environmentId, journeyHeads.environmentId),
+        eq(journeyVersions.version, journeyHeads.version),
+      ),
+    )
+    .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
+    .where(headsOfJourneysIn())
+    .prepare("head_versions_by_journeys_and_environments"),
+);
 
 /** Heads (version and hash, no document) of the given (journey, environment) pairs. */
 export async function findHeads(db: Db, organizationId: string, keys: readonly JourneyEnvironmentKey[]): Promise<JourneyHeadRow[]> {
@@ -233,13 +238,23 @@ export async function findHeadsByApplicationIds(
   applicationIds: readonly string[],
 ): Promise<(JourneyHeadRow & { applicationId: string })[]> {
   if (applicationIds.length === 0) return [];
-  const rows = await db
+  const rows = await headsByApplicationIdsQuery(db).execute({ organizationId, applicationIds });
+  return rows.map((r) => ({ ...r.head, applicationId: r.applicationId }));
+}
+
+const headsByApplicationIdsQuery = preparedPerDatabase((db) =>
+  db
     .select({ head: journeyHeads, applicationId: journeys.applicationId })
     .from(journeyHeads)
     .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
-    .where(and(eq(journeys.organizationId, organizationId), inArray(journeys.applicationId, applicationIds)));
-  return rows.map((r) => ({ ...r.head, applicationId: r.applicationId }));
-}
+    .where(
+      and(
+        eq(journeys.organizationId, sql.placeholder("organizationId")),
+        sql`${journeys.applicationId} = any(${sql.placeholder("applicationIds")}::uuid[])`,
+      ),
+    )
+    .prepare("heads_by_application_ids"),
+);
 
 /** Versions of a journey in an environment between two version numbers (exclusive), newest first unless `oldestFirst`. */
 export async function listVersions(
