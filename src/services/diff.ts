@@ -9,11 +9,12 @@ import { InvalidDirectionError, NotFoundError } from "../domain/errors.js";
 import type { JsonValue } from "../domain/journey-document.js";
 import { sha256Hex } from "../domain/sha256.js";
 import { type SyncStatus, syncMessage } from "../domain/sync.js";
+import { isUuid } from "../domain/uuid.js";
 import { settingReferencesIn } from "../domain/variables.js";
 import type { Actor } from "./actor.js";
 import { documentsOf } from "./documents.js";
 import { applicationOf, environmentOf } from "./lookups.js";
-import { inSnapshot } from "./transaction.js";
+import { inSnapshot, pipelined } from "./transaction.js";
 import { variablesIn } from "./variables.js";
 
 /** A change with the journey it belongs to (null for client settings). */
@@ -103,10 +104,14 @@ export interface DiffTarget {
 }
 
 export async function resolveDiffTarget(db: Db, actor: Actor, request: DiffRequest): Promise<DiffTarget> {
-  const application = await applicationOf(db, actor, request.applicationId);
-  const from = await environmentOf(db, actor, request.fromEnvironmentId);
-  const to = await environmentOf(db, actor, request.toEnvironmentId);
-  const journeys = await findJourneysByApplicationIds(db, actor.organizationId, [application.id]);
+  // One round trip; checked in this order. The journeys are the organization's of that id: none of
+  // a foreign application's (which is NOT_FOUND first).
+  const [application, from, to, journeys] = await pipelined(
+    applicationOf(db, actor, request.applicationId),
+    environmentOf(db, actor, request.fromEnvironmentId),
+    environmentOf(db, actor, request.toEnvironmentId),
+    isUuid(request.applicationId) ? findJourneysByApplicationIds(db, actor.organizationId, [request.applicationId]) : [],
+  );
   let journey: JourneyRow | null = null;
   if (request.journeyId != null) {
     journey = journeys.find((j) => j.id === request.journeyId) ?? null;
@@ -122,21 +127,23 @@ export async function resolveDiffTarget(db: Db, actor: Actor, request: DiffReque
  */
 export async function loadDiffContext(db: Db, actor: Actor, target: DiffTarget): Promise<DiffContext> {
   const { application, from, to, journeys, journey } = target;
-  const clients = await findClientsByApplicationIds(db, actor.organizationId, [application.id]);
+  const inScope = journey ? [journey] : journeys;
+  // One round trip. The two environments' heads only: a write to a third environment's leaves a kept diff exact.
+  const [clients, heads] = await pipelined(
+    findClientsByApplicationIds(db, actor.organizationId, [application.id]),
+    findHeads(
+      db,
+      actor.organizationId,
+      inScope.flatMap((j) => [
+        { journeyId: j.id, environmentId: from.id },
+        { journeyId: j.id, environmentId: to.id },
+      ]),
+    ),
+  );
   const fromClient = clients.find((c) => c.environmentId === from.id);
   if (!fromClient) throw new NotFoundError(`client of ${application.name} in ${from.name}`);
   const toClient = clients.find((c) => c.environmentId === to.id) ?? null;
 
-  const inScope = journey ? [journey] : journeys;
-  // The two environments' heads only: a write to a third environment's leaves a kept diff exact.
-  const heads = await findHeads(
-    db,
-    actor.organizationId,
-    inScope.flatMap((j) => [
-      { journeyId: j.id, environmentId: from.id },
-      { journeyId: j.id, environmentId: to.id },
-    ]),
-  );
   const headOf = (journeyId: string, environmentId: string) =>
     heads.find((h) => h.journeyId === journeyId && h.environmentId === environmentId) ?? null;
   const differing = toClient ? inScope.filter((j) => headOf(j.id, from.id)?.hash !== headOf(j.id, to.id)?.hash) : [];

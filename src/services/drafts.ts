@@ -23,7 +23,7 @@ import type { Loaders } from "./loaders.js";
 import { lockConfigurationForDraft, lockConfigurations } from "./locks.js";
 import { environmentOf, journeyOf, writableApplication } from "./lookups.js";
 import { withSyncNotifications } from "./sync-notifications.js";
-import { inTransaction } from "./transaction.js";
+import { inTransaction, pipelined } from "./transaction.js";
 import { checkVariablesIn, variablesInLoaded } from "./variables.js";
 
 export type { JourneyDraftRow };
@@ -71,18 +71,23 @@ export type RestoreJourneyVersionInput = z.input<typeof restoreInput>;
  * application (not archived; its row locked shared), then the environment's lock.
  */
 export async function editTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
-  const journey = await journeyOf(tx, actor, journeyId);
-  const environment = await environmentOf(tx, actor, environmentId);
+  const [journey, environment] = await pipelined(journeyOf(tx, actor, journeyId), environmentOf(tx, actor, environmentId));
   await writableApplication(tx, actor, journey.applicationId);
   if (!environment.editable) throw new EnvironmentLockedError(environment.name);
   return { journey, environment, key: { journeyId: journey.id, environmentId: environment.id } };
 }
 
-/** The target of a draft edit, its configuration locked shared (see lockConfigurationForDraft). */
+/**
+ * The target of a draft edit, its configuration locked shared (see lockConfigurationForDraft), and its
+ * draft locked (null: none yet) — the draft read once the lock is held, in the same round trip.
+ */
 async function draftTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
   const target = await editTarget(tx, actor, journeyId, environmentId);
-  await lockConfigurationForDraft(tx, target.journey.applicationId, target.environment.id);
-  return target;
+  const [, draft] = await pipelined(
+    lockConfigurationForDraft(tx, target.journey.applicationId, target.environment.id),
+    lockDraft(tx, target.key),
+  );
+  return { ...target, draft };
 }
 
 /** The head version; a retired journey has none, and says how to bring it back. */
@@ -104,8 +109,15 @@ export const retiredError = (journey: JourneyRow, environment: EnvironmentRow) =
  * What a journey is now in an environment: its head version, or — where it is retired — its
  * tombstone (the last version, `retired`). NOT_FOUND where it never was.
  */
-async function currentOf(tx: Db, actor: Actor, key: JourneyEnvironmentKey, environment: EnvironmentRow, journey: JourneyRow) {
-  const [head] = await findHeadVersions(tx, actor.organizationId, [key]);
+async function currentOf(
+  tx: Db,
+  actor: Actor,
+  key: JourneyEnvironmentKey,
+  environment: EnvironmentRow,
+  journey: JourneyRow,
+  heads?: readonly JourneyVersionRow[],
+) {
+  const [head] = heads ?? (await findHeadVersions(tx, actor.organizationId, [key]));
   if (head) return head;
   const [last] = await findLastVersions(tx, actor.organizationId, [key]);
   if (!last?.retired) throw new NotFoundError(`version of journey "${journey.key}" in ${environment.name}`);
@@ -117,10 +129,9 @@ function auditDraft(target: Awaited<ReturnType<typeof editTarget>>, details: Rec
   audit({ type: "Journey", id: target.journey.id }, { journey: target.journey.key, environment: target.environment.key, ...details });
 }
 
-/** The draft, locked; started from the head version when there is none. */
-async function draftFor(tx: Db, actor: Actor, target: Awaited<ReturnType<typeof editTarget>>): Promise<JourneyDraftRow> {
-  const existing = await lockDraft(tx, target.key);
-  if (existing) return existing;
+/** The target's draft (locked by draftTarget); started from the head version when there is none. */
+async function draftFor(tx: Db, actor: Actor, target: Awaited<ReturnType<typeof draftTarget>>): Promise<JourneyDraftRow> {
+  if (target.draft) return target.draft;
   const head = await headOf(tx, actor, target.key, target.environment, target.journey);
   return startDraft(tx, {
     ...target.key,
@@ -197,7 +208,7 @@ export async function restoreJourneyVersion(db: Db, actor: Actor, input: Restore
     const [version] = await findVersions(tx, actor.organizationId, [{ ...target.key, version: values.version }]);
     if (!version) throw new NotFoundError(`version ${values.version} of journey "${target.journey.key}" in ${target.environment.name}`);
     const current = await currentOf(tx, actor, target.key, target.environment, target.journey);
-    if (!(await lockDraft(tx, target.key))) {
+    if (!target.draft) {
       await startDraft(tx, {
         ...target.key,
         organizationId: actor.organizationId,
@@ -243,15 +254,19 @@ export async function saveJourney(db: Db, actor: Actor, input: SaveJourneyInput)
   const values = parseInput(saveJourneyInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
-    await lockConfigurations(tx, target.journey.applicationId, { write: target.environment.id });
-    const draft = await lockDraft(tx, target.key);
+    // In one round trip, in this order: the configuration's lock, then the draft and the head under it.
+    const [, draft, heads] = await pipelined(
+      lockConfigurations(tx, target.journey.applicationId, { write: target.environment.id }),
+      lockDraft(tx, target.key),
+      findHeadVersions(tx, actor.organizationId, [target.key]),
+    );
     if (!draft) throw new DraftConflictError("There is no draft to save: it was saved or discarded meanwhile. Review the journey again.");
     if (draft.revision !== values.draftRevision) {
       throw new DraftConflictError(
         `The draft is at revision ${draft.revision}, not ${values.draftRevision}: it changed after your review. Review it again.`,
       );
     }
-    const head = await currentOf(tx, actor, target.key, target.environment, target.journey);
+    const head = await currentOf(tx, actor, target.key, target.environment, target.journey, heads);
     if (head.version !== draft.baseVersion) {
       throw new DraftConflictError(`The draft was started from version ${draft.baseVersion}, but version ${head.version} is current.`);
     }

@@ -36,7 +36,7 @@ import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
 import { writableApplication } from "./lookups.js";
 import { withSyncNotifications } from "./sync-notifications.js";
-import { inTransaction } from "./transaction.js";
+import { inTransaction, pipelined } from "./transaction.js";
 import { checkVariablesIn } from "./variables.js";
 
 export type { PropagationRow };
@@ -125,13 +125,25 @@ async function propagate(
   return inTransaction(db, actor.organizationId, async (tx) => {
     // The role first: a replayed key answers only whom the request itself would be allowed for.
     const target = await resolveDiffTarget(tx, actor, input);
-    await writableApplication(tx, actor, target.application.id);
-    requirePromoterOf(actor, target.to);
-    await requireNoApprovals(tx, actor, target.to);
-    const earlier = await earlierAnswer(tx, actor, input.idempotencyKey, requestHash);
-    if (earlier) return earlier;
     // Source read shared, target written exclusively, in rank order: no deadlock, no lost update.
-    await lockConfigurations(tx, target.application.id, { read: target.from.id, write: target.to.id });
+    const configurations = () => lockConfigurations(tx, target.application.id, { read: target.from.id, write: target.to.id });
+    if (input.idempotencyKey === undefined) {
+      // In one round trip, these locks in this order (as below, without the key's lock); checked as below.
+      const [, policy] = await pipelined(
+        writableApplication(tx, actor, target.application.id),
+        lockedApprovalPolicy(tx, actor.organizationId, target.to.id),
+        configurations(),
+      );
+      requirePromoterOf(actor, target.to);
+      requireNoApprovalsIn(policy, target.to);
+    } else {
+      await writableApplication(tx, actor, target.application.id);
+      requirePromoterOf(actor, target.to);
+      await requireNoApprovals(tx, actor, target.to);
+      const earlier = await earlierAnswer(tx, actor, input.idempotencyKey, requestHash);
+      if (earlier) return earlier;
+      await configurations();
+    }
     return withSyncNotifications(tx, actor, [target.application.id], async () => {
       const context = await loadDiffContext(tx, actor, target);
       if (!context.toClient) throw new TargetMissingError(target.to.name);
@@ -175,7 +187,11 @@ export function requirePromoterOf(actor: Actor, to: EnvironmentRow, action = "pr
  */
 export async function requireNoApprovals(tx: Db, actor: Actor, to: EnvironmentRow): Promise<void> {
   // Read again, locked: a policy set concurrently either waits for this write or is seen by it.
-  const policy = await lockedApprovalPolicy(tx, actor.organizationId, to.id);
+  requireNoApprovalsIn(await lockedApprovalPolicy(tx, actor.organizationId, to.id), to);
+}
+
+/** APPROVAL_REQUIRED unless the environment's policy (read locked, `lockedApprovalPolicy`) requires none. */
+function requireNoApprovalsIn(policy: { requiredApprovals: number } | null, to: EnvironmentRow): void {
   const required = policy?.requiredApprovals ?? to.requiredApprovals;
   if (required > 0) throw new ApprovalRequiredError(to.name, required);
 }

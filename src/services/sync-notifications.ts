@@ -9,7 +9,7 @@ import { insertNotifications, lockSyncStates, type NewSyncNotification } from ".
 import { clientDiffSide, clientSyncStates, journeyDiffSide, journeySyncStates, syncMessage } from "../domain/sync.js";
 import type { Actor } from "./actor.js";
 import { memoizedChangeCount, type SyncState } from "./sync.js";
-import { atCommit } from "./transaction.js";
+import { atCommit, pipelined } from "./transaction.js";
 
 /**
  * Runs a write that may change the sync states of some applications, and records a notification
@@ -32,9 +32,14 @@ export async function withSyncNotifications<T>(
   applications: readonly string[] | "all",
   work: () => Promise<T>,
 ): Promise<T> {
-  await lockSyncStates(tx, actor.organizationId, applications);
-  const applicationIds = applications === "all" ? await listApplicationIds(tx, actor.organizationId) : applications;
-  const before = await syncSnapshot(tx, actor, applicationIds);
+  let before: SyncSnapshot;
+  if (applications === "all") {
+    await lockSyncStates(tx, actor.organizationId, applications);
+    before = await syncSnapshot(tx, actor, await listApplicationIds(tx, actor.organizationId));
+  } else {
+    // The lock is taken before the snapshot's statements run: sent together, run in order.
+    [, before] = await pipelined(lockSyncStates(tx, actor.organizationId, applications), syncSnapshot(tx, actor, applications));
+  }
   const named = new Set<string>();
   const result = await trackingTablesRead(named, work);
   await recordSyncChanges(tx, actor, before, named);

@@ -163,7 +163,8 @@ export async function lockedApprovalPolicy(db: Db, organizationId: string, id: s
     })
     .from(environments)
     .where(and(eq(environments.organizationId, organizationId), eq(environments.id, id)))
-    .for("share");
+    .for("share")
+    .execute();
   return row ?? null;
 }
 

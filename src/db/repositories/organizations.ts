@@ -19,7 +19,7 @@ export async function insertOrganization(db: Db, name: string): Promise<Organiza
  * number and commit before any other transaction of the organization numbers its own (see `atCommit`).
  */
 export async function lockOrganization(db: Db, organizationId: string): Promise<void> {
-  await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).for("no key update");
+  await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).for("no key update").execute();
 }
 
 /**
@@ -31,7 +31,8 @@ export async function raiseOrganizationRevision(db: Db, organizationId: string):
   await db
     .update(organizations)
     .set({ revision: sql`${organizations.revision} + 1` })
-    .where(eq(organizations.id, organizationId));
+    .where(eq(organizations.id, organizationId))
+    .execute();
 }
 
 export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Promise<OrganizationRow[]> {
