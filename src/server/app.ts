@@ -8,9 +8,10 @@ import { loggableError } from "./error-log.js";
 import { createGraphQLHandler, type GraphQLHandlerOptions } from "./graphql-handler.js";
 import { MAX_WS_MESSAGE_BYTES } from "./limits.js";
 import { ClosingResponse, refuseUnboundedBody } from "./request-body.js";
+import { RequestsUnderWay } from "./requests-under-way.js";
 import { startWebSocketServer } from "./websocket.js";
 
-export type AppOptions = Omit<GraphQLHandlerOptions, "services" | "hub" | "path"> & {
+export type AppOptions = Omit<GraphQLHandlerOptions, "services" | "hub" | "path" | "busy"> & {
   /** What secrets are sealed and opened with (src/server/secret-keys.ts); default: a key of this process only, for tests. */
   keyring?: Keyring;
   /** What promotion requests expire by (default: the system clock): tests move it. */
@@ -39,12 +40,13 @@ export function createApp(options: AppOptions): App {
   const { database, logger } = options;
   const hub = new EventHub((error, topic) => logger.error({ err: loggableError(error), topic }, "an event listener failed"));
   const services = createServices(database.db, hub, options.keyring, { clock: options.clock, onlyWriter: database.kind === "pglite" });
-  const graphql = createGraphQLHandler({ ...options, services, hub, path: GRAPHQL_PATH });
+  const requests = new RequestsUnderWay();
+  const graphql = createGraphQLHandler({ ...options, services, hub, path: GRAPHQL_PATH, busy: () => requests.size > 0 });
   // An answer given before the request's body arrived closes the connection rather than drain the body.
-  const server = createServer(
-    { ServerResponse: ClosingResponse },
-    (request, response) => refuseUnboundedBody(request, response) || graphql.yoga(request, response),
-  );
+  const server = createServer({ ServerResponse: ClosingResponse }, (request, response) => {
+    requests.track(response);
+    return refuseUnboundedBody(request, response) || graphql.yoga(request, response);
+  });
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   const webSockets = startWebSocketServer({

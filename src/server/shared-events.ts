@@ -37,6 +37,12 @@ export interface SharedEventOptions {
   aroundEvent?: (context: unknown, execute: () => Promise<ExecutionResult>) => Promise<ExecutionResult>;
   /** Subscribers handed their result per turn of the event loop (DeliveryTurns); 0: all at once. */
   deliveriesPerTurn?: number;
+  /**
+   * Whether requests are under way: while they are, a turn hands out at most
+   * `deliveriesPerTurnWhileBusy` results (DeliveryTurns).
+   */
+  busy?: () => boolean;
+  deliveriesPerTurnWhileBusy?: number;
 }
 
 /** Released waiters kept at the head of the queue at most, before they are dropped. */
@@ -48,15 +54,22 @@ const COMPACT_AFTER = 1_024;
  * out at once, they hold the thread for tens of milliseconds, and a write under way waits that long
  * for each of its statements' answers. Between two turns the loop answers whatever I/O is ready
  * (statements' results, requests), so a write waits for one turn's deliveries at most.
- * Each subscriber still gets its events in order: it asks for its next event only after it sent the
- * last.
+ * While `busy()` (requests under way), a turn hands out at most `perTurnWhileBusy`: a request waits
+ * for a turn at each of its steps (each statement's answer, its response), so the turns are short
+ * while anyone waits, and the deliveries go on between the steps — every turn hands some out, so
+ * they never stop, however busy the server. Each subscriber still gets its events in order: it asks
+ * for its next event only after it sent the last.
  */
 export class DeliveryTurns {
   private readonly waiting: (() => void)[] = [];
   private next = 0;
   private scheduled = false;
 
-  constructor(private readonly perTurn: number) {}
+  constructor(
+    private readonly perTurn: number,
+    private readonly perTurnWhileBusy = perTurn,
+    private readonly busy: () => boolean = () => false,
+  ) {}
 
   /** Resolves in a later turn of the event loop: the caller's turn. */
   take(): Promise<void> {
@@ -75,7 +88,7 @@ export class DeliveryTurns {
   }
 
   private readonly release = () => {
-    const end = Math.min(this.waiting.length, this.next + this.perTurn);
+    const end = Math.min(this.waiting.length, this.next + (this.busy() ? this.perTurnWhileBusy : this.perTurn));
     while (this.next < end) this.waiting[this.next++]();
     if (this.next < this.waiting.length) {
       // Under steady deliveries the queue may never empty: released waiters are dropped as they pile up.
@@ -181,8 +194,10 @@ export function useSharedEventExecution({
   contextOfEvent = (context) => context,
   aroundEvent = (_context, execute) => execute(),
   deliveriesPerTurn = 0,
+  busy,
+  deliveriesPerTurnWhileBusy = deliveriesPerTurn,
 }: SharedEventOptions): Plugin {
-  const turns = deliveriesPerTurn > 0 ? new DeliveryTurns(deliveriesPerTurn) : null;
+  const turns = deliveriesPerTurn > 0 ? new DeliveryTurns(deliveriesPerTurn, deliveriesPerTurnWhileBusy, busy) : null;
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   /** Per document and operation: the variables its events depend on. */
   const variablesOf = new WeakMap<DocumentNode, Map<string, string[]>>();

@@ -316,6 +316,23 @@ describe("DeliveryTurns", () => {
     expect(later).toBe(true);
   });
 
+  it("releases fewer per turn while busy, and always some: the deliveries go on however busy", async () => {
+    let busy = true;
+    const turns = new DeliveryTurns(4, 1, () => busy);
+    const order: number[] = [];
+    const all = Array.from({ length: 10 }, (_, n) => turns.take().then(() => order.push(n)));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    expect(order).toEqual([0]);
+    await turn();
+    expect(order).toEqual([0, 1]);
+    busy = false;
+    await turn();
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    await Promise.all(all);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it("keeps only the waiters not yet released while the queue never empties", async () => {
     const turns = new DeliveryTurns(100);
     const held = (turns as unknown as { waiting: unknown[] }).waiting;
