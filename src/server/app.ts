@@ -44,7 +44,7 @@ export function createApp(options: AppOptions): App {
   const graphql = createGraphQLHandler({ ...options, services, hub, path: GRAPHQL_PATH, busy: () => requests.size > 0 });
   // An answer given before the request's body arrived closes the connection rather than drain the body.
   const server = createServer({ ServerResponse: ClosingResponse }, (request, response) => {
-    requests.track(response);
+    requests.track(request, response);
     return refuseUnboundedBody(request, response) || graphql.yoga(request, response);
   });
   server.keepAliveTimeout = KEEP_ALIVE_MS;

@@ -1,9 +1,11 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 /**
  * HTTP requests this server has begun and not yet finished: counted from their arrival until their
  * response closes (answered, or the connection gone). Live deliveries take shorter turns while any
- * are under way (DeliveryTurns, src/server/shared-events.ts).
+ * are under way (DeliveryTurns, src/server/shared-events.ts). A request that accepts an event
+ * stream (SSE) is not counted: it is a subscription, open as long as it listens, not a request
+ * waiting for its answer.
  */
 export class RequestsUnderWay {
   private count = 0;
@@ -12,8 +14,9 @@ export class RequestsUnderWay {
     return this.count;
   }
 
-  /** Counts the request of `response` until the response closes. */
-  track(response: ServerResponse): void {
+  /** Counts `request` until its response closes, unless it accepts an event stream. */
+  track(request: IncomingMessage, response: ServerResponse): void {
+    if (request.headers.accept?.includes("text/event-stream")) return;
     this.count++;
     response.once("close", () => {
       this.count--;

@@ -7,8 +7,8 @@ import { RequestsUnderWay } from "../../../src/server/requests-under-way.js";
 async function serverHolding(requests: RequestsUnderWay) {
   const held: ServerResponse[] = [];
   const arrived: (() => void)[] = [];
-  const server = createServer((_request, response) => {
-    requests.track(response);
+  const server = createServer((request, response) => {
+    requests.track(request, response);
     held.push(response);
     arrived.shift()?.();
   });
@@ -69,5 +69,18 @@ describe("RequestsUnderWay", () => {
     expect(requests.size).toBe(1);
     abandoned.destroy();
     await until(() => requests.size === 0);
+  });
+
+  it("does not count a request that accepts an event stream: a subscription, open as long as it listens", async () => {
+    const requests = new RequestsUnderWay();
+    const { server, held, port, nextArrival } = await serverHolding(requests);
+    close = () => new Promise((resolve) => server.close(() => resolve()));
+    const arrived = nextArrival();
+    const stream = httpRequest({ port, host: "127.0.0.1", headers: { accept: "text/event-stream" } }).on("error", () => {});
+    stream.end();
+    await arrived;
+    expect(requests.size).toBe(0);
+    held.shift()?.end();
+    stream.destroy();
   });
 });
