@@ -13,3 +13,18 @@ export function documentNumber(document: DocumentNode): number {
   if (number === undefined) numbers.set(document, (number = next++));
   return number;
 }
+
+/**
+ * An operation's variables as a cache key: their JSON, or null when JSON would not tell them from
+ * other variables — a number too large for a double (`1e400`) parses as Infinity, which JSON writes
+ * as `null`, as it writes null: `{"n": 1e400}` (refused: not an Int) and `{"n": null}` (accepted)
+ * would share a key. Such variables are never cached.
+ */
+export function variablesKey(variables: unknown): string | null {
+  let lossy = false;
+  const text = JSON.stringify(variables ?? {}, (_key, value) => {
+    if (typeof value === "number" && !Number.isFinite(value)) lossy = true;
+    return value;
+  });
+  return lossy ? null : text;
+}

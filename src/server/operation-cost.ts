@@ -2,7 +2,7 @@ import { createComplexityRule } from "@pothos/plugin-complexity";
 import { type DocumentNode, GraphQLError, type GraphQLSchema, validate } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
-import { documentNumber } from "./document-number.js";
+import { documentNumber, variablesKey } from "./document-number.js";
 
 export interface CostedOperation {
   schema: GraphQLSchema;
@@ -19,15 +19,19 @@ export interface CostedOperation {
  * fit the operation (execution refuses them with its own error).
  */
 export function operationCost({ schema, document, operationName, variableValues, contextValue }: CostedOperation): number | null {
-  const variables = variableValues ? JSON.stringify(variableValues) : "";
-  if (variables.length > KEYED_VARIABLES_AT_MOST) return computedCost({ schema, document, operationName, variableValues, contextValue });
+  const variables = variablesKey(variableValues);
+  if (variables === null || variables.length > KEYED_VARIABLES_AT_MOST || (operationName?.length ?? 0) > KEYED_NAME_AT_MOST) {
+    return computedCost({ schema, document, operationName, variableValues, contextValue });
+  }
   let costs = costsBySchema.get(schema);
   if (!costs) costsBySchema.set(schema, (costs = new LRUCache({ max: COSTS_KEPT })));
   const key = `${documentNumber(document)}\u0000${operationName ?? ""}\u0000${variables}`;
-  let kept = costs.get(key);
-  if (kept === undefined)
-    costs.set(key, (kept = { cost: computedCost({ schema, document, operationName, variableValues, contextValue }) }));
-  return kept.cost;
+  const kept = costs.get(key);
+  if (kept !== undefined) return kept;
+  const cost = computedCost({ schema, document, operationName, variableValues, contextValue });
+  // Variables that do not fit are refused by execution; what they cost is not kept for others.
+  if (cost !== null) costs.set(key, cost);
+  return cost;
 }
 
 /**
@@ -36,12 +40,17 @@ export function operationCost({ schema, document, operationName, variableValues,
  * on every request. Exact: a cost is a function of the document and the variables alone (the cost
  * options in src/graphql/cost.ts read only the field's arguments; none reads the context), and
  * yoga's parser cache hands the same text the same document (another object only gets another
- * number). Variables longer than KEYED_VARIABLES_AT_MOST characters as JSON (a mutation's big input)
- * are costed each time instead of kept.
+ * number). Costed each time instead of kept: variables longer than KEYED_VARIABLES_AT_MOST characters
+ * as JSON (a mutation's big input), an operation name longer than KEYED_NAME_AT_MOST (a name may be a
+ * megabyte long: 2,000 of those would be gigabytes), variables JSON cannot tell apart
+ * (`variablesKey`), and variables that do not fit the operation (no cost). So the cache holds a few
+ * megabytes at most. Found by an attacking review: with `{"n": 1e400}` costed as "does not fit" and
+ * kept, `{"n": null}` — the same JSON — ran uncosted.
  */
-const costsBySchema = new WeakMap<GraphQLSchema, LRUCache<string, { cost: number | null }>>();
+const costsBySchema = new WeakMap<GraphQLSchema, LRUCache<string, number>>();
 const COSTS_KEPT = 2_000;
 const KEYED_VARIABLES_AT_MOST = 2_048;
+const KEYED_NAME_AT_MOST = 256;
 
 function computedCost({ schema, document, operationName, variableValues, contextValue }: CostedOperation): number | null {
   let cost: number | null = null;

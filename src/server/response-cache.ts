@@ -2,7 +2,7 @@ import { type ExecutionResult, getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
 import { revisionOf, trackingTablesRead } from "../db/read-tracking.js";
-import { documentNumber } from "./document-number.js";
+import { documentNumber, variablesKey } from "./document-number.js";
 
 /** What a cached response is exact for: whom it is for and the state of its organization's data. */
 export interface CacheScope {
@@ -59,6 +59,10 @@ interface Entry {
   /** Each table the execution read, with its revision as its request authenticated. */
   read: [table: string, revision: number][];
 }
+
+/** Longest variables (as JSON) and operation name of a request whose response is kept. */
+const KEYED_VARIABLES_AT_MOST = 4_096;
+const KEYED_NAME_AT_MOST = 256;
 
 /**
  * Query responses, cached per audience and kept for as long as the tables each one read are
@@ -173,7 +177,18 @@ export function useResponseCache({
           .filter((name) => Object.hasOwn(given, name))
           .map((name) => [name, given[name]]),
       );
-      const key = [scope.audience, documentNumber(args.document), args.operationName ?? "", JSON.stringify(variables)].join("\u0000");
+      // Variables JSON cannot tell apart (a number too large for a double) are never kept or served;
+      // nor a request whose key would be long (an operation name may be a megabyte long, and
+      // `maxBytes` counts results, not keys): a thousand keys stay a few megabytes.
+      const variablesText = variablesKey(variables);
+      if (
+        variablesText === null ||
+        variablesText.length > KEYED_VARIABLES_AT_MOST ||
+        (args.operationName?.length ?? 0) > KEYED_NAME_AT_MOST
+      ) {
+        return;
+      }
+      const key = [scope.audience, documentNumber(args.document), args.operationName ?? "", variablesText].join("\u0000");
       const cached = cache.get(key);
       if (cached?.read.every(([table, revision]) => revisionOf(scope, table) === revision)) {
         setResultAndStopExecution(cached.result);

@@ -134,6 +134,24 @@ describe("operation cost", () => {
     expect(cost("B", {})).not.toBe(cost("A", { n: 1 }));
   });
 
+  it("keeps no cost for variables JSON cannot tell apart: 1e400 (Infinity, written as null) never lets { n: null } run uncosted", async () => {
+    // Found by an attacking review: the cost of { n: 1e400 } (does not fit an Int: none) was kept
+    // under the JSON of { n: null }, which then ran without a cost. The body is sent as text so that
+    // 1e400 reaches the server.
+    const query = `query Q($n: Int) { x: applications(first: $n) { edges { node { name } } } applications(first: 100) { edges { node { name journeys { key syncStates { status message changeCount } } } } } }`;
+    const post = async (variables: string) => {
+      const response = await fetch(server.endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${tenant.tokens.VIEWER}` },
+        body: `{"query": ${JSON.stringify(query)}, "variables": ${variables}}`,
+      });
+      return (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+    };
+    expect((await post(`{"n": 1e400}`)).errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+    expect((await post(`{"n": null}`)).errors?.[0].extensions?.code).toBe("QUERY_TOO_COMPLEX");
+    expect((await post(`{"n": 1e400}`)).errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
   it.each([
     ["applications", (n: number) => `{ applications(first: ${n}) { edges { node { name } } } }`],
     ["propagations", (n: number) => `{ propagations(first: ${n}) { edges { node { comment } } } }`],

@@ -285,6 +285,30 @@ describe("the query response cache", () => {
     expect(requestStatements(repeated.queries).length).toBeGreaterThan(0);
   });
 
+  it("never answers variables JSON cannot tell apart from the cache, nor keeps a response under a long key", async () => {
+    const w = await world("cache-keys");
+    const post = async (body: string) => {
+      const response = await fetch(one.endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${w.tenant.tokens.VIEWER}` },
+        body,
+      });
+      return (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+    };
+    const PAGE = "query Page($n: Int) { applications(first: $n) { edges { node { name } } } }";
+    // { n: null } is answered and kept; { n: 1e400 } (Infinity, which JSON writes as null) is not an Int.
+    expect((await post(JSON.stringify({ query: PAGE, variables: { n: null } }))).errors).toBeUndefined();
+    expect((await post(`{"query": ${JSON.stringify(PAGE)}, "variables": {"n": 1e400}}`)).errors?.[0].extensions?.code).toBe(
+      "BAD_USER_INPUT",
+    );
+    // A long operation name: answered each time by executing, never kept.
+    const name = `Page${"x".repeat(300)}`;
+    const long = JSON.stringify({ query: PAGE.replace("Page", name), operationName: name, variables: { n: 1 } });
+    expect((await post(long)).errors).toBeUndefined();
+    const again = await countQueries(() => post(long));
+    expect(requestStatements(again.queries).length).toBeGreaterThan(0);
+  });
+
   it("can be turned off: every request executes", async () => {
     const w = await world("cache-off");
     const app = createApp({ database: await testDatabase(), logger: createLogger("silent"), responseCache: false });
