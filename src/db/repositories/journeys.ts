@@ -113,18 +113,19 @@ export async function findHeadVersions(
   return rows.map((r) => r.version);
 }
 
+/** A head joined to the version it points at. */
+export const versionOfHead = () =>
+  and(
+    eq(journeyVersions.journeyId, journeyHeads.journeyId),
+    eq(journeyVersions.environmentId, journeyHeads.environmentId),
+    eq(journeyVersions.version, journeyHeads.version),
+  );
+
 const headVersionsQuery = preparedPerDatabase((db) =>
   db
     .select({ version: journeyVersions })
     .from(journeyHeads)
-    .innerJoin(
-      journeyVersions,
-      and(
-        eq(journeyVersions.journeyId, journeyHeads.journeyId),
-        eq(journeyVersions.environmentId, journeyHeads.environmentId),
-        eq(journeyVersions.version, journeyHeads.version),
-      ),
-    )
+    .innerJoin(journeyVersions, versionOfHead())
     .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
     .where(headsOfJourneysIn())
     .prepare("head_versions_by_journeys_and_environments"),

@@ -10,6 +10,7 @@ import {
   variableValueChanges,
   variableValues,
 } from "../schema.js";
+import { versionOfHead } from "./journeys.js";
 import { inTuples } from "./tuples.js";
 
 export type VariableRow = typeof variables.$inferSelect;
@@ -324,14 +325,7 @@ export async function findConfigurationsMentioning(
     })
     .from(journeyHeads)
     .innerJoin(journeys, eq(journeys.id, journeyHeads.journeyId))
-    .innerJoin(
-      journeyVersions,
-      and(
-        eq(journeyVersions.journeyId, journeyHeads.journeyId),
-        eq(journeyVersions.environmentId, journeyHeads.environmentId),
-        eq(journeyVersions.version, journeyHeads.version),
-      ),
-    )
+    .innerJoin(journeyVersions, versionOfHead())
     .where(
       and(
         eq(journeys.organizationId, organizationId),
