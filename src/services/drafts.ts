@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { deleteDraft, type JourneyDraftRow, lockDraft, startDraft, updateDraft } from "../db/repositories/drafts.js";
+import { deleteDraft, insertDraft, type JourneyDraftRow, lockDraft, startDraft, updateDraft } from "../db/repositories/drafts.js";
 import {
   appendVersion,
   findHeadVersions,
@@ -129,17 +129,33 @@ function auditDraft(target: Awaited<ReturnType<typeof editTarget>>, details: Rec
   audit({ type: "Journey", id: target.journey.id }, { journey: target.journey.key, environment: target.environment.key, ...details });
 }
 
-/** The target's draft (locked by draftTarget); started from the head version when there is none. */
-async function draftFor(tx: Db, actor: Actor, target: Awaited<ReturnType<typeof draftTarget>>): Promise<JourneyDraftRow> {
-  if (target.draft) return target.draft;
-  const head = await headOf(tx, actor, target.key, target.environment, target.journey);
-  return startDraft(tx, {
-    ...target.key,
-    organizationId: actor.organizationId,
-    baseVersion: head.version,
-    document: head.document,
-    ...updatedBy(actor),
-  });
+/**
+ * Makes `edit` the draft's next revision (the draft locked by draftTarget). Without a draft, it is
+ * started from the head version with the edit made, as revision 1 — what starting it at 0 and
+ * editing it gave, in one statement; if a concurrent first edit started it meanwhile, that draft is
+ * locked and edited instead.
+ */
+async function editDraft(
+  tx: Db,
+  actor: Actor,
+  target: Awaited<ReturnType<typeof draftTarget>>,
+  edit: (document: JourneyDocument) => JourneyDocument,
+): Promise<JourneyDraftRow> {
+  let draft = target.draft;
+  if (!draft) {
+    const head = await headOf(tx, actor, target.key, target.environment, target.journey);
+    const started = await insertDraft(tx, {
+      ...target.key,
+      organizationId: actor.organizationId,
+      baseVersion: head.version,
+      document: edit(head.document),
+      revision: 1,
+      ...updatedBy(actor),
+    });
+    if (started) return started;
+    draft = (await lockDraft(tx, target.key))!;
+  }
+  return updateDraft(tx, target.key, edit(draft.document), updatedBy(actor));
 }
 
 /** "Save changes" on one step: inserts or replaces the whole step in the draft. */
@@ -170,9 +186,8 @@ export async function saveJourneyStep(db: Db, actor: Actor, input: SaveJourneySt
 
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await draftTarget(tx, actor, values.journeyId, values.environmentId);
-    const draft = await draftFor(tx, actor, target);
     auditDraft(target, { step: step.key });
-    return updateDraft(tx, target.key, putStep(draft.document, step.key, definition, values.position), updatedBy(actor));
+    return editDraft(tx, actor, target, (document) => putStep(document, step.key, definition, values.position));
   });
 }
 
@@ -181,9 +196,8 @@ function editStep(db: Db, actor: Actor, input: StepRefInput, edit: typeof remove
   const values = parseInput(stepRefInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await draftTarget(tx, actor, values.journeyId, values.environmentId);
-    const draft = await draftFor(tx, actor, target);
     auditDraft(target, { step: values.stepKey });
-    return updateDraft(tx, target.key, edit(draft.document, values.stepKey), updatedBy(actor));
+    return editDraft(tx, actor, target, (document) => edit(document, values.stepKey));
   });
 }
 

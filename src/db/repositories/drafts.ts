@@ -30,21 +30,23 @@ const lockDraftQuery = preparedPerDatabase((db) =>
     .prepare("lock_draft"),
 );
 
+type NewDraft = JourneyEnvironmentKey & DraftAuthor & { organizationId: string; baseVersion: number; document: JourneyDocument };
+
 /**
- * Starts a draft unless one exists (a concurrent first edit may have started it), then locks it: the
- * row inserted is this transaction's until it commits; the one a concurrent edit inserted first is
- * locked (after that edit commits).
+ * Inserts a draft unless one exists (a concurrent first edit may have started it; it waits for that
+ * edit to commit): the row, this transaction's until it commits, or null.
  */
-export async function startDraft(
-  db: Db,
-  values: JourneyEnvironmentKey & DraftAuthor & { organizationId: string; baseVersion: number; document: JourneyDocument },
-): Promise<JourneyDraftRow> {
-  const [inserted] = await db
-    .insert(journeyDrafts)
-    .values({ ...values, revision: 0 })
-    .onConflictDoNothing()
-    .returning();
-  return inserted ?? (await lockDraft(db, values))!;
+export async function insertDraft(db: Db, values: NewDraft & { revision: number }): Promise<JourneyDraftRow | null> {
+  const [inserted] = await db.insert(journeyDrafts).values(values).onConflictDoNothing().returning();
+  return inserted ?? null;
+}
+
+/**
+ * Starts a draft (revision 0) unless one exists, then locks it: the row inserted is this
+ * transaction's until it commits; the one a concurrent edit inserted first is locked.
+ */
+export async function startDraft(db: Db, values: NewDraft): Promise<JourneyDraftRow> {
+  return (await insertDraft(db, { ...values, revision: 0 })) ?? (await lockDraft(db, values))!;
 }
 
 /**
