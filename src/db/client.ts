@@ -9,6 +9,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { tunePostgresSession } from "./postgres-session.js";
 import { noteStatement } from "./read-tracking.js";
 import * as schema from "./schema.js";
 
@@ -117,7 +118,9 @@ async function openPostgres(url: string, onQuery: ((query: string) => void) | un
     onnotice: () => {},
     connect_timeout: 10,
   });
-  const db = drizzlePostgres(client, { schema, logger: queryLogger(onQuery) }) as unknown as Db;
+  const postgresDb = drizzlePostgres(client, { schema, logger: queryLogger(onQuery) });
+  tunePostgresSession(postgresDb, client);
+  const db = postgresDb as unknown as Db;
   return {
     kind: "postgres",
     db,

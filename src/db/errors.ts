@@ -1,8 +1,12 @@
+/** An error and its causes, a few deep at most: a chain of causes may loop back on itself. */
+function* errorAndCauses(error: unknown): Generator<object> {
+  let e: unknown = error;
+  for (let depth = 0; depth < 8 && e && typeof e === "object"; depth++, e = (e as { cause?: unknown }).cause) yield e;
+}
+
 /** The SQLSTATE of a driver error (postgres.js and PGlite both expose `code`; drizzle wraps it in `cause`). */
 export function sqlState(error: unknown): string | undefined {
-  // A few causes deep at most: a chain of causes may loop back on itself.
-  let e: unknown = error;
-  for (let depth = 0; depth < 8 && e && typeof e === "object"; depth++, e = (e as { cause?: unknown }).cause) {
+  for (const e of errorAndCauses(error)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
@@ -30,6 +34,10 @@ const LOST_CONNECTION_CODES = [
 export function isConnectionLoss(error: unknown): boolean {
   const state = sqlState(error);
   if (state && (state.startsWith("08") || ["57P01", "57P02", "57P03"].includes(state))) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && LOST_CONNECTION_CODES.includes(code);
+  // The driver's own code, on the error or (a statement's failure, wrapped by drizzle) its cause.
+  for (const e of errorAndCauses(error)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && LOST_CONNECTION_CODES.includes(code)) return true;
+  }
+  return false;
 }

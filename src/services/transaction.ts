@@ -21,7 +21,8 @@ export class CommittedRefusal {
  * organization's row is locked only while the transaction commits: a writer holding it waits for
  * nothing, and no lock order can deadlock on it. Before it, a mutation's transaction appends the
  * mutation's audit event (src/services/audit.ts) — unless it returns a {@link CommittedRefusal} —
- * and then, if the use-case numbered rows (`atCommit`), locks the organization's row and writes them.
+ * and then, if the use-case numbered rows (`atCommit`), locks the organization's row and writes them:
+ * all of it in one round trip (`pipelined`), in that order.
  *
  * `organization` is the organization's id, or how to read it off the result (null: nothing was written).
  * Every write of the application goes through here.
@@ -40,13 +41,9 @@ export async function inTransaction<T>(
       const numbered = numberedWrites.get(tx) ?? [];
       if (organizationId !== null) {
         const audited = result instanceof CommittedRefusal ? undefined : appendAuditEvent(tx, organizationId);
-        if (numbered.length > 0) {
-          await pipelined(audited, lockOrganization(tx, organizationId));
-          for (const write of numbered) await write();
-          await raiseOrganizationRevision(tx, organizationId);
-        } else {
-          await pipelined(audited, raiseOrganizationRevision(tx, organizationId));
-        }
+        // One round trip: the event, the organization's lock before the numbered rows, the revision last.
+        const lock = numbered.length > 0 ? lockOrganization(tx, organizationId) : undefined;
+        await pipelined(audited, lock, ...numbered.map((write) => write()), raiseOrganizationRevision(tx, organizationId));
         written = organizationId;
       } else if (numbered.length > 0) {
         throw new Error("a transaction that wrote nothing numbered rows of an organization");
@@ -92,6 +89,8 @@ const numberedWrites = new WeakMap<Db, (() => Promise<unknown>)[]>();
  * `lockSyncStates`). Rows written after the row lock wait for nothing: their foreign keys name rows
  * that writers lock at most FOR NO KEY UPDATE and never update a key column of (applications, whose
  * name is unique through a partial index for this; environments), or this transaction's own.
+ * `write` is sent with the end's other statements: it must send its one statement when called
+ * (the rule of `pipelined`).
  */
 export function atCommit(tx: Db, write: () => Promise<unknown>): void {
   const writes = numberedWrites.get(tx);

@@ -90,8 +90,11 @@ describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
     let victim: number | undefined;
     for (let i = 0; i < 100 && victim === undefined; i++) {
       await new Promise((r) => setTimeout(r, 50));
+      // The backend waiting for this very lock (an advisory lock's 64-bit key is classid, objid):
+      // other test workers' transactions wait for locks of their own on the same server.
       const [row] = await admin<{ pid: number }[]>`
-        select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%pg_advisory_xact_lock%' and pid <> pg_backend_pid()`;
+        select pid from pg_locks where locktype = 'advisory' and not granted and pid <> pg_backend_pid()
+          and (classid::bigint << 32) | objid::bigint = hashtextextended(${lockName}, 0)`;
       victim = row?.pid;
     }
     expect(victim).toBeDefined();

@@ -126,7 +126,7 @@ describe("sync notifications of a write", () => {
       const draft = await saveJourneyStep(tx, catalogue.actor, { ...target, step: RISK_STEP, position: 1 });
       const reads = (queries: string[]) => ({
         environments: queries.filter((q) => /^select .* from "environments" where .*"deleted_at" is null\) order by/s.test(q)).length,
-        clients: queries.filter((q) => /^select .* from "clients" where .*= any\(/s.test(q)).length,
+        clients: queries.filter((q) => /^select .* from "clients" where .*"clients"\."application_id" = any\(/s.test(q)).length,
         heads: queries.filter((q) => /^select "journey_heads".*"journeys"\."application_id" = any\(/s.test(q)).length,
       });
       const saved = await countQueries(() => saveJourney(tx, catalogue.actor, { ...target, draftRevision: draft.revision }));

@@ -39,7 +39,7 @@ export function testDatabase(): Promise<Database> {
  * (src/events/relay.ts): they run whenever PostgreSQL delivers a NOTIFY — of an earlier write, or of
  * another test worker's on the same database — on a loaded machine during the next request.
  */
-const RELAY_READ = /^select .* from "(sync_notifications|promotion_request_events)" where "\1"\."id" in /;
+const RELAY_READ = /^select .* from "(sync_notifications|promotion_request_events)" where "\1"\."id" = any\(/;
 
 /** Collects the SQL statements run while `work` runs (but the event relay's, which belong to no work). */
 export async function countQueries<T>(work: () => Promise<T>): Promise<{ result: T; queries: string[] }> {

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { applications } from "../schema.js";
 import { preparedPerDatabase } from "./prepared.js";
 import type { ApplicationRow } from "./rows.js";
+import { anyOf } from "./tuples.js";
 
 /** The ids of every application of the organization. */
 export async function listApplicationIds(db: Db, organizationId: string): Promise<string[]> {
@@ -15,7 +16,7 @@ export async function findApplicationsByIds(db: Db, organizationId: string, ids:
   return db
     .select()
     .from(applications)
-    .where(and(eq(applications.organizationId, organizationId), inArray(applications.id, ids)));
+    .where(and(eq(applications.organizationId, organizationId), anyOf(applications.id, "uuid", ids)));
 }
 
 /**

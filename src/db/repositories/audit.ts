@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { auditEvents } from "../schema.js";
+import { anyOf } from "./tuples.js";
 
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 
@@ -52,5 +53,5 @@ export async function findAuditEventsByIds(db: Db, organizationId: string, ids: 
   return db
     .select()
     .from(auditEvents)
-    .where(and(eq(auditEvents.organizationId, organizationId), inArray(auditEvents.id, [...ids])));
+    .where(and(eq(auditEvents.organizationId, organizationId), anyOf(auditEvents.id, "uuid", [...ids])));
 }

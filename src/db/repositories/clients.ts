@@ -1,16 +1,17 @@
-import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, sql } from "drizzle-orm";
 import type { ClientSettings } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { clientSettingsVersions, clients } from "../schema.js";
 import { preparedPerDatabase } from "./prepared.js";
 import type { ClientRow, ClientSummaryRow, VersionOrigin } from "./rows.js";
+import { anyOf } from "./tuples.js";
 
 export async function findClientsByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<ClientRow[]> {
   if (ids.length === 0) return [];
   return db
     .select()
     .from(clients)
-    .where(and(eq(clients.organizationId, organizationId), inArray(clients.id, ids)));
+    .where(and(eq(clients.organizationId, organizationId), anyOf(clients.id, "uuid", ids)));
 }
 
 const { settings: _settings, redirectUris: _redirectUris, allowedOrigins: _allowedOrigins, ...CLIENT_SUMMARY } = getTableColumns(clients);

@@ -1,10 +1,10 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { journeyDrafts } from "../schema.js";
 import type { JourneyEnvironmentKey } from "./journeys.js";
 import { preparedPerDatabase } from "./prepared.js";
-import { inTuples } from "./tuples.js";
+import { anyOf, inTuples } from "./tuples.js";
 
 export type JourneyDraftRow = typeof journeyDrafts.$inferSelect;
 /** Who edited a draft: the token's name, and the token. */
@@ -98,8 +98,8 @@ export async function findDrafts(db: Db, organizationId: string, keys: readonly 
     .where(
       and(
         eq(journeyDrafts.organizationId, organizationId),
-        inArray(journeyDrafts.journeyId, [...new Set(keys.map((k) => k.journeyId))]),
-        inArray(journeyDrafts.environmentId, [...new Set(keys.map((k) => k.environmentId))]),
+        anyOf(journeyDrafts.journeyId, "uuid", [...new Set(keys.map((k) => k.journeyId))]),
+        anyOf(journeyDrafts.environmentId, "uuid", [...new Set(keys.map((k) => k.environmentId))]),
       ),
     );
 }

@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, gte, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, isNull, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "../client.js";
 import { databases, environments } from "../schema.js";
 import { preparedPerDatabase } from "./prepared.js";
 import type { DatabaseRow, EnvironmentRow } from "./rows.js";
+import { anyOf } from "./tuples.js";
 
 /** The pipeline: the organization's environments (not deleted), lowest first. */
 export async function listEnvironments(db: Db, organizationId: string): Promise<EnvironmentRow[]> {
@@ -39,7 +40,7 @@ export async function lockEnvironments(
       and(
         eq(environments.organizationId, organizationId),
         isNull(environments.deletedAt),
-        ids === "all" ? undefined : inArray(environments.id, [...ids]),
+        ids === "all" ? undefined : anyOf(environments.id, "uuid", [...ids]),
       ),
     )
     .orderBy(asc(environments.rank))
@@ -96,7 +97,7 @@ export async function findEnvironmentsByIds(db: Db, organizationId: string, ids:
   return db
     .select()
     .from(environments)
-    .where(and(eq(environments.organizationId, organizationId), inArray(environments.id, ids)));
+    .where(and(eq(environments.organizationId, organizationId), anyOf(environments.id, "uuid", ids)));
 }
 
 /** Inserts an environment at `rank`, moving the environments at or above it one rank up. */
@@ -125,7 +126,7 @@ export async function findDatabasesByIds(db: Db, organizationId: string, ids: re
   return db
     .select()
     .from(databases)
-    .where(and(eq(databases.organizationId, organizationId), inArray(databases.id, ids)));
+    .where(and(eq(databases.organizationId, organizationId), anyOf(databases.id, "uuid", ids)));
 }
 
 export async function findDatabasesByEnvironmentIds(
@@ -137,7 +138,7 @@ export async function findDatabasesByEnvironmentIds(
   return db
     .select()
     .from(databases)
-    .where(and(eq(databases.organizationId, organizationId), inArray(databases.environmentId, environmentIds)))
+    .where(and(eq(databases.organizationId, organizationId), anyOf(databases.environmentId, "uuid", environmentIds)))
     .orderBy(asc(databases.name));
 }
 

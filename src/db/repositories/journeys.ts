@@ -1,11 +1,11 @@
-import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
 import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
 import { ROWS_INSERTED_OR_DELETED, readingPartitions } from "../read-tracking.js";
 import { clients, journeyHeads, journeys, journeyVersions } from "../schema.js";
 import { preparedPerDatabase } from "./prepared.js";
 import type { JourneyHeadRow, JourneyRow, JourneyVersionRow, VersionOrigin } from "./rows.js";
-import { inTuples } from "./tuples.js";
+import { anyOf, inTuples } from "./tuples.js";
 
 export async function findJourneysByIds(db: Db, organizationId: string, ids: readonly string[]): Promise<JourneyRow[]> {
   if (ids.length === 0) return [];
@@ -31,7 +31,7 @@ export async function findJourneysByApplicationIds(
   return db
     .select()
     .from(journeys)
-    .where(and(eq(journeys.organizationId, organizationId), inArray(journeys.applicationId, applicationIds)))
+    .where(and(eq(journeys.organizationId, organizationId), anyOf(journeys.applicationId, "uuid", applicationIds)))
     .orderBy(asc(journeys.key));
 }
 
@@ -438,7 +438,7 @@ export async function lastVersionNumbers(db: Db, environmentId: string, journeyI
   const rows = await db
     .select({ journeyId: journeyVersions.journeyId, last: sql<number>`max(${journeyVersions.version})` })
     .from(journeyVersions)
-    .where(and(eq(journeyVersions.environmentId, environmentId), inArray(journeyVersions.journeyId, journeyIds)))
+    .where(and(eq(journeyVersions.environmentId, environmentId), anyOf(journeyVersions.journeyId, "uuid", journeyIds)))
     .groupBy(journeyVersions.journeyId);
   return new Map(rows.map((r) => [r.journeyId, Number(r.last)]));
 }

@@ -1,7 +1,8 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { organizations } from "../schema.js";
 import type { OrganizationRow } from "./rows.js";
+import { anyOf } from "./tuples.js";
 
 export async function findOrganizationByName(db: Db, name: string): Promise<OrganizationRow | null> {
   const [row] = await db.select().from(organizations).where(eq(organizations.name, name));
@@ -37,5 +38,8 @@ export async function raiseOrganizationRevision(db: Db, organizationId: string):
 
 export async function findOrganizationsByIds(db: Db, ids: readonly string[]): Promise<OrganizationRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(organizations).where(inArray(organizations.id, ids));
+  return db
+    .select()
+    .from(organizations)
+    .where(anyOf(organizations.id, "uuid", ids));
 }

@@ -3,6 +3,7 @@ import type { Db } from "../client.js";
 import { promotionRequestEvents, promotionRequests, promotionReviews, propagations } from "../schema.js";
 import { insertAnnounced } from "./numbered.js";
 import type { PropagationRow } from "./propagations.js";
+import { anyOf } from "./tuples.js";
 
 export type PromotionRequestRow = typeof promotionRequests.$inferSelect;
 export type NewPromotionRequest = typeof promotionRequests.$inferInsert;
@@ -41,7 +42,7 @@ export async function findPromotionRequestsByIds(db: Db, organizationId: string,
   return db
     .select()
     .from(promotionRequests)
-    .where(and(eq(promotionRequests.organizationId, organizationId), inArray(promotionRequests.id, [...ids])));
+    .where(and(eq(promotionRequests.organizationId, organizationId), anyOf(promotionRequests.id, "uuid", [...ids])));
 }
 
 export async function setPromotionRequestStatus(db: Db, id: string, status: RequestStatus): Promise<void> {
@@ -121,7 +122,7 @@ export async function lockDueRequests(db: Db, organizationId: string, ids: strin
     .where(
       and(
         eq(promotionRequests.organizationId, organizationId),
-        inArray(promotionRequests.id, ids),
+        anyOf(promotionRequests.id, "uuid", ids),
         inArray(promotionRequests.status, [...OPEN]),
         lte(promotionRequests.expiresAt, now),
       ),
@@ -140,7 +141,7 @@ export async function expirePromotionRequests(db: Db, organizationId: string, id
     .where(
       and(
         eq(promotionRequests.organizationId, organizationId),
-        inArray(promotionRequests.id, ids),
+        anyOf(promotionRequests.id, "uuid", ids),
         inArray(promotionRequests.status, [...OPEN]),
         lte(promotionRequests.expiresAt, now),
       ),
@@ -200,7 +201,7 @@ export async function findReviewsByRequestIds(db: Db, organizationId: string, id
   return db
     .select()
     .from(promotionReviews)
-    .where(and(eq(promotionReviews.organizationId, organizationId), inArray(promotionReviews.requestId, [...ids])))
+    .where(and(eq(promotionReviews.organizationId, organizationId), anyOf(promotionReviews.requestId, "uuid", [...ids])))
     .orderBy(asc(promotionReviews.id));
 }
 
@@ -210,7 +211,7 @@ export async function findPropagationsByRequestIds(db: Db, organizationId: strin
   return db
     .select()
     .from(propagations)
-    .where(and(eq(propagations.organizationId, organizationId), inArray(propagations.promotionRequestId, [...ids])));
+    .where(and(eq(propagations.organizationId, organizationId), anyOf(propagations.promotionRequestId, "uuid", [...ids])));
 }
 
 /**
@@ -233,7 +234,7 @@ export async function findRequestEventsByIds(db: Db, ids: readonly number[]): Pr
   return db
     .select()
     .from(promotionRequestEvents)
-    .where(inArray(promotionRequestEvents.id, [...ids]))
+    .where(anyOf(promotionRequestEvents.id, "bigint", [...ids]))
     .orderBy(asc(promotionRequestEvents.id));
 }
 

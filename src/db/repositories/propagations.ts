@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, desc, eq, or, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { propagations } from "../schema.js";
+import { anyOf } from "./tuples.js";
 
 export type PropagationRow = typeof propagations.$inferSelect;
 export type NewPropagation = typeof propagations.$inferInsert;
@@ -35,7 +36,7 @@ export async function findRevertsOf(db: Db, organizationId: string, ids: readonl
   return db
     .select()
     .from(propagations)
-    .where(and(eq(propagations.organizationId, organizationId), inArray(propagations.revertOfId, ids)))
+    .where(and(eq(propagations.organizationId, organizationId), anyOf(propagations.revertOfId, "uuid", ids)))
     .orderBy(propagations.createdAt, propagations.id);
 }
 
@@ -44,7 +45,7 @@ export async function findPropagationsByIds(db: Db, organizationId: string, ids:
   return db
     .select()
     .from(propagations)
-    .where(and(eq(propagations.organizationId, organizationId), inArray(propagations.id, ids)));
+    .where(and(eq(propagations.organizationId, organizationId), anyOf(propagations.id, "uuid", ids)));
 }
 
 export interface PropagationPosition {

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { syncNotifications } from "../schema.js";
 import { lockNames } from "./locks.js";
 import { insertAnnounced } from "./numbered.js";
+import { anyOf } from "./tuples.js";
 
 export type SyncNotificationRow = typeof syncNotifications.$inferSelect;
 /** A notification to record; its `seq` is assigned as it is inserted. */
@@ -73,7 +74,7 @@ export async function findNotificationsByIds(db: Db, ids: readonly number[]): Pr
   return db
     .select()
     .from(syncNotifications)
-    .where(inArray(syncNotifications.id, [...ids]))
+    .where(anyOf(syncNotifications.id, "bigint", [...ids]))
     .orderBy(asc(syncNotifications.id));
 }
 
@@ -83,7 +84,7 @@ export async function findNotificationsBySeqs(db: Db, organizationId: string, se
   return db
     .select()
     .from(syncNotifications)
-    .where(and(eq(syncNotifications.organizationId, organizationId), inArray(syncNotifications.seq, [...seqs])));
+    .where(and(eq(syncNotifications.organizationId, organizationId), anyOf(syncNotifications.seq, "bigint", [...seqs])));
 }
 
 export interface NotificationFilter {

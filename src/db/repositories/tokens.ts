@@ -1,8 +1,9 @@
-import { and, eq, inArray, isNull, like, or, sql } from "drizzle-orm";
+import { and, eq, isNull, like, or, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import { apiTokens, organizations } from "../schema.js";
 import { preparedPerDatabase } from "./prepared.js";
 import type { ApiTokenRow, OrganizationRow, Role } from "./rows.js";
+import { anyOf } from "./tuples.js";
 
 export async function insertApiToken(
   db: Db,
@@ -64,7 +65,7 @@ export async function findApiTokensByIds(db: Db, organizationId: string, ids: re
   return db
     .select()
     .from(apiTokens)
-    .where(and(eq(apiTokens.organizationId, organizationId), inArray(apiTokens.id, ids)));
+    .where(and(eq(apiTokens.organizationId, organizationId), anyOf(apiTokens.id, "uuid", ids)));
 }
 
 export async function revokeApiTokenRow(db: Db, organizationId: string, id: string): Promise<ApiTokenRow | null> {

@@ -1,4 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
+import { type Column, type SQL, sql } from "drizzle-orm";
 import { isUuid } from "../../domain/uuid.js";
 
 /**
@@ -23,4 +23,14 @@ export function inTuples(columns: SQL[], types: ("uuid" | "int")[], rows: readon
     return type === "uuid" ? sql`${literal}::uuid[]` : sql`${literal}::int[]`;
   });
   return sql`(${sql.join(columns, sql`, `)}) in (select * from unnest(${sql.join(arrays, sql`, `)}))`;
+}
+
+/**
+ * `column = any($1::type[])`: membership in a list sent as one array parameter, so the statement's
+ * text is the same whatever the list's length — prepared once per PostgreSQL connection and run in
+ * one round trip (src/db/postgres-session.ts) — where `inArray`'s `in ($1, $2, …)` is a new text for
+ * each length, sent unprepared: two round trips. An empty list matches nothing, as with `inArray`.
+ */
+export function anyOf(column: Column, type: "uuid" | "bigint" | "text", values: readonly (string | number)[]): SQL {
+  return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, max, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, max, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import {
   clients,
@@ -11,7 +11,7 @@ import {
   variableValues,
 } from "../schema.js";
 import { versionOfHead } from "./journeys.js";
-import { inTuples } from "./tuples.js";
+import { anyOf, inTuples } from "./tuples.js";
 
 export type VariableRow = typeof variables.$inferSelect;
 export type VariableKindName = VariableRow["kind"];
@@ -50,7 +50,7 @@ export async function findVariablesByIds(db: Db, organizationId: string, ids: re
   return db
     .select()
     .from(variables)
-    .where(and(eq(variables.organizationId, organizationId), inArray(variables.id, ids), isNull(variables.deletedAt)));
+    .where(and(eq(variables.organizationId, organizationId), anyOf(variables.id, "uuid", ids), isNull(variables.deletedAt)));
 }
 
 export async function findVariablesByKeys(db: Db, organizationId: string, keys: readonly string[]): Promise<VariableRow[]> {
@@ -58,7 +58,7 @@ export async function findVariablesByKeys(db: Db, organizationId: string, keys: 
   return db
     .select()
     .from(variables)
-    .where(and(eq(variables.organizationId, organizationId), inArray(variables.key, keys), isNull(variables.deletedAt)));
+    .where(and(eq(variables.organizationId, organizationId), anyOf(variables.key, "text", keys), isNull(variables.deletedAt)));
 }
 
 export async function insertVariable(
@@ -80,7 +80,7 @@ export async function findValuesByVariableIds(db: Db, organizationId: string, va
   return db
     .select(readableValue)
     .from(variableValues)
-    .where(and(eq(variableValues.organizationId, organizationId), inArray(variableValues.variableId, variableIds)));
+    .where(and(eq(variableValues.organizationId, organizationId), anyOf(variableValues.variableId, "uuid", variableIds)));
 }
 
 /**
@@ -225,7 +225,7 @@ export async function listLatestValueChanges(
       ),
     })
     .from(variableValueChanges)
-    .where(and(eq(variableValueChanges.organizationId, organizationId), inArray(variableValueChanges.variableId, variableIds)))
+    .where(and(eq(variableValueChanges.organizationId, organizationId), anyOf(variableValueChanges.variableId, "uuid", variableIds)))
     .as("ranked");
   return db
     .select({ change: variableValueChanges })

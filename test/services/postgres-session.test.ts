@@ -1,0 +1,114 @@
+import { createServer, type Server, Socket } from "node:net";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Database, openDatabase, rowsOf } from "../../src/db/client.js";
+import { inSnapshot } from "../../src/services/transaction.js";
+import { databaseUrl, testDatabase } from "../support/database.js";
+
+/**
+ * Transactions on PostgreSQL whose BEGIN travels with their first statements
+ * (src/db/postgres-transactions.ts), through a TCP relay that counts what the client writes: each
+ * write after the client waited for an answer is a round trip.
+ */
+describe.runIf(databaseUrl)("transactions on PostgreSQL", () => {
+  let relay: Server;
+  let database: Database;
+  let writes = 0;
+
+  beforeAll(async () => {
+    await testDatabase(); // migrated
+    const target = new URL(databaseUrl as string);
+    relay = createServer((incoming) => {
+      const outgoing = new Socket();
+      outgoing.connect(Number(target.port || 5432), target.hostname);
+      incoming.on("data", (chunk) => {
+        writes++;
+        outgoing.write(chunk);
+      });
+      outgoing.on("data", (chunk) => incoming.write(chunk));
+      incoming.on("close", () => outgoing.destroy());
+      outgoing.on("close", () => incoming.destroy());
+      incoming.on("error", () => {});
+      outgoing.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const address = relay.address() as { port: number };
+    const relayed = new URL(databaseUrl as string);
+    relayed.hostname = "127.0.0.1";
+    relayed.port = String(address.port);
+    // One connection: a transaction left open on it would show in the next test.
+    database = await openDatabase({ url: relayed.toString(), poolSize: 1 });
+    await database.db.execute(sql`create temporary table if not exists transaction_test (n int)`);
+  });
+
+  afterAll(async () => {
+    await database?.close();
+    await new Promise((resolve) => relay?.close(resolve));
+  });
+
+  /** The client's writes (round trips) while `work` runs. */
+  async function roundTrips(work: () => Promise<unknown>): Promise<number> {
+    const before = writes;
+    await work();
+    // The relay counts a write when it arrives: the last one (COMMIT) was answered, so it arrived.
+    return writes - before;
+  }
+
+  it("sends BEGIN with the first statement, and the options of a snapshot in the BEGIN", async () => {
+    const { db } = database;
+    expect(await roundTrips(() => db.transaction((tx) => tx.execute(sql`select 1`)))).toBe(2);
+    expect(await roundTrips(() => inSnapshot(db, (tx) => tx.execute(sql`select 1`)))).toBe(2);
+  });
+
+  it("runs a snapshot at repeatable read, read only", async () => {
+    const { db } = database;
+    const isolation = await inSnapshot(
+      db,
+      async (tx) => rowsOf<{ level: string }>(await tx.execute(sql`select current_setting('transaction_isolation') as level`))[0].level,
+    );
+    expect(isolation).toBe("repeatable read");
+    // read_only_sql_transaction (a temporary table could still be written: use one of the schema's)
+    await expect(inSnapshot(db, (tx) => tx.execute(sql`update organizations set name = name where false`))).rejects.toMatchObject({
+      cause: { code: "25006" },
+    });
+  });
+
+  it("commits what succeeded, rolls back what failed, and leaves the connection usable", async () => {
+    const { db } = database;
+    await db.execute(sql`delete from transaction_test`);
+    await db.transaction((tx) => tx.execute(sql`insert into transaction_test values (1)`));
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.execute(sql`insert into transaction_test values (2)`);
+        await tx.execute(sql`select 1 / 0`);
+      }),
+    ).rejects.toThrow(/select 1 \/ 0/);
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.execute(sql`insert into transaction_test values (3)`);
+        throw new Error("the work failed");
+      }),
+    ).rejects.toThrow("the work failed");
+    const rows = rowsOf<{ n: number }>(await db.execute(sql`select n from transaction_test order by n`));
+    expect(rows.map((r) => r.n)).toEqual([1]);
+    // Not inside a transaction any more: the one connection is back in the pool, idle.
+    expect(rowsOf<{ open: boolean }>(await db.execute(sql`select now() <> statement_timestamp() as open`))[0].open).toBe(false);
+  });
+
+  it("runs a transaction inside one as a savepoint", async () => {
+    const { db } = database;
+    await db.execute(sql`delete from transaction_test`);
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`insert into transaction_test values (1)`);
+      await expect(
+        tx.transaction(async (inner) => {
+          await inner.execute(sql`insert into transaction_test values (2)`);
+          await inner.execute(sql`select 1 / 0`);
+        }),
+      ).rejects.toThrow(/select 1 \/ 0/);
+      await tx.transaction((inner) => inner.execute(sql`insert into transaction_test values (3)`));
+    });
+    const rows = rowsOf<{ n: number }>(await db.execute(sql`select n from transaction_test order by n`));
+    expect(rows.map((r) => r.n)).toEqual([1, 3]);
+  });
+});
