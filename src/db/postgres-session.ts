@@ -32,6 +32,13 @@ import type { Sql } from "postgres";
 /** A statement's text whose length follows the data: a list of values or of rows. */
 const SIZED_BY_DATA = /\bin \(\$\d|\), \(/;
 
+/**
+ * Texts prepared at most, per process (the application has a few hundred): should a text vary in a
+ * way `SIZED_BY_DATA` does not see, what each connection keeps stays bounded; the texts after these
+ * run unprepared, as drizzle would run them.
+ */
+const MAX_PREPARED_TEXTS = 1_000;
+
 type Session = PostgresJsSession<Sql, Record<string, unknown>, TablesRelationalConfig>;
 type Transaction = PostgresJsTransaction<never, never>;
 
@@ -43,17 +50,18 @@ export function tunePostgresSession(db: PostgresJsDatabase<Record<string, unknow
     options: ConstructorParameters<typeof PostgresJsSession>[3];
   };
   const prepareQuery = session.prepareQuery;
+  const preparedTexts = new Set<string>();
+  const fixed = (text: string) => {
+    if (preparedTexts.has(text)) return true;
+    if (preparedTexts.size >= MAX_PREPARED_TEXTS || SIZED_BY_DATA.test(text)) return false;
+    preparedTexts.add(text);
+    return true;
+  };
 
   /** drizzle prepares a query given a name (postgres.js names its statements itself). */
   function prepareFixedTexts(target: Session): void {
     target.prepareQuery = ((query, fields, name, ...rest) =>
-      prepareQuery.call(
-        target,
-        query,
-        fields,
-        name ?? (SIZED_BY_DATA.test(query.sql) ? undefined : ""),
-        ...rest,
-      )) as Session["prepareQuery"];
+      prepareQuery.call(target, query, fields, name ?? (fixed(query.sql) ? "" : undefined), ...rest)) as Session["prepareQuery"];
   }
   prepareFixedTexts(session);
 

@@ -1,16 +1,19 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type Server, Socket } from "node:net";
-import { sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase, rowsOf } from "../../src/db/client.js";
+import { anyOf } from "../../src/db/repositories/tuples.js";
+import { organizations } from "../../src/db/schema.js";
 import { inSnapshot } from "../../src/services/transaction.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
 
 /**
- * Transactions on PostgreSQL whose BEGIN travels with their first statements
- * (src/db/postgres-transactions.ts), through a TCP relay that counts what the client writes: each
- * write after the client waited for an answer is a round trip.
+ * Statements and transactions on PostgreSQL in as few round trips as they need
+ * (src/db/postgres-session.ts), through a TCP relay that counts what the client writes: each write
+ * after the client waited for an answer is a round trip.
  */
-describe.runIf(databaseUrl)("transactions on PostgreSQL", () => {
+describe.runIf(databaseUrl)("statements and transactions on PostgreSQL", () => {
   let relay: Server;
   let database: Database;
   let writes = 0;
@@ -20,6 +23,8 @@ describe.runIf(databaseUrl)("transactions on PostgreSQL", () => {
     const target = new URL(databaseUrl as string);
     relay = createServer((incoming) => {
       const outgoing = new Socket();
+      incoming.setNoDelay(true);
+      outgoing.setNoDelay(true);
       outgoing.connect(Number(target.port || 5432), target.hostname);
       incoming.on("data", (chunk) => {
         writes++;
@@ -58,6 +63,24 @@ describe.runIf(databaseUrl)("transactions on PostgreSQL", () => {
     const { db } = database;
     expect(await roundTrips(() => db.transaction((tx) => tx.execute(sql`select 1`)))).toBe(2);
     expect(await roundTrips(() => inSnapshot(db, (tx) => tx.execute(sql`select 1`)))).toBe(2);
+  });
+
+  it("runs a statement of a fixed text in one round trip once prepared, a list of values in two, a list as an array in one", async () => {
+    const { db } = database;
+    const ids = [randomUUID(), randomUUID()];
+    const fixed = (n: number) => db.execute(sql`select ${n}::int as n`);
+    const inList = () => db.select({ id: organizations.id }).from(organizations).where(inArray(organizations.id, ids));
+    const asArray = () =>
+      db
+        .select({ id: organizations.id })
+        .from(organizations)
+        .where(anyOf(organizations.id, "uuid", ids));
+    await fixed(1); // prepared on the one connection
+    await asArray();
+    expect(await roundTrips(() => fixed(2))).toBe(1);
+    expect(await roundTrips(inList)).toBe(2);
+    expect(await roundTrips(inList)).toBe(2);
+    expect(await roundTrips(asArray)).toBe(1);
   });
 
   it("runs a snapshot at repeatable read, read only", async () => {
