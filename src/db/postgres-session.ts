@@ -1,7 +1,7 @@
 import type { TablesRelationalConfig } from "drizzle-orm";
 import type { PgTransactionConfig } from "drizzle-orm/pg-core";
 import { type PostgresJsDatabase, PostgresJsSession, PostgresJsTransaction } from "drizzle-orm/postgres-js";
-import type { Sql } from "postgres";
+import type { Sql, TransactionSql } from "postgres";
 
 /*
  * Round trips to PostgreSQL that carried nothing (measured through a relay that counts the client's
@@ -17,16 +17,13 @@ import type { Sql } from "postgres";
  *    Texts whose length follows the data — a list of values (`in ($1, $2, …)`) or of rows
  *    (`values (…), (…)`) — are not: each length would be one more statement kept on every
  *    connection (the connections are replaced within the hour: postgres.js's `max_lifetime`).
- * 2. A transaction (postgres.js `begin`) waits for BEGIN's answer before the work runs, and one with
- *    options (`inSnapshot`'s repeatable read, read only) then sends SET TRANSACTION and waits again.
- *    Here the transaction's connection is reserved and BEGIN, with the options in it, is written
- *    without waiting: the work's first statements follow it, and PostgreSQL runs them in the order
- *    received, inside the transaction. BEGIN fails only with the connection, and then so does every
- *    statement behind it; its answer is awaited before COMMIT, so a transaction whose BEGIN failed
- *    never commits. On any failure it is rolled back (statements are answered in order: the ROLLBACK
- *    follows the last of them), and the connection goes back to the pool — unless it closed (a
- *    killed backend, a network failure): postgres.js has it among its closed connections then. A
- *    transaction inside one (the tests' rolled-back bodies) is a savepoint, started the same way.
+ * 2. drizzle's postgres-js transaction sends its options (`inSnapshot`'s repeatable read, read only)
+ *    as SET TRANSACTION after BEGIN: a round trip more. Here they go in postgres.js's BEGIN.
+ *    (BEGIN itself is still answered before the work's first statement: postgres.js `begin` takes
+ *    its connection that way, and races the work against the connection's closing. A connection
+ *    reserved with `reserve()` to send BEGIN with the first statements instead is not safe in
+ *    postgres.js 3.4.9 when its backend goes away — a transaction reported committed with part of
+ *    it lost, connections lost to the pool, waits that never end — docs/performance.md.)
  */
 
 /** A statement's text whose length follows the data: a list of values or of rows. */
@@ -65,57 +62,17 @@ export function tunePostgresSession(db: PostgresJsDatabase<Record<string, unknow
   }
   prepareFixedTexts(session);
 
-  session.transaction = async <T>(work: (tx: Transaction) => Promise<T>, config?: PgTransactionConfig) => {
-    const reserved = await client.reserve();
-    let answers = true;
-    try {
-      return await within(reserved, `begin${modes(config)}`, "commit", null, work, 0);
-    } catch (error) {
-      answers = await reserved.unsafe("rollback").then(
-        () => true,
-        () => false,
-      );
-      throw error;
-    } finally {
-      // A connection that closed is in the pool's closed list already, to be connected again when
-      // needed; released, postgres.js would take it back among the open ones and send it queries.
-      if (answers) reserved.release();
-    }
-  };
-
-  /**
-   * Runs `work` between `start` (written at once) and `end`, or `undo` if anything failed (the
-   * transaction's ROLLBACK is its caller's); a transaction inside it is a savepoint on the same
-   * connection, started the same way.
-   */
-  async function within<T>(
-    reserved: Sql,
-    start: string,
-    end: string,
-    undo: string | null,
-    work: (tx: Transaction) => Promise<T>,
-    depth: number,
-  ): Promise<T> {
-    const started = reserved.unsafe(start).execute();
-    // Awaited below; a rejection before that is the connection's, and every statement behind it fails too.
-    started.catch(() => {});
-    const txSession = new PostgresJsSession(reserved, dialect, schema, options) as Session;
+  /** A transaction on `client` (postgres.js `begin`'s, or a savepoint's inside it) whose statements are prepared too. */
+  function transactionOn(client: TransactionSql, depth: number): Transaction {
+    const txSession = new PostgresJsSession(client as unknown as Sql, dialect, schema, options) as Session;
     prepareFixedTexts(txSession);
     const tx = new PostgresJsTransaction<never, never>(dialect, txSession as never, schema as never, depth);
-    const savepoint = `s${depth + 1}`;
-    tx.transaction = (nested) =>
-      within(reserved, `savepoint ${savepoint}`, `release savepoint ${savepoint}`, `rollback to savepoint ${savepoint}`, nested, depth + 1);
-    let result: T;
-    try {
-      result = await work(tx);
-      await started;
-    } catch (error) {
-      if (undo !== null) await reserved.unsafe(undo).catch(() => {});
-      throw error;
-    }
-    await reserved.unsafe(end);
-    return result;
+    tx.transaction = (nested) => client.savepoint((inner) => nested(transactionOn(inner, depth + 1))) as never;
+    return tx;
   }
+
+  session.transaction = <T>(work: (tx: Transaction) => Promise<T>, config?: PgTransactionConfig) =>
+    client.begin(modes(config), (txClient) => work(transactionOn(txClient, 0))) as Promise<T>;
 }
 
 /** A transaction's modes as BEGIN takes them (those of SET TRANSACTION). */

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server, Socket } from "node:net";
 import { inArray, sql } from "drizzle-orm";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase, rowsOf } from "../../src/db/client.js";
+import { isConnectionLoss } from "../../src/db/errors.js";
 import { anyOf } from "../../src/db/repositories/tuples.js";
 import { organizations } from "../../src/db/schema.js";
 import { inSnapshot } from "../../src/services/transaction.js";
@@ -59,10 +61,11 @@ describe.runIf(databaseUrl)("statements and transactions on PostgreSQL", () => {
     return writes - before;
   }
 
-  it("sends BEGIN with the first statement, and the options of a snapshot in the BEGIN", async () => {
+  it("sends a snapshot's options in its BEGIN: no SET TRANSACTION, as many round trips as a plain transaction", async () => {
     const { db } = database;
-    expect(await roundTrips(() => db.transaction((tx) => tx.execute(sql`select 1`)))).toBe(2);
-    expect(await roundTrips(() => inSnapshot(db, (tx) => tx.execute(sql`select 1`)))).toBe(2);
+    const plain = await roundTrips(() => db.transaction((tx) => tx.execute(sql`select 1`)));
+    expect(plain).toBe(3); // BEGIN, the statement, COMMIT
+    expect(await roundTrips(() => inSnapshot(db, (tx) => tx.execute(sql`select 1`)))).toBe(plain);
   });
 
   it("runs a statement of a fixed text in one round trip once prepared, a list of values in two, a list as an array in one", async () => {
@@ -116,6 +119,31 @@ describe.runIf(databaseUrl)("statements and transactions on PostgreSQL", () => {
     expect(rows.map((r) => r.n)).toEqual([1]);
     // Not inside a transaction any more: the one connection is back in the pool, idle.
     expect(rowsOf<{ open: boolean }>(await db.execute(sql`select now() <> statement_timestamp() as open`))[0].open).toBe(false);
+  });
+
+  it("fails a transaction whose backend went away, and serves the next one on its one connection", async () => {
+    const { db } = database;
+    const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });
+    try {
+      const lost = db.transaction(async (tx) => {
+        const [{ pid }] = rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`));
+        await admin`select pg_terminate_backend(${pid})`;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        // Another caller's statement meanwhile: the pool connects again (with `reserve()` instead of
+        // `begin`, on the very connection this transaction had, whose next statement then ran there
+        // outside any transaction, and its COMMIT only warned: "committed").
+        await database.db.execute(sql`select 1`);
+        await tx.execute(sql`select 1`);
+        return "committed";
+      });
+      await expect(lost).rejects.toSatisfy(isConnectionLoss);
+      const next = await db.transaction(async (tx) => rowsOf<{ n: number }>(await tx.execute(sql`select 2 as n`))[0].n);
+      expect(next).toBe(2);
+    } finally {
+      await admin.end();
+      // The temporary table went with the killed connection.
+      await database.db.execute(sql`create temporary table if not exists transaction_test (n int)`);
+    }
   });
 
   it("runs a transaction inside one as a savepoint", async () => {
