@@ -1,4 +1,3 @@
-import { connect, createServer, type Server, type Socket } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client.js";
@@ -8,34 +7,9 @@ import { databaseUrl } from "../support/database.js";
 import { PROMOTE_NOW, SAVE, SAVE_STEP } from "../support/documents.js";
 import { apiAs, createCatalogue, createClient, tenantRows } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
+import { relay } from "../support/relay.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant } from "../support/tenant.js";
-
-/** A TCP relay in front of the database server, to take "the database" away and bring it back. */
-function relay(target: { host: string; port: number }) {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  return {
-    port: 0,
-    async start(port = 0) {
-      server = createServer((client) => {
-        const upstream = connect(target.port, target.host);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on("close", () => sockets.delete(s));
-          s.on("error", () => s.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
-      this.port = (server.address() as { port: number }).port;
-    },
-    async stop() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server!.close(() => resolve()));
-    },
-  };
-}
 
 describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
   let server: TestServer;

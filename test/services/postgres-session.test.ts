@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type Server, Socket } from "node:net";
 import { inArray, sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,40 +8,24 @@ import { anyOf } from "../../src/db/repositories/tuples.js";
 import { organizations } from "../../src/db/schema.js";
 import { inSnapshot } from "../../src/services/transaction.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
+import { relay } from "../support/relay.js";
 
 /**
  * Statements and transactions on PostgreSQL in as few round trips as they need
- * (src/db/postgres-session.ts), through a TCP relay that counts what the client writes: each write
- * after the client waited for an answer is a round trip.
+ * (src/db/postgres-session.ts), counted through a TCP relay (its client's writes).
  */
 describe.runIf(databaseUrl)("statements and transactions on PostgreSQL", () => {
-  let relay: Server;
+  let proxy: ReturnType<typeof relay>;
   let database: Database;
-  let writes = 0;
 
   beforeAll(async () => {
     await testDatabase(); // migrated
     const target = new URL(databaseUrl as string);
-    relay = createServer((incoming) => {
-      const outgoing = new Socket();
-      incoming.setNoDelay(true);
-      outgoing.setNoDelay(true);
-      outgoing.connect(Number(target.port || 5432), target.hostname);
-      incoming.on("data", (chunk) => {
-        writes++;
-        outgoing.write(chunk);
-      });
-      outgoing.on("data", (chunk) => incoming.write(chunk));
-      incoming.on("close", () => outgoing.destroy());
-      outgoing.on("close", () => incoming.destroy());
-      incoming.on("error", () => {});
-      outgoing.on("error", () => {});
-    });
-    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
-    const address = relay.address() as { port: number };
+    proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.start();
     const relayed = new URL(databaseUrl as string);
     relayed.hostname = "127.0.0.1";
-    relayed.port = String(address.port);
+    relayed.port = String(proxy.port);
     // One connection: a transaction left open on it would show in the next test.
     database = await openDatabase({ url: relayed.toString(), poolSize: 1 });
     await database.db.execute(sql`create temporary table if not exists transaction_test (n int)`);
@@ -50,15 +33,15 @@ describe.runIf(databaseUrl)("statements and transactions on PostgreSQL", () => {
 
   afterAll(async () => {
     await database?.close();
-    await new Promise((resolve) => relay?.close(resolve));
+    await proxy?.stop();
   });
 
   /** The client's writes (round trips) while `work` runs. */
   async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-    const before = writes;
+    const before = proxy.writes;
     await work();
     // The relay counts a write when it arrives: the last one (COMMIT) was answered, so it arrived.
-    return writes - before;
+    return proxy.writes - before;
   }
 
   it("sends a snapshot's options in its BEGIN: no SET TRANSACTION, as many round trips as a plain transaction", async () => {
