@@ -242,8 +242,9 @@ describe.each([
       return client;
     };
     const started = async (sub: ReturnType<typeof subscribe>) => {
-      // A refused one ends at once; an accepted one stays open.
-      const outcome = await Promise.race([sub.ended.then(() => "ended"), new Promise((r) => setTimeout(() => r("open"), 500))]);
+      // A refused one ends at once; an accepted one stays open. (2 s: under the whole suite on two
+      // cores, a refusal once took longer than 500 ms to arrive.)
+      const outcome = await Promise.race([sub.ended.then(() => "ended"), new Promise((r) => setTimeout(() => r("open"), 2_000))]);
       return outcome === "open" ? "open" : (codeOf(sub.results[0]) ?? "ended");
     };
     try {
