@@ -10,7 +10,17 @@ import {
   visit,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { hasLiveEvents, LIVE_EVENTS, type LiveEvents, type LiveSink } from "../events/live-events.js";
 import { documentNumber } from "./document-number.js";
+
+/**
+ * Where an operation's root value (`ExecutionArgs.rootValue`) may carry how to send its `next`
+ * messages straight to its subscriber (graphql-ws: src/server/websocket.ts): given a result's JSON,
+ * sends it and returns true, or returns false when it cannot now (the socket closed, or its client
+ * has not read what it was sent): the result then goes the way of every other (graphql-ws).
+ */
+export const SEND_DIRECTLY = Symbol("send directly");
+export type SendDirectly = (resultJson: string) => boolean;
 
 /**
  * Who a subscriber's results are for, as far as they can differ: two subscribers with the same
@@ -43,6 +53,12 @@ export interface SharedEventOptions {
    */
   busy?: () => boolean;
   deliveriesPerTurnWhileBusy?: number;
+  /**
+   * Results written straight to a subscriber's socket (`SEND_DIRECTLY`), per turn of the event
+   * loop, and while `busy()`: a direct delivery costs a fifth of one through the iterator.
+   */
+  directDeliveriesPerTurn?: number;
+  directDeliveriesPerTurnWhileBusy?: number;
 }
 
 /** Released waiters kept at the head of the queue at most, before they are dropped. */
@@ -141,15 +157,28 @@ function variablesOfEvents(
  * (its id may already name a new one). What `mapAsyncIterator` does, with two promises per event
  * instead of a chain of them: this runs once per subscriber per event.
  */
-function resultsOf<E>(events: AsyncIterator<E>, resultOf: (event: E) => Promise<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
+function resultsOf<E>(
+  events: AsyncIterator<E>,
+  resultOf: (event: E) => Promise<ExecutionResult>,
+  /** Called once when the stream is over: the subscriber left, the events ended, or they failed. */
+  onOver: () => void = () => {},
+): AsyncIterableIterator<ExecutionResult> {
   let left = false;
+  let over = false;
+  const end = () => {
+    if (over) return;
+    over = true;
+    onOver();
+  };
   const done = (): IteratorResult<ExecutionResult> => ({ done: true, value: undefined });
   const close = (): Promise<IteratorResult<ExecutionResult>> => {
     left = true;
+    end();
     return (events.return?.() ?? Promise.resolve()).then(done);
   };
-  const next = (step: IteratorResult<E>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> =>
-    step.done || left
+  const next = (step: IteratorResult<E>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
+    if (step.done) end();
+    return step.done || left
       ? done()
       : resultOf(step.value).then(
           (value) => (left ? done() : { done: false, value }),
@@ -159,18 +188,145 @@ function resultsOf<E>(events: AsyncIterator<E>, resultOf: (event: E) => Promise<
               () => Promise.reject(error),
             ),
         );
+  };
+  const failed = (error: unknown) => {
+    end();
+    return Promise.reject(error);
+  };
   return {
-    next: () => events.next().then(next),
+    next: () => events.next().then(next, failed),
     return: close,
     throw: (error: unknown) => {
       if (!events.throw) return close().then(() => Promise.reject(error));
       left = true;
+      end();
       return events.throw(error).then(next);
     },
     [Symbol.asyncIterator]() {
       return this;
     },
   };
+}
+
+function jsonOf(result: ExecutionResult): string | undefined {
+  try {
+    return JSON.stringify(result);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A subscriber whose live events a channel sends straight to its socket while it can. */
+class DirectSubscriber {
+  /** Live events taken and not yet sent or given back, oldest first. */
+  readonly held: object[] = [];
+  detached = false;
+  live!: LiveEvents<object>;
+
+  constructor(
+    readonly args: ExecutionArgs,
+    readonly send: SendDirectly,
+    private readonly channel: Channel,
+  ) {}
+
+  readonly sink: LiveSink<object> = {
+    take: (event) => {
+      if (this.detached) return this.live.fallback(event);
+      this.held.push(event);
+      this.channel.enqueue(event, this);
+    },
+    ending: () => this.detach(true),
+  };
+
+  /**
+   * Its turn for `event` (the oldest it holds): sent as `json` while nothing waits in its iterator
+   * and its socket takes it, else given back to the iterator (which then delivers it, and the events
+   * after it, in order). No JSON: the result goes the iterator's way (errors are masked and counted there).
+   */
+  deliver(event: object, json: string | undefined): void {
+    if (this.detached) return;
+    this.held.shift();
+    if (json !== undefined && this.live.idle) {
+      try {
+        if (this.send(json)) return;
+      } catch {
+        // The socket failed under the write: the iterator's way reports it as every other send does.
+      }
+    }
+    this.live.fallback(event);
+  }
+
+  /** Takes nothing more; what it holds goes back to the iterator when the stream ends for a reason of its own. */
+  detach(giveBack: boolean): void {
+    if (this.detached) return;
+    this.detached = true;
+    if (giveBack) for (const event of this.held) this.live.fallback(event);
+    this.held.length = 0;
+    this.channel.leave();
+  }
+}
+
+/**
+ * The live events of one key (audience, document, variables) for its direct subscribers, one event
+ * after the other: the event's result is executed once (as for every subscriber), serialized once,
+ * and written to each subscriber that takes it, a slice of them per turn of the event loop.
+ */
+class Channel {
+  private readonly queue: { event: object; subscribers: DirectSubscriber[] }[] = [];
+  private running = false;
+  private members = 0;
+
+  constructor(
+    private readonly resultOf: (args: ExecutionArgs, event: object) => Promise<ExecutionResult>,
+    private readonly turns: DeliveryTurns,
+    private readonly slice: () => number,
+    private readonly emptied: () => void,
+  ) {}
+
+  join(): void {
+    this.members++;
+  }
+
+  leave(): void {
+    this.members--;
+    if (this.members === 0 && !this.running) this.emptied();
+  }
+
+  /** A subscriber's event, queued after everything queued before (the hub publishes one event to all its listeners at once). */
+  enqueue(event: object, subscriber: DirectSubscriber): void {
+    const last = this.queue[this.queue.length - 1];
+    if (last?.event === event) last.subscribers.push(subscriber);
+    else this.queue.push({ event, subscribers: [subscriber] });
+    if (!this.running) void this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const { event, subscribers } = this.queue[0];
+        const first = subscribers.find((subscriber) => !subscriber.detached);
+        let json: string | undefined;
+        if (first) {
+          // Executed a microtask later, not inside the hub's publishing: whatever it throws, it is
+          // the iterator's to report (a failed execution closes the stream there).
+          const result = await Promise.resolve()
+            .then(() => this.resultOf(first.args, event))
+            .catch(() => undefined);
+          // A result with errors goes the iterator's way too (errors are masked and counted there).
+          json = result && !result.errors ? jsonOf(result) : undefined;
+        }
+        for (let next = 0; next < subscribers.length; ) {
+          await this.turns.take();
+          for (const end = Math.min(subscribers.length, next + this.slice()); next < end; next++) subscribers[next].deliver(event, json);
+        }
+        this.queue.shift();
+      }
+    } finally {
+      this.running = false;
+      if (this.members === 0) this.emptied();
+    }
+  }
 }
 
 /**
@@ -196,8 +352,14 @@ export function useSharedEventExecution({
   deliveriesPerTurn = 0,
   busy,
   deliveriesPerTurnWhileBusy = deliveriesPerTurn,
+  directDeliveriesPerTurn = 256,
+  directDeliveriesPerTurnWhileBusy = directDeliveriesPerTurn,
 }: SharedEventOptions): Plugin {
   const turns = deliveriesPerTurn > 0 ? new DeliveryTurns(deliveriesPerTurn, deliveriesPerTurnWhileBusy, busy) : null;
+  // One slice of direct deliveries per turn, its size chosen when the turn comes.
+  const directTurns = new DeliveryTurns(1);
+  const directSlice = () => (busy?.() ? directDeliveriesPerTurnWhileBusy : directDeliveriesPerTurn);
+  const channels = new Map<string, Channel>();
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   /** Per document and operation: the variables its events depend on. */
   const variablesOf = new WeakMap<DocumentNode, Map<string, string[]>>();
@@ -233,10 +395,32 @@ export function useSharedEventExecution({
         if (!(Symbol.asyncIterator in stream)) return stream;
         const audience = audienceOf(args.contextValue);
         const key = audience === null ? null : `${audience}\u0000${operationKey(args)}`;
-        return resultsOf(stream[Symbol.asyncIterator](), (event) => {
-          const result = executeShared(args, key, event);
-          return turns ? result.then((value) => turns.take().then(() => value)) : result;
-        });
+        const events = stream[Symbol.asyncIterator]();
+        const send = (args.rootValue as { [SEND_DIRECTLY]?: SendDirectly } | null | undefined)?.[SEND_DIRECTLY];
+        let direct: DirectSubscriber | undefined;
+        if (key !== null && send && hasLiveEvents(events)) {
+          let channel = channels.get(key);
+          if (!channel) {
+            const made = new Channel(
+              (args, event) => executeShared(args, key, event),
+              directTurns,
+              directSlice,
+              () => channels.get(key) === made && channels.delete(key),
+            );
+            channels.set(key, (channel = made));
+          }
+          channel.join();
+          direct = new DirectSubscriber(args, send, channel);
+          direct.live = events[LIVE_EVENTS](direct.sink);
+        }
+        return resultsOf(
+          events,
+          (event) => {
+            const result = executeShared(args, key, event);
+            return turns ? result.then((value) => turns.take().then(() => value)) : result;
+          },
+          () => direct?.detach(false),
+        );
       });
     },
   };

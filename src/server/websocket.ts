@@ -12,6 +12,7 @@ import { JsonDepthScanner, MAX_JSON_DEPTH } from "./json-depth.js";
 import { MAX_WS_BYTES_BEFORE_ACK } from "./limits.js";
 import type { Logger } from "./logger.js";
 import type { refusalThrottle } from "./refusal-throttle.js";
+import { SEND_DIRECTLY, type SendDirectly } from "./shared-events.js";
 import { tooManySubscriptions } from "./subscription-limits.js";
 import { withoutSuggestions } from "./suggestions.js";
 
@@ -46,6 +47,8 @@ interface Root {
   subscribe: typeof import("graphql").subscribe;
   /** Called once the operation has run (a query or mutation) or set up its stream (a subscription). */
   leave: () => void;
+  /** Sends a `next` message of the operation straight to the socket (live events: src/server/shared-events.ts). */
+  [SEND_DIRECTLY]: SendDirectly;
 }
 
 export interface WebSocketOptions {
@@ -100,6 +103,20 @@ export function sendTo(socket: WebSocket, withoutWaitingBytes = SEND_WITHOUT_WAI
         else reject(error);
       });
     });
+  };
+}
+
+/**
+ * A `next` message of operation `id` written as graphql-ws writes one (`{"id","type","payload"}`),
+ * from its payload's JSON: only while the socket is open and its unsent bytes are below
+ * `withoutWaitingBytes` (`sendTo`'s rule for not waiting); false otherwise, and nothing is sent.
+ */
+export function sendNextTo(socket: WebSocket, id: string, withoutWaitingBytes = SEND_WITHOUT_WAITING_BYTES): SendDirectly {
+  const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  return (resultJson) => {
+    if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount >= withoutWaitingBytes) return false;
+    socket.send(`${head}${resultJson}}`);
+    return true;
   };
 }
 
@@ -230,7 +247,12 @@ export function startWebSocketServer({
   const wsServer = new WebSocketServer({ server, path, maxPayload, handleProtocols });
 
   /** Authenticates an operation again, parses, validates and builds its context; errors are the operation's. */
-  async function prepare(extra: Extra, params: SubscribePayload, leave: () => void): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  async function prepare(
+    extra: Extra,
+    id: string,
+    params: SubscribePayload,
+    leave: () => void,
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> {
     // Operations still queued when their socket closed are dropped unread.
     if (extra.socket.readyState !== WebSocket.OPEN)
       return [new GraphQLError("The connection closed", { extensions: { code: "CONNECTION_CLOSED" } })];
@@ -277,7 +299,12 @@ export function startWebSocketServer({
       document,
       variableValues: params.variables,
       contextValue: await enveloped.contextFactory({ actor: authentication.actor }),
-      rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe, leave } satisfies Root,
+      rootValue: {
+        execute: enveloped.execute,
+        subscribe: enveloped.subscribe,
+        leave,
+        [SEND_DIRECTLY]: sendNextTo(extra.socket, id),
+      } satisfies Root,
     };
   }
 
@@ -302,7 +329,7 @@ export function startWebSocketServer({
       if (organizationId !== undefined) admission.leave(organizationId, performance.now() - at);
     };
     try {
-      const prepared = await prepare(extra, params, leave);
+      const prepared = await prepare(extra, id, params, leave);
       if (Array.isArray(prepared)) leave();
       return prepared;
     } catch (error) {

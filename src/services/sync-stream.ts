@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import { listRequestEvents, type PromotionRequestEventRow, type RequestEventFilter } from "../db/repositories/promotion-requests.js";
 import { listNotifications, type NotificationFilter, type SyncNotificationRow } from "../db/repositories/sync-notifications.js";
 import type { EventHub } from "../events/hub.js";
+import { LIVE_EVENTS, type LiveEvents, type LiveSink, type WithLiveEvents } from "../events/live-events.js";
 import type { Actor } from "./actor.js";
 import type { TokenBuckets } from "./rate.js";
 import type { ReadQueue } from "./read-queue.js";
@@ -64,8 +65,15 @@ export function eventStream<E extends NumberedEvent>(
   /** Called with each page of history before its events are delivered. */
   onHistoryPage: (page: readonly E[]) => void = () => {},
   earlyAtMost = EARLY_AT_MOST,
-): AsyncIterableIterator<E> {
-  return new Repeater<E>(async (push, stop) => {
+): AsyncIterableIterator<E> & WithLiveEvents<E> {
+  // Where live events go once a sink is attached (src/events/live-events.ts), and what the
+  // iterator has been given and has handed over: it is idle when its consumer waits with nothing held.
+  let sink: LiveSink<E> | undefined;
+  let given = 0;
+  let handedOver = 0;
+  let consumerWaits = false;
+  let give: (event: E) => void = () => {};
+  const repeater = new Repeater<E>(async (push, stop) => {
     let last = after ?? 0;
     let caughtUp = false;
     // Live events that came while history was read: delivered after it, or, once there were too
@@ -81,10 +89,8 @@ export function eventStream<E extends NumberedEvent>(
         missed = true;
       }
     };
-    const deliver = (event: E) => {
-      if (event.seq <= last) return;
-      last = event.seq;
-      if (!source.matches(event)) return;
+    give = (event: E) => {
+      given++;
       try {
         void push(event);
       } catch {
@@ -94,9 +100,21 @@ export function eventStream<E extends NumberedEvent>(
         stop();
       }
     };
+    const deliver = (event: E) => {
+      if (event.seq <= last) return;
+      last = event.seq;
+      if (!source.matches(event)) return;
+      if (sink) sink.take(event);
+      else give(event);
+    };
+    // Ends after the events published before the reason to end: a sink gives back what it holds first.
+    const end = () => {
+      sink?.ending();
+      stop();
+    };
     const stopLive = hub.listen(source.topic, (event) => (caughtUp ? deliver(event as unknown as E) : keepEarly(event as unknown as E)));
-    const stopRevoked = hub.listen(`revoked:${actor.tokenId}`, () => stop());
-    const stopGone = source.filteredOn.map((id) => hub.listen(`gone:${id}`, () => stop()));
+    const stopRevoked = hub.listen(`revoked:${actor.tokenId}`, end);
+    const stopGone = source.filteredOn.map((id) => hub.listen(`gone:${id}`, end));
     // The subscriber left: its waits for history and for the rate end, and give back their place.
     const left = new AbortController();
     let stopped = false;
@@ -135,6 +153,7 @@ export function eventStream<E extends NumberedEvent>(
             if (stopped) break;
             for (const event of slice) {
               last = event.seq;
+              given++;
               await push(event);
             }
             await new Promise<void>((resolve) => setImmediate(resolve));
@@ -155,6 +174,30 @@ export function eventStream<E extends NumberedEvent>(
       for (const stopListening of stopGone) stopListening();
     }
   }, new FixedBuffer(BUFFERED));
+  return {
+    next: () => {
+      consumerWaits = true;
+      return repeater.next().then((step) => {
+        consumerWaits = false;
+        if (!step.done) handedOver++;
+        return step;
+      });
+    },
+    return: (value?: unknown) => repeater.return(value),
+    throw: (error?: unknown) => repeater.throw(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    [LIVE_EVENTS]: (attached: LiveSink<E>): LiveEvents<E> => {
+      sink = attached;
+      return {
+        get idle() {
+          return consumerWaits && handedOver === given;
+        },
+        fallback: (event) => give(event),
+      };
+    },
+  };
 }
 
 /** Both kinds of event are filtered by environment and application alike. */
