@@ -71,7 +71,9 @@
  * are counted and shown, not held against the target: at saturation an operation may wait in the
  * queue past the server's time budget (`OPERATION_TIMEOUT`), as designed.
  *
- * Subscribers: one graphql-ws client (one connection) each; a third listen to the whole
+ * Subscribers: one graphql-ws client (one connection) each, in a process of their own
+ * (soak-subscribers.ts: receiving thousands of notifications a second, they held the timing
+ * client's event loop); a third listen to the whole
  * organization, a third to staging, a third to one application. At the end every notification
  * committed since they subscribed is read back through `syncNotifications`, and each subscriber
  * must have received exactly those its filter matches, each once. Server memory after full collections (the child runs with `--expose-gc`): once the
@@ -79,8 +81,8 @@
  * queries and caches full) and at the end (after quiet again); the target is flat: RSS and heap at
  * the end at most 10% above the start (memory given back, a fall, is no leak).
  *
- * The bench's own process sends the traffic and receives every subscriber's messages: its CPU
- * use, and how late the open loop sent its arrivals, are in the figures.
+ * The bench's own process sends the traffic and does nothing else: its CPU use, the subscribers'
+ * process's, and how late the open loop sent its arrivals, are in the figures.
  *
  * Sizes: `SOAK_CLIENTS` (50), `SOAK_SUBSCRIBERS` (500), `SOAK_APPLICATIONS` (20, read by the
  * server). `SOAK_TARGET=embedded` or `postgres` runs on that database only.
@@ -107,14 +109,13 @@ import { loadavg } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { type Client, createClient as createWsClient } from "graphql-ws";
-import WebSocket from "ws";
 import { DASHBOARD, PAGE_SIZE } from "./dashboard-data.js";
 import { commit, type Figures, formatFigures, machine, round } from "./figures.js";
 import { benchTargets, type DatabaseTarget, percentile } from "./large-application.js";
 import type { ProcessStats } from "./process-probe.js";
 import { startServerProcess } from "./server-process.js";
 import type { DatabaseWaits, SoakCounters, SoakServerInfo } from "./soak-server.js";
+import { type SubscribersProcess, startSubscribers } from "./soak-subscribers.js";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 5);
@@ -251,110 +252,6 @@ type Stats = ProcessStats & SoakCounters;
 
 // ---------------------------------------------------------------------------------------------
 // Subscribers
-
-type Filter = { env?: string; app?: string };
-
-interface NotificationEvent {
-  syncStatusChanged: { cursor: string; occurredAt: string; application: { id: string }; environment: { id: string } };
-}
-
-/** One graphql-ws client (one connection, one subscription) per subscriber; what each received, by cursor. */
-class Subscribers {
-  readonly filters: Filter[] = [];
-  readonly received: Set<string>[] = [];
-  private readonly clients: Client[] = [];
-  /** From the notification's `occurredAt` (its transaction's time) to its receipt, ms, in the order received. */
-  readonly lags: number[] = [];
-  total = 0;
-  duplicates = 0;
-  /** Subscriptions that ended with an error or completed, and connections closed under them. */
-  errors = 0;
-  completed = 0;
-  closed = 0;
-  readonly errorSamples: string[] = [];
-  private closing = false;
-
-  constructor(
-    private readonly info: SoakServerInfo,
-    private readonly token: string,
-  ) {}
-
-  /** A third listen to the whole organization, a third to staging, a third to one application each. */
-  private filterOf(index: number): Filter {
-    const { applications, environments } = this.info;
-    if (index % 3 === 0) return {};
-    if (index % 3 === 1) return { env: environments.staging };
-    return { app: applications[Math.floor(index / 3) % applications.length].id };
-  }
-
-  async open(count: number): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < count) await this.openOne(next++);
-    };
-    await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, count) }, worker));
-  }
-
-  private openOne(index: number): Promise<void> {
-    const filter = this.filterOf(index);
-    const received = new Set<string>();
-    this.filters[index] = filter;
-    this.received[index] = received;
-    return new Promise<void>((resolve, reject) => {
-      const client = createWsClient({
-        url: this.info.wsUrl,
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${this.token}` },
-        lazy: false,
-        retryAttempts: 0,
-        on: {
-          connected: () => resolve(),
-          closed: (event) => {
-            if (this.closing) return;
-            this.closed++;
-            this.sample(`connection ${index} closed: ${(event as { code?: number }).code}`);
-            reject(new Error(`subscriber ${index} could not connect`));
-          },
-        },
-      });
-      this.clients[index] = client;
-      client.subscribe<NotificationEvent>(
-        { query: SUBSCRIPTION, variables: filter },
-        {
-          next: (value) => {
-            const at = Date.now();
-            const event = value.data?.syncStatusChanged;
-            if (value.errors || !event) {
-              this.errors++;
-              this.sample(`subscriber ${index}: ${JSON.stringify(value).slice(0, 300)}`);
-              return;
-            }
-            this.total++;
-            if (received.has(event.cursor)) this.duplicates++;
-            received.add(event.cursor);
-            this.lags.push(at - Date.parse(event.occurredAt));
-          },
-          error: (error) => {
-            this.errors++;
-            this.sample(`subscriber ${index} error: ${JSON.stringify(error).slice(0, 300)}`);
-          },
-          complete: () => {
-            if (!this.closing) this.completed++;
-          },
-        },
-      );
-    });
-  }
-
-  private sample(text: string): void {
-    if (this.errorSamples.length < ERROR_SAMPLES) this.errorSamples.push(text);
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    await Promise.all(this.clients.map((client) => client.dispose()));
-  }
-}
 
 async function waitForRegistrations(server: Server, count: number): Promise<void> {
   const deadline = Date.now() + REGISTRATION_TIMEOUT_MS;
@@ -717,13 +614,6 @@ async function notificationsAfter(info: SoakServerInfo, after: string | undefine
   }
 }
 
-/** For each subscriber, the cursors its filter matches. */
-function expectedDeliveries(subscribers: Subscribers, list: { cursor: string; app: string; env: string }[]): string[][] {
-  return subscribers.filters.map((filter) =>
-    list.filter((n) => (!filter.env || n.env === filter.env) && (!filter.app || n.app === filter.app)).map((n) => n.cursor),
-  );
-}
-
 // ---------------------------------------------------------------------------------------------
 // The run
 
@@ -829,15 +719,14 @@ function topStatements(before: Record<string, number>, after: Record<string, num
  * subscribers have received as many as their filters match: each phase starts with nothing left
  * to deliver.
  */
-async function settle(info: SoakServerInfo, subscribers: Subscribers, since: string | undefined) {
+async function settle(info: SoakServerInfo, subscribers: SubscribersProcess, since: string | undefined) {
   const { list } = await notificationsAfter(info, since);
-  const expected = expectedDeliveries(subscribers, list);
-  const expectedTotal = expected.reduce((sum, cursors) => sum + cursors.length, 0);
+  const expectedTotal = await subscribers.expectedTotal(list);
   const started = performance.now();
-  while (subscribers.total < expectedTotal && performance.now() - started < DRAIN_TIMEOUT_MS) {
+  while ((await subscribers.status()).total < expectedTotal && performance.now() - started < DRAIN_TIMEOUT_MS) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { list, expected, expectedTotal, drainMs: performance.now() - started };
+  return { list, expectedTotal, drainMs: performance.now() - started };
 }
 
 /** The server's CPU, event loop and SQL statements between two readings, per second and per operation. */
@@ -885,11 +774,20 @@ function profilePath(path: string, target: DatabaseTarget, several: boolean): st
 async function runTarget(target: DatabaseTarget, several: boolean): Promise<SoakTargetFigures> {
   const log = (text: string) => console.error(`[soak] ${target}: ${text}`);
   const server = await startServer(target);
-  const subscribers = new Subscribers(server.info, server.info.viewerToken);
+  const subscribers = startSubscribers();
   try {
     const { info } = server;
     const opening = performance.now();
-    await subscribers.open(SUBSCRIBERS);
+    await subscribers.open({
+      wsUrl: info.wsUrl,
+      token: info.viewerToken,
+      count: SUBSCRIBERS,
+      concurrency: OPEN_CONCURRENCY,
+      query: SUBSCRIPTION,
+      staging: info.environments.staging,
+      applications: info.applications.map((application) => application.id),
+      errorSamples: ERROR_SAMPLES,
+    });
     await waitForRegistrations(server, SUBSCRIBERS);
     const openSeconds = (performance.now() - opening) / 1000;
     // Subscribers get live events only: what is committed from here on.
@@ -948,7 +846,7 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
     }, SAMPLE_EVERY_MS);
     const soak = new Recorder("soak");
     const clientCpu = process.cpuUsage();
-    const lagsFrom = subscribers.lags.length;
+    const subscribersAtStart = await subscribers.status();
     if (PROFILE) await server.profile();
     const before = await server.stats();
     const began = performance.now();
@@ -964,26 +862,21 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
     readings.push({ at: performance.now(), stats: after });
     if (PROFILE) await server.profile(profilePath(PROFILE, target, several));
     const clientCpuUsed = process.cpuUsage(clientCpu);
+    const subscribersCpuMs = (await subscribers.status()).cpuMs - subscribersAtStart.cpuMs;
     const loadAtEnd = loadavg()[0];
 
     // Every write has committed (its response arrived): wait for the deliveries.
     const { drainMs } = await settle(info, subscribers, since);
-    const lags = subscribers.lags.slice(lagsFrom);
+    const lags = await subscribers.lagsFrom(subscribersAtStart.lagCount);
 
     log("quiet again");
     const again = new Recorder("quiet again");
     await traffic.quiet(again, 4);
 
     // Every notification of the run, and what each subscriber should have received of them.
-    const { list, expected, expectedTotal } = await settle(info, subscribers, since);
-    let missing = 0;
-    let unexpected = 0;
-    expected.forEach((cursors, index) => {
-      const wanted = new Set(cursors);
-      const got = subscribers.received[index];
-      for (const cursor of wanted) if (!got.has(cursor)) missing++;
-      for (const cursor of got) if (!wanted.has(cursor)) unexpected++;
-    });
+    const { list, expectedTotal } = await settle(info, subscribers, since);
+    const { missing, unexpected } = await subscribers.tally(list);
+    const received = await subscribers.status();
 
     const end = await server.stats(true);
     if (HEAP_SNAPSHOTS) await server.heapSnapshot(join(HEAP_SNAPSHOTS, `soak-${target}-end.heapsnapshot`));
@@ -1014,13 +907,13 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
     const notifications: Figures = {
       committed: list.length,
       "deliveries expected": expectedTotal,
-      "deliveries received": subscribers.total,
+      "deliveries received": received.total,
       missing,
       unexpected,
-      duplicates: subscribers.duplicates,
-      "subscription errors": subscribers.errors,
-      "subscriptions completed": subscribers.completed,
-      "connections closed": subscribers.closed,
+      duplicates: received.duplicates,
+      "subscription errors": received.errors,
+      "subscriptions completed": received.completed,
+      "connections closed": received.closed,
       "soak deliveries": lags.length,
       "soak lag p50 ms": round(percentile(lags, 0.5)),
       "soak lag p99 ms": round(percentile(lags, 0.99)),
@@ -1075,6 +968,7 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
         ...serverUse(before, after, soak.seconds, soak.operations),
         "longest time without a response ms": round(longestGap(soak, began)),
         "client CPU % of one core": clientCpuPercent(clientCpuUsed, soak.seconds),
+        "subscribers' process CPU % of one core": round((subscribersCpuMs / (soak.seconds * 1000)) * 100),
       },
       memory: {
         connected: memoryFigures(connected),
@@ -1095,19 +989,19 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
         "p99 ratio": missedRatios.length === 0,
         "zero errors": errorTotal === 0 && logged === 0,
         "every notification delivered":
-          missing === 0 && unexpected === 0 && subscribers.duplicates === 0 && subscribers.errors === 0 && subscribers.closed === 0,
+          missing === 0 && unexpected === 0 && received.duplicates === 0 && received.errors === 0 && received.closed === 0,
         "memory flat": flat,
       },
       missedRatios,
       statements: topStatements(before.statements, after.statements, 12),
       samples: {
         errors: phases.flatMap((phase) => phase.errorSamples).slice(0, ERROR_SAMPLES),
-        subscribers: subscribers.errorSamples,
+        subscribers: received.errorSamples,
         serverLog: end.loggedSamples,
       },
     };
   } finally {
-    await subscribers.close();
+    await subscribers.stop();
     await server.stop();
   }
 }
