@@ -216,6 +216,14 @@ function jsonOf(result: ExecutionResult): string | undefined {
   }
 }
 
+/**
+ * Live events a direct subscriber holds at most while its channel executes the ones before them
+ * (an execution that hangs, a read that waits long): past it, it gives them all back to its iterator
+ * and uses only that from then on, whose stream ends past its own bound (BEHIND_AT_MOST,
+ * src/services/sync-stream.ts) as before.
+ */
+export const DIRECT_HELD_AT_MOST = 1_000;
+
 /** A subscriber whose live events a channel sends straight to its socket while it can. */
 class DirectSubscriber {
   /** Live events taken and not yet sent or given back, oldest first. */
@@ -231,6 +239,7 @@ class DirectSubscriber {
 
   readonly sink: LiveSink<object> = {
     take: (event) => {
+      if (!this.detached && this.held.length >= DIRECT_HELD_AT_MOST) this.detach(true);
       if (this.detached) return this.live.fallback(event);
       this.held.push(event);
       this.channel.enqueue(event, this);

@@ -2,10 +2,10 @@ import { type ExecutionResult, GraphQLError, GraphQLInt, GraphQLObjectType, Grap
 import { createYoga } from "graphql-yoga";
 import { describe, expect, it } from "vitest";
 import { EventHub } from "../../src/events/hub.js";
-import { SEND_DIRECTLY, useSharedEventExecution } from "../../src/server/shared-events.js";
+import { DIRECT_HELD_AT_MOST, SEND_DIRECTLY, useSharedEventExecution } from "../../src/server/shared-events.js";
 import { TokenBuckets } from "../../src/services/rate.js";
 import { ReadQueue } from "../../src/services/read-queue.js";
-import { eventStream } from "../../src/services/sync-stream.js";
+import { BEHIND_AT_MOST, eventStream } from "../../src/services/sync-stream.js";
 
 /**
  * Live events written straight to subscribers' sockets (src/server/shared-events.ts, the stream's
@@ -19,6 +19,8 @@ interface Event {
   environmentId: string;
   applicationId: string;
   fail?: boolean;
+  /** Its execution never ends (a read that hangs). */
+  hang?: boolean;
 }
 
 const actor = { organizationId: "org", tokenId: "token", role: "VIEWER", name: "dashboard" } as const;
@@ -34,6 +36,7 @@ function world(stored: Event[] = []) {
         type: GraphQLInt,
         resolve: (event) => {
           if (event.fail) throw new GraphQLError("this event fails", { extensions: { code: "FAILS" } });
+          if (event.hang) return new Promise<number>(() => {});
           return event.seq;
         },
       },
@@ -84,7 +87,7 @@ function world(stored: Event[] = []) {
   });
 
   /** A subscriber: its log (sequence numbers in wire order, with how each went), and its socket's state. */
-  async function subscribe(variables: Record<string, unknown> = {}, sendPauseMs = 1) {
+  async function subscribe(variables: Record<string, unknown> = {}, sendPauseMs = 1, direct = true) {
     const log: { seq: number | null; via: "direct" | "iterator"; errors?: string[] }[] = [];
     const socket = { takes: true, open: true };
     const send = (json: string) => {
@@ -99,7 +102,7 @@ function world(stored: Event[] = []) {
       document: parse(QUERY),
       variableValues: variables,
       contextValue: await contextFactory(),
-      rootValue: { [SEND_DIRECTLY]: send },
+      rootValue: direct ? { [SEND_DIRECTLY]: send } : {},
     })) as AsyncIterableIterator<ExecutionResult<{ event: { seq: number } | null }>>;
     // graphql-ws: the next result is asked for once the last one is sent.
     const ended = (async () => {
@@ -247,5 +250,82 @@ describe("live events written straight to subscribers", () => {
     await until(() => s.log.length === 26);
     expect(s.log[25]).toEqual({ seq: 36, via: "direct" });
     await s.stream.return?.();
+  });
+
+  it("holds a bounded number behind an execution that hangs: past it the iterator's own bound ends the stream", async () => {
+    for (const direct of [false, true]) {
+      const w = world();
+      const s = await w.subscribe({}, 1, direct);
+      await until(() => w.listening() === 1);
+      w.publish(w.event(1, "staging", { hang: true }));
+      for (let seq = 2; seq <= DIRECT_HELD_AT_MOST + BEHIND_AT_MOST + 10; seq++) w.publish(w.event(seq));
+      // Ended (no longer listening), as through the iterator alone: nothing grows without bound.
+      await until(() => w.listening() === 0);
+      expect(s.log).toEqual([]);
+    }
+  });
+});
+
+/** A seeded pseudo-random sequence in [0, 1). */
+function random(seed: number) {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x7fffffff;
+  };
+}
+
+describe("live events written straight to subscribers, under random refusals, pauses and bursts", () => {
+  it("every subscriber gets every event once, in order", { timeout: 60_000 }, async () => {
+    const rnd = random(12_345);
+    for (let trial = 0; trial < 8; trial++) {
+      const w = world();
+      const subscribers = await Promise.all([0, 1, 2, 3].map((i) => w.subscribe({}, i === 0 ? 0 : Math.floor(rnd() * 4))));
+      await until(() => w.listening() === 4);
+      const count = 200;
+      for (let seq = 0; seq < count; ) {
+        const burst = 1 + Math.floor(rnd() * 8);
+        for (let k = 0; k < burst && seq < count; k++) w.publish(w.event(++seq));
+        for (const s of subscribers) if (rnd() < 0.3) s.socket.takes = !s.socket.takes;
+        const wait = Math.floor(rnd() * 4);
+        if (wait === 0) await Promise.resolve();
+        else if (wait === 1) await new Promise((resolve) => setImmediate(resolve));
+        else await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      for (const s of subscribers) s.socket.takes = true;
+      await until(() => subscribers.every((s) => s.log.length >= count), 10_000);
+      for (const s of subscribers) expect(s.seqs(), `trial ${trial}`).toEqual(range(1, count));
+      await Promise.all(subscribers.map((s) => s.stream.return?.()));
+    }
+  });
+
+  it("results with errors stay in their place, and exactly the events before what is filtered on went arrive, then the end", {
+    timeout: 60_000,
+  }, async () => {
+    const rnd = random(777);
+    for (let trial = 0; trial < 6; trial++) {
+      const w = world();
+      const subscribers = await Promise.all([0, 1, 2].map(() => w.subscribe({ env: "staging" }, Math.floor(rnd() * 3))));
+      await until(() => w.listening() === 3);
+      const expected: (number | null)[] = [];
+      const count = 80 + Math.floor(rnd() * 80);
+      for (let seq = 0; seq < count; ) {
+        const burst = 1 + Math.floor(rnd() * 10);
+        for (let k = 0; k < burst && seq < count; k++) {
+          seq++;
+          const fail = rnd() < 0.1;
+          w.publish(w.event(seq, "staging", { fail }));
+          expected.push(fail ? null : seq);
+        }
+        for (const s of subscribers) if (rnd() < 0.3) s.socket.takes = !s.socket.takes;
+        if (rnd() < 0.5) await new Promise((resolve) => setImmediate(resolve));
+        else await Promise.resolve();
+      }
+      w.gone("staging");
+      w.publish(w.event(count + 1));
+      for (const s of subscribers) s.socket.takes = true;
+      await Promise.all(subscribers.map((s) => s.ended));
+      for (const s of subscribers) expect(s.seqs(), `trial ${trial}`).toEqual(expected);
+    }
   });
 });
