@@ -65,6 +65,8 @@ export interface SoakCounters extends ProbeCounters {
   loopDelayP99Ms: number;
   /** PostgreSQL only: the database's sessions, sampled every WAITS_EVERY_MS since the start (cumulative). */
   waits?: DatabaseWaits;
+  /** Since the start: operations admitted at once and those that waited for admission (src/server/admission.ts). */
+  admission: { admittedAtOnce: number; waited: number; overloadedSamples: number };
 }
 
 /** Sums over samples of the soak database's sessions (pg_stat_activity), this sampler's own left out. */
@@ -225,6 +227,7 @@ try {
   const seeded = await seed(database);
 
   app = createApp({ database, logger: createLogger("warn", logDestination) });
+  const { admission } = app;
   const url = await app.start(0, "127.0.0.1");
   const waits = await sampleWaits(database);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -239,6 +242,7 @@ try {
       loopDelayMaxMs: loopDelay.max / 1e6,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       waits: waits && { ...waits, lockedBy: { ...waits.lockedBy } },
+      admission: admission.stats,
     };
     loopDelay.reset();
     return figures;

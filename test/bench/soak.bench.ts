@@ -737,6 +737,8 @@ function serverUse(before: Stats, after: Stats, seconds: number, operations: num
     "event loop busy %": round(((after.activeMs - before.activeMs) / (seconds * 1000)) * 100),
     "CPU ms per op": round(cpuMs / operations, 2),
     "SQL statements per op": round(((after.sqlStatements ?? 0) - (before.sqlStatements ?? 0)) / operations, 1),
+    "operations that waited for admission": after.admission.waited - before.admission.waited,
+    "samples overloaded (admission)": after.admission.overloadedSamples - before.admission.overloadedSamples,
     ...databaseWaits(before.waits, after.waits),
   };
 }
