@@ -160,16 +160,11 @@ function variablesOfEvents(
 function resultsOf<E>(
   events: AsyncIterator<E>,
   resultOf: (event: E) => Promise<ExecutionResult>,
-  /** Called once when the stream is over: the subscriber left, the events ended, or they failed. */
-  onOver: () => void = () => {},
+  /** Detached once the stream is over: the subscriber left, the events ended, or they failed. */
+  direct: DirectSubscriber | undefined,
 ): AsyncIterableIterator<ExecutionResult> {
   let left = false;
-  let over = false;
-  const end = () => {
-    if (over) return;
-    over = true;
-    onOver();
-  };
+  const end = () => direct?.detach(false);
   const done = (): IteratorResult<ExecutionResult> => ({ done: true, value: undefined });
   const close = (): Promise<IteratorResult<ExecutionResult>> => {
     left = true;
@@ -225,7 +220,7 @@ function jsonOf(result: ExecutionResult): string | undefined {
 export const DIRECT_HELD_AT_MOST = 1_000;
 
 /** A subscriber whose live events a channel sends straight to its socket while it can. */
-class DirectSubscriber {
+class DirectSubscriber implements LiveSink<object> {
   /** Live events taken and not yet sent or given back, oldest first. */
   readonly held: object[] = [];
   detached = false;
@@ -237,15 +232,21 @@ class DirectSubscriber {
     private readonly channel: Channel,
   ) {}
 
-  readonly sink: LiveSink<object> = {
-    take: (event) => {
-      if (!this.detached && this.held.length >= DIRECT_HELD_AT_MOST) this.detach(true);
-      if (this.detached) return this.live.fallback(event);
-      this.held.push(event);
-      this.channel.enqueue(event, this);
-    },
-    ending: () => this.detach(true),
-  };
+  /** A live event (LiveSink): queued on its channel, or past the bound, or once detached, its iterator's. */
+  take(event: object): void {
+    if (!this.detached && this.held.length >= DIRECT_HELD_AT_MOST) this.detach(true);
+    if (this.detached) {
+      this.live.fallback(event);
+      return;
+    }
+    this.held.push(event);
+    this.channel.enqueue(event, this);
+  }
+
+  /** The stream ends for a reason of its own (LiveSink): what it holds goes back first. */
+  ending(): void {
+    this.detach(true);
+  }
 
   /**
    * Its turn for `event` (the oldest it holds): sent as `json` while nothing waits in its iterator
@@ -420,7 +421,7 @@ export function useSharedEventExecution({
           }
           channel.join();
           direct = new DirectSubscriber(args, send, channel);
-          direct.live = events[LIVE_EVENTS](direct.sink);
+          direct.live = events[LIVE_EVENTS](direct);
         }
         return resultsOf(
           events,
@@ -428,7 +429,7 @@ export function useSharedEventExecution({
             const result = executeShared(args, key, event);
             return turns ? result.then((value) => turns.take().then(() => value)) : result;
           },
-          () => direct?.detach(false),
+          direct,
         );
       });
     },

@@ -112,10 +112,9 @@ export function sendTo(socket: WebSocket, withoutWaitingBytes = SEND_WITHOUT_WAI
  * `withoutWaitingBytes` (`sendTo`'s rule for not waiting); false otherwise, and nothing is sent.
  */
 export function sendNextTo(socket: WebSocket, id: string, withoutWaitingBytes = SEND_WITHOUT_WAITING_BYTES): SendDirectly {
-  const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   return (resultJson) => {
     if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount >= withoutWaitingBytes) return false;
-    socket.send(`${head}${resultJson}}`);
+    socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${resultJson}}`);
     return true;
   };
 }

@@ -48,6 +48,57 @@ export interface EventSource<E extends NumberedEvent> {
 }
 
 /**
+ * An event stream's iterator (a Repeater, below) with its live events' other way out
+ * (src/events/live-events.ts). One per subscriber, so its methods are the class's, not closures.
+ */
+class LiveEventStream<E> implements AsyncIterableIterator<E>, WithLiveEvents<E>, LiveEvents<E> {
+  repeater!: Repeater<E>;
+  /** Where live events go once attached. */
+  sink: LiveSink<E> | undefined;
+  /** Events given to the repeater, and its values asked for (`next` calls). */
+  given = 0;
+  private asked = 0;
+  /** Gives an event to the repeater (set once the repeater runs: live events come only after that). */
+  give: (event: E) => void = ignore;
+
+  next(): Promise<IteratorResult<E>> {
+    this.asked++;
+    return this.repeater.next();
+  }
+
+  return(value?: unknown): Promise<IteratorResult<E>> {
+    return this.repeater.return(value);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<E>> {
+    return this.repeater.throw(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  [LIVE_EVENTS](sink: LiveSink<E>): LiveEvents<E> {
+    this.sink = sink;
+    return this;
+  }
+
+  /**
+   * Asked for more than it was given: every event given has been handed over, and its consumer
+   * asked again — which it does only once it has sent the last one.
+   */
+  get idle(): boolean {
+    return this.asked > this.given;
+  }
+
+  fallback(event: E): void {
+    this.give(event);
+  }
+}
+
+const ignore = () => {};
+
+/**
  * The subscription stream of one kind of event: with `after` (a number of the organization), every
  * stored event after it in order, then live ones — no gap and no duplicate at the seam, because the
  * live listener is registered before history is read and anything at or below the last delivered
@@ -66,14 +117,8 @@ export function eventStream<E extends NumberedEvent>(
   onHistoryPage: (page: readonly E[]) => void = () => {},
   earlyAtMost = EARLY_AT_MOST,
 ): AsyncIterableIterator<E> & WithLiveEvents<E> {
-  // Where live events go once a sink is attached (src/events/live-events.ts), and what the
-  // iterator has been given and has handed over: it is idle when its consumer waits with nothing held.
-  let sink: LiveSink<E> | undefined;
-  let given = 0;
-  let handedOver = 0;
-  let consumerWaits = false;
-  let give: (event: E) => void = () => {};
-  const repeater = new Repeater<E>(async (push, stop) => {
+  const stream = new LiveEventStream<E>();
+  stream.repeater = new Repeater<E>(async (push, stop) => {
     let last = after ?? 0;
     let caughtUp = false;
     // Live events that came while history was read: delivered after it, or, once there were too
@@ -89,8 +134,8 @@ export function eventStream<E extends NumberedEvent>(
         missed = true;
       }
     };
-    give = (event: E) => {
-      given++;
+    stream.give = (event: E) => {
+      stream.given++;
       try {
         void push(event);
       } catch {
@@ -104,12 +149,12 @@ export function eventStream<E extends NumberedEvent>(
       if (event.seq <= last) return;
       last = event.seq;
       if (!source.matches(event)) return;
-      if (sink) sink.take(event);
-      else give(event);
+      if (stream.sink) stream.sink.take(event);
+      else stream.give(event);
     };
     // Ends after the events published before the reason to end: a sink gives back what it holds first.
     const end = () => {
-      sink?.ending();
+      stream.sink?.ending();
       stop();
     };
     const stopLive = hub.listen(source.topic, (event) => (caughtUp ? deliver(event as unknown as E) : keepEarly(event as unknown as E)));
@@ -153,7 +198,7 @@ export function eventStream<E extends NumberedEvent>(
             if (stopped) break;
             for (const event of slice) {
               last = event.seq;
-              given++;
+              stream.given++;
               await push(event);
             }
             await new Promise<void>((resolve) => setImmediate(resolve));
@@ -174,30 +219,7 @@ export function eventStream<E extends NumberedEvent>(
       for (const stopListening of stopGone) stopListening();
     }
   }, new FixedBuffer(BUFFERED));
-  return {
-    next: () => {
-      consumerWaits = true;
-      return repeater.next().then((step) => {
-        consumerWaits = false;
-        if (!step.done) handedOver++;
-        return step;
-      });
-    },
-    return: (value?: unknown) => repeater.return(value),
-    throw: (error?: unknown) => repeater.throw(error),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    [LIVE_EVENTS]: (attached: LiveSink<E>): LiveEvents<E> => {
-      sink = attached;
-      return {
-        get idle() {
-          return consumerWaits && handedOver === given;
-        },
-        fallback: (event) => give(event),
-      };
-    },
-  };
+  return stream;
 }
 
 /** Both kinds of event are filtered by environment and application alike. */
