@@ -67,6 +67,11 @@ export interface SoakCounters extends ProbeCounters {
   waits?: DatabaseWaits;
   /** Since the start: operations admitted at once and those that waited for admission (src/server/admission.ts). */
   admission: { admittedAtOnce: number; waited: number; overloadedSamples: number };
+  /**
+   * Since the previous reading: each HTTP request's time in this server, ms (from its `request` event
+   * to its response's `finish`), by the `x-soak-kind` header the bench labels it with.
+   */
+  serverMs: Record<string, number[]>;
 }
 
 /** Sums over samples of the soak database's sessions (pg_stat_activity), this sampler's own left out. */
@@ -228,6 +233,16 @@ try {
 
   app = createApp({ database, logger: createLogger("warn", logDestination) });
   const { admission } = app;
+  // Each labelled request's time in this server: what of an operation's latency is the server's.
+  let serverMs: Record<string, number[]> = {};
+  app.server.prependListener("request", (request, response) => {
+    const kind = request.headers["x-soak-kind"];
+    if (typeof kind !== "string") return;
+    const started = performance.now();
+    response.once("finish", () => {
+      (serverMs[kind] ??= []).push(performance.now() - started);
+    });
+  });
   const url = await app.start(0, "127.0.0.1");
   const waits = await sampleWaits(database);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -243,7 +258,9 @@ try {
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       waits: waits && { ...waits, lockedBy: { ...waits.lockedBy } },
       admission: admission.stats,
+      serverMs,
     };
+    serverMs = {};
     loopDelay.reset();
     return figures;
   };

@@ -272,7 +272,14 @@ interface GraphQLBody {
 }
 
 /** One POST; an HTTP status other than 200, a failed request or GraphQL errors are operation errors. */
-async function post(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<Record<string, any>> {
+async function post(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+  /** Labels the request for the server's own timing of it (soak-server.ts). */
+  kind?: string,
+): Promise<Record<string, any>> {
   let response: Response;
   let text: string;
   try {
@@ -282,6 +289,7 @@ async function post(url: string, token: string, query: string, variables: Record
         "content-type": "application/json",
         accept: "application/graphql-response+json, application/json",
         authorization: `Bearer ${token}`,
+        ...(kind ? { "x-soak-kind": kind } : {}),
       },
       body: JSON.stringify({ query, variables }),
     });
@@ -545,7 +553,7 @@ class Traffic {
       case "dashboard":
         return this.dashboard();
       case "diff":
-        return post(url, viewerToken, DIFF, { a: application().id, from: environments.development, to: environments.staging }).then(
+        return post(url, viewerToken, DIFF, { a: application().id, from: environments.development, to: environments.staging }, "diff").then(
           (data) => {
             if (!["IN_SYNC", "OUT_OF_SYNC"].includes(data.diff?.status))
               throw new OperationError("invalid", `diff: ${JSON.stringify(data).slice(0, 300)}`);
@@ -562,7 +570,9 @@ class Traffic {
           fromEnvironmentId: environments.development,
           toEnvironmentId: environments.staging,
         };
-        return post(url, promoterToken, PROMOTE_NOW, { input }).then((data) => outcome(data.promoteNow, EXPECTED_CODES.propagate));
+        return post(url, promoterToken, PROMOTE_NOW, { input }, "propagate").then((data) =>
+          outcome(data.promoteNow, EXPECTED_CODES.propagate),
+        );
       }
     }
   }
@@ -570,7 +580,7 @@ class Traffic {
   /** The first page of applications, each with its two clients and three journeys configured in staging. */
   private async dashboard(): Promise<string> {
     const { url, viewerToken, environments, applications } = this.info;
-    const data = await post(url, viewerToken, DASHBOARD, { env: environments.staging });
+    const data = await post(url, viewerToken, DASHBOARD, { env: environments.staging }, "dashboard");
     const edges = (data.applications?.edges ?? []) as {
       node: { name: string; clients: unknown[]; journeys: { configuration: { hash: string } | null }[] };
     }[];
@@ -589,11 +599,11 @@ class Traffic {
     const { url, promoterToken, environments } = this.info;
     const ids = { journeyId: journey.id, environmentId: environments.development };
     const step = { ...journey.step, name: `${journey.step.name} #${++this.renames}` };
-    const stepResult = (await post(url, promoterToken, SAVE_STEP, { input: { ...ids, step } })).saveJourneyStep;
+    const stepResult = (await post(url, promoterToken, SAVE_STEP, { input: { ...ids, step } }, "saveJourneyStep")).saveJourneyStep;
     const stepOutcome = outcome(stepResult, EXPECTED_CODES.save);
     if (stepOutcome !== "success") return stepOutcome;
     const input = { ...ids, draftRevision: stepResult.draft.revision, comment: "soak" };
-    return outcome((await post(url, promoterToken, SAVE, { input })).saveJourney, EXPECTED_CODES.save);
+    return outcome((await post(url, promoterToken, SAVE, { input }, "saveJourney")).saveJourney, EXPECTED_CODES.save);
   }
 }
 
@@ -741,6 +751,24 @@ function serverUse(before: Stats, after: Stats, seconds: number, operations: num
     "samples overloaded (admission)": after.admission.overloadedSamples - before.admission.overloadedSamples,
     ...databaseWaits(before.waits, after.waits),
   };
+}
+
+/**
+ * Each request's time in the server during the soak (from the soak's readings, the last one at its
+ * end: each brings what came since the one before), p50 and p99 by request: set against the soak's latencies, what of them is the server's
+ * and what is waiting outside it (the client's event loop, the machine's other processes).
+ */
+function serverTimes(readings: { stats?: Stats }[]): Figures {
+  const byKind: Record<string, number[]> = {};
+  for (const { stats } of readings) {
+    for (const [kind, times] of Object.entries(stats?.serverMs ?? {})) (byKind[kind] ??= []).push(...times);
+  }
+  const figures: Figures = {};
+  for (const [kind, times] of Object.entries(byKind).sort()) {
+    figures[`${kind} in the server p50 ms`] = round(percentile(times, 0.5), 2);
+    figures[`${kind} in the server p99 ms`] = round(percentile(times, 0.99), 2);
+  }
+  return figures;
 }
 
 /**
@@ -942,8 +970,9 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
         "load average 1 min at the soak's end": round(loadAtEnd, 2),
         commit: commit(),
       },
-      quiet: quietFigures(quiet),
-      quietAgain: quietFigures(again),
+      // The server's readings right after each quiet phase bring its requests' times in the server.
+      quiet: { ...quietFigures(quiet), ...serverTimes([{ stats: start }]) },
+      quietAgain: { ...quietFigures(again), ...serverTimes([{ stats: end }]) },
       capacity: {
         ...capacity.throughputFigures(),
         ...Object.fromEntries(KINDS.flatMap((k) => [[`${k} p99 ms (queueing)`, round(capacity.p99(k))]])),
@@ -971,6 +1000,7 @@ async function runTarget(target: DatabaseTarget, several: boolean): Promise<Soak
         "longest time without a response ms": round(longestGap(soak, began)),
         "client CPU % of one core": clientCpuPercent(clientCpuUsed, soak.seconds),
         "subscribers' process CPU % of one core": round((subscribersCpuMs / (soak.seconds * 1000)) * 100),
+        ...serverTimes(readings),
       },
       memory: {
         connected: memoryFigures(connected),
