@@ -55,6 +55,8 @@ const allowed: Record<string, string[]> = {
   cli: ["domain", "db", "services", "server", "cli"],
   // Browser code: it reaches the server through the public GraphQL API only, never through an import.
   pages: ["pages"],
+  // No code: patch-package's patches of dependencies, applied on install (README, Notes).
+  patches: [],
 };
 
 describe("the architecture", () => {
