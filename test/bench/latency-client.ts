@@ -10,9 +10,8 @@
  * falling due meanwhile wait too, and that wait is part of their latency. Requests still due when
  * the time is up are not sent; each counts as `unsent`, with what it had waited as its latency.
  */
-import { type ChildProcess, fork } from "node:child_process";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
+import { answerParent, startChild } from "./child-process.js";
 
 export interface LatencyStream {
   name: string;
@@ -122,53 +121,12 @@ export interface LatencyClient {
 
 /** Starts the client process; `measure` commands run one at a time. */
 export function startLatencyClient(): LatencyClient {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
-    // Under tsx as this process is, or compiled (`npm run bench`).
-    execArgv: import.meta.url.endsWith(".ts") ? ["--import", "tsx"] : [],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let queue: Promise<unknown> = Promise.resolve();
+  const child = startChild(import.meta.url, "latency client");
   return {
-    measure(command) {
-      const run = queue.then(
-        () =>
-          new Promise<StreamLatencies[]>((resolve, reject) => {
-            const onMessage = (message: { streams?: StreamLatencies[]; error?: string }) => {
-              child.off("exit", onExit);
-              if (message.streams) resolve(message.streams);
-              else reject(new Error(`latency client: ${message.error}`));
-            };
-            const onExit = (code: number | null) => {
-              child.off("message", onMessage);
-              reject(new Error(`latency client exited with ${code}`));
-            };
-            child.once("message", onMessage);
-            child.once("exit", onExit);
-            child.send(command);
-          }),
-      );
-      queue = run.catch(() => {});
-      return run;
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-    },
+    measure: (command) => child.ask<StreamLatencies[]>(command),
+    stop: () => child.stop(),
   };
 }
 
 // In the child: answer the parent's commands.
-if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) process.exit(1);
-  }, 1_000).unref();
-  process.on("disconnect", () => process.exit(0));
-  process.on("message", (command: MeasureCommand) => {
-    measure(command).then(
-      (streams) => process.send!({ streams }),
-      (error: unknown) => process.send!({ error: String(error) }),
-    );
-  });
-}
+answerParent<MeasureCommand>(import.meta.url, measure);

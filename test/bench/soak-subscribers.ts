@@ -12,10 +12,9 @@
  * The parent (`startSubscribers`) asks, the child answers, over the IPC channel: open them, how many
  * received (and errors), the delivery lags, and which notifications each was owed and got.
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "graphql-ws";
 import { WebSocket } from "ws";
+import { answerParent, startChild } from "./child-process.js";
 
 export type Filter = { env?: string; app?: string };
 
@@ -216,34 +215,8 @@ export interface SubscribersProcess {
 
 /** Starts the subscribers' process; its requests are answered one at a time, in order. */
 export function startSubscribers(): SubscribersProcess {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
-    // Under tsx as this process is, or compiled (`npm run bench`).
-    execArgv: import.meta.url.endsWith(".ts") ? ["--import", "tsx"] : [],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let queue: Promise<unknown> = Promise.resolve();
-  function ask<T>(request: Request): Promise<T> {
-    const answer = queue.then(
-      () =>
-        new Promise<T>((resolve, reject) => {
-          const onMessage = (message: { value?: T; error?: string }) => {
-            child.off("exit", onExit);
-            if (message.error !== undefined) reject(new Error(`subscribers: ${message.error}`));
-            else resolve(message.value as T);
-          };
-          const onExit = (code: number | null) => {
-            child.off("message", onMessage);
-            reject(new Error(`subscribers' process exited with ${code}`));
-          };
-          child.once("message", onMessage);
-          child.once("exit", onExit);
-          child.send(request);
-        }),
-    );
-    queue = answer.catch(() => {});
-    return answer;
-  }
+  const child = startChild(import.meta.url, "the subscribers' process");
+  const ask = <T>(request: Request) => child.ask<T>(request);
   return {
     open: (command) => ask({ op: "open", command }),
     status: () => ask({ op: "status" }),
@@ -251,43 +224,28 @@ export function startSubscribers(): SubscribersProcess {
     expectedTotal: (list) => ask({ op: "expected", list }),
     tally: (list) => ask({ op: "tally", list }),
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        await ask({ op: "close" }).catch(() => {});
-        child.kill("SIGTERM");
-      }
-      await exited;
+      if (child.running) await ask({ op: "close" }).catch(() => {});
+      await child.stop();
     },
   };
 }
 
 // In the child: answer the parent's requests.
-if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) process.exit(1);
-  }, 1_000).unref();
-  process.on("disconnect", () => process.exit(0));
-  const subscribers = new Subscribers();
-  const answer = async (request: Request): Promise<unknown> => {
-    switch (request.op) {
-      case "open":
-        return subscribers.open(request.command);
-      case "status":
-        return subscribers.status();
-      case "lags":
-        return subscribers.lagsFrom(request.from);
-      case "expected":
-        return subscribers.expectedTotal(request.list);
-      case "tally":
-        return subscribers.tally(request.list);
-      case "close":
-        return subscribers.close();
-    }
-  };
-  process.on("message", (request: Request) => {
-    answer(request).then(
-      (value) => process.send!({ value: value ?? null }),
-      (error: unknown) => process.send!({ error: String(error) }),
-    );
-  });
-}
+let subscribers: Subscribers | undefined;
+answerParent<Request>(import.meta.url, async (request) => {
+  subscribers ??= new Subscribers();
+  switch (request.op) {
+    case "open":
+      return subscribers.open(request.command);
+    case "status":
+      return subscribers.status();
+    case "lags":
+      return subscribers.lagsFrom(request.from);
+    case "expected":
+      return subscribers.expectedTotal(request.list);
+    case "tally":
+      return subscribers.tally(request.list);
+    case "close":
+      return subscribers.close();
+  }
+});
