@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
-import { createYoga } from "graphql-yoga";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createYoga, type Plugin } from "graphql-yoga";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { rowsOf } from "../../src/db/client.js";
 import { noteStatement } from "../../src/db/read-tracking.js";
 import { organizations } from "../../src/db/schema.js";
@@ -614,7 +614,7 @@ describe("the query response cache", () => {
  * texts only pass through the tables-read tracking: nothing is run).
  */
 describe("what the response cache keeps", () => {
-  function cacheWorld({ maxEntries, tracking = true }: { maxEntries?: number; tracking?: boolean } = {}) {
+  function cacheWorld({ maxEntries, tracking = true, plugins = [] }: { maxEntries?: number; tracking?: boolean; plugins?: Plugin[] } = {}) {
     let executions = 0;
     /** Executions of "held" and "fails" wait for it; the next execution of "fails" throws. */
     let gate: Promise<void> = Promise.resolve();
@@ -655,7 +655,7 @@ describe("what the response cache keeps", () => {
     });
     const yoga = createYoga({
       schema,
-      plugins: tracking ? [cache, cache.tracking] : [cache],
+      plugins: [...plugins, ...(tracking ? [cache, cache.tracking] : [cache])],
       context: ({ request }) => ({
         scope: {
           organization: request.headers.get("x-organization")!,
@@ -665,6 +665,29 @@ describe("what the response cache keeps", () => {
         },
       }),
     });
+    /** Asks for `value` as of `revision`, when each table of `tables` was last written at its number: the response's body. */
+    async function askText(
+      organization: string,
+      revision: number,
+      name: string,
+      reads: string[] = [],
+      tables: Record<string, number> = {},
+    ) {
+      const response = await yoga.fetch("http://yoga/graphql", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-organization": organization,
+          "x-revision": String(revision),
+          "x-tables": JSON.stringify(tables),
+        },
+        body: JSON.stringify({
+          query: "query Value($name: String, $reads: [String!]) { value(name: $name, reads: $reads) }",
+          variables: { name, reads },
+        }),
+      });
+      return response.text();
+    }
     /** Asks for `value` as of `revision`, when each table of `tables` was last written at its number. */
     async function ask(organization: string, revision: number, name: string, reads: string[] = [], tables: Record<string, number> = {}) {
       const response = await yoga.fetch("http://yoga/graphql", {
@@ -702,7 +725,16 @@ describe("what the response cache keeps", () => {
     const failOnce = () => {
       failNext = true;
     };
-    return { ask, askQuery, hold, failOnce, entries: () => cache.entries(), executions: () => executions, restarted: () => restarted };
+    return {
+      ask,
+      askText,
+      askQuery,
+      hold,
+      failOnce,
+      entries: () => cache.entries(),
+      executions: () => executions,
+      restarted: () => restarted,
+    };
   }
 
   it("keeps a response while the tables it read are unchanged, whatever else was written", async () => {
@@ -793,6 +825,36 @@ describe("what the response cache keeps", () => {
     await w.ask("a", 1, "x", ["journeys"]);
     await w.ask("a", 1, "x", ["journeys"]);
     expect([w.executions(), w.entries()]).toEqual([2, 0]);
+  });
+
+  it("writes a kept response's JSON once, and a copy of it with more in it afresh", async () => {
+    const w = cacheWorld();
+    const stringify = vi.spyOn(JSON, "stringify");
+    const ofResults = () => stringify.mock.calls.filter(([value]) => typeof value === "object" && value !== null && "data" in value).length;
+    try {
+      const bodies = [];
+      for (let i = 0; i < 5; i++) bodies.push(await w.askText("a", 1, "x", ["journeys"]));
+      expect(bodies).toEqual(Array(5).fill('{"data":{"value":"a@1:x"}}'));
+      expect([w.executions(), ofResults()]).toEqual([1, 1]);
+    } finally {
+      stringify.mockRestore();
+    }
+    // A plugin that answers a copy of the kept result with an extension added: the copy is written
+    // whole, not as the kept text.
+    const extended = cacheWorld({
+      plugins: [
+        {
+          onExecute: () => ({
+            onExecuteDone: ({ result, setResult }) => {
+              if (!(Symbol.asyncIterator in result)) setResult({ ...result, extensions: { served: true } });
+            },
+          }),
+        },
+      ],
+    });
+    for (let i = 0; i < 2; i++)
+      expect(await extended.askText("a", 1, "x", ["journeys"])).toBe('{"data":{"value":"a@1:x"},"extensions":{"served":true}}');
+    expect(extended.executions()).toBe(1);
   });
 
   it("stays as large as the distinct queries, however many writes", async () => {
