@@ -17,6 +17,8 @@ export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   /** Per key, the takers waiting, in the order they reserved. */
   private readonly waiters = new Map<string, Waiter[]>();
+  /** Per key with a bucket not full, the timer that forgets it once full. */
+  private readonly forgetting = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly capacity: number,
@@ -67,7 +69,7 @@ export class TokenBuckets {
     const bucket = this.refilled(key);
     bucket.tokens = Math.min(this.capacity, bucket.tokens - amount);
     this.buckets.set(key, bucket);
-    setTimeout(() => this.forgetIfFull(key), ((this.capacity - bucket.tokens) / this.perSecond) * 1000 + 1).unref();
+    if (!this.forgetting.has(key)) this.forgetWhenFull(key);
     return bucket.tokens;
   }
 
@@ -96,7 +98,19 @@ export class TokenBuckets {
     return bucket;
   }
 
-  private forgetIfFull(key: string) {
-    if (this.buckets.has(key) && this.refilled(key).tokens >= this.capacity) this.buckets.delete(key);
+  /**
+   * Forgets the key's bucket once it is full again: one timer per key, however often it is charged
+   * (a flood of refusals charges a token's bucket thousands of times a second), set again for what
+   * is left when the bucket was charged in between.
+   */
+  private forgetWhenFull(key: string) {
+    const bucket = this.buckets.has(key) ? this.refilled(key) : undefined;
+    if (!bucket || bucket.tokens >= this.capacity) {
+      this.buckets.delete(key);
+      this.forgetting.delete(key);
+      return;
+    }
+    const timer = setTimeout(() => this.forgetWhenFull(key), ((this.capacity - bucket.tokens) / this.perSecond) * 1000 + 1);
+    this.forgetting.set(key, timer.unref());
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { TokenBuckets } from "../../../src/services/rate.js";
 
 describe("token buckets", () => {
@@ -62,6 +62,27 @@ describe("token buckets", () => {
     expect(firstMs).toBeGreaterThanOrEqual(40);
     expect(secondMs).toBeGreaterThanOrEqual(90);
     expect(secondMs).toBeLessThan(400);
+  });
+
+  it("keeps one timer per key however often it is charged, and forgets each bucket once it is full again", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const buckets = new TokenBuckets(10, 100);
+      // A flood of refusals charges one token's bucket a thousand times.
+      for (let i = 0; i < 1_000; i++) buckets.charge("a", 1);
+      buckets.charge("b", 1);
+      expect([vi.getTimerCount(), buckets.size]).toEqual([2, 2]);
+      // "b" was one below full: 10 ms. "a"'s timer, set when it was one below, finds it still short and is set again.
+      vi.advanceTimersByTime(100);
+      expect([vi.getTimerCount(), buckets.size]).toEqual([1, 1]);
+      // "a" was 1,000 below: 10 s at 100 a second.
+      vi.advanceTimersByTime(9_800);
+      expect(buckets.size).toBe(1);
+      vi.advanceTimersByTime(300);
+      expect([vi.getTimerCount(), buckets.size]).toEqual([0, 0]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("puts back no more than makes the bucket full", async () => {
