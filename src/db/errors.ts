@@ -41,3 +41,15 @@ export function isConnectionLoss(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The connection was lost after a transaction's work was done, as it committed: the commit may have
+ * taken effect (COMMIT sent, its answer lost) or not — nobody here can tell. Raised by
+ * `inTransaction` in place of the loss, so that the caller is not told that nothing was applied.
+ */
+export class CommitOutcomeUnknown extends Error {
+  constructor(cause: unknown) {
+    super("the database connection was lost as the transaction committed", { cause });
+    this.name = "CommitOutcomeUnknown";
+  }
+}

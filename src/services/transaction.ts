@@ -1,5 +1,5 @@
 import type { Db } from "../db/client.js";
-import { sqlState, UNIQUE_VIOLATION } from "../db/errors.js";
+import { CommitOutcomeUnknown, isConnectionLoss, sqlState, UNIQUE_VIOLATION } from "../db/errors.js";
 import { lockOrganization, raiseOrganizationRevision } from "../db/repositories/organizations.js";
 import { AlreadyExistsError, type DomainError } from "../domain/errors.js";
 import { appendAuditEvent } from "./audit.js";
@@ -33,6 +33,8 @@ export async function inTransaction<T>(
   work: (tx: Db) => Promise<T>,
 ): Promise<T> {
   let written: string | null = null;
+  /** The work and its last statements are done: what fails from here on is the commit. */
+  let committing = false;
   try {
     return await db.transaction(async (transaction) => {
       const tx = transaction as unknown as Db;
@@ -48,8 +50,13 @@ export async function inTransaction<T>(
       } else if (numbered.length > 0) {
         throw new Error("a transaction that wrote nothing numbered rows of an organization");
       }
+      committing = true;
       return result;
     });
+  } catch (error) {
+    // Lost as it committed: COMMIT may have reached the database and taken effect, its answer lost.
+    if (committing && isConnectionLoss(error)) throw new CommitOutcomeUnknown(error);
+    throw error;
   } finally {
     // Also when the commit failed: whether it took effect is then not known here.
     if (written !== null) committed(db, [written]);

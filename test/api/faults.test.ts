@@ -5,9 +5,9 @@ import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { databaseUrl } from "../support/database.js";
 import { PROMOTE_NOW, SAVE, SAVE_STEP } from "../support/documents.js";
-import { apiAs, createCatalogue, createClient, tenantRows } from "../support/fixtures.js";
+import { apiAs, createCatalogue, createClient, localIdOf, tenantRows } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
-import { relay } from "../support/relay.js";
+import { isCommit, relay } from "../support/relay.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant } from "../support/tenant.js";
 
@@ -85,6 +85,44 @@ describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
     expect((await gql(server.endpoint, tenant.tokens.VIEWER, "{ viewer { role } }")).data.viewer.role).toBe("VIEWER");
     const retried = await api.data(PROMOTE_NOW, { input });
     expect(retried.promoteNow.__typename).toBe("PromoteNowSuccess");
+  });
+
+  it("says the outcome is unknown, not that nothing was applied, when the connection is lost as a change commits", async () => {
+    const target = new URL(databaseUrl!);
+    const proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.start();
+    // Watching every connection from its start (postgres.js prepares COMMIT once per connection).
+    let armed = false;
+    proxy.loseAnswerTo((chunk, connection) => isCommit(chunk, connection) && armed);
+    const viaProxy = new URL(databaseUrl!);
+    viaProxy.port = String(proxy.port);
+    const database = await openDatabase({ url: viaProxy.toString(), poolSize: 2 });
+    const app = createApp({ database, logger: createLogger("silent") });
+    const url = await app.start(0, "127.0.0.1");
+    try {
+      const tenant = await createTenant("commit-lost");
+      const api = apiAs(`${url}/graphql`, tenant);
+      const catalogue = await createCatalogue(api);
+      const edit = { journeyId: catalogue.journeys.login, environmentId: catalogue.environments.development };
+      const step = { key: "password", type: "PASSWORD", name: "Answer lost", enabled: true, settings: {}, transitions: [] };
+      // The next COMMIT: its answer never comes back.
+      armed = true;
+      const lost = await api.request(SAVE_STEP, { input: { ...edit, step } });
+      expect(lost.errors?.[0].extensions).toEqual({ code: "DATABASE_UNAVAILABLE", outcome: "UNKNOWN" });
+      expect(lost.errors?.[0].message).toMatch(/may have been applied/);
+      // It was: the database committed what the server never heard it commit.
+      const [draft] = await admin<{ document: { steps: Record<string, { name: string }> } }[]>`
+        select document from journey_drafts
+        where journey_id = ${localIdOf(edit.journeyId)} and environment_id = ${localIdOf(edit.environmentId)}`;
+      expect(draft.document.steps.password.name).toBe("Answer lost");
+      // The server goes on: the next change commits and says so.
+      const again = await api.data(SAVE_STEP, { input: { ...edit, step: { ...step, name: "Heard" } } });
+      expect(again.saveJourneyStep.__typename).toBe("SaveJourneyStepSuccess");
+    } finally {
+      await app.stop();
+      await database.close();
+      await proxy.stop().catch(() => {});
+    }
   });
 
   it("answers /ready false while the database is away and true once it is back, without a restart", async () => {
