@@ -11,7 +11,7 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { hasLiveEvents, LIVE_EVENTS, type LiveEvents, type LiveSink } from "../events/live-events.js";
-import { documentNumber } from "./document-number.js";
+import { documentNumber, variablesKey } from "./document-number.js";
 
 /**
  * Where an operation's root value (`ExecutionArgs.rootValue`) may carry how to send its `next`
@@ -374,14 +374,19 @@ export function useSharedEventExecution({
   /** Per document and operation: the variables its events depend on. */
   const variablesOf = new WeakMap<DocumentNode, Map<string, string[]>>();
 
-  /** What identifies the execution of an event for this subscriber, but for the event and audience. */
-  function operationKey({ document, operationName, variableValues }: ExecutionArgs): string {
+  /**
+   * What identifies the execution of an event for this subscriber, but for the event and audience:
+   * null when no key tells its variables apart (it executes on its own). A variable left out (its
+   * default applies) is not one given as null.
+   */
+  function operationKey({ document, operationName, variableValues }: ExecutionArgs): string | null {
     let byOperation = variablesOf.get(document);
     if (!byOperation) variablesOf.set(document, (byOperation = new Map()));
     let names = byOperation.get(operationName ?? "");
     if (!names) byOperation.set(operationName ?? "", (names = variablesOfEvents(document, operationName, filterOnlyFields)));
-    const values = names.map((name) => variableValues?.[name] ?? null);
-    return `${documentNumber(document)}\u0000${operationName ?? ""}\u0000${JSON.stringify(values)}`;
+    const given = variableValues ?? {};
+    const values = variablesKey(Object.fromEntries(names.filter((name) => Object.hasOwn(given, name)).map((name) => [name, given[name]])));
+    return values === null ? null : `${documentNumber(document)}\u0000${operationName ?? ""}\u0000${values}`;
   }
 
   function executeShared(args: ExecutionArgs, key: string | null, event: unknown): Promise<ExecutionResult> {
@@ -404,7 +409,8 @@ export function useSharedEventExecution({
         const stream = await createSourceEventStream(args);
         if (!(Symbol.asyncIterator in stream)) return stream;
         const audience = audienceOf(args.contextValue);
-        const key = audience === null ? null : `${audience}\u0000${operationKey(args)}`;
+        const operation = audience === null ? null : operationKey(args);
+        const key = operation === null ? null : `${audience}\u0000${operation}`;
         const events = stream[Symbol.asyncIterator]();
         const send = (args.rootValue as { [SEND_DIRECTLY]?: SendDirectly } | null | undefined)?.[SEND_DIRECTLY];
         let direct: DirectSubscriber | undefined;

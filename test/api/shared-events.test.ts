@@ -171,6 +171,27 @@ describe("shared execution of live events", () => {
     await Promise.all(streams.map((s) => s.return?.()));
   });
 
+  it("tells a variable left out (its default applies) from one given as null", async () => {
+    const w = world();
+    const DEFAULTED = `subscription Defaulted($kind: String = "default") { event { id kind(kind: $kind) } }`;
+    const streams = [
+      iterator(await w.subscribe("org-a:VIEWER", DEFAULTED, {})),
+      iterator(await w.subscribe("org-a:VIEWER", DEFAULTED, { kind: null })),
+      iterator(await w.subscribe("org-a:VIEWER", DEFAULTED, { kind: "default" })),
+    ];
+    const received = streams.map((s) => s.next());
+    await untilListening(w, 3);
+    w.publish({ id: "3" });
+    const results = (await Promise.all(received)).map((r) => (r.value as ExecutionResult).data);
+    expect(results).toEqual([
+      { event: { id: "3", kind: "default" } },
+      { event: { id: "3", kind: null } },
+      { event: { id: "3", kind: "default" } },
+    ]);
+    expect(w.executions()).toBe(3);
+    await Promise.all(streams.map((s) => s.return?.()));
+  });
+
   it("shares nothing without an audience, nor between distinct event objects", async () => {
     const w = world();
     const streams = [iterator(await w.subscribe(null, QUERY)), iterator(await w.subscribe(null, QUERY))];
