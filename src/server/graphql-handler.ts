@@ -204,6 +204,10 @@ export function createGraphQLHandler({
     renderGraphiQL: pages.renderGraphiQL,
     landingPage: false,
     multipart: false,
+    // Bodies are bounded before yoga reads them (src/server/request-body.ts): its own bound would
+    // copy every request's body through a stream pipeline (~0.1 ms and an AbortController's
+    // DOMException per request).
+    maxRequestBodySize: false,
     batching: { limit: OPERATION_LIMITS.batchOperations },
     cors: corsFor(corsOrigins),
     // A persisted document's id, sent instead of the query (GraphQL over HTTP's persisted documents).

@@ -41,8 +41,11 @@ function paramsOf(search: URLSearchParams): GraphQLParams {
 }
 
 /**
- * The body's text, read as it arrives and refused as soon as it nests too deep: a hostile body is
- * turned away after its first few dozen bytes, and the connection closed rather than drained.
+ * The body's text, read as it arrives and refused as soon as it nests too deep or grows past
+ * {@link MAX_BODY_BYTES}: a hostile body is turned away after its first few dozen bytes, and the
+ * connection closed rather than drained. (This server refuses a body over the limit, or of no
+ * declared length, before yoga sees it — `refuseUnboundedBody` —, so yoga's own limit, which copies
+ * every request through a stream pipeline, is off; the count here holds wherever the handler runs.)
  */
 export async function boundedBodyText(request: Request): Promise<string> {
   if (!request.body) return "";
@@ -50,8 +53,16 @@ export async function boundedBodyText(request: Request): Promise<string> {
   const decoder = new TextDecoder();
   const scanner = new JsonDepthScanner(MAX_JSON_DEPTH);
   let text = "";
+  let bytes = 0;
   for (;;) {
     const { done, value } = await reader.read();
+    bytes += value?.byteLength ?? 0;
+    if (bytes > MAX_BODY_BYTES) {
+      void reader.cancel().catch(() => {});
+      throw new GraphQLError(`Request body larger than ${MAX_BODY_BYTES} bytes`, {
+        extensions: { code: "PAYLOAD_TOO_LARGE", http: { status: 413, headers: { connection: "close" } } },
+      });
+    }
     const piece = done ? decoder.decode() : decoder.decode(value, { stream: true });
     if (scanner.deeperAfter(piece)) {
       void reader.cancel().catch(() => {});
