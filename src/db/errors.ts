@@ -17,7 +17,10 @@ export const UNIQUE_VIOLATION = "23505";
 export const SERIALIZATION_FAILURE = "40001";
 export const DEADLOCK_DETECTED = "40P01";
 
-/** Driver codes of a connection that was lost or could not be made (postgres.js and Node's own). */
+/**
+ * Driver codes of a connection that was lost or could not be made (postgres.js's, and Node's socket
+ * errors, which postgres.js passes on as they are: a network partition ends in ETIMEDOUT).
+ */
 const LOST_CONNECTION_CODES = [
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
@@ -25,6 +28,12 @@ const LOST_CONNECTION_CODES = [
   "CONNECT_TIMEOUT",
   "ECONNREFUSED",
   "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
 ];
 
 /**

@@ -37,7 +37,7 @@ export interface ResponseCacheOptions {
   executesAfterWaiting?: (context: unknown) => void;
   /** Most responses kept (default 1,000). */
   maxEntries?: number;
-  /** Most bytes of JSON kept (default 64 MiB). */
+  /** Most bytes of JSON kept (default 64 MiB): the texts; the results' objects take about twice as much again. */
   maxBytes?: number;
 }
 
@@ -68,10 +68,12 @@ const texts = new WeakMap<object, string>();
  * carries it. yoga writes a result's body with the result's own `stringify` when it has one (its
  * `jsonStringifyResultWithoutInternals`): a response served from the cache, and the one that kept
  * it, send this text instead of writing the same JSON again (about 0.14 ms for a dashboard of 50
- * applications, each time it was served). The property is not enumerable: a copy of the result
- * (`{ ...result, … }`) does not carry it, and `stringifyKept` writes anything but the kept object
- * itself — yoga's copy without internals of a result with errors or `extensions.http` — afresh.
- * Kept results are never changed (above), so the text stays theirs.
+ * applications, each time it was served). A copy of the result (`{ ...result, … }`) may carry the
+ * function — graphql-jit's results have an enumerable `stringify` of their own, which this one
+ * replaces — but `stringifyKept` writes anything but the kept object itself (such a copy, or
+ * yoga's copy without internals of a result with errors or `extensions.http`) afresh. Kept results
+ * are never changed in place (above; a plugin after this one that changed one would see its change
+ * left out of the body), so the text stays theirs.
  */
 function keptText(result: ExecutionResult): string {
   let text = texts.get(result);

@@ -1,3 +1,6 @@
+/** The longest delay `setTimeout` keeps: 2^31 − 1 ms (about 24.8 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** A taker waiting for its reservation to be covered by the refill. */
 interface Waiter {
   /** When the bucket will hold what it took (performance.now() time). */
@@ -105,12 +108,15 @@ export class TokenBuckets {
    */
   private forgetWhenFull(key: string) {
     const bucket = this.buckets.has(key) ? this.refilled(key) : undefined;
-    if (!bucket || bucket.tokens >= this.capacity) {
+    // Not below full (a bucket taken by NaN is never below anything): forgotten.
+    if (!bucket || !(bucket.tokens < this.capacity)) {
       this.buckets.delete(key);
       this.forgetting.delete(key);
       return;
     }
-    const timer = setTimeout(() => this.forgetWhenFull(key), ((this.capacity - bucket.tokens) / this.perSecond) * 1000 + 1);
+    // At most the longest timeout Node keeps (a longer one fires after 1 ms); set again when it fires.
+    const ms = Math.min(MAX_TIMEOUT_MS, ((this.capacity - bucket.tokens) / this.perSecond) * 1000 + 1);
+    const timer = setTimeout(() => this.forgetWhenFull(key), ms);
     this.forgetting.set(key, timer.unref());
   }
 }

@@ -80,6 +80,18 @@ describe("token buckets", () => {
       expect(buckets.size).toBe(1);
       vi.advanceTimersByTime(300);
       expect([vi.getTimerCount(), buckets.size]).toEqual([0, 0]);
+      // Longer than Node keeps a timeout (2^31 - 1 ms; a longer one fires after 1 ms): one timer,
+      // set for the longest; a bucket taken by NaN is forgotten at once.
+      new TokenBuckets(100, 10).charge("years", 3e7);
+      expect(vi.getTimerCount()).toBe(1);
+      const before = performance.now();
+      vi.advanceTimersToNextTimer();
+      expect(performance.now() - before).toBe(2 ** 31 - 1);
+      expect(vi.getTimerCount()).toBe(1);
+      vi.clearAllTimers();
+      const odd = new TokenBuckets(10, 100);
+      odd.charge("n", Number.NaN);
+      expect([odd.size, vi.getTimerCount()]).toEqual([0, 0]);
     } finally {
       vi.useRealTimers();
     }
