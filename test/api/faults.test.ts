@@ -11,6 +11,20 @@ import { isCommit, relay } from "../support/relay.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant } from "../support/tenant.js";
 
+/** A server of its own whose database connections go through a relay (`configure` sees it before any connects). */
+async function serverThroughRelay(configure: (proxy: ReturnType<typeof relay>) => void = () => {}) {
+  const target = new URL(databaseUrl!);
+  const proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
+  await proxy.start();
+  configure(proxy);
+  const viaProxy = new URL(databaseUrl!);
+  viaProxy.port = String(proxy.port);
+  const database = await openDatabase({ url: viaProxy.toString(), poolSize: 2 });
+  const app = createApp({ database, logger: createLogger("silent") });
+  const url = await app.start(0, "127.0.0.1");
+  return { app, database, proxy, url };
+}
+
 describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
   let server: TestServer;
   let admin: postgres.Sql;
@@ -88,17 +102,11 @@ describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
   });
 
   it("says the outcome is unknown, not that nothing was applied, when the connection is lost as a change commits", async () => {
-    const target = new URL(databaseUrl!);
-    const proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.start();
     // Watching every connection from its start (postgres.js prepares COMMIT once per connection).
     let armed = false;
-    proxy.loseAnswerTo((chunk, connection) => isCommit(chunk, connection) && armed);
-    const viaProxy = new URL(databaseUrl!);
-    viaProxy.port = String(proxy.port);
-    const database = await openDatabase({ url: viaProxy.toString(), poolSize: 2 });
-    const app = createApp({ database, logger: createLogger("silent") });
-    const url = await app.start(0, "127.0.0.1");
+    const { app, database, proxy, url } = await serverThroughRelay((proxy) =>
+      proxy.loseAnswerTo((chunk, connection) => isCommit(chunk, connection) && armed),
+    );
     try {
       const tenant = await createTenant("commit-lost");
       const api = apiAs(`${url}/graphql`, tenant);
@@ -126,14 +134,7 @@ describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
   });
 
   it("answers /ready false while the database is away and true once it is back, without a restart", async () => {
-    const target = new URL(databaseUrl!);
-    const proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.start();
-    const viaProxy = new URL(databaseUrl!);
-    viaProxy.port = String(proxy.port);
-    const database = await openDatabase({ url: viaProxy.toString(), poolSize: 2 });
-    const app = createApp({ database, logger: createLogger("silent") });
-    const url = await app.start(0, "127.0.0.1");
+    const { app, database, proxy, url } = await serverThroughRelay();
     try {
       expect((await fetch(`${url}/ready`)).status).toBe(200);
       const port = proxy.port;

@@ -690,20 +690,7 @@ describe("what the response cache keeps", () => {
     }
     /** Asks for `value` as of `revision`, when each table of `tables` was last written at its number. */
     async function ask(organization: string, revision: number, name: string, reads: string[] = [], tables: Record<string, number> = {}) {
-      const response = await yoga.fetch("http://yoga/graphql", {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-organization": organization,
-          "x-revision": String(revision),
-          "x-tables": JSON.stringify(tables),
-        },
-        body: JSON.stringify({
-          query: "query Value($name: String, $reads: [String!]) { value(name: $name, reads: $reads) }",
-          variables: { name, reads },
-        }),
-      });
-      return ((await response.json()) as { data: { value: string } }).data.value;
+      return (JSON.parse(await askText(organization, revision, name, reads, tables)) as { data: { value: string } }).data.value;
     }
     /** Asks any query of the field as organization "a" at revision 1. */
     async function askQuery(query: string, variables: Record<string, unknown>) {
