@@ -1,11 +1,11 @@
 import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { insertNotifications, type NewSyncNotification } from "../../src/db/repositories/sync-notifications.js";
+import { insertNotifications } from "../../src/db/repositories/sync-notifications.js";
 import { MAX_RUNNING_OPERATIONS_PER_SOCKET, SEND_WITHOUT_WAITING_BYTES } from "../../src/server/websocket.js";
 import { atCommit, inTransaction } from "../../src/services/transaction.js";
 import { testDatabase } from "../support/database.js";
-import { apiAs, createCatalogue, localIdOf } from "../support/fixtures.js";
+import { apiAs, createCatalogue, outOfSyncNotification } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -30,16 +30,9 @@ beforeAll(async () => {
   const catalogue = await createCatalogue(apiAs(server.endpoint, tenant, "ADMIN"));
   const { db } = await testDatabase();
   const organizationId = tenant.organizationId;
-  const rows: NewSyncNotification[] = Array.from({ length: 1_000 }, (_, i) => ({
-    organizationId,
-    applicationId: localIdOf(catalogue.applicationId),
-    journeyId: localIdOf(catalogue.journeys.login),
-    environmentId: localIdOf(catalogue.environments.staging),
-    sourceEnvironmentId: localIdOf(catalogue.environments.development),
-    status: "OUT_OF_SYNC",
-    message: `Journey Configuration out of Sync ${i}`,
-    changeCount: 1,
-  }));
+  const rows = Array.from({ length: 1_000 }, (_, i) =>
+    outOfSyncNotification(organizationId, catalogue, `Journey Configuration out of Sync ${i}`),
+  );
   await inTransaction(db, organizationId, async (tx) => {
     atCommit(tx, () => insertNotifications(tx, organizationId, rows));
   });

@@ -4,7 +4,7 @@ import WebSocket from "ws";
 import { insertNotifications } from "../../src/db/repositories/sync-notifications.js";
 import { atCommit, inTransaction } from "../../src/services/transaction.js";
 import { testDatabase } from "../support/database.js";
-import { apiAs, type Catalogue, createCatalogue, localIdOf } from "../support/fixtures.js";
+import { apiAs, type Catalogue, createCatalogue, outOfSyncNotification } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
@@ -31,20 +31,7 @@ async function notify(text: string) {
   const { db } = await testDatabase();
   const organizationId = tenant.organizationId;
   await inTransaction(db, organizationId, async (tx) => {
-    atCommit(tx, () =>
-      insertNotifications(tx, organizationId, [
-        {
-          organizationId,
-          applicationId: localIdOf(catalogue.applicationId),
-          journeyId: localIdOf(catalogue.journeys.login),
-          environmentId: localIdOf(catalogue.environments.staging),
-          sourceEnvironmentId: localIdOf(catalogue.environments.development),
-          status: "OUT_OF_SYNC",
-          message: text,
-          changeCount: 1,
-        },
-      ]),
-    );
+    atCommit(tx, () => insertNotifications(tx, organizationId, [outOfSyncNotification(organizationId, catalogue, text)]));
   });
 }
 

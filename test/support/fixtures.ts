@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import { parse, validate } from "graphql";
+import type { NewSyncNotification } from "../../src/db/repositories/sync-notifications.js";
 import {
   apiTokens,
   applications,
@@ -268,4 +269,18 @@ export function localIdOf(id: string): string {
 /** The `extensions.code` of every GraphQL error of a response. */
 export function errorCodes(response: GraphQLResponse): unknown[] {
   return (response.errors ?? []).map((e) => e.extensions?.code);
+}
+
+/** A sync notification row of the catalogue's login journey, out of sync in staging, for writing straight to the database. */
+export function outOfSyncNotification(organizationId: string, catalogue: Catalogue, message: string): NewSyncNotification {
+  return {
+    organizationId,
+    applicationId: localIdOf(catalogue.applicationId),
+    journeyId: localIdOf(catalogue.journeys.login),
+    environmentId: localIdOf(catalogue.environments.staging),
+    sourceEnvironmentId: localIdOf(catalogue.environments.development),
+    status: "OUT_OF_SYNC",
+    message,
+    changeCount: 1,
+  };
 }
