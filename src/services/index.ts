@@ -120,6 +120,8 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
   // Diffs kept while the tables and environments' rows they read are unchanged: a dashboard's or an
   // attacker's repeated diff reads nothing (src/services/revised-results.ts). Bounded by the changes held.
   const diffResults = new RevisedResults<diffs.ConfigurationDiff>({ max: 1_000, maxSize: 50_000, sizeOf: (d) => d.changes.length + 1 });
+  /** Checks under way of kept diffs against what they were computed from, by key and revision. */
+  const diffChecks = new Map<string, Promise<boolean>>();
   const runtimeReads = new TokenBuckets(RUNTIME_READS.burst, RUNTIME_READS.perSecond);
   /**
    * The mutations' use-cases, by mutation name: each runs in an audit scope named after its mutation,
@@ -192,7 +194,8 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
     /**
      * A diff; with the caller's `revisions` (an HTTP request's), a diff computed before while what it
      * read had those revisions is answered without reading or queueing anything — also once its turn
-     * in the queue comes, so that identical diffs asked at once are computed once.
+     * in the queue comes, so that identical diffs asked at once are computed once. One kept through
+     * other applications' writes is checked (one statement) without waiting in the queue.
      */
     diff: (actor: Actor, request: diffs.DiffRequest, revisions?: Revisions) => {
       const share = JSON.stringify(request);
@@ -211,13 +214,26 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
         table.startsWith(partitionName("journey_versions", "")) ||
         table === partitionName("journey_heads", request.fromEnvironmentId) ||
         table === partitionName("journey_heads", request.toEnvironmentId);
-      return diffRuns.run(
-        actor.organizationId,
-        async () =>
-          diffResults.get(key, revisions) ??
-          (await diffResults.revalidate(key, revisions, revisable, (kept) => diffs.diffInputsUnchanged(db, actor, kept.inputs))) ??
-          diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)),
-        `${share}\u0000${revisions.revision}`,
+      // The check runs before the queue, not in it: one statement, no comparing of documents, so a
+      // diff kept through other applications' writes does not wait behind diffs being computed.
+      // Identical checks at one revision run once; each caller then takes the result as its own.
+      const at = `${key}\u0000${revisions.revision}`;
+      let checking = diffChecks.get(at);
+      if (!checking) {
+        checking = diffResults
+          .revalidate(key, revisions, revisable, (kept) => diffs.diffInputsUnchanged(db, actor, kept.inputs))
+          .then((kept) => kept !== undefined)
+          .finally(() => diffChecks.delete(at));
+        diffChecks.set(at, checking);
+      }
+      return checking.then(
+        (unchanged) =>
+          (unchanged && diffResults.get(key, revisions)) ||
+          diffRuns.run(
+            actor.organizationId,
+            async () => diffResults.get(key, revisions) ?? diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)),
+            `${share}\u0000${revisions.revision}`,
+          ),
       );
     },
     clientCreationPlan: (actor: Actor, request: { applicationId: string; environmentId: string }) =>

@@ -84,6 +84,24 @@ const requestStatements = (queries: string[]) => queries.filter((q) => !/from "a
 const dashboard = (server: TestServer, w: World, token = w.tenant.tokens.VIEWER) =>
   gql(server.endpoint, token, DASHBOARD, { env: w.catalogue.environments.development });
 
+/** A new password step in the journey's draft, saved as its next version in the environment. */
+async function saveVersion(editor: Api, ids: { journeyId: string; environmentId: string }, password: number) {
+  const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step: passwordStep(password) } })).saveJourneyStep.draft;
+  expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe("SaveJourneySuccess");
+}
+
+/** A diff of an application between two environments, with an alias of its own each time (a new text: the response cache does not answer it). */
+function differ(server: TestServer, token: string, from: string, to: string) {
+  let sent = 0;
+  return (applicationId: string) =>
+    gql(
+      server.endpoint,
+      token,
+      `query D($app: ID!, $from: ID!, $to: ID!) { d${sent++}: diff(applicationId: $app, fromEnvironmentId: $from, toEnvironmentId: $to) { status changes { id path newValue } bundles { id } } }`,
+      { app: applicationId, from, to },
+    ).then((result) => Object.values(result.data as Record<string, unknown>)[0] as { status: string; changes: { path: string }[] });
+}
+
 describe("the query response cache", () => {
   it("answers a repeated query with only the token lookup (none on the embedded database), and the same response", async () => {
     const w = await world("cache-repeat");
@@ -419,27 +437,15 @@ describe("the query response cache", () => {
     await createClient(w.admin, { applicationId: other.applicationId, environmentId: staging, databaseId: other.databases.staging });
     const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
     const promoter = apiAs(one.endpoint, w.tenant, "PROMOTER");
-    const save = async (journeyId: string, password: number) => {
-      const ids = { journeyId, environmentId: development };
-      const draft = (await editor.data(SAVE_STEP, { input: { ...ids, step: passwordStep(password) } })).saveJourneyStep.draft;
-      expect((await editor.data(SAVE, { input: { ...ids, draftRevision: draft.revision } })).saveJourney.__typename).toBe(
-        "SaveJourneySuccess",
-      );
-    };
+    const save = (journeyId: string, password: number) => saveVersion(editor, { journeyId, environmentId: development }, password);
     const promote = async (applicationId: string) => {
       const input = { applicationId, fromEnvironmentId: development, toEnvironmentId: staging };
       expect((await promoter.data(PROMOTE_NOW, { input })).promoteNow.__typename).toBe("PromoteNowSuccess");
     };
     // A client created in staging starts with development's configuration: in sync until a save.
     await save(w.catalogue.journeys.login, 31);
-    let sent = 0;
-    const diffOf = (server: TestServer) =>
-      gql(
-        server.endpoint,
-        w.tenant.tokens.VIEWER,
-        `query D($app: ID!, $from: ID!, $to: ID!) { d${sent++}: diff(applicationId: $app, fromEnvironmentId: $from, toEnvironmentId: $to) { status changes { id path newValue } bundles { id } } }`,
-        { app: w.catalogue.applicationId, from: development, to: staging },
-      ).then((result) => Object.values(result.data as Record<string, unknown>)[0] as { status: string; changes: { path: string }[] });
+    const diffs = new Map([one, two].map((server) => [server, differ(server, w.tenant.tokens.VIEWER, development, staging)]));
+    const diffOf = (server: TestServer) => diffs.get(server)!(w.catalogue.applicationId);
     const first = await diffOf(one);
     expect(first.status).toBe("OUT_OF_SYNC");
     await diffOf(two);
@@ -477,6 +483,47 @@ describe("the query response cache", () => {
     // And saved again in development: out of sync, as a fresh computation says.
     await save(w.catalogue.journeys.login, 33);
     for (const server of [one, two]) expect((await diffOf(server)).status).toBe("OUT_OF_SYNC");
+  });
+
+  it.runIf(databaseUrl)("checks a kept diff against what it was computed from without waiting behind a diff being computed", async () => {
+    const w = await world("cache-diff-check-first");
+    const { development, staging } = w.catalogue.environments;
+    const other = await createCatalogue(w.admin, { application: "Other Portal", databasePrefix: "other" });
+    for (const catalogue of [w.catalogue, other]) {
+      await createClient(w.admin, {
+        applicationId: catalogue.applicationId,
+        environmentId: staging,
+        databaseId: catalogue.databases.staging,
+      });
+    }
+    const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
+    const diffOf = differ(one, w.tenant.tokens.VIEWER, development, staging);
+    await saveVersion(editor, { journeyId: w.catalogue.journeys.login, environmentId: development }, 51);
+    const first = await diffOf(w.catalogue.applicationId);
+    expect(first.status).toBe("OUT_OF_SYNC");
+    // The other application saved in development: the kept diff's tables revised, what it was
+    // computed from unchanged. The other application's diff, computed afresh, reads journey versions:
+    // the test holds them, so that diff holds the organization's one place in the diffs' queue.
+    await saveVersion(editor, { journeyId: other.journeys.login, environmentId: development }, 52);
+    const held = await holdOpen(sql`lock table journey_versions in access exclusive mode`);
+    const computing = track(diffOf(other.applicationId));
+    try {
+      await waitForBlockedOrDone(held.pid, 1, [computing]);
+      expect(computing.done()).toBe(false);
+      let timer: NodeJS.Timeout | undefined;
+      const checked = await Promise.race([
+        countQueries(() => diffOf(w.catalogue.applicationId)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("the kept diff waited behind the diff being computed")), 5_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      expect(checked.result).toEqual(first);
+      expect(requestStatements(checked.queries)).toHaveLength(1);
+      expect(computing.done()).toBe(false);
+    } finally {
+      await held.release();
+    }
+    expect((await computing.promise).status).toBe("OUT_OF_SYNC");
   });
 
   // A lock held from another connection stops a diff half-way: PostgreSQL only.
