@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.js";
+import { pipelined } from "../db/pipelined.js";
 import { findClientsByApplicationIds } from "../db/repositories/clients.js";
 import { findDiffInputs, findHeads, findJourneysByApplicationIds } from "../db/repositories/journeys.js";
 import type { ApplicationRow, ClientRow, EnvironmentRow, JourneyRow } from "../db/repositories/rows.js";
@@ -14,7 +15,7 @@ import { settingReferencesIn } from "../domain/variables.js";
 import type { Actor } from "./actor.js";
 import { documentsOf } from "./documents.js";
 import { applicationOf, environmentOf } from "./lookups.js";
-import { inSnapshot, pipelined } from "./transaction.js";
+import { inSnapshot } from "./transaction.js";
 import { variablesIn } from "./variables.js";
 
 /** A change with the journey it belongs to (null for client settings). */

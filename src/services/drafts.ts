@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
+import { pipelined } from "../db/pipelined.js";
 import { deleteDraft, insertDraft, type JourneyDraftRow, lockDraft, startDraft, updateDraft } from "../db/repositories/drafts.js";
 import {
   appendVersion,
@@ -21,9 +22,9 @@ import { audit } from "./audit.js";
 import { inputs, parseInput } from "./input.js";
 import type { Loaders } from "./loaders.js";
 import { lockConfigurationForDraft, lockConfigurations } from "./locks.js";
-import { environmentOf, journeyOf, writableApplication } from "./lookups.js";
-import { withSyncNotifications } from "./sync-notifications.js";
-import { inTransaction, pipelined } from "./transaction.js";
+import { environmentOf, journeyOf, writableApplicationOfJourney } from "./lookups.js";
+import { lockedSyncStates, withSyncNotifications } from "./sync-notifications.js";
+import { inTransaction } from "./transaction.js";
 import { checkVariablesIn, variablesInLoaded } from "./variables.js";
 
 export type { JourneyDraftRow };
@@ -71,8 +72,13 @@ export type RestoreJourneyVersionInput = z.input<typeof restoreInput>;
  * application (not archived; its row locked shared), then the environment's lock.
  */
 export async function editTarget(tx: Db, actor: Actor, journeyId: string, environmentId: string) {
-  const [journey, environment] = await pipelined(journeyOf(tx, actor, journeyId), environmentOf(tx, actor, environmentId));
-  await writableApplication(tx, actor, journey.applicationId);
+  // One round trip: the journey, the environment, and the journey's application locked.
+  const [journey, environment, application] = await pipelined(
+    journeyOf(tx, actor, journeyId),
+    environmentOf(tx, actor, environmentId),
+    writableApplicationOfJourney(tx, actor, journeyId),
+  );
+  if (!application) throw new NotFoundError("application", journey.applicationId);
   if (!environment.editable) throw new EnvironmentLockedError(environment.name);
   return { journey, environment, key: { journeyId: journey.id, environmentId: environment.id } };
 }
@@ -268,11 +274,13 @@ export async function saveJourney(db: Db, actor: Actor, input: SaveJourneyInput)
   const values = parseInput(saveJourneyInput, input);
   return inTransaction(db, actor.organizationId, async (tx) => {
     const target = await editTarget(tx, actor, values.journeyId, values.environmentId);
-    // In one round trip, in this order: the configuration's lock, then the draft and the head under it.
-    const [, draft, heads] = await pipelined(
+    // In one round trip, in this order: the configuration's lock, then the draft and the head under
+    // it, then the application's sync states (locked after the configuration, withSyncNotifications).
+    const [, draft, heads, syncStates] = await pipelined(
       lockConfigurations(tx, target.journey.applicationId, { write: target.environment.id }),
       lockDraft(tx, target.key),
       findHeadVersions(tx, actor.organizationId, [target.key]),
+      lockedSyncStates(tx, actor, [target.journey.applicationId]),
     );
     if (!draft) throw new DraftConflictError("There is no draft to save: it was saved or discarded meanwhile. Review the journey again.");
     if (draft.revision !== values.draftRevision) {
@@ -296,16 +304,20 @@ export async function saveJourney(db: Db, actor: Actor, input: SaveJourneyInput)
       throw new ValidationError([{ path: "draftRevision", message: "Nothing to save: the draft does not change the journey" }]);
     }
     const restored = draft.restoredFromVersion;
-    return withSyncNotifications(tx, actor, [target.journey.applicationId], async () => {
-      const version = await appendVersion(tx, target.key, head.version, {
-        document: draft.document,
-        hash,
-        origin: restored === null ? "SAVE" : "RESTORE",
-        ...savedBy(actor),
-        comment: values.comment ?? (restored === null ? null : `Restored version ${restored}`),
-      });
+    return withSyncNotifications(tx, actor, syncStates, async () => {
+      // In one round trip: the version, the head moved to it, the draft dropped (all rolled back
+      // when someone moved the head first).
+      const [version] = await pipelined(
+        appendVersion(tx, target.key, head.version, {
+          document: draft.document,
+          hash,
+          origin: restored === null ? "SAVE" : "RESTORE",
+          ...savedBy(actor),
+          comment: values.comment ?? (restored === null ? null : `Restored version ${restored}`),
+        }),
+        deleteDraft(tx, target.key),
+      );
       if (!version) throw new DraftConflictError("The journey was saved by someone else meanwhile. Review it again.");
-      await deleteDraft(tx, target.key);
       auditDraft(target, { version: version.version, origin: version.origin });
       return version;
     });

@@ -1,5 +1,5 @@
 import type { Db } from "../db/client.js";
-import { findApplicationsByIds, lockApplication } from "../db/repositories/applications.js";
+import { findApplicationsByIds, lockApplication, lockApplicationOfJourney } from "../db/repositories/applications.js";
 import { findEnvironmentsByIds, lockEnvironments } from "../db/repositories/environments.js";
 import { findJourneysByIds } from "../db/repositories/journeys.js";
 import { findPropagationsByIds, type PropagationRow } from "../db/repositories/propagations.js";
@@ -54,6 +54,17 @@ export async function writableApplication(db: Db, actor: Actor, id: string): Pro
   const row = isUuid(id) ? await lockApplication(db, actor.organizationId, id, "share") : null;
   if (!row) throw new NotFoundError("application", id);
   if (row.archivedAt !== null) throw new ArchivedError(row.name);
+  return row;
+}
+
+/**
+ * The application of the journey `journeyId` names, as {@link writableApplication} takes it: in one
+ * statement, so that it goes in the round trip that reads the journey. A journey not found is not
+ * told here: its caller reads the journey too, and says so first.
+ */
+export async function writableApplicationOfJourney(db: Db, actor: Actor, journeyId: string): Promise<ApplicationRow | null> {
+  const row = isUuid(journeyId) ? await lockApplicationOfJourney(db, actor.organizationId, journeyId) : null;
+  if (row?.archivedAt != null) throw new ArchivedError(row.name);
   return row;
 }
 

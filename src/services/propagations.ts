@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
+import { pipelined } from "../db/pipelined.js";
 import { appendClientSettingsVersion } from "../db/repositories/clients.js";
 import { lockedApprovalPolicy } from "../db/repositories/environments.js";
 import { appendVersions, lastVersionNumbers, type NewVersion, retireJourneys, type Tombstone } from "../db/repositories/journeys.js";
@@ -36,7 +37,7 @@ import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
 import { writableApplication } from "./lookups.js";
 import { withSyncNotifications } from "./sync-notifications.js";
-import { inTransaction, pipelined } from "./transaction.js";
+import { inTransaction } from "./transaction.js";
 import { checkVariablesIn } from "./variables.js";
 
 export type { PropagationRow };

@@ -1,4 +1,5 @@
 import type { Db } from "../db/client.js";
+import { pipelined } from "../db/pipelined.js";
 import { trackingTablesRead } from "../db/read-tracking.js";
 import { listApplicationIds } from "../db/repositories/applications.js";
 import { findClientsByApplicationIds } from "../db/repositories/clients.js";
@@ -9,7 +10,7 @@ import { insertNotifications, lockSyncStates, type NewSyncNotification } from ".
 import { clientDiffSide, clientSyncStates, journeyDiffSide, journeySyncStates, syncMessage } from "../domain/sync.js";
 import type { Actor } from "./actor.js";
 import { memoizedChangeCount, type SyncState } from "./sync.js";
-import { atCommit, pipelined } from "./transaction.js";
+import { atCommit } from "./transaction.js";
 
 /**
  * Runs a write that may change the sync states of some applications, and records a notification
@@ -29,21 +30,38 @@ import { atCommit, pipelined } from "./transaction.js";
 export async function withSyncNotifications<T>(
   tx: Db,
   actor: Actor,
-  applications: readonly string[] | "all",
+  applications: readonly string[] | "all" | LockedSyncStates,
   work: () => Promise<T>,
 ): Promise<T> {
   let before: SyncSnapshot;
   if (applications === "all") {
     await lockSyncStates(tx, actor.organizationId, applications);
     before = await syncSnapshot(tx, actor, await listApplicationIds(tx, actor.organizationId));
+  } else if (applications instanceof LockedSyncStates) {
+    before = applications.before;
   } else {
-    // The lock is taken before the snapshot's statements run: sent together, run in order.
-    [, before] = await pipelined(lockSyncStates(tx, actor.organizationId, applications), syncSnapshot(tx, actor, applications));
+    before = (await lockedSyncStates(tx, actor, applications)).before;
   }
   const named = new Set<string>();
   const result = await trackingTablesRead(named, work);
   await recordSyncChanges(tx, actor, before, named);
   return result;
+}
+
+/** Some applications' sync states locked and read, for {@link withSyncNotifications}. */
+export class LockedSyncStates {
+  constructor(readonly before: SyncSnapshot) {}
+}
+
+/**
+ * Locks some applications' sync states and reads them, sending its statements when called (the
+ * rule of `pipelined`): so that a writer takes them in the round trip of its other locks, after
+ * them, and hands the result to {@link withSyncNotifications}.
+ */
+export async function lockedSyncStates(tx: Db, actor: Actor, applications: readonly string[]): Promise<LockedSyncStates> {
+  // The lock is taken before the snapshot's statements run: sent together, run in order.
+  const [, before] = await pipelined(lockSyncStates(tx, actor.organizationId, applications), syncSnapshot(tx, actor, applications));
+  return new LockedSyncStates(before);
 }
 
 /** The stored facts sync states are computed from, for some applications: three statements, sent at once. */

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/client.js";
+import { pipelined } from "../../src/db/pipelined.js";
 import { lockNames } from "../../src/db/repositories/locks.js";
 import { organizations } from "../../src/db/schema.js";
 import { ensureOrganization } from "../../src/services/tokens.js";
-import { pipelined } from "../../src/services/transaction.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
 import { holdOpen } from "../support/locks.js";
 

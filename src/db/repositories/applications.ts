@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
-import { applications } from "../schema.js";
+import { applications, journeys } from "../schema.js";
 import { preparedPerDatabase } from "./prepared.js";
 import type { ApplicationRow } from "./rows.js";
 import { anyOf } from "./tuples.js";
@@ -82,6 +82,35 @@ const lockApplicationIn = (mode: "share" | "no key update", name: string) =>
       .prepare(name),
   );
 const lockApplicationShared = lockApplicationIn("share", "lock_application_shared");
+
+/**
+ * The application of a journey, its row locked shared until commit (null: no such journey in the
+ * organization): what a journey's write takes first, in the round trip that reads the journey.
+ */
+export async function lockApplicationOfJourney(db: Db, organizationId: string, journeyId: string): Promise<ApplicationRow | null> {
+  const [row] = await lockApplicationOfJourneyShared(db).execute({ organizationId, journeyId });
+  return row ?? null;
+}
+
+const lockApplicationOfJourneyShared = preparedPerDatabase((db) =>
+  db
+    .select()
+    .from(applications)
+    .where(
+      and(
+        eq(applications.organizationId, sql.placeholder("organizationId")),
+        eq(
+          applications.id,
+          db
+            .select({ id: journeys.applicationId })
+            .from(journeys)
+            .where(and(eq(journeys.organizationId, sql.placeholder("organizationId")), eq(journeys.id, sql.placeholder("journeyId")))),
+        ),
+      ),
+    )
+    .for("share")
+    .prepare("lock_application_of_journey_shared"),
+);
 const lockApplicationForNoKeyUpdate = lockApplicationIn("no key update", "lock_application_for_no_key_update");
 
 export async function updateApplicationRow(

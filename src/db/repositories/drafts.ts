@@ -75,7 +75,7 @@ export async function updateDraft(
 }
 
 export async function deleteDraft(db: Db, key: JourneyEnvironmentKey): Promise<void> {
-  await db.delete(journeyDrafts).where(keyIs(key));
+  await db.delete(journeyDrafts).where(keyIs(key)).execute();
 }
 
 /** Drops the drafts of several (journey, environment) pairs. */

@@ -1,6 +1,8 @@
 import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
+import { pipelined } from "../pipelined.js";
 import { ROWS_INSERTED_OR_DELETED, readingPartitions } from "../read-tracking.js";
 import { clients, journeyHeads, journeys, journeyVersions } from "../schema.js";
 import { preparedPerDatabase } from "./prepared.js";
@@ -298,6 +300,9 @@ export interface NewVersion {
  */
 export async function appendVersions(db: Db, entries: NewVersion[]): Promise<JourneyVersionRow[] | null> {
   if (entries.length === 0) return [];
+  // Both statements on one connection, in order, together: a transaction's (a seed's or a test's
+  // call without one gets its own).
+  if (!(db instanceof PgTransaction)) return db.transaction((tx) => appendVersions(tx as unknown as Db, entries));
   const values = entries.map((e) => ({
     ...e.key,
     version: (e.previousVersion ?? 0) + 1,
@@ -310,18 +315,22 @@ export async function appendVersions(db: Db, entries: NewVersion[]): Promise<Jou
     comment: e.comment ?? null,
     retired: false,
   }));
-  // The documents are not read back: the caller has them, and they are the bulk of the bytes.
-  const written = await db.insert(journeyVersions).values(values).returning({ savedAt: journeyVersions.savedAt });
+  // In one round trip: the versions, then the heads moved to them. The documents are not read
+  // back: the caller has them, and they are the bulk of the bytes.
+  const [written, moved] = await pipelined(
+    db.insert(journeyVersions).values(values).returning({ savedAt: journeyVersions.savedAt }).execute(),
+    db
+      .insert(journeyHeads)
+      .values(values.map((v) => ({ journeyId: v.journeyId, environmentId: v.environmentId, version: v.version, hash: v.hash })))
+      .onConflictDoUpdate({
+        target: [journeyHeads.journeyId, journeyHeads.environmentId],
+        set: { version: sql`excluded.version`, hash: sql`excluded.hash`, updatedAt: sql`now()` },
+        setWhere: sql`${journeyHeads.version} = excluded.version - 1`,
+      })
+      .returning({ journeyId: journeyHeads.journeyId })
+      .execute(),
+  );
   const rows: JourneyVersionRow[] = values.map((v, i) => ({ ...v, savedAt: written[i].savedAt }));
-  const moved = await db
-    .insert(journeyHeads)
-    .values(rows.map((r) => ({ journeyId: r.journeyId, environmentId: r.environmentId, version: r.version, hash: r.hash })))
-    .onConflictDoUpdate({
-      target: [journeyHeads.journeyId, journeyHeads.environmentId],
-      set: { version: sql`excluded.version`, hash: sql`excluded.hash`, updatedAt: sql`now()` },
-      setWhere: sql`${journeyHeads.version} = excluded.version - 1`,
-    })
-    .returning({ journeyId: journeyHeads.journeyId });
   return moved.length === entries.length ? rows : null;
 }
 
