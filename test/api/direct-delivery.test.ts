@@ -105,17 +105,29 @@ function world(stored: Event[] = []) {
       rootValue: direct ? { [SEND_DIRECTLY]: send } : {},
     })) as AsyncIterableIterator<ExecutionResult<{ event: { seq: number } | null }>>;
     // graphql-ws: the next result is asked for once the last one is sent.
+    let asking = true;
     const ended = (async () => {
       for await (const result of stream) {
+        asking = false;
         log.push({
           seq: result.data?.event?.seq ?? null,
           via: "iterator",
           ...(result.errors ? { errors: result.errors.map((e) => e.message) } : {}),
         });
         await new Promise((resolve) => setTimeout(resolve, sendPauseMs));
+        // The loop asks for the next result as this turn ends.
+        asking = true;
       }
     })();
-    return { log, socket, stream, ended, seqs: () => log.map((entry) => entry.seq) };
+    return {
+      log,
+      socket,
+      stream,
+      ended,
+      seqs: () => log.map((entry) => entry.seq),
+      /** Whether it has sent what it was given and asked for more (what a direct send waits for). */
+      asking: () => asking,
+    };
   }
 
   const event = (seq: number, environmentId = "staging", extra: Partial<Event> = {}): Event => ({
@@ -244,7 +256,7 @@ describe("live events written straight to subscribers", () => {
       stored.push(w.event(seq));
       w.publish(w.event(seq));
     }
-    await until(() => s.log.length === 25);
+    await until(() => s.log.length === 25 && s.asking());
     expect(s.seqs()).toEqual(range(11, 35));
     w.publish(w.event(36));
     await until(() => s.log.length === 26);

@@ -50,6 +50,9 @@ const DASHBOARD = operation(`query Dashboard($env: ID!) {
     clients { environment { key } clientId }
     journeys { key configuration(environmentId: $env) { version hash } } } } } }`);
 
+const REQUEST_PROMOTION = operation(`mutation RequestPromotion($input: RequestPromotionInput!) {
+  requestPromotion(input: $input) { __typename ... on Error { code message } } }`);
+
 const UPDATE_CLIENT = operation(`mutation UpdateClient($input: UpdateClientInput!) {
   updateClient(input: $input) { __typename ... on UpdateClientSuccess { client { id } } ... on Error { code message } } }`);
 
@@ -502,14 +505,20 @@ describe("the query response cache", () => {
     const first = await diffOf(w.catalogue.applicationId);
     expect(first.status).toBe("OUT_OF_SYNC");
     // The other application saved in development: the kept diff's tables revised, what it was
-    // computed from unchanged. The other application's diff, computed afresh, reads journey versions:
-    // the test holds them, so that diff holds the organization's one place in the diffs' queue.
+    // computed from unchanged. A promotion request's plan is a diff, computed in the diffs' queue:
+    // the test holds the other application's row, so the request holds the organization's one
+    // place in the queue (only this organization's row is held: the other test files run on).
     await saveVersion(editor, { journeyId: other.journeys.login, environmentId: development }, 52);
-    const held = await holdOpen(sql`lock table journey_versions in access exclusive mode`);
-    const computing = track(diffOf(other.applicationId));
+    const held = await holdOpen(sql`select id from applications where id = ${localIdOf(other.applicationId)} for update`);
+    const promoter = apiAs(one.endpoint, w.tenant, "PROMOTER");
+    const requesting = track(
+      promoter.request(REQUEST_PROMOTION, {
+        input: { applicationId: other.applicationId, fromEnvironmentId: development, toEnvironmentId: staging, selectAll: true },
+      }),
+    );
     try {
-      await waitForBlockedOrDone(held.pid, 1, [computing]);
-      expect(computing.done()).toBe(false);
+      await waitForBlockedOrDone(held.pid, 1, [requesting]);
+      expect(requesting.done()).toBe(false);
       let timer: NodeJS.Timeout | undefined;
       const checked = await Promise.race([
         countQueries(() => diffOf(w.catalogue.applicationId)),
@@ -519,11 +528,11 @@ describe("the query response cache", () => {
       ]).finally(() => clearTimeout(timer));
       expect(checked.result).toEqual(first);
       expect(requestStatements(checked.queries)).toHaveLength(1);
-      expect(computing.done()).toBe(false);
+      expect(requesting.done()).toBe(false);
     } finally {
       await held.release();
     }
-    expect((await computing.promise).status).toBe("OUT_OF_SYNC");
+    expect((await requesting.promise).data?.requestPromotion.__typename).toBe("RequestPromotionSuccess");
   });
 
   // A lock held from another connection stops a diff half-way: PostgreSQL only.
