@@ -120,7 +120,13 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
   // Diffs kept while the tables and environments' rows they read are unchanged: a dashboard's or an
   // attacker's repeated diff reads nothing (src/services/revised-results.ts). Bounded by the changes held.
   const diffResults = new RevisedResults<diffs.ConfigurationDiff>({ max: 1_000, maxSize: 50_000, sizeOf: (d) => d.changes.length + 1 });
-  /** Checks under way of kept diffs against what they were computed from, by key and revision. */
+  /**
+   * Checks of kept diffs against what they were computed from (one statement each): two at a time
+   * per organization, four in all, apart from the diffs being computed (with those, eight of the
+   * pool's ten connections at most); identical checks under way at one revision run once (by key and
+   * revision).
+   */
+  const diffCheckRuns = new ReadQueue(2, 4);
   const diffChecks = new Map<string, Promise<boolean>>();
   const runtimeReads = new TokenBuckets(RUNTIME_READS.burst, RUNTIME_READS.perSecond);
   /**
@@ -214,14 +220,17 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
         table.startsWith(partitionName("journey_versions", "")) ||
         table === partitionName("journey_heads", request.fromEnvironmentId) ||
         table === partitionName("journey_heads", request.toEnvironmentId);
-      // The check runs before the queue, not in it: one statement, no comparing of documents, so a
-      // diff kept through other applications' writes does not wait behind diffs being computed.
-      // Identical checks at one revision run once; each caller then takes the result as its own.
+      // The check runs in a queue of its own, not the diffs': one statement, no comparing of
+      // documents, so a diff kept through other applications' writes does not wait behind diffs
+      // being computed. Identical checks at one revision run once; each caller then takes the result
+      // as its own.
       const at = `${key}\u0000${revisions.revision}`;
       let checking = diffChecks.get(at);
       if (!checking) {
-        checking = diffResults
-          .revalidate(key, revisions, revisable, (kept) => diffs.diffInputsUnchanged(db, actor, kept.inputs))
+        checking = diffCheckRuns
+          .run(actor.organizationId, () =>
+            diffResults.revalidate(key, revisions, revisable, (kept) => diffs.diffInputsUnchanged(db, actor, kept.inputs)),
+          )
           .then((kept) => kept !== undefined)
           .finally(() => diffChecks.delete(at));
         diffChecks.set(at, checking);
@@ -231,7 +240,11 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
           (unchanged && diffResults.get(key, revisions)) ||
           diffRuns.run(
             actor.organizationId,
-            async () => diffResults.get(key, revisions) ?? diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)),
+            // A diff computed while this one waited (for an earlier revision) is checked, not computed again.
+            async () =>
+              diffResults.get(key, revisions) ??
+              (await diffResults.revalidate(key, revisions, revisable, (kept) => diffs.diffInputsUnchanged(db, actor, kept.inputs))) ??
+              diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)),
             `${share}\u0000${revisions.revision}`,
           ),
       );
