@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, lt, sql, TransactionRollbackError } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import type { JourneyDocument } from "../../domain/journey-document.js";
 import type { Db } from "../client.js";
@@ -300,9 +300,16 @@ export interface NewVersion {
  */
 export async function appendVersions(db: Db, entries: NewVersion[]): Promise<JourneyVersionRow[] | null> {
   if (entries.length === 0) return [];
-  // Both statements on one connection, in order, together: a transaction's (a seed's or a test's
-  // call without one gets its own).
-  if (!(db instanceof PgTransaction)) return db.transaction((tx) => appendVersions(tx as unknown as Db, entries));
+  // Both statements on one connection, in order, together: a transaction's. A seed's or a test's call
+  // without one gets its own, rolled back when a head did not move.
+  if (!(db instanceof PgTransaction)) {
+    try {
+      return await db.transaction(async (tx) => (await appendVersions(tx as unknown as Db, entries)) ?? tx.rollback());
+    } catch (error) {
+      if (error instanceof TransactionRollbackError) return null;
+      throw error;
+    }
+  }
   const values = entries.map((e) => ({
     ...e.key,
     version: (e.previousVersion ?? 0) + 1,
