@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
+import { CommitOutcomeUnknown } from "../db/errors.js";
 import { lockedApprovalPolicy } from "../db/repositories/environments.js";
 import {
   expirePromotionRequests,
@@ -321,9 +322,16 @@ export async function executePromotionRequest(
  * before every list of requests, so no background job is needed (an action stores its own
  * request's expiry: `refusedAction`). Reads one index when nothing is due, and writes nothing then.
  */
-export function expireDue(db: Db, actor: Actor, now: Clock): Promise<void> {
-  // Housekeeping, not the write of the mutation that may run it first: no audit event.
-  return unaudited(() => expireDueNow(db, actor, now));
+export async function expireDue(db: Db, actor: Actor, now: Clock): Promise<void> {
+  try {
+    // Housekeeping, not the write of the mutation that may run it first: no audit event.
+    await unaudited(() => expireDueNow(db, actor, now));
+  } catch (error) {
+    // Lost as the expiry committed: that may be stored, but what the caller asked for (a read, or a
+    // mutation that runs this first) was not started — a lost connection, not an unknown outcome.
+    if (error instanceof CommitOutcomeUnknown) throw error.cause;
+    throw error;
+  }
 }
 
 async function expireDueNow(db: Db, actor: Actor, now: Clock): Promise<void> {

@@ -4,15 +4,21 @@ import { openDatabase } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { databaseUrl } from "../support/database.js";
-import { PROMOTE_NOW, SAVE, SAVE_STEP } from "../support/documents.js";
-import { apiAs, createCatalogue, createClient, localIdOf, tenantRows } from "../support/fixtures.js";
+import { PROMOTE_NOW, passwordStep, SAVE, SAVE_STEP } from "../support/documents.js";
+import { apiAs, createCatalogue, createClient, localIdOf, operation, tenantRows } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
 import { isCommit, relay } from "../support/relay.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant } from "../support/tenant.js";
 
+const SET_POLICY = operation(`mutation FaultsPolicy($input: SetApprovalPolicyInput!) {
+  setApprovalPolicy(input: $input) { __typename ... on Error { code message } } }`);
+const REQUEST_PROMOTION = operation(`mutation FaultsRequest($input: RequestPromotionInput!) {
+  requestPromotion(input: $input) { __typename ... on Error { code message } } }`);
+const LIST_REQUESTS = operation(`query FaultsRequests { promotionRequests(first: 5) { edges { node { status } } } }`);
+
 /** A server of its own whose database connections go through a relay (`configure` sees it before any connects). */
-async function serverThroughRelay(configure: (proxy: ReturnType<typeof relay>) => void = () => {}) {
+async function serverThroughRelay(configure: (proxy: ReturnType<typeof relay>) => void = () => {}, clock?: () => Date) {
   const target = new URL(databaseUrl!);
   const proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
   await proxy.start();
@@ -20,7 +26,7 @@ async function serverThroughRelay(configure: (proxy: ReturnType<typeof relay>) =
   const viaProxy = new URL(databaseUrl!);
   viaProxy.port = String(proxy.port);
   const database = await openDatabase({ url: viaProxy.toString(), poolSize: 2 });
-  const app = createApp({ database, logger: createLogger("silent") });
+  const app = createApp({ database, logger: createLogger("silent"), clock });
   const url = await app.start(0, "127.0.0.1");
   return { app, database, proxy, url };
 }
@@ -126,6 +132,50 @@ describe.runIf(databaseUrl)("faults on the PostgreSQL server", () => {
       // The server goes on: the next change commits and says so.
       const again = await api.data(SAVE_STEP, { input: { ...edit, step: { ...step, name: "Heard" } } });
       expect(again.saveJourneyStep.__typename).toBe("SaveJourneyStepSuccess");
+    } finally {
+      await app.stop();
+      await database.close();
+      await proxy.stop().catch(() => {});
+    }
+  });
+
+  it("says nothing was applied to a read whose housekeeping (requests expiring) lost its COMMIT's answer", async () => {
+    let armed = false;
+    let now = Date.now();
+    const { app, database, proxy, url } = await serverThroughRelay(
+      (proxy) => proxy.loseAnswerTo((chunk, connection) => isCommit(chunk, connection) && armed),
+      () => new Date(now),
+    );
+    try {
+      const tenant = await createTenant("expiry-commit-lost");
+      const api = apiAs(`${url}/graphql`, tenant);
+      const catalogue = await createCatalogue(api);
+      const { development, staging } = catalogue.environments;
+      await createClient(api, { applicationId: catalogue.applicationId, environmentId: staging, databaseId: catalogue.databases.staging });
+      const edit = { journeyId: catalogue.journeys.login, environmentId: development };
+      const draft = (await api.data(SAVE_STEP, { input: { ...edit, step: passwordStep(30) } })).saveJourneyStep.draft;
+      expect((await api.data(SAVE, { input: { ...edit, draftRevision: draft.revision } })).saveJourney.__typename).toBe(
+        "SaveJourneySuccess",
+      );
+      const policy = {
+        environmentId: staging,
+        requiredApprovals: 1,
+        allowSelfApproval: false,
+        requireComment: false,
+        expiresAfterHours: 1,
+      };
+      expect((await api.data(SET_POLICY, { input: policy })).setApprovalPolicy.__typename).toBe("SetApprovalPolicySuccess");
+      const input = { applicationId: catalogue.applicationId, fromEnvironmentId: development, toEnvironmentId: staging, selectAll: true };
+      expect((await api.data(REQUEST_PROMOTION, { input })).requestPromotion.__typename).toBe("RequestPromotionSuccess");
+      // Past its expiry, the next read of requests stores it EXPIRED first: that COMMIT's answer is lost.
+      now += 2 * 3_600_000;
+      armed = true;
+      const lost = await api.request(LIST_REQUESTS);
+      expect(lost.errors?.[0].extensions).toEqual({ code: "DATABASE_UNAVAILABLE" });
+      expect(lost.errors?.[0].message).toMatch(/nothing was applied/);
+      // Read again, the request is EXPIRED (the expiry was stored).
+      const listed = (await api.data(LIST_REQUESTS)).promotionRequests.edges.map((e: { node: { status: string } }) => e.node.status);
+      expect(listed).toEqual(["EXPIRED"]);
     } finally {
       await app.stop();
       await database.close();
