@@ -1,13 +1,12 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { databaseUrl } from "../support/database.js";
 import { PROMOTE_NOW, passwordStep, SAVE, SAVE_STEP } from "../support/documents.js";
 import { apiAs, createCatalogue, createClient, localIdOf, operation, tenantRows } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
-import { isCommit, relay } from "../support/relay.js";
+import { databaseThroughRelay, isCommit, type relay } from "../support/relay.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant } from "../support/tenant.js";
 
@@ -19,13 +18,7 @@ const LIST_REQUESTS = operation(`query FaultsRequests { promotionRequests(first:
 
 /** A server of its own whose database connections go through a relay (`configure` sees it before any connects). */
 async function serverThroughRelay(configure: (proxy: ReturnType<typeof relay>) => void = () => {}, clock?: () => Date) {
-  const target = new URL(databaseUrl!);
-  const proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
-  await proxy.start();
-  configure(proxy);
-  const viaProxy = new URL(databaseUrl!);
-  viaProxy.port = String(proxy.port);
-  const database = await openDatabase({ url: viaProxy.toString(), poolSize: 2 });
+  const { proxy, database } = await databaseThroughRelay(databaseUrl!, 2, configure);
   const app = createApp({ database, logger: createLogger("silent"), clock });
   const url = await app.start(0, "127.0.0.1");
   return { app, database, proxy, url };

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "../../src/db/client.js";
+import type { Database } from "../../src/db/client.js";
 import { type App, createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
 import { PROMOTE_NOW, passwordStep, SAVE, SAVE_STEP } from "../support/documents.js";
 import { type Api, apiAs, type Catalogue, createCatalogue, createClient } from "../support/fixtures.js";
-import { relay } from "../support/relay.js";
+import { databaseThroughRelay, type relay } from "../support/relay.js";
 import { createTenant } from "../support/tenant.js";
 
 /**
@@ -25,13 +25,7 @@ describe.runIf(databaseUrl)("round trips of a write on PostgreSQL", () => {
 
   beforeAll(async () => {
     await testDatabase(); // migrated
-    const target = new URL(databaseUrl as string);
-    proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.start();
-    const relayed = new URL(databaseUrl as string);
-    relayed.hostname = "127.0.0.1";
-    relayed.port = String(proxy.port);
-    database = await openDatabase({ url: relayed.toString(), poolSize: 2 });
+    ({ proxy, database } = await databaseThroughRelay(databaseUrl as string, 2));
     app = createApp({ database, logger: createLogger("silent") });
     const url = await app.start(0, "127.0.0.1");
     api = apiAs(`${url}/graphql`, await createTenant("round-trips"));

@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import { inArray, sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase, rowsOf } from "../../src/db/client.js";
+import { type Database, rowsOf } from "../../src/db/client.js";
 import { isConnectionLoss } from "../../src/db/errors.js";
 import { anyOf } from "../../src/db/repositories/tuples.js";
 import { organizations } from "../../src/db/schema.js";
 import { inSnapshot } from "../../src/services/transaction.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
-import { relay } from "../support/relay.js";
+import { databaseThroughRelay, type relay } from "../support/relay.js";
 
 /**
  * Statements and transactions on PostgreSQL in as few round trips as they need
@@ -20,14 +20,8 @@ describe.runIf(databaseUrl)("statements and transactions on PostgreSQL", () => {
 
   beforeAll(async () => {
     await testDatabase(); // migrated
-    const target = new URL(databaseUrl as string);
-    proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.start();
-    const relayed = new URL(databaseUrl as string);
-    relayed.hostname = "127.0.0.1";
-    relayed.port = String(proxy.port);
     // One connection: a transaction left open on it would show in the next test.
-    database = await openDatabase({ url: relayed.toString(), poolSize: 1 });
+    ({ proxy, database } = await databaseThroughRelay(databaseUrl as string, 1));
     await database.db.execute(sql`create temporary table if not exists transaction_test (n int)`);
   });
 

@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { type Database, openDatabase } from "../../src/db/client.js";
 
 /**
  * A TCP relay in front of the database server: to take "the database" away and bring it back
@@ -92,4 +93,23 @@ export function isCommit(chunk: Buffer, connection: Record<string, unknown>): bo
     at += 1 + length;
   }
   return found;
+}
+
+/**
+ * A relay in front of the database server `url` names, and the application's database opened through
+ * it with `poolSize` connections; `configure` sees the relay before anything connects.
+ */
+export async function databaseThroughRelay(
+  url: string,
+  poolSize: number,
+  configure: (proxy: ReturnType<typeof relay>) => void = () => {},
+): Promise<{ proxy: ReturnType<typeof relay>; database: Database }> {
+  const target = new URL(url);
+  const proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });
+  await proxy.start();
+  configure(proxy);
+  const relayed = new URL(url);
+  relayed.hostname = "127.0.0.1";
+  relayed.port = String(proxy.port);
+  return { proxy, database: await openDatabase({ url: relayed.toString(), poolSize }) };
 }
