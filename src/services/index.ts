@@ -201,7 +201,7 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
      * A diff; with the caller's `revisions` (an HTTP request's), a diff computed before while what it
      * read had those revisions is answered without reading or queueing anything — also once its turn
      * in the queue comes, so that identical diffs asked at once are computed once. One kept through
-     * other applications' writes is checked (one statement) without waiting in the queue.
+     * other applications' writes is checked (one statement) in a queue of its own first.
      */
     diff: (actor: Actor, request: diffs.DiffRequest, revisions?: Revisions) => {
       const share = JSON.stringify(request);
@@ -224,13 +224,12 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
       // documents, so a diff kept through other applications' writes does not wait behind diffs
       // being computed. Identical checks at one revision run once; each caller then takes the result
       // as its own.
+      const check = () => diffResults.revalidate(key, revisions, revisable, (kept) => diffs.diffInputsUnchanged(db, actor, kept.inputs));
       const at = `${key}\u0000${revisions.revision}`;
       let checking = diffChecks.get(at);
       if (!checking) {
         checking = diffCheckRuns
-          .run(actor.organizationId, () =>
-            diffResults.revalidate(key, revisions, revisable, (kept) => diffs.diffInputsUnchanged(db, actor, kept.inputs)),
-          )
+          .run(actor.organizationId, check)
           .then((kept) => kept !== undefined)
           .finally(() => diffChecks.delete(at));
         diffChecks.set(at, checking);
@@ -243,7 +242,7 @@ export function createServices(db: Db, hub: EventHub, keyring: Keyring = ephemer
             // A diff computed while this one waited (for an earlier revision) is checked, not computed again.
             async () =>
               diffResults.get(key, revisions) ??
-              (await diffResults.revalidate(key, revisions, revisable, (kept) => diffs.diffInputsUnchanged(db, actor, kept.inputs))) ??
+              (await check()) ??
               diffResults.compute(key, revisions, () => diffs.diff(db, actor, request)),
             `${share}\u0000${revisions.revision}`,
           ),
