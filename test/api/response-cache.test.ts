@@ -535,6 +535,58 @@ describe("the query response cache", () => {
     expect((await requesting.promise).data?.requestPromotion.__typename).toBe("RequestPromotionSuccess");
   });
 
+  it.runIf(databaseUrl)(
+    "checks a diff that waited behind an identical one of an earlier revision against it, not computing it again",
+    async () => {
+      const w = await world("cache-diff-waited");
+      const { development, staging } = w.catalogue.environments;
+      const other = await createCatalogue(w.admin, { application: "Other Portal", databasePrefix: "other" });
+      const third = await createCatalogue(w.admin, { application: "Third Portal", databasePrefix: "third" });
+      for (const catalogue of [w.catalogue, other]) {
+        await createClient(w.admin, {
+          applicationId: catalogue.applicationId,
+          environmentId: staging,
+          databaseId: catalogue.databases.staging,
+        });
+      }
+      const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
+      await saveVersion(editor, { journeyId: w.catalogue.journeys.login, environmentId: development }, 53);
+      await saveVersion(editor, { journeyId: other.journeys.login, environmentId: development }, 54);
+      const diffOf = differ(one, w.tenant.tokens.VIEWER, development, staging);
+      // A promotion request of the other application holds the organization's place in the diffs' queue.
+      const held = await holdOpen(sql`select id from applications where id = ${localIdOf(other.applicationId)} for update`);
+      const promoter = apiAs(one.endpoint, w.tenant, "PROMOTER");
+      const requesting = track(
+        promoter.request(REQUEST_PROMOTION, {
+          input: { applicationId: other.applicationId, fromEnvironmentId: development, toEnvironmentId: staging, selectAll: true },
+        }),
+      );
+      let waited: { result: Awaited<ReturnType<typeof diffOf>>[]; queries: string[] };
+      try {
+        await waitForBlockedOrDone(held.pid, 1, [requesting]);
+        // The diff asked, then — after a save in a third application — asked again: both wait.
+        const before = diffOf(w.catalogue.applicationId);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await saveVersion(editor, { journeyId: third.journeys.login, environmentId: development }, 55);
+        const after = diffOf(w.catalogue.applicationId);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        waited = await countQueries(async () => {
+          await held.release();
+          return Promise.all([before, after]);
+        });
+      } finally {
+        await held.release();
+      }
+      const [first, second] = waited.result;
+      expect(first.status).toBe("OUT_OF_SYNC");
+      expect(second).toEqual(first);
+      // The first computed it; the second, its turn come, checked what the first computed from (one
+      // statement of heads and clients) instead of computing it again.
+      expect(requestStatements(waited.queries).filter((q) => /from "journey_heads".*union all.*from "clients"/s.test(q))).toHaveLength(1);
+      expect((await requesting.promise).data?.requestPromotion.__typename).toBe("RequestPromotionSuccess");
+    },
+  );
+
   // A lock held from another connection stops a diff half-way: PostgreSQL only.
   it.skipIf(!databaseUrl)(
     "computes a diff from one snapshot: a promotion committed between its reads of clients and heads is not half seen",
