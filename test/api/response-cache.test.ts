@@ -105,6 +105,42 @@ function differ(server: TestServer, token: string, from: string, to: string) {
     ).then((result) => Object.values(result.data as Record<string, unknown>)[0] as { status: string; changes: { path: string }[] });
 }
 
+/** A world with a second application, both with a client in staging, and an EDITOR to save with. */
+async function twoApplications(label: string) {
+  const w = await world(label);
+  const other = await createCatalogue(w.admin, { application: "Other Portal", databasePrefix: "other" });
+  for (const catalogue of [w.catalogue, other]) {
+    await createClient(w.admin, {
+      applicationId: catalogue.applicationId,
+      environmentId: w.catalogue.environments.staging,
+      databaseId: catalogue.databases.staging,
+    });
+  }
+  return { w, other, editor: apiAs(one.endpoint, w.tenant, "EDITOR") };
+}
+
+/**
+ * The organization's one place in the diffs' queue held: a promotion request of `application` (its
+ * plan is a diff, computed in the queue) blocked behind the test holding the application's row — only
+ * this organization's row, so the other test files run on. Resolves once the request is blocked.
+ */
+async function diffQueueHeld(w: World, application: string) {
+  const held = await holdOpen(sql`select id from applications where id = ${localIdOf(application)} for update`);
+  const { development, staging } = w.catalogue.environments;
+  const requesting = track(
+    apiAs(one.endpoint, w.tenant, "PROMOTER").request(REQUEST_PROMOTION, {
+      input: { applicationId: application, fromEnvironmentId: development, toEnvironmentId: staging, selectAll: true },
+    }),
+  );
+  try {
+    await waitForBlockedOrDone(held.pid, 1, [requesting]);
+  } catch (error) {
+    await held.release();
+    throw error;
+  }
+  return { held, requesting };
+}
+
 describe("the query response cache", () => {
   it("answers a repeated query with only the token lookup (none on the embedded database), and the same response", async () => {
     const w = await world("cache-repeat");
@@ -489,35 +525,17 @@ describe("the query response cache", () => {
   });
 
   it.runIf(databaseUrl)("checks a kept diff against what it was computed from without waiting behind a diff being computed", async () => {
-    const w = await world("cache-diff-check-first");
+    const { w, other, editor } = await twoApplications("cache-diff-check-first");
     const { development, staging } = w.catalogue.environments;
-    const other = await createCatalogue(w.admin, { application: "Other Portal", databasePrefix: "other" });
-    for (const catalogue of [w.catalogue, other]) {
-      await createClient(w.admin, {
-        applicationId: catalogue.applicationId,
-        environmentId: staging,
-        databaseId: catalogue.databases.staging,
-      });
-    }
-    const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
     const diffOf = differ(one, w.tenant.tokens.VIEWER, development, staging);
     await saveVersion(editor, { journeyId: w.catalogue.journeys.login, environmentId: development }, 51);
     const first = await diffOf(w.catalogue.applicationId);
     expect(first.status).toBe("OUT_OF_SYNC");
     // The other application saved in development: the kept diff's tables revised, what it was
-    // computed from unchanged. A promotion request's plan is a diff, computed in the diffs' queue:
-    // the test holds the other application's row, so the request holds the organization's one
-    // place in the queue (only this organization's row is held: the other test files run on).
+    // computed from unchanged. The other application's promotion request holds the diffs' queue.
     await saveVersion(editor, { journeyId: other.journeys.login, environmentId: development }, 52);
-    const held = await holdOpen(sql`select id from applications where id = ${localIdOf(other.applicationId)} for update`);
-    const promoter = apiAs(one.endpoint, w.tenant, "PROMOTER");
-    const requesting = track(
-      promoter.request(REQUEST_PROMOTION, {
-        input: { applicationId: other.applicationId, fromEnvironmentId: development, toEnvironmentId: staging, selectAll: true },
-      }),
-    );
+    const { held, requesting } = await diffQueueHeld(w, other.applicationId);
     try {
-      await waitForBlockedOrDone(held.pid, 1, [requesting]);
       expect(requesting.done()).toBe(false);
       let timer: NodeJS.Timeout | undefined;
       const checked = await Promise.race([
@@ -538,32 +556,16 @@ describe("the query response cache", () => {
   it.runIf(databaseUrl)(
     "checks a diff that waited behind an identical one of an earlier revision against it, not computing it again",
     async () => {
-      const w = await world("cache-diff-waited");
+      const { w, other, editor } = await twoApplications("cache-diff-waited");
       const { development, staging } = w.catalogue.environments;
-      const other = await createCatalogue(w.admin, { application: "Other Portal", databasePrefix: "other" });
       const third = await createCatalogue(w.admin, { application: "Third Portal", databasePrefix: "third" });
-      for (const catalogue of [w.catalogue, other]) {
-        await createClient(w.admin, {
-          applicationId: catalogue.applicationId,
-          environmentId: staging,
-          databaseId: catalogue.databases.staging,
-        });
-      }
-      const editor = apiAs(one.endpoint, w.tenant, "EDITOR");
       await saveVersion(editor, { journeyId: w.catalogue.journeys.login, environmentId: development }, 53);
       await saveVersion(editor, { journeyId: other.journeys.login, environmentId: development }, 54);
       const diffOf = differ(one, w.tenant.tokens.VIEWER, development, staging);
       // A promotion request of the other application holds the organization's place in the diffs' queue.
-      const held = await holdOpen(sql`select id from applications where id = ${localIdOf(other.applicationId)} for update`);
-      const promoter = apiAs(one.endpoint, w.tenant, "PROMOTER");
-      const requesting = track(
-        promoter.request(REQUEST_PROMOTION, {
-          input: { applicationId: other.applicationId, fromEnvironmentId: development, toEnvironmentId: staging, selectAll: true },
-        }),
-      );
+      const { held, requesting } = await diffQueueHeld(w, other.applicationId);
       let waited: { result: Awaited<ReturnType<typeof diffOf>>[]; queries: string[] };
       try {
-        await waitForBlockedOrDone(held.pid, 1, [requesting]);
         // The diff asked, then — after a save in a third application — asked again: both wait.
         const before = diffOf(w.catalogue.applicationId);
         await new Promise((resolve) => setTimeout(resolve, 100));
