@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/db/client.js";
 import { createApp } from "../../src/server/app.js";
 import { createLogger } from "../../src/server/logger.js";
-import { databaseUrl, testDatabase } from "../support/database.js";
+import { databaseUrl, testDatabase, testSessionUrl } from "../support/database.js";
 import {
   type Api,
   apiAs,
@@ -296,7 +296,7 @@ const freeOrder = (round: number) => ({ first: round % 2, delay: (round * 3) % 1
 describe.runIf(databaseUrl)("lifecycle mutations under competing writers (PostgreSQL)", () => {
   beforeAll(async () => {
     await testDatabase(); // migrated
-    const database: Database = await openDatabase({ url: databaseUrl!, poolSize: 24 });
+    const database: Database = await openDatabase({ url: testSessionUrl!, poolSize: 24 });
     const sink = new Writable({
       write(chunk, _encoding, done) {
         for (const line of String(chunk).split("\n")) if (line) logs.push(JSON.parse(line));

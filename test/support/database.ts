@@ -1,7 +1,25 @@
+import { randomUUID } from "node:crypto";
 import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
 
 /** With DATABASE_URL the suite runs against that PostgreSQL server; otherwise on embedded PGlite. */
 export const databaseUrl = process.env.DATABASE_URL || undefined;
+
+/**
+ * The `application_name` of this test file's connections to the PostgreSQL server: the test files
+ * share one database, so a test that waits for its own work to be blocked behind a lock it holds
+ * counts only the sessions of this name (test/support/locks.ts), not another file's.
+ */
+export const testSessionName = `jp-test-${randomUUID().slice(0, 8)}`;
+
+/** DATABASE_URL with this file's session name: for a test that opens a database of its own on the server. */
+export const testSessionUrl = databaseUrl && withSessionName(databaseUrl);
+
+function withSessionName(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  // postgres.js sends the URL's other parameters as startup parameters.
+  url.searchParams.set("application_name", testSessionName);
+  return url.toString();
+}
 
 const queryListeners = new Set<(query: string) => void>();
 
@@ -24,7 +42,7 @@ export function testDatabase(): Promise<Database> {
     }
     await migrateDatabase({ url: databaseUrl });
     return openDatabase({
-      url: databaseUrl,
+      url: withSessionName(databaseUrl),
       onQuery: (q) => {
         for (const listener of queryListeners) listener(q);
       },
