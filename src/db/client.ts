@@ -40,7 +40,7 @@ export interface OpenDatabaseOptions {
   /** PGlite data folder; omitted: in memory. */
   dataDir?: string;
   /** Called with every SQL statement drizzle runs (statement counting in tests and benchmarks). */
-  onQuery?: (query: string) => void;
+  onQuery?: QueryListener;
   /** Connections of the postgres.js pool (default 10). */
   poolSize?: number;
 }
@@ -51,12 +51,15 @@ const ANALYZE_EVERY_MS = 5 * 60_000;
 /** Any constant: serializes migrations of instances that start at the same time. */
 const MIGRATION_LOCK = 7_202_611;
 
+/** Sees a statement drizzle runs, with its parameters. */
+export type QueryListener = (query: string, params: readonly unknown[]) => void;
+
 /** Every statement drizzle runs: to the tables-read tracking (src/db/read-tracking.ts), and to `onQuery`. */
-function queryLogger(onQuery?: (query: string) => void): Logger {
+function queryLogger(onQuery?: QueryListener): Logger {
   return {
-    logQuery: (query) => {
+    logQuery: (query, params) => {
       noteStatement(query);
-      onQuery?.(query);
+      onQuery?.(query, params);
     },
   };
 }
@@ -65,7 +68,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   return options.url ? openPostgres(options.url, options.onQuery, options.poolSize ?? 10) : openPglite(options.dataDir, options.onQuery);
 }
 
-async function openPglite(dataDir: string | undefined, onQuery?: (query: string) => void): Promise<Database> {
+async function openPglite(dataDir: string | undefined, onQuery?: QueryListener): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(dataDir);
   await client.waitReady;
@@ -112,7 +115,7 @@ function yieldBetweenMessages(client: PGlite): void {
   };
 }
 
-async function openPostgres(url: string, onQuery: ((query: string) => void) | undefined, poolSize: number): Promise<Database> {
+async function openPostgres(url: string, onQuery: QueryListener | undefined, poolSize: number): Promise<Database> {
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},

@@ -138,6 +138,10 @@ export const applications = pgTable(
     // organization's row (`atCommit`); a rename waiting for that row while holding a key lock
     // deadlocked with them (found by an attacking review).
     uniqueIndex("applications_organization_name_unique").on(t.organizationId, t.name).where(sql`${t.name} is not null`),
+    // The lists' order, (name, id) per organization: a page is read from here, whatever the other
+    // organizations hold. The unique index above cannot serve it: a query would have to repeat its
+    // predicate. Not unique, so `name` stays no key column.
+    index("applications_organization_name_id_idx").on(t.organizationId, t.name, t.id),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Database, migrateDatabase, openDatabase } from "../../src/db/client.js";
+import { type Database, migrateDatabase, openDatabase, type QueryListener } from "../../src/db/client.js";
 
 /** With DATABASE_URL the suite runs against that PostgreSQL server; otherwise on embedded PGlite. */
 export const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -21,7 +21,7 @@ function withSessionName(databaseUrl: string): string {
   return url.toString();
 }
 
-const queryListeners = new Set<(query: string) => void>();
+const queryListeners = new Set<QueryListener>();
 
 let shared: Promise<Database> | undefined;
 
@@ -33,8 +33,8 @@ export function testDatabase(): Promise<Database> {
   shared ??= (async () => {
     if (!databaseUrl) {
       const database = await openDatabase({
-        onQuery: (q) => {
-          for (const listener of queryListeners) listener(q);
+        onQuery: (q, params) => {
+          for (const listener of queryListeners) listener(q, params);
         },
       });
       await migrateDatabase({ database });
@@ -43,8 +43,8 @@ export function testDatabase(): Promise<Database> {
     await migrateDatabase({ url: databaseUrl });
     return openDatabase({
       url: withSessionName(databaseUrl),
-      onQuery: (q) => {
-        for (const listener of queryListeners) listener(q);
+      onQuery: (q, params) => {
+        for (const listener of queryListeners) listener(q, params);
       },
       poolSize: 5,
     });
@@ -61,13 +61,21 @@ const RELAY_READ = /^select .* from "(sync_notifications|promotion_request_event
 
 /** Collects the SQL statements run while `work` runs (but the event relay's, which belong to no work). */
 export async function countQueries<T>(work: () => Promise<T>): Promise<{ result: T; queries: string[] }> {
-  const queries: string[] = [];
-  const listener = (q: string) => {
-    if (!RELAY_READ.test(q)) queries.push(q);
+  const { result, statements } = await statementsOf(work);
+  return { result, queries: statements.map((s) => s.query) };
+}
+
+/** The SQL statements run while `work` runs, with their parameters (but the event relay's). */
+export async function statementsOf<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; statements: { query: string; params: readonly unknown[] }[] }> {
+  const statements: { query: string; params: readonly unknown[] }[] = [];
+  const listener: QueryListener = (query, params) => {
+    if (!RELAY_READ.test(query)) statements.push({ query, params });
   };
   queryListeners.add(listener);
   try {
-    return { result: await work(), queries };
+    return { result: await work(), statements };
   } finally {
     queryListeners.delete(listener);
   }

@@ -1,0 +1,1 @@
+CREATE INDEX "applications_organization_name_id_idx" ON "applications" USING btree ("organization_id","name","id");
