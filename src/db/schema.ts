@@ -175,6 +175,10 @@ export const clients = pgTable(
   (t) => [
     unique("clients_application_environment_unique").on(t.applicationId, t.environmentId),
     index("clients_environment_idx").on(t.environmentId),
+    // Reads of one organization's or one database's clients (the scan for variable references, a
+    // database's deletion): without them, every organization's clients (migration 0019).
+    index("clients_organization_idx").on(t.organizationId),
+    index("clients_database_idx").on(t.databaseId),
   ],
 );
 
@@ -228,7 +232,11 @@ export const journeys = pgTable(
     type: text("type", { enum: ["LOGIN", "REGISTRATION", "PROFILE_UPDATE", "PASSWORD_RECOVERY"] }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [unique("journeys_application_key_unique").on(t.applicationId, t.key)],
+  (t) => [
+    unique("journeys_application_key_unique").on(t.applicationId, t.key),
+    // Reads of one organization's journeys (the scan for variable references, versions by key).
+    index("journeys_organization_idx").on(t.organizationId),
+  ],
 );
 
 export const journeyVersions = pgTable(

@@ -1,1 +1,0 @@
-CREATE INDEX "applications_organization_name_id_idx" ON "applications" USING btree ("organization_id","name","id");
