@@ -1,4 +1,2 @@
 CREATE INDEX "applications_organization_name_id_idx" ON "applications" USING btree ("organization_id","name","id");--> statement-breakpoint
-CREATE INDEX "clients_organization_idx" ON "clients" USING btree ("organization_id");--> statement-breakpoint
-CREATE INDEX "clients_database_idx" ON "clients" USING btree ("database_id");--> statement-breakpoint
-CREATE INDEX "journeys_organization_idx" ON "journeys" USING btree ("organization_id");
+CREATE INDEX "clients_database_idx" ON "clients" USING btree ("database_id");

@@ -175,9 +175,10 @@ export const clients = pgTable(
   (t) => [
     unique("clients_application_environment_unique").on(t.applicationId, t.environmentId),
     index("clients_environment_idx").on(t.environmentId),
-    // Reads of one organization's or one database's clients (the scan for variable references, a
-    // database's deletion): without them, every organization's clients (migration 0019).
-    index("clients_organization_idx").on(t.organizationId),
+    // A database's clients (its deletion's IN_USE check): without it, every organization's clients
+    // (migration 0019). No index by organization: reads go by application (the dashboard's, the
+    // scan for references), and one would invite the planner to read an organization's every
+    // client for a page of them when its statistics lag (docs/performance.md, 2026-12-07).
     index("clients_database_idx").on(t.databaseId),
   ],
 );
@@ -232,11 +233,7 @@ export const journeys = pgTable(
     type: text("type", { enum: ["LOGIN", "REGISTRATION", "PROFILE_UPDATE", "PASSWORD_RECOVERY"] }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [
-    unique("journeys_application_key_unique").on(t.applicationId, t.key),
-    // Reads of one organization's journeys (the scan for variable references, versions by key).
-    index("journeys_organization_idx").on(t.organizationId),
-  ],
+  (t) => [unique("journeys_application_key_unique").on(t.applicationId, t.key)],
 );
 
 export const journeyVersions = pgTable(

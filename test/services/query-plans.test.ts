@@ -18,9 +18,9 @@ import { createTenant } from "../support/tenant.js";
  * Found on a database of 25 organizations of 200 applications (docs/performance.md): since
  * migration 0018 made the applications' unique index on (organization, name) partial, every page
  * of applications read the whole table — 0.46 ms of the database's time per dashboard, 0.04 ms with
- * the lists' own index; a database's deletion read every organization's clients to find its own
- * (5.6 ms), the scan for a variable's references every organization's clients and journeys
- * (migration 0019).
+ * the lists' own index (migration 0019); a database's deletion read every organization's clients to
+ * find its own (5.6 ms; an index by database now), the scan for a variable's references every
+ * organization's clients and journeys (it goes through the organization's applications now).
  */
 let server: TestServer;
 beforeAll(async () => {

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, isNull, max, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, max, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import {
+  applications,
   clients,
   journeyDrafts,
   journeyHeads,
@@ -316,6 +317,12 @@ export async function findConfigurationsMentioning(
   // digits, dots and dashes): nothing in it needs escaping, in LIKE or in an array literal.
   for (const text of texts) if (!/^&\{[a-z0-9.-]+\}$/.test(text)) throw new Error(`not a reference: ${JSON.stringify(text)}`);
   const patterns = `{${texts.map((text) => `"%${text}%"`).join(",")}}`;
+  // Through the organization's applications: the journeys' and clients' rows are found by their
+  // application (an index each), not by an organization column of their own, which has no index —
+  // one would invite plans that read an organization's whole journeys for each of a page's heads
+  // when the statistics lag behind a growing organization (docs/performance.md, 2026-12-07).
+  const ofOrganization = (applicationId: typeof journeys.applicationId | typeof clients.applicationId) =>
+    inArray(applicationId, db.select({ id: applications.id }).from(applications).where(eq(applications.organizationId, organizationId)));
   const heads = await db
     .select({
       applicationId: journeys.applicationId,
@@ -329,6 +336,7 @@ export async function findConfigurationsMentioning(
     .where(
       and(
         eq(journeys.organizationId, organizationId),
+        ofOrganization(journeys.applicationId),
         filter.environmentId ? eq(journeyHeads.environmentId, filter.environmentId) : undefined,
         sql`${journeyVersions.document}::text like any (${patterns}::text[])`,
       ),
@@ -348,6 +356,7 @@ export async function findConfigurationsMentioning(
           .where(
             and(
               eq(journeyDrafts.organizationId, organizationId),
+              ofOrganization(journeys.applicationId),
               filter.environmentId ? eq(journeyDrafts.environmentId, filter.environmentId) : undefined,
               sql`${journeyDrafts.document}::text like any (${patterns}::text[])`,
             ),
@@ -358,6 +367,7 @@ export async function findConfigurationsMentioning(
     .where(
       and(
         eq(clients.organizationId, organizationId),
+        ofOrganization(clients.applicationId),
         filter.environmentId ? eq(clients.environmentId, filter.environmentId) : undefined,
         sql`${clients.settings}::text like any (${patterns}::text[])`,
       ),
