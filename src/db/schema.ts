@@ -140,7 +140,9 @@ export const applications = pgTable(
     uniqueIndex("applications_organization_name_unique").on(t.organizationId, t.name).where(sql`${t.name} is not null`),
     // The lists' order, (name, id) per organization: a page is read from here, whatever the other
     // organizations hold. The unique index above cannot serve it: a query would have to repeat its
-    // predicate. Not unique, so `name` stays no key column.
+    // predicate, and PostgreSQL 17 and later drop `name is not null` from a query as always true
+    // before they match partial indexes (the embedded PGlite, PostgreSQL 18, then scans the whole
+    // table even so). Not unique, so `name` stays no key column.
     index("applications_organization_name_id_idx").on(t.organizationId, t.name, t.id),
   ],
 );
