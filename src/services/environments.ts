@@ -179,7 +179,7 @@ export async function deleteEnvironment(db: Db, actor: Actor, input: { environme
     const pipeline = await lockEnvironments(tx, actor.organizationId, "all", "no key update");
     const environment = pipeline.find((e) => e.id === environmentId);
     if (!environment) throw new NotFoundError("environment", environmentId);
-    const dependents = await environmentDependents(tx, environment.id);
+    const dependents = await environmentDependents(tx, actor.organizationId, environment.id);
     if (environment.editable && !pipeline.some((e) => e.editable && e.id !== environment.id)) {
       dependents.unshift("the pipeline: it is the last editable environment, where changes start");
     } else if (pipeline[0].id === environment.id && pipeline.length > 1 && !pipeline[1].editable) {

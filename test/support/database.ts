@@ -5,13 +5,14 @@ import { type Database, migrateDatabase, openDatabase, type QueryListener } from
 export const databaseUrl = process.env.DATABASE_URL || undefined;
 
 /**
- * The `application_name` of this test file's connections to the PostgreSQL server: the test files
- * share one database, so a test that waits for its own work to be blocked behind a lock it holds
- * counts only the sessions of this name (test/support/locks.ts), not another file's.
+ * The `application_name` of this test worker's connections to the PostgreSQL server (one module per
+ * worker: the files run with `isolate: false`, one after the other in a worker): the workers share
+ * one database, so a test that waits for its own work to be blocked behind a lock it holds counts
+ * only the sessions of this name (test/support/locks.ts), not another worker's.
  */
 export const testSessionName = `jp-test-${randomUUID().slice(0, 8)}`;
 
-/** DATABASE_URL with this file's session name: for a test that opens a database of its own on the server. */
+/** DATABASE_URL with this worker's session name: for a test that opens a database of its own on the server. */
 export const testSessionUrl = databaseUrl && withSessionName(databaseUrl);
 
 function withSessionName(databaseUrl: string): string {

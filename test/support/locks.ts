@@ -44,8 +44,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Waits until `count` of the calls are finished or blocked — behind the test's process `pid` or,
  * transitively, behind a process blocked by it: then every one of them is inside its transaction.
- * Only this test file's sessions count: another file's, blocked behind a table lock the test holds,
- * is not one of the calls.
+ * Only this test worker's sessions count: another worker's, blocked behind a table lock the test
+ * holds, is not one of the calls.
  */
 export async function waitForBlockedOrDone(pid: number, count: number, calls: { done: () => boolean }[]): Promise<void> {
   const { db } = await testDatabase();

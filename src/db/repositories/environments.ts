@@ -188,7 +188,9 @@ export async function updateApprovalPolicy(
  * What still depends on an environment, in words (at most 101, in order): its clients, databases,
  * active RUNTIME tokens, variable values, journey configurations and drafts, and open promotion requests.
  */
-export async function environmentDependents(db: Db, environmentId: string): Promise<string[]> {
+export async function environmentDependents(db: Db, organizationId: string, environmentId: string): Promise<string[]> {
+  // Tokens, values and requests by organization as well: they have no index by environment, and
+  // by environment alone every organization's rows are read (docs/performance.md, 2026-12-07).
   const result = await db.execute(sql`
     select what from (
       select 'client "' || c.name || '" of ' || a.name as what
@@ -196,10 +198,12 @@ export async function environmentDependents(db: Db, environmentId: string): Prom
       union all
       select 'database "' || d.name || '"' from databases d where d.environment_id = ${environmentId}
       union all
-      select 'RUNTIME token "' || t.name || '"' from api_tokens t where t.environment_id = ${environmentId} and t.revoked_at is null
+      select 'RUNTIME token "' || t.name || '"' from api_tokens t
+        where t.organization_id = ${organizationId} and t.environment_id = ${environmentId} and t.revoked_at is null
       union all
       select 'the value of &{' || v.key || '}'
-        from variable_values vv join variables v on v.id = vv.variable_id where vv.environment_id = ${environmentId}
+        from variable_values vv join variables v on v.id = vv.variable_id
+        where vv.organization_id = ${organizationId} and vv.environment_id = ${environmentId}
       union all
       select 'the configuration of journey "' || j.key || '" of ' || a.name
         from journey_heads h join journeys j on j.id = h.journey_id join applications a on a.id = j.application_id
@@ -210,7 +214,8 @@ export async function environmentDependents(db: Db, environmentId: string): Prom
         where d.environment_id = ${environmentId}      union all
       select 'open promotion request ' || r.id || ' of ' || a.name
         from promotion_requests r join applications a on a.id = r.application_id
-        where (r.to_environment_id = ${environmentId} or r.from_environment_id = ${environmentId}) and r.status in ('PENDING', 'APPROVED')
+        where r.organization_id = ${organizationId} and r.status in ('PENDING', 'APPROVED')
+          and (r.to_environment_id = ${environmentId} or r.from_environment_id = ${environmentId})
     ) dependents
     order by what
     limit 101

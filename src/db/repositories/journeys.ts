@@ -222,6 +222,9 @@ export async function findVersions(
       .where(
         and(
           eq(journeys.organizationId, organizationId),
+          // The journeys by key too: the organization alone led the planner to read every
+          // organization's journeys for it (no index by organization; docs/performance.md, 2026-12-07).
+          anyOf(journeys.id, "uuid", [...new Set(keys.map((k) => k.journeyId))]),
           inTuples(
             [sql`${journeyVersions.journeyId}`, sql`${journeyVersions.environmentId}`, sql`${journeyVersions.version}`],
             ["uuid", "uuid", "int"],
@@ -421,6 +424,8 @@ export async function findLastVersions(
     .where(
       and(
         eq(journeys.organizationId, organizationId),
+        // As in findVersions: the journeys by key.
+        anyOf(journeys.id, "uuid", [...new Set(keys.map((k) => k.journeyId))]),
         inTuples(
           [sql`${journeyVersions.journeyId}`, sql`${journeyVersions.environmentId}`],
           ["uuid", "uuid"],

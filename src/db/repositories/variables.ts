@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, max, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, max, sql } from "drizzle-orm";
 import type { Db } from "../client.js";
 import {
   applications,
@@ -320,9 +320,11 @@ export async function findConfigurationsMentioning(
   // Through the organization's applications: the journeys' and clients' rows are found by their
   // application (an index each), not by an organization column of their own, which has no index —
   // one would invite plans that read an organization's whole journeys for each of a page's heads
-  // when the statistics lag behind a growing organization (docs/performance.md, 2026-12-07).
+  // when the statistics lag behind a growing organization. The ids as an array computed first
+  // (`= any(array(…))`), not `in (select …)`: a semi-join the planner turned into a hash join over
+  // a sequential scan of every organization's clients and journeys (docs/performance.md, 2026-12-07).
   const ofOrganization = (applicationId: typeof journeys.applicationId | typeof clients.applicationId) =>
-    inArray(applicationId, db.select({ id: applications.id }).from(applications).where(eq(applications.organizationId, organizationId)));
+    sql`${applicationId} = any(array(select ${applications.id} from ${applications} where ${applications.organizationId} = ${organizationId}))`;
   const heads = await db
     .select({
       applicationId: journeys.applicationId,
