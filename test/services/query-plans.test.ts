@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, rowsOf } from "../../src/db/client.js";
 import { DASHBOARD } from "../bench/dashboard-data.js";
 import { statementsOf, testDatabase } from "../support/database.js";
-import { apiAs, createCatalogue, createClient } from "../support/fixtures.js";
+import { apiAs, createCatalogue, createCatalogueWithStaging, createClient } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { createTenant } from "../support/tenant.js";
@@ -161,12 +161,7 @@ describe("reads of one organization's rows", () => {
   it("find what an environment still holds, and versions by number, through indexes", async () => {
     const tenant = await createTenant("query-plans-environment");
     const admin = apiAs(server.endpoint, tenant);
-    const catalogue = await createCatalogue(admin);
-    await createClient(admin, {
-      applicationId: catalogue.applicationId,
-      environmentId: catalogue.environments.staging,
-      databaseId: catalogue.databases.staging,
-    });
+    const catalogue = await createCatalogueWithStaging(admin);
     const plans = await plansOf(async () => {
       // Staging holds a client, a database, configurations: refused, naming them.
       const deletion = await admin.data(
