@@ -49,10 +49,16 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** The statement's plan with sequential scans disabled (for its transaction only). */
+/**
+ * The statement's plan with sequential scans disabled, and joins as nested loops (for its
+ * transaction only): each table is then reached through an index with a condition where one fits —
+ * not, on a small database, read whole into a hash join because that is cheaper there.
+ */
 async function planOf(db: Db, statement: string, params: readonly unknown[]): Promise<PlanNode> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`set local enable_seqscan = off`);
+    await tx.execute(sql`set local enable_hashjoin = off`);
+    await tx.execute(sql`set local enable_mergejoin = off`);
     const [row] = rowsOf<Record<string, unknown>>(await tx.execute(sql`explain (format json) ${withParams(statement, params)}`));
     const value = Object.values(row)[0];
     return (typeof value === "string" ? JSON.parse(value) : value)[0].Plan as PlanNode;
