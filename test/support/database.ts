@@ -10,7 +10,7 @@ export const databaseUrl = process.env.DATABASE_URL || undefined;
  * one database, so a test that waits for its own work to be blocked behind a lock it holds counts
  * only the sessions of this name (test/support/locks.ts), not another worker's.
  */
-export const testSessionName = `jp-test-${randomUUID().slice(0, 8)}`;
+const testSessionName = `jp-test-${randomUUID().slice(0, 8)}`;
 
 /** DATABASE_URL with this worker's session name: for a test that opens a database of its own on the server. */
 export const testSessionUrl = databaseUrl && withSessionName(databaseUrl);
@@ -23,6 +23,9 @@ function withSessionName(databaseUrl: string): string {
 }
 
 const queryListeners = new Set<QueryListener>();
+const toListeners: QueryListener = (query, params) => {
+  for (const listener of queryListeners) listener(query, params);
+};
 
 let shared: Promise<Database> | undefined;
 
@@ -33,22 +36,12 @@ let shared: Promise<Database> | undefined;
 export function testDatabase(): Promise<Database> {
   shared ??= (async () => {
     if (!databaseUrl) {
-      const database = await openDatabase({
-        onQuery: (q, params) => {
-          for (const listener of queryListeners) listener(q, params);
-        },
-      });
+      const database = await openDatabase({ onQuery: toListeners });
       await migrateDatabase({ database });
       return database;
     }
     await migrateDatabase({ url: databaseUrl });
-    return openDatabase({
-      url: withSessionName(databaseUrl),
-      onQuery: (q, params) => {
-        for (const listener of queryListeners) listener(q, params);
-      },
-      poolSize: 5,
-    });
+    return openDatabase({ url: testSessionUrl, onQuery: toListeners, poolSize: 5 });
   })();
   return shared;
 }
