@@ -12,6 +12,7 @@ import type { Keyring } from "../domain/secret-box.js";
 import { type ResolvableVariable, resolveValue, settingReferencesIn } from "../domain/variables.js";
 import { type Actor, isRuntime } from "./actor.js";
 import { applicationOf, environmentOf } from "./lookups.js";
+import { inSnapshot } from "./transaction.js";
 import { sealedAt } from "./variables.js";
 
 /** An application's configuration as the identity runtime of one environment executes it. */
@@ -31,6 +32,9 @@ export interface RuntimeConfiguration {
  * audit event naming what was read (the secrets by key, never by value). The event is written on
  * its own, without raising the organization's revision: a read changes no configuration, and the
  * response cache never keeps a response that read the audit log (src/server/graphql-handler.ts).
+ * The configuration is read in one snapshot (a read-only REPEATABLE READ transaction): a promotion
+ * writes a client and heads together, and a runtime must never get one without the other, nor
+ * values of a variable set after the settings that reference it were read.
  */
 export async function runtimeConfiguration(
   db: Db,
@@ -40,8 +44,36 @@ export async function runtimeConfiguration(
   subjectId: string,
 ): Promise<RuntimeConfiguration> {
   if (!isRuntime(actor) || !actor.environmentId) throw new ForbiddenError("Only a RUNTIME token reads runtimeConfiguration");
+  const environmentId = actor.environmentId;
+  const { configuration, secretsRead } = await inSnapshot(db, (tx) =>
+    resolveConfiguration(tx, keyring, actor, applicationId, environmentId),
+  );
+  await insertAuditEvent(db, {
+    organizationId: actor.organizationId,
+    action: "runtimeConfiguration",
+    subjectId,
+    actor: actor.name,
+    actorTokenId: actor.tokenId,
+    occurredAt: configuration.resolvedAt,
+    summary: {
+      environment: configuration.environment.key,
+      journeys: Object.keys(configuration.journeys).sort(),
+      secrets: secretsRead.sort(),
+    },
+  });
+  return configuration;
+}
+
+/** The configuration resolved, and the keys of the secrets opened for it. */
+async function resolveConfiguration(
+  db: Db,
+  keyring: Keyring,
+  actor: Actor,
+  applicationId: string,
+  environmentId: string,
+): Promise<{ configuration: RuntimeConfiguration; secretsRead: string[] }> {
   const application = await applicationOf(db, actor, applicationId);
-  const environment = await environmentOf(db, actor, actor.environmentId);
+  const environment = await environmentOf(db, actor, environmentId);
   const client = (await findClientsByApplicationIds(db, actor.organizationId, [application.id])).find(
     (c) => c.environmentId === environment.id,
   );
@@ -99,15 +131,6 @@ export async function runtimeConfiguration(
       settings: resolveValue(client.settings as never, lookup, { secrets: "value" }).value,
     };
   }
-  const resolvedAt = new Date();
-  await insertAuditEvent(db, {
-    organizationId: actor.organizationId,
-    action: "runtimeConfiguration",
-    subjectId,
-    actor: actor.name,
-    actorTokenId: actor.tokenId,
-    occurredAt: resolvedAt,
-    summary: { environment: environment.key, journeys: Object.keys(resolvedJourneys).sort(), secrets: secretsRead.sort() },
-  });
-  return { environment, application, client: resolvedClient, journeys: resolvedJourneys, resolvedAt };
+  const configuration = { environment, application, client: resolvedClient, journeys: resolvedJourneys, resolvedAt: new Date() };
+  return { configuration, secretsRead };
 }

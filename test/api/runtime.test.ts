@@ -1,10 +1,12 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowsOf } from "../../src/db/client.js";
 import { auditEvents } from "../../src/db/schema.js";
 import { RUNTIME_READS } from "../../src/services/index.js";
-import { testDatabase } from "../support/database.js";
-import { type Api, apiAs, type Catalogue, createCatalogue, createClient, errorCodes, operation } from "../support/fixtures.js";
+import { databaseUrl, testDatabase } from "../support/database.js";
+import { type Api, apiAs, type Catalogue, createCatalogue, createClient, errorCodes, localIdOf, operation } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
+import { track, waitForBlockedOrDone } from "../support/locks.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { subscribeWs, wsClient } from "../support/subscriptions.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -257,4 +259,62 @@ describe("a RUNTIME token", () => {
     const response = await gql(server.endpoint, runtimeTokens.development, RUNTIME, { a: foreign.applicationId });
     expect(errorCodes(response)).toEqual(["NOT_FOUND"]);
   });
+
+  // A lock held from another connection stops the read half-way: PostgreSQL only. Last in the file:
+  // it changes staging's client and a value behind the services' back, and puts them back.
+  it.skipIf(!databaseUrl)(
+    "reads its configuration from one snapshot: a write committed between its reads of the client and of the values is not half seen",
+    async () => {
+      const created = (
+        await admin.data(CREATE_TOKEN, {
+          input: { name: "runtime-snapshot", role: "RUNTIME", environmentId: catalogue.environments.staging },
+        })
+      ).createApiToken;
+      const read = async () => {
+        const response = await gql(server.endpoint, created.token, RUNTIME, { a: catalogue.applicationId });
+        expect(response.errors).toBeUndefined();
+        return response.data.runtimeConfiguration.client.settings.accessTokenTtlSeconds;
+      };
+      // Staging's client reads its token lifetime from the variable token.ttl: 1200 in staging.
+      expect(await read()).toBe(1200);
+      const { db } = await testDatabase();
+      const staging = localIdOf(catalogue.environments.staging);
+      const application = localIdOf(catalogue.applicationId);
+      const ttl = sql`(select id from variables where organization_id = ${tenant.organizationId} and key = 'token.ttl' and deleted_at is null)`;
+      // One write: the client's lifetime set to a literal 777 and the variable's value to 1300, holding
+      // the variables' table until the read has read the client and waits for the variables.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started!: (pid: number) => void;
+      const pid = new Promise<number>((resolve) => (started = resolve));
+      const writer = db.transaction(async (tx) => {
+        await tx.execute(sql`lock table variables in access exclusive mode`);
+        await tx.execute(
+          sql`update clients set settings = jsonb_set(settings, '{accessTokenTtlSeconds}', '777') where application_id = ${application} and environment_id = ${staging}`,
+        );
+        await tx.execute(sql`update variable_values set value = '1300' where variable_id = ${ttl} and environment_id = ${staging}`);
+        started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
+        await gate;
+      });
+      try {
+        const held = await pid;
+        const during = track(read());
+        await waitForBlockedOrDone(held, 1, [during]);
+        release();
+        await writer;
+        // The state it started in, whole: not the value after the write through the client before it (1300).
+        expect(await during.promise).toBe(1200);
+        // Read again: the state after the write.
+        expect(await read()).toBe(777);
+      } finally {
+        release();
+        await writer.catch(() => undefined);
+        await db.execute(
+          sql`update clients set settings = jsonb_set(settings, '{accessTokenTtlSeconds}', '"&{token.ttl}"') where application_id = ${application} and environment_id = ${staging}`,
+        );
+        await db.execute(sql`update variable_values set value = '1200' where variable_id = ${ttl} and environment_id = ${staging}`);
+      }
+      expect(await read()).toBe(1200);
+    },
+  );
 });
