@@ -105,6 +105,7 @@
  * RSS of a run with heap snapshots: writing one leaves the process's resident memory larger.
  */
 import { mkdirSync } from "node:fs";
+import { Agent, request } from "node:http";
 import { loadavg } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -271,6 +272,32 @@ interface GraphQLBody {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
+/**
+ * The timing client's connections: node:http over kept-alive sockets rather than `fetch`, whose
+ * WHATWG streams cost this process about three times the CPU per request (measured: docs/performance.md,
+ * seventeenth session) — CPU taken from the server and the database on a machine of two cores, and a
+ * later send of each arrival, which counts in its latency.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT + 10 });
+
+/** One POST's status and body; a failed request rejects. */
+function send(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: "POST", agent, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 /** One POST; an HTTP status other than 200, a failed request or GraphQL errors are operation errors. */
 async function post(
   url: string,
@@ -280,24 +307,23 @@ async function post(
   /** Labels the request for the server's own timing of it (soak-server.ts). */
   kind?: string,
 ): Promise<Record<string, any>> {
-  let response: Response;
+  let status: number;
   let text: string;
   try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: {
+    ({ status, text } = await send(
+      url,
+      {
         "content-type": "application/json",
         accept: "application/graphql-response+json, application/json",
         authorization: `Bearer ${token}`,
         ...(kind ? { "x-soak-kind": kind } : {}),
       },
-      body: JSON.stringify({ query, variables }),
-    });
-    text = await response.text();
+      JSON.stringify({ query, variables }),
+    ));
   } catch (error) {
     throw new OperationError("network", String((error as Error).cause ?? error));
   }
-  if (response.status !== 200) throw new OperationError("http", `HTTP ${response.status}: ${text.slice(0, 300)}`);
+  if (status !== 200) throw new OperationError("http", `HTTP ${status}: ${text.slice(0, 300)}`);
   const body = JSON.parse(text) as GraphQLBody;
   if (body.errors?.length) throw new OperationError("graphql", JSON.stringify(body.errors).slice(0, 300));
   if (!body.data) throw new OperationError("invalid", `no data: ${text.slice(0, 300)}`);
@@ -1055,7 +1081,11 @@ export async function runSoakBench(): Promise<SoakBenchFigures> {
   const host = machine();
   const list = targets();
   const databases: SoakBenchFigures["databases"] = {};
-  for (const target of list) databases[target] = await runTarget(target, list.length > 1);
+  try {
+    for (const target of list) databases[target] = await runTarget(target, list.length > 1);
+  } finally {
+    agent.destroy();
+  }
   const summary: Record<string, string> = {};
   for (const [target, figures] of Object.entries(databases)) {
     for (const [name, result] of Object.entries(verdicts(figures))) summary[`${target} ${name}`] = result;
