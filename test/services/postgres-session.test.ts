@@ -98,6 +98,20 @@ describe.runIf(databaseUrl)("statements and transactions on PostgreSQL", () => {
     expect(rowsOf<{ open: boolean }>(await db.execute(sql`select now() <> statement_timestamp() as open`))[0].open).toBe(false);
   });
 
+  it("answers a statement whole after one that failed part-way through its rows on the same connection", async () => {
+    const { db } = database;
+    // Three rows sent, then division by zero: PostgreSQL's ErrorResponse comes after DataRows. The
+    // next statement, sent behind it on the one connection, filled its rows from index 3 in
+    // postgres.js 3.4.9 (porsager/postgres#1119): [ <3 empty items>, … ] (patched, src/patches).
+    const failing = db.execute(sql`select i, 1 / (4 - i) as boom from generate_series(1, 10) as i`);
+    const next = db.execute(sql`select x from generate_series(1, 5) as x`);
+    await expect(failing).rejects.toThrow(/division by zero|boom/);
+    const rows = rowsOf<{ x: number }>(await next);
+    expect(rows).toHaveLength(5);
+    expect(Object.keys(rows)).toEqual(["0", "1", "2", "3", "4"]);
+    expect(rows.map((r) => r.x)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it("fails a transaction whose backend went away, and serves the next one on its one connection", async () => {
     const { db } = database;
     const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });
