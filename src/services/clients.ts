@@ -39,7 +39,7 @@ import { audit } from "./audit.js";
 import { inputs, parseInput } from "./input.js";
 import { lockConfigurations } from "./locks.js";
 import { applicationOf, environmentForWrite, environmentOf, writableApplication } from "./lookups.js";
-import { requireNoApprovals } from "./propagations.js";
+import { noApprovalsCheck } from "./propagations.js";
 import { withSyncNotifications } from "./sync-notifications.js";
 import { inTransaction, uniqueAs } from "./transaction.js";
 import { checkVariablesIn } from "./variables.js";
@@ -117,12 +117,17 @@ export async function createClient(db: Db, actor: Actor, input: CreateClientInpu
     const environment = await environmentForWrite(tx, actor, values.environmentId);
     const database = await databaseIn(tx, actor, values.databaseId, environment);
     const all = await listEnvironments(tx, actor.organizationId);
-    const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
-    const source = creationSource(all, clients, environment);
+    const lower = lowerEnvironments(all, environment);
     // A client created above another copies its configuration: into an environment that takes
     // configuration only through approved requests, that copy would be an unreviewed promotion.
-    if (source) await requireNoApprovals(tx, actor, environment);
-    await lockConfigurations(tx, application.id, { read: source?.environment.id, write: environment.id });
+    const noApprovals = lower.length > 0 ? await noApprovalsCheck(tx, actor, environment) : undefined;
+    // Every environment below locked shared (lowest first) before the clients are read: the source is
+    // chosen, and its settings and journeys copied, from one state of it — a promotion into it or its
+    // client's deletion commits before this reads or waits for this write.
+    await lockConfigurations(tx, application.id, { read: lower.map((e) => e.id).reverse(), write: environment.id });
+    const clients = await findClientsByApplicationIds(tx, actor.organizationId, [application.id]);
+    const source = creationSource(all, clients, environment);
+    if (source) noApprovals?.();
     const settings = source ? source.client.settings : DEFAULT_CLIENT_SETTINGS;
     if (source) {
       // What is copied must find its variables here (DESIGN.md §6): refused before anything is written.

@@ -59,7 +59,7 @@ export type { PropagationResult, PropagationRow } from "./propagations.js";
 export type { RevertPreview } from "./reverts.js";
 export type { RuntimeConfiguration } from "./runtime.js";
 export type { SyncState } from "./sync.js";
-export { changeCountOf, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
+export { changeCountOf, type JourneySyncState, syncStatesOfJourney, syncStatusOfClient } from "./sync.js";
 export type { VariableRow, VariableValueChangeRow, VariableValueRow } from "./variables.js";
 export { variablesInLoaded } from "./variables.js";
 

@@ -40,9 +40,15 @@ import {
 import type { VariableUse } from "../domain/errors.js";
 import { isUuid } from "../domain/uuid.js";
 import type { Actor } from "./actor.js";
+import { inSnapshot } from "./transaction.js";
 import { referencesToKeys } from "./variable-references.js";
 
 type Environment = Awaited<ReturnType<typeof listEnvironments>>[number];
+/** An application's clients and journey heads of one moment. */
+export interface SyncInputs {
+  clients: Awaited<ReturnType<typeof findClientSummariesByApplicationIds>>;
+  heads: Awaited<ReturnType<typeof findHeadsByApplicationIds>>;
+}
 type Finder<R> = (db: Db, org: string, ids: readonly string[]) => Promise<R[]>;
 type KeyedFinder<R> = (db: Db, org: string, keys: readonly JourneyEnvironmentKey[]) => Promise<R[]>;
 
@@ -114,7 +120,21 @@ const FACTORIES = {
       const valid = seqs.filter((n) => Number.isSafeInteger(n) && n > 0);
       return byKeys(seqs, await findNotificationsBySeqs(db, org, valid), (r) => r.seq);
     }),
-  headsByApplication: (db: Db, org: string) => grouped(db, org, findHeadsByApplicationIds, (r) => r.applicationId),
+  /**
+   * An application's clients and journey heads read in one snapshot, for a status computed from both
+   * (`syncStatesOfJourney`): a client's deletion removes its heads with it, and a status of the
+   * clients before it and the heads after it would be one that never was.
+   */
+  syncInputsByApplication: (db: Db, org: string) =>
+    new DataLoader<string, SyncInputs>(async (ids) => {
+      const valid = ids.filter(isUuid);
+      const [clients, heads] = await inSnapshot(db, (tx) =>
+        Promise.all([findClientSummariesByApplicationIds(tx, org, valid), findHeadsByApplicationIds(tx, org, valid)]),
+      );
+      const clientsOf = groupByKeys(ids, clients, (r) => r.applicationId);
+      const headsOf = groupByKeys(ids, heads, (r) => r.applicationId);
+      return ids.map((_, i) => ({ clients: clientsOf[i], heads: headsOf[i] }));
+    }),
   variableList: (db: Db, org: string) =>
     new DataLoader<"all", Awaited<ReturnType<typeof listVariables>>>(async (keys) => {
       const rows = await listVariables(db, org);
@@ -271,8 +291,8 @@ export class Loaders {
     return this.#get("syncNotification");
   }
   /** Head version numbers and hashes of every journey of an application, in every environment. */
-  get headsByApplication() {
-    return this.#get("headsByApplication");
+  get syncInputsByApplication() {
+    return this.#get("syncInputsByApplication");
   }
   /** The organization's variables (not deleted), by key. */
   variables() {

@@ -11,14 +11,32 @@ export function lockPipeline(tx: Db, organizationId: string): Promise<void> {
 /**
  * Locks an application's configuration in environments for the rest of the transaction: `write`
  * exclusively (saves, settings edits, client creation, propagation targets), `read` shared (a
- * propagation's source), always source before target. Environments are ranked and changes only move
- * upward, so every transaction locks in rank order and none can deadlock.
+ * propagation's source; a client's creation, every environment below it, lowest first), always
+ * sources before target. Environments are ranked and changes only move upward, so every transaction
+ * locks in rank order and none can deadlock.
  */
-export function lockConfigurations(tx: Db, applicationId: string, environments: { read?: string; write: string }): Promise<void> {
+export function lockConfigurations(
+  tx: Db,
+  applicationId: string,
+  environments: { read?: string | readonly string[]; write: string },
+): Promise<void> {
+  const reads = environments.read === undefined ? [] : typeof environments.read === "string" ? [environments.read] : environments.read;
   return lockNames(tx, [
-    ...(environments.read ? [{ name: configuration(applicationId, environments.read), shared: true }] : []),
+    ...reads.map((id) => ({ name: configuration(applicationId, id), shared: true })),
     { name: configuration(applicationId, environments.write), shared: false },
   ]);
+}
+
+/**
+ * Locks an application's configuration in environments shared, lowest first: a plan (a promotion
+ * request's) is made of one state of both sides — a write into either commits before it reads or
+ * waits for it — while other plans and promotions reading them run beside it.
+ */
+export function lockConfigurationsShared(tx: Db, applicationId: string, environmentIds: readonly string[]): Promise<void> {
+  return lockNames(
+    tx,
+    environmentIds.map((id) => ({ name: configuration(applicationId, id), shared: true })),
+  );
 }
 
 /**

@@ -48,7 +48,7 @@ import { type Actor, hasRole } from "./actor.js";
 import { audit, unaudited } from "./audit.js";
 import { type ChangeView, computeDiff, loadDiffContext, resolveDiffTarget } from "./diff.js";
 import { inputs, parseInput } from "./input.js";
-import { lockConfigurations } from "./locks.js";
+import { lockConfigurations, lockConfigurationsShared } from "./locks.js";
 import { environmentOf, propagationOf, writableApplication } from "./lookups.js";
 import {
   applyToTarget,
@@ -128,6 +128,10 @@ export async function requestPromotion(db: Db, actor: Actor, input: RequestPromo
   };
   return inTransaction(db, actor.organizationId, async (tx) => {
     await writableApplication(tx, actor, values.applicationId);
+    // Both sides locked shared (source first, as a promotion takes them) before anything is read: the
+    // plan and its hash are of one state of them, never a target's clients before a promotion into it
+    // and its heads after. An id of nothing locks a name nothing else takes; it is refused below.
+    await lockConfigurationsShared(tx, values.applicationId, [values.fromEnvironmentId, values.toEnvironmentId]);
     const planned = await currentChanges(tx, actor, {
       applicationId: values.applicationId,
       fromEnvironmentId: values.fromEnvironmentId,

@@ -187,8 +187,19 @@ export function requirePromoterOf(actor: Actor, to: EnvironmentRow, action = "pr
  * whoever asks: APPROVAL_REQUIRED.
  */
 export async function requireNoApprovals(tx: Db, actor: Actor, to: EnvironmentRow): Promise<void> {
-  // Read again, locked: a policy set concurrently either waits for this write or is seen by it.
-  requireNoApprovalsIn(await lockedApprovalPolicy(tx, actor.organizationId, to.id), to);
+  (await noApprovalsCheck(tx, actor, to))();
+}
+
+/**
+ * The target's approval policy read again, locked (a policy set concurrently either waits for this
+ * write or is seen by it), for a check made later in the transaction: the returned function refuses
+ * APPROVAL_REQUIRED where the policy requires approvals. So the row is locked before the
+ * configuration locks, in the order every writer takes them, when whether the check applies is known
+ * only under them (a client's creation copies from below or not).
+ */
+export async function noApprovalsCheck(tx: Db, actor: Actor, to: EnvironmentRow): Promise<() => void> {
+  const policy = await lockedApprovalPolicy(tx, actor.organizationId, to.id);
+  return () => requireNoApprovalsIn(policy, to);
 }
 
 /** APPROVAL_REQUIRED unless the environment's policy (read locked, `lockedApprovalPolicy`) requires none. */

@@ -28,7 +28,7 @@ import {
   type TargetSide,
 } from "./propagations.js";
 import { withSyncNotifications } from "./sync-notifications.js";
-import { inTransaction } from "./transaction.js";
+import { inSnapshot, inTransaction } from "./transaction.js";
 
 /*
  * Reverting a past propagation (DESIGN.md §7): the plan is the domain's (src/domain/revert.ts),
@@ -59,11 +59,14 @@ export type RevertPropagationInput = z.input<typeof revertInput>;
 
 /** What reverting the propagation would change now, and what it cannot revert (conflicts). */
 export async function revertPreview(db: Db, actor: Actor, propagationId: string): Promise<RevertPreview> {
-  const propagation = await propagationOf(db, actor, propagationId);
-  const target = await loadRevertTarget(db, actor, propagation);
-  const plan = revertPlanOf(target, propagation);
-  const missingVariables = await missingVariablesOf(db, actor, target.to, plan.changes);
-  return { propagation, ...plan, missingVariables };
+  // One snapshot: a write into the target (a revert, a promotion) commits between none of these reads.
+  return inSnapshot(db, async (tx) => {
+    const propagation = await propagationOf(tx, actor, propagationId);
+    const target = await loadRevertTarget(tx, actor, propagation);
+    const plan = revertPlanOf(target, propagation);
+    const missingVariables = await missingVariablesOf(tx, actor, target.to, plan.changes);
+    return { propagation, ...plan, missingVariables };
+  });
 }
 
 /**

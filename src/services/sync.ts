@@ -35,15 +35,26 @@ export function memoizedChangeCount(
   return value;
 }
 
+/**
+ * A journey's sync state, with the numbers of the head versions its hashes are of: its change count
+ * diffs those versions (immutable), not the heads as they are when the count is asked.
+ */
+export type JourneySyncState = SyncState & { journeyId: string; sourceVersion: number | null; targetVersion: number | null };
+
 /** Sync states of a journey in every environment that has a lower one (hash comparison only). */
-export async function syncStatesOfJourney(loaders: Loaders, journey: JourneyRow): Promise<(SyncState & { journeyId: string })[]> {
-  const [environments, clients, heads] = await Promise.all([
+export async function syncStatesOfJourney(loaders: Loaders, journey: JourneyRow): Promise<JourneySyncState[]> {
+  const [environments, { clients, heads }] = await Promise.all([
     loaders.environments(),
-    loaders.clientsByApplication.load(journey.applicationId),
-    loaders.headsByApplication.load(journey.applicationId),
+    loaders.syncInputsByApplication.load(journey.applicationId),
   ]);
   const own = heads.filter((h) => h.journeyId === journey.id);
-  return journeySyncStates(environments, clients, own).map((s) => ({ ...s, journeyId: journey.id }));
+  const versionIn = new Map(own.map((h) => [h.environmentId, h.version]));
+  return journeySyncStates(environments, clients, own).map((s) => ({
+    ...s,
+    journeyId: journey.id,
+    sourceVersion: versionIn.get(s.sourceEnvironment.id) ?? null,
+    targetVersion: versionIn.get(s.environment.id) ?? null,
+  }));
 }
 
 export async function syncStatusOfClient(loaders: Loaders, client: ClientSummaryRow): Promise<SyncStatus> {
@@ -51,14 +62,23 @@ export async function syncStatusOfClient(loaders: Loaders, client: ClientSummary
   return clientSyncStatus(environments, clients, client);
 }
 
-/** How many changes promoting the source would make: a diff of the two heads, memoized by their hashes. */
-export async function changeCountOf(loaders: Loaders, state: SyncState & { journeyId: string }): Promise<number> {
+/**
+ * How many changes promoting the source would make: a diff of the two versions the state's hashes
+ * are of, memoized by those hashes. The versions are read by number, not as the heads are now: a
+ * save committed since the heads were read must not be counted under their hashes (the count is
+ * kept for every later request, notification and organization).
+ */
+export async function changeCountOf(loaders: Loaders, state: JourneySyncState): Promise<number> {
   if (state.status !== "OUT_OF_SYNC") return 0;
-  const load = (hash: string | null, environmentId: string) =>
-    hash ? loaders.headVersion.load({ journeyId: state.journeyId, environmentId }) : Promise.resolve(null);
+  const load = async (hash: string | null, environmentId: string, version: number | null) => {
+    if (!hash || version === null) return null;
+    const row = await loaders.version.load({ journeyId: state.journeyId, environmentId, version });
+    if (row?.hash !== hash) throw new Error(`version ${version} of a journey does not have the hash its head had`);
+    return row;
+  };
   const [source, target] = await Promise.all([
-    load(state.sourceHash, state.sourceEnvironment.id),
-    load(state.targetHash, state.environment.id),
+    load(state.sourceHash, state.sourceEnvironment.id, state.sourceVersion),
+    load(state.targetHash, state.environment.id, state.targetVersion),
   ]);
   return memoizedChangeCount(state, () => [journeyDiffSide(source), journeyDiffSide(target)]);
 }

@@ -1,5 +1,5 @@
 import { ArchivedError, NotFoundError, ValidationError } from "../../domain/errors.js";
-import { changeCountOf, type Loaders, type SyncNotificationRow, type SyncState, syncMessage } from "../../services/index.js";
+import { changeCountOf, type JourneySyncState, type Loaders, type SyncNotificationRow, syncMessage } from "../../services/index.js";
 import { builder } from "../builder.js";
 import { pageCost } from "../cost.js";
 import { checkPageSize } from "../cursors.js";
@@ -15,7 +15,7 @@ export const SyncStatusEnum = builder.enumType("SyncStatus", {
   } as const,
 });
 
-export const JourneySyncStateRef = builder.objectRef<SyncState & { journeyId: string }>("JourneySyncState").implement({
+export const JourneySyncStateRef = builder.objectRef<JourneySyncState>("JourneySyncState").implement({
   description: "A journey's state in one environment against the environment it is promoted from.",
   fields: (t) => ({
     environment: t.field({ type: EnvironmentRef, description: "The environment.", resolve: (s) => s.environment }),
