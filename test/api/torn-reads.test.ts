@@ -20,9 +20,10 @@ import { runScript, waitFor } from "../support/processes.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
 
 /*
- * Torn reads: use-cases that read several statements outside one snapshot, so that a write committed
- * between two of their statements gives them a combination of states that never existed — the defect
- * runtimeConfiguration had (87e0961, test/api/runtime.test.ts). PostgreSQL only: a writer holds a
+ * Torn reads: use-cases that read several statements, so that a write committed between two of them
+ * could give them a combination of states that never existed — the defect runtimeConfiguration had
+ * (87e0961, test/api/runtime.test.ts). Every test here failed before 1fe55ca, which reads these in one
+ * snapshot or under the locks the competing writers take. PostgreSQL only: a writer holds a
  * table lock that the use-case's later statement needs (its earlier ones do not), writes, and commits
  * once the use-case is blocked behind it; so the earlier statements saw the state before the write
  * and the later ones the state after it. The writes are made "by hand" (the repositories' own
