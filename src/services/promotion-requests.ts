@@ -128,6 +128,12 @@ export async function requestPromotion(db: Db, actor: Actor, input: RequestPromo
   };
   return inTransaction(db, actor.organizationId, async (tx) => {
     await writableApplication(tx, actor, values.applicationId);
+    // The target's policy read with the environment's row locked FOR SHARE, before the configuration
+    // locks (rows first, in the order every writer takes them: a policy being set waits for the open
+    // requests' rows, and an execution holding one waits for the target's configuration): a policy
+    // set concurrently waits for this request (and then applies to it, as to every open one), or is
+    // seen here. An id that is not the organization's environment locks nothing and is refused below.
+    const policy = isUuid(values.toEnvironmentId) ? await lockedApprovalPolicy(tx, actor.organizationId, values.toEnvironmentId) : null;
     // Both sides locked shared (source first, as a promotion takes them) before anything is read: the
     // plan and its hash are of one state of them, never a target's clients before a promotion into it
     // and its heads after. An id of nothing locks a name nothing else takes; it is refused below.
@@ -146,9 +152,7 @@ export async function requestPromotion(db: Db, actor: Actor, input: RequestPromo
     // Validated like the propagation it would be: a valid result, every variable set in the target.
     await checkWrite(tx, actor, planned.target, resolved.changes, values.revertPropagationId ? "REVERT" : "PROPAGATION", null);
     const { to: target } = planned.target;
-    // The policy read with the environment's row locked FOR SHARE: a policy set concurrently waits
-    // for this request (and then applies to it, as to every open one), or is seen here.
-    const to = { ...target, ...((await lockedApprovalPolicy(tx, actor.organizationId, target.id)) ?? {}) };
+    const to = { ...target, ...(policy ?? {}) };
     const createdAt = now();
     const status = afterApproval(0, to.requiredApprovals);
     const request = await insertPromotionRequest(tx, {

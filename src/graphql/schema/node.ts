@@ -1,3 +1,4 @@
+import { brandWithType } from "@pothos/core";
 import { resolveNodes } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
 import { parseGlobalId } from "../ids.js";
@@ -14,7 +15,13 @@ builder.queryField("node", (t) =>
     args: { id: t.arg.id({ description: "A global ID." }) },
     resolve: async (_root, { id }, context, info) => {
       const parsed = parseGlobalId(id);
-      return parsed ? ((await resolveNodes(builder, context, info, [parsed]))[0] ?? null) : null;
+      if (!parsed) return null;
+      // A second alias of the same ID is handed the first one's load while it is under way (a
+      // promise in the list), and the relay plugin brands the object with its type only once it
+      // settles: awaited and branded here, the interface resolves the type for both aliases.
+      const node: unknown = await (await resolveNodes(builder, context, info, [parsed]))[0];
+      if (node && typeof node === "object") brandWithType(node, parsed.typename as never);
+      return node ?? null;
     },
   }),
 );
