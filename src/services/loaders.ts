@@ -290,7 +290,7 @@ export class Loaders {
   get syncNotification() {
     return this.#get("syncNotification");
   }
-  /** Head version numbers and hashes of every journey of an application, in every environment. */
+  /** An application's clients and the head versions and hashes of its journeys in every environment, read in one snapshot. */
   get syncInputsByApplication() {
     return this.#get("syncInputsByApplication");
   }

@@ -1,15 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "../../src/db/client.js";
-import { createApp } from "../../src/server/app.js";
-import { createLogger } from "../../src/server/logger.js";
-import { databaseUrl, testDatabase, testSessionUrl } from "../support/database.js";
-import { type Api, apiAs, type Catalogue, createCatalogueWithStaging, createJourney, operation } from "../support/fixtures.js";
+import { databaseUrl } from "../support/database.js";
+import { type Api, createJourney, operation } from "../support/fixtures.js";
 import { heldWhile } from "../support/locks.js";
 import { startTestServer } from "../support/server.js";
-import { createTenant, type Tenant } from "../support/tenant.js";
+import { identify, must, productionClient, saveIdentifyName, serverWithPool, type World, world as worldAt } from "../support/worlds.js";
 
 /*
  * Attacks on the lock orders and snapshot reads of 1fe55ca (createClient locks every lower
@@ -36,21 +32,8 @@ beforeAll(async () => {
     stopServer = () => server.stop();
     return;
   }
-  await testDatabase(); // migrated
-  // A server of its own with production's pool size (its sessions carry this worker's name).
-  const database: Database = await openDatabase({ url: testSessionUrl!, poolSize: 10 });
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n")) if (line) logs.push(JSON.parse(line));
-      done();
-    },
-  });
-  const app = createApp({ database, logger: createLogger("info", sink) });
-  endpoint = `${await app.start(0, "127.0.0.1")}/graphql`;
-  stopServer = async () => {
-    await app.stop();
-    await database.close();
-  };
+  // A server of its own with production's pool size.
+  ({ endpoint, stop: stopServer } = await serverWithPool(10, (line) => logs.push(line)));
 });
 afterAll(() => stopServer());
 
@@ -94,43 +77,7 @@ const CLIENTS = operation(`query AtkClients($a: ID!) {
 
 // --- A tenant's world -----------------------------------------------------------------------------
 
-interface World {
-  tenant: Tenant;
-  api: Api;
-  catalogue: Catalogue;
-  env: Catalogue["environments"];
-}
-
-async function world(label: string): Promise<World> {
-  const tenant = await createTenant(label);
-  const api = apiAs(endpoint, tenant);
-  const catalogue = await createCatalogueWithStaging(api);
-  return { tenant, api, catalogue, env: catalogue.environments };
-}
-
-/** A mutation that must succeed; its payload. */
-async function must(api: Api, query: string, input: object): Promise<any> {
-  const data = await api.data(query, { input });
-  const payload = Object.values(data)[0] as { __typename: string };
-  expect(payload.__typename, JSON.stringify(payload)).toMatch(/Success$/);
-  return payload;
-}
-
-const identify = (name: string) => ({
-  key: "identify",
-  type: "IDENTIFIER",
-  name,
-  enabled: true,
-  settings: { identifiers: ["email"], rememberMe: true },
-  transitions: [{ outcome: "success", to: "password" }],
-});
-
-/** Development's login with its first step renamed, saved as the next version. */
-async function saveIdentifyName(w: World, name: string): Promise<void> {
-  const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.env.development };
-  const { draft } = await must(w.api, SAVE_STEP, { ...ids, step: identify(name) });
-  await must(w.api, SAVE, { ...ids, draftRevision: draft.revision });
-}
+const world = (label: string) => worldAt(endpoint, label);
 
 /**
  * A mutation's answer as the client got it: the payload's type (and code), or "errors: <codes>" for
@@ -171,19 +118,20 @@ const toStagingOf = (w: World) => ({
 
 describe("requestPromotion beside executePromotionRequest and setApprovalPolicy into its target (src/services/promotion-requests.ts)", () => {
   /*
-   * requestPromotion takes the source's and target's configuration locks shared, plans, and only then
-   * reads the target's approval policy with its row locked FOR SHARE (`lockedApprovalPolicy`): a row
+   * Until 10c4cc7 requestPromotion took the source's and target's configuration locks shared, planned,
+   * and only then read the target's approval policy with its row locked FOR SHARE (`lockedApprovalPolicy`): a row
    * lock after a configuration lock, against ARCHITECTURE.md's order (rows first). setApprovalPolicy
    * holds that row FOR NO KEY UPDATE and then locks the open requests into it; an execution holds its
    * request's row and then waits for the target's configuration exclusively: request → policy →
-   * execution → request, a cycle. Passed before 1fe55ca (the request took no configuration lock).
+   * execution → request, a cycle (it passed before 1fe55ca, when the request took no configuration
+   * lock). Now the row comes first, as in every writer.
    */
   it.skipIf(!databaseUrl)(
     "forced: the request holds the target's configuration shared while it plans, the execution waits for it, the policy waits for the executed request's row: no deadlock, all three answered",
     { timeout: 60_000 },
     async () => {
       const w = await world("atk-request-policy");
-      await saveIdentifyName(w, `Enter email ${randomUUID()}`);
+      await saveIdentifyName(w.api, w, `Enter email ${randomUUID()}`);
       // An approved request into staging (no approvals required there yet), to execute.
       const approved = (await must(w.api, REQUEST, { ...toStagingOf(w), selectAll: true })).request;
       expect(approved.status).toBe("APPROVED");
@@ -215,7 +163,7 @@ describe("requestPromotion beside executePromotionRequest and setApprovalPolicy 
       const since = logs.length;
       const rounds: string[][] = [];
       for (let round = 0; round < 8; round++) {
-        await saveIdentifyName(w, `Enter email ${randomUUID()}`);
+        await saveIdentifyName(w.api, w, `Enter email ${randomUUID()}`);
         await must(w.api, POLICY, policyOf(w.env.staging, 0));
         const approved = (await must(w.api, REQUEST, { ...toStagingOf(w), selectAll: true })).request;
         rounds.push(
@@ -250,7 +198,7 @@ describe("createClient in production beside writers of the environments below it
     { timeout: 60_000 },
     async () => {
       const w = await world("atk-create-cycle");
-      await saveIdentifyName(w, `Enter email ${randomUUID()}`);
+      await saveIdentifyName(w.api, w, `Enter email ${randomUUID()}`);
       const spare = (await must(w.api, CREATE_ENVIRONMENT, { key: "spare", name: "Spare", rank: 100 })).environment.id;
       const staging = (await w.api.data(CLIENTS, { a: w.catalogue.applicationId })).node.clients.find(
         (c: { environment: { key: string } }) => c.environment.key === "staging",
@@ -264,14 +212,7 @@ describe("createClient in production beside writers of the environments below it
           // Staging exclusively: queued behind the request.
           () => outcome(w.api, DELETE_CLIENT, { clientId: staging.id }),
           // Production's row, development shared, then staging shared: queued behind the deletion.
-          () =>
-            outcome(w.api, CREATE_CLIENT, {
-              applicationId: w.catalogue.applicationId,
-              environmentId: w.env.production,
-              databaseId: w.catalogue.databases.production,
-              redirectUris: [],
-              allowedOrigins: [],
-            }),
+          () => outcome(w.api, CREATE_CLIENT, productionClient(w)),
           // Every environment's row: development's and staging's taken, production's waited for.
           () => outcome(w.api, DELETE_ENVIRONMENT, { environmentId: spare }),
         ],
@@ -295,7 +236,7 @@ describe("createClient in production beside writers of the environments below it
       const rounds: string[][] = [];
       for (let round = 0; round < 6; round++) {
         const w = await world(`atk-create-storm-${round}`);
-        await saveIdentifyName(w, `Enter email ${randomUUID()}`);
+        await saveIdentifyName(w.api, w, `Enter email ${randomUUID()}`);
         const application = w.catalogue.applicationId;
         const toProduction = { applicationId: application, fromEnvironmentId: w.env.staging, toEnvironmentId: w.env.production };
         const approved = (await must(w.api, REQUEST, { ...toStagingOf(w), selectAll: true })).request;
@@ -325,7 +266,7 @@ describe("createClient in production beside writers of the environments below it
           outcome(w.api, DELETE_CLIENT, { clientId: staging.id }),
           outcome(w.api, CREATE_ENVIRONMENT, { key: `mid${round}`, name: `Mid ${round}`, rank: 1 }),
           outcome(w.api, DELETE_ENVIRONMENT, { environmentId: spare }),
-          saveIdentifyName(w, `Enter email ${randomUUID()}`).then(
+          saveIdentifyName(w.api, w, `Enter email ${randomUUID()}`).then(
             () => "SaveJourneySuccess",
             (error: Error) => `save: ${error.message}`,
           ),
@@ -346,13 +287,7 @@ describe("createClient in production beside writers of the environments below it
     const w = await world("atk-create-refusals");
     const other = await world("atk-create-refusals-other");
     await must(w.api, POLICY, policyOf(w.env.production, 1));
-    const base = {
-      applicationId: w.catalogue.applicationId,
-      environmentId: w.env.production,
-      databaseId: w.catalogue.databases.production,
-      redirectUris: [],
-      allowedOrigins: [],
-    };
+    const base = productionClient(w);
     const unknownDatabase = Buffer.from(`Database:${randomUUID()}`).toString("base64");
     const answers = {
       valid: await outcome(w.api, CREATE_CLIENT, base),
@@ -454,7 +389,7 @@ describe("a request reading sync states, change counts, revert previews and refe
     for (let i = 0; i < 12; i++) await createJourney(w.api, { applicationId: w.catalogue.applicationId, key: `extra-${i}` });
     const { propagation } = await must(w.api, PROPAGATE, { ...toStagingOf(w), selectAll: true });
     // Out of sync again before the reads start (a change count to compute), and more writes during them.
-    await saveIdentifyName(w, "Renamed 0");
+    await saveIdentifyName(w.api, w, "Renamed 0");
     const variables = {
       a: w.catalogue.applicationId,
       p: propagation.id,
@@ -467,7 +402,7 @@ describe("a request reading sync states, change counts, revert previews and refe
     const [a, b, , c, , d, e] = await Promise.all([
       read(),
       read(),
-      saveIdentifyName(w, "Renamed 1").then(() => saveIdentifyName(w, "Renamed 2")),
+      saveIdentifyName(w.api, w, "Renamed 1").then(() => saveIdentifyName(w.api, w, "Renamed 2")),
       read(),
       outcome(w.api, PROMOTE_NOW, toStagingOf(w)),
       read(),
@@ -504,7 +439,7 @@ describe("fifty requests of five organizations at once on a pool of 10 connectio
       const worlds = await Promise.all([0, 1, 2, 3, 4].map((i) => world(`atk-pool-${i}`)));
       for (const w of worlds) {
         for (let i = 0; i < 6; i++) await createJourney(w.api, { applicationId: w.catalogue.applicationId, key: `extra-${i}` });
-        await saveIdentifyName(w, `Enter email ${randomUUID()}`);
+        await saveIdentifyName(w.api, w, `Enter email ${randomUUID()}`);
       }
       const since = logs.length;
       const rounds: string[][] = [];
@@ -514,20 +449,12 @@ describe("fifty requests of five organizations at once on a pool of 10 connectio
           for (let i = 0; i < 5; i++) answers.push(outcome(w.api, REQUEST, { ...toStagingOf(w), selectAll: true }));
           answers.push(outcome(w.api, PROMOTE_NOW, toStagingOf(w)));
           answers.push(
-            saveIdentifyName(w, `Enter email ${randomUUID()}`).then(
+            saveIdentifyName(w.api, w, `Enter email ${randomUUID()}`).then(
               () => "SaveJourneySuccess",
               (error: Error) => `save: ${error.message}`,
             ),
           );
-          answers.push(
-            outcome(w.api, CREATE_CLIENT, {
-              applicationId: w.catalogue.applicationId,
-              environmentId: w.env.production,
-              databaseId: w.catalogue.databases.production,
-              redirectUris: [],
-              allowedOrigins: [],
-            }),
-          );
+          answers.push(outcome(w.api, CREATE_CLIENT, productionClient(w)));
           answers.push(outcome(w.api, PROMOTE_NOW, toStagingOf(w)));
           answers.push(
             w.api

@@ -1,12 +1,11 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rowsOf } from "../../src/db/client.js";
 import { auditEvents } from "../../src/db/schema.js";
 import { RUNTIME_READS } from "../../src/services/index.js";
 import { databaseUrl, testDatabase } from "../support/database.js";
 import { type Api, apiAs, type Catalogue, createCatalogue, createClient, errorCodes, localIdOf, operation } from "../support/fixtures.js";
 import { gql } from "../support/graphql.js";
-import { track, waitForBlockedOrDone } from "../support/locks.js";
+import { readAcrossWrite } from "../support/locks.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { subscribeWs, wsClient } from "../support/subscriptions.js";
 import { createTenant, type Tenant } from "../support/tenant.js";
@@ -283,32 +282,22 @@ describe("a RUNTIME token", () => {
       const ttl = sql`(select id from variables where organization_id = ${tenant.organizationId} and key = 'token.ttl' and deleted_at is null)`;
       // One write: the client's lifetime set to a literal 777 and the variable's value to 1300, holding
       // the variables' table until the read has read the client and waits for the variables.
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      let started!: (pid: number) => void;
-      const pid = new Promise<number>((resolve) => (started = resolve));
-      const writer = db.transaction(async (tx) => {
-        await tx.execute(sql`lock table variables in access exclusive mode`);
-        await tx.execute(
-          sql`update clients set settings = jsonb_set(settings, '{accessTokenTtlSeconds}', '777') where application_id = ${application} and environment_id = ${staging}`,
-        );
-        await tx.execute(sql`update variable_values set value = '1300' where variable_id = ${ttl} and environment_id = ${staging}`);
-        started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
-        await gate;
-      });
       try {
-        const held = await pid;
-        const during = track(read());
-        await waitForBlockedOrDone(held, 1, [during]);
-        release();
-        await writer;
+        const during = await readAcrossWrite(
+          sql`lock table variables in access exclusive mode`,
+          async (tx) => {
+            await tx.execute(
+              sql`update clients set settings = jsonb_set(settings, '{accessTokenTtlSeconds}', '777') where application_id = ${application} and environment_id = ${staging}`,
+            );
+            await tx.execute(sql`update variable_values set value = '1300' where variable_id = ${ttl} and environment_id = ${staging}`);
+          },
+          read,
+        );
         // The state it started in, whole: not the value after the write through the client before it (1300).
-        expect(await during.promise).toBe(1200);
+        expect(during).toBe(1200);
         // Read again: the state after the write.
         expect(await read()).toBe(777);
       } finally {
-        release();
-        await writer.catch(() => undefined);
         await db.execute(
           sql`update clients set settings = jsonb_set(settings, '{accessTokenTtlSeconds}', '"&{token.ttl}"') where application_id = ${application} and environment_id = ${staging}`,
         );

@@ -1,23 +1,20 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, type Db, openDatabase, rowsOf } from "../../src/db/client.js";
+import { type Db, rowsOf } from "../../src/db/client.js";
 import { appendClientSettingsVersion, deleteClientRow, findClientsByApplicationIds } from "../../src/db/repositories/clients.js";
 import { deleteDraft } from "../../src/db/repositories/drafts.js";
 import { appendVersion, deleteHeads } from "../../src/db/repositories/journeys.js";
 import { raiseOrganizationRevision } from "../../src/db/repositories/organizations.js";
 import { canonicalHash } from "../../src/domain/canonical-json.js";
 import type { JourneyDocument } from "../../src/domain/journey-document.js";
-import { createApp } from "../../src/server/app.js";
-import { createLogger } from "../../src/server/logger.js";
 import { lockConfigurations } from "../../src/services/locks.js";
-import { databaseUrl, testDatabase, testSessionUrl } from "../support/database.js";
-import { type Api, apiAs, type Catalogue, createCatalogueWithStaging, localIdOf, operation } from "../support/fixtures.js";
+import { databaseUrl } from "../support/database.js";
+import { type Catalogue, localIdOf, operation } from "../support/fixtures.js";
 import { client } from "../support/graphql.js";
-import { heldWhile, track, waitForBlockedOrDone } from "../support/locks.js";
+import { heldWhile, readAcrossWrite } from "../support/locks.js";
 import { runScript, waitFor } from "../support/processes.js";
-import { createTenant, type Tenant } from "../support/tenant.js";
+import { identify, must, productionClient, saveIdentifyName, serverWithPool, type World, world as worldAt } from "../support/worlds.js";
 
 /*
  * Torn reads: use-cases that read several statements, so that a write committed between two of them
@@ -36,16 +33,8 @@ let stopServer: () => Promise<void> = async () => {};
 
 beforeAll(async () => {
   if (!databaseUrl) return;
-  await testDatabase(); // migrated
-  // A server of its own, its pool large enough for the competitors (its sessions carry this worker's name).
-  const database: Database = await openDatabase({ url: testSessionUrl!, poolSize: 12 });
-  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const app = createApp({ database, logger: createLogger("info", sink) });
-  endpoint = `${await app.start(0, "127.0.0.1")}/graphql`;
-  stopServer = async () => {
-    await app.stop();
-    await database.close();
-  };
+  // A server of its own, its pool large enough for the competitors.
+  ({ endpoint, stop: stopServer } = await serverWithPool(12));
 });
 afterAll(() => stopServer());
 
@@ -106,43 +95,7 @@ const REFERENCES_ACROSS = operation(`query TornReferencesAcross($key: String!) {
 
 // --- A tenant's world -----------------------------------------------------------------------------
 
-interface World {
-  tenant: Tenant;
-  api: Api;
-  catalogue: Catalogue;
-  env: Catalogue["environments"];
-}
-
-async function world(label: string): Promise<World> {
-  const tenant = await createTenant(label);
-  const api = apiAs(endpoint, tenant);
-  const catalogue = await createCatalogueWithStaging(api);
-  return { tenant, api, catalogue, env: catalogue.environments };
-}
-
-/** A mutation that must succeed; its payload. */
-async function must(api: Api, query: string, input: object): Promise<any> {
-  const data = await api.data(query, { input });
-  const payload = Object.values(data)[0] as { __typename: string };
-  expect(payload.__typename, JSON.stringify(payload)).toMatch(/Success$/);
-  return payload;
-}
-
-const identify = (name: string) => ({
-  key: "identify",
-  type: "IDENTIFIER",
-  name,
-  enabled: true,
-  settings: { identifiers: ["email"], rememberMe: true },
-  transitions: [{ outcome: "success", to: "password" }],
-});
-
-/** Development's login with its first step renamed, saved as the next version (through `api`). */
-async function saveIdentifyName(api: Api, w: World, name: string): Promise<{ version: number; hash: string }> {
-  const ids = { journeyId: w.catalogue.journeys.login, environmentId: w.env.development };
-  const { draft } = await must(api, SAVE_STEP, { ...ids, step: identify(name) });
-  return (await must(api, SAVE, { ...ids, draftRevision: draft.revision })).version;
-}
+const world = (label: string) => worldAt(endpoint, label);
 
 const diffOf = async (w: World, from: string, to: string) =>
   (await w.api.data(DIFF, { a: w.catalogue.applicationId, from, to })).diff as { status: string; changes: { path: string }[] };
@@ -169,46 +122,6 @@ async function loginVersion(tx: Db, w: World, environment: keyof Catalogue["envi
     ),
   );
   return rows[0];
-}
-
-/**
- * Runs `write` in a transaction of the test's that first takes `lock`, then starts `read` and, once
- * `read` is blocked behind that transaction (or done), commits it: what `read` read before it was
- * blocked is the state before the write, what it reads after is the state after it.
- */
-async function readAcrossWrite<T>(lock: SQL, write: (tx: Db) => Promise<void>, read: () => Promise<T>): Promise<T> {
-  const { db } = await testDatabase();
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let started!: (pid: number) => void;
-  let failed!: (error: unknown) => void;
-  const pid = new Promise<number>((resolve, reject) => {
-    started = resolve;
-    failed = reject;
-  });
-  const writer = db
-    .transaction(async (transaction) => {
-      const tx = transaction as unknown as Db;
-      await tx.execute(lock);
-      await write(tx);
-      started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
-      await gate;
-    })
-    .catch((error) => {
-      failed(error);
-      throw error;
-    });
-  try {
-    const held = await pid;
-    const during = track(read());
-    await waitForBlockedOrDone(held, 1, [during]);
-    release();
-    await writer;
-    return await during.promise;
-  } finally {
-    release();
-    await writer.catch(() => undefined);
-  }
 }
 
 /** A second instance of the server (its own process, its own memory) on the same database, as deployments on PostgreSQL run. */
@@ -348,13 +261,7 @@ describe("createClient above another environment (src/services/clients.ts)", () 
             }),
           () =>
             w.api.data(CREATE_CLIENT, {
-              input: {
-                applicationId: w.catalogue.applicationId,
-                environmentId: w.env.production,
-                databaseId: w.catalogue.databases.production,
-                redirectUris: [],
-                allowedOrigins: [],
-              },
+              input: productionClient(w),
             }),
         ],
       );
@@ -399,13 +306,7 @@ describe("createClient above another environment, while that environment's clien
         () => w.api.data(DELETE_CLIENT, { input: { clientId: staging.id } }),
         () =>
           w.api.data(CREATE_CLIENT, {
-            input: {
-              applicationId: w.catalogue.applicationId,
-              environmentId: w.env.production,
-              databaseId: w.catalogue.databases.production,
-              redirectUris: [],
-              allowedOrigins: [],
-            },
+            input: productionClient(w),
           }),
       ]);
       expect(deleted.deleteClient.__typename, JSON.stringify(deleted)).toBe("DeleteClientSuccess");

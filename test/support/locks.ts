@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { rowsOf } from "../../src/db/client.js";
+import { type Db, rowsOf } from "../../src/db/client.js";
 import { testDatabase } from "./database.js";
 
 /*
@@ -89,4 +89,44 @@ export async function heldWhile<R>(hold: SQL, competitors: (() => Promise<R>)[])
     await held.release();
   }
   return Promise.all(started.map((s) => s.promise));
+}
+
+/**
+ * Runs `write` in a transaction of the test's that first takes `lock`, then starts `read` and, once
+ * `read` is blocked behind that transaction (or done), commits it: what `read` read before it was
+ * blocked is the state before the write, what it reads after is the state after it. PostgreSQL only.
+ */
+export async function readAcrossWrite<T>(lock: SQL, write: (tx: Db) => Promise<void>, read: () => Promise<T>): Promise<T> {
+  const { db } = await testDatabase();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let started!: (pid: number) => void;
+  let failed!: (error: unknown) => void;
+  const pid = new Promise<number>((resolve, reject) => {
+    started = resolve;
+    failed = reject;
+  });
+  const writer = db
+    .transaction(async (transaction) => {
+      const tx = transaction as unknown as Db;
+      await tx.execute(lock);
+      await write(tx);
+      started(rowsOf<{ pid: number }>(await tx.execute(sql`select pg_backend_pid() as pid`))[0].pid);
+      await gate;
+    })
+    .catch((error) => {
+      failed(error);
+      throw error;
+    });
+  try {
+    const held = await pid;
+    const during = track(read());
+    await waitForBlockedOrDone(held, 1, [during]);
+    release();
+    await writer;
+    return await during.promise;
+  } finally {
+    release();
+    await writer.catch(() => undefined);
+  }
 }
